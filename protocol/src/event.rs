@@ -1,0 +1,283 @@
+//! The events of the append-only log, with their on-disk format version.
+//!
+//! Every change from every side enters tandem as an event: an `Observation` (a side reported a
+//! create, update or delete), a `Decision` (the user ignored, confirmed or resolved something),
+//! an `Outcome` (tandem wrote to a side, and what came of it), or a `Watermark` (how far tandem
+//! has read a side). Events are JSON, tagged with a format number, so a newer tandem can still
+//! read an older log and an older tandem refuses a newer one instead of misreading it.
+
+use crate::error::Error;
+use crate::hlc::Hlc;
+use crate::record::{Fields, RecordId, RecordKind};
+use crate::side::{Origin, Side};
+use base64::Engine as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// The log format this build writes. Raise it when an event's meaning changes, and keep reading
+/// the older ones.
+pub const EVENT_FORMAT: u16 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub format: u16,
+    /// Both the event's time and its id: unique within a store.
+    pub hlc: Hlc,
+    pub origin: Origin,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    Observation(Observation),
+    Decision(Decision),
+    Outcome(Outcome),
+    Watermark(Watermark),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Delete => "delete",
+        }
+    }
+}
+
+/// A side reported a change to one record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub record: RecordId,
+    pub kind: RecordKind,
+    pub op: Op,
+    /// The record's id on the reporting side: a DAV href, a Salesforce id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The iCalendar/vCard UID, when the side has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// The side's version token after the change: an ETag, a SystemModstamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// When the side says the change was made (e.g. Salesforce's LastModifiedDate), in
+    /// milliseconds since the epoch; "newest wins" compares this rather than when tandem heard
+    /// of the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at_ms: Option<i64>,
+    /// The causal base: the heads of the record as this side last saw them from tandem. The
+    /// change is applied on top of that state and merged with whatever happened since.
+    #[serde(default)]
+    pub base: Vec<Hlc>,
+    /// The fields this change sets; `null` clears a field.
+    #[serde(default)]
+    pub changes: Fields,
+    /// The side's raw bytes (the .ics/.vcf a client sent, the Salesforce JSON), kept verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    pub content_type: String,
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// Something the user decided.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Skip this record's pending action until either side changes it again.
+    IgnoreOnce {
+        record: RecordId,
+        /// The record heads at the time of the decision: a later change lifts it.
+        heads: Vec<Hlc>,
+    },
+    /// Never sync this record again.
+    IgnoreForever { record: RecordId },
+    /// Undo an ignore.
+    Unignore { record: RecordId },
+    /// The user confirmed a reviewed run's actions.
+    Confirm { run: String, records: Vec<RecordId> },
+    /// The user picked a value for a field in conflict; applied as a change on top of `base`.
+    Resolve {
+        record: RecordId,
+        field: String,
+        value: Value,
+        base: Vec<Hlc>,
+    },
+}
+
+/// What came of a write tandem made to a side.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub record: RecordId,
+    pub side: Side,
+    pub op: Op,
+    /// The record heads whose state was written: the side has now seen them.
+    pub written: Vec<Hlc>,
+    pub result: OutcomeResult,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum OutcomeResult {
+    /// About to write: recorded before the call so a crash can be reconciled without duplicates.
+    Intent,
+    Succeeded {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+    },
+    Failed {
+        code: String,
+        message: String,
+        retryable: bool,
+    },
+}
+
+/// How far tandem has read a side (e.g. the SystemModstamp of the last Contact pulled).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Watermark {
+    pub side: Side,
+    pub scope: String,
+    pub value: String,
+}
+
+impl Event {
+    pub fn new(hlc: Hlc, origin: Origin, body: EventBody) -> Event {
+        Event {
+            format: EVENT_FORMAT,
+            hlc,
+            origin,
+            body,
+        }
+    }
+
+    /// The record this event is about, if it is about one.
+    pub fn record(&self) -> Option<&RecordId> {
+        match &self.body {
+            EventBody::Observation(o) => Some(&o.record),
+            EventBody::Outcome(o) => Some(&o.record),
+            EventBody::Decision(d) => match d {
+                Decision::IgnoreOnce { record, .. }
+                | Decision::IgnoreForever { record }
+                | Decision::Unignore { record }
+                | Decision::Resolve { record, .. } => Some(record),
+                Decision::Confirm { .. } => None,
+            },
+            EventBody::Watermark(_) => None,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        // Serialising plain data with string keys cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Read an event from the log, refusing formats newer than this build instead of guessing.
+    pub fn decode(bytes: &[u8]) -> Result<Event, Error> {
+        #[derive(Deserialize)]
+        struct Envelope {
+            format: u64,
+        }
+        let envelope: Envelope =
+            serde_json::from_slice(bytes).map_err(|e| Error::MalformedEvent {
+                format: 0,
+                reason: e.to_string(),
+            })?;
+        if envelope.format > u64::from(EVENT_FORMAT) {
+            return Err(Error::FutureFormat {
+                found: envelope.format,
+                supported: EVENT_FORMAT,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(|e| Error::MalformedEvent {
+            format: envelope.format,
+            reason: e.to_string(),
+        })
+    }
+}
+
+mod base64_bytes {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn observation() -> Event {
+        Event::new(
+            Hlc::new(1_000, 1),
+            Origin::new(Side::Desktop, "caldav:test"),
+            EventBody::Observation(Observation {
+                record: RecordId::derive(RecordKind::Contact, Hlc::new(1_000, 1)),
+                kind: RecordKind::Contact,
+                op: Op::Create,
+                external_id: Some("/dav/contacts/a.vcf".into()),
+                uid: Some("a".into()),
+                version: Some("\"e1\"".into()),
+                changed_at_ms: None,
+                base: vec![],
+                changes: [("last_name".to_string(), json!("Ng"))].into(),
+                payload: Some(Payload {
+                    content_type: "text/vcard".into(),
+                    bytes: b"BEGIN:VCARD\r\n\xff".to_vec(),
+                }),
+            }),
+        )
+    }
+
+    #[test]
+    fn events_round_trip_including_non_utf8_payloads() {
+        let event = observation();
+        assert_eq!(Event::decode(&event.encode()).unwrap(), event);
+    }
+
+    #[test]
+    fn a_future_format_is_refused_with_advice() {
+        let mut value: Value = serde_json::from_slice(&observation().encode()).unwrap();
+        value["format"] = json!(99);
+        let err = Event::decode(&serde_json::to_vec(&value).unwrap()).unwrap_err();
+        assert!(matches!(err, Error::FutureFormat { found: 99, .. }));
+        assert!(err.to_string().contains("upgrade tandem"));
+    }
+
+    #[test]
+    fn garbage_is_a_malformed_event_not_a_panic() {
+        for bytes in [
+            &b""[..],
+            b"{",
+            b"{\"format\":1}",
+            b"\x00\x01",
+            b"{\"format\":1,\"type\":\"nope\"}",
+        ] {
+            assert!(Event::decode(bytes).is_err());
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! tandem's meaning, without I/O: the canonical records, the events of the log, the hybrid
+//! logical clock and the causal field-level merge.
+//!
+//! Nothing in this crate touches a socket, a file or the system clock: time and randomness are
+//! passed in, so every function here can be tested (and replayed) deterministically.
+
+pub mod error;
+pub mod event;
+pub mod hlc;
+pub mod merge;
+pub mod policy;
+pub mod record;
+pub mod side;
+
+pub use error::Error;
+pub use event::{Decision, Event, EventBody, Observation, Op, Outcome, OutcomeResult, Payload};
+pub use hlc::{Hlc, HlcClock};
+pub use merge::{Candidate, Edit, FieldState, RecordDoc, Resolved};
+pub use policy::ConflictPolicy;
+pub use record::{Fields, RecordId, RecordKind};
+pub use side::{Origin, Side};

@@ -1,0 +1,57 @@
+//! Conflict policy: which of several concurrent values of one field is the current one.
+
+use crate::side::Side;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The user's rule for concurrent edits of the same field. Whatever it picks, the other values
+/// stay in the record's history and are listed as a conflict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConflictPolicy {
+    /// The change made last (by the side's own modification time when it reports one) wins.
+    #[default]
+    NewestWins,
+    SalesforceWins,
+    DesktopWins,
+}
+
+impl ConflictPolicy {
+    /// The side this policy prefers, if any.
+    pub fn preferred(self) -> Option<Side> {
+        match self {
+            ConflictPolicy::NewestWins => None,
+            ConflictPolicy::SalesforceWins => Some(Side::Salesforce),
+            ConflictPolicy::DesktopWins => Some(Side::Desktop),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictPolicy::NewestWins => "newest-wins",
+            ConflictPolicy::SalesforceWins => "salesforce-wins",
+            ConflictPolicy::DesktopWins => "desktop-wins",
+        }
+    }
+}
+
+impl fmt::Display for ConflictPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ConflictPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "newest-wins" => Ok(ConflictPolicy::NewestWins),
+            "salesforce-wins" => Ok(ConflictPolicy::SalesforceWins),
+            "desktop-wins" => Ok(ConflictPolicy::DesktopWins),
+            other => Err(format!(
+                "unknown conflict policy `{other}`: use newest-wins, salesforce-wins or desktop-wins"
+            )),
+        }
+    }
+}

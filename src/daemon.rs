@@ -1,0 +1,290 @@
+//! The daemon's local API. redb lets one process open the store, so while `tandem serve` runs,
+//! the other commands ask it over HTTP on a loopback address. The address and a bearer token
+//! are announced in `daemon.json` in the data directory, readable by the user only.
+
+use crate::cli::{Context, Output, StoreCommand, commands};
+use crate::config::Settings;
+use crate::engine::{Ack, Draft};
+use crate::store::Store;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::net::{TcpListener, TcpStream};
+
+pub const DAEMON_FILE: &str = "daemon.json";
+/// Larger requests are refused (413): the API carries commands and single events.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+#[derive(Serialize, Deserialize)]
+struct Announcement {
+    pid: u32,
+    addr: SocketAddr,
+    token: String,
+}
+
+struct Api {
+    context: Context,
+    token: String,
+}
+
+/// Run the daemon until interrupted (Ctrl-C or SIGTERM).
+pub async fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
+    if !listen.ip().is_loopback() {
+        return Err(format!(
+            "the local API listens on loopback addresses only (127.0.0.1, ::1), not {listen}"
+        ));
+    }
+    let settings = Settings::load(dir).map_err(|e| e.to_string())?;
+    let store = Arc::new(Store::open_or_create(dir).map_err(|e| e.to_string())?);
+    let context = Context::with_store(dir, store, settings)?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let announcement = announce(
+        dir,
+        &Announcement {
+            pid: std::process::id(),
+            addr,
+            token: token.clone(),
+        },
+    )?;
+    println!(
+        "tandem is running on {}; local API at http://{addr}",
+        dir.display()
+    );
+    let api = Arc::new(Api { context, token });
+    let result = accept_until_stopped(listener, api).await;
+    let _ = std::fs::remove_file(announcement);
+    result
+}
+
+async fn accept_until_stopped(listener: TcpListener, api: Arc<Api>) -> Result<(), String> {
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        tracing::warn!("accepting a local API connection failed: {e}");
+                        continue;
+                    }
+                };
+                let api = api.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let api = api.clone();
+                        async move { Ok::<_, std::convert::Infallible>(api.handle(req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Write `daemon.json` atomically (write, then rename), readable by the user only.
+fn announce(dir: &Path, announcement: &Announcement) -> Result<PathBuf, String> {
+    let path = dir.join(DAEMON_FILE);
+    let partial = dir.join(format!(".{DAEMON_FILE}.{}", std::process::id()));
+    let bytes = serde_json::to_vec_pretty(announcement).map_err(|e| e.to_string())?;
+    write_private(&partial, &bytes).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn json_response(status: StatusCode, value: &impl Serialize) -> Response<Full<Bytes>> {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_default()
+}
+
+fn error_response(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<Bytes>> {
+    json_response(status, &serde_json::json!({ "error": message.to_string() }))
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from response times.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Api {
+    async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let expected = format!("Bearer {}", self.token);
+        let authorized = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .is_some_and(|v| same_secret(v.as_bytes(), expected.as_bytes()));
+        if !authorized {
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong token; the token is in daemon.json in the data directory",
+            );
+        }
+        let (method, path) = (req.method().clone(), req.uri().path().to_string());
+        let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(_) => {
+                return error_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request bodies are limited to {MAX_BODY} bytes"),
+                );
+            }
+        };
+        match (method, path.as_str()) {
+            (Method::GET, "/api/v1/status") => json_response(
+                StatusCode::OK,
+                &serde_json::json!({ "pid": std::process::id(), "data": self.context.dir }),
+            ),
+            (Method::POST, "/api/v1/run") => match serde_json::from_slice::<StoreCommand>(&body) {
+                Ok(command) => json_response(
+                    StatusCode::OK,
+                    &commands::execute(&command, &self.context).await,
+                ),
+                Err(e) => error_response(StatusCode::BAD_REQUEST, format!("not a command: {e}")),
+            },
+            (Method::POST, "/api/v1/append") => match serde_json::from_slice::<Draft>(&body) {
+                Ok(draft) => match self.context.writer.append(draft).await {
+                    Ok(ack) => json_response(StatusCode::OK, &ack),
+                    Err(e) => error_response(StatusCode::UNPROCESSABLE_ENTITY, e),
+                },
+                Err(e) => error_response(
+                    StatusCode::BAD_REQUEST,
+                    format!("not a valid event draft: {e}"),
+                ),
+            },
+            _ => error_response(
+                StatusCode::NOT_FOUND,
+                format!("no such API endpoint: {path}"),
+            ),
+        }
+    }
+}
+
+/// A command line's way to the running daemon.
+pub struct Client {
+    addr: SocketAddr,
+    token: String,
+}
+
+impl Client {
+    /// The daemon serving `dir`, if one is running and answers.
+    pub async fn discover(dir: &Path) -> Option<Client> {
+        let bytes = std::fs::read(dir.join(DAEMON_FILE)).ok()?;
+        let announcement: Announcement = serde_json::from_slice(&bytes).ok()?;
+        let client = Client {
+            addr: announcement.addr,
+            token: announcement.token,
+        };
+        let (status, _) = client
+            .request(Method::GET, "/api/v1/status", Vec::new())
+            .await
+            .ok()?;
+        (status == StatusCode::OK).then_some(client)
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, Bytes), String> {
+        let unreachable = |e: &dyn std::fmt::Display| {
+            format!("the tandem daemon at {} did not answer: {e}", self.addr)
+        };
+        let stream = TcpStream::connect(self.addr)
+            .await
+            .map_err(|e| unreachable(&e))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| unreachable(&e))?;
+        tokio::spawn(connection);
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, self.addr.to_string())
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| unreachable(&e))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| unreachable(&e))?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+
+    fn error_of(status: StatusCode, body: &[u8]) -> String {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("the daemon answered {status}"))
+    }
+
+    pub async fn run(&self, command: &StoreCommand) -> Result<Output, String> {
+        let body = serde_json::to_vec(command).map_err(|e| e.to_string())?;
+        let (status, bytes) = self.request(Method::POST, "/api/v1/run", body).await?;
+        if status != StatusCode::OK {
+            return Err(Client::error_of(status, &bytes));
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("the daemon's answer is not readable: {e}"))
+    }
+
+    pub async fn append(&self, draft: &Draft) -> Result<Ack, String> {
+        let body = serde_json::to_vec(draft).map_err(|e| e.to_string())?;
+        let (status, bytes) = self.request(Method::POST, "/api/v1/append", body).await?;
+        if status != StatusCode::OK {
+            return Err(Client::error_of(status, &bytes));
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("the daemon's answer is not readable: {e}"))
+    }
+}

@@ -1,0 +1,7 @@
+//! The tokio side of the engine: the single writer that appends to the log.
+
+pub mod draft;
+pub mod writer;
+
+pub use draft::{Draft, DraftBody, ObservationDraft};
+pub use writer::{Ack, Writer, WriterError};

@@ -1,0 +1,235 @@
+//! The single writer: one thread owns redb's write side and appends with group commit.
+//!
+//! Producers send drafts over a channel and wait for an acknowledgement. The writer takes every
+//! draft that is waiting, stamps each with the store's hybrid logical clock, checks and projects
+//! it, and commits them all in one durable transaction — one fsync shared by every producer in
+//! the batch. An acknowledgement is sent only after that commit returns, so nothing is
+//! acknowledged before it is durable. A draft that fails its checks is refused on its own; the
+//! others in the batch are unaffected.
+
+use super::draft::{Draft, DraftBody, ObservationDraft};
+use crate::config::Settings;
+use crate::store::{Projector, Store, StoreError, read, tables};
+use redb::{ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tandem_protocol::{Event, EventBody, Hlc, HlcClock, Observation, Op, RecordId};
+use tokio::sync::{mpsc, oneshot};
+
+/// Drafts committed together at most; bounds the latency of the first one in a burst.
+const MAX_BATCH: usize = 1_024;
+
+/// The answer to a producer: where its event now is in the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    pub seq: u64,
+    pub hlc: Hlc,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriterError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("the writer has stopped; restart tandem")]
+    Stopped,
+}
+
+/// Wall-clock milliseconds; a parameter so tests can drive time.
+pub type WallClock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+pub fn system_clock() -> WallClock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    })
+}
+
+struct Job {
+    draft: Draft,
+    reply: oneshot::Sender<Result<Ack, WriterError>>,
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Start the writer thread for `store`. It stops when the last `Writer` handle is dropped.
+    pub fn spawn(
+        store: Arc<Store>,
+        settings: Settings,
+        wall: WallClock,
+    ) -> Result<Writer, StoreError> {
+        let last = read::last_event(&store.read()?)?;
+        let mut clock = HlcClock::resume(last.as_ref().map_or(Hlc::ZERO, |(_, e)| e.hlc));
+        let mut next_seq = last.map_or(1, |(seq, _)| seq + 1);
+        let (jobs, mut inbox) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        let projector = Projector::new(settings);
+        std::thread::Builder::new()
+            .name("tandem-writer".into())
+            .spawn(move || {
+                while let Some(first) = inbox.blocking_recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match inbox.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    commit_batch(&store, &projector, &mut clock, &mut next_seq, &wall, batch);
+                }
+            })
+            .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
+        Ok(Writer { jobs })
+    }
+
+    /// Append one event; returns once it is durable.
+    pub async fn append(&self, draft: Draft) -> Result<Ack, WriterError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { draft, reply })
+            .await
+            .map_err(|_| WriterError::Stopped)?;
+        answer.await.map_err(|_| WriterError::Stopped)?
+    }
+}
+
+fn commit_batch(
+    store: &Store,
+    projector: &Projector,
+    clock: &mut HlcClock,
+    next_seq: &mut u64,
+    wall: &WallClock,
+    batch: Vec<Job>,
+) {
+    let (clock_before, seq_before) = (clock.last(), *next_seq);
+    let txn = match store.db().begin_write() {
+        Ok(txn) => txn,
+        Err(e) => return fail_all(batch, &StoreError::from(e)),
+    };
+    let mut answers = Vec::with_capacity(batch.len());
+    for job in batch {
+        let hlc = clock.tick(wall());
+        let result = stamp(&txn, hlc, job.draft).and_then(|event| {
+            projector.append(&txn, *next_seq, &event)?;
+            Ok(Ack {
+                seq: *next_seq,
+                hlc,
+                record: event.record().cloned(),
+            })
+        });
+        if result.is_ok() {
+            *next_seq += 1;
+        }
+        answers.push((job.reply, result));
+    }
+    match txn.commit() {
+        Ok(()) => {
+            for (reply, result) in answers {
+                let _ = reply.send(result.map_err(WriterError::from));
+            }
+        }
+        Err(e) => {
+            // Nothing of this batch is durable: rewind so the next batch reuses the positions.
+            *clock = HlcClock::resume(clock_before);
+            *next_seq = seq_before;
+            let message = StoreError::from(e).to_string();
+            for (reply, _) in answers {
+                let _ = reply.send(Err(StoreError::Storage(message.clone()).into()));
+            }
+        }
+    }
+}
+
+fn fail_all(batch: Vec<Job>, error: &StoreError) {
+    for job in batch {
+        let _ = job
+            .reply
+            .send(Err(StoreError::Storage(error.to_string()).into()));
+    }
+}
+
+/// Turn a draft into the event the log will hold: timestamp, record id and causal base filled
+/// in, so that replaying the event never needs anything but the event.
+fn stamp(txn: &WriteTransaction, hlc: Hlc, draft: Draft) -> Result<Event, StoreError> {
+    let body = match draft.body {
+        DraftBody::Observation(o) => {
+            EventBody::Observation(complete(txn, hlc, draft.origin.side, o)?)
+        }
+        DraftBody::Decision(d) => EventBody::Decision(d),
+        DraftBody::Outcome(o) => EventBody::Outcome(o),
+        DraftBody::Watermark(w) => EventBody::Watermark(w),
+    };
+    Ok(Event::new(hlc, draft.origin, body))
+}
+
+fn complete(
+    txn: &WriteTransaction,
+    hlc: Hlc,
+    side: tandem_protocol::Side,
+    o: ObservationDraft,
+) -> Result<Observation, StoreError> {
+    let aliases = txn.open_table(tables::ALIASES)?;
+    let lookup = |alias: String| -> Result<Option<RecordId>, StoreError> {
+        match aliases.get(alias.as_str())? {
+            Some(id) => Ok(RecordId::parse(id.value()).ok()),
+            None => Ok(None),
+        }
+    };
+    let known = match (&o.record, &o.external_id, &o.uid) {
+        (Some(id), _, _) => Some(id.clone()),
+        (None, Some(ext), _) if lookup(format!("{side}:{ext}"))?.is_some() => {
+            lookup(format!("{side}:{ext}"))?
+        }
+        (None, _, Some(uid)) => lookup(format!("uid:{uid}"))?,
+        _ => None,
+    };
+    drop(aliases);
+    let record = match known {
+        Some(id) => id,
+        None if o.op == Op::Create => RecordId::derive(o.kind, hlc),
+        None => {
+            return Err(StoreError::Rejected(tandem_protocol::Error::NoSuchRecord {
+                record: o
+                    .external_id
+                    .or(o.uid)
+                    .unwrap_or_else(|| "(no id given)".into()),
+                op: if o.op == Op::Delete {
+                    "deleted"
+                } else {
+                    "updated"
+                },
+            }));
+        }
+    };
+    let base = match o.base {
+        Some(base) => base,
+        None => match txn.open_table(tables::RECORDS)?.get(record.as_str())? {
+            Some(bytes) => {
+                crate::store::project::decode::<crate::store::RecordState>(
+                    "records",
+                    bytes.value(),
+                )?
+                .heads
+            }
+            None => vec![],
+        },
+    };
+    Ok(Observation {
+        record,
+        kind: o.kind,
+        op: o.op,
+        external_id: o.external_id,
+        uid: o.uid,
+        version: o.version,
+        changed_at_ms: o.changed_at_ms,
+        base,
+        changes: o.changes,
+        payload: o.payload,
+    })
+}

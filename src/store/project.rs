@@ -1,0 +1,320 @@
+//! The projector: what one log event does to the projections. The writer calls it in the same
+//! transaction as the append; `replay` calls it on a fresh store. Same code, same bytes.
+
+use super::StoreError;
+use super::tables::*;
+use crate::config::Settings;
+use redb::{ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tandem_protocol::merge::FieldState;
+use tandem_protocol::{
+    Decision, Edit, Event, EventBody, Fields, Hlc, Observation, Op, Outcome, OutcomeResult,
+    RecordDoc, RecordId, RecordKind,
+};
+
+/// The current state of a record, as DAV clients and the planner read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordState {
+    pub id: RecordId,
+    pub kind: RecordKind,
+    pub deleted: bool,
+    /// Position of the record's latest change in the log: its place in the change sequence.
+    pub seq: u64,
+    /// The events at the heads of the record: what a side has seen when it has this state.
+    pub heads: Vec<Hlc>,
+    pub fields: Fields,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conflicts: BTreeMap<String, FieldState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+}
+
+/// What one side has of a record.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SideState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The record heads this side has seen: its own last change, or the state tandem last wrote.
+    #[serde(default)]
+    pub seen: Vec<Hlc>,
+    /// A write was announced (intent) and its outcome is not in the log yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IgnoreState {
+    pub forever: bool,
+    /// For "ignore once": the heads at the decision; any later change lifts it.
+    #[serde(default)]
+    pub heads: Vec<Hlc>,
+    pub seq: u64,
+}
+
+pub struct Projector {
+    settings: Settings,
+}
+
+fn bad(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
+    StoreError::BadProjection {
+        what: what.into(),
+        reason: e.to_string(),
+    }
+}
+
+pub fn decode<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| bad(what, e))
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+impl Projector {
+    pub fn new(settings: Settings) -> Projector {
+        Projector { settings }
+    }
+
+    /// Append an event to the log and apply it to the projections, all in `txn`. On error nothing
+    /// has been written for this event: every check runs before the first insert.
+    pub fn append(
+        &self,
+        txn: &WriteTransaction,
+        seq: u64,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        let effects = match &event.body {
+            EventBody::Observation(o) => Some(self.observe(txn, event, o)?),
+            EventBody::Decision(Decision::Resolve {
+                record,
+                field,
+                value,
+                base,
+            }) => {
+                let kind = record.kind().ok_or_else(|| {
+                    StoreError::Rejected(tandem_protocol::Error::BadRecordId(record.to_string()))
+                })?;
+                let resolve = Observation {
+                    record: record.clone(),
+                    kind,
+                    op: Op::Update,
+                    external_id: None,
+                    uid: None,
+                    version: None,
+                    changed_at_ms: None,
+                    base: base.clone(),
+                    changes: [(field.clone(), value.clone())].into(),
+                    payload: None,
+                };
+                Some(self.observe(txn, event, &resolve)?)
+            }
+            _ => None,
+        };
+
+        txn.open_table(LOG)?
+            .insert(seq, event.encode().as_slice())?;
+        txn.open_table(EVENT_SEQ)?.insert(event.hlc.0, seq)?;
+        if let Some(record) = event.record() {
+            txn.open_table(RECORD_EVENTS)?
+                .insert((record.as_str(), seq), ())?;
+        }
+        if let Some(effects) = effects {
+            effects.write(txn, seq)?;
+        }
+        match &event.body {
+            EventBody::Observation(_) => {}
+            EventBody::Decision(d) => self.decide(txn, seq, d)?,
+            EventBody::Outcome(o) => self.outcome(txn, o)?,
+            EventBody::Watermark(w) => {
+                txn.open_table(WATERMARKS)?
+                    .insert((w.side.as_str(), w.scope.as_str()), w.value.as_str())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Merge an observation into its record. Computes everything, writes nothing.
+    fn observe(
+        &self,
+        txn: &WriteTransaction,
+        event: &Event,
+        o: &Observation,
+    ) -> Result<RecordEffects, StoreError> {
+        if o.record.kind() != Some(o.kind) {
+            return Err(StoreError::Rejected(tandem_protocol::Error::BadRecordId(
+                o.record.to_string(),
+            )));
+        }
+        o.kind.check_changes(&o.changes)?;
+        let id = o.record.as_str();
+        let mut doc = match txn.open_table(DOCS)?.get(id)? {
+            Some(bytes) => RecordDoc::load(o.record.clone(), bytes.value())?,
+            None => RecordDoc::new(o.record.clone()),
+        };
+        let previous: Option<RecordState> = match txn.open_table(RECORDS)?.get(id)? {
+            Some(bytes) => Some(decode("records", bytes.value())?),
+            None => None,
+        };
+        doc.apply(&Edit {
+            event: event.hlc,
+            side: event.origin.side,
+            op: o.op,
+            changed_at_ms: o.changed_at_ms,
+            base: &o.base,
+            changes: &o.changes,
+        })?;
+        let resolved = doc.resolve(self.settings.policy(o.kind))?;
+        let side_key = (id.to_string(), event.origin.side.as_str().to_string());
+        let mut side: SideState = match txn
+            .open_table(SIDES)?
+            .get((side_key.0.as_str(), side_key.1.as_str()))?
+        {
+            Some(bytes) => decode("sides", bytes.value())?,
+            None => SideState::default(),
+        };
+        if o.external_id.is_some() {
+            side.external_id = o.external_id.clone();
+        }
+        if o.version.is_some() {
+            side.version = o.version.clone();
+        }
+        side.seen = vec![event.hlc];
+        let mut aliases = Vec::new();
+        if let Some(ext) = &o.external_id {
+            aliases.push(format!("{}:{ext}", event.origin.side));
+        }
+        if let Some(uid) = &o.uid {
+            aliases.push(format!("uid:{uid}"));
+        }
+        let conflicts = resolved
+            .conflicts()
+            .map(|(name, state)| (name.clone(), state.clone()))
+            .collect();
+        Ok(RecordEffects {
+            doc: doc.save(),
+            previous_seq: previous.as_ref().map(|p| p.seq),
+            state: RecordState {
+                id: o.record.clone(),
+                kind: o.kind,
+                deleted: resolved.deleted,
+                seq: 0,
+                heads: resolved.heads.clone(),
+                fields: resolved.values(),
+                conflicts,
+                uid: o.uid.clone().or(previous.and_then(|p| p.uid)),
+            },
+            side: (side_key, side),
+            aliases,
+        })
+    }
+
+    fn decide(
+        &self,
+        txn: &WriteTransaction,
+        seq: u64,
+        decision: &Decision,
+    ) -> Result<(), StoreError> {
+        let mut ignores = txn.open_table(IGNORES)?;
+        match decision {
+            Decision::IgnoreOnce { record, heads } => {
+                let state = IgnoreState {
+                    forever: false,
+                    heads: heads.clone(),
+                    seq,
+                };
+                ignores.insert(record.as_str(), encode(&state).as_slice())?;
+            }
+            Decision::IgnoreForever { record } => {
+                let state = IgnoreState {
+                    forever: true,
+                    heads: vec![],
+                    seq,
+                };
+                ignores.insert(record.as_str(), encode(&state).as_slice())?;
+            }
+            Decision::Unignore { record } => {
+                ignores.remove(record.as_str())?;
+            }
+            Decision::Confirm { .. } | Decision::Resolve { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn outcome(&self, txn: &WriteTransaction, o: &Outcome) -> Result<(), StoreError> {
+        let mut sides = txn.open_table(SIDES)?;
+        let key = (o.record.as_str(), o.side.as_str());
+        let mut state: SideState = match sides.get(key)? {
+            Some(bytes) => decode("sides", bytes.value())?,
+            None => SideState::default(),
+        };
+        let mut alias = None;
+        match &o.result {
+            OutcomeResult::Intent => state.pending = true,
+            OutcomeResult::Succeeded {
+                external_id,
+                version,
+            } => {
+                state.pending = false;
+                state.last_error = None;
+                state.seen = o.written.clone();
+                if let Some(ext) = external_id {
+                    state.external_id = Some(ext.clone());
+                    alias = Some(format!("{}:{ext}", o.side));
+                }
+                if version.is_some() {
+                    state.version = version.clone();
+                }
+            }
+            OutcomeResult::Failed { code, message, .. } => {
+                state.pending = false;
+                state.last_error = Some(format!("{code}: {message}"));
+            }
+        }
+        sides.insert(key, encode(&state).as_slice())?;
+        drop(sides);
+        if let Some(alias) = alias {
+            txn.open_table(ALIASES)?
+                .insert(alias.as_str(), o.record.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// The writes an observation causes, computed before any of them is made.
+struct RecordEffects {
+    doc: Vec<u8>,
+    previous_seq: Option<u64>,
+    state: RecordState,
+    side: ((String, String), SideState),
+    aliases: Vec<String>,
+}
+
+impl RecordEffects {
+    fn write(mut self, txn: &WriteTransaction, seq: u64) -> Result<(), StoreError> {
+        let id = self.state.id.as_str().to_string();
+        self.state.seq = seq;
+        txn.open_table(DOCS)?
+            .insert(id.as_str(), self.doc.as_slice())?;
+        txn.open_table(RECORDS)?
+            .insert(id.as_str(), encode(&self.state).as_slice())?;
+        let mut changes = txn.open_table(CHANGES)?;
+        if let Some(previous) = self.previous_seq {
+            changes.remove(previous)?;
+        }
+        changes.insert(seq, id.as_str())?;
+        drop(changes);
+        let ((record, side), state) = &self.side;
+        txn.open_table(SIDES)?
+            .insert((record.as_str(), side.as_str()), encode(state).as_slice())?;
+        let mut aliases = txn.open_table(ALIASES)?;
+        for alias in &self.aliases {
+            aliases.insert(alias.as_str(), id.as_str())?;
+        }
+        Ok(())
+    }
+}

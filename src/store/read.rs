@@ -1,0 +1,151 @@
+//! Reading the store: the log in order, records by any of their names, a record's events and
+//! merge document. Works on any transaction, read or write.
+
+use super::StoreError;
+use super::project::{RecordState, SideState, decode};
+use super::tables::*;
+use redb::{ReadTransaction, ReadableTable};
+use tandem_protocol::{Event, Hlc, RecordDoc, RecordId, Side};
+
+pub fn store_format(txn: &ReadTransaction) -> Result<u64, StoreError> {
+    Ok(txn
+        .open_table(META)?
+        .get("format")?
+        .map(|v| v.value())
+        .unwrap_or(STORE_FORMAT))
+}
+
+/// The last log position and event, if any.
+pub fn last_event(txn: &ReadTransaction) -> Result<Option<(u64, Event)>, StoreError> {
+    let log = txn.open_table(LOG)?;
+    match log.last()? {
+        Some((seq, bytes)) => {
+            let seq = seq.value();
+            let event = Event::decode(bytes.value())
+                .map_err(|source| StoreError::BadEvent { seq, source })?;
+            Ok(Some((seq, event)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Events from log position `from` on, in order.
+pub fn events_from(txn: &ReadTransaction, from: u64) -> Result<Vec<(u64, Event)>, StoreError> {
+    let log = txn.open_table(LOG)?;
+    let mut out = Vec::new();
+    for row in log.range(from..)? {
+        let (seq, bytes) = row?;
+        let seq = seq.value();
+        let event =
+            Event::decode(bytes.value()).map_err(|source| StoreError::BadEvent { seq, source })?;
+        out.push((seq, event));
+    }
+    Ok(out)
+}
+
+pub fn event_at(txn: &ReadTransaction, seq: u64) -> Result<Option<Event>, StoreError> {
+    let log = txn.open_table(LOG)?;
+    match log.get(seq)? {
+        Some(bytes) => Event::decode(bytes.value())
+            .map(Some)
+            .map_err(|source| StoreError::BadEvent { seq, source }),
+        None => Ok(None),
+    }
+}
+
+pub fn seq_of(txn: &ReadTransaction, hlc: Hlc) -> Result<Option<u64>, StoreError> {
+    Ok(txn.open_table(EVENT_SEQ)?.get(hlc.0)?.map(|v| v.value()))
+}
+
+/// The first log position at or after a time.
+pub fn first_seq_since(txn: &ReadTransaction, since: Hlc) -> Result<Option<u64>, StoreError> {
+    let index = txn.open_table(EVENT_SEQ)?;
+    let mut first: Option<u64> = None;
+    for row in index.range(since.0..)? {
+        let seq = row?.1.value();
+        first = Some(first.map_or(seq, |f| f.min(seq)));
+    }
+    Ok(first)
+}
+
+pub fn record(txn: &ReadTransaction, id: &RecordId) -> Result<Option<RecordState>, StoreError> {
+    match txn.open_table(RECORDS)?.get(id.as_str())? {
+        Some(bytes) => Ok(Some(decode("records", bytes.value())?)),
+        None => Ok(None),
+    }
+}
+
+pub fn side_state(
+    txn: &ReadTransaction,
+    id: &RecordId,
+    side: Side,
+) -> Result<Option<SideState>, StoreError> {
+    match txn.open_table(SIDES)?.get((id.as_str(), side.as_str()))? {
+        Some(bytes) => Ok(Some(decode("sides", bytes.value())?)),
+        None => Ok(None),
+    }
+}
+
+pub fn alias(txn: &ReadTransaction, alias: &str) -> Result<Option<RecordId>, StoreError> {
+    match txn.open_table(ALIASES)?.get(alias)? {
+        Some(id) => RecordId::parse(id.value())
+            .map(Some)
+            .map_err(|e| StoreError::BadProjection {
+                what: "aliases".into(),
+                reason: e.to_string(),
+            }),
+        None => Ok(None),
+    }
+}
+
+/// Find a record by any of its names: its tandem id, its UID, its DAV href (a path or a full
+/// URL), or its Salesforce id.
+pub fn find_record(txn: &ReadTransaction, name: &str) -> Result<Option<RecordId>, StoreError> {
+    if let Ok(id) = RecordId::parse(name) {
+        if record(txn, &id)?.is_some() {
+            return Ok(Some(id));
+        }
+    }
+    let path = url_path(name);
+    for candidate in [
+        format!("uid:{name}"),
+        format!("desktop:{name}"),
+        format!("desktop:{path}"),
+        format!("salesforce:{name}"),
+    ] {
+        if let Some(id) = alias(txn, &candidate)? {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// `http://127.0.0.1:5232/dav/x.ics` → `/dav/x.ics`; anything else is returned as it is.
+fn url_path(name: &str) -> &str {
+    name.split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(name)
+}
+
+/// The events that touched a record, oldest first.
+pub fn record_events(
+    txn: &ReadTransaction,
+    id: &RecordId,
+) -> Result<Vec<(u64, Event)>, StoreError> {
+    let index = txn.open_table(RECORD_EVENTS)?;
+    let mut out = Vec::new();
+    for row in index.range((id.as_str(), 0)..=(id.as_str(), u64::MAX))? {
+        let seq = row?.0.value().1;
+        if let Some(event) = event_at(txn, seq)? {
+            out.push((seq, event));
+        }
+    }
+    Ok(out)
+}
+
+pub fn doc(txn: &ReadTransaction, id: &RecordId) -> Result<Option<RecordDoc>, StoreError> {
+    match txn.open_table(DOCS)?.get(id.as_str())? {
+        Some(bytes) => Ok(Some(RecordDoc::load(id.clone(), bytes.value())?)),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,64 @@
+//! The tables of the store. `LOG` is the truth; every table in `PROJECTIONS` is derived from it
+//! and is what `replay --verify` rebuilds and compares.
+
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
+
+/// Layout version of the store file, kept in `META`.
+pub const STORE_FORMAT: u64 = 1;
+
+/// seq → event (JSON, see `tandem_protocol::Event`).
+pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
+/// Facts about the store itself (format), not derived from the log.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// record id → `RecordState` (JSON): the current record, served without loading automerge.
+pub const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
+/// record id → automerge document of the record.
+pub const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");
+/// (record id, seq) → (): the events that touched each record.
+pub const RECORD_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("record_events");
+/// event hlc → seq.
+pub const EVENT_SEQ: TableDefinition<u64, u64> = TableDefinition::new("event_seq");
+/// change seq → record id: each record once, at the seq of its latest change (sync tokens).
+pub const CHANGES: TableDefinition<u64, &str> = TableDefinition::new("changes");
+/// alias → record id. Aliases: `uid:UID`, `desktop:HREF`, `salesforce:ID`.
+pub const ALIASES: TableDefinition<&str, &str> = TableDefinition::new("aliases");
+/// (record id, side) → `SideState` (JSON): what each side has of the record.
+pub const SIDES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("sides");
+/// (side, scope) → watermark value.
+pub const WATERMARKS: TableDefinition<(&str, &str), &str> = TableDefinition::new("watermarks");
+/// record id → ignore decision (JSON).
+pub const IGNORES: TableDefinition<&str, &[u8]> = TableDefinition::new("ignores");
+
+/// Names of the projection tables, in the order `replay --verify` reports them.
+pub const PROJECTIONS: [&str; 9] = [
+    "records",
+    "docs",
+    "record_events",
+    "event_seq",
+    "changes",
+    "aliases",
+    "sides",
+    "watermarks",
+    "ignores",
+];
+
+pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
+    let err = |e: redb::TableError| redb::StorageError::Io(std::io::Error::other(e.to_string()));
+    txn.open_table(LOG).map_err(err)?;
+    let mut meta = txn.open_table(META).map_err(err)?;
+    if meta.get("format")?.is_none() {
+        meta.insert("format", STORE_FORMAT)?;
+    }
+    drop(meta);
+    txn.open_table(RECORDS).map_err(err)?;
+    txn.open_table(DOCS).map_err(err)?;
+    txn.open_table(RECORD_EVENTS).map_err(err)?;
+    txn.open_table(EVENT_SEQ).map_err(err)?;
+    txn.open_table(CHANGES).map_err(err)?;
+    txn.open_table(ALIASES).map_err(err)?;
+    txn.open_table(SIDES).map_err(err)?;
+    txn.open_table(WATERMARKS).map_err(err)?;
+    txn.open_table(IGNORES).map_err(err)?;
+    Ok(())
+}
