@@ -244,17 +244,14 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
                     let result = client.append(&draft).await;
                     tokio::spawn(async move { result.map(|ack| ack_line(number, &ack)) })
                 }
-                // Locally, many appends are in flight at once and share the writer's commits.
-                Sink::Local(writer) => {
-                    let writer = writer.clone();
-                    tokio::spawn(async move {
-                        writer
-                            .append(draft)
-                            .await
-                            .map(|ack| ack_line(number, &ack))
-                            .map_err(|e| e.to_string())
-                    })
-                }
+                // Locally, many appends are in flight at once and share the writer's commits;
+                // submitting here, in line order, keeps the log in input order.
+                Sink::Local(writer) => match writer.submit(draft).await {
+                    Ok(ack) => tokio::spawn(async move {
+                        ack.await.map(|ack| ack_line(number, &ack)).map_err(|e| e.to_string())
+                    }),
+                    Err(e) => return Err(e.to_string()),
+                },
             },
         };
         if queue.send((number, pending)).await.is_err() {

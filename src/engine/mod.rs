@@ -4,4 +4,4 @@ pub mod draft;
 pub mod writer;
 
 pub use draft::{Draft, DraftBody, ObservationDraft};
-pub use writer::{Ack, Writer, WriterError};
+pub use writer::{Ack, Pending, Writer, WriterError};

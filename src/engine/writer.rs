@@ -90,12 +90,34 @@ impl Writer {
 
     /// Append one event; returns once it is durable.
     pub async fn append(&self, draft: Draft) -> Result<Ack, WriterError> {
+        self.submit(draft).await?.await
+    }
+
+    /// Queue an event and return at once with the future of its acknowledgement. Events are
+    /// appended in the order they are submitted, so a producer can keep many in flight without
+    /// losing its order.
+    pub async fn submit(&self, draft: Draft) -> Result<Pending, WriterError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { draft, reply })
             .await
             .map_err(|_| WriterError::Stopped)?;
-        answer.await.map_err(|_| WriterError::Stopped)?
+        Ok(Pending(answer))
+    }
+}
+
+/// An acknowledgement to come: resolves once the event is durable (or refused).
+pub struct Pending(oneshot::Receiver<Result<Ack, WriterError>>);
+
+impl std::future::Future for Pending {
+    type Output = Result<Ack, WriterError>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(WriterError::Stopped)))
     }
 }
 
