@@ -4,7 +4,8 @@
 
 use crate::cli::{Context, Output, StoreCommand, commands};
 use crate::config::Settings;
-use crate::engine::{Ack, Draft};
+use crate::engine::writer::system_clock;
+use crate::engine::{Ack, Draft, Writer};
 use crate::store::Store;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -29,6 +30,7 @@ struct Announcement {
 
 struct Api {
     context: Context,
+    writer: Writer,
     token: String,
 }
 
@@ -41,7 +43,14 @@ pub async fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
     }
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
     let store = Arc::new(Store::open_or_create(dir).map_err(|e| e.to_string())?);
-    let context = Context::with_store(dir, store, settings)?;
+    let writer = Writer::spawn(store.clone(), settings.clone(), system_clock())
+        .map_err(|e| e.to_string())?;
+    let context = Context {
+        dir: dir.to_path_buf(),
+        store,
+        writer: Some(writer.clone()),
+        settings,
+    };
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -59,9 +68,14 @@ pub async fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
         "tandem is running on {}; local API at http://{addr}",
         dir.display()
     );
-    let api = Arc::new(Api { context, token });
-    let result = accept_until_stopped(listener, api).await;
+    let api = Arc::new(Api {
+        context,
+        writer,
+        token,
+    });
+    let result = accept_until_stopped(listener, api.clone()).await;
     let _ = std::fs::remove_file(announcement);
+    api.writer.close().await;
     result
 }
 
@@ -184,7 +198,7 @@ impl Api {
                 Err(e) => error_response(StatusCode::BAD_REQUEST, format!("not a command: {e}")),
             },
             (Method::POST, "/api/v1/append") => match serde_json::from_slice::<Draft>(&body) {
-                Ok(draft) => match self.context.writer.append(draft).await {
+                Ok(draft) => match self.writer.append(draft).await {
                     Ok(ack) => json_response(StatusCode::OK, &ack),
                     Err(e) => error_response(StatusCode::UNPROCESSABLE_ENTITY, e),
                 },

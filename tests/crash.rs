@@ -79,9 +79,16 @@ fn acknowledged_events_survive_sigkill_and_replay_verifies() {
         // The store opens; the log is whole.
         let log = s.log();
         for (i, entry) in log.iter().enumerate() {
-            assert_eq!(entry["seq"], json!(i as u64 + 1), "the log has a hole after run {run}");
+            assert_eq!(
+                entry["seq"],
+                json!(i as u64 + 1),
+                "the log has a hole after run {run}"
+            );
         }
-        let by_seq: BTreeMap<u64, &Value> = log.iter().map(|e| (e["seq"].as_u64().unwrap(), &e["event"])).collect();
+        let by_seq: BTreeMap<u64, &Value> = log
+            .iter()
+            .map(|e| (e["seq"].as_u64().unwrap(), &e["event"]))
+            .collect();
         for (seq, (external_id, last_name)) in &acknowledged {
             let event = by_seq
                 .get(seq)
@@ -96,6 +103,12 @@ fn acknowledged_events_survive_sigkill_and_replay_verifies() {
             String::from_utf8_lossy(&verify.stdout)
         );
     }
-    assert!(killed_mid_stream >= 20, "only {killed_mid_stream} runs were killed before finishing");
-    assert!(acknowledged.len() > KILLS, "too few acknowledgements to mean anything");
+    assert!(
+        killed_mid_stream >= 20,
+        "only {killed_mid_stream} runs were killed before finishing"
+    );
+    assert!(
+        acknowledged.len() > KILLS,
+        "too few acknowledgements to mean anything"
+    );
 }

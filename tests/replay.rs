@@ -6,24 +6,46 @@ mod common;
 use common::{Scratch, observe, observe_on};
 use redb::ReadableTable;
 use serde_json::json;
-use tandem::store::{Store, tables};
+use tandem::store::{Access, Store, tables};
 
 /// Creates, concurrent updates from both sides, deletes, a restore, outcomes, a watermark,
 /// ignore decisions and a resolved conflict.
 fn mixed_workload(s: &Scratch) {
     let mut drafts = Vec::new();
     for i in 0..40 {
-        drafts.push(observe("desktop", "create", &format!("/dav/c/{i}.vcf"), json!({"last_name": format!("L{i}"), "categories": ["CRM"]})));
+        drafts.push(observe(
+            "desktop",
+            "create",
+            &format!("/dav/c/{i}.vcf"),
+            json!({"last_name": format!("L{i}"), "categories": ["CRM"]}),
+        ));
     }
     let acks = s.ingest(&drafts);
     let mut more = Vec::new();
     for (i, ack) in acks.iter().enumerate() {
         let record = ack["record"].as_str().unwrap();
         let created = ack["hlc"].as_u64().unwrap();
-        more.push(observe_on("desktop", "update", record, &[created], json!({"title": format!("desk {i}"), "phone": "1"})));
-        more.push(observe_on("salesforce", "update", record, &[created], json!({"title": format!("sf {i}"), "email": format!("{i}@x.example")})));
+        more.push(observe_on(
+            "desktop",
+            "update",
+            record,
+            &[created],
+            json!({"title": format!("desk {i}"), "phone": "1"}),
+        ));
+        more.push(observe_on(
+            "salesforce",
+            "update",
+            record,
+            &[created],
+            json!({"title": format!("sf {i}"), "email": format!("{i}@x.example")}),
+        ));
         if i % 7 == 0 {
-            more.push(observe("desktop", "delete", &format!("/dav/c/{i}.vcf"), json!({})));
+            more.push(observe(
+                "desktop",
+                "delete",
+                &format!("/dav/c/{i}.vcf"),
+                json!({}),
+            ));
         }
         if i % 5 == 0 {
             more.push(json!({"origin": {"side": "salesforce", "agent": "t"}, "type": "outcome", "record": record,
@@ -42,12 +64,13 @@ fn mixed_workload(s: &Scratch) {
     more.push(json!({"origin": {"side": "salesforce", "agent": "t"}, "type": "watermark", "side": "salesforce", "scope": "Contact", "value": "2026-11-21T10:00:00.000+0000"}));
     s.ingest(&more);
     let record = acks[3]["record"].as_str().unwrap();
-    let heads: Vec<u64> = serde_json::from_str::<Vec<serde_json::Value>>(&s.ok(&["history", record, "--json"]))
-        .unwrap()
-        .iter()
-        .skip(1)
-        .map(|e| e["hlc"].as_u64().unwrap())
-        .collect();
+    let heads: Vec<u64> =
+        serde_json::from_str::<Vec<serde_json::Value>>(&s.ok(&["history", record, "--json"]))
+            .unwrap()
+            .iter()
+            .skip(1)
+            .map(|e| e["hlc"].as_u64().unwrap())
+            .collect();
     s.ingest(&[json!({"origin": {"side": "tandem", "agent": "t"}, "type": "decision", "decision": "resolve",
         "record": record, "field": "title", "value": "settled", "base": heads})]);
     s.ok(&["restore", acks[7]["record"].as_str().unwrap(), "--at", "#8"]);
@@ -67,8 +90,8 @@ fn a_tampered_projection_is_found_and_named() {
     let s = Scratch::new();
     mixed_workload(&s);
     {
-        let store = Store::open_existing(s.path()).unwrap();
-        let txn = store.db().begin_write().unwrap();
+        let store = Store::open_existing(s.path(), Access::ReadWrite).unwrap();
+        let txn = store.db().unwrap().begin_write().unwrap();
         {
             let mut records = txn.open_table(tables::RECORDS).unwrap();
             let (key, mut value) = {
@@ -78,7 +101,9 @@ fn a_tampered_projection_is_found_and_named() {
             value.extend_from_slice(b" ");
             records.insert(key.as_str(), value.as_slice()).unwrap();
             let mut aliases = txn.open_table(tables::ALIASES).unwrap();
-            aliases.insert("uid:planted", "con-0000000000000001").unwrap();
+            aliases
+                .insert("uid:planted", "con-0000000000000001")
+                .unwrap();
         }
         txn.commit().unwrap();
     }
@@ -87,5 +112,8 @@ fn a_tampered_projection_is_found_and_named() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("2 difference(s)"), "{stdout}");
     assert!(stdout.contains("records        Changed"), "{stdout}");
-    assert!(stdout.contains("aliases        Extra uid:planted"), "{stdout}");
+    assert!(
+        stdout.contains("aliases        Extra uid:planted"),
+        "{stdout}"
+    );
 }

@@ -431,7 +431,11 @@ pub async fn restore(context: &Context, name: &str, at: &TimeRef) -> Result<Outp
         };
         (id, draft, changes, label)
     };
-    let ack = context.writer.append(draft).await.map_err(Output::error)?;
+    let writer = context
+        .writer
+        .as_ref()
+        .ok_or_else(|| Output::error("restore needs the store open for writing"))?;
+    let ack = writer.append(draft).await.map_err(Output::error)?;
     let mut out = format!(
         "restored {id} to its state at {label} as event #{}\n",
         ack.seq

@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::daemon;
 use crate::engine::writer::system_clock;
 use crate::engine::{Draft, Writer};
-use crate::store::{Store, read, replay};
+use crate::store::{Access, Store, read, replay};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -84,35 +84,49 @@ impl Output {
     }
 }
 
-/// What a command needs: the store, its writer, the settings.
+/// What a command needs: the store, its writer (for commands that append), the settings.
 pub struct Context {
     pub dir: PathBuf,
     pub store: Arc<Store>,
-    pub writer: Writer,
+    pub writer: Option<Writer>,
     pub settings: Settings,
+}
+
+impl StoreCommand {
+    /// Whether the command appends to the log; the others open the store read-only.
+    pub fn access(&self) -> Access {
+        match self {
+            StoreCommand::Restore { .. } => Access::ReadWrite,
+            _ => Access::ReadOnly,
+        }
+    }
 }
 
 impl Context {
     /// Open an existing store directly (no daemon is running).
-    pub fn open(dir: &Path) -> Result<Context, String> {
+    pub fn open(dir: &Path, access: Access) -> Result<Context, String> {
         let settings = Settings::load(dir).map_err(|e| e.to_string())?;
-        let store = Arc::new(Store::open_existing(dir).map_err(|e| e.to_string())?);
-        Context::with_store(dir, store, settings)
-    }
-
-    pub fn with_store(
-        dir: &Path,
-        store: Arc<Store>,
-        settings: Settings,
-    ) -> Result<Context, String> {
-        let writer = Writer::spawn(store.clone(), settings.clone(), system_clock())
-            .map_err(|e| e.to_string())?;
+        let store = Arc::new(Store::open_existing(dir, access).map_err(|e| e.to_string())?);
+        let writer = match access {
+            Access::ReadOnly => None,
+            Access::ReadWrite => Some(
+                Writer::spawn(store.clone(), settings.clone(), system_clock())
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
         Ok(Context {
             dir: dir.to_path_buf(),
             store,
             writer,
             settings,
         })
+    }
+
+    /// Finish appending and close the store cleanly.
+    pub async fn close(self) {
+        if let Some(writer) = self.writer {
+            writer.close().await;
+        }
     }
 }
 
@@ -200,7 +214,7 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
         None => {
             let settings = Settings::load(dir).map_err(|e| e.to_string())?;
             let store = Arc::new(Store::open_or_create(dir).map_err(|e| e.to_string())?);
-            Sink::Local(Context::with_store(dir, store, settings)?.writer)
+            Sink::Local(Writer::spawn(store, settings, system_clock()).map_err(|e| e.to_string())?)
         }
     };
     type Pending = tokio::task::JoinHandle<Result<String, String>>;
@@ -248,7 +262,9 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
                 // submitting here, in line order, keeps the log in input order.
                 Sink::Local(writer) => match writer.submit(draft).await {
                     Ok(ack) => tokio::spawn(async move {
-                        ack.await.map(|ack| ack_line(number, &ack)).map_err(|e| e.to_string())
+                        ack.await
+                            .map(|ack| ack_line(number, &ack))
+                            .map_err(|e| e.to_string())
                     }),
                     Err(e) => return Err(e.to_string()),
                 },
@@ -260,6 +276,9 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
     }
     drop(queue);
     let failures = printer.await.map_err(|e| e.to_string())?;
+    if let Sink::Local(writer) = sink {
+        writer.close().await;
+    }
     if failures > 0 {
         return Err(format!(
             "{failures} line(s) were refused; the others were appended"

@@ -73,8 +73,12 @@ pub async fn run(cli: Cli) -> ExitCode {
                     Ok(output) => output,
                     Err(message) => return fail(&message),
                 },
-                None => match Context::open(&dir) {
-                    Ok(context) => commands::execute(&command, &context).await,
+                None => match Context::open(&dir, command.access()) {
+                    Ok(context) => {
+                        let output = commands::execute(&command, &context).await;
+                        context.close().await;
+                        output
+                    }
                     Err(message) => return fail(&message),
                 },
             };

@@ -53,9 +53,16 @@ struct Job {
     reply: oneshot::Sender<Result<Ack, WriterError>>,
 }
 
+enum Message {
+    Append(Job),
+    /// Finish what is queued, then close the store and end the thread.
+    Stop,
+}
+
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Message>,
+    thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl Writer {
@@ -65,27 +72,51 @@ impl Writer {
         settings: Settings,
         wall: WallClock,
     ) -> Result<Writer, StoreError> {
+        store.db()?;
         let last = read::last_event(&store.read()?)?;
         let mut clock = HlcClock::resume(last.as_ref().map_or(Hlc::ZERO, |(_, e)| e.hlc));
         let mut next_seq = last.map_or(1, |(seq, _)| seq + 1);
-        let (jobs, mut inbox) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        let (jobs, mut inbox) = mpsc::channel::<Message>(MAX_BATCH * 4);
         let projector = Projector::new(settings);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("tandem-writer".into())
             .spawn(move || {
-                while let Some(first) = inbox.blocking_recv() {
+                let mut stopping = false;
+                while !stopping {
+                    let Some(Message::Append(first)) = inbox.blocking_recv() else {
+                        break;
+                    };
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
                         match inbox.try_recv() {
-                            Ok(job) => batch.push(job),
+                            Ok(Message::Append(job)) => batch.push(job),
+                            Ok(Message::Stop) => {
+                                stopping = true;
+                                break;
+                            }
                             Err(_) => break,
                         }
                     }
                     commit_batch(&store, &projector, &mut clock, &mut next_seq, &wall, batch);
                 }
+                // `store` is dropped here, which closes the redb file cleanly.
             })
             .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
-        Ok(Writer { jobs })
+        Ok(Writer {
+            jobs,
+            thread: Arc::new(std::sync::Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Append what is queued, close the store and wait for the writer thread to end. Without
+    /// this, a process that exits leaves the file marked as not closed cleanly and the next
+    /// open has to recover it.
+    pub async fn close(&self) {
+        let _ = self.jobs.send(Message::Stop).await;
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
     }
 
     /// Append one event; returns once it is durable.
@@ -99,7 +130,7 @@ impl Writer {
     pub async fn submit(&self, draft: Draft) -> Result<Pending, WriterError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { draft, reply })
+            .send(Message::Append(Job { draft, reply }))
             .await
             .map_err(|_| WriterError::Stopped)?;
         Ok(Pending(answer))
@@ -130,9 +161,9 @@ fn commit_batch(
     batch: Vec<Job>,
 ) {
     let (clock_before, seq_before) = (clock.last(), *next_seq);
-    let txn = match store.db().begin_write() {
+    let txn = match store.db().and_then(|db| Ok(db.begin_write()?)) {
         Ok(txn) => txn,
-        Err(e) => return fail_all(batch, &StoreError::from(e)),
+        Err(e) => return fail_all(batch, &e),
     };
     let mut answers = Vec::with_capacity(batch.len());
     for job in batch {

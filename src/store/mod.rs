@@ -13,18 +13,30 @@ pub mod tables;
 pub use error::StoreError;
 pub use project::{Projector, RecordState, SideState};
 
-use redb::{Database, ReadTransaction, ReadableDatabase};
+use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase};
 use std::path::{Path, PathBuf};
 
 pub const STORE_FILE: &str = "tandem.redb";
 
 pub struct Store {
-    db: Database,
+    handle: Handle,
     path: PathBuf,
 }
 
+enum Handle {
+    ReadWrite(Database),
+    /// Commands that only read open the file read-only: they leave it exactly as it was.
+    ReadOnly(ReadOnlyDatabase),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
 impl Store {
-    /// Open the store of a data directory, creating directory and store if they do not exist.
+    /// Open the store of a data directory for writing, creating directory and store if needed.
     pub fn open_or_create(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
             path: dir.to_path_buf(),
@@ -32,52 +44,89 @@ impl Store {
         })?;
         let path = dir.join(STORE_FILE);
         if path.exists() {
-            return Store::open_file(&path);
+            return Store::open_file(&path, Access::ReadWrite);
         }
         let db = Database::create(&path).map_err(|e| StoreError::from_database(&path, e))?;
-        let store = Store { db, path };
+        let store = Store {
+            handle: Handle::ReadWrite(db),
+            path,
+        };
         store.init_tables()?;
         Ok(store)
     }
 
     /// Open an existing store; a missing one is an error that says how to make one.
-    pub fn open_existing(dir: &Path) -> Result<Store, StoreError> {
+    pub fn open_existing(dir: &Path, access: Access) -> Result<Store, StoreError> {
         let path = dir.join(STORE_FILE);
         if !path.exists() {
             return Err(StoreError::Missing {
                 dir: dir.to_path_buf(),
             });
         }
-        Store::open_file(&path)
+        Store::open_file(&path, access)
     }
 
-    fn open_file(path: &Path) -> Result<Store, StoreError> {
-        let db = Database::builder()
-            // A damaged file is not "repaired" in place: that could overwrite the only copy of
-            // the user's history. Repair after an interrupted write (a crash) is different and
-            // safe: redb's commits are atomic, so it only recovers the last committed state.
-            .open(path)
-            .map_err(|e| StoreError::from_database(path, e))?;
+    fn open_file(path: &Path, access: Access) -> Result<Store, StoreError> {
+        // Probe read-only first: that never writes, so a damaged file is refused untouched, and
+        // only a file that needs crash recovery (or is healthy) is ever opened for writing.
+        let handle = match contain(path, || ReadOnlyDatabase::open(path))? {
+            Ok(db) if access == Access::ReadOnly => Handle::ReadOnly(db),
+            Ok(probe) => {
+                drop(probe);
+                match contain(path, || Database::open(path))? {
+                    Ok(db) => Handle::ReadWrite(db),
+                    Err(e) => return Err(StoreError::from_database(path, e)),
+                }
+            }
+            // Not closed cleanly: only a writable open can recover it.
+            Err(redb::DatabaseError::RepairAborted) => Handle::ReadWrite(Store::recover(path)?),
+            Err(e) => return Err(StoreError::from_database(path, e)),
+        };
         let store = Store {
-            db,
+            handle,
             path: path.to_path_buf(),
         };
-        store.init_tables()?;
         store.check_format()?;
         Ok(store)
     }
 
+    /// The store was not closed cleanly (tandem was killed, the machine lost power) and redb must
+    /// repair it, which writes to the file. Keep the original aside until the repair has
+    /// succeeded, and put it back if it fails, so a damaged file is never made worse.
+    fn recover(path: &Path) -> Result<Database, StoreError> {
+        let backup = path.with_extension("redb.before-recovery");
+        let io = |source| StoreError::Io {
+            path: backup.clone(),
+            source,
+        };
+        std::fs::copy(path, &backup).map_err(io)?;
+        let failure = match contain(path, || Database::open(path)) {
+            Ok(Ok(db)) => {
+                let _ = std::fs::remove_file(&backup);
+                return Ok(db);
+            }
+            Ok(Err(e)) => StoreError::from_database(path, e),
+            Err(e) => e,
+        };
+        std::fs::rename(&backup, path).map_err(io)?;
+        Err(failure)
+    }
+
     /// Make sure every table exists, so readers never have to handle a missing one.
     fn init_tables(&self) -> Result<(), StoreError> {
-        let txn = self.db.begin_write()?;
+        let txn = self.db()?.begin_write()?;
         tables::create_all(&txn)?;
         txn.commit()?;
         Ok(())
     }
 
-    /// Refuse a store written by a newer tandem with a different layout.
+    /// Refuse a store written by a newer tandem with a different layout, or a redb file that is
+    /// not a tandem store at all.
     fn check_format(&self) -> Result<(), StoreError> {
-        let found = read::store_format(&self.read()?)?;
+        let found = read::store_format(&self.read()?).map_err(|e| StoreError::Damaged {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
         if found > tables::STORE_FORMAT {
             return Err(StoreError::FutureStore {
                 path: self.path.clone(),
@@ -92,11 +141,37 @@ impl Store {
         &self.path
     }
 
-    pub fn db(&self) -> &Database {
-        &self.db
+    /// The writable database; a store opened read-only has none.
+    pub fn db(&self) -> Result<&Database, StoreError> {
+        match &self.handle {
+            Handle::ReadWrite(db) => Ok(db),
+            Handle::ReadOnly(_) => Err(StoreError::Storage(
+                "the store was opened read-only; this is a bug in tandem".into(),
+            )),
+        }
     }
 
     pub fn read(&self) -> Result<ReadTransaction, StoreError> {
-        Ok(self.db.begin_read()?)
+        Ok(match &self.handle {
+            Handle::ReadWrite(db) => db.begin_read()?,
+            Handle::ReadOnly(db) => db.begin_read()?,
+        })
     }
+}
+
+/// Run a redb open that may panic on a badly damaged file (redb asserts on some inconsistent
+/// allocator states) and turn the panic into a "damaged" error, without the panic's message.
+fn contain<T>(path: &Path, open: impl FnOnce() -> T) -> Result<T, StoreError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(open));
+    std::panic::set_hook(hook);
+    result.map_err(|panic| StoreError::Damaged {
+        path: path.to_path_buf(),
+        reason: panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the storage engine gave up reading it".into()),
+    })
 }

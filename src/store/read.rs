@@ -12,7 +12,7 @@ pub fn store_format(txn: &ReadTransaction) -> Result<u64, StoreError> {
         .open_table(META)?
         .get("format")?
         .map(|v| v.value())
-        .unwrap_or(STORE_FORMAT))
+        .unwrap_or(0))
 }
 
 /// The last log position and event, if any.
