@@ -1,0 +1,135 @@
+//! While `tandem serve` owns the store, the other commands reach it over its local,
+//! authenticated API and print exactly what they print on a stopped store.
+
+mod common;
+
+use common::{Scratch, observe, observe_on};
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+
+struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    fn start(s: &Scratch) -> Daemon {
+        let mut child = s
+            .command()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tandem serve starts");
+        // It prints its address once the API is listening and announced.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.contains("local API at http://127.0.0.1:"), "{line}");
+        Daemon { child }
+    }
+
+    /// Stop it the way a service manager would, and wait until it has closed the store.
+    fn stop(mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(self.child.wait().unwrap().success(), "the daemon exits cleanly on SIGTERM");
+    }
+}
+
+fn announcement(s: &Scratch) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(s.path().join("daemon.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn commands_give_the_same_output_through_the_daemon_and_on_a_stopped_store() {
+    let s = Scratch::new();
+    let daemon = Daemon::start(&s);
+    // The store is held by the daemon: ingest and restore must go through its API.
+    let acks = s.ingest(&[observe("desktop", "create", "/dav/c/1.vcf", json!({"last_name": "Okafor", "title": "CFO"}))]);
+    let record = acks[0]["record"].as_str().unwrap().to_string();
+    let created = acks[0]["hlc"].as_u64().unwrap();
+    s.ingest(&[
+        observe_on("desktop", "update", &record, &[created], json!({"title": "Finance Director"})),
+        observe_on("salesforce", "update", &record, &[created], json!({"title": "CFO (acting)", "email": "o@example.com"})),
+    ]);
+    s.ok(&["restore", &record, "--at", "#2"]);
+    let commands: Vec<Vec<String>> = vec![
+        vec!["log".into()],
+        vec!["log".into(), "--json".into()],
+        vec!["history".into(), record.clone()],
+        vec!["blame".into(), "/dav/c/1.vcf".into()],
+        vec!["replay".into(), "--verify".into()],
+    ];
+    let through_daemon: Vec<String> = commands
+        .iter()
+        .map(|c| s.ok(&c.iter().map(String::as_str).collect::<Vec<_>>()))
+        .collect();
+    daemon.stop();
+    assert!(!s.path().join("daemon.json").exists(), "the announcement is removed on exit");
+    for (command, expected) in commands.iter().zip(&through_daemon) {
+        let direct = s.ok(&command.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(&direct, expected, "{command:?} differs between daemon and direct");
+    }
+    assert_eq!(s.log().len(), 4);
+}
+
+#[test]
+fn the_api_refuses_a_wrong_token_and_the_announcement_is_private() {
+    let s = Scratch::new();
+    let daemon = Daemon::start(&s);
+    let announced = announcement(&s);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.path().join("daemon.json")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let addr = announced["addr"].as_str().unwrap();
+    let request = |auth: &str| {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let body = r#"{"Log":{"since":null,"limit":null,"json":true}}"#;
+        write!(
+            stream,
+            "POST /api/v1/run HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let token = announced["token"].as_str().unwrap();
+    assert!(request(&format!("Authorization: Bearer {token}\r\n")).starts_with("HTTP/1.1 200"));
+    let wrong = request("Authorization: Bearer 0000\r\n");
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    assert!(wrong.contains("daemon.json"), "the error says where the token is: {wrong}");
+    assert!(request("").starts_with("HTTP/1.1 401"));
+    daemon.stop();
+}
+
+#[test]
+fn serve_refuses_a_non_loopback_address() {
+    let s = Scratch::new();
+    let out = s.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+}
+
+#[test]
+fn a_stale_announcement_falls_back_to_the_store() {
+    let s = Scratch::new();
+    s.ingest(&[observe("desktop", "create", "/dav/c/1.vcf", json!({"last_name": "A"}))]);
+    // A daemon that was killed leaves its announcement behind; nobody answers there now.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    std::fs::write(
+        s.path().join("daemon.json"),
+        json!({"pid": 1, "addr": addr.to_string(), "token": "x"}).to_string(),
+    )
+    .unwrap();
+    assert_eq!(s.log().len(), 1);
+}
