@@ -35,7 +35,7 @@ fn drafts(run: usize) -> Vec<String> {
 #[test]
 fn acknowledged_events_survive_sigkill_and_replay_verifies() {
     let s = Scratch::new();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0x7a4d_e3);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x007a_4de3);
     // external id + last_name of every acknowledged event, by log position.
     let mut acknowledged: BTreeMap<u64, (String, String)> = BTreeMap::new();
     let mut killed_mid_stream = 0;

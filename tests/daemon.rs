@@ -23,7 +23,9 @@ impl Daemon {
             .expect("tandem serve starts");
         // It prints its address once the API is listening and announced.
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         assert!(line.contains("local API at http://127.0.0.1:"), "{line}");
         Daemon { child }
     }
@@ -35,7 +37,10 @@ impl Daemon {
             .status()
             .unwrap();
         assert!(status.success());
-        assert!(self.child.wait().unwrap().success(), "the daemon exits cleanly on SIGTERM");
+        assert!(
+            self.child.wait().unwrap().success(),
+            "the daemon exits cleanly on SIGTERM"
+        );
     }
 }
 
@@ -48,12 +53,29 @@ fn commands_give_the_same_output_through_the_daemon_and_on_a_stopped_store() {
     let s = Scratch::new();
     let daemon = Daemon::start(&s);
     // The store is held by the daemon: ingest and restore must go through its API.
-    let acks = s.ingest(&[observe("desktop", "create", "/dav/c/1.vcf", json!({"last_name": "Okafor", "title": "CFO"}))]);
+    let acks = s.ingest(&[observe(
+        "desktop",
+        "create",
+        "/dav/c/1.vcf",
+        json!({"last_name": "Okafor", "title": "CFO"}),
+    )]);
     let record = acks[0]["record"].as_str().unwrap().to_string();
     let created = acks[0]["hlc"].as_u64().unwrap();
     s.ingest(&[
-        observe_on("desktop", "update", &record, &[created], json!({"title": "Finance Director"})),
-        observe_on("salesforce", "update", &record, &[created], json!({"title": "CFO (acting)", "email": "o@example.com"})),
+        observe_on(
+            "desktop",
+            "update",
+            &record,
+            &[created],
+            json!({"title": "Finance Director"}),
+        ),
+        observe_on(
+            "salesforce",
+            "update",
+            &record,
+            &[created],
+            json!({"title": "CFO (acting)", "email": "o@example.com"}),
+        ),
     ]);
     s.ok(&["restore", &record, "--at", "#2"]);
     let commands: Vec<Vec<String>> = vec![
@@ -68,10 +90,16 @@ fn commands_give_the_same_output_through_the_daemon_and_on_a_stopped_store() {
         .map(|c| s.ok(&c.iter().map(String::as_str).collect::<Vec<_>>()))
         .collect();
     daemon.stop();
-    assert!(!s.path().join("daemon.json").exists(), "the announcement is removed on exit");
+    assert!(
+        !s.path().join("daemon.json").exists(),
+        "the announcement is removed on exit"
+    );
     for (command, expected) in commands.iter().zip(&through_daemon) {
         let direct = s.ok(&command.iter().map(String::as_str).collect::<Vec<_>>());
-        assert_eq!(&direct, expected, "{command:?} differs between daemon and direct");
+        assert_eq!(
+            &direct, expected,
+            "{command:?} differs between daemon and direct"
+        );
     }
     assert_eq!(s.log().len(), 4);
 }
@@ -84,7 +112,10 @@ fn the_api_refuses_a_wrong_token_and_the_announcement_is_private() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(s.path().join("daemon.json")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(s.path().join("daemon.json"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let addr = announced["addr"].as_str().unwrap();
@@ -105,7 +136,10 @@ fn the_api_refuses_a_wrong_token_and_the_announcement_is_private() {
     assert!(request(&format!("Authorization: Bearer {token}\r\n")).starts_with("HTTP/1.1 200"));
     let wrong = request("Authorization: Bearer 0000\r\n");
     assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
-    assert!(wrong.contains("daemon.json"), "the error says where the token is: {wrong}");
+    assert!(
+        wrong.contains("daemon.json"),
+        "the error says where the token is: {wrong}"
+    );
     assert!(request("").starts_with("HTTP/1.1 401"));
     daemon.stop();
 }
@@ -121,7 +155,12 @@ fn serve_refuses_a_non_loopback_address() {
 #[test]
 fn a_stale_announcement_falls_back_to_the_store() {
     let s = Scratch::new();
-    s.ingest(&[observe("desktop", "create", "/dav/c/1.vcf", json!({"last_name": "A"}))]);
+    s.ingest(&[observe(
+        "desktop",
+        "create",
+        "/dav/c/1.vcf",
+        json!({"last_name": "A"}),
+    )]);
     // A daemon that was killed leaves its announcement behind; nobody answers there now.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

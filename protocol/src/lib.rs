@@ -4,6 +4,7 @@
 //! Nothing in this crate touches a socket, a file or the system clock: time and randomness are
 //! passed in, so every function here can be tested (and replayed) deterministically.
 
+pub mod dav;
 pub mod error;
 pub mod event;
 pub mod hlc;

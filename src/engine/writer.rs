@@ -54,7 +54,7 @@ struct Job {
 }
 
 enum Message {
-    Append(Job),
+    Append(Box<Job>),
     /// Finish what is queued, then close the store and end the thread.
     Stop,
 }
@@ -86,10 +86,10 @@ impl Writer {
                     let Some(Message::Append(first)) = inbox.blocking_recv() else {
                         break;
                     };
-                    let mut batch = vec![first];
+                    let mut batch = vec![*first];
                     while batch.len() < MAX_BATCH {
                         match inbox.try_recv() {
-                            Ok(Message::Append(job)) => batch.push(job),
+                            Ok(Message::Append(job)) => batch.push(*job),
                             Ok(Message::Stop) => {
                                 stopping = true;
                                 break;
@@ -130,7 +130,7 @@ impl Writer {
     pub async fn submit(&self, draft: Draft) -> Result<Pending, WriterError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Message::Append(Job { draft, reply }))
+            .send(Message::Append(Box::new(Job { draft, reply })))
             .await
             .map_err(|_| WriterError::Stopped)?;
         Ok(Pending(answer))

@@ -101,10 +101,10 @@ pub fn alias(txn: &ReadTransaction, alias: &str) -> Result<Option<RecordId>, Sto
 /// Find a record by any of its names: its tandem id, its UID, its DAV href (a path or a full
 /// URL), or its Salesforce id.
 pub fn find_record(txn: &ReadTransaction, name: &str) -> Result<Option<RecordId>, StoreError> {
-    if let Ok(id) = RecordId::parse(name) {
-        if record(txn, &id)?.is_some() {
-            return Ok(Some(id));
-        }
+    if let Ok(id) = RecordId::parse(name)
+        && record(txn, &id)?.is_some()
+    {
+        return Ok(Some(id));
     }
     let path = url_path(name);
     for candidate in [

@@ -1,0 +1,222 @@
+//! `DAV:href` values: percent-encoding paths for output and decoding client hrefs on input.
+//!
+//! Inside this crate a path is always *decoded* text (`/cal/Team Meeting.ics`); it is encoded
+//! exactly once, when rendered. That single rule avoids the double-encoding and `@`/`%40`
+//! mismatches that several servers ship (see dav-anchors §1.6).
+
+use super::error::XmlError;
+
+/// Encodes an href for output.
+///
+/// A value starting with `/` is a decoded path: each segment is percent-encoded (RFC 3986
+/// `pchar` rules, so `/` separators and `@`, `:`, sub-delims stay literal). Anything else is
+/// taken to be an absolute URI (`mailto:`, `urn:uuid:`, `https://…`) that is already encoded;
+/// only characters that may never appear in a URI are escaped.
+pub fn encode_href(value: &str) -> String {
+    if value.starts_with('/') {
+        encode_path(value)
+    } else {
+        encode_uri_unsafe(value)
+    }
+}
+
+/// Percent-encodes a decoded absolute path segment by segment.
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    for b in path.bytes() {
+        if b == b'/' || is_pchar(b) {
+            out.push(b as char);
+        } else {
+            push_escaped(&mut out, b);
+        }
+    }
+    out
+}
+
+fn encode_uri_unsafe(uri: &str) -> String {
+    let mut out = String::with_capacity(uri.len());
+    for b in uri.bytes() {
+        if b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            )
+        {
+            out.push(b as char);
+        } else {
+            push_escaped(&mut out, b);
+        }
+    }
+    out
+}
+
+/// RFC 3986 `pchar` minus `%` (a literal `%` in a decoded path must become `%25`).
+fn is_pchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+        )
+}
+
+fn push_escaped(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(HEX[(b >> 4) as usize] as char);
+    out.push(HEX[(b & 15) as usize] as char);
+}
+
+/// Turns an href sent by a client into a decoded absolute path.
+///
+/// Accepts absolute URLs (`https://host:port/path`, as some clients send in multiget), strips
+/// query and fragment, percent-decodes, and removes `.`/`..` segments without climbing above
+/// `/`. A relative href is returned decoded but otherwise unchanged; resolving it against the
+/// request URI is the caller's job.
+pub fn decode_href(raw: &str) -> Result<String, XmlError> {
+    let raw = super::reader::trim_xml(raw);
+    let mut rest = raw;
+    if let Some(idx) = rest.find("://") {
+        let scheme = &rest[..idx];
+        if !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        {
+            let after = &rest[idx + 3..];
+            rest = match after.find('/') {
+                Some(slash) => &after[slash..],
+                None => "/",
+            };
+        }
+    }
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let rest = &rest[..end];
+    let bytes = percent_decode(rest);
+    let decoded = String::from_utf8(bytes).map_err(|_| {
+        XmlError::Invalid(format!("href `{raw}` is not UTF-8 after percent-decoding"))
+    })?;
+    if decoded.starts_with('/') {
+        Ok(remove_dot_segments(&decoded))
+    } else {
+        Ok(decoded)
+    }
+}
+
+/// Percent-decodes; a `%` not followed by two hex digits is kept literally (lenient).
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h << 4) | l);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// RFC 3986 §5.2.4 for an absolute path, keeping a trailing slash (collections need it).
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let last = segments.len().saturating_sub(1);
+    let mut trailing_slash = false;
+    for (i, seg) in segments.iter().enumerate() {
+        match *seg {
+            "." => trailing_slash = i == last,
+            ".." => {
+                out.pop();
+                trailing_slash = i == last;
+            }
+            s => {
+                out.push(s);
+                trailing_slash = false;
+            }
+        }
+    }
+    let mut result = String::with_capacity(path.len());
+    for s in &out {
+        result.push('/');
+        result.push_str(s);
+    }
+    if trailing_slash || result.is_empty() {
+        result.push('/');
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_path_segments() {
+        assert_eq!(
+            encode_href("/cal/Team Meeting.ics"),
+            "/cal/Team%20Meeting.ics"
+        );
+        assert_eq!(encode_href("/u/user@example.com/"), "/u/user@example.com/");
+        assert_eq!(encode_href("/a/100%/ü?#"), "/a/100%25/%C3%BC%3F%23");
+        assert_eq!(encode_href("/a+b&c"), "/a+b&c");
+        assert_eq!(
+            encode_href("mailto:anna@example.com"),
+            "mailto:anna@example.com"
+        );
+        assert_eq!(encode_href("urn:uuid:1 2"), "urn:uuid:1%202");
+    }
+
+    #[test]
+    fn decodes_client_hrefs() {
+        assert_eq!(decode_href(" /cal/a%20b.ics ").unwrap(), "/cal/a b.ics");
+        assert_eq!(
+            decode_href("https://localhost:5232/u/user%40example.com/").unwrap(),
+            "/u/user@example.com/"
+        );
+        assert_eq!(decode_href("http://host").unwrap(), "/");
+        assert_eq!(decode_href("/a/./b/../c.ics?x=1#f").unwrap(), "/a/c.ics");
+        assert_eq!(decode_href("/../../etc/").unwrap(), "/etc/");
+        assert_eq!(decode_href("/a/..").unwrap(), "/");
+        assert_eq!(decode_href("/100%").unwrap(), "/100%");
+        assert_eq!(decode_href("/%zz%4").unwrap(), "/%zz%4");
+        assert!(decode_href("/%ff").is_err());
+        assert_eq!(decode_href("rel.ics").unwrap(), "rel.ics");
+    }
+
+    #[test]
+    fn round_trips() {
+        for p in ["/a b/c%d/é/", "/x/y.ics", "/@:;=/"] {
+            assert_eq!(decode_href(&encode_href(p)).unwrap(), p);
+        }
+    }
+}

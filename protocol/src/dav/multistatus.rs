@@ -1,0 +1,449 @@
+//! Rendering `207 Multi-Status` bodies: responses, propstat groups, values and sync-token.
+
+use std::io;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesCData, Event};
+
+use super::href::encode_href;
+use super::name::{PropName, ns};
+use super::precondition::Precondition;
+use super::value::XmlValue;
+use super::xml_writer::{self, Prefixes, XmlOut};
+
+const MULTISTATUS: PropName = PropName::new_static(ns::DAV, "multistatus");
+const RESPONSE: PropName = PropName::new_static(ns::DAV, "response");
+const HREF: PropName = PropName::new_static(ns::DAV, "href");
+const PROPSTAT: PropName = PropName::new_static(ns::DAV, "propstat");
+const PROP: PropName = PropName::new_static(ns::DAV, "prop");
+const STATUS: PropName = PropName::new_static(ns::DAV, "status");
+const ERROR: PropName = PropName::new_static(ns::DAV, "error");
+const RESPONSEDESCRIPTION: PropName = PropName::new_static(ns::DAV, "responsedescription");
+const SYNC_TOKEN: PropName = PropName::new_static(ns::DAV, "sync-token");
+const SUPPORTED_REPORT: PropName = PropName::new_static(ns::DAV, "supported-report");
+const REPORT: PropName = PropName::new_static(ns::DAV, "report");
+const PRIVILEGE: PropName = PropName::new_static(ns::DAV, "privilege");
+const COMP: PropName = PropName::new_static(ns::CALDAV, "comp");
+const CALENDAR_DATA_TYPE: PropName = PropName::new_static(ns::CALDAV, "calendar-data");
+const ADDRESS_DATA_TYPE: PropName = PropName::new_static(ns::CARDDAV, "address-data-type");
+
+/// A property value to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PropValue {
+    /// `<name/>`: for propname answers and for 404/403/424 propstat entries.
+    Empty,
+    /// Escaped character data (displayname, getetag, getctag, sync-token, calendar-data, …).
+    Text(String),
+    /// Character data in CDATA sections. Note that a client's XML parser turns CRLF inside CDATA
+    /// into LF; prefer `Text`, which preserves CR.
+    CData(String),
+    /// One `<D:href>`: a decoded path (encoded on output) or an absolute URI.
+    Href(String),
+    /// Several `<D:href>`s (calendar-user-address-set, calendar-home-set, …).
+    Hrefs(Vec<String>),
+    /// Empty child elements, e.g. resourcetype `<D:collection/><C:calendar/>`.
+    Elements(Vec<PropName>),
+    /// supported-calendar-component-set: `<C:comp name="VEVENT"/>` per component.
+    Components(Vec<String>),
+    /// supported-report-set: `<D:supported-report><D:report><R/></D:report></D:supported-report>`.
+    Reports(Vec<PropName>),
+    /// current-user-privilege-set: `<D:privilege><P/></D:privilege>` per privilege.
+    Privileges(Vec<PropName>),
+    /// supported-calendar-data: `<C:calendar-data content-type=… version=…/>` per (type, version).
+    CalendarDataTypes(Vec<(String, String)>),
+    /// supported-address-data: `<CR:address-data-type content-type=… version=…/>`.
+    AddressDataTypes(Vec<(String, String)>),
+    /// Arbitrary XML, e.g. a stored dead property.
+    Xml(XmlValue),
+}
+
+/// A property and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property {
+    pub name: PropName,
+    pub value: PropValue,
+}
+
+impl Property {
+    pub fn new(name: PropName, value: PropValue) -> Self {
+        Self { name, value }
+    }
+
+    /// A value-less entry (propname, or a failed property in a non-200 propstat).
+    pub fn empty(name: PropName) -> Self {
+        Self::new(name, PropValue::Empty)
+    }
+
+    pub fn text(name: PropName, text: impl Into<String>) -> Self {
+        Self::new(name, PropValue::Text(text.into()))
+    }
+}
+
+/// The properties of one response that share a status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropStat {
+    pub status: u16,
+    pub props: Vec<Property>,
+    pub error: Option<Precondition>,
+    pub description: Option<String>,
+}
+
+/// What a response reports: properties grouped by status, or a bare status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseKind {
+    PropStats(Vec<PropStat>),
+    /// e.g. 404 for a member removed since the sync-token, 507 for a truncated listing.
+    Status(u16),
+}
+
+/// One `<D:response>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// A decoded path (`/cal/work/a b.ics`, collections with their trailing `/`) or absolute URI.
+    pub href: String,
+    pub kind: ResponseKind,
+    pub error: Option<Precondition>,
+    pub description: Option<String>,
+}
+
+impl Response {
+    /// A response that will carry propstat groups.
+    pub fn new(href: impl Into<String>) -> Self {
+        Self {
+            href: href.into(),
+            kind: ResponseKind::PropStats(Vec::new()),
+            error: None,
+            description: None,
+        }
+    }
+
+    /// A response with only a status line.
+    pub fn status(href: impl Into<String>, status: u16) -> Self {
+        Self {
+            kind: ResponseKind::Status(status),
+            ..Self::new(href)
+        }
+    }
+
+    /// Adds a property under `status`, creating that propstat group on first use. Groups keep
+    /// the order in which their status first appeared. On a status-only response this turns
+    /// it into a propstat response.
+    pub fn add(&mut self, status: u16, property: Property) -> &mut Self {
+        if let ResponseKind::Status(_) = self.kind {
+            self.kind = ResponseKind::PropStats(Vec::new());
+        }
+        if let ResponseKind::PropStats(groups) = &mut self.kind {
+            match groups.iter_mut().find(|g| g.status == status) {
+                Some(g) => g.props.push(property),
+                None => groups.push(PropStat {
+                    status,
+                    props: vec![property],
+                    error: None,
+                    description: None,
+                }),
+            }
+        }
+        self
+    }
+
+    /// Builder form of [`Response::add`].
+    pub fn with(mut self, status: u16, property: Property) -> Self {
+        self.add(status, property);
+        self
+    }
+
+    /// Attaches a precondition to the propstat group with `status` (creating it if needed),
+    /// e.g. 403 `cannot-modify-protected-property` in a PROPPATCH answer.
+    pub fn with_propstat_error(mut self, status: u16, error: Precondition) -> Self {
+        if let ResponseKind::PropStats(groups) = &mut self.kind {
+            match groups.iter_mut().find(|g| g.status == status) {
+                Some(g) => g.error = Some(error),
+                None => groups.push(PropStat {
+                    status,
+                    props: Vec::new(),
+                    error: Some(error),
+                    description: None,
+                }),
+            }
+        }
+        self
+    }
+
+    pub fn with_error(mut self, error: Precondition) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+/// A `207 Multi-Status` body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Multistatus {
+    pub responses: Vec<Response>,
+    pub description: Option<String>,
+    /// RFC 6578: the new sync-token, rendered after all responses.
+    pub sync_token: Option<String>,
+}
+
+impl Multistatus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, response: Response) -> &mut Self {
+        self.responses.push(response);
+        self
+    }
+
+    pub fn with_sync_token(mut self, token: impl Into<String>) -> Self {
+        self.sync_token = Some(token.into());
+        self
+    }
+
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Renders the body: UTF-8, compact, namespace prefixes declared once on the root.
+    /// Byte-identical output for equal input.
+    pub fn render(&self) -> Vec<u8> {
+        let mut p = Prefixes::standard();
+        self.collect_namespaces(&mut p);
+        let mut w = Writer::new(Vec::new());
+        // Writing into a Vec cannot fail.
+        let _ = self.write(&mut w, &p);
+        w.into_inner()
+    }
+
+    fn collect_namespaces(&self, p: &mut Prefixes) {
+        for r in &self.responses {
+            if let Some(e) = &r.error {
+                p.add(&e.name.ns);
+            }
+            if let ResponseKind::PropStats(groups) = &r.kind {
+                for g in groups {
+                    if let Some(e) = &g.error {
+                        p.add(&e.name.ns);
+                    }
+                    for prop in &g.props {
+                        p.add(&prop.name.ns);
+                        match &prop.value {
+                            PropValue::Elements(list)
+                            | PropValue::Reports(list)
+                            | PropValue::Privileges(list) => {
+                                for n in list {
+                                    p.add(&n.ns);
+                                }
+                            }
+                            PropValue::Xml(v) => p.add_nodes(&v.nodes),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn write(&self, w: &mut XmlOut, p: &Prefixes) -> io::Result<()> {
+        let root = xml_writer::start_document(w, p, &MULTISTATUS)?;
+        for r in &self.responses {
+            write_response(w, p, r)?;
+        }
+        if let Some(d) = &self.description {
+            xml_writer::text_element(w, p, &RESPONSEDESCRIPTION, d)?;
+        }
+        if let Some(t) = &self.sync_token {
+            xml_writer::text_element(w, p, &SYNC_TOKEN, t)?;
+        }
+        xml_writer::end(w, &root)
+    }
+}
+
+fn write_response(w: &mut XmlOut, p: &Prefixes, r: &Response) -> io::Result<()> {
+    xml_writer::element(w, p, &RESPONSE, |w| {
+        xml_writer::text_element(w, p, &HREF, &encode_href(&r.href))?;
+        match &r.kind {
+            ResponseKind::Status(code) => {
+                xml_writer::text_element(w, p, &STATUS, &status_line(*code))?
+            }
+            ResponseKind::PropStats(groups) if groups.is_empty() => {
+                // A response needs a status or a propstat; an empty 200 group says "nothing".
+                write_propstat(
+                    w,
+                    p,
+                    &PropStat {
+                        status: 200,
+                        props: Vec::new(),
+                        error: None,
+                        description: None,
+                    },
+                )?;
+            }
+            ResponseKind::PropStats(groups) => {
+                for g in groups {
+                    write_propstat(w, p, g)?;
+                }
+            }
+        }
+        if let Some(e) = &r.error {
+            xml_writer::element(w, p, &ERROR, |w| e.write(w, p))?;
+        }
+        if let Some(d) = &r.description {
+            xml_writer::text_element(w, p, &RESPONSEDESCRIPTION, d)?;
+        }
+        Ok(())
+    })
+}
+
+fn write_propstat(w: &mut XmlOut, p: &Prefixes, g: &PropStat) -> io::Result<()> {
+    xml_writer::element(w, p, &PROPSTAT, |w| {
+        if g.props.is_empty() {
+            xml_writer::empty(w, p, &PROP)?;
+        } else {
+            xml_writer::element(w, p, &PROP, |w| {
+                for prop in &g.props {
+                    write_property(w, p, prop)?;
+                }
+                Ok(())
+            })?;
+        }
+        xml_writer::text_element(w, p, &STATUS, &status_line(g.status))?;
+        if let Some(e) = &g.error {
+            xml_writer::element(w, p, &ERROR, |w| e.write(w, p))?;
+        }
+        if let Some(d) = &g.description {
+            xml_writer::text_element(w, p, &RESPONSEDESCRIPTION, d)?;
+        }
+        Ok(())
+    })
+}
+
+fn write_property(w: &mut XmlOut, p: &Prefixes, prop: &Property) -> io::Result<()> {
+    let name = &prop.name;
+    match &prop.value {
+        PropValue::Empty => xml_writer::empty(w, p, name),
+        PropValue::Text(t) if t.is_empty() => xml_writer::empty(w, p, name),
+        PropValue::Text(t) => xml_writer::text_element(w, p, name, t),
+        PropValue::CData(t) if t.is_empty() => xml_writer::empty(w, p, name),
+        PropValue::CData(t) => xml_writer::element(w, p, name, |w| write_cdata(w, t)),
+        PropValue::Href(h) => xml_writer::element(w, p, name, |w| {
+            xml_writer::text_element(w, p, &HREF, &encode_href(h))
+        }),
+        PropValue::Hrefs(list) if list.is_empty() => xml_writer::empty(w, p, name),
+        PropValue::Hrefs(list) => xml_writer::element(w, p, name, |w| {
+            list.iter()
+                .try_for_each(|h| xml_writer::text_element(w, p, &HREF, &encode_href(h)))
+        }),
+        PropValue::Elements(list) if list.is_empty() => xml_writer::empty(w, p, name),
+        PropValue::Elements(list) => xml_writer::element(w, p, name, |w| {
+            list.iter().try_for_each(|n| xml_writer::empty(w, p, n))
+        }),
+        PropValue::Components(list) => xml_writer::element(w, p, name, |w| {
+            list.iter()
+                .try_for_each(|c| attr_element(w, p, &COMP, &[("name", c)]))
+        }),
+        PropValue::Reports(list) => xml_writer::element(w, p, name, |w| {
+            list.iter().try_for_each(|r| {
+                xml_writer::element(w, p, &SUPPORTED_REPORT, |w| {
+                    xml_writer::element(w, p, &REPORT, |w| xml_writer::empty(w, p, r))
+                })
+            })
+        }),
+        PropValue::Privileges(list) => xml_writer::element(w, p, name, |w| {
+            list.iter().try_for_each(|r| {
+                xml_writer::element(w, p, &PRIVILEGE, |w| xml_writer::empty(w, p, r))
+            })
+        }),
+        PropValue::CalendarDataTypes(list) => xml_writer::element(w, p, name, |w| {
+            list.iter().try_for_each(|(t, v)| {
+                attr_element(
+                    w,
+                    p,
+                    &CALENDAR_DATA_TYPE,
+                    &[("content-type", t), ("version", v)],
+                )
+            })
+        }),
+        PropValue::AddressDataTypes(list) => xml_writer::element(w, p, name, |w| {
+            list.iter().try_for_each(|(t, v)| {
+                attr_element(
+                    w,
+                    p,
+                    &ADDRESS_DATA_TYPE,
+                    &[("content-type", t), ("version", v)],
+                )
+            })
+        }),
+        PropValue::Xml(v) if v.is_empty() => xml_writer::empty(w, p, name),
+        PropValue::Xml(v) => xml_writer::element(w, p, name, |w| xml_writer::nodes(w, p, &v.nodes)),
+    }
+}
+
+fn attr_element(
+    w: &mut XmlOut,
+    p: &Prefixes,
+    name: &PropName,
+    attrs: &[(&str, &str)],
+) -> io::Result<()> {
+    xml_writer::empty_with_attrs(w, p, name, attrs)
+}
+
+/// CDATA cannot contain `]]>`; split it across two sections so any text is representable.
+fn write_cdata(w: &mut XmlOut, text: &str) -> io::Result<()> {
+    let pieces: Vec<&str> = text.split("]]>").collect();
+    let last = pieces.len().saturating_sub(1);
+    for (i, piece) in pieces.iter().enumerate() {
+        let mut chunk = String::with_capacity(piece.len() + 3);
+        if i > 0 {
+            chunk.push('>');
+        }
+        chunk.push_str(piece);
+        if i < last {
+            chunk.push_str("]]");
+        }
+        w.write_event(Event::CData(BytesCData::new(chunk)))?;
+    }
+    Ok(())
+}
+
+/// `HTTP/1.1 <code> <reason>` as used in `<D:status>` (upper-case reason text: old iOS
+/// needed it).
+pub fn status_line(code: u16) -> String {
+    format!("HTTP/1.1 {code} {}", reason_phrase(code))
+}
+
+fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        207 => "Multi-Status",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        412 => "Precondition Failed",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        507 => "Insufficient Storage",
+        _ => "Unknown",
+    }
+}
