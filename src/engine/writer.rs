@@ -62,6 +62,7 @@ enum Message {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Message>,
+    commits: Arc<std::sync::atomic::AtomicU64>,
     thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
@@ -78,6 +79,8 @@ impl Writer {
         let mut next_seq = last.map_or(1, |(seq, _)| seq + 1);
         let (jobs, mut inbox) = mpsc::channel::<Message>(MAX_BATCH * 4);
         let projector = Projector::new(settings);
+        let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = commits.clone();
         let thread = std::thread::Builder::new()
             .name("tandem-writer".into())
             .spawn(move || {
@@ -98,14 +101,21 @@ impl Writer {
                         }
                     }
                     commit_batch(&store, &projector, &mut clock, &mut next_seq, &wall, batch);
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 // `store` is dropped here, which closes the redb file cleanly.
             })
             .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             jobs,
+            commits,
             thread: Arc::new(std::sync::Mutex::new(Some(thread))),
         })
+    }
+
+    /// How many transactions (each one fsync) the writer has committed so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Append what is queued, close the store and wait for the writer thread to end. Without
@@ -176,8 +186,23 @@ fn commit_batch(
                 record: event.record().cloned(),
             })
         });
-        if result.is_ok() {
-            *next_seq += 1;
+        match &result {
+            Ok(_) => *next_seq += 1,
+            // The storage itself failed midway: this transaction may hold part of an event,
+            // so none of the batch may be committed.
+            Err(StoreError::Storage(message)) => {
+                let message = message.clone();
+                drop(txn);
+                *clock = HlcClock::resume(clock_before);
+                *next_seq = seq_before;
+                let mut replies: Vec<_> = answers.into_iter().map(|(reply, _)| reply).collect();
+                replies.push(job.reply);
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Storage(message.clone()).into()));
+                }
+                return;
+            }
+            Err(_) => {}
         }
         answers.push((job.reply, result));
     }

@@ -116,13 +116,6 @@ impl Projector {
             _ => None,
         };
 
-        txn.open_table(LOG)?
-            .insert(seq, event.encode().as_slice())?;
-        txn.open_table(EVENT_SEQ)?.insert(event.hlc.0, seq)?;
-        if let Some(record) = event.record() {
-            txn.open_table(RECORD_EVENTS)?
-                .insert((record.as_str(), seq), ())?;
-        }
         if let Some(effects) = effects {
             effects.write(txn, seq)?;
         }
@@ -134,6 +127,14 @@ impl Projector {
                 txn.open_table(WATERMARKS)?
                     .insert((w.side.as_str(), w.scope.as_str()), w.value.as_str())?;
             }
+        }
+        // Last, so that a check failing above has written nothing of this event.
+        txn.open_table(LOG)?
+            .insert(seq, event.encode().as_slice())?;
+        txn.open_table(EVENT_SEQ)?.insert(event.hlc.0, seq)?;
+        if let Some(record) = event.record() {
+            txn.open_table(RECORD_EVENTS)?
+                .insert((record.as_str(), seq), ())?;
         }
         Ok(())
     }

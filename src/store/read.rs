@@ -57,15 +57,12 @@ pub fn seq_of(txn: &ReadTransaction, hlc: Hlc) -> Result<Option<u64>, StoreError
     Ok(txn.open_table(EVENT_SEQ)?.get(hlc.0)?.map(|v| v.value()))
 }
 
-/// The first log position at or after a time.
+/// The first log position at or after a time. The writer stamps timestamps and positions
+/// together, so the first timestamp in range has the lowest position.
 pub fn first_seq_since(txn: &ReadTransaction, since: Hlc) -> Result<Option<u64>, StoreError> {
     let index = txn.open_table(EVENT_SEQ)?;
-    let mut first: Option<u64> = None;
-    for row in index.range(since.0..)? {
-        let seq = row?.1.value();
-        first = Some(first.map_or(seq, |f| f.min(seq)));
-    }
-    Ok(first)
+    let first = index.range(since.0..)?.next().transpose()?;
+    Ok(first.map(|(_, seq)| seq.value()))
 }
 
 pub fn record(txn: &ReadTransaction, id: &RecordId) -> Result<Option<RecordState>, StoreError> {

@@ -1,5 +1,5 @@
-//! The tables of the store. `LOG` is the truth; every table in `PROJECTIONS` is derived from it
-//! and is what `replay --verify` rebuilds and compares.
+//! The tables of the store. `LOG` is the truth; every other table but `META` is a projection
+//! derived from it, and is what `replay --verify` rebuilds and compares.
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
@@ -29,19 +29,6 @@ pub const SIDES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("si
 pub const WATERMARKS: TableDefinition<(&str, &str), &str> = TableDefinition::new("watermarks");
 /// record id → ignore decision (JSON).
 pub const IGNORES: TableDefinition<&str, &[u8]> = TableDefinition::new("ignores");
-
-/// Names of the projection tables, in the order `replay --verify` reports them.
-pub const PROJECTIONS: [&str; 9] = [
-    "records",
-    "docs",
-    "record_events",
-    "event_seq",
-    "changes",
-    "aliases",
-    "sides",
-    "watermarks",
-    "ignores",
-];
 
 pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     let err = |e: redb::TableError| redb::StorageError::Io(std::io::Error::other(e.to_string()));

@@ -1,0 +1,206 @@
+//! Benchmark of the core: appending to the log with group commit, merging concurrent edits,
+//! replaying the log, and reading a record's history. Prints figures; asserts nothing.
+//!
+//! Run with `cargo bench --bench log` (release build). Sizes can be changed with
+//! `TANDEM_BENCH_EVENTS` (default 20000).
+
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+use tandem::cli::{Context, StoreCommand, commands};
+use tandem::config::Settings;
+use tandem::engine::writer::system_clock;
+use tandem::engine::{Draft, DraftBody, ObservationDraft, Writer};
+use tandem::protocol::{Op, Origin, RecordKind, Side};
+use tandem::store::Store;
+
+fn draft(
+    side: Side,
+    op: Op,
+    external_id: String,
+    base: Option<Vec<tandem::protocol::Hlc>>,
+    record: Option<tandem::protocol::RecordId>,
+    i: usize,
+) -> Draft {
+    let changes = match side {
+        Side::Desktop => {
+            json!({"last_name": format!("Name {i}"), "phone": format!("+1 555 {i:04}"), "title": "Desk"})
+        }
+        _ => json!({"email": format!("p{i}@example.com"), "title": "Salesforce"}),
+    };
+    Draft {
+        origin: Origin::new(side, "bench"),
+        body: DraftBody::Observation(ObservationDraft {
+            record,
+            kind: RecordKind::Contact,
+            op,
+            external_id: Some(external_id),
+            uid: None,
+            version: None,
+            changed_at_ms: None,
+            base,
+            changes: serde_json::from_value(changes).unwrap(),
+            payload: None,
+        }),
+    }
+}
+
+/// Append `n` creates with at most `in_flight` unacknowledged at once; returns (seconds, commits, acks).
+async fn append(
+    writer: &Writer,
+    n: usize,
+    in_flight: usize,
+    offset: usize,
+) -> (f64, u64, Vec<tandem::engine::Ack>) {
+    let commits_before = writer.commits();
+    let start = Instant::now();
+    let mut acks = Vec::with_capacity(n);
+    let mut pending = std::collections::VecDeque::new();
+    for i in 0..n {
+        let d = draft(
+            Side::Desktop,
+            Op::Create,
+            format!("/dav/c/{}.vcf", offset + i),
+            None,
+            None,
+            i,
+        );
+        pending.push_back(writer.submit(d).await.unwrap());
+        if pending.len() >= in_flight {
+            acks.push(pending.pop_front().unwrap().await.unwrap());
+        }
+    }
+    while let Some(p) = pending.pop_front() {
+        acks.push(p.await.unwrap());
+    }
+    (
+        start.elapsed().as_secs_f64(),
+        writer.commits() - commits_before,
+        acks,
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::var("TANDEM_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
+    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+
+    println!(
+        "tandem core benchmark ({n} events per run, store on {})",
+        dir.path().display()
+    );
+    println!("\nappend (create observations, durable before acknowledged):");
+    let mut offset = 0;
+    let mut created = Vec::new();
+    for in_flight in [1usize, 16, 256, 4096] {
+        let count = if in_flight == 1 { n / 10 } else { n };
+        let (secs, commits, acks) = append(&writer, count, in_flight, offset).await;
+        offset += count;
+        println!(
+            "  {in_flight:>5} producers in flight: {count:>6} events in {secs:6.2} s = {:>8.0} events/s, {commits:>6} fsyncs ({:.1} events per fsync)",
+            count as f64 / secs,
+            count as f64 / commits.max(1) as f64
+        );
+        created.extend(acks);
+    }
+
+    println!(
+        "\nconcurrent updates (both sides edit the same records from the same base; causal merge):"
+    );
+    let targets: Vec<_> = created.iter().take(n / 2).collect();
+    let start = Instant::now();
+    let commits_before = writer.commits();
+    let mut pending = Vec::new();
+    for (i, ack) in targets.iter().enumerate() {
+        for side in [Side::Desktop, Side::Salesforce] {
+            let d = draft(
+                side,
+                Op::Update,
+                format!("bench-{side}-{i}"),
+                Some(vec![ack.hlc]),
+                ack.record.clone(),
+                i,
+            );
+            pending.push(writer.submit(d).await.unwrap());
+        }
+        if pending.len() >= 512 {
+            for p in pending.drain(..) {
+                p.await.unwrap();
+            }
+        }
+    }
+    for p in pending.drain(..) {
+        p.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let updates = targets.len() * 2;
+    println!(
+        "  {updates} updates in {secs:.2} s = {:.0} updates/s ({:.1} µs each), {} fsyncs",
+        updates as f64 / secs,
+        secs * 1e6 / updates as f64,
+        writer.commits() - commits_before
+    );
+    writer.close().await;
+    drop(writer);
+    let size = std::fs::metadata(store.path())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let context = Context {
+        dir: dir.path().to_path_buf(),
+        store: store.clone(),
+        writer: None,
+        settings: Settings::default(),
+    };
+
+    let start = Instant::now();
+    let out = commands::execute(&StoreCommand::Replay { verify: true }, &context).await;
+    let secs = start.elapsed().as_secs_f64();
+    let events = offset + updates;
+    println!(
+        "\nreplay --verify: {events} events in {secs:.2} s = {:.0} events/s ({})",
+        events as f64 / secs,
+        out.stdout.trim()
+    );
+    println!(
+        "store size: {:.1} MB ({:.0} bytes per event)",
+        size as f64 / 1e6,
+        size as f64 / events as f64
+    );
+
+    let record = targets[0].record.as_ref().unwrap().to_string();
+    let start = Instant::now();
+    for _ in 0..100 {
+        commands::execute(
+            &StoreCommand::History {
+                record: record.clone(),
+                json: true,
+            },
+            &context,
+        )
+        .await;
+    }
+    println!(
+        "\nhistory of a record with a conflict: {:.0} µs",
+        start.elapsed().as_secs_f64() * 1e4
+    );
+    let start = Instant::now();
+    for _ in 0..100 {
+        commands::execute(
+            &StoreCommand::Blame {
+                record: record.clone(),
+                json: true,
+            },
+            &context,
+        )
+        .await;
+    }
+    println!(
+        "blame of that record: {:.0} µs",
+        start.elapsed().as_secs_f64() * 1e4
+    );
+}
