@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod engine;
+pub mod salesforce;
 pub mod store;
 
 pub use tandem_protocol as protocol;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod commands;
+pub mod emulator;
 pub mod timeref;
 
 use crate::daemon;
@@ -35,6 +36,9 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
     },
+    /// Run the Salesforce REST API emulator (with a seeded demo org) until Ctrl-C: for trying
+    /// tandem without an org, and for tests and benchmarks.
+    Emulator(emulator::EmulatorArgs),
     /// Append events given as JSON lines on standard input (one draft per line) and print one
     /// acknowledgement per line once each is durable. For scripts and other connectors.
     Ingest,
@@ -60,6 +64,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match cli.command {
         Command::Serve { listen } => match daemon::serve(&dir, listen).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => fail(&message),
+        },
+        Command::Emulator(args) => match emulator::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => fail(&message),
         },
