@@ -41,6 +41,8 @@ fn draft(
             base,
             changes: serde_json::from_value(changes).unwrap(),
             payload: None,
+            snapshot: None,
+            guard: None,
         }),
     }
 }

@@ -13,6 +13,7 @@ use crate::side::{Origin, Side};
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The log format this build writes. Raise it when an event's meaning changes, and keep reading
 /// the older ones.
@@ -35,6 +36,7 @@ pub enum EventBody {
     Decision(Decision),
     Outcome(Outcome),
     Watermark(Watermark),
+    Collection(CollectionChange),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +158,44 @@ pub struct Watermark {
     pub value: String,
 }
 
+/// A desktop client created, changed or removed a collection (a calendar, a task list, an
+/// address book). Collections are in the log like everything else, so replay rebuilds them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollectionChange {
+    /// The collection's path on the DAV server, ending with `/`.
+    pub path: String,
+    #[serde(flatten)]
+    pub op: CollectionOp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "collection_op", rename_all = "snake_case")]
+pub enum CollectionOp {
+    Create {
+        kind: CollectionKind,
+        /// For calendars: the component types it holds (VEVENT, VTODO).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        components: Vec<String>,
+        /// Properties set at creation, by Clark name (`{DAV:}displayname`) → XML value.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        props: BTreeMap<String, String>,
+    },
+    SetProps {
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        set: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        remove: Vec<String>,
+    },
+    Delete,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectionKind {
+    Calendar,
+    Addressbook,
+}
+
 impl Event {
     pub fn new(hlc: Hlc, origin: Origin, body: EventBody) -> Event {
         Event {
@@ -178,7 +218,7 @@ impl Event {
                 | Decision::Resolve { record, .. } => Some(record),
                 Decision::Confirm { .. } => None,
             },
-            EventBody::Watermark(_) => None,
+            EventBody::Watermark(_) | EventBody::Collection(_) => None,
         }
     }
 

@@ -71,6 +71,23 @@ fn summary(event: &Event) -> String {
             format!("{} {} on {}: {result}", o.op.as_str(), o.record, o.side)
         }
         EventBody::Watermark(w) => format!("watermark {} {} = {}", w.side, w.scope, w.value),
+        EventBody::Collection(c) => {
+            use tandem_protocol::event::CollectionOp;
+            match &c.op {
+                CollectionOp::Create { kind, .. } => {
+                    format!("create {kind:?} collection {}", c.path).to_lowercase()
+                }
+                CollectionOp::SetProps { set, remove } => {
+                    let names: Vec<&str> = set
+                        .keys()
+                        .chain(remove.iter())
+                        .map(String::as_str)
+                        .collect();
+                    format!("set properties of {} [{}]", c.path, names.join(", "))
+                }
+                CollectionOp::Delete => format!("delete collection {}", c.path),
+            }
+        }
     }
 }
 
@@ -427,6 +444,8 @@ pub async fn restore(context: &Context, name: &str, at: &TimeRef) -> Result<Outp
                     changes.clone()
                 },
                 payload: None,
+                snapshot: None,
+                guard: None,
             }),
         };
         (id, draft, changes, label)

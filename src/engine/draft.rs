@@ -18,6 +18,7 @@ pub enum DraftBody {
     Decision(Decision),
     Outcome(Outcome),
     Watermark(tandem_protocol::event::Watermark),
+    Collection(tandem_protocol::event::CollectionChange),
 }
 
 /// An observation as a side reports it. The writer fills in what it leaves open.
@@ -44,6 +45,36 @@ pub struct ObservationDraft {
     pub base: Option<Vec<Hlc>>,
     #[serde(default)]
     pub changes: Fields,
+    /// The side's whole record, instead of `changes`: the writer compares it with what the side
+    /// had (its last report, or what tandem last wrote to it) and records only the difference.
+    /// This is how a re-read of tandem's own write is recognised as no change.
+    #[serde(default)]
+    pub snapshot: Option<Fields>,
     #[serde(default)]
     pub payload: Option<Payload>,
+    /// Conditions checked atomically with the append (HTTP conditional requests).
+    #[serde(default)]
+    pub guard: Option<Guard>,
+}
+
+/// Conditions on the side's current copy that must hold for the observation to be appended.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    #[serde(default)]
+    pub version: Option<VersionCondition>,
+    /// No other member of the same collection may hold this observation's UID.
+    #[serde(default)]
+    pub unique_uid: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionCondition {
+    /// `If-Match: *`: the resource must exist.
+    Exists,
+    /// `If-None-Match: *`: the resource must not exist.
+    Absent,
+    /// `If-Match: "a", "b"`: the resource must exist with one of these versions.
+    OneOf(Vec<String>),
 }

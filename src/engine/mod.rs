@@ -3,5 +3,5 @@
 pub mod draft;
 pub mod writer;
 
-pub use draft::{Draft, DraftBody, ObservationDraft};
+pub use draft::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition};
 pub use writer::{Ack, Pending, Writer, WriterError};

@@ -7,13 +7,15 @@
 //! acknowledged before it is durable. A draft that fails its checks is refused on its own; the
 //! others in the batch are unaffected.
 
-use super::draft::{Draft, DraftBody, ObservationDraft};
+use super::draft::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition};
 use crate::config::Settings;
-use crate::store::{Projector, Store, StoreError, read, tables};
+use crate::store::project::decode;
+use crate::store::{Projector, RecordState, SideState, Store, StoreError, dav, read, tables};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use tandem_protocol::{Event, EventBody, Hlc, HlcClock, Observation, Op, RecordId};
+use tandem_protocol::dav::resource::split_member;
+use tandem_protocol::{Event, EventBody, Fields, Hlc, HlcClock, Observation, Op, RecordId};
 use tokio::sync::{mpsc, oneshot};
 
 /// Drafts committed together at most; bounds the latency of the first one in a burst.
@@ -242,6 +244,7 @@ fn stamp(txn: &WriteTransaction, hlc: Hlc, draft: Draft) -> Result<Event, StoreE
         DraftBody::Decision(d) => EventBody::Decision(d),
         DraftBody::Outcome(o) => EventBody::Outcome(o),
         DraftBody::Watermark(w) => EventBody::Watermark(w),
+        DraftBody::Collection(c) => EventBody::Collection(c),
     };
     Ok(Event::new(hlc, draft.origin, body))
 }
@@ -259,15 +262,18 @@ fn complete(
             None => Ok(None),
         }
     };
+    // The side's own id names the record; the UID only when the side gives no id of its own
+    // (two DAV resources with one UID in different calendars are two records).
     let known = match (&o.record, &o.external_id, &o.uid) {
         (Some(id), _, _) => Some(id.clone()),
-        (None, Some(ext), _) if lookup(format!("{side}:{ext}"))?.is_some() => {
-            lookup(format!("{side}:{ext}"))?
-        }
-        (None, _, Some(uid)) => lookup(format!("uid:{uid}"))?,
+        (None, Some(ext), _) => lookup(format!("{side}:{ext}"))?,
+        (None, None, Some(uid)) => lookup(format!("uid:{uid}"))?,
         _ => None,
     };
     drop(aliases);
+    if let Some(guard) = &o.guard {
+        check_guard(txn, guard, &o)?;
+    }
     let record = match known {
         Some(id) => id,
         None if o.op == Op::Create => RecordId::derive(o.kind, hlc),
@@ -285,16 +291,29 @@ fn complete(
             }));
         }
     };
-    let base = match o.base {
-        Some(base) => base,
-        None => match txn.open_table(tables::RECORDS)?.get(record.as_str())? {
-            Some(bytes) => {
-                crate::store::project::decode::<crate::store::RecordState>(
-                    "records",
-                    bytes.value(),
-                )?
-                .heads
-            }
+    let side_state: Option<SideState> = match txn
+        .open_table(tables::SIDES)?
+        .get((record.as_str(), side.as_str()))?
+    {
+        Some(bytes) => Some(decode("sides", bytes.value())?),
+        None => None,
+    };
+    let changes = match o.snapshot {
+        Some(snapshot) => {
+            let had = side_state
+                .as_ref()
+                .map(|s| s.fields.clone())
+                .unwrap_or_default();
+            difference(&had, &snapshot)
+        }
+        None => o.changes,
+    };
+    let base = match (o.base, &side_state) {
+        (Some(base), _) => base,
+        // A side reporting a whole record made its change on top of what it had.
+        (None, Some(side_state)) if !side_state.seen.is_empty() => side_state.seen.clone(),
+        (None, _) => match txn.open_table(tables::RECORDS)?.get(record.as_str())? {
+            Some(bytes) => decode::<RecordState>("records", bytes.value())?.heads,
             None => vec![],
         },
     };
@@ -307,7 +326,78 @@ fn complete(
         version: o.version,
         changed_at_ms: o.changed_at_ms,
         base,
-        changes: o.changes,
+        changes,
         payload: o.payload,
     })
+}
+
+/// The changes that turn `had` into `now`: changed and new fields, and `null` for removed ones.
+fn difference(had: &Fields, now: &Fields) -> Fields {
+    let mut changes: Fields = now
+        .iter()
+        .filter(|(field, value)| had.get(*field) != Some(*value))
+        .map(|(field, value)| (field.clone(), value.clone()))
+        .collect();
+    for field in had.keys() {
+        if !now.contains_key(field) {
+            changes.insert(field.clone(), serde_json::Value::Null);
+        }
+    }
+    changes
+}
+
+/// Check a conditional request against the DAV member it targets, inside the transaction that
+/// will append it, so no other change can slip in between the check and the write.
+fn check_guard(
+    txn: &WriteTransaction,
+    guard: &Guard,
+    o: &ObservationDraft,
+) -> Result<(), StoreError> {
+    let href = o.external_id.as_deref().unwrap_or_default();
+    let Some((collection, name)) = split_member(href) else {
+        return Err(StoreError::PreconditionFailed(format!(
+            "{href} is not a collection member"
+        )));
+    };
+    let current = dav::item_in(&txn.open_table(tables::DAV_ITEMS)?, collection, name)?
+        .filter(|item| item.live());
+    match (&guard.version, &current) {
+        (None, _) => {}
+        (Some(VersionCondition::Exists), None) => {
+            return Err(StoreError::PreconditionFailed(format!(
+                "{href} does not exist"
+            )));
+        }
+        (Some(VersionCondition::Absent), Some(_)) => {
+            return Err(StoreError::PreconditionFailed(format!(
+                "{href} exists already"
+            )));
+        }
+        (Some(VersionCondition::OneOf(_)), None) => {
+            return Err(StoreError::PreconditionFailed(format!(
+                "{href} does not exist"
+            )));
+        }
+        (Some(VersionCondition::OneOf(etags)), Some(item)) if !etags.contains(&item.etag) => {
+            return Err(StoreError::PreconditionFailed(format!(
+                "{href} is at version {}, not {}",
+                item.etag,
+                etags.join(", ")
+            )));
+        }
+        _ => {}
+    }
+    if let (true, Some(uid)) = (guard.unique_uid, o.uid.as_deref()) {
+        let holder = txn
+            .open_table(tables::DAV_UIDS)?
+            .get((collection, uid))?
+            .map(|n| n.value().to_string());
+        if let Some(holder) = holder.filter(|h| h != name) {
+            return Err(StoreError::UidConflict {
+                uid: uid.to_string(),
+                existing: format!("{collection}{holder}"),
+            });
+        }
+    }
+    Ok(())
 }

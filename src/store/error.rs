@@ -42,6 +42,19 @@ pub enum StoreError {
     #[error("{0}")]
     Rejected(#[from] tandem_protocol::Error),
 
+    /// The change contradicts the current state (a collection that exists already, a member
+    /// of a collection that does not).
+    #[error("{0}")]
+    Conflict(String),
+
+    /// A conditional request's condition (If-Match, If-None-Match) does not hold.
+    #[error("the resource changed or does not match: {0}")]
+    PreconditionFailed(String),
+
+    /// Another member of the collection already has this UID.
+    #[error("another resource in this collection already has UID {uid}: {existing}")]
+    UidConflict { uid: String, existing: String },
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -4,6 +4,7 @@
 //! in the same transaction as the append, so a reader never sees an event without its effects
 //! or effects without their event; `replay` rebuilds them all from the log alone.
 
+pub mod dav;
 mod error;
 pub mod project;
 pub mod read;

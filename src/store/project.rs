@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use tandem_protocol::merge::FieldState;
 use tandem_protocol::{
     Decision, Edit, Event, EventBody, Fields, Hlc, Observation, Op, Outcome, OutcomeResult,
-    RecordDoc, RecordId, RecordKind,
+    RecordDoc, RecordId, RecordKind, Side,
 };
 
 /// The current state of a record, as DAV clients and the planner read it.
@@ -45,6 +45,11 @@ pub struct SideState {
     pub pending: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// The record as this side has it: its last reported state, or what tandem last wrote to it.
+    /// A side that reports whole records (a DAV PUT, a Salesforce row) is compared with this to
+    /// find what it changed — and a change tandem wrote itself, read back, is no change (no echo).
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub fields: Fields,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,6 +132,7 @@ impl Projector {
                 txn.open_table(WATERMARKS)?
                     .insert((w.side.as_str(), w.scope.as_str()), w.value.as_str())?;
             }
+            EventBody::Collection(c) => super::dav::apply_collection(txn, seq, c)?,
         }
         // Last, so that a check failing above has written nothing of this event.
         txn.open_table(LOG)?
@@ -185,6 +191,17 @@ impl Projector {
             side.version = o.version.clone();
         }
         side.seen = vec![event.hlc];
+        for (field, value) in &o.changes {
+            if value.is_null() {
+                side.fields.remove(field);
+            } else {
+                side.fields.insert(field.clone(), value.clone());
+            }
+        }
+        let member = match event.origin.side {
+            Side::Desktop => super::dav::member_effects(txn, event.hlc, o)?,
+            _ => None,
+        };
         let mut aliases = Vec::new();
         if let Some(ext) = &o.external_id {
             aliases.push(format!("{}:{ext}", event.origin.side));
@@ -211,6 +228,7 @@ impl Projector {
             },
             side: (side_key, side),
             aliases,
+            member,
         })
     }
 
@@ -293,6 +311,7 @@ struct RecordEffects {
     state: RecordState,
     side: ((String, String), SideState),
     aliases: Vec<String>,
+    member: Option<super::dav::MemberEffects>,
 }
 
 impl RecordEffects {
@@ -315,6 +334,10 @@ impl RecordEffects {
         let mut aliases = txn.open_table(ALIASES)?;
         for alias in &self.aliases {
             aliases.insert(alias.as_str(), id.as_str())?;
+        }
+        drop(aliases);
+        if let Some(member) = self.member {
+            member.write(txn, seq)?;
         }
         Ok(())
     }

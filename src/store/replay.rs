@@ -65,6 +65,23 @@ pub fn verify(
     rows += compare(&live, &rebuilt, SIDES, "sides", &mut differences)?;
     rows += compare(&live, &rebuilt, WATERMARKS, "watermarks", &mut differences)?;
     rows += compare(&live, &rebuilt, IGNORES, "ignores", &mut differences)?;
+    rows += compare(
+        &live,
+        &rebuilt,
+        COLLECTIONS,
+        "collections",
+        &mut differences,
+    )?;
+    rows += compare(&live, &rebuilt, DAV_ITEMS, "dav_items", &mut differences)?;
+    rows += compare(&live, &rebuilt, DAV_BODIES, "dav_bodies", &mut differences)?;
+    rows += compare(
+        &live,
+        &rebuilt,
+        DAV_CHANGES,
+        "dav_changes",
+        &mut differences,
+    )?;
+    rows += compare(&live, &rebuilt, DAV_UIDS, "dav_uids", &mut differences)?;
     Ok(Verification {
         events,
         rows,

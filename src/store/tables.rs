@@ -30,6 +30,20 @@ pub const WATERMARKS: TableDefinition<(&str, &str), &str> = TableDefinition::new
 /// record id → ignore decision (JSON).
 pub const IGNORES: TableDefinition<&str, &[u8]> = TableDefinition::new("ignores");
 
+/// collection path → `CollectionState` (JSON): calendars and address books of the DAV server.
+pub const COLLECTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("collections");
+/// (collection path, member name) → `ItemState` (JSON); deleted members stay as tombstones so
+/// sync-collection can report them.
+pub const DAV_ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("dav_items");
+/// member path → the bytes served to clients (the client's own bytes until another side changes
+/// the record).
+pub const DAV_BODIES: TableDefinition<&str, &[u8]> = TableDefinition::new("dav_bodies");
+/// (collection path, seq) → member name: each member once, at the seq of its latest change
+/// (sync tokens and getctag).
+pub const DAV_CHANGES: TableDefinition<(&str, u64), &str> = TableDefinition::new("dav_changes");
+/// (collection path, UID) → member name: one UID per collection.
+pub const DAV_UIDS: TableDefinition<(&str, &str), &str> = TableDefinition::new("dav_uids");
+
 pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     let err = |e: redb::TableError| redb::StorageError::Io(std::io::Error::other(e.to_string()));
     txn.open_table(LOG).map_err(err)?;
@@ -47,5 +61,10 @@ pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     txn.open_table(SIDES).map_err(err)?;
     txn.open_table(WATERMARKS).map_err(err)?;
     txn.open_table(IGNORES).map_err(err)?;
+    txn.open_table(COLLECTIONS).map_err(err)?;
+    txn.open_table(DAV_ITEMS).map_err(err)?;
+    txn.open_table(DAV_BODIES).map_err(err)?;
+    txn.open_table(DAV_CHANGES).map_err(err)?;
+    txn.open_table(DAV_UIDS).map_err(err)?;
     Ok(())
 }

@@ -19,6 +19,7 @@ mod propfind;
 mod proppatch;
 mod reader;
 mod report;
+pub mod resource;
 mod time_range;
 mod value;
 mod xml_writer;

@@ -1,0 +1,364 @@
+//! The DAV projection: collections, and the members a desktop client sees in them — their
+//! bytes, ETags, UIDs and the per-collection change sequence behind sync tokens and getctag.
+
+use super::StoreError;
+use super::project::decode;
+use super::tables::*;
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tandem_protocol::dav::resource::{etag, split_member};
+use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
+use tandem_protocol::{Hlc, Observation, Op, RecordId};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollectionState {
+    pub path: String,
+    pub kind: CollectionKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+    /// Properties by Clark name → XML value (displayname, colour, dead properties…).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub props: BTreeMap<String, String>,
+    /// Log position of the collection's creation: sync tokens older than that are invalid.
+    pub created: u64,
+    /// Log position of the last change to the collection's own properties.
+    pub changed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemState {
+    pub record: RecordId,
+    pub etag: String,
+    pub content_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    pub length: u64,
+    /// Log position of the member's latest change.
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// The record heads whose state these bytes show.
+    #[serde(default)]
+    pub seen: Vec<Hlc>,
+}
+
+impl ItemState {
+    pub fn live(&self) -> bool {
+        !self.deleted
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn rejected(message: String) -> StoreError {
+    StoreError::Conflict(message)
+}
+
+pub fn collection_in<T: ReadableTable<&'static str, &'static [u8]>>(
+    table: &T,
+    path: &str,
+) -> Result<Option<CollectionState>, StoreError> {
+    match table.get(path)? {
+        Some(bytes) => Ok(Some(decode("collections", bytes.value())?)),
+        None => Ok(None),
+    }
+}
+
+pub fn item_in<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
+    table: &T,
+    collection: &str,
+    name: &str,
+) -> Result<Option<ItemState>, StoreError> {
+    match table.get((collection, name))? {
+        Some(bytes) => Ok(Some(decode("dav_items", bytes.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Apply a collection change. Checks first, then writes.
+pub fn apply_collection(
+    txn: &WriteTransaction,
+    seq: u64,
+    change: &CollectionChange,
+) -> Result<(), StoreError> {
+    let mut collections = txn.open_table(COLLECTIONS)?;
+    let existing = collection_in(&collections, &change.path)?;
+    match (&change.op, existing) {
+        (CollectionOp::Create { .. }, Some(_)) => Err(rejected(format!(
+            "a collection already exists at {}",
+            change.path
+        ))),
+        (
+            CollectionOp::Create {
+                kind,
+                components,
+                props,
+            },
+            None,
+        ) => {
+            if !change.path.starts_with('/') || !change.path.ends_with('/') {
+                return Err(rejected(format!(
+                    "a collection path must start and end with `/`, not {}",
+                    change.path
+                )));
+            }
+            let state = CollectionState {
+                path: change.path.clone(),
+                kind: *kind,
+                components: components.clone(),
+                props: props.clone(),
+                created: seq,
+                changed: seq,
+            };
+            collections.insert(change.path.as_str(), encode(&state).as_slice())?;
+            Ok(())
+        }
+        (_, None) => Err(rejected(format!(
+            "there is no collection at {}",
+            change.path
+        ))),
+        (CollectionOp::SetProps { set, remove }, Some(mut state)) => {
+            for name in remove {
+                state.props.remove(name);
+            }
+            state
+                .props
+                .extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+            state.changed = seq;
+            collections.insert(change.path.as_str(), encode(&state).as_slice())?;
+            Ok(())
+        }
+        (CollectionOp::Delete, Some(_)) => {
+            collections.remove(change.path.as_str())?;
+            drop(collections);
+            remove_members(txn, &change.path)
+        }
+    }
+}
+
+/// A deleted collection takes its index with it; its members' records were deleted by their
+/// own events before.
+fn remove_members(txn: &WriteTransaction, collection: &str) -> Result<(), StoreError> {
+    let mut items = txn.open_table(DAV_ITEMS)?;
+    let names: Vec<String> = items
+        .range((collection, "")..)?
+        .map_while(|row| {
+            let row = row.ok()?;
+            let (c, n) = row.0.value();
+            (c == collection).then(|| n.to_string())
+        })
+        .collect();
+    let mut bodies = txn.open_table(DAV_BODIES)?;
+    for name in &names {
+        items.remove((collection, name.as_str()))?;
+        bodies.remove(format!("{collection}{name}").as_str())?;
+    }
+    let mut changes = txn.open_table(DAV_CHANGES)?;
+    let seqs: Vec<u64> = changes
+        .range((collection, 0)..=(collection, u64::MAX))?
+        .filter_map(|row| row.ok().map(|r| r.0.value().1))
+        .collect();
+    for seq in seqs {
+        changes.remove((collection, seq))?;
+    }
+    let mut uids = txn.open_table(DAV_UIDS)?;
+    let keys: Vec<String> = uids
+        .range((collection, "")..)?
+        .map_while(|row| {
+            let row = row.ok()?;
+            let (c, u) = row.0.value();
+            (c == collection).then(|| u.to_string())
+        })
+        .collect();
+    for uid in keys {
+        uids.remove((collection, uid.as_str()))?;
+    }
+    Ok(())
+}
+
+/// The DAV side of a desktop observation, computed before anything is written.
+pub struct MemberEffects {
+    collection: String,
+    name: String,
+    previous: Option<ItemState>,
+    next: ItemState,
+    body: Option<Vec<u8>>,
+}
+
+/// What a desktop observation does to the DAV index: `None` when it does not concern a member
+/// of a known collection (e.g. a change reported by a script through `tandem ingest`).
+pub fn member_effects(
+    txn: &WriteTransaction,
+    hlc: Hlc,
+    o: &Observation,
+) -> Result<Option<MemberEffects>, StoreError> {
+    let Some((collection, name)) = o.external_id.as_deref().and_then(split_member) else {
+        return Ok(None);
+    };
+    if collection_in(&txn.open_table(COLLECTIONS)?, collection)?.is_none() {
+        return Ok(None);
+    }
+    let previous = item_in(&txn.open_table(DAV_ITEMS)?, collection, name)?;
+    let (body, next) = match (o.op, &o.payload, &previous) {
+        (Op::Delete, _, Some(previous)) => (
+            None,
+            ItemState {
+                deleted: true,
+                seen: vec![hlc],
+                ..previous.clone()
+            },
+        ),
+        (Op::Delete, _, None) | (_, None, _) => return Ok(None),
+        (_, Some(payload), _) => (
+            Some(payload.bytes.clone()),
+            ItemState {
+                record: o.record.clone(),
+                etag: etag(&payload.bytes),
+                content_type: payload.content_type.clone(),
+                uid: o.uid.clone(),
+                length: payload.bytes.len() as u64,
+                seq: 0,
+                deleted: false,
+                seen: vec![hlc],
+            },
+        ),
+    };
+    Ok(Some(MemberEffects {
+        collection: collection.to_string(),
+        name: name.to_string(),
+        previous,
+        next,
+        body,
+    }))
+}
+
+impl MemberEffects {
+    pub fn write(mut self, txn: &WriteTransaction, seq: u64) -> Result<(), StoreError> {
+        let (collection, name) = (self.collection.as_str(), self.name.as_str());
+        let href = format!("{collection}{name}");
+        self.next.seq = seq;
+        let mut changes = txn.open_table(DAV_CHANGES)?;
+        if let Some(previous) = &self.previous {
+            changes.remove((collection, previous.seq))?;
+        }
+        changes.insert((collection, seq), name)?;
+        drop(changes);
+        let mut uids = txn.open_table(DAV_UIDS)?;
+        if let Some(old) = self.previous.as_ref().and_then(|p| p.uid.as_deref()) {
+            uids.remove((collection, old))?;
+        }
+        if let (false, Some(uid)) = (self.next.deleted, self.next.uid.as_deref()) {
+            uids.insert((collection, uid), name)?;
+        }
+        drop(uids);
+        let mut bodies = txn.open_table(DAV_BODIES)?;
+        match &self.body {
+            Some(body) => bodies.insert(href.as_str(), body.as_slice())?,
+            None => bodies.remove(href.as_str())?,
+        };
+        drop(bodies);
+        txn.open_table(DAV_ITEMS)?
+            .insert((collection, name), encode(&self.next).as_slice())?;
+        Ok(())
+    }
+}
+
+// Reading, for the DAV server.
+
+pub fn collection(
+    txn: &ReadTransaction,
+    path: &str,
+) -> Result<Option<CollectionState>, StoreError> {
+    collection_in(&txn.open_table(COLLECTIONS)?, path)
+}
+
+pub fn collections(txn: &ReadTransaction) -> Result<Vec<CollectionState>, StoreError> {
+    let table = txn.open_table(COLLECTIONS)?;
+    let mut out = Vec::new();
+    for row in table.iter()? {
+        out.push(decode("collections", row?.1.value())?);
+    }
+    Ok(out)
+}
+
+pub fn item(
+    txn: &ReadTransaction,
+    collection: &str,
+    name: &str,
+) -> Result<Option<ItemState>, StoreError> {
+    item_in(&txn.open_table(DAV_ITEMS)?, collection, name)
+}
+
+/// The live members of a collection, by name.
+pub fn members(
+    txn: &ReadTransaction,
+    collection: &str,
+) -> Result<Vec<(String, ItemState)>, StoreError> {
+    let table = txn.open_table(DAV_ITEMS)?;
+    let mut out = Vec::new();
+    for row in table.range((collection, "")..)? {
+        let (key, value) = row?;
+        let (c, name) = key.value();
+        if c != collection {
+            break;
+        }
+        let state: ItemState = decode("dav_items", value.value())?;
+        if state.live() {
+            out.push((name.to_string(), state));
+        }
+    }
+    Ok(out)
+}
+
+pub fn body(txn: &ReadTransaction, href: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(txn
+        .open_table(DAV_BODIES)?
+        .get(href)?
+        .map(|b| b.value().to_vec()))
+}
+
+/// The member that holds a UID in a collection.
+pub fn uid_holder(
+    txn: &ReadTransaction,
+    collection: &str,
+    uid: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(txn
+        .open_table(DAV_UIDS)?
+        .get((collection, uid))?
+        .map(|n| n.value().to_string()))
+}
+
+/// The members changed after log position `since`, in change order, with their state
+/// (tombstones included), and the position of the last change.
+pub fn changes_since(
+    txn: &ReadTransaction,
+    collection: &str,
+    since: u64,
+) -> Result<Vec<(u64, String, ItemState)>, StoreError> {
+    let changes = txn.open_table(DAV_CHANGES)?;
+    let items = txn.open_table(DAV_ITEMS)?;
+    let mut out = Vec::new();
+    for row in changes.range((collection, since.saturating_add(1))..=(collection, u64::MAX))? {
+        let (key, name) = row?;
+        let name = name.value().to_string();
+        if let Some(state) = item_in(&items, collection, &name)? {
+            out.push((key.value().1, name, state));
+        }
+    }
+    Ok(out)
+}
+
+/// The collection's current sync position: its last member change or property change.
+pub fn sync_position(txn: &ReadTransaction, state: &CollectionState) -> Result<u64, StoreError> {
+    let changes = txn.open_table(DAV_CHANGES)?;
+    let last = changes
+        .range((state.path.as_str(), 0)..=(state.path.as_str(), u64::MAX))?
+        .next_back()
+        .transpose()?
+        .map_or(0, |(key, _)| key.value().1);
+    Ok(last.max(state.changed))
+}
