@@ -1,9 +1,10 @@
 //! tandem's meaning, without I/O: the canonical records, the events of the log, the hybrid
-//! logical clock and the causal field-level merge.
+//! logical clock, the causal field-level merge, and the iCalendar/vCard codec.
 //!
 //! Nothing in this crate touches a socket, a file or the system clock: time and randomness are
 //! passed in, so every function here can be tested (and replayed) deterministically.
 
+pub mod codec;
 pub mod dav;
 pub mod error;
 pub mod event;

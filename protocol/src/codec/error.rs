@@ -1,0 +1,102 @@
+//! Why a client's iCalendar or vCard body was refused; each message names the line or property.
+
+/// The DAV server maps these to `CALDAV:valid-calendar-data`, `CALDAV:supported-calendar-component`
+/// or `CARDDAV:valid-address-data` (see [`CodecError::precondition`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    #[error("the body is empty")]
+    Empty,
+
+    #[error("not an iCalendar object: the body does not start with BEGIN:VCALENDAR")]
+    NotICalendar,
+
+    #[error("not a vCard: the body does not start with BEGIN:VCARD")]
+    NotVcard,
+
+    #[error(
+        "line {line}: invalid UTF-8 (byte 0x{byte:02X}); the body must be UTF-8 (a fold inside a character is fine)"
+    )]
+    InvalidUtf8 { line: usize, byte: u8 },
+
+    #[error("line {line}: property without a colon: `{text}`")]
+    NoColon { line: usize, text: String },
+
+    #[error("line {line}: `{text}` is outside any BEGIN/END component")]
+    OutsideComponent { line: usize, text: String },
+
+    #[error("line {line}: END:{name} without a matching BEGIN")]
+    UnexpectedEnd { line: usize, name: String },
+
+    #[error("line {line}: END:{found} closes BEGIN:{expected}")]
+    MismatchedEnd {
+        line: usize,
+        expected: String,
+        found: String,
+    },
+
+    #[error("truncated: BEGIN:{name} has no END:{name}")]
+    Truncated { name: String },
+
+    #[error("{count} objects in one body: a resource holds exactly one {what}")]
+    SeveralObjects { count: usize, what: &'static str },
+
+    #[error(
+        "METHOD:{0} is not allowed in a stored calendar object (RFC 4791 §4.1); send it without METHOD"
+    )]
+    MethodPresent(String),
+
+    #[error("{0} is not supported in this collection")]
+    UnsupportedComponent(String),
+
+    #[error("the calendar object holds no VEVENT or VTODO")]
+    NoComponent,
+
+    #[error("VEVENT and VTODO mixed in one resource: a calendar resource holds one component type")]
+    MixedComponents,
+
+    #[error("a {component} without UID: every calendar object needs a UID")]
+    MissingUid { component: String },
+
+    #[error(
+        "two different UIDs in one resource ({0}, {1}): a calendar resource holds one event and its overrides"
+    )]
+    SeveralUids(String, String),
+
+    #[error("two components with UID {uid} and no RECURRENCE-ID: only one master is allowed")]
+    SeveralMasters { uid: String },
+
+    #[error("two overrides of UID {uid} for the same RECURRENCE-ID {rid}")]
+    DuplicateOverride { uid: String, rid: String },
+
+    #[error("line {line}: {property} has an invalid value `{value}`: {expected}")]
+    BadValue {
+        line: usize,
+        property: String,
+        value: String,
+        expected: &'static str,
+    },
+
+    #[error("the body could not be read as {what}: {reason}")]
+    Unreadable { what: &'static str, reason: String },
+}
+
+/// The precondition element the DAV layer should put in its 403 body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    ValidCalendarData,
+    SupportedCalendarComponent,
+    ValidAddressData,
+}
+
+impl CodecError {
+    /// Which CalDAV/CardDAV precondition this error violates, for a body parsed as `vcard` or not.
+    pub fn precondition(&self, vcard: bool) -> Precondition {
+        match self {
+            _ if vcard => Precondition::ValidAddressData,
+            CodecError::UnsupportedComponent(_) | CodecError::MixedComponents => {
+                Precondition::SupportedCalendarComponent
+            }
+            _ => Precondition::ValidCalendarData,
+        }
+    }
+}
