@@ -16,6 +16,26 @@ pub struct Settings {
     pub events: KindSettings,
     #[serde(default)]
     pub tasks: KindSettings,
+    #[serde(default)]
+    pub server: ServerSettings,
+}
+
+/// The CalDAV/CardDAV server: the account desktop clients log in with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// User name for HTTP Basic authentication.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Password; generated on first start when missing.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A PEM certificate chain and private key: serve HTTPS (Apple clients send passwords only
+    /// over HTTPS).
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Settings that exist separately for contacts, events and tasks.
@@ -37,6 +57,63 @@ pub enum ConfigError {
     },
     #[error("the settings file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
+}
+
+/// Write the settings file atomically, readable by the user only (it holds passwords and tokens).
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let partial = path.with_extension(format!("toml.{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&partial)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&partial, path)
+}
+
+/// Make sure the settings name a user and password for the DAV server, generating a password
+/// (and writing it into the settings file, keeping everything else in it as it was) on first
+/// start. Returns the user and password.
+pub fn ensure_server_credentials(dir: &Path) -> Result<(String, String), ConfigError> {
+    let path = dir.join(SETTINGS_FILE);
+    let settings = Settings::load(dir)?;
+    if let (Some(user), Some(password)) = (&settings.server.user, &settings.server.password) {
+        return Ok((user.clone(), password.clone()));
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    let mut doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| ConfigError::Invalid {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+    let user = settings.server.user.unwrap_or_else(|| "tandem".to_string());
+    let password = settings.server.password.unwrap_or_else(generate_password);
+    let server = doc
+        .entry("server")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+    server["user"] = toml_edit::value(user.clone());
+    server["password"] = toml_edit::value(password.clone());
+    write_private(&path, &doc.to_string()).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    Ok((user, password))
+}
+
+fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 impl Settings {

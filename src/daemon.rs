@@ -3,7 +3,8 @@
 //! are announced in `daemon.json` in the data directory, readable by the user only.
 
 use crate::cli::{Context, Output, StoreCommand, commands};
-use crate::config::Settings;
+use crate::config::{self, Settings};
+use crate::dav::{self, DavState, auth::Credentials};
 use crate::engine::writer::system_clock;
 use crate::engine::{Ack, Draft, Writer};
 use crate::store::Store;
@@ -34,26 +35,76 @@ struct Api {
     token: String,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address of the CalDAV/CardDAV server. A loopback address unless TLS is configured:
+    /// passwords never cross a network in the clear.
+    #[arg(long, default_value = "127.0.0.1:5232")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain for HTTPS (default: [server] tls_cert in tandem.toml).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS (default: [server] tls_key in tandem.toml).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// User name for the CalDAV/CardDAV server (default: [server] user in tandem.toml).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Password for the CalDAV/CardDAV server (default: [server] password in tandem.toml,
+    /// generated on first start).
+    #[arg(long)]
+    pub password: Option<String>,
+}
+
 /// Run the daemon until interrupted (Ctrl-C or SIGTERM).
-pub async fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
-    if !listen.ip().is_loopback() {
+pub async fn serve(dir: &Path, args: ServeArgs) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let configured = Settings::load(dir).map_err(|e| e.to_string())?.server;
+    let tls = match (
+        args.tls_cert.or(configured.tls_cert),
+        args.tls_key.or(configured.tls_key),
+    ) {
+        (Some(cert), Some(key)) => Some(dav::tls_acceptor(&cert, &key)?),
+        (None, None) => None,
+        _ => return Err("TLS needs both a certificate (tls_cert) and its key (tls_key)".into()),
+    };
+    if !args.listen.ip().is_loopback() && tls.is_none() {
         return Err(format!(
-            "the local API listens on loopback addresses only (127.0.0.1, ::1), not {listen}"
+            "{} is not a loopback address: listen on 127.0.0.1 (or ::1), or configure TLS (--tls-cert and --tls-key) so passwords do not cross the network in the clear",
+            args.listen
         ));
     }
+    let (user, password) = config::ensure_server_credentials(dir).map_err(|e| e.to_string())?;
+    let credentials = Credentials {
+        user: args.user.unwrap_or(user),
+        password: args.password.unwrap_or(password),
+    };
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
     let store = Arc::new(Store::open_or_create(dir).map_err(|e| e.to_string())?);
     let writer = Writer::spawn(store.clone(), settings.clone(), system_clock())
         .map_err(|e| e.to_string())?;
+    let dav_state = Arc::new(DavState::new(
+        store.clone(),
+        writer.clone(),
+        credentials.clone(),
+    ));
+    dav::ensure_default_collections(&dav_state).await?;
+    let dav_listener = TcpListener::bind(args.listen).await.map_err(|e| {
+        format!(
+            "cannot listen on {}: {e}; is another server using it? Pick another with --listen",
+            args.listen
+        )
+    })?;
+    let dav_addr = dav_listener.local_addr().map_err(|e| e.to_string())?;
     let context = Context {
         dir: dir.to_path_buf(),
         store,
         writer: Some(writer.clone()),
         settings,
     };
-    let listener = TcpListener::bind(listen)
+    let listener = TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        .map_err(|e| format!("cannot open the local API: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let token = hex::encode(rand::random::<[u8; 32]>());
     let announcement = announce(
@@ -68,12 +119,29 @@ pub async fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
         "tandem is running on {}; local API at http://{addr}",
         dir.display()
     );
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!(
+        "CalDAV/CardDAV server at {scheme}://{dav_addr}/dav/ (user {}, password {})",
+        credentials.user, credentials.password
+    );
     let api = Arc::new(Api {
         context,
         writer,
         token,
     });
+    let stop_dav = Arc::new(tokio::sync::Notify::new());
+    let dav_task = {
+        let stop = stop_dav.clone();
+        tokio::spawn(async move {
+            dav::serve_with(dav_listener, dav_state, tls, async move {
+                stop.notified().await
+            })
+            .await
+        })
+    };
     let result = accept_until_stopped(listener, api.clone()).await;
+    stop_dav.notify_one();
+    let _ = dav_task.await;
     let _ = std::fs::remove_file(announcement);
     api.writer.close().await;
     result

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod dav;
 pub mod engine;
 pub mod salesforce;
 pub mod store;

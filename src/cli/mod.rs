@@ -31,11 +31,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the daemon: own the store and answer the other commands over a local API.
-    Serve {
-        /// Address of the local API. Only loopback addresses are accepted.
-        #[arg(long, default_value = "127.0.0.1:0")]
-        listen: std::net::SocketAddr,
-    },
+    /// Run tandem: the CalDAV/CardDAV server for desktop clients, and the local API the other
+    /// commands use while it runs.
+    Serve(daemon::ServeArgs),
     /// Run the Salesforce REST API emulator (with a seeded demo org) until Ctrl-C: for trying
     /// tandem without an org, and for tests and benchmarks.
     Emulator(emulator::EmulatorArgs),
@@ -63,7 +61,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Err(message) => return fail(&message),
     };
     match cli.command {
-        Command::Serve { listen } => match daemon::serve(&dir, listen).await {
+        Command::Serve(args) => match daemon::serve(&dir, args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => fail(&message),
         },

@@ -77,4 +77,6 @@ pub enum VersionCondition {
     Absent,
     /// `If-Match: "a", "b"`: the resource must exist with one of these versions.
     OneOf(Vec<String>),
+    /// `If-None-Match: "a", "b"`: the resource must not be at one of these versions.
+    NoneOf(Vec<String>),
 }

@@ -385,6 +385,12 @@ fn check_guard(
                 etags.join(", ")
             )));
         }
+        (Some(VersionCondition::NoneOf(etags)), Some(item)) if etags.contains(&item.etag) => {
+            return Err(StoreError::PreconditionFailed(format!(
+                "{href} is at version {}",
+                item.etag
+            )));
+        }
         _ => {}
     }
     if let (true, Some(uid)) = (guard.unique_uid, o.uid.as_deref()) {

@@ -27,6 +27,7 @@
 //! without `previous` and copied verbatim by a render with `previous`.
 
 mod error;
+mod filter;
 mod ical;
 mod recur;
 mod render;
@@ -35,6 +36,7 @@ mod unfold;
 mod vcard;
 
 pub use error::{CodecError, Precondition};
+pub use filter::{calendar_matches, card_matches};
 pub use ical::{CalendarObject, parse_icalendar, render_icalendar};
 pub use recur::{BusyType, Occurrence, busy_periods, occurrences, overlaps};
 pub use vcard::{Card, VcardVersion, parse_vcard, render_vcard, with_uid};

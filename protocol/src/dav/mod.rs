@@ -7,6 +7,7 @@
 //! status and DAV precondition.
 
 mod error;
+pub mod feed;
 mod filter;
 pub mod href;
 mod limits;

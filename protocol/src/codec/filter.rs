@@ -1,0 +1,203 @@
+//! CalDAV and CardDAV query filters (RFC 4791 §9.7, RFC 6352 §10.5) evaluated against a
+//! resource's own bytes: components, properties, parameters, text matches and time ranges.
+
+use super::ical::CalendarObject;
+use super::recur::overlaps;
+use super::unfold::{Comp, Line, split, tokenize, tree};
+use crate::dav::{
+    AddressbookFilter, CalPropFilter, CardPropFilter, Collation, CompFilter, FilterTest, MatchType,
+    ParamFilter, TextMatch, TimeRange,
+};
+use chrono::{DateTime, Utc};
+
+/// Whether a calendar object resource matches a calendar-query filter.
+pub fn calendar_matches(bytes: &[u8], object: &CalendarObject, filter: &CompFilter) -> bool {
+    let Ok(lines) = split(bytes) else {
+        return false;
+    };
+    let Ok(roots) = tree(&lines) else {
+        return false;
+    };
+    let named: Vec<&Comp> = roots.iter().filter(|c| c.name == filter.name).collect();
+    comp_matches(&lines, &named, object, filter)
+}
+
+/// Whether the components named by a comp-filter (all siblings of that name) satisfy it.
+fn comp_matches(
+    lines: &[Line],
+    comps: &[&Comp],
+    object: &CalendarObject,
+    filter: &CompFilter,
+) -> bool {
+    if filter.is_not_defined {
+        return comps.is_empty();
+    }
+    comps.iter().any(|comp| {
+        let in_range = match (&filter.time_range, comp.name.as_str()) {
+            (Some(range), "VEVENT" | "VTODO") => {
+                let (start, end) = bounds(range);
+                overlaps(object, start, end)
+            }
+            _ => true,
+        };
+        in_range
+            && filter
+                .prop_filters
+                .iter()
+                .all(|p| cal_prop_matches(lines, comp, p))
+            && filter.comp_filters.iter().all(|child| {
+                let named: Vec<&Comp> = comp
+                    .children
+                    .iter()
+                    .filter(|c| c.name == child.name)
+                    .collect();
+                comp_matches(lines, &named, object, child)
+            })
+    })
+}
+
+fn bounds(range: &TimeRange) -> (DateTime<Utc>, DateTime<Utc>) {
+    let at = |t: Option<i64>, default: DateTime<Utc>| {
+        t.and_then(|secs| DateTime::from_timestamp(secs, 0))
+            .unwrap_or(default)
+    };
+    (
+        at(range.start.map(|t| t.timestamp()), DateTime::<Utc>::MIN_UTC),
+        at(range.end.map(|t| t.timestamp()), DateTime::<Utc>::MAX_UTC),
+    )
+}
+
+/// The property lines directly in a component with this (upper-case) name.
+fn props_named<'a>(
+    lines: &'a [Line],
+    comp: &'a Comp,
+    name: &'a str,
+) -> impl Iterator<Item = &'a Line> + 'a {
+    comp.props
+        .iter()
+        .filter_map(|&i| lines.get(i))
+        .filter(move |line| tokenize(&line.text).is_some_and(|p| p.name.eq_ignore_ascii_case(name)))
+}
+
+fn cal_prop_matches(lines: &[Line], comp: &Comp, filter: &CalPropFilter) -> bool {
+    let found: Vec<&Line> = props_named(lines, comp, &filter.name).collect();
+    if filter.is_not_defined {
+        return found.is_empty();
+    }
+    found.iter().any(|line| {
+        let Some(parts) = tokenize(&line.text) else {
+            return false;
+        };
+        filter
+            .text_match
+            .as_ref()
+            .is_none_or(|m| text_matches(&unescape(parts.value), m))
+            && filter
+                .param_filters
+                .iter()
+                .all(|p| param_matches(&parts, p))
+    })
+}
+
+fn param_matches(parts: &super::unfold::Parts<'_>, filter: &ParamFilter) -> bool {
+    let value = parts.param(&filter.name);
+    if filter.is_not_defined {
+        return value.is_none();
+    }
+    match (value, &filter.text_match) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(v), Some(m)) => v.split(',').any(|one| text_matches(one, m)),
+    }
+}
+
+/// Whether a vCard matches an addressbook-query filter.
+pub fn card_matches(bytes: &[u8], filter: &AddressbookFilter) -> bool {
+    let Ok(lines) = split(bytes) else {
+        return false;
+    };
+    let Ok(roots) = tree(&lines) else {
+        return false;
+    };
+    let Some(card) = roots.iter().find(|c| c.name == "VCARD") else {
+        return false;
+    };
+    if filter.prop_filters.is_empty() {
+        return true;
+    }
+    let mut results = filter
+        .prop_filters
+        .iter()
+        .map(|p| card_prop_matches(&lines, card, p));
+    match filter.test {
+        FilterTest::AnyOf => results.any(|m| m),
+        FilterTest::AllOf => results.all(|m| m),
+    }
+}
+
+fn card_prop_matches(lines: &[Line], card: &Comp, filter: &CardPropFilter) -> bool {
+    let found: Vec<&Line> = props_named(lines, card, &filter.name).collect();
+    if filter.is_not_defined {
+        return found.is_empty();
+    }
+    if found.is_empty() {
+        return false;
+    }
+    if filter.text_matches.is_empty() && filter.param_filters.is_empty() {
+        return true;
+    }
+    found.iter().any(|line| {
+        let Some(parts) = tokenize(&line.text) else {
+            return false;
+        };
+        let value = unescape(parts.value);
+        let tests = filter
+            .text_matches
+            .iter()
+            .map(|m| text_matches(&value, m))
+            .chain(
+                filter
+                    .param_filters
+                    .iter()
+                    .map(|p| param_matches(&parts, p)),
+            );
+        let mut tests = tests;
+        match filter.test {
+            FilterTest::AnyOf => tests.any(|t| t),
+            FilterTest::AllOf => tests.all(|t| t),
+        }
+    })
+}
+
+fn text_matches(value: &str, m: &TextMatch) -> bool {
+    let (value, wanted) = match m.collation {
+        Collation::Octet => (value.to_string(), m.text.clone()),
+        Collation::AsciiCasemap => (value.to_ascii_lowercase(), m.text.to_ascii_lowercase()),
+        Collation::UnicodeCasemap => (value.to_lowercase(), m.text.to_lowercase()),
+    };
+    let hit = match m.match_type {
+        MatchType::Equals => value == wanted,
+        MatchType::Contains => value.contains(&wanted),
+        MatchType::StartsWith => value.starts_with(&wanted),
+        MatchType::EndsWith => value.ends_with(&wanted),
+    };
+    hit != m.negate
+}
+
+/// TEXT values are compared as the person wrote them: without RFC 5545/6350 escapes.
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n' | 'N') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}

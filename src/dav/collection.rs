@@ -1,0 +1,366 @@
+//! Collections: MKCALENDAR and extended MKCOL, PROPPATCH of their properties, DELETE, and GET of
+//! a whole collection (the iCalendar feed HCL Notes subscribes to, the vCard export).
+
+use super::paths::{self, Target};
+use super::props::{self, Resource};
+use super::respond::{self, Body};
+use super::{Call, DavState};
+use crate::engine::{Draft, DraftBody, ObservationDraft};
+use crate::store::dav;
+use hyper::{Response, StatusCode, header};
+use std::collections::BTreeMap;
+use tandem_protocol::dav::{
+    Multistatus, Precondition, PropName, PropPatchOp, Property, Response as DavResponse, names, ns,
+    parse_mkcalendar, parse_mkcol, parse_proppatch,
+};
+use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
+use tandem_protocol::{Op, Origin, RecordKind, Side};
+
+/// Properties the server computes; a client cannot set them.
+const PROTECTED: &[PropName] = &[
+    names::RESOURCETYPE,
+    names::GETETAG,
+    names::GETCTAG,
+    names::SYNC_TOKEN,
+    names::GETCONTENTTYPE,
+    names::GETCONTENTLENGTH,
+    names::GETLASTMODIFIED,
+    names::SUPPORTED_REPORT_SET,
+    names::SUPPORTED_CALENDAR_COMPONENT_SET,
+    names::SUPPORTED_CALENDAR_DATA,
+    names::SUPPORTED_ADDRESS_DATA,
+    names::CURRENT_USER_PRIVILEGE_SET,
+    names::CURRENT_USER_PRINCIPAL,
+    names::OWNER,
+    names::MAX_RESOURCE_SIZE,
+    names::CARDDAV_MAX_RESOURCE_SIZE,
+];
+
+const SUPPORTED_COMPONENTS: [&str; 2] = ["VEVENT", "VTODO"];
+
+pub async fn make(state: &DavState, call: &Call) -> Response<Body> {
+    let Target::Collection(path) = &call.target else {
+        return respond::text(
+            StatusCode::FORBIDDEN,
+            "calendars are created in /dav/calendars/ and address books in /dav/addressbooks/, one level deep",
+        );
+    };
+    let calendar_home = paths::is_calendar_path(path);
+    let mkcalendar = call.method.as_str() == "MKCALENDAR";
+    let parsed = if mkcalendar {
+        parse_mkcalendar(&call.body, &state.limits)
+    } else {
+        parse_mkcol(&call.body, &state.limits)
+    };
+    let request = match parsed {
+        Ok(request) => request,
+        Err(e) => return respond::xml_error(&e),
+    };
+    let kind = if mkcalendar || request.is_calendar() {
+        CollectionKind::Calendar
+    } else if request.is_addressbook() {
+        CollectionKind::Addressbook
+    } else {
+        return respond::text(
+            StatusCode::FORBIDDEN,
+            "only calendars and address books can be created here: use MKCALENDAR, or MKCOL with a calendar or addressbook resourcetype",
+        );
+    };
+    if (kind == CollectionKind::Calendar) != calendar_home {
+        return respond::text(
+            StatusCode::FORBIDDEN,
+            "calendars are created in /dav/calendars/ and address books in /dav/addressbooks/",
+        );
+    }
+    let components = match (kind, request.supported_components()) {
+        (CollectionKind::Addressbook, _) => vec![],
+        (CollectionKind::Calendar, None) => {
+            SUPPORTED_COMPONENTS.iter().map(|c| c.to_string()).collect()
+        }
+        (CollectionKind::Calendar, Some(list)) => {
+            if let Some(bad) = list
+                .iter()
+                .find(|c| !SUPPORTED_COMPONENTS.contains(&c.as_str()))
+            {
+                return respond::refused(
+                    StatusCode::FORBIDDEN,
+                    &Precondition::new(PropName::new_static(
+                        ns::CALDAV,
+                        "supported-calendar-component",
+                    )),
+                    format!("{bad} is not supported: calendars here hold VEVENT and VTODO"),
+                );
+            }
+            list
+        }
+    };
+    match state
+        .store
+        .read()
+        .and_then(|txn| dav::collection(&txn, path))
+    {
+        Ok(Some(_)) => {
+            return respond::text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{path} exists already"),
+            );
+        }
+        Ok(None) => {}
+        Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+    let props: BTreeMap<String, String> = request
+        .props
+        .iter()
+        .filter(|(name, _)| {
+            *name != names::SUPPORTED_CALENDAR_COMPONENT_SET && !PROTECTED.contains(name)
+        })
+        .map(|(name, value)| (name.to_string(), value.to_xml()))
+        .collect();
+    let draft = Draft {
+        origin: call.origin.clone(),
+        body: DraftBody::Collection(CollectionChange {
+            path: path.clone(),
+            op: CollectionOp::Create {
+                kind,
+                components,
+                props,
+            },
+        }),
+    };
+    match state.writer.append(draft).await {
+        Ok(_) => respond::builder(StatusCode::CREATED)
+            .header(header::LOCATION, path.as_str())
+            .body(Default::default())
+            .unwrap_or_default(),
+        Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
+        Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+pub async fn proppatch(state: &DavState, call: &Call) -> Response<Body> {
+    let ops = match parse_proppatch(&call.body, &state.limits) {
+        Ok(ops) => ops,
+        Err(e) => return respond::xml_error(&e),
+    };
+    let Target::Collection(path) = &call.target else {
+        return respond::text(
+            StatusCode::FORBIDDEN,
+            "properties can be set on calendars and address books only",
+        );
+    };
+    match state
+        .store
+        .read()
+        .and_then(|txn| dav::collection(&txn, path))
+    {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return respond::text(
+                StatusCode::NOT_FOUND,
+                format!("there is no collection at {path}"),
+            );
+        }
+        Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+    // All or nothing (RFC 4918 §9.2): one protected property fails the whole request.
+    let refused: Vec<&PropName> = ops
+        .iter()
+        .map(PropPatchOp::name)
+        .filter(|n| PROTECTED.contains(n))
+        .collect();
+    let mut response = DavResponse::new(path.clone());
+    if !refused.is_empty() {
+        for op in &ops {
+            let name = op.name().clone();
+            if refused.contains(&&name) {
+                response = response.with_propstat_error(
+                    403,
+                    Precondition::new(PropName::new_static(
+                        ns::DAV,
+                        "cannot-modify-protected-property",
+                    )),
+                );
+                response.add(403, Property::empty(name));
+            } else {
+                response.add(424, Property::empty(name));
+            }
+        }
+        let mut ms = Multistatus::new();
+        ms.push(response);
+        return respond::multistatus(&ms);
+    }
+    let mut set = BTreeMap::new();
+    let mut remove = Vec::new();
+    for op in &ops {
+        match op {
+            PropPatchOp::Set(name, value) => {
+                set.insert(name.to_string(), value.to_xml());
+            }
+            PropPatchOp::Remove(name) => remove.push(name.to_string()),
+        }
+        response.add(200, Property::empty(op.name().clone()));
+    }
+    let draft = Draft {
+        origin: call.origin.clone(),
+        body: DraftBody::Collection(CollectionChange {
+            path: path.clone(),
+            op: CollectionOp::SetProps { set, remove },
+        }),
+    };
+    match state.writer.append(draft).await {
+        Ok(_) => {
+            let mut ms = Multistatus::new();
+            ms.push(response);
+            respond::multistatus(&ms)
+        }
+        Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
+        Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+pub async fn delete(state: &DavState, call: &Call, path: &str) -> Response<Body> {
+    if [
+        paths::DEFAULT_CALENDAR,
+        paths::DEFAULT_TASKS,
+        paths::DEFAULT_CONTACTS,
+    ]
+    .contains(&path)
+    {
+        return respond::text(
+            StatusCode::FORBIDDEN,
+            "the default calendar, task list and address book are where Salesforce items appear; they cannot be deleted",
+        );
+    }
+    let members = match state.store.read().and_then(|txn| {
+        let collection = dav::collection(&txn, path)?;
+        Ok(collection.map(|c| (c, dav::members(&txn, path))))
+    }) {
+        Ok(Some((collection, Ok(members)))) => (collection, members),
+        Ok(Some((_, Err(e)))) | Err(e) => {
+            return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e);
+        }
+        Ok(None) => {
+            return respond::text(
+                StatusCode::NOT_FOUND,
+                format!("there is no collection at {path}"),
+            );
+        }
+    };
+    let (collection, members) = members;
+    // Each member's deletion is an event of its own, so history shows it per record.
+    for (name, item) in members {
+        let kind = item
+            .record
+            .kind()
+            .unwrap_or(if collection.kind == CollectionKind::Calendar {
+                RecordKind::Event
+            } else {
+                RecordKind::Contact
+            });
+        let draft = Draft {
+            origin: call.origin.clone(),
+            body: DraftBody::Observation(ObservationDraft {
+                record: Some(item.record.clone()),
+                kind,
+                op: Op::Delete,
+                external_id: Some(format!("{path}{name}")),
+                uid: item.uid.clone(),
+                version: None,
+                changed_at_ms: None,
+                base: None,
+                changes: Default::default(),
+                snapshot: None,
+                payload: None,
+                guard: None,
+            }),
+        };
+        if let Err(e) = state.writer.append(draft).await {
+            return respond::text(StatusCode::SERVICE_UNAVAILABLE, e);
+        }
+    }
+    let draft = Draft {
+        origin: Origin::new(Side::Desktop, call.origin.agent.clone()),
+        body: DraftBody::Collection(CollectionChange {
+            path: path.to_string(),
+            op: CollectionOp::Delete,
+        }),
+    };
+    match state.writer.append(draft).await {
+        Ok(_) => respond::empty(StatusCode::NO_CONTENT),
+        Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
+        Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+/// GET of a collection: every member in one body, with an ETag that changes with the
+/// collection's sync position (cheap to check on every poll: Notes re-polls hourly).
+pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
+    let result = (|| {
+        let txn = state.store.read()?;
+        let Some(Resource::Collection {
+            state: collection,
+            position,
+        }) = props::collection_resource(&txn, path)?
+        else {
+            return Ok(None);
+        };
+        let etag = format!("\"feed-{}-{position}\"", collection.created);
+        if call
+            .header("if-none-match")
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        {
+            return Ok(Some((etag, None, collection)));
+        }
+        let mut bodies = Vec::new();
+        for (name, _) in dav::members(&txn, path)? {
+            if let Some(body) = dav::body(&txn, &format!("{path}{name}"))? {
+                bodies.push(body);
+            }
+        }
+        Ok::<_, crate::store::StoreError>(Some((etag, Some(bodies), collection)))
+    })();
+    match result {
+        Ok(None) => respond::text(
+            StatusCode::NOT_FOUND,
+            format!("there is no collection at {path}"),
+        ),
+        Ok(Some((etag, None, _))) => respond::builder(StatusCode::NOT_MODIFIED)
+            .header(header::ETAG, etag)
+            .body(Default::default())
+            .unwrap_or_default(),
+        Ok(Some((etag, Some(bodies), collection))) => {
+            let (content_type, body) = match collection.kind {
+                CollectionKind::Calendar => {
+                    let name = collection
+                        .props
+                        .get("{DAV:}displayname")
+                        .and_then(|x| {
+                            tandem_protocol::dav::XmlValue::from_xml(x, &Default::default()).ok()
+                        })
+                        .and_then(|v| v.as_text())
+                        .unwrap_or_else(|| "tandem".into());
+                    (
+                        "text/calendar; charset=utf-8",
+                        tandem_protocol::dav::feed::calendar(&bodies, &name),
+                    )
+                }
+                CollectionKind::Addressbook => (
+                    "text/vcard; charset=utf-8",
+                    tandem_protocol::dav::feed::addressbook(&bodies),
+                ),
+            };
+            let head = call.method.as_str() == "HEAD";
+            respond::builder(StatusCode::OK)
+                .header(header::ETAG, etag)
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::CONTENT_LENGTH, body.len())
+                .body(if head {
+                    Default::default()
+                } else {
+                    body.into()
+                })
+                .unwrap_or_default()
+        }
+        Err(e) => respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}

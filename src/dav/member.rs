@@ -1,0 +1,304 @@
+//! Members of collections — one event, task or contact each: GET, PUT and DELETE with strict
+//! conditional requests. A PUT becomes an observation that carries the client's bytes; the
+//! response is sent only after the writer has made it durable.
+
+use super::paths::Target;
+use super::props;
+use super::respond::{self, Body};
+use super::{Call, DavState};
+use crate::engine::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition, WriterError};
+use crate::store::{StoreError, dav};
+use hyper::{Response, StatusCode, header};
+use tandem_protocol::codec;
+use tandem_protocol::dav::resource::etag;
+use tandem_protocol::dav::{Precondition, PropName, ns};
+use tandem_protocol::event::CollectionKind;
+use tandem_protocol::{Op, Payload, RecordKind};
+
+/// The version condition of a request's `If-Match` / `If-None-Match` headers.
+fn condition(call: &Call) -> Option<VersionCondition> {
+    let list = |value: &str| -> Vec<String> {
+        value
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/").to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    if let Some(value) = call.header("if-match") {
+        return Some(if value.trim() == "*" {
+            VersionCondition::Exists
+        } else {
+            VersionCondition::OneOf(list(value))
+        });
+    }
+    call.header("if-none-match").map(|value| {
+        if value.trim() == "*" {
+            VersionCondition::Absent
+        } else {
+            VersionCondition::NoneOf(list(value))
+        }
+    })
+}
+
+pub fn get(state: &DavState, call: &Call) -> Response<Body> {
+    let Target::Member { collection, name } = &call.target else {
+        return respond::text(StatusCode::NOT_FOUND, "not a member of a collection");
+    };
+    let href = format!("{collection}{name}");
+    let found = state.store.read().and_then(|txn| {
+        let item = dav::item(&txn, collection, name)?.filter(dav::ItemState::live);
+        Ok(match item {
+            Some(item) => dav::body(&txn, &href)?.map(|body| (item, body)),
+            None => None,
+        })
+    });
+    let (item, body) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return respond::text(StatusCode::NOT_FOUND, format!("there is nothing at {href}"));
+        }
+        Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let not_modified = call
+        .header("if-none-match")
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim() == item.etag));
+    if not_modified {
+        return respond::builder(StatusCode::NOT_MODIFIED)
+            .header(header::ETAG, &item.etag)
+            .body(Default::default())
+            .unwrap_or_default();
+    }
+    let head = call.method.as_str() == "HEAD";
+    respond::builder(StatusCode::OK)
+        .header(header::ETAG, &item.etag)
+        .header(header::CONTENT_TYPE, &item.content_type)
+        .header(header::LAST_MODIFIED, props::http_date(&item))
+        .header(header::CONTENT_LENGTH, body.len())
+        .body(if head {
+            Default::default()
+        } else {
+            body.into()
+        })
+        .unwrap_or_default()
+}
+
+/// What a PUT body holds, once understood.
+struct Upload {
+    kind: RecordKind,
+    uid: String,
+    fields: tandem_protocol::Fields,
+    /// The bytes to store: the client's, unless the server had to add a UID.
+    bytes: Vec<u8>,
+    content_type: &'static str,
+}
+
+fn understand(collection: &dav::CollectionState, body: &[u8]) -> Result<Upload, Response<Body>> {
+    match collection.kind {
+        CollectionKind::Calendar => {
+            let object = codec::parse_icalendar(body).map_err(|e| {
+                respond::refused(
+                    StatusCode::FORBIDDEN,
+                    &Precondition::new(PropName::new_static(ns::CALDAV, "valid-calendar-data")),
+                    e,
+                )
+            })?;
+            let component = if object.kind == RecordKind::Task {
+                "VTODO"
+            } else {
+                "VEVENT"
+            };
+            if !collection.components.iter().any(|c| c == component) {
+                return Err(respond::refused(
+                    StatusCode::FORBIDDEN,
+                    &Precondition::new(PropName::new_static(
+                        ns::CALDAV,
+                        "supported-calendar-component",
+                    )),
+                    format!(
+                        "this calendar holds {} only; put a {component} in a calendar that holds it",
+                        collection.components.join(" and ")
+                    ),
+                ));
+            }
+            Ok(Upload {
+                kind: object.kind,
+                uid: object.uid,
+                fields: object.fields,
+                bytes: body.to_vec(),
+                content_type: "text/calendar; charset=utf-8",
+            })
+        }
+        CollectionKind::Addressbook => {
+            let card = codec::parse_vcard(body).map_err(|e| {
+                respond::refused(
+                    StatusCode::FORBIDDEN,
+                    &Precondition::new(PropName::new_static(ns::CARDDAV, "valid-address-data")),
+                    e,
+                )
+            })?;
+            let (uid, bytes) = match card.uid {
+                Some(uid) => (uid, body.to_vec()),
+                // Old Evolution sends cards without a UID: give it one rather than refuse.
+                None => {
+                    let uid = format!("tandem-{}", hex::encode(rand::random::<[u8; 12]>()));
+                    let bytes = codec::with_uid(body, &uid).map_err(|e| {
+                        respond::refused(
+                            StatusCode::FORBIDDEN,
+                            &Precondition::new(PropName::new_static(
+                                ns::CARDDAV,
+                                "valid-address-data",
+                            )),
+                            e,
+                        )
+                    })?;
+                    (uid, bytes)
+                }
+            };
+            Ok(Upload {
+                kind: RecordKind::Contact,
+                uid,
+                fields: card.fields,
+                bytes,
+                content_type: "text/vcard; charset=utf-8",
+            })
+        }
+    }
+}
+
+pub async fn put(state: &DavState, call: &Call) -> Response<Body> {
+    let Target::Member { collection, name } = &call.target else {
+        return respond::text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PUT creates or replaces a member of a calendar or address book, e.g. /dav/calendars/calendar/meeting.ics",
+        );
+    };
+    let href = format!("{collection}{name}");
+    let existing = state.store.read().and_then(|txn| {
+        let c = dav::collection(&txn, collection)?;
+        let item = dav::item(&txn, collection, name)?.filter(dav::ItemState::live);
+        Ok((c, item))
+    });
+    let (collection_state, existing) = match existing {
+        Ok((Some(c), item)) => (c, item),
+        Ok((None, _)) => {
+            return respond::text(
+                StatusCode::CONFLICT,
+                format!("there is no collection at {collection}; create it first"),
+            );
+        }
+        Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let upload = match understand(&collection_state, &call.body) {
+        Ok(upload) => upload,
+        Err(response) => return response,
+    };
+    let stored_etag = etag(&upload.bytes);
+    let verbatim = upload.bytes == call.body;
+    let draft = Draft {
+        origin: call.origin.clone(),
+        body: DraftBody::Observation(ObservationDraft {
+            record: None,
+            kind: upload.kind,
+            op: if existing.is_some() {
+                Op::Update
+            } else {
+                Op::Create
+            },
+            external_id: Some(href.clone()),
+            uid: Some(upload.uid),
+            version: Some(stored_etag.clone()),
+            changed_at_ms: None,
+            base: None,
+            changes: Default::default(),
+            snapshot: Some(upload.fields),
+            payload: Some(Payload {
+                content_type: upload.content_type.to_string(),
+                bytes: upload.bytes,
+            }),
+            guard: Some(Guard {
+                version: condition(call),
+                unique_uid: true,
+            }),
+        }),
+    };
+    match state.writer.append(draft).await {
+        Ok(_) => {
+            let status = if existing.is_some() {
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::CREATED
+            };
+            let mut response = respond::builder(status);
+            // A strong ETag only for exactly the bytes the client sent (RFC 4791 §5.3.4); when
+            // the server changed them (added a UID) the client must GET to see them.
+            if verbatim {
+                response = response.header(header::ETAG, stored_etag);
+            }
+            response.body(Default::default()).unwrap_or_default()
+        }
+        Err(e) => write_failure(&collection_state, e),
+    }
+}
+
+fn write_failure(collection: &dav::CollectionState, e: WriterError) -> Response<Body> {
+    match e {
+        WriterError::Store(StoreError::UidConflict { uid, existing }) => {
+            let condition = match collection.kind {
+                CollectionKind::Calendar => Precondition::caldav_no_uid_conflict(existing.clone()),
+                CollectionKind::Addressbook => {
+                    Precondition::carddav_no_uid_conflict(existing.clone())
+                }
+            };
+            respond::refused(
+                StatusCode::FORBIDDEN,
+                &condition,
+                format!("UID {uid} is already used by {existing} in this collection"),
+            )
+        }
+        WriterError::Store(e) => super::store_failure(&e),
+        other => respond::text(StatusCode::SERVICE_UNAVAILABLE, other),
+    }
+}
+
+pub async fn delete(state: &DavState, call: &Call) -> Response<Body> {
+    let Target::Member { collection, name } = &call.target else {
+        return respond::text(StatusCode::NOT_FOUND, "not a member of a collection");
+    };
+    let href = format!("{collection}{name}");
+    let found = state.store.read().and_then(|txn| {
+        let c = dav::collection(&txn, collection)?;
+        let item = dav::item(&txn, collection, name)?.filter(dav::ItemState::live);
+        Ok(c.zip(item))
+    });
+    let (collection_state, item) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return respond::text(StatusCode::NOT_FOUND, format!("there is nothing at {href}"));
+        }
+        Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let draft = Draft {
+        origin: call.origin.clone(),
+        body: DraftBody::Observation(ObservationDraft {
+            record: Some(item.record.clone()),
+            kind: item.record.kind().unwrap_or(RecordKind::Event),
+            op: Op::Delete,
+            external_id: Some(href),
+            uid: item.uid.clone(),
+            version: None,
+            changed_at_ms: None,
+            base: None,
+            changes: Default::default(),
+            snapshot: None,
+            payload: None,
+            guard: Some(Guard {
+                version: condition(call),
+                unique_uid: false,
+            }),
+        }),
+    };
+    match state.writer.append(draft).await {
+        Ok(_) => respond::empty(StatusCode::NO_CONTENT),
+        Err(e) => write_failure(&collection_state, e),
+    }
+}

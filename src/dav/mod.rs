@@ -1,0 +1,311 @@
+//! The CalDAV/CardDAV server desktop and phone clients connect to (hyper). It reads from the
+//! store's projections and turns every PUT, DELETE and collection change into an event that is
+//! acknowledged only once the writer has made it durable. Meaning (XML, iCalendar, vCard) comes
+//! from `tandem_protocol`; this module does HTTP.
+
+pub mod auth;
+mod collection;
+mod member;
+pub mod paths;
+mod props;
+mod query;
+mod report;
+mod respond;
+
+use crate::engine::{Draft, DraftBody, Writer};
+use crate::store::{Store, StoreError, dav};
+use auth::Credentials;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use paths::Target;
+use respond::Body;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tandem_protocol::dav::Limits;
+use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
+use tandem_protocol::{Origin, Side};
+use tokio::net::TcpListener;
+
+/// Largest request body accepted (413 above): a calendar resource with attachments inline fits,
+/// a runaway upload does not.
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+pub struct DavState {
+    pub store: Arc<Store>,
+    pub writer: Writer,
+    pub credentials: Credentials,
+    pub limits: Limits,
+    pub max_body: usize,
+}
+
+impl DavState {
+    pub fn new(store: Arc<Store>, writer: Writer, credentials: Credentials) -> DavState {
+        DavState {
+            store,
+            writer,
+            credentials,
+            limits: Limits::default(),
+            max_body: MAX_BODY,
+        }
+    }
+
+    fn origin(&self, req: &Request<Incoming>) -> Origin {
+        let agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown client");
+        Origin::new(Side::Desktop, format!("caldav:{agent}"))
+    }
+}
+
+/// Create the default collections — a calendar, a task list and an address book — the first
+/// time the server starts on a store.
+pub async fn ensure_default_collections(state: &DavState) -> Result<(), String> {
+    let existing = {
+        let txn = state.store.read().map_err(|e| e.to_string())?;
+        dav::collections(&txn).map_err(|e| e.to_string())?
+    };
+    if !existing.is_empty() {
+        return Ok(());
+    }
+    let defaults = [
+        (
+            paths::DEFAULT_CALENDAR,
+            CollectionKind::Calendar,
+            vec!["VEVENT"],
+            "Calendar",
+        ),
+        (
+            paths::DEFAULT_TASKS,
+            CollectionKind::Calendar,
+            vec!["VTODO"],
+            "Tasks",
+        ),
+        (
+            paths::DEFAULT_CONTACTS,
+            CollectionKind::Addressbook,
+            vec![],
+            "Contacts",
+        ),
+    ];
+    for (path, kind, components, name) in defaults {
+        let props: BTreeMap<String, String> = [(
+            "{DAV:}displayname".to_string(),
+            tandem_protocol::dav::XmlValue::text(name).to_xml(),
+        )]
+        .into();
+        let draft = Draft {
+            origin: Origin::new(Side::Tandem, "server:defaults"),
+            body: DraftBody::Collection(CollectionChange {
+                path: path.to_string(),
+                op: CollectionOp::Create {
+                    kind,
+                    components: components.into_iter().map(String::from).collect(),
+                    props,
+                },
+            }),
+        };
+        state
+            .writer
+            .append(draft)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Serve plain HTTP connections until `stop` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<DavState>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    serve_with(listener, state, None, stop).await
+}
+
+/// HTTPS: a certificate chain and key from PEM files (Apple clients send passwords only over
+/// HTTPS; a locally trusted certificate, e.g. from mkcert, works).
+pub fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| format!("cannot read the certificate {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{} holds no PEM certificate", cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read the private key {}: {e}", key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| format!("the certificate and key do not make a TLS identity: {e}"))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serve connections, over TLS when an acceptor is given, until `stop` completes.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: Arc<DavState>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let state = state.clone();
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+                    });
+                    let http = hyper::server::conn::http1::Builder::new();
+                    match tls {
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                        Some(acceptor) => {
+                            // A client that fails the handshake just goes away.
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// What a request asked for, with its body read.
+pub(crate) struct Call {
+    pub method: Method,
+    pub target: Target,
+    pub path: String,
+    pub headers: hyper::HeaderMap,
+    pub body: Vec<u8>,
+    pub origin: Origin,
+}
+
+impl Call {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> {
+    // OPTIONS answers without credentials: it reveals nothing but the server's capabilities,
+    // and some clients probe with it before they authenticate.
+    if req.method() == Method::OPTIONS {
+        return respond::builder(StatusCode::OK)
+            .header(header::ALLOW, respond::ALLOW)
+            .body(Default::default())
+            .unwrap_or_default();
+    }
+    if !state.credentials.admit(req.headers()) {
+        return respond::builder(StatusCode::UNAUTHORIZED)
+            .header(header::WWW_AUTHENTICATE, "Basic realm=\"tandem\", charset=\"UTF-8\"")
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(
+                "Wrong or missing user name and password. They are in tandem.toml in tandem's data directory ([server] user, password).\n"
+                    .into(),
+            )
+            .unwrap_or_default();
+    }
+    let path = req.uri().path().to_string();
+    let target = match paths::resolve(&path) {
+        Ok(target) => target,
+        Err(paths::BadPath(message)) => return respond::text(StatusCode::BAD_REQUEST, message),
+    };
+    let origin = state.origin(&req);
+    let method = req.method().clone();
+    let headers = req.headers().clone();
+    let body = match Limited::new(req.into_body(), state.max_body)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes().to_vec(),
+        Err(_) => {
+            return respond::text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request bodies are limited to {} bytes", state.max_body),
+            );
+        }
+    };
+    let call = Call {
+        method,
+        target,
+        path,
+        headers,
+        body,
+        origin,
+    };
+    match call.method.as_str() {
+        "PROPFIND" => props::propfind(state, &call),
+        "PROPPATCH" => collection::proppatch(state, &call).await,
+        "MKCALENDAR" | "MKCOL" => collection::make(state, &call).await,
+        "REPORT" => report::report(state, &call),
+        "GET" | "HEAD" => match &call.target {
+            Target::Member { .. } => member::get(state, &call),
+            Target::Collection(path) => collection::export(state, &call, path),
+            Target::WellKnown => redirect_to_root(),
+            Target::Elsewhere => respond::text(
+                StatusCode::NOT_FOUND,
+                format!("there is nothing at {}", call.path),
+            ),
+            _ => respond::text(
+                StatusCode::OK,
+                "tandem CalDAV/CardDAV server. Point your calendar or contacts app at this address.",
+            ),
+        },
+        "PUT" => member::put(state, &call).await,
+        "DELETE" => match &call.target {
+            Target::Member { .. } => member::delete(state, &call).await,
+            Target::Collection(path) => collection::delete(state, &call, path).await,
+            _ => respond::text(StatusCode::FORBIDDEN, "this resource cannot be deleted"),
+        },
+        _ => respond::builder(StatusCode::METHOD_NOT_ALLOWED)
+            .header(header::ALLOW, respond::ALLOW)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(format!("{} is not supported here\n", call.method).into())
+            .unwrap_or_default(),
+    }
+}
+
+/// RFC 6764: the well-known URIs point at the server's context path.
+fn redirect_to_root() -> Response<Body> {
+    respond::builder(StatusCode::MOVED_PERMANENTLY)
+        .header(header::LOCATION, paths::DAV_ROOT)
+        .body(Default::default())
+        .unwrap_or_default()
+}
+
+/// Map a store error from an append to the HTTP answer.
+fn store_failure(e: &StoreError) -> Response<Body> {
+    match e {
+        StoreError::PreconditionFailed(message) => {
+            respond::text(StatusCode::PRECONDITION_FAILED, message)
+        }
+        StoreError::Conflict(message) => respond::text(StatusCode::CONFLICT, message),
+        StoreError::Rejected(e) => respond::text(StatusCode::BAD_REQUEST, e),
+        other => respond::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the change was not saved: {other}"),
+        ),
+    }
+}

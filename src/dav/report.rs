@@ -1,0 +1,207 @@
+//! REPORT: multiget, sync-collection (RFC 6578), calendar-query, addressbook-query and
+//! free-busy-query, all answered from the projections.
+
+use super::paths::Target;
+use super::props::{self, Resource, describe, sync_token};
+use super::respond::{self, Body};
+use super::{Call, DavState};
+use crate::store::{StoreError, dav};
+use hyper::{Response, StatusCode};
+use redb::ReadTransaction;
+use tandem_protocol::dav::href::decode_href;
+use tandem_protocol::dav::{
+    Multiget, Multistatus, Precondition, PropName, PropRequest, Report, Response as DavResponse,
+    SyncCollection, names, ns, parse_report,
+};
+
+pub fn report(state: &DavState, call: &Call) -> Response<Body> {
+    let report = match parse_report(&call.body, &state.limits) {
+        Ok(report) => report,
+        Err(e) => return respond::xml_error(&e),
+    };
+    let result = (|| -> Result<Response<Body>, StoreError> {
+        let txn = state.store.read()?;
+        let Some(resource) = props::lookup(&txn, &call.target)? else {
+            return Ok(respond::text(
+                StatusCode::NOT_FOUND,
+                format!("there is nothing at {}", call.path),
+            ));
+        };
+        let Resource::Collection {
+            state: collection,
+            position,
+        } = &resource
+        else {
+            return Ok(unsupported(&report.name()));
+        };
+        let calendar = collection.kind == tandem_protocol::event::CollectionKind::Calendar;
+        Ok(match report {
+            Report::CalendarMultiget(m) if calendar => multiget(&txn, collection, &m)?,
+            Report::AddressbookMultiget(m) if !calendar => multiget(&txn, collection, &m)?,
+            Report::SyncCollection(s) => sync_collection(&txn, collection, *position, &s)?,
+            Report::CalendarQuery(q) if calendar => {
+                super::query::calendar_query(&txn, collection, &q)?
+            }
+            Report::AddressbookQuery(q) if !calendar => {
+                super::query::addressbook_query(&txn, collection, &q)?
+            }
+            Report::FreeBusyQuery(q) if calendar => super::query::free_busy(&txn, collection, &q)?,
+            other => unsupported(&other.name()),
+        })
+    })();
+    result.unwrap_or_else(|e| respond::text(StatusCode::INTERNAL_SERVER_ERROR, e))
+}
+
+fn unsupported(name: &PropName) -> Response<Body> {
+    respond::refused(
+        StatusCode::FORBIDDEN,
+        &Precondition::new(PropName::new_static(ns::DAV, "supported-report")),
+        format!("the {name} report is not supported on this resource"),
+    )
+}
+
+/// The property request of a report, with calendar-data/address-data asked for by their own
+/// elements.
+fn wanted(props: &PropRequest, data: bool, calendar: bool) -> PropRequest {
+    match props {
+        PropRequest::Prop(list) if data => {
+            let data = if calendar {
+                names::CALENDAR_DATA
+            } else {
+                names::ADDRESS_DATA
+            };
+            let mut list = list.clone();
+            if !list.contains(&data) {
+                list.push(data);
+            }
+            PropRequest::Prop(list)
+        }
+        other => other.clone(),
+    }
+}
+
+pub(super) fn member_resource(
+    txn: &ReadTransaction,
+    collection: &dav::CollectionState,
+    name: &str,
+) -> Result<Option<Resource>, StoreError> {
+    Ok(dav::item(txn, &collection.path, name)?
+        .filter(dav::ItemState::live)
+        .map(|item| Resource::Member {
+            collection: collection.clone(),
+            name: name.to_string(),
+            item,
+        }))
+}
+
+fn multiget(
+    txn: &ReadTransaction,
+    collection: &dav::CollectionState,
+    m: &Multiget,
+) -> Result<Response<Body>, StoreError> {
+    let calendar = collection.kind == tandem_protocol::event::CollectionKind::Calendar;
+    let request = wanted(
+        &m.props,
+        m.calendar_data.is_some() || m.address_data.is_some(),
+        calendar,
+    );
+    let mut ms = Multistatus::new();
+    for raw in &m.hrefs {
+        // One bad or foreign href is a 404 for that href, not a failed request.
+        let member = match decode_href(raw).ok().map(|p| super::paths::resolve(&p)) {
+            Some(Ok(Target::Member {
+                collection: c,
+                name,
+            })) if c == collection.path => member_resource(txn, collection, &name)?,
+            _ => None,
+        };
+        match member {
+            Some(resource) => ms.push(describe(txn, &resource, &request)?),
+            None => ms.push(DavResponse::status(raw.clone(), 404)),
+        };
+    }
+    Ok(respond::multistatus(&ms))
+}
+
+/// Parse a sync token of this collection: `urn:tandem:sync:<created>-<position>`.
+fn token_position(token: &str, collection: &dav::CollectionState, current: u64) -> Option<u64> {
+    let rest = token.strip_prefix("urn:tandem:sync:")?;
+    let (created, position) = rest.split_once('-')?;
+    let (created, position): (u64, u64) = (created.parse().ok()?, position.parse().ok()?);
+    (created == collection.created && position <= current).then_some(position)
+}
+
+/// RFC 6578. The token is a position in the log; members changed after it are listed in change
+/// order (removed ones as 404). With `DAV:limit`, the answer stops after that many and says so
+/// with 507, and its token resumes exactly there — nothing is ever skipped.
+fn sync_collection(
+    txn: &ReadTransaction,
+    collection: &dav::CollectionState,
+    current: u64,
+    s: &SyncCollection,
+) -> Result<Response<Body>, StoreError> {
+    let since = match s
+        .sync_token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        None => None,
+        Some(token) => match token_position(token, collection, current) {
+            Some(position) => Some(position),
+            None => {
+                return Ok(respond::refused(
+                    StatusCode::FORBIDDEN,
+                    &Precondition::valid_sync_token(),
+                    "this sync token does not belong to this collection; sync again from an empty token",
+                ));
+            }
+        },
+    };
+    let calendar = collection.kind == tandem_protocol::event::CollectionKind::Calendar;
+    let request = wanted(
+        &s.props,
+        s.calendar_data.is_some() || s.address_data.is_some(),
+        calendar,
+    );
+    let mut changes = dav::changes_since(txn, &collection.path, since.unwrap_or(0))?;
+    if since.is_none() {
+        // The initial sync lists what exists; there is nothing to report as removed.
+        changes.retain(|(_, _, item)| item.live());
+    }
+    let limit = s.limit.map(|l| l as usize);
+    let truncated = limit.is_some_and(|l| changes.len() > l);
+    if let Some(limit) = limit {
+        changes.truncate(limit);
+    }
+    let position = if truncated {
+        changes
+            .last()
+            .map_or(since.unwrap_or(0), |(seq, _, _)| *seq)
+    } else {
+        current
+    };
+    let mut ms = Multistatus::new();
+    for (_, name, item) in changes {
+        let href = format!("{}{name}", collection.path);
+        if item.live() {
+            let resource = Resource::Member {
+                collection: collection.clone(),
+                name,
+                item,
+            };
+            ms.push(describe(txn, &resource, &request)?);
+        } else {
+            ms.push(DavResponse::status(href, 404));
+        }
+    }
+    if truncated {
+        ms.push(
+            DavResponse::status(collection.path.clone(), 507)
+                .with_error(Precondition::number_of_matches_within_limits()),
+        );
+    }
+    Ok(respond::multistatus(
+        &ms.with_sync_token(sync_token(collection, position)),
+    ))
+}

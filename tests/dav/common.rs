@@ -1,0 +1,182 @@
+//! A running server on a scratch store, and a client that speaks WebDAV to it.
+#![allow(dead_code)]
+
+use redb::ReadableTableMetadata;
+use reqwest::{Method, StatusCode};
+use std::sync::Arc;
+use tandem::config::Settings;
+use tandem::dav::auth::Credentials;
+use tandem::dav::{self, DavState};
+use tandem::engine::Writer;
+use tandem::engine::writer::system_clock;
+use tandem::store::{Store, tables};
+
+pub const USER: &str = "ana@example.com";
+pub const PASSWORD: &str = "correct horse";
+
+pub struct Server {
+    pub base: String,
+    pub store: Arc<Store>,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    stop: Arc<tokio::sync::Notify>,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
+        let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+        let state = Arc::new(DavState::new(
+            store.clone(),
+            writer,
+            Credentials {
+                user: USER.into(),
+                password: PASSWORD.into(),
+            },
+        ));
+        dav::ensure_default_collections(&state).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            dav::serve(listener, state, async move { stopped.notified().await }).await
+        });
+        Server {
+            base,
+            store,
+            client: reqwest::Client::new(),
+            _dir: dir,
+            stop,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                self.url(path),
+            )
+            .basic_auth(USER, Some(PASSWORD))
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut request = self.request(method, path).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Reply::from(request.send().await.unwrap()).await
+    }
+
+    pub async fn propfind(&self, path: &str, depth: &str, body: &str) -> Reply {
+        self.send(
+            "PROPFIND",
+            path,
+            &[("Depth", depth), ("Content-Type", "application/xml")],
+            body.to_string(),
+        )
+        .await
+    }
+
+    pub async fn report(&self, path: &str, depth: &str, body: &str) -> Reply {
+        self.send(
+            "REPORT",
+            path,
+            &[("Depth", depth), ("Content-Type", "application/xml")],
+            body.to_string(),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        self.send("PUT", path, headers, body.to_string()).await
+    }
+
+    /// How many events the log holds: "the store is unchanged" means this did not move.
+    pub fn log_len(&self) -> u64 {
+        let txn = self.store.read().unwrap();
+        txn.open_table(tables::LOG).unwrap().len().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    async fn from(response: reqwest::Response) -> Reply {
+        Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn etag(&self) -> String {
+        self.header("etag").expect("an ETag").to_string()
+    }
+
+    /// The `<response>` blocks of a multistatus, by href.
+    pub fn responses(&self) -> Vec<(String, String)> {
+        self.body
+            .split("<D:response>")
+            .skip(1)
+            .map(|block| {
+                let href = between(block, "<D:href>", "</D:href>").unwrap_or_default();
+                (href, block.to_string())
+            })
+            .collect()
+    }
+}
+
+pub fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(text[from..to].to_string())
+}
+
+pub fn event(uid: &str, summary: &str, start: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\nSUMMARY:{summary}\r\nX-TEST-KEEP:kept as is\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+pub fn todo(uid: &str, summary: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Test//EN\r\nBEGIN:VTODO\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nDUE;VALUE=DATE:20261130\r\nSUMMARY:{summary}\r\nSTATUS:NEEDS-ACTION\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+pub fn card(uid: Option<&str>, name: &str) -> String {
+    let uid = uid.map(|u| format!("UID:{u}\r\n")).unwrap_or_default();
+    format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\n{uid}N:{name};Ana;;;\r\nFN:Ana {name}\r\nEMAIL;TYPE=WORK:ana@{name}.example\r\nEND:VCARD\r\n"
+    )
+}
+
+pub const CALENDAR: &str = "/dav/calendars/calendar/";
+pub const TASKS: &str = "/dav/calendars/tasks/";
+pub const CONTACTS: &str = "/dav/addressbooks/contacts/";

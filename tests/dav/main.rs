@@ -1,0 +1,9 @@
+//! The CalDAV/CardDAV server over real HTTP: discovery, collections, members with conditional
+//! requests, reports, exports, and every error case with the store checked unchanged.
+
+mod collections;
+mod common;
+mod errors;
+mod members;
+mod reports;
+mod tls;

@@ -1,0 +1,211 @@
+//! Members: the client's bytes are stored and served back verbatim, the ETag derives from them,
+//! and If-Match / If-None-Match are enforced strictly.
+
+use crate::common::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn put_get_update_delete_with_strict_conditions() {
+    let s = Server::start().await;
+    let href = format!("{CALENDAR}review.ics");
+    let body = event("review-1", "Quarterly review", "20261123T090000Z");
+
+    let created = s
+        .put(
+            &href,
+            &[("If-None-Match", "*"), ("Content-Type", "text/calendar")],
+            &body,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let etag = created.etag();
+
+    let got = s.send("GET", &href, &[], "").await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body, body, "the client's bytes come back verbatim");
+    assert_eq!(got.etag(), etag);
+    assert!(
+        got.header("content-type")
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let not_modified = s.send("GET", &href, &[("If-None-Match", &etag)], "").await;
+    assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
+
+    // Creating again over it is refused; so is an update against a stale ETag.
+    let before = s.log_len();
+    let again = s.put(&href, &[("If-None-Match", "*")], &body).await;
+    assert_eq!(again.status, StatusCode::PRECONDITION_FAILED);
+    let stale = s
+        .put(
+            &href,
+            &[("If-Match", "\"0123\"")],
+            &event("review-1", "Overwrite", "20261123T090000Z"),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(s.log_len(), before, "refused writes change nothing");
+
+    let changed = event("review-1", "Quarterly review (moved)", "20261124T090000Z");
+    let updated = s.put(&href, &[("If-Match", &etag)], &changed).await;
+    assert_eq!(updated.status, StatusCode::NO_CONTENT);
+    let new_etag = updated.etag();
+    assert_ne!(new_etag, etag);
+    assert_eq!(s.send("GET", &href, &[], "").await.body, changed);
+
+    // If-Match: * needs the resource to exist.
+    let missing = s
+        .put(
+            &format!("{CALENDAR}nope.ics"),
+            &[("If-Match", "*")],
+            &event("n", "N", "20261123T090000Z"),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::PRECONDITION_FAILED);
+
+    let wrong = s.send("DELETE", &href, &[("If-Match", &etag)], "").await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::PRECONDITION_FAILED,
+        "the old ETag no longer matches"
+    );
+    let deleted = s
+        .send("DELETE", &href, &[("If-Match", &new_etag)], "")
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.send("GET", &href, &[], "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.send("DELETE", &href, &[], "").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_uid_lives_once_per_collection() {
+    let s = Server::start().await;
+    let body = event("same-uid", "One", "20261123T090000Z");
+    assert_eq!(
+        s.put(&format!("{CALENDAR}a.ics"), &[], &body).await.status,
+        StatusCode::CREATED
+    );
+    let before = s.log_len();
+    let clash = s.put(&format!("{CALENDAR}b.ics"), &[], &body).await;
+    assert_eq!(clash.status, StatusCode::FORBIDDEN);
+    assert!(clash.body.contains("no-uid-conflict"), "{}", clash.body);
+    assert!(
+        clash
+            .body
+            .contains(&format!("<D:href>{CALENDAR}a.ics</D:href>")),
+        "names the holder: {}",
+        clash.body
+    );
+    assert_eq!(s.log_len(), before);
+    // Another calendar may hold the same UID.
+    s.send("MKCALENDAR", "/dav/calendars/other/", &[], "").await;
+    assert_eq!(
+        s.put("/dav/calendars/other/b.ics", &[], &body).await.status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn tasks_go_to_the_task_list_and_cards_to_the_address_book() {
+    let s = Server::start().await;
+    let task = todo("call-back", "Call Ana back");
+    let wrong = s.put(&format!("{CALENDAR}t.ics"), &[], &task).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(
+        wrong.body.contains("supported-calendar-component"),
+        "{}",
+        wrong.body
+    );
+    assert_eq!(
+        s.put(&format!("{TASKS}t.ics"), &[], &task).await.status,
+        StatusCode::CREATED
+    );
+
+    let with_uid = s
+        .put(
+            &format!("{CONTACTS}ana.vcf"),
+            &[],
+            &card(Some("ana-1"), "Lima"),
+        )
+        .await;
+    assert_eq!(with_uid.status, StatusCode::CREATED);
+    assert!(with_uid.header("etag").is_some());
+
+    // A card without a UID gets one; since the stored bytes differ from the client's, the
+    // response carries no ETag and the client reads the card back.
+    let without = s
+        .put(&format!("{CONTACTS}bo.vcf"), &[], &card(None, "Bo"))
+        .await;
+    assert_eq!(without.status, StatusCode::CREATED);
+    assert!(without.header("etag").is_none());
+    let stored = s.send("GET", &format!("{CONTACTS}bo.vcf"), &[], "").await;
+    assert!(stored.body.contains("UID:"), "{}", stored.body);
+    assert!(stored.body.contains("FN:Ana Bo"));
+}
+
+#[tokio::test]
+async fn the_whole_calendar_is_one_icalendar_feed_with_etag() {
+    let s = Server::start().await;
+    s.put(
+        &format!("{CALENDAR}a.ics"),
+        &[],
+        &event("a", "First", "20261123T090000Z"),
+    )
+    .await;
+    s.put(
+        &format!("{CALENDAR}b.ics"),
+        &[],
+        &event("b", "Second", "20261124T090000Z"),
+    )
+    .await;
+    let feed = s.send("GET", CALENDAR, &[], "").await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert!(
+        feed.header("content-type")
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    assert_eq!(feed.body.matches("BEGIN:VCALENDAR").count(), 1);
+    assert_eq!(feed.body.matches("BEGIN:VEVENT").count(), 2);
+    let etag = feed.etag();
+    assert_eq!(
+        s.send("GET", CALENDAR, &[("If-None-Match", &etag)], "")
+            .await
+            .status,
+        StatusCode::NOT_MODIFIED
+    );
+    s.put(
+        &format!("{CALENDAR}c.ics"),
+        &[],
+        &event("c", "Third", "20261125T090000Z"),
+    )
+    .await;
+    let changed = s
+        .send("GET", CALENDAR, &[("If-None-Match", &etag)], "")
+        .await;
+    assert_eq!(
+        changed.status,
+        StatusCode::OK,
+        "a new event changes the feed's ETag"
+    );
+    assert_eq!(changed.body.matches("BEGIN:VEVENT").count(), 3);
+
+    s.put(&format!("{CONTACTS}a.vcf"), &[], &card(Some("a"), "A"))
+        .await;
+    s.put(&format!("{CONTACTS}b.vcf"), &[], &card(Some("b"), "B"))
+        .await;
+    let cards = s.send("GET", CONTACTS, &[], "").await;
+    assert!(
+        cards
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/vcard")
+    );
+    assert_eq!(cards.body.matches("BEGIN:VCARD").count(), 2);
+}

@@ -1,0 +1,279 @@
+//! REPORTs: multiget, sync-collection with its edge cases, calendar-query with time ranges,
+//! addressbook-query and free-busy.
+
+use crate::common::*;
+use reqwest::StatusCode;
+
+fn sync_body(token: &str, limit: Option<u32>) -> String {
+    let limit = limit
+        .map(|n| format!("<D:limit><D:nresults>{n}</D:nresults></D:limit>"))
+        .unwrap_or_default();
+    format!(
+        r#"<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>{limit}<D:prop><D:getetag/></D:prop></D:sync-collection>"#
+    )
+}
+
+fn token(reply: &Reply) -> String {
+    between(&reply.body, "<D:sync-token>", "</D:sync-token>").expect("a sync token")
+}
+
+#[tokio::test]
+async fn sync_collection_initial_incremental_and_deletions() {
+    let s = Server::start().await;
+    for uid in ["a", "b", "c"] {
+        s.put(&format!("{CONTACTS}{uid}.vcf"), &[], &card(Some(uid), uid))
+            .await;
+    }
+    let initial = s.report(CONTACTS, "0", &sync_body("", None)).await;
+    assert_eq!(initial.status, StatusCode::MULTI_STATUS);
+    assert_eq!(initial.responses().len(), 3);
+    let t1 = token(&initial);
+
+    let nothing = s.report(CONTACTS, "0", &sync_body(&t1, None)).await;
+    assert_eq!(nothing.responses().len(), 0);
+    assert_eq!(token(&nothing), t1, "no change, same token");
+
+    s.put(
+        &format!("{CONTACTS}b.vcf"),
+        &[],
+        &card(Some("b"), "B changed"),
+    )
+    .await;
+    s.send("DELETE", &format!("{CONTACTS}c.vcf"), &[], "").await;
+    s.put(&format!("{CONTACTS}d.vcf"), &[], &card(Some("d"), "d"))
+        .await;
+    let delta = s.report(CONTACTS, "0", &sync_body(&t1, None)).await;
+    let responses = delta.responses();
+    let hrefs: Vec<&str> = responses.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(
+        hrefs,
+        [
+            format!("{CONTACTS}b.vcf"),
+            format!("{CONTACTS}c.vcf"),
+            format!("{CONTACTS}d.vcf")
+        ]
+    );
+    assert!(
+        responses[1].1.contains("404"),
+        "a deletion is reported as 404: {}",
+        responses[1].1
+    );
+    assert!(responses[0].1.contains("getetag"));
+
+    // getctag follows the same position.
+    let ctag = s
+        .propfind(CONTACTS, "0", r#"<propfind xmlns="DAV:" xmlns:CS="http://calendarserver.org/ns/"><prop><CS:getctag/></prop></propfind>"#)
+        .await;
+    assert!(ctag.body.contains(&token(&delta)), "{}", ctag.body);
+}
+
+#[tokio::test]
+async fn an_unknown_token_is_refused_with_valid_sync_token() {
+    let s = Server::start().await;
+    for bad in [
+        "urn:tandem:sync:1-999999",
+        "urn:tandem:sync:77-1",
+        "http://other.example/token/5",
+        "garbage",
+    ] {
+        let r = s.report(CONTACTS, "0", &sync_body(bad, None)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{bad}");
+        assert!(r.body.contains("<D:valid-sync-token"), "{bad}: {}", r.body);
+    }
+    // A token of another collection is not valid here either.
+    let calendar = s.report(CALENDAR, "0", &sync_body("", None)).await;
+    let r = s
+        .report(CONTACTS, "0", &sync_body(&token(&calendar), None))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_limit_truncates_with_507_and_the_next_page_skips_nothing() {
+    let s = Server::start().await;
+    for i in 0..7 {
+        s.put(
+            &format!("{CONTACTS}{i}.vcf"),
+            &[],
+            &card(Some(&format!("u{i}")), &format!("n{i}")),
+        )
+        .await;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut token_now = String::new();
+    for page in 0..10 {
+        let r = s
+            .report(CONTACTS, "0", &sync_body(&token_now, Some(3)))
+            .await;
+        let members: Vec<String> = r
+            .responses()
+            .into_iter()
+            .map(|(h, _)| h)
+            .filter(|h| h != CONTACTS)
+            .collect();
+        let truncated =
+            r.body.contains("507") && r.body.contains("number-of-matches-within-limits");
+        seen.extend(members);
+        token_now = token(&r);
+        if !truncated {
+            break;
+        }
+        assert!(page < 5, "paging does not end");
+        // A change between pages is not lost either.
+        if page == 0 {
+            s.put(
+                &format!("{CONTACTS}0.vcf"),
+                &[],
+                &card(Some("u0"), "n0 changed"),
+            )
+            .await;
+        }
+    }
+    assert_eq!(seen.len(), 7, "every member was listed: {seen:?}");
+}
+
+#[tokio::test]
+async fn multiget_returns_the_data_and_404_for_unknown_hrefs() {
+    let s = Server::start().await;
+    let body = event("m1", "Multi", "20261123T090000Z");
+    s.put(&format!("{CALENDAR}m1.ics"), &[], &body).await;
+    let r = s
+        .report(
+            CALENDAR,
+            "1",
+            &format!(
+                r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><D:href>{CALENDAR}m1.ics</D:href><D:href>{CALENDAR}missing.ics</D:href><D:href>/dav/addressbooks/contacts/x.vcf</D:href></C:calendar-multiget>"#
+            ),
+        )
+        .await;
+    let responses = r.responses();
+    assert_eq!(responses.len(), 3);
+    assert!(
+        responses[0].1.contains("SUMMARY:Multi"),
+        "{}",
+        responses[0].1
+    );
+    assert!(
+        responses[0].1.contains("&#13;"),
+        "CR of CRLF survives XML: {}",
+        responses[0].1
+    );
+    assert!(responses[1].1.contains("404") && responses[2].1.contains("404"));
+}
+
+#[tokio::test]
+async fn calendar_query_by_component_and_time_range() {
+    let s = Server::start().await;
+    s.put(
+        &format!("{CALENDAR}nov.ics"),
+        &[],
+        &event("nov", "November", "20261123T090000Z"),
+    )
+    .await;
+    s.put(
+        &format!("{CALENDAR}jan.ics"),
+        &[],
+        &event("jan", "January", "20270115T090000Z"),
+    )
+    .await;
+    let query = |start: &str, end: &str| {
+        format!(
+            r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="{start}" end="{end}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#
+        )
+    };
+    let nov = s
+        .report(
+            CALENDAR,
+            "1",
+            &query("20261101T000000Z", "20261201T000000Z"),
+        )
+        .await;
+    let hrefs: Vec<String> = nov.responses().into_iter().map(|(h, _)| h).collect();
+    assert_eq!(hrefs, [format!("{CALENDAR}nov.ics")]);
+    let both = s
+        .report(
+            CALENDAR,
+            "1",
+            &query("20261101T000000Z", "20270201T000000Z"),
+        )
+        .await;
+    assert_eq!(both.responses().len(), 2);
+
+    // Text match on a property.
+    let by_summary = s
+        .report(
+            CALENDAR,
+            "1",
+            r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match collation="i;ascii-casemap">JANUARY</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#,
+        )
+        .await;
+    let hrefs: Vec<String> = by_summary.responses().into_iter().map(|(h, _)| h).collect();
+    assert_eq!(hrefs, [format!("{CALENDAR}jan.ics")]);
+
+    // Tasks: a VTODO with only DUE is found by a range that contains its due date.
+    s.put(&format!("{TASKS}t.ics"), &[], &todo("t", "Send the quote"))
+        .await;
+    let tasks = s
+        .report(
+            TASKS,
+            "1",
+            r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO"><C:time-range start="20261101T000000Z" end="20261231T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#,
+        )
+        .await;
+    assert_eq!(tasks.responses().len(), 1, "{}", tasks.body);
+}
+
+#[tokio::test]
+async fn addressbook_query_matches_properties() {
+    let s = Server::start().await;
+    s.put(
+        &format!("{CONTACTS}lima.vcf"),
+        &[],
+        &card(Some("lima"), "Lima"),
+    )
+    .await;
+    s.put(
+        &format!("{CONTACTS}okafor.vcf"),
+        &[],
+        &card(Some("okafor"), "Okafor"),
+    )
+    .await;
+    let r = s
+        .report(
+            CONTACTS,
+            "1",
+            r#"<CR:addressbook-query xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><CR:address-data/></D:prop><CR:filter test="anyof"><CR:prop-filter name="EMAIL"><CR:text-match collation="i;unicode-casemap" match-type="contains">okafor</CR:text-match></CR:prop-filter></CR:filter></CR:addressbook-query>"#,
+        )
+        .await;
+    let responses = r.responses();
+    assert_eq!(responses.len(), 1, "{}", r.body);
+    assert!(responses[0].0.ends_with("okafor.vcf"));
+    assert!(responses[0].1.contains("FN:Ana Okafor"));
+}
+
+#[tokio::test]
+async fn free_busy_lists_busy_time() {
+    let s = Server::start().await;
+    s.put(
+        &format!("{CALENDAR}busy.ics"),
+        &[],
+        &event("busy", "Busy", "20261123T090000Z"),
+    )
+    .await;
+    let r = s
+        .report(
+            CALENDAR,
+            "1",
+            r#"<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="20261123T000000Z" end="20261124T000000Z"/></C:free-busy-query>"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("BEGIN:VFREEBUSY"), "{}", r.body);
+    assert!(r.body.contains("FREEBUSY"), "{}", r.body);
+    assert!(
+        r.body.contains("20261123T090000Z/20261123T100000Z")
+            || r.body.contains("20261123T090000Z/PT1H"),
+        "{}",
+        r.body
+    );
+}
