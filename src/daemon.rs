@@ -237,13 +237,9 @@ impl Api {
             .headers()
             .get(header::AUTHORIZATION)
             .is_some_and(|v| same_secret(v.as_bytes(), expected.as_bytes()));
-        if !authorized {
-            return error_response(
-                StatusCode::UNAUTHORIZED,
-                "missing or wrong token; the token is in daemon.json in the data directory",
-            );
-        }
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
+        // The body is read before answering, even a refusal: a response sent over an unread
+        // body makes the connection close with a reset the client sees instead of the answer.
         let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
             Ok(body) => body.to_bytes(),
             Err(_) => {
@@ -253,6 +249,12 @@ impl Api {
                 );
             }
         };
+        if !authorized {
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong token; the token is in daemon.json in the data directory",
+            );
+        }
         match (method, path.as_str()) {
             (Method::GET, "/api/v1/status") => json_response(
                 StatusCode::OK,

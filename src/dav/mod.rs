@@ -50,16 +50,8 @@ impl DavState {
             max_body: MAX_BODY,
         }
     }
-
-    fn origin(&self, req: &Request<Incoming>) -> Origin {
-        let agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("unknown client");
-        Origin::new(Side::Desktop, format!("caldav:{agent}"))
-    }
 }
+
 
 /// Create the default collections — a calendar, a task list and an address book — the first
 /// time the server starts on a store.
@@ -217,7 +209,23 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
             .body(Default::default())
             .unwrap_or_default();
     }
-    if !state.credentials.admit(req.headers()) {
+    let authorized = state.credentials.admit(req.headers());
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let headers = req.headers().clone();
+    // Read the body before answering, a refusal included: a response over an unread body ends
+    // in a connection reset, which clients report as a network error instead of asking for the
+    // password.
+    let body = match Limited::new(req.into_body(), state.max_body).collect().await {
+        Ok(body) => body.to_bytes().to_vec(),
+        Err(_) => {
+            return respond::text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request bodies are limited to {} bytes", state.max_body),
+            );
+        }
+    };
+    if !authorized {
         return respond::builder(StatusCode::UNAUTHORIZED)
             .header(header::WWW_AUTHENTICATE, "Basic realm=\"tandem\", charset=\"UTF-8\"")
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
@@ -227,26 +235,20 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
             )
             .unwrap_or_default();
     }
-    let path = req.uri().path().to_string();
     let target = match paths::resolve(&path) {
         Ok(target) => target,
         Err(paths::BadPath(message)) => return respond::text(StatusCode::BAD_REQUEST, message),
     };
-    let origin = state.origin(&req);
-    let method = req.method().clone();
-    let headers = req.headers().clone();
-    let body = match Limited::new(req.into_body(), state.max_body)
-        .collect()
-        .await
-    {
-        Ok(body) => body.to_bytes().to_vec(),
-        Err(_) => {
-            return respond::text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request bodies are limited to {} bytes", state.max_body),
-            );
-        }
-    };
+    let origin = Origin::new(
+        Side::Desktop,
+        format!(
+            "caldav:{}",
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("unknown client")
+        ),
+    );
     let call = Call {
         method,
         target,
