@@ -56,14 +56,18 @@ fn comp_matches(
     })
 }
 
+/// The range as instants. An open end stands for a far but finite date: expansion stops there,
+/// and date arithmetic never reaches chrono's limits.
 fn bounds(range: &TimeRange) -> (DateTime<Utc>, DateTime<Utc>) {
-    let at = |t: Option<i64>, default: DateTime<Utc>| {
-        t.and_then(|secs| DateTime::from_timestamp(secs, 0))
-            .unwrap_or(default)
+    const FAR_PAST: i64 = -2_208_988_800; // 1900-01-01
+    const FAR_FUTURE: i64 = 7_258_118_400; // 2200-01-01
+    let at = |t: Option<i64>, default: i64| {
+        let secs = t.unwrap_or(default).clamp(FAR_PAST, FAR_FUTURE);
+        DateTime::from_timestamp(secs, 0).unwrap_or_default()
     };
     (
-        at(range.start.map(|t| t.timestamp()), DateTime::<Utc>::MIN_UTC),
-        at(range.end.map(|t| t.timestamp()), DateTime::<Utc>::MAX_UTC),
+        at(range.start.map(|t| t.timestamp()), FAR_PAST),
+        at(range.end.map(|t| t.timestamp()), FAR_FUTURE),
     )
 }
 
