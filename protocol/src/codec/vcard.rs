@@ -341,7 +341,7 @@ fn map_card(
                 let value = value.strip_prefix("tel:").unwrap_or(&value).to_string();
                 let slot = tel_slot(&parts, label)
                     .into_iter()
-                    .find(|s| !taken(&slots, *s));
+                    .find(|s| !taken(&slots, s));
                 if let Some(s) = slot {
                     let v = Some(value).filter(|v| !v.is_empty());
                     match s {
@@ -369,7 +369,7 @@ fn map_card(
                 } else {
                     &[]
                 };
-                let slot = candidates.iter().copied().find(|s| !taken(&slots, *s));
+                let slot = candidates.iter().copied().find(|s| !taken(&slots, s));
                 if let Some(s) = slot {
                     let a = address(&structured(version, &line.text));
                     if s == "mailing_address" {
