@@ -652,13 +652,16 @@ fn map_component(
         if event.end.is_none()
             && let (Some(d), Some(start)) = (m.timing.duration, m.timing.start)
         {
-            event.end = Some(match start {
-                Moment::Date(date) => When::Date(date + TimeDelta::days(d.num_days())),
-                Moment::Time { .. } => When::Time {
-                    utc: start.utc() + d,
+            // Overflowing dates (year 9999 plus a long DURATION) leave the end unset.
+            event.end = match start {
+                Moment::Date(date) => date
+                    .checked_add_signed(TimeDelta::days(d.num_days()))
+                    .map(When::Date),
+                Moment::Time { .. } => start.utc().checked_add_signed(d).map(|utc| When::Time {
+                    utc,
                     tzid: start_tzid.clone(),
-                },
-            });
+                }),
+            };
         } else if event.end.is_some()
             && let Some(idx) = duration_line
         {
