@@ -836,8 +836,18 @@ pub fn render_icalendar(
     previous: Option<&[u8]>,
 ) -> Vec<u8> {
     let record = match kind {
-        RecordKind::Task => Record::Task(Box::new(from_fields(fields).unwrap_or_default())),
-        _ => Record::Event(Box::new(from_fields(fields).unwrap_or_default())),
+        RecordKind::Task => from_fields(fields).map(|t| Record::Task(Box::new(t))),
+        _ => from_fields(fields).map(|e| Record::Event(Box::new(e))),
+    };
+    // Fields are checked before they reach the log, so this only guards against a caller's
+    // mistake: never overwrite a client's body with an empty record.
+    let record = match (record, previous) {
+        (Ok(record), _) => record,
+        (Err(_), Some(previous)) => return previous.to_vec(),
+        (Err(_), None) => match kind {
+            RecordKind::Task => Record::Task(Box::default()),
+            _ => Record::Event(Box::default()),
+        },
     };
     if let Some(previous) = previous
         && let Ok(parsed) = Parsed::new(previous)
