@@ -59,6 +59,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         b"RECURRENCE-ID:20240129T090000Z\r\n".to_vec(),
         b"TEL;VALUE=uri:tel:\r\n".to_vec(),
         b"ENCODING=QUOTED-PRINTABLE:=\r\n".to_vec(),
+        b"RRULE:FREQ=YEARLY;BYWEEKNO=54;BYYEARDAY=-367;BYSETPOS=400\r\n".to_vec(),
+        b"RRULE:FREQ=DAILY;INTERVAL=0;COUNT=4294967295\r\n".to_vec(),
+        b"DURATION:P99999999W\r\n".to_vec(),
+        b"DTEND;VALUE=DATE:99991231\r\n".to_vec(),
     ]);
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
@@ -119,5 +123,76 @@ proptest! {
             apply(&mut bytes, m);
         }
         exercise(&bytes);
+    }
+}
+
+fn rule_part() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY", "X"
+        ])
+        .prop_map(|f| format!("FREQ={f}")),
+        (0u32..500).prop_map(|n| format!("COUNT={n}")),
+        (0u32..70000).prop_map(|n| format!("INTERVAL={n}")),
+        (-60i32..60).prop_map(|n| format!("BYMONTHDAY={n}")),
+        (-400i32..400).prop_map(|n| format!("BYYEARDAY={n}")),
+        (-60i32..60).prop_map(|n| format!("BYWEEKNO={n}")),
+        (0u32..14).prop_map(|n| format!("BYMONTH={n}")),
+        (-400i32..400).prop_map(|n| format!("BYSETPOS={n}")),
+        (0u32..30).prop_map(|n| format!("BYHOUR={n}")),
+        (
+            -6i32..6,
+            prop::sample::select(vec!["MO", "TU", "WE", "TH", "FR", "SA", "SU"])
+        )
+            .prop_map(|(n, d)| if n == 0 {
+                format!("BYDAY={d}")
+            } else {
+                format!("BYDAY={n}{d}")
+            }),
+        prop::sample::select(vec![
+            "UNTIL=19000101T000000Z",
+            "UNTIL=20240110",
+            "UNTIL=20300101T000000",
+            "UNTIL=99991231T235959Z"
+        ])
+        .prop_map(str::to_string),
+        prop::sample::select(vec!["WKST=SU", "WKST=MO", "RSCALE=HEBREW", "SKIP=FORWARD"])
+            .prop_map(str::to_string),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_rules_expand_without_panicking(
+        parts in prop::collection::vec(rule_part(), 1..6),
+        start in prop::sample::select(vec!["20240131T100000", "00010101T000000Z", "99991231T235959Z", "20240229", "20240331T023000"]),
+        tz in prop::sample::select(vec!["Europe/Berlin", "W. Europe Standard Time", "Nowhere", ""]),
+        from_year in 1i32..9999,
+        span_days in 0i64..4000,
+    ) {
+        let dtstart = match (start.len(), tz) {
+            (8, _) => format!("DTSTART;VALUE=DATE:{start}"),
+            (_, "") => format!("DTSTART:{start}"),
+            (_, tz) if !start.ends_with('Z') => format!("DTSTART;TZID={tz}:{start}"),
+            _ => format!("DTSTART:{start}"),
+        };
+        let body = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:r\r\nDTSTAMP:20240101T000000Z\r\n{dtstart}\r\nDURATION:PT1H\r\nRRULE:{}\r\nEXDATE:20240207T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            parts.join(";")
+        );
+        if let Ok(obj) = parse_icalendar(body.as_bytes()) {
+            let from = chrono::NaiveDate::from_ymd_opt(from_year, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+            let to = from + chrono::TimeDelta::days(span_days);
+            let occ = occurrences(&obj, from, to, 20);
+            prop_assert!(occ.len() <= 20);
+            for o in &occ {
+                prop_assert!(o.start < to);
+            }
+            let _ = overlaps(&obj, from, to);
+            let _ = busy_periods(&obj, from, to);
+            let _ = render_icalendar(obj.kind, &obj.uid, &obj.fields, None);
+        }
     }
 }

@@ -322,3 +322,27 @@ fn clearing_a_field_removes_its_property() {
     expected.remove("private");
     assert_eq!(parse_icalendar(&out).unwrap().fields, expected);
 }
+
+#[test]
+fn inline_binary_attachments_are_never_reserialised() {
+    // calcard 0.3.14 writes this back as `ATTACH;FMTTYPE=text/plain;VALUE=BINARY:Hello\, World!`
+    // (reference/crates.md §2.2); tandem copies the client's line instead.
+    let attach = "ATTACH;ENCODING=BASE64;VALUE=BINARY;FMTTYPE=text/plain:SGVsbG8sIFdvcmxkIQ==";
+    let body = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\n{attach}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    let obj = parse_icalendar(body.as_bytes()).unwrap();
+    let e: Event = from_fields(&obj.fields).unwrap();
+    assert!(
+        e.attachments.is_empty(),
+        "inline data without a name is not mapped"
+    );
+    assert!(e.unmapped.iter().any(|l| l == attach));
+    let mut fields = obj.fields.clone();
+    fields.insert("subject".into(), json!("y"));
+    for previous in [Some(body.as_bytes()), None] {
+        let out = render_icalendar(obj.kind, &obj.uid, &fields, previous);
+        assert!(logical(&out).iter().any(|l| l == attach));
+        assert_eq!(parse_icalendar(&out).unwrap().fields, fields);
+    }
+}

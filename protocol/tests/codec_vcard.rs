@@ -241,6 +241,15 @@ fn clean_render_round_trips_every_fixture() {
         for physical in text.split("\r\n") {
             assert!(physical.len() <= 75, "{name}: {physical}");
         }
+        // Unmapped lines are copied, not re-serialised: calcard would escape the data URI's
+        // comma (`base64\,`), which many clients cannot read.
+        if name == "nextcloud" {
+            assert!(
+                logical(&out)
+                    .iter()
+                    .any(|l| l.starts_with("PHOTO:data:image/png;base64,iVBOR"))
+            );
+        }
         let again = parse_vcard(&out).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
         assert_eq!(again.fields, card.fields, "{name}\n{text}");
         assert_eq!(render_vcard("u-1", &card.fields, None), out);

@@ -218,11 +218,11 @@ impl Parsed {
         let fields = match &mapping.record {
             Record::Event(e) => to_fields(&Event {
                 unmapped,
-                ..e.clone()
+                ..(**e).clone()
             }),
             Record::Task(t) => to_fields(&Task {
                 unmapped,
-                ..t.clone()
+                ..(**t).clone()
             }),
         };
         let object = CalendarObject {
@@ -286,8 +286,8 @@ fn text_value(component: &str, line: &str, raw: &str) -> String {
 /// The record being mapped, before `unmapped` is filled in.
 #[derive(Clone, Debug)]
 enum Record {
-    Event(Event),
-    Task(Task),
+    Event(Box<Event>),
+    Task(Box<Task>),
 }
 
 /// Which lines of the primary component feed which field, for editing a previous body.
@@ -306,7 +306,7 @@ struct Mapping {
 
 impl Default for Record {
     fn default() -> Self {
-        Record::Event(Event::default())
+        Record::Event(Box::default())
     }
 }
 
@@ -652,13 +652,16 @@ fn map_component(
         if event.end.is_none()
             && let (Some(d), Some(start)) = (m.timing.duration, m.timing.start)
         {
-            event.end = Some(match start {
-                Moment::Date(date) => When::Date(date + TimeDelta::days(d.num_days())),
-                Moment::Time { .. } => When::Time {
-                    utc: start.utc() + d,
+            // Overflowing dates (year 9999 plus a long DURATION) leave the end unset.
+            event.end = match start {
+                Moment::Date(date) => date
+                    .checked_add_signed(TimeDelta::days(d.num_days()))
+                    .map(When::Date),
+                Moment::Time { .. } => start.utc().checked_add_signed(d).map(|utc| When::Time {
+                    utc,
                     tzid: start_tzid.clone(),
-                },
-            });
+                }),
+            };
         } else if event.end.is_some()
             && let Some(idx) = duration_line
         {
@@ -678,9 +681,9 @@ fn map_component(
         }
     }
     m.record = if is_event {
-        Record::Event(event)
+        Record::Event(Box::new(event))
     } else {
-        Record::Task(task)
+        Record::Task(Box::new(task))
     };
     Ok(m)
 }
@@ -833,8 +836,18 @@ pub fn render_icalendar(
     previous: Option<&[u8]>,
 ) -> Vec<u8> {
     let record = match kind {
-        RecordKind::Task => Record::Task(from_fields(fields).unwrap_or_default()),
-        _ => Record::Event(from_fields(fields).unwrap_or_default()),
+        RecordKind::Task => from_fields(fields).map(|t| Record::Task(Box::new(t))),
+        _ => from_fields(fields).map(|e| Record::Event(Box::new(e))),
+    };
+    // Fields are checked before they reach the log, so this only guards against a caller's
+    // mistake: never overwrite a client's body with an empty record.
+    let record = match (record, previous) {
+        (Ok(record), _) => record,
+        (Err(_), Some(previous)) => return previous.to_vec(),
+        (Err(_), None) => match kind {
+            RecordKind::Task => Record::Task(Box::default()),
+            _ => Record::Event(Box::default()),
+        },
     };
     if let Some(previous) = previous
         && let Ok(parsed) = Parsed::new(previous)
@@ -842,10 +855,12 @@ pub fn render_icalendar(
         && parsed.object.uid == uid
     {
         let old = match parsed.object.kind {
-            RecordKind::Task => {
-                Record::Task(from_fields(&parsed.object.fields).unwrap_or_default())
-            }
-            _ => Record::Event(from_fields(&parsed.object.fields).unwrap_or_default()),
+            RecordKind::Task => Record::Task(Box::new(
+                from_fields(&parsed.object.fields).unwrap_or_default(),
+            )),
+            _ => Record::Event(Box::new(
+                from_fields(&parsed.object.fields).unwrap_or_default(),
+            )),
         };
         let (old_map, new_map) = (record_fields(&old), record_fields(&record));
         if old_map == new_map {
@@ -860,8 +875,8 @@ pub fn render_icalendar(
 
 fn record_fields(record: &Record) -> Fields {
     match record {
-        Record::Event(e) => to_fields(e),
-        Record::Task(t) => to_fields(t),
+        Record::Event(e) => to_fields(&**e),
+        Record::Task(t) => to_fields(&**t),
     }
 }
 

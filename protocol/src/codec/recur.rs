@@ -213,15 +213,19 @@ fn instance(
         let master_start = timing.start?;
         if let Some(end) = timing.end.or(if is_event { None } else { timing.due }) {
             return Some(match (master_start, end, s) {
-                (Moment::Date(a), Moment::Date(b), Moment::Date(d)) => tz::date_start(d + (b - a)),
-                _ => s.utc() + (end.utc() - master_start.utc()),
+                (Moment::Date(a), Moment::Date(b), Moment::Date(d)) => {
+                    tz::date_start(d.checked_add_signed(b - a)?)
+                }
+                _ => s.utc().checked_add_signed(end.utc() - master_start.utc())?,
             });
         }
         let d = timing.duration?;
         Some(match s {
             // A nominal day on an all-day item is a calendar day.
-            Moment::Date(day) => tz::date_start(day + TimeDelta::days(d.num_days())),
-            Moment::Time { .. } => s.utc() + d,
+            Moment::Date(day) => {
+                tz::date_start(day.checked_add_signed(TimeDelta::days(d.num_days()))?)
+            }
+            Moment::Time { .. } => s.utc().checked_add_signed(d)?,
         })
     };
     if is_event {
@@ -230,9 +234,11 @@ fn instance(
             Some(e) if e > s.utc() => make(s.utc(), e, Shape::Span),
             Some(_) => make(s.utc(), s.utc(), Shape::Instant),
             None => match s {
-                Moment::Date(d) => {
-                    make(s.utc(), tz::date_start(d + TimeDelta::days(1)), Shape::Span)
-                }
+                Moment::Date(d) => make(
+                    s.utc(),
+                    tz::date_start(d.succ_opt().unwrap_or(d)),
+                    Shape::Span,
+                ),
                 Moment::Time { .. } => make(s.utc(), s.utc(), Shape::Instant),
             },
         });
@@ -280,7 +286,10 @@ fn starts(master: &Timing, until: DateTime<Utc>) -> Vec<Moment> {
         }
     };
     // Wall-clock bound: UTC offsets are less than a day.
-    let bound = until.naive_utc() + TimeDelta::days(1);
+    let bound = until
+        .naive_utc()
+        .checked_add_signed(TimeDelta::days(1))
+        .unwrap_or(NaiveDateTime::MAX);
     let mut out = vec![first];
     if let Some(rule) = &master.rrule
         && let Some(set) = rule_set(rule, first_local, zone)
@@ -298,7 +307,7 @@ fn starts(master: &Timing, until: DateTime<Utc>) -> Vec<Moment> {
             .rdates
             .iter()
             .copied()
-            .filter(|r| r.utc() <= until + TimeDelta::days(1)),
+            .filter(|r| r.utc().naive_utc() <= bound),
     );
     out.sort_by_key(|m| m.utc());
     out.dedup_by_key(|m| m.utc());
@@ -345,7 +354,9 @@ fn rule_set(
             result.date_time.date().and_hms_opt(23, 59, 59)?
         } else if let Some(offset) = result.offset {
             // UNTIL in UTC: compare in the start's zone, or an instance on UNTIL is lost.
-            let instant = result.date_time - TimeDelta::seconds(offset.local_minus_utc() as i64);
+            let instant = result
+                .date_time
+                .checked_sub_signed(TimeDelta::seconds(offset.local_minus_utc() as i64))?;
             match zone {
                 Some(tz) => tz::to_local(instant.and_utc(), tz),
                 None => instant,

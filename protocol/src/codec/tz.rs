@@ -68,7 +68,9 @@ pub(crate) fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
         return dt.with_timezone(&Utc);
     }
     for hours in 1..=3 {
-        let shifted = local + TimeDelta::hours(hours);
+        let Some(shifted) = local.checked_add_signed(TimeDelta::hours(hours)) else {
+            break;
+        };
         if let Some(dt) = tz.from_local_datetime(&shifted).earliest() {
             return dt.with_timezone(&Utc);
         }

@@ -81,10 +81,7 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Vec<Line>, CodecError> {
         let mut text: Vec<u8> = bytes[content].to_vec();
         let mut raw_end = raw.end;
         i += 1;
-        loop {
-            let Some((next_content, next_raw)) = physical.get(i).cloned() else {
-                break;
-            };
+        while let Some((next_content, next_raw)) = physical.get(i).cloned() {
             let next = &bytes[next_content];
             if text.ends_with(b"=") && !next.is_empty() && is_quoted_printable(&text) {
                 // vCard 2.1 soft line break: the `=` and the line break vanish when decoded, and
@@ -297,6 +294,11 @@ pub(crate) fn fold(line: &str, out: &mut Vec<u8>) {
         while cut > 0 && !rest.is_char_boundary(cut) {
             cut -= 1;
         }
+        // A physical line ending in `=` would read as a quoted-printable soft break (vCard 2.1),
+        // so keep `=XX` together on the next line.
+        while cut > 3 && rest.as_bytes()[cut - 1] == b'=' {
+            cut -= 1;
+        }
         if cut == 0 {
             // Cannot happen with limit >= 4, but never loop forever.
             cut = rest.len();
@@ -364,6 +366,19 @@ mod tests {
         assert_eq!(p.param("cn").as_deref(), Some("Müller, Jürgen: x"));
         assert_eq!(p.value, "mailto:j@x");
         assert!(tokenize("NOCOLON").is_none());
+    }
+
+    #[test]
+    fn fold_never_leaves_a_line_ending_in_equals() {
+        let line = format!("NOTE;ENCODING=QUOTED-PRINTABLE:{}", "=C3=BC".repeat(30));
+        for shift in 0..4 {
+            let shifted = format!("{}{line}", "X".repeat(shift));
+            let mut out = Vec::new();
+            fold(&shifted, &mut out);
+            let text = String::from_utf8(out.clone()).unwrap();
+            assert!(text.split("\r\n").all(|l| !l.ends_with('=')), "{text}");
+            assert_eq!(split(&out).unwrap()[0].text, shifted);
+        }
     }
 
     #[test]

@@ -341,7 +341,7 @@ fn map_card(
                 let value = value.strip_prefix("tel:").unwrap_or(&value).to_string();
                 let slot = tel_slot(&parts, label)
                     .into_iter()
-                    .find(|s| !taken(&slots, *s));
+                    .find(|s| !taken(&slots, s));
                 if let Some(s) = slot {
                     let v = Some(value).filter(|v| !v.is_empty());
                     match s {
@@ -369,7 +369,7 @@ fn map_card(
                 } else {
                     &[]
                 };
-                let slot = candidates.iter().copied().find(|s| !taken(&slots, *s));
+                let slot = candidates.iter().copied().find(|s| !taken(&slots, s));
                 if let Some(s) = slot {
                     let a = address(&structured(version, &line.text));
                     if s == "mailing_address" {
@@ -433,7 +433,13 @@ fn map_card(
 /// `previous` (or when `unmapped` itself changed) write a clean vCard 3.0, the version Apple and
 /// Android handle best.
 pub fn render_vcard(uid: &str, fields: &Fields, previous: Option<&[u8]>) -> Vec<u8> {
-    let contact: Contact = from_fields(fields).unwrap_or_default();
+    // Fields are checked before they reach the log; a bad shape here is a caller's mistake, and
+    // must not overwrite the client's card.
+    let contact: Contact = match (from_fields(fields), previous) {
+        (Ok(c), _) => c,
+        (Err(_), Some(previous)) => return previous.to_vec(),
+        (Err(_), None) => Contact::default(),
+    };
     if let Some(previous) = previous
         && let Ok(parsed) = Parsed::new(previous)
     {
