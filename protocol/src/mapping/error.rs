@@ -32,7 +32,7 @@ pub enum MappingError {
         kind: &'static str,
     },
 
-    #[error("`{0}` is not a record kind (contact, event or task)")]
+    #[error("`{0}` is not an object tandem syncs (Contact, Event or Task)")]
     UnknownKind(String),
 
     #[error("{kind} field `{field}` has a value of the wrong shape: {reason}")]

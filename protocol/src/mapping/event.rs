@@ -9,7 +9,7 @@ use super::time::{
 };
 use super::{Outgoing, SalesforceContext, typed};
 use crate::record::{Event, Fields, RecordKind, When};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::Value;
 
 const OBJECT: &str = "Event";
@@ -48,15 +48,12 @@ pub(crate) fn read(
             // Salesforce's end is the last day itself; the record's end is the day after.
             let last = match (end_time, duration) {
                 (Some(e), _) => e.date_naive(),
-                (None, Some(d)) => first + Duration::days(((d + 1439) / 1440 - 1).clamp(0, 13)),
+                (None, Some(d)) => add_days(first, (d.saturating_add(1439) / 1440 - 1).clamp(0, 13)),
                 (None, None) => first,
             }
             .max(first);
             fields.insert("start".into(), json(&When::Date(first)));
-            fields.insert(
-                "end".into(),
-                json(&When::Date(last + Duration::days(1))),
-            );
+            fields.insert("end".into(), json(&When::Date(add_days(last, 1))));
             anchor = Some(local_midnight(first, ctx.user_time_zone));
         }
     } else if let Some(start) = start_time {
@@ -69,7 +66,7 @@ pub(crate) fn read(
         let tzid = Some(zone.name().to_string());
         let end = match (end_time, duration) {
             (Some(e), _) => e,
-            (None, Some(d)) => start + Duration::minutes(d.clamp(0, MAX_MINUTES)),
+            (None, Some(d)) => add_minutes(start, d.clamp(0, MAX_MINUTES)).unwrap_or(start),
             (None, None) => start,
         };
         fields.insert(
@@ -113,7 +110,7 @@ pub(crate) fn write(
     let anchor = match (start, &event.end) {
         (When::Date(first), end) => {
             let end = match end {
-                None => *first + Duration::days(1),
+                None => add_days(*first, 1),
                 Some(When::Date(d)) => *d,
                 Some(When::Time { .. }) => return Err(mixed()),
             };
@@ -131,7 +128,7 @@ pub(crate) fn write(
                     minutes: days * 1440,
                 });
             }
-            let last = *first + Duration::days(days - 1);
+            let last = add_days(*first, days - 1);
             body.insert("IsAllDayEvent".into(), Value::Bool(true));
             body.insert(
                 "ActivityDate".into(),
@@ -176,7 +173,9 @@ pub(crate) fn write(
             // Whole minutes: Salesforce derives the end from the duration.
             body.insert(
                 "EndDateTime".into(),
-                Value::String(salesforce_datetime(start + Duration::minutes(minutes))),
+                Value::String(salesforce_datetime(
+                    add_minutes(start, minutes).unwrap_or(end),
+                )),
             );
             body.insert("DurationInMinutes".into(), Value::from(minutes));
             start
@@ -186,9 +185,16 @@ pub(crate) fn write(
     match event.reminder_minutes {
         Some(minutes) => {
             body.insert("IsReminderSet".into(), Value::Bool(true));
+            let at = minutes
+                .checked_neg()
+                .and_then(|m| add_minutes(anchor, m))
+                .ok_or_else(|| MappingError::BadEvent {
+                    object: OBJECT,
+                    reason: format!("a reminder {minutes} minutes before the start is out of range"),
+                })?;
             body.insert(
                 "ReminderDateTime".into(),
-                Value::String(salesforce_datetime(anchor - Duration::minutes(minutes))),
+                Value::String(salesforce_datetime(at)),
             );
         }
         None => {
@@ -248,6 +254,17 @@ pub(crate) fn write(
         }
     }
     Ok(())
+}
+
+/// Date arithmetic that can't panic at the ends of the calendar: it stays put instead.
+fn add_days(d: NaiveDate, days: i64) -> NaiveDate {
+    Duration::try_days(days)
+        .and_then(|delta| d.checked_add_signed(delta))
+        .unwrap_or(d)
+}
+
+fn add_minutes(t: DateTime<Utc>, minutes: i64) -> Option<DateTime<Utc>> {
+    Duration::try_minutes(minutes).and_then(|delta| t.checked_add_signed(delta))
 }
 
 fn mixed() -> MappingError {

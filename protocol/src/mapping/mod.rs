@@ -75,6 +75,14 @@ pub(crate) enum Mode {
     Update,
 }
 
+/// The record kind of an sObject name (`attributes.type` of a row): Contact, Event or Task.
+pub fn kind_for_object(object: &str) -> Result<RecordKind, MappingError> {
+    RecordKind::ALL
+        .into_iter()
+        .find(|k| object_name(*k).eq_ignore_ascii_case(object))
+        .ok_or_else(|| MappingError::UnknownKind(object.to_string()))
+}
+
 /// A queried row → record fields. Empty values are left out, as everywhere in the record.
 pub fn from_salesforce(
     kind: RecordKind,

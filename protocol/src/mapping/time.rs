@@ -61,7 +61,10 @@ pub(crate) fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
         if let Some(local) = tz.from_local_datetime(&t).earliest() {
             return local.with_timezone(&Utc);
         }
-        t += chrono::Duration::minutes(30);
+        match t.checked_add_signed(chrono::Duration::minutes(30)) {
+            Some(next) => t = next,
+            None => break,
+        }
     }
     midnight_utc(d)
 }
