@@ -26,7 +26,11 @@ const FIXTURES: &[(&str, RecordKind, &str)] = &[
         fixture!("contact_with_account"),
     ),
     ("event_timed", RecordKind::Event, fixture!("event_timed")),
-    ("event_all_day", RecordKind::Event, fixture!("event_all_day")),
+    (
+        "event_all_day",
+        RecordKind::Event,
+        fixture!("event_all_day"),
+    ),
     (
         "event_all_day_multi_dst",
         RecordKind::Event,
@@ -42,7 +46,11 @@ const FIXTURES: &[(&str, RecordKind, &str)] = &[
         RecordKind::Event,
         fixture!("event_series_normalised"),
     ),
-    ("event_private", RecordKind::Event, fixture!("event_private")),
+    (
+        "event_private",
+        RecordKind::Event,
+        fixture!("event_private"),
+    ),
     ("task_open", RecordKind::Task, fixture!("task_open")),
     (
         "task_completed_custom_status",
@@ -231,7 +239,9 @@ fn salesforce_to_record_to_salesforce_keeps_every_writable_value() {
         assert!(out.warnings.is_empty(), "{name}: {:?}", out.warnings);
         let table = table(*kind).unwrap();
         for (field, value) in &out.fields {
-            let r = table.row(field).unwrap_or_else(|| panic!("{name}: {field} not in table"));
+            let r = table
+                .row(field)
+                .unwrap_or_else(|| panic!("{name}: {field} not in table"));
             assert!(r.direction.outbound(), "{name}: {field} is read-only");
             if *name == "task_completed_custom_status" && field == "Status" {
                 // The record only knows "completed"; a create writes the default closed status.

@@ -29,15 +29,28 @@ fn scalar() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         ".{0,20}".prop_map(Value::String),
         // Values that look right, and nearly right.
         proptest::sample::select(vec![
-            "2024-05-06T10:00:00.000+0000", "2024-05-06", "9999-12-31T23:59:59.000+0000",
-            "0001-01-01", "2024-02-30", "Completed", "Busy", "High", "Not Started",
-            "RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU;INTERVAL=1;COUNT=13", "RRULE:FREQ=",
-            "America/New_York", "Nowhere/Else", "003Kd00000FgHiJIAV", "",
-        ]).prop_map(|s| Value::String(s.to_string())),
+            "2024-05-06T10:00:00.000+0000",
+            "2024-05-06",
+            "9999-12-31T23:59:59.000+0000",
+            "0001-01-01",
+            "2024-02-30",
+            "Completed",
+            "Busy",
+            "High",
+            "Not Started",
+            "RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU;INTERVAL=1;COUNT=13",
+            "RRULE:FREQ=",
+            "America/New_York",
+            "Nowhere/Else",
+            "003Kd00000FgHiJIAV",
+            "",
+        ])
+        .prop_map(|s| Value::String(s.to_string())),
     ]
 }
 

@@ -43,7 +43,10 @@ fn equivalent_spellings_are_the_same_recurrence() {
 #[test]
 fn different_meanings_are_not_the_same_recurrence() {
     let different = [
-        ("FREQ=WEEKLY;BYDAY=MO;COUNT=13", "FREQ=WEEKLY;BYDAY=MO;COUNT=12"),
+        (
+            "FREQ=WEEKLY;BYDAY=MO;COUNT=13",
+            "FREQ=WEEKLY;BYDAY=MO;COUNT=12",
+        ),
         ("FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;BYDAY=MO;INTERVAL=2"),
         ("FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;BYDAY=MO,TU"),
         ("FREQ=WEEKLY;BYDAY=MO", "FREQ=DAILY"),
@@ -111,13 +114,22 @@ fn unsupported_rules_are_rejected_with_the_reason() {
     let cases = [
         ("FREQ=WEEKLY;BYDAY=MO\nEXDATE:20240513T090000Z", "EXDATE"),
         ("RRULE:FREQ=DAILY;RRULE:FREQ=WEEKLY", "only one RRULE"),
-        ("FREQ=WEEKLY;BYDAY=MO;BYWEEKNO=20", "BYWEEKNO is only allowed in yearly"),
-        ("FREQ=YEARLY;BYMONTH=1;BYYEARDAY=100", "BYYEARDAY isn't supported"),
+        (
+            "FREQ=WEEKLY;BYDAY=MO;BYWEEKNO=20",
+            "BYWEEKNO is only allowed in yearly",
+        ),
+        (
+            "FREQ=YEARLY;BYMONTH=1;BYYEARDAY=100",
+            "BYYEARDAY isn't supported",
+        ),
         ("FREQ=HOURLY", "FREQ=HOURLY isn't supported"),
         ("FREQ=DAILY;BYHOUR=9,17", "BYHOUR"),
         ("FREQ=WEEKLY;BYDAY=MO;INTERVAL=100", "between 1 and 99"),
         ("FREQ=DAILY;INTERVAL=1000", "between 1 and 999"),
-        ("FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=6;INTERVAL=2", "between 1 and 1"),
+        (
+            "FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=6;INTERVAL=2",
+            "between 1 and 1",
+        ),
         ("FREQ=DAILY;INTERVAL=0", "between 1 and 999"),
         ("FREQ=DAILY;COUNT=1000", "COUNT must be between 1 and 999"),
         ("FREQ=DAILY;COUNT=5;UNTIL=20240601T000000Z", "can't both"),
@@ -127,7 +139,10 @@ fn unsupported_rules_are_rejected_with_the_reason() {
         ("FREQ=MONTHLY;BYDAY=5FR", "-1, 1, 2, 3 or 4"),
         ("FREQ=MONTHLY;BYDAY=1MO,2TU", "must all be the same"),
         ("FREQ=MONTHLY;BYMONTHDAY=1;BYDAY=MO", "exactly one of"),
-        ("FREQ=MONTHLY;BYMONTH=3;BYMONTHDAY=1", "doesn't take BYMONTH"),
+        (
+            "FREQ=MONTHLY;BYMONTH=3;BYMONTHDAY=1",
+            "doesn't take BYMONTH",
+        ),
         ("FREQ=YEARLY;BYMONTHDAY=1", "requires BYMONTH"),
         ("FREQ=DAILY;BYDAY=MO", "FREQ=DAILY doesn't take"),
         ("FREQ=DAILY;FREQ=WEEKLY", "more than once"),
@@ -139,7 +154,10 @@ fn unsupported_rules_are_rejected_with_the_reason() {
         match normalize_rrule(rule) {
             Err(e @ MappingError::UnsupportedRecurrence { .. }) => {
                 let text = e.to_string();
-                assert!(text.contains(reason), "{rule}: `{text}` should say {reason}");
+                assert!(
+                    text.contains(reason),
+                    "{rule}: `{text}` should say {reason}"
+                );
             }
             other => panic!("{rule}: expected a rejection, got {other:?}"),
         }

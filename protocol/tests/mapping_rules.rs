@@ -65,7 +65,9 @@ fn long_text_is_truncated_with_a_warning() {
         "Event.Subject was truncated from 300 to 255 characters"
     );
 
-    let contact = fields(json!({"last_name": "L".repeat(81), "mailing_address": {"postal_code": "1".repeat(21)}}));
+    let contact = fields(
+        json!({"last_name": "L".repeat(81), "mailing_address": {"postal_code": "1".repeat(21)}}),
+    );
     let out = to_salesforce(RecordKind::Contact, &contact, &ctx()).unwrap();
     assert_eq!(out.fields["LastName"].as_str().unwrap().len(), 80);
     assert_eq!(out.fields["MailingPostalCode"].as_str().unwrap().len(), 20);
@@ -106,10 +108,22 @@ fn a_private_event_is_sent_without_who_and_what() {
 #[test]
 fn a_contact_without_last_name_gets_one_from_what_is_there() {
     let cases = [
-        (json!({"first_name": "Madonna", "email": "m@example.com"}), "Madonna", "first name"),
-        (json!({"email": "j.doe@example.com", "company": "Acme"}), "j.doe", "email address"),
+        (
+            json!({"first_name": "Madonna", "email": "m@example.com"}),
+            "Madonna",
+            "first name",
+        ),
+        (
+            json!({"email": "j.doe@example.com", "company": "Acme"}),
+            "j.doe",
+            "email address",
+        ),
         (json!({"company": "Acme GmbH"}), "Acme GmbH", "company"),
-        (json!({"title": "CEO"}), "[not provided]", "placeholder Salesforce uses"),
+        (
+            json!({"title": "CEO"}),
+            "[not provided]",
+            "placeholder Salesforce uses",
+        ),
     ];
     for (value, last, source) in cases {
         let out = to_salesforce(RecordKind::Contact, &fields(value.clone()), &ctx()).unwrap();
@@ -162,8 +176,14 @@ fn all_day_events_are_sent_as_midnight_utc_with_an_inclusive_last_day() {
     let out = to_salesforce(RecordKind::Event, &rec, &ctx()).unwrap();
     assert_eq!(out.fields["IsAllDayEvent"], json!(true));
     assert_eq!(out.fields["ActivityDate"], json!("2024-03-29"));
-    assert_eq!(out.fields["StartDateTime"], json!("2024-03-29T00:00:00.000+0000"));
-    assert_eq!(out.fields["EndDateTime"], json!("2024-04-02T00:00:00.000+0000"));
+    assert_eq!(
+        out.fields["StartDateTime"],
+        json!("2024-03-29T00:00:00.000+0000")
+    );
+    assert_eq!(
+        out.fields["EndDateTime"],
+        json!("2024-04-02T00:00:00.000+0000")
+    );
     assert_eq!(out.fields["DurationInMinutes"], json!(7200));
 
     // No end, or DTEND = DTSTART: one day.
@@ -173,7 +193,10 @@ fn all_day_events_are_sent_as_midnight_utc_with_an_inclusive_last_day() {
             rec.insert("end".into(), end);
         }
         let out = to_salesforce(RecordKind::Event, &rec, &ctx()).unwrap();
-        assert_eq!(out.fields["EndDateTime"], json!("2024-05-10T00:00:00.000+0000"));
+        assert_eq!(
+            out.fields["EndDateTime"],
+            json!("2024-05-10T00:00:00.000+0000")
+        );
         assert_eq!(out.fields["DurationInMinutes"], json!(1440));
     }
 }
@@ -184,12 +207,20 @@ fn events_longer_than_fourteen_days_are_refused() {
     assert!(to_salesforce(RecordKind::Event, &ok, &ctx()).is_ok());
     let long = fields(json!({"start": {"date": "2024-05-01"}, "end": {"date": "2024-05-16"}}));
     let err = to_salesforce(RecordKind::Event, &long, &ctx()).unwrap_err();
-    assert_eq!(err, MappingError::EventTooLong { object: "Event", minutes: 15 * 1440 });
+    assert_eq!(
+        err,
+        MappingError::EventTooLong {
+            object: "Event",
+            minutes: 15 * 1440
+        }
+    );
     assert!(err.to_string().contains("can't exceed 14 days"), "{err}");
 
     let exactly = fields(timed("2024-05-01T08:00:00Z", "2024-05-15T08:00:00Z"));
     assert_eq!(
-        to_salesforce(RecordKind::Event, &exactly, &ctx()).unwrap().fields["DurationInMinutes"],
+        to_salesforce(RecordKind::Event, &exactly, &ctx())
+            .unwrap()
+            .fields["DurationInMinutes"],
         json!(20160)
     );
     let over = fields(timed("2024-05-01T08:00:00Z", "2024-05-15T08:01:00Z"));
@@ -202,16 +233,25 @@ fn events_longer_than_fourteen_days_are_refused() {
 #[test]
 fn impossible_event_times_are_refused() {
     let backwards = fields(timed("2024-05-06T09:00:00Z", "2024-05-06T08:00:00Z"));
-    let err = to_salesforce(RecordKind::Event, &backwards, &ctx()).unwrap_err().to_string();
-    assert!(err.contains("ends (2024-05-06T08:00:00.000+0000) before it starts"), "{err}");
+    let err = to_salesforce(RecordKind::Event, &backwards, &ctx())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ends (2024-05-06T08:00:00.000+0000) before it starts"),
+        "{err}"
+    );
     let mixed = fields(json!({
         "start": {"date": "2024-05-06"},
         "end": {"time": {"utc": "2024-05-06T08:00:00Z"}},
     }));
-    let err = to_salesforce(RecordKind::Event, &mixed, &ctx()).unwrap_err().to_string();
+    let err = to_salesforce(RecordKind::Event, &mixed, &ctx())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("both be dates"), "{err}");
     let no_start = fields(json!({"subject": "?"}));
-    let err = to_salesforce(RecordKind::Event, &no_start, &ctx()).unwrap_err().to_string();
+    let err = to_salesforce(RecordKind::Event, &no_start, &ctx())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("has no start"), "{err}");
 }
 
@@ -225,7 +265,10 @@ fn moving_an_event_sends_its_whole_time_group() {
     let mut renamed = before.clone();
     renamed.insert("subject".into(), json!("Review (moved)"));
     let out = changes_to_salesforce(RecordKind::Event, &before, &renamed, &ctx()).unwrap();
-    assert_eq!(Value::Object(out.fields), json!({"Subject": "Review (moved)"}));
+    assert_eq!(
+        Value::Object(out.fields),
+        json!({"Subject": "Review (moved)"})
+    );
 
     // A longer meeting: the start is unchanged but travels with the end and duration, and the
     // reminder time does not change because the start did not.
@@ -290,7 +333,10 @@ fn a_series_cannot_be_switched_on_in_an_update() {
         out.fields["Recurrence2PatternText"],
         json!("RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU;INTERVAL=1")
     );
-    assert_eq!(out.fields["Recurrence2PatternTimeZone"], json!("Europe/Berlin"));
+    assert_eq!(
+        out.fields["Recurrence2PatternTimeZone"],
+        json!("Europe/Berlin")
+    );
     // An unsupported rule is an error, not a silently different series.
     after.insert("rrule".into(), json!("FREQ=WEEKLY;BYDAY=MO;BYHOUR=9"));
     assert!(matches!(
@@ -308,7 +354,10 @@ fn a_series_in_a_windows_zone_uses_the_users_zone_with_a_warning() {
         "exdates": [{"time": {"utc": "2024-05-07T08:00:00Z"}}],
     }));
     let out = to_salesforce(RecordKind::Event, &rec, &ctx()).unwrap();
-    assert_eq!(out.fields["Recurrence2PatternTimeZone"], json!("Europe/Berlin"));
+    assert_eq!(
+        out.fields["Recurrence2PatternTimeZone"],
+        json!("Europe/Berlin")
+    );
     // The date UNTIL includes the whole last day in that zone.
     assert_eq!(
         out.fields["Recurrence2PatternText"],
@@ -369,7 +418,13 @@ fn read_only_fields_are_never_sent() {
         "subject": "Done", "status": "completed", "completed_at": "2024-05-03T11:20:00Z",
     }));
     let out = to_salesforce(RecordKind::Task, &rec, &ctx()).unwrap();
-    for f in ["CompletedDateTime", "IsClosed", "Id", "SystemModstamp", "IsDeleted"] {
+    for f in [
+        "CompletedDateTime",
+        "IsClosed",
+        "Id",
+        "SystemModstamp",
+        "IsDeleted",
+    ] {
         assert!(!out.fields.contains_key(f), "{f} sent: {:?}", out.fields);
     }
 }
@@ -383,19 +438,58 @@ fn err_of(kind: RecordKind, value: Value) -> String {
 #[test]
 fn bad_values_are_named_with_object_field_and_value() {
     let cases = [
-        (RecordKind::Event, json!({"StartDateTime": 42}), "Event.StartDateTime: expected a datetime string, got 42"),
-        (RecordKind::Event, json!({"StartDateTime": "tomorrow"}), "Event.StartDateTime: `tomorrow` is not a Salesforce datetime"),
-        (RecordKind::Event, json!({"IsAllDayEvent": "yes"}), "Event.IsAllDayEvent: expected true or false, got \"yes\""),
-        (RecordKind::Event, json!({"DurationInMinutes": "90"}), "Event.DurationInMinutes: expected a whole number, got \"90\""),
-        (RecordKind::Contact, json!({"Birthdate": "31/12/1990"}), "Contact.Birthdate: `31/12/1990` is not a Salesforce date"),
-        (RecordKind::Contact, json!({"LastName": ["Lee"]}), "Contact.LastName: expected a string, got [\"Lee\"]"),
-        (RecordKind::Contact, json!({"AccountId": "001", "Account": "Acme"}), "Contact.Account.Name: expected an object (a relationship), got \"Acme\""),
-        (RecordKind::Task, json!({"ReminderDateTime": "2024-05-08", "IsReminderSet": true}), "Task.ReminderDateTime: `2024-05-08` is not a Salesforce datetime"),
-        (RecordKind::Contact, json!({"attributes": {"type": "Lead"}, "LastName": "Lee"}), "the row is a Salesforce Lead, not a Contact"),
+        (
+            RecordKind::Event,
+            json!({"StartDateTime": 42}),
+            "Event.StartDateTime: expected a datetime string, got 42",
+        ),
+        (
+            RecordKind::Event,
+            json!({"StartDateTime": "tomorrow"}),
+            "Event.StartDateTime: `tomorrow` is not a Salesforce datetime",
+        ),
+        (
+            RecordKind::Event,
+            json!({"IsAllDayEvent": "yes"}),
+            "Event.IsAllDayEvent: expected true or false, got \"yes\"",
+        ),
+        (
+            RecordKind::Event,
+            json!({"DurationInMinutes": "90"}),
+            "Event.DurationInMinutes: expected a whole number, got \"90\"",
+        ),
+        (
+            RecordKind::Contact,
+            json!({"Birthdate": "31/12/1990"}),
+            "Contact.Birthdate: `31/12/1990` is not a Salesforce date",
+        ),
+        (
+            RecordKind::Contact,
+            json!({"LastName": ["Lee"]}),
+            "Contact.LastName: expected a string, got [\"Lee\"]",
+        ),
+        (
+            RecordKind::Contact,
+            json!({"AccountId": "001", "Account": "Acme"}),
+            "Contact.Account.Name: expected an object (a relationship), got \"Acme\"",
+        ),
+        (
+            RecordKind::Task,
+            json!({"ReminderDateTime": "2024-05-08", "IsReminderSet": true}),
+            "Task.ReminderDateTime: `2024-05-08` is not a Salesforce datetime",
+        ),
+        (
+            RecordKind::Contact,
+            json!({"attributes": {"type": "Lead"}, "LastName": "Lee"}),
+            "the row is a Salesforce Lead, not a Contact",
+        ),
     ];
     for (kind, value, expected) in cases {
         let err = err_of(kind, value.clone());
-        assert!(err.contains(expected), "{value}: `{err}` should contain `{expected}`");
+        assert!(
+            err.contains(expected),
+            "{value}: `{err}` should contain `{expected}`"
+        );
     }
     assert_eq!(kind_for_object("Event").unwrap(), RecordKind::Event);
     assert_eq!(
@@ -405,7 +499,10 @@ fn bad_values_are_named_with_object_field_and_value() {
     // Bad record fields on the way out are named too.
     let bad = fields(json!({"birthday": "last spring"}));
     let err = to_salesforce(RecordKind::Contact, &bad, &ctx()).unwrap_err();
-    assert!(matches!(&err, MappingError::BadRecordField { field, .. } if field == "birthday"), "{err}");
+    assert!(
+        matches!(&err, MappingError::BadRecordField { field, .. } if field == "birthday"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -414,4 +511,13 @@ fn datetime_helpers_round_trip() {
     assert_eq!(salesforce_datetime(t), "2024-05-06T10:00:00.000+0000");
     let t = parse_salesforce_datetime("2024-05-06T12:00:00+02:00").unwrap();
     assert_eq!(salesforce_datetime(t), "2024-05-06T10:00:00.000+0000");
+}
+
+#[test]
+fn a_lost_owner_is_not_sent_as_null() {
+    let before =
+        fields(json!({"subject": "Call", "owner": {"salesforce_id": "005Kd000001QrStIAK"}}));
+    let after = fields(json!({"subject": "Call back"}));
+    let out = changes_to_salesforce(RecordKind::Task, &before, &after, &ctx()).unwrap();
+    assert_eq!(Value::Object(out.fields), json!({"Subject": "Call back"}));
 }

@@ -66,11 +66,5 @@ pub(crate) fn fill_last_name(fields: &Fields, body: &mut Map<String, Value>) -> 
         ("placeholder Salesforce uses", NOT_PROVIDED.to_string())
     };
     let (cut, _) = truncate("Contact", "LastName", &value, Some(LAST_NAME_MAX));
-    (
-        cut.clone(),
-        Warning::LastNameFilled {
-            source,
-            value: cut,
-        },
-    )
+    (cut.clone(), Warning::LastNameFilled { source, value: cut })
 }

@@ -48,7 +48,9 @@ pub(crate) fn read(
             // Salesforce's end is the last day itself; the record's end is the day after.
             let last = match (end_time, duration) {
                 (Some(e), _) => e.date_naive(),
-                (None, Some(d)) => add_days(first, (d.saturating_add(1439) / 1440 - 1).clamp(0, 13)),
+                (None, Some(d)) => {
+                    add_days(first, (d.saturating_add(1439) / 1440 - 1).clamp(0, 13))
+                }
                 (None, None) => first,
             }
             .max(first);
@@ -115,7 +117,9 @@ pub(crate) fn write(
                 Some(When::Time { .. }) => return Err(mixed()),
             };
             // Clients write DTEND = DTSTART for a one-day event too.
-            let days = (end - *first).num_days().max(if end == *first { 1 } else { 0 });
+            let days = (end - *first)
+                .num_days()
+                .max(if end == *first { 1 } else { 0 });
             if days < 1 {
                 return Err(ends_before_start(
                     &salesforce_date(*first),
@@ -190,7 +194,9 @@ pub(crate) fn write(
                 .and_then(|m| add_minutes(anchor, m))
                 .ok_or_else(|| MappingError::BadEvent {
                     object: OBJECT,
-                    reason: format!("a reminder {minutes} minutes before the start is out of range"),
+                    reason: format!(
+                        "a reminder {minutes} minutes before the start is out of range"
+                    ),
                 })?;
             body.insert(
                 "ReminderDateTime".into(),

@@ -70,7 +70,13 @@ mod tests {
     #[test]
     fn email_shape() {
         assert!(is_salesforce_email("ada@example.com"));
-        for bad in ["ada", "ada@example", "a b@example.com", "@example.com", "a@b@c.d"] {
+        for bad in [
+            "ada",
+            "ada@example",
+            "a b@example.com",
+            "@example.com",
+            "a@b@c.d",
+        ] {
             assert!(!is_salesforce_email(bad), "{bad}");
         }
     }

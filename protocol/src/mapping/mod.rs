@@ -20,7 +20,7 @@ mod time;
 
 pub use error::{MappingError, Warning};
 pub use limits::{is_salesforce_email, truncate};
-pub use recurrence::{normalize_rrule, same_recurrence, salesforce_pattern};
+pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence};
 pub use soql::{soql_quote, soql_select, soql_select_for};
 pub use table::{Direction, Row, SfType, Table, object_name, table};
 pub use time::{parse_salesforce_datetime, salesforce_datetime};
@@ -205,15 +205,14 @@ pub fn changes_to_salesforce(
             if create_only || out.fields.contains_key(member) {
                 continue;
             }
+            // A timed event's ActivityDate is derived by Salesforce: never cleared by us.
+            let derived = kind == RecordKind::Event && member == "ActivityDate";
             match new.fields.get(member) {
                 Some(v) => {
                     out.fields.insert(member.to_string(), v.clone());
                 }
-                // Derived members (ActivityDate of a timed event) are left to Salesforce.
-                None if group.is_empty() || member == name || old.fields.contains_key(member) => {
-                    if !(kind == RecordKind::Event && member == "ActivityDate") {
-                        out.fields.insert(member.to_string(), Value::Null);
-                    }
+                None if old.fields.contains_key(member) && !derived => {
+                    out.fields.insert(member.to_string(), Value::Null);
                 }
                 None => {}
             }
@@ -244,6 +243,10 @@ pub fn changes_to_salesforce(
                 out.fields
                     .insert("Priority".into(), Value::String("Normal".into()));
             }
+            // Every record has an owner; a link the record lost is not a reason to unassign.
+            (_, "OwnerId") => {
+                out.fields.remove("OwnerId");
+            }
             (RecordKind::Event, "ShowAs") => {
                 out.fields
                     .insert("ShowAs".into(), Value::String("Busy".into()));
@@ -255,8 +258,9 @@ pub fn changes_to_salesforce(
     for warning in new.warnings {
         let relevant = match &warning {
             Warning::Truncated { field, .. } => out.fields.contains_key(field),
-            Warning::NotSent { field, .. } => old.fields.get(field) != new.fields.get(field)
-                || !old.warnings.contains(&warning),
+            Warning::NotSent { field, .. } => {
+                old.fields.get(field) != new.fields.get(field) || !old.warnings.contains(&warning)
+            }
             Warning::PrivateEventUnlinked { .. } => ["IsPrivate", "WhoId", "WhatId"]
                 .iter()
                 .any(|f| out.fields.contains_key(*f)),

@@ -323,7 +323,10 @@ fn render_byday(value: &str) -> String {
                 continue;
             }
             seen.push(d);
-            items.push(format!("{}{d}", n.map(|n| n.to_string()).unwrap_or_default()));
+            items.push(format!(
+                "{}{d}",
+                n.map(|n| n.to_string()).unwrap_or_default()
+            ));
         }
     }
     items.join(",")

@@ -81,10 +81,16 @@ mod tests {
             "MailingStreet",
             "Birthdate",
         ] {
-            assert!(q.contains(&format!(" {f},")) || q.contains(&format!(" {f} ")), "{f} in {q}");
+            assert!(
+                q.contains(&format!(" {f},")) || q.contains(&format!(" {f} ")),
+                "{f} in {q}"
+            );
         }
         assert_eq!(q.matches("Account.Name").count(), 1, "no duplicates: {q}");
-        assert!(!q.contains("MiddleName"), "optional fields only when enabled");
+        assert!(
+            !q.contains("MiddleName"),
+            "optional fields only when enabled"
+        );
         let mut ctx = SalesforceContext::standard(chrono_tz::UTC);
         ctx.enabled_optional_fields = vec!["MiddleName".into()];
         assert!(soql_select_for(RecordKind::Contact, &ctx).contains("MiddleName"));

@@ -216,12 +216,9 @@ impl<'a> SfRow<'a> {
     pub fn date(&self, field: &str) -> Result<Option<chrono::NaiveDate>, MappingError> {
         match self.raw(field)? {
             None => Ok(None),
-            Some(Value::String(s)) => parse_date(s).map(Some).ok_or_else(|| self.bad_temporal(
-                field,
-                "date",
-                "yyyy-MM-dd",
-                s,
-            )),
+            Some(Value::String(s)) => parse_date(s)
+                .map(Some)
+                .ok_or_else(|| self.bad_temporal(field, "date", "yyyy-MM-dd", s)),
             Some(other) => Err(self.wrong(field, "a date string", other)),
         }
     }
@@ -404,7 +401,11 @@ mod tests {
             let t = table(kind).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(t.object, object_name(kind));
             for r in &t.rows {
-                assert!(!r.comment.trim().is_empty(), "{} needs a comment", r.salesforce);
+                assert!(
+                    !r.comment.trim().is_empty(),
+                    "{} needs a comment",
+                    r.salesforce
+                );
                 if let Some(path) = &r.record {
                     let top = path.split('.').next().unwrap_or("");
                     assert!(
@@ -414,7 +415,11 @@ mod tests {
                     );
                 }
                 if r.sf_type == SfType::Reference && r.direction.inbound() {
-                    assert!(r.relationship.is_some() || r.record.is_none(), "{}", r.salesforce);
+                    assert!(
+                        r.relationship.is_some() || r.record.is_none(),
+                        "{}",
+                        r.salesforce
+                    );
                 }
             }
         }

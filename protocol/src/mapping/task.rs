@@ -109,7 +109,8 @@ pub(crate) fn write(
             );
         }
         None => {
-            out.fields.insert("IsReminderSet".into(), Value::Bool(false));
+            out.fields
+                .insert("IsReminderSet".into(), Value::Bool(false));
         }
     }
     Ok(())
