@@ -116,11 +116,7 @@ pub fn from_salesforce(
     }
     prune(&mut fields);
     kind.check_changes(&fields)
-        .map_err(|e| MappingError::BadRecordField {
-            kind: kind.as_str(),
-            field: String::new(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| record_error(kind, e))?;
     Ok(fields)
 }
 
@@ -302,15 +298,7 @@ fn body(
     mode: Mode,
 ) -> Result<Outgoing, MappingError> {
     kind.check_changes(fields)
-        .map_err(|e| MappingError::BadRecordField {
-            kind: kind.as_str(),
-            field: match &e {
-                crate::Error::UnknownField { field, .. }
-                | crate::Error::BadFieldValue { field, .. } => field.clone(),
-                _ => String::new(),
-            },
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| record_error(kind, e))?;
     let object = object_name(kind);
     let mut out = Outgoing::default();
     write_plain(
@@ -327,6 +315,19 @@ fn body(
         RecordKind::Task => task::write(fields, ctx, &mut out)?,
     }
     Ok(out)
+}
+
+/// A record field that is unknown or has the wrong shape, named.
+fn record_error(kind: RecordKind, e: crate::Error) -> MappingError {
+    MappingError::BadRecordField {
+        kind: kind.as_str(),
+        field: match &e {
+            crate::Error::UnknownField { field, .. }
+            | crate::Error::BadFieldValue { field, .. } => field.clone(),
+            _ => String::new(),
+        },
+        reason: e.to_string(),
+    }
 }
 
 /// Read a typed record from fields that passed `check_changes`.
