@@ -41,4 +41,7 @@ pub enum Error {
 
     #[error("`{0}` is not a record id (expected con-, evt- or tsk- followed by 16 hex digits)")]
     BadRecordId(String),
+
+    #[error(transparent)]
+    Mapping(#[from] crate::mapping::MappingError),
 }

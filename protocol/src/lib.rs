@@ -9,6 +9,7 @@ pub mod dav;
 pub mod error;
 pub mod event;
 pub mod hlc;
+pub mod mapping;
 pub mod merge;
 pub mod policy;
 pub mod record;

@@ -1,0 +1,363 @@
+//! Salesforce REST JSON (Contact, Event, Task) ⇄ canonical record fields, driven by the tables
+//! in `protocol/mapping/*.toml`.
+//!
+//! Coming in, a queried row (with `attributes` and relationship names such as `Account.Name`)
+//! becomes record fields. Going out, record fields become a create body or, for an update, only
+//! what changed, with the groups Salesforce wants together (an event's times, a reminder).
+//! Everything Salesforce would reject for a reason we can see beforehand is fixed here with a
+//! warning (too long, malformed email, private event with relations) or refused with an error
+//! naming object, field and value (an event over 14 days, an unsupported recurrence).
+
+mod contact;
+mod error;
+mod event;
+mod limits;
+mod recurrence;
+mod soql;
+mod table;
+mod task;
+mod time;
+
+pub use error::{MappingError, Warning};
+pub use limits::{is_salesforce_email, truncate};
+pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence};
+pub use soql::{soql_quote, soql_select, soql_select_for};
+pub use table::{Direction, Row, SfType, Table, object_name, table};
+pub use time::{parse_salesforce_datetime, salesforce_datetime};
+
+use crate::record::{Fields, RecordKind};
+use chrono_tz::Tz;
+use serde_json::{Map, Value};
+use table::{SfRow, read_plain, write_plain};
+
+/// What the mapping needs to know about the org and the user, read once per sync run
+/// (`User.TimeZoneSidKey`, the `TaskStatus` table, `describe`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SalesforceContext {
+    /// The user's `TimeZoneSidKey`: the zone of timed events read from Salesforce and of
+    /// all-day reminders — never the machine's zone.
+    pub user_time_zone: Tz,
+    /// `SELECT MasterLabel FROM TaskStatus WHERE IsClosed = true`.
+    pub closed_task_statuses: Vec<String>,
+    /// The `IsDefault` open status (`Not Started` in a new org).
+    pub default_open_status: String,
+    /// The closed status written for a completed or cancelled task (`Completed` in a new org).
+    pub default_closed_status: String,
+    /// Optional fields the org has switched on (`MiddleName`, `Suffix`); others are neither
+    /// queried nor sent, because Salesforce answers INVALID_FIELD for them.
+    pub enabled_optional_fields: Vec<String>,
+}
+
+impl SalesforceContext {
+    /// A new org's settings: the standard TaskStatus values, no optional fields.
+    pub fn standard(user_time_zone: Tz) -> SalesforceContext {
+        SalesforceContext {
+            user_time_zone,
+            closed_task_statuses: vec!["Completed".into()],
+            default_open_status: "Not Started".into(),
+            default_closed_status: "Completed".into(),
+            enabled_optional_fields: Vec::new(),
+        }
+    }
+}
+
+/// A body to send, and what in it differs from the record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outgoing {
+    pub fields: Map<String, Value>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Whether a body is for a create (required fields filled in) or one side of an update diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Create,
+    Update,
+}
+
+/// The record kind of an sObject name (`attributes.type` of a row): Contact, Event or Task.
+pub fn kind_for_object(object: &str) -> Result<RecordKind, MappingError> {
+    RecordKind::ALL
+        .into_iter()
+        .find(|k| object_name(*k).eq_ignore_ascii_case(object))
+        .ok_or_else(|| MappingError::UnknownKind(object.to_string()))
+}
+
+/// A queried row → record fields. Empty values are left out, as everywhere in the record.
+pub fn from_salesforce(
+    kind: RecordKind,
+    sobject: &Map<String, Value>,
+    ctx: &SalesforceContext,
+) -> Result<Fields, MappingError> {
+    let object = object_name(kind);
+    if let Some(found) = sobject
+        .get("attributes")
+        .and_then(|a| a.get("type"))
+        .and_then(Value::as_str)
+        && found != object
+    {
+        return Err(MappingError::WrongObject {
+            expected: object,
+            found: found.to_string(),
+            kind: kind.as_str(),
+        });
+    }
+    let table = table(kind)?;
+    let row = SfRow {
+        object,
+        map: sobject,
+    };
+    let mut fields = Fields::new();
+    read_plain(table, &row, &mut fields)?;
+    match kind {
+        RecordKind::Contact => contact::read(&row, &mut fields)?,
+        RecordKind::Event => event::read(&row, ctx, &mut fields)?,
+        RecordKind::Task => task::read(&row, ctx, &mut fields)?,
+    }
+    prune(&mut fields);
+    kind.check_changes(&fields)
+        .map_err(|e| record_error(kind, e))?;
+    Ok(fields)
+}
+
+/// Record fields → the full writable body of a create.
+pub fn to_salesforce(
+    kind: RecordKind,
+    fields: &Fields,
+    ctx: &SalesforceContext,
+) -> Result<Outgoing, MappingError> {
+    body(kind, fields, ctx, Mode::Create)
+}
+
+/// Only what changed between two versions of a record, for a PATCH. Groups Salesforce wants
+/// together travel together (start, end, duration and the all-day flag; a reminder's flag
+/// and time; a series' pattern and zone); required fields that were cleared get the value
+/// Salesforce would default to; a series pattern that only changed in spelling is not sent.
+pub fn changes_to_salesforce(
+    kind: RecordKind,
+    before: &Fields,
+    after: &Fields,
+    ctx: &SalesforceContext,
+) -> Result<Outgoing, MappingError> {
+    let old = body(kind, before, ctx, Mode::Update)?;
+    let new = body(kind, after, ctx, Mode::Update)?;
+    let table = table(kind)?;
+    let held_back: Vec<&str> = new
+        .warnings
+        .iter()
+        .filter_map(|w| match w {
+            Warning::NotSent { field, .. } => Some(field.as_str()),
+            _ => None,
+        })
+        .collect();
+
+    let mut names: Vec<&String> = old.fields.keys().chain(new.fields.keys()).collect();
+    names.sort();
+    names.dedup();
+    let mut changed: Vec<String> = names
+        .into_iter()
+        .filter(|n| old.fields.get(*n) != new.fields.get(*n))
+        .filter(|n| !held_back.contains(&n.as_str()))
+        .cloned()
+        .collect();
+
+    if kind == RecordKind::Event {
+        if changed.iter().any(|n| n == "IsRecurrence2") {
+            return Err(MappingError::NeedsRecreate {
+                object: "Event",
+                what: "the event became or stopped being a series",
+            });
+        }
+        let same_pattern = match (
+            old.fields
+                .get("Recurrence2PatternText")
+                .and_then(Value::as_str),
+            new.fields
+                .get("Recurrence2PatternText")
+                .and_then(Value::as_str),
+        ) {
+            (Some(a), Some(b)) => same_recurrence(a, b),
+            _ => false,
+        };
+        if same_pattern {
+            changed.retain(|n| n != "Recurrence2PatternText");
+        }
+    }
+
+    let mut out = Outgoing::default();
+    for name in &changed {
+        let group = groups(kind)
+            .iter()
+            .find(|g| g.contains(&name.as_str()))
+            .copied()
+            .unwrap_or(&[]);
+        let members: Vec<&str> = if group.is_empty() {
+            vec![name.as_str()]
+        } else {
+            group.to_vec()
+        };
+        for member in members {
+            let create_only = table.row(member).is_some_and(|r| r.create_only);
+            if create_only || out.fields.contains_key(member) {
+                continue;
+            }
+            // A timed event's ActivityDate is derived by Salesforce: never cleared by us.
+            let derived = kind == RecordKind::Event && member == "ActivityDate";
+            match new.fields.get(member) {
+                Some(v) => {
+                    out.fields.insert(member.to_string(), v.clone());
+                }
+                None if old.fields.contains_key(member) && !derived => {
+                    out.fields.insert(member.to_string(), Value::Null);
+                }
+                None => {}
+            }
+        }
+    }
+
+    // Salesforce refuses null for required fields: send what it would default to.
+    let cleared: Vec<String> = out
+        .fields
+        .iter()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for field in cleared {
+        match (kind, field.as_str()) {
+            (RecordKind::Contact, "LastName") => {
+                let (filled, warning) = contact::fill_last_name(after, &mut out.fields);
+                out.fields.insert("LastName".into(), Value::String(filled));
+                out.warnings.push(warning);
+            }
+            (RecordKind::Task, "Status") => {
+                out.fields.insert(
+                    "Status".into(),
+                    Value::String(ctx.default_open_status.clone()),
+                );
+            }
+            (RecordKind::Task, "Priority") => {
+                out.fields
+                    .insert("Priority".into(), Value::String("Normal".into()));
+            }
+            // Every record has an owner; a link the record lost is not a reason to unassign.
+            (_, "OwnerId") => {
+                out.fields.remove("OwnerId");
+            }
+            (RecordKind::Event, "ShowAs") => {
+                out.fields
+                    .insert("ShowAs".into(), Value::String("Busy".into()));
+            }
+            _ => {}
+        }
+    }
+
+    for warning in new.warnings {
+        let relevant = match &warning {
+            Warning::Truncated { field, .. } => out.fields.contains_key(field),
+            Warning::NotSent { field, .. } => {
+                old.fields.get(field) != new.fields.get(field) || !old.warnings.contains(&warning)
+            }
+            Warning::PrivateEventUnlinked { .. } => ["IsPrivate", "WhoId", "WhatId"]
+                .iter()
+                .any(|f| out.fields.contains_key(*f)),
+            Warning::TimeZoneReplaced { .. } => {
+                out.fields.contains_key("Recurrence2PatternTimeZone")
+            }
+            Warning::LastNameFilled { .. } => out.fields.contains_key("LastName"),
+        };
+        if relevant && !out.warnings.contains(&warning) {
+            out.warnings.push(warning);
+        }
+    }
+    Ok(out)
+}
+
+/// Fields Salesforce wants in the same request when one of them changes.
+fn groups(kind: RecordKind) -> &'static [&'static [&'static str]] {
+    match kind {
+        RecordKind::Contact => &[],
+        RecordKind::Event => &[
+            &[
+                "IsAllDayEvent",
+                "StartDateTime",
+                "EndDateTime",
+                "DurationInMinutes",
+                "ActivityDate",
+            ],
+            &["IsReminderSet", "ReminderDateTime"],
+            &["Recurrence2PatternText", "Recurrence2PatternTimeZone"],
+        ],
+        RecordKind::Task => &[&["IsReminderSet", "ReminderDateTime"]],
+    }
+}
+
+fn body(
+    kind: RecordKind,
+    fields: &Fields,
+    ctx: &SalesforceContext,
+    mode: Mode,
+) -> Result<Outgoing, MappingError> {
+    kind.check_changes(fields)
+        .map_err(|e| record_error(kind, e))?;
+    let object = object_name(kind);
+    let mut out = Outgoing::default();
+    write_plain(
+        table(kind)?,
+        object,
+        fields,
+        &ctx.enabled_optional_fields,
+        &mut out.fields,
+        &mut out.warnings,
+    );
+    match kind {
+        RecordKind::Contact => contact::write(fields, mode, &mut out)?,
+        RecordKind::Event => event::write(fields, ctx, &mut out)?,
+        RecordKind::Task => task::write(fields, ctx, &mut out)?,
+    }
+    Ok(out)
+}
+
+/// A record field that is unknown or has the wrong shape, named.
+fn record_error(kind: RecordKind, e: crate::Error) -> MappingError {
+    MappingError::BadRecordField {
+        kind: kind.as_str(),
+        field: match &e {
+            crate::Error::UnknownField { field, .. }
+            | crate::Error::BadFieldValue { field, .. } => field.clone(),
+            _ => String::new(),
+        },
+        reason: e.to_string(),
+    }
+}
+
+/// Read a typed record from fields that passed `check_changes`.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    kind: RecordKind,
+    fields: &Fields,
+) -> Result<T, MappingError> {
+    crate::record::from_fields(fields).map_err(|reason| MappingError::BadRecordField {
+        kind: kind.as_str(),
+        field: String::new(),
+        reason,
+    })
+}
+
+/// "Absent" and "empty" mean the same in a record: drop nulls, false, "", [] and {}.
+fn prune(fields: &mut Fields) {
+    fn empty(v: &Value) -> bool {
+        match v {
+            Value::Null => true,
+            Value::Bool(b) => !b,
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+            Value::Number(_) => false,
+        }
+    }
+    for value in fields.values_mut() {
+        if let Value::Object(inner) = value {
+            inner.retain(|_, v| !empty(v));
+        }
+    }
+    fields.retain(|_, v| !empty(v));
+}

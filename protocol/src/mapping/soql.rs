@@ -1,0 +1,122 @@
+//! SOQL text built from the tables: the SELECT for each object, and safe string literals.
+
+use super::SalesforceContext;
+use super::table::{object_name, table};
+use crate::record::RecordKind;
+
+/// `SELECT <every inbound field and relationship name> FROM <Object>`, without the fields an
+/// org must switch on. The engine appends its WHERE / ORDER BY.
+pub fn soql_select(kind: RecordKind) -> String {
+    select(kind, &[])
+}
+
+/// As [`soql_select`], with the optional fields this org has switched on.
+pub fn soql_select_for(kind: RecordKind, ctx: &SalesforceContext) -> String {
+    select(kind, &ctx.enabled_optional_fields)
+}
+
+fn select(kind: RecordKind, enabled: &[String]) -> String {
+    let object = object_name(kind);
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |name: String| {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            names.push(name);
+        }
+    };
+    // A broken table is caught by the unit tests; the bare Id keeps this total.
+    add("Id".into());
+    if let Ok(table) = table(kind) {
+        for row in table.rows.iter().filter(|r| r.direction.inbound()) {
+            if row.optional && !enabled.iter().any(|f| f == &row.salesforce) {
+                continue;
+            }
+            add(row.salesforce.clone());
+            if let Some(rel) = &row.relationship {
+                add(format!("{rel}.Name"));
+            }
+        }
+    }
+    format!("SELECT {} FROM {object}", names.join(", "))
+}
+
+/// A SOQL string literal, quotes included. Backslash, both quotes and the control
+/// characters SOQL defines escapes for are escaped, so user text (a company name, an email)
+/// can't end the literal and change the query.
+pub fn soql_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_lists_system_and_relationship_fields() {
+        let q = soql_select(RecordKind::Contact);
+        assert!(q.starts_with("SELECT Id, IsDeleted, "), "{q}");
+        assert!(q.ends_with(" FROM Contact"), "{q}");
+        for f in [
+            "SystemModstamp",
+            "LastModifiedDate",
+            "AccountId",
+            "Account.Name",
+            "Owner.Name",
+            "ReportsTo.Name",
+            "MailingStreet",
+            "Birthdate",
+        ] {
+            assert!(
+                q.contains(&format!(" {f},")) || q.contains(&format!(" {f} ")),
+                "{f} in {q}"
+            );
+        }
+        assert_eq!(q.matches("Account.Name").count(), 1, "no duplicates: {q}");
+        assert!(
+            !q.contains("MiddleName"),
+            "optional fields only when enabled"
+        );
+        let mut ctx = SalesforceContext::standard(chrono_tz::UTC);
+        ctx.enabled_optional_fields = vec!["MiddleName".into()];
+        assert!(soql_select_for(RecordKind::Contact, &ctx).contains("MiddleName"));
+
+        let q = soql_select(RecordKind::Event);
+        for f in [
+            "Who.Name",
+            "What.Name",
+            "IsAllDayEvent",
+            "Recurrence2PatternText",
+            "DurationInMinutes",
+        ] {
+            assert!(q.contains(f), "{f} in {q}");
+        }
+        let q = soql_select(RecordKind::Task);
+        for f in ["Status", "IsClosed", "CompletedDateTime", "Priority"] {
+            assert!(q.contains(f), "{f} in {q}");
+        }
+    }
+
+    #[test]
+    fn quoting_escapes_everything_that_could_end_the_literal() {
+        assert_eq!(soql_quote("O'Brien & Sons"), r"'O\'Brien & Sons'");
+        assert_eq!(soql_quote(r"a\b"), r"'a\\b'");
+        assert_eq!(soql_quote("x' OR Name != '"), r"'x\' OR Name != \''");
+        assert_eq!(soql_quote("line\nbreak\t\"q\""), r#"'line\nbreak\t\"q\"'"#);
+        assert_eq!(soql_quote(""), "''");
+    }
+}
