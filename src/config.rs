@@ -239,6 +239,12 @@ mod tests {
     }
 
     #[test]
+    fn the_settings_template_is_valid() {
+        let s = Settings::parse(include_str!("../tandem.toml.example")).unwrap();
+        assert_eq!(s.salesforce, SalesforceSettings::default());
+    }
+
+    #[test]
     fn salesforce_section_is_strict() {
         let s = Settings::parse(
             "[salesforce]\nclient_id = \"abc\"\nexternal_id_field = \"Tandem_Id__c\"\nupdate_check = \"modstamp\"\n",

@@ -174,3 +174,25 @@ async fn an_emptied_recycle_bin_also_means_deletes_were_missed() {
         Some(vec![ids[1].clone()])
     );
 }
+
+#[tokio::test]
+async fn include_archived_uses_query_all_without_the_recycle_bin() {
+    let emu = start().await;
+    let ids = seed_contacts(&emu, 3);
+    emu.org().delete(&ids[0]).expect("delete");
+    let client = client(&emu);
+    let pulled = client
+        .pull(&PullRequest {
+            include_archived: true,
+            filter: Some("LastName LIKE 'Seed%'".into()),
+            ..contacts(None)
+        })
+        .await
+        .expect("pull");
+    let got: HashSet<&str> = pulled
+        .changed
+        .iter()
+        .filter_map(|r| r["Id"].as_str())
+        .collect();
+    assert_eq!(got, HashSet::from([ids[1].as_str(), ids[2].as_str()]));
+}
