@@ -414,3 +414,23 @@ impl SalesforceClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_info_in_its_spellings() {
+        assert_eq!(parse_limit_info("api-usage=18/5000"), Some((18, 5000)));
+        assert_eq!(
+            parse_limit_info("api-usage=25/5000; api-bursts=1/750"),
+            Some((25, 5000))
+        );
+        assert_eq!(
+            parse_limit_info("per-app-api-usage=17/250(appName=x), api-usage=3/15000"),
+            Some((3, 15000))
+        );
+        assert_eq!(parse_limit_info("api-usage=lots"), None);
+        assert_eq!(parse_limit_info(""), None);
+    }
+}
