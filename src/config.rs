@@ -18,6 +18,10 @@ pub struct Settings {
     pub tasks: KindSettings,
     #[serde(default)]
     pub server: ServerSettings,
+    /// The Salesforce connection: where to log in, the tokens `tandem login` stored, and how the
+    /// client treats the org's API (retries, budget, paging).
+    #[serde(default)]
+    pub salesforce: SalesforceSettings,
 }
 
 /// The CalDAV/CardDAV server: the account desktop clients log in with.
@@ -36,6 +40,148 @@ pub struct ServerSettings {
     pub tls_cert: Option<PathBuf>,
     #[serde(default)]
     pub tls_key: Option<PathBuf>,
+}
+
+/// The `[salesforce]` section. Every key is documented in `tandem.toml.example` at the top of
+/// the repository. Tokens are written by `tandem login` (and by a refresh-token rotation), never
+/// by hand; the file is kept at mode 0600 because of them.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", default)]
+pub struct SalesforceSettings {
+    /// Where OAuth happens: `https://login.salesforce.com`, `https://test.salesforce.com` or a
+    /// My Domain URL.
+    pub login_url: String,
+    /// The org's instance, as the last token response said (data calls go there).
+    pub instance_url: Option<String>,
+    /// The connected app's consumer key.
+    pub client_id: Option<String>,
+    /// The connected app's consumer secret, when the app requires it for the refresh-token flow.
+    pub client_secret: Option<String>,
+    /// The Salesforce username (required for the JWT bearer flow).
+    pub username: Option<String>,
+    /// The refresh token of the web-server flow.
+    pub refresh_token: Option<String>,
+    /// A PEM RSA private key: log in with the JWT bearer flow instead of a refresh token.
+    pub jwt_key_file: Option<PathBuf>,
+    /// REST API version, e.g. "60.0".
+    pub api_version: String,
+    /// The external-id field tandem upserts by, when the org has it (e.g. `Tandem_Id__c`).
+    pub external_id_field: Option<String>,
+    /// How updates detect a concurrent Salesforce edit.
+    pub update_check: UpdateCheck,
+    /// API calls one run may make at most.
+    pub max_calls_per_run: u64,
+    /// A run stops once the org's rolling 24-hour API usage reaches this share of its limit.
+    pub max_org_usage_percent: u8,
+    /// Records per query page (`Sforce-Query-Options: batchSize`), 200..=2000.
+    pub query_batch_size: u32,
+    /// How far before the watermark an incremental pull starts again (late commits).
+    pub pull_overlap_seconds: u64,
+    /// Retries of a call that is safe to repeat, after a transient failure.
+    pub max_retries: u32,
+    /// First backoff delay; it doubles with every retry up to `backoff_max_ms`.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// A call that takes longer than this fails (and counts as a transient failure).
+    pub request_timeout_seconds: u64,
+}
+
+/// How an update makes sure it does not overwrite a Salesforce edit tandem has not seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpdateCheck {
+    /// One conditional PATCH per record: the server checks and writes atomically.
+    #[default]
+    IfUnmodifiedSince,
+    /// One SystemModstamp query per 200 records, then one sObject Collections update: far fewer
+    /// API calls, but an edit in the moment between the check and the write is not seen.
+    Modstamp,
+}
+
+impl Default for SalesforceSettings {
+    fn default() -> Self {
+        SalesforceSettings {
+            login_url: "https://login.salesforce.com".into(),
+            instance_url: None,
+            client_id: None,
+            client_secret: None,
+            username: None,
+            refresh_token: None,
+            jwt_key_file: None,
+            api_version: "60.0".into(),
+            external_id_field: None,
+            update_check: UpdateCheck::default(),
+            max_calls_per_run: 5_000,
+            max_org_usage_percent: 80,
+            query_batch_size: 2_000,
+            pull_overlap_seconds: 300,
+            max_retries: 5,
+            backoff_base_ms: 500,
+            backoff_max_ms: 30_000,
+            request_timeout_seconds: 120,
+        }
+    }
+}
+
+/// Tokens and secrets are never printed.
+impl std::fmt::Debug for SalesforceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<hidden>");
+        f.debug_struct("SalesforceSettings")
+            .field("login_url", &self.login_url)
+            .field("instance_url", &self.instance_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &hidden(&self.client_secret))
+            .field("username", &self.username)
+            .field("refresh_token", &hidden(&self.refresh_token))
+            .field("jwt_key_file", &self.jwt_key_file)
+            .field("api_version", &self.api_version)
+            .field("external_id_field", &self.external_id_field)
+            .field("update_check", &self.update_check)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SalesforceSettings {
+    /// Range checks serde cannot express; the message names the key.
+    pub fn check(&self) -> Result<(), String> {
+        let bad = |key: &str, why: &str| Err(format!("[salesforce] {key} {why}"));
+        if !(200..=2000).contains(&self.query_batch_size) {
+            return bad("query_batch_size", "must be between 200 and 2000");
+        }
+        if !(1..=100).contains(&self.max_org_usage_percent) {
+            return bad("max_org_usage_percent", "must be between 1 and 100");
+        }
+        if self.max_calls_per_run == 0 {
+            return bad("max_calls_per_run", "must be at least 1");
+        }
+        let version_ok = self
+            .api_version
+            .split_once('.')
+            .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b == "0");
+        if !version_ok {
+            return bad("api_version", "must look like \"60.0\"");
+        }
+        for (key, url) in [
+            ("login_url", Some(&self.login_url)),
+            ("instance_url", self.instance_url.as_ref()),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                return bad(key, "must start with https://");
+            }
+        }
+        if let Some(field) = &self.external_id_field
+            && (field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return bad(
+                "external_id_field",
+                "must be a field API name such as Tandem_Id__c",
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Settings that exist separately for contacts, events and tasks.
@@ -142,7 +288,9 @@ impl Settings {
 
     /// Parse settings text; the error names the line and column (toml's message does).
     pub fn parse(text: &str) -> Result<Settings, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let settings: Settings = toml::from_str(text).map_err(|e| e.to_string())?;
+        settings.salesforce.check()?;
+        Ok(settings)
     }
 }
 
@@ -165,5 +313,31 @@ mod tests {
         assert!(err.contains("conflict_polcy"), "{err}");
         let err = Settings::parse("[tasks]\nconflict_policy = \"loudest-wins\"\n").unwrap_err();
         assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn the_settings_template_is_valid() {
+        let s = Settings::parse(include_str!("../tandem.toml.example")).unwrap();
+        assert_eq!(s.salesforce, SalesforceSettings::default());
+    }
+
+    #[test]
+    fn salesforce_section_is_strict() {
+        let s = Settings::parse(
+            "[salesforce]\nclient_id = \"abc\"\nexternal_id_field = \"Tandem_Id__c\"\nupdate_check = \"modstamp\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.salesforce.client_id.as_deref(), Some("abc"));
+        assert_eq!(s.salesforce.update_check, UpdateCheck::Modstamp);
+        assert_eq!(s.salesforce.query_batch_size, 2000);
+        let err = Settings::parse("[salesforce]\n\nrefresh_tokn = \"x\"\n").unwrap_err();
+        assert!(
+            err.contains("line 3") && err.contains("refresh_tokn"),
+            "{err}"
+        );
+        let err = Settings::parse("[salesforce]\nquery_batch_size = 10\n").unwrap_err();
+        assert!(err.contains("query_batch_size"), "{err}");
+        let secret = Settings::parse("[salesforce]\nrefresh_token = \"5Aep-secret\"\n").unwrap();
+        assert!(!format!("{secret:?}").contains("5Aep-secret"));
     }
 }

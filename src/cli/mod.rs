@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod commands;
 pub mod emulator;
+pub mod login;
 pub mod timeref;
 
 use crate::daemon;
@@ -37,6 +38,9 @@ pub enum Command {
     /// Run the Salesforce REST API emulator (with a seeded demo org) until Ctrl-C: for trying
     /// tandem without an org, and for tests and benchmarks.
     Emulator(emulator::EmulatorArgs),
+    /// Connect tandem to Salesforce: prints a URL to open, then stores the tokens in the
+    /// settings file. With --jwt, logs in with a connected app's certificate key instead.
+    Login(login::LoginArgs),
     /// Append events given as JSON lines on standard input (one draft per line) and print one
     /// acknowledgement per line once each is durable. For scripts and other connectors.
     Ingest,
@@ -66,6 +70,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             Err(message) => fail(&message),
         },
         Command::Emulator(args) => match emulator::run(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => fail(&message),
+        },
+        Command::Login(args) => match login::run(&dir, args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => fail(&message),
         },

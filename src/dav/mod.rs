@@ -52,7 +52,6 @@ impl DavState {
     }
 }
 
-
 /// Create the default collections — a calendar, a task list and an address book — the first
 /// time the server starts on a store.
 pub async fn ensure_default_collections(state: &DavState) -> Result<(), String> {
@@ -216,7 +215,10 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
     // Read the body before answering, a refusal included: a response over an unread body ends
     // in a connection reset, which clients report as a network error instead of asking for the
     // password.
-    let body = match Limited::new(req.into_body(), state.max_body).collect().await {
+    let body = match Limited::new(req.into_body(), state.max_body)
+        .collect()
+        .await
+    {
         Ok(body) => body.to_bytes().to_vec(),
         Err(_) => {
             return respond::text(

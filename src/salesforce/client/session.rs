@@ -1,0 +1,205 @@
+//! The access token shared by every concurrent request, and its renewal: one token call at a
+//! time (single-flight), a caller that saw an older token than the current one just takes the
+//! new one, and a rotated refresh token is saved before anyone can use it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::config::SalesforceSettings;
+
+use super::ClientError;
+use super::credentials::CredentialsFile;
+use super::oauth::{self, Grant, JwtGrant};
+
+/// An access token and where to use it. `generation` tells tokens apart: a request that got a
+/// 401 with generation N asks for a refresh only if the session still holds generation N.
+#[derive(Clone)]
+pub struct AccessToken {
+    pub value: String,
+    pub instance_url: String,
+    pub user_id: Option<String>,
+    pub generation: u64,
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("instance_url", &self.instance_url)
+            .field("user_id", &self.user_id)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+struct State {
+    token: Option<Arc<AccessToken>>,
+    generation: u64,
+    /// Set once the grant was refused: every later call fails at once, nothing is retried.
+    refused: Option<String>,
+}
+
+pub struct Session {
+    http: reqwest::Client,
+    login_url: String,
+    client_id: String,
+    client_secret: Option<String>,
+    grant: Mutex<Grant>,
+    state: RwLock<State>,
+    /// Held for the whole token call: the single flight.
+    renewing: tokio::sync::Mutex<()>,
+    credentials: Option<CredentialsFile>,
+    token_calls: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Session {
+    /// A session from the `[salesforce]` settings: the JWT bearer flow when a key file is set,
+    /// else the stored refresh token. `credentials` is where a rotated refresh token is saved.
+    pub fn new(
+        http: reqwest::Client,
+        settings: &SalesforceSettings,
+        credentials: Option<CredentialsFile>,
+    ) -> Result<Session, ClientError> {
+        let client_id = settings.client_id.clone().ok_or_else(|| {
+            ClientError::Setup(
+                "no [salesforce] client_id: run `tandem login --client-id <consumer key>`".into(),
+            )
+        })?;
+        let grant = match (&settings.jwt_key_file, &settings.refresh_token) {
+            (Some(key), _) => {
+                let username = settings.username.as_deref().ok_or_else(|| {
+                    ClientError::Setup(
+                        "the JWT bearer flow needs [salesforce] username: run `tandem login --jwt KEYFILE --username U`".into(),
+                    )
+                })?;
+                Grant::Jwt(JwtGrant::from_key_file(key, username)?)
+            }
+            (None, Some(token)) => Grant::RefreshToken(token.clone()),
+            (None, None) => {
+                return Err(ClientError::LoginRequired {
+                    reason: "no refresh token is stored".into(),
+                });
+            }
+        };
+        Ok(Session {
+            http,
+            login_url: settings.login_url.trim_end_matches('/').to_string(),
+            client_id,
+            client_secret: settings.client_secret.clone(),
+            grant: Mutex::new(grant),
+            state: RwLock::new(State {
+                token: None,
+                generation: 0,
+                refused: None,
+            }),
+            renewing: tokio::sync::Mutex::new(()),
+            credentials,
+            token_calls: AtomicU64::new(0),
+        })
+    }
+
+    /// How many times this session called the token endpoint.
+    pub fn token_calls(&self) -> u64 {
+        self.token_calls.load(Ordering::Relaxed)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn refused(reason: &str) -> ClientError {
+        ClientError::LoginRequired {
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The current token, logging in first if there is none yet.
+    pub async fn token(&self) -> Result<Arc<AccessToken>, ClientError> {
+        let generation = {
+            let s = self.read();
+            if let Some(reason) = &s.refused {
+                return Err(Self::refused(reason));
+            }
+            if let Some(t) = &s.token {
+                return Ok(t.clone());
+            }
+            s.generation
+        };
+        self.renew(generation).await
+    }
+
+    /// A token newer than generation `stale`: the caller's token was refused with 401. If
+    /// another request already renewed it, that token is returned without a token call.
+    pub async fn renew(&self, stale: u64) -> Result<Arc<AccessToken>, ClientError> {
+        let _flight = self.renewing.lock().await;
+        {
+            let s = self.read();
+            if let Some(reason) = &s.refused {
+                return Err(Self::refused(reason));
+            }
+            if let Some(t) = s.token.as_ref().filter(|t| t.generation != stale) {
+                return Ok(t.clone());
+            }
+        }
+        let grant = lock(&self.grant).clone();
+        self.token_calls.fetch_add(1, Ordering::Relaxed);
+        let result = match &grant {
+            Grant::RefreshToken(refresh) => {
+                let mut form = vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.as_str()),
+                    ("client_id", self.client_id.as_str()),
+                ];
+                if let Some(secret) = &self.client_secret {
+                    form.push(("client_secret", secret.as_str()));
+                }
+                oauth::token_call(&self.http, &self.login_url, &form).await
+            }
+            Grant::Jwt(jwt) => {
+                let assertion = oauth::jwt_assertion(jwt, &self.client_id, &self.login_url)?;
+                let form = [
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                    ("assertion", assertion.as_str()),
+                ];
+                oauth::token_call(&self.http, &self.login_url, &form).await
+            }
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ClientError::LoginRequired { reason }) => {
+                let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
+                s.token = None;
+                s.refused = Some(reason.clone());
+                return Err(ClientError::LoginRequired { reason });
+            }
+            Err(e) => return Err(e),
+        };
+        if let (Grant::RefreshToken(_), Some(rotated)) = (&grant, &response.refresh_token) {
+            // The old refresh token is spent now: the new one must be on disk before it is used,
+            // or a crash would leave tandem with no valid grant at all.
+            if let Some(file) = &self.credentials {
+                let file = file.clone();
+                let (rotated_copy, instance) = (rotated.clone(), response.instance_url.clone());
+                tokio::task::spawn_blocking(move || {
+                    file.save_refresh_token(&rotated_copy, &instance)
+                })
+                .await
+                .map_err(|e| ClientError::Credentials(format!("the save task failed: {e}")))??;
+            }
+            *lock(&self.grant) = Grant::RefreshToken(rotated.clone());
+        }
+        let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
+        s.generation += 1;
+        let token = Arc::new(AccessToken {
+            value: response.access_token.clone(),
+            instance_url: response.instance_url.trim_end_matches('/').to_string(),
+            user_id: response.user_id(),
+            generation: s.generation,
+        });
+        s.token = Some(token.clone());
+        Ok(token)
+    }
+}

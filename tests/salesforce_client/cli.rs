@@ -1,0 +1,144 @@
+//! `tandem login` as a user runs it: the real binary, its printed URL opened by a "browser"
+//! (reqwest following the redirect by hand), the tokens stored in the settings file.
+
+use std::process::Stdio;
+
+use reqwest::redirect::Policy;
+use tandem::salesforce::client::CredentialsFile;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::auth::{assert_mode_0600, assert_no_temp_files, key_file};
+use crate::common::*;
+
+fn tandem(dir: &std::path::Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tandem"));
+    cmd.arg("--data")
+        .arg(dir)
+        .env_remove("TANDEM_DATA")
+        .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test]
+async fn tandem_login_web_flow_prints_a_url_and_stores_the_tokens() {
+    let emu = start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = tandem(dir.path())
+        .args([
+            "login",
+            "--login-url",
+            &emu.base_url(),
+            "--client-id",
+            &emu.client_id(),
+        ])
+        .args([
+            "--client-secret",
+            &emu.client_secret(),
+            "--wait-seconds",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tandem runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut url = None;
+    for _ in 0..5 {
+        match lines.next_line().await.expect("read") {
+            Some(line) if line.starts_with("http") => {
+                url = Some(line);
+                break;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let url = url.expect("tandem login prints the URL to open");
+    assert!(url.contains("/services/oauth2/authorize?"), "{url}");
+    let browser = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("http");
+    let resp = browser.get(&url).send().await.expect("authorize");
+    let location = resp.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let back = browser.get(&location).send().await.expect("callback");
+    assert_eq!(back.status().as_u16(), 200);
+    let rest: Vec<String> = {
+        let mut v = Vec::new();
+        while let Some(l) = lines.next_line().await.expect("read") {
+            v.push(l);
+        }
+        v
+    };
+    let out = child.wait_with_output().await.expect("tandem ends");
+    assert!(
+        out.status.success(),
+        "stdout: {rest:?}, stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = CredentialsFile::in_dir(dir.path());
+    let saved = file.load().expect("settings");
+    assert!(saved.refresh_token.is_some());
+    assert_eq!(saved.instance_url.as_deref(), Some(emu.base_url().as_str()));
+    assert_eq!(saved.client_id, Some(emu.client_id()));
+    assert_mode_0600(file.path());
+    assert_no_temp_files(dir.path());
+
+    // The stored grant works for the client.
+    let client = tandem::salesforce::client::SalesforceClient::new(saved, Some(file))
+        .expect("client from the saved settings");
+    client.query("SELECT Id FROM Contact").await.expect("query");
+}
+
+#[tokio::test]
+async fn tandem_login_with_a_jwt_key() {
+    let emu = start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = key_file();
+    let out = tandem(dir.path())
+        .args([
+            "login",
+            "--login-url",
+            &emu.base_url(),
+            "--client-id",
+            &emu.client_id(),
+        ])
+        .arg("--jwt")
+        .arg(&key)
+        .args(["--username", "demo@tandem.example"])
+        .output()
+        .await
+        .expect("tandem runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = CredentialsFile::in_dir(dir.path())
+        .load()
+        .expect("settings");
+    assert_eq!(saved.jwt_key_file.as_deref(), Some(key.as_path()));
+    assert_eq!(saved.refresh_token, None);
+
+    let bad = tandem(dir.path())
+        .args([
+            "login",
+            "--login-url",
+            &emu.base_url(),
+            "--client-id",
+            "wrong",
+        ])
+        .arg("--jwt")
+        .arg(&key)
+        .args(["--username", "demo@tandem.example"])
+        .output()
+        .await
+        .expect("tandem runs");
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("client_id"), "{err}");
+}
