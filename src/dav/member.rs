@@ -82,6 +82,14 @@ pub fn get(state: &DavState, call: &Call) -> Response<Body> {
         .unwrap_or_default()
 }
 
+fn refused(
+    status: StatusCode,
+    condition: &Precondition,
+    reason: impl std::fmt::Display,
+) -> Box<Response<Body>> {
+    Box::new(respond::refused(status, condition, reason))
+}
+
 /// What a PUT body holds, once understood.
 struct Upload {
     kind: RecordKind,
@@ -92,11 +100,14 @@ struct Upload {
     content_type: &'static str,
 }
 
-fn understand(collection: &dav::CollectionState, body: &[u8]) -> Result<Upload, Response<Body>> {
+fn understand(
+    collection: &dav::CollectionState,
+    body: &[u8],
+) -> Result<Upload, Box<Response<Body>>> {
     match collection.kind {
         CollectionKind::Calendar => {
             let object = codec::parse_icalendar(body).map_err(|e| {
-                respond::refused(
+                refused(
                     StatusCode::FORBIDDEN,
                     &Precondition::new(PropName::new_static(ns::CALDAV, "valid-calendar-data")),
                     e,
@@ -108,7 +119,7 @@ fn understand(collection: &dav::CollectionState, body: &[u8]) -> Result<Upload, 
                 "VEVENT"
             };
             if !collection.components.iter().any(|c| c == component) {
-                return Err(respond::refused(
+                return Err(refused(
                     StatusCode::FORBIDDEN,
                     &Precondition::new(PropName::new_static(
                         ns::CALDAV,
@@ -130,7 +141,7 @@ fn understand(collection: &dav::CollectionState, body: &[u8]) -> Result<Upload, 
         }
         CollectionKind::Addressbook => {
             let card = codec::parse_vcard(body).map_err(|e| {
-                respond::refused(
+                refused(
                     StatusCode::FORBIDDEN,
                     &Precondition::new(PropName::new_static(ns::CARDDAV, "valid-address-data")),
                     e,
@@ -142,7 +153,7 @@ fn understand(collection: &dav::CollectionState, body: &[u8]) -> Result<Upload, 
                 None => {
                     let uid = format!("tandem-{}", hex::encode(rand::random::<[u8; 12]>()));
                     let bytes = codec::with_uid(body, &uid).map_err(|e| {
-                        respond::refused(
+                        refused(
                             StatusCode::FORBIDDEN,
                             &Precondition::new(PropName::new_static(
                                 ns::CARDDAV,
@@ -190,7 +201,7 @@ pub async fn put(state: &DavState, call: &Call) -> Response<Body> {
     };
     let upload = match understand(&collection_state, &call.body) {
         Ok(upload) => upload,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let stored_etag = etag(&upload.bytes);
     let verbatim = upload.bytes == call.body;
