@@ -8,8 +8,8 @@ use crate::store::dav::{self, CollectionState, ItemState};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
 use tandem_protocol::dav::{
-    Multistatus, PropName, PropRequest, PropValue, Property, Response as DavResponse, XmlValue,
-    names, ns, parse_propfind,
+    CalendarDataRequest, Multistatus, PropName, PropRequest, PropValue, Property,
+    Response as DavResponse, XmlValue, names, ns, parse_propfind,
 };
 use tandem_protocol::event::CollectionKind;
 
@@ -185,6 +185,16 @@ pub(crate) fn describe(
     resource: &Resource,
     request: &PropRequest,
 ) -> Result<DavResponse, StoreError> {
+    describe_with(txn, resource, request, None)
+}
+
+/// The same, with the REPORT's calendar-data request (for CALDAV:expand).
+pub(crate) fn describe_with(
+    txn: &ReadTransaction,
+    resource: &Resource,
+    request: &PropRequest,
+    data: Option<&CalendarDataRequest>,
+) -> Result<DavResponse, StoreError> {
     let mut response = DavResponse::new(resource.href());
     match request {
         PropRequest::PropName => {
@@ -197,7 +207,7 @@ pub(crate) fn describe(
                 .into_iter()
                 .chain(include.iter().cloned())
             {
-                match value(txn, resource, &name)? {
+                match value(txn, resource, &name, data)? {
                     Some(v) => response.add(200, Property::new(name, v)),
                     None if include.contains(&name) => response.add(404, Property::empty(name)),
                     None => &mut response,
@@ -206,7 +216,7 @@ pub(crate) fn describe(
         }
         PropRequest::Prop(list) => {
             for name in list {
-                match value(txn, resource, name)? {
+                match value(txn, resource, name, data)? {
                     Some(v) => response.add(200, Property::new(name.clone(), v)),
                     None => response.add(404, Property::empty(name.clone())),
                 };
@@ -291,6 +301,7 @@ pub(crate) fn value(
     txn: &ReadTransaction,
     resource: &Resource,
     name: &PropName,
+    data: Option<&CalendarDataRequest>,
 ) -> Result<Option<PropValue>, StoreError> {
     use PropValue as V;
     let principal = || V::Href(paths::PRINCIPAL.to_string());
@@ -401,12 +412,36 @@ pub(crate) fn value(
             n if *n == names::CURRENT_USER_PRIVILEGE_SET => Some(privileges()),
             n if *n == names::CALENDAR_DATA || *n == names::ADDRESS_DATA => {
                 let href = format!("{}{member}", collection.path);
-                dav::body(txn, &href)?
-                    .map(|bytes| V::Text(String::from_utf8_lossy(&bytes).into_owned()))
+                dav::body(txn, &href)?.map(|bytes| {
+                    let bytes = match data.and_then(|d| d.expand.as_ref()) {
+                        Some(range) => {
+                            let (start, end) = codec_range(range);
+                            tandem_protocol::codec::expand(&bytes, start, end).unwrap_or(bytes)
+                        }
+                        None => bytes,
+                    };
+                    V::Text(String::from_utf8_lossy(&bytes).into_owned())
+                })
             }
             _ => None,
         },
     })
+}
+
+/// A REPORT's time range as instants (open ends far away, never at chrono's limits).
+pub(crate) fn codec_range(
+    range: &tandem_protocol::dav::TimeRange,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    const FAR_PAST: i64 = -2_208_988_800; // 1900-01-01
+    const FAR_FUTURE: i64 = 7_258_118_400; // 2200-01-01
+    let at = |t: Option<i64>, default: i64| {
+        let secs = t.unwrap_or(default).clamp(FAR_PAST, FAR_FUTURE);
+        chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
+    };
+    (
+        at(range.start.map(|t| t.timestamp()), FAR_PAST),
+        at(range.end.map(|t| t.timestamp()), FAR_FUTURE),
+    )
 }
 
 /// Last-Modified of a member: the time of the newest event its bytes show.

@@ -1,6 +1,6 @@
 //! calendar-query, addressbook-query and free-busy-query: members filtered by their content.
 
-use super::props::describe;
+use super::props::{describe, describe_with};
 use super::report::member_resource;
 use super::respond::{self, Body};
 use crate::store::{StoreError, dav};
@@ -53,7 +53,12 @@ pub(super) fn calendar_query(
             continue;
         }
         if let Some(resource) = member_resource(txn, collection, &name)? {
-            ms.push(describe(txn, &resource, &request)?);
+            ms.push(describe_with(
+                txn,
+                &resource,
+                &request,
+                q.calendar_data.as_ref(),
+            )?);
         }
     }
     Ok(respond::multistatus(&ms))

@@ -2,7 +2,7 @@
 //! free-busy-query, all answered from the projections.
 
 use super::paths::Target;
-use super::props::{self, Resource, describe, sync_token};
+use super::props::{self, Resource, describe_with, sync_token};
 use super::respond::{self, Body};
 use super::{Call, DavState};
 use crate::store::{StoreError, dav};
@@ -27,6 +27,13 @@ pub fn report(state: &DavState, call: &Call) -> Response<Body> {
                 format!("there is nothing at {}", call.path),
             ));
         };
+        match &report {
+            Report::PrincipalPropertySearch(search) => {
+                return principal_search(&txn, search, &state.credentials.user);
+            }
+            Report::PrincipalSearchPropertySet => return Ok(search_property_set()),
+            _ => {}
+        }
         let Resource::Collection {
             state: collection,
             position,
@@ -116,7 +123,12 @@ fn multiget(
             _ => None,
         };
         match member {
-            Some(resource) => ms.push(describe(txn, &resource, &request)?),
+            Some(resource) => ms.push(describe_with(
+                txn,
+                &resource,
+                &request,
+                m.calendar_data.as_ref(),
+            )?),
             None => ms.push(DavResponse::status(raw.clone(), 404)),
         };
     }
@@ -190,7 +202,12 @@ fn sync_collection(
                 name,
                 item,
             };
-            ms.push(describe(txn, &resource, &request)?);
+            ms.push(describe_with(
+                txn,
+                &resource,
+                &request,
+                s.calendar_data.as_ref(),
+            )?);
         } else {
             ms.push(DavResponse::status(href, 404));
         }
@@ -204,4 +221,49 @@ fn sync_collection(
     Ok(respond::multistatus(
         &ms.with_sync_token(sync_token(collection, position)),
     ))
+}
+
+/// RFC 3744 §9.4 on a one-user server: the principal is found by its display name or the user
+/// name, and listed when nothing is searched for.
+fn principal_search(
+    txn: &ReadTransaction,
+    search: &tandem_protocol::dav::PrincipalPropertySearch,
+    user: &str,
+) -> Result<Response<Body>, StoreError> {
+    use tandem_protocol::dav::{FilterTest, MatchType};
+    let matches = |s: &tandem_protocol::dav::PropertySearch| {
+        let wanted = s.text.to_lowercase();
+        ["tandem", user].iter().any(|candidate| {
+            let candidate = candidate.to_lowercase();
+            match s.match_type {
+                MatchType::Equals => candidate == wanted,
+                MatchType::StartsWith => candidate.starts_with(&wanted),
+                MatchType::EndsWith => candidate.ends_with(&wanted),
+                MatchType::Contains => candidate.contains(&wanted),
+            }
+        })
+    };
+    let found = match search.test {
+        FilterTest::AllOf => search.searches.iter().all(matches),
+        FilterTest::AnyOf => search.searches.is_empty() || search.searches.iter().any(matches),
+    };
+    let mut ms = Multistatus::new();
+    if found {
+        ms.push(props::describe(txn, &Resource::Principal, &search.props)?);
+    }
+    Ok(respond::multistatus(&ms))
+}
+
+fn search_property_set() -> Response<Body> {
+    let body = concat!(
+        r#"<?xml version="1.0" encoding="utf-8"?>"#,
+        r#"<D:principal-search-property-set xmlns:D="DAV:"><D:principal-search-property>"#,
+        r#"<D:prop><D:displayname/></D:prop><D:description xml:lang="en">Name</D:description>"#,
+        r#"</D:principal-search-property></D:principal-search-property-set>"#
+    );
+    respond::bytes(
+        StatusCode::OK,
+        "application/xml; charset=utf-8",
+        body.as_bytes().to_vec(),
+    )
 }

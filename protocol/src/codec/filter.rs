@@ -40,11 +40,19 @@ fn comp_matches(
             }
             _ => true,
         };
+        // A prop-filter right under VCALENDAR names a property of the event or task in it
+        // (clients leave out the component type); look there too.
+        let holds = |p: &CalPropFilter| {
+            cal_prop_matches(lines, comp, p)
+                || (comp.name == "VCALENDAR"
+                    && !p.is_not_defined
+                    && comp
+                        .children
+                        .iter()
+                        .any(|child| cal_prop_matches(lines, child, p)))
+        };
         in_range
-            && filter
-                .prop_filters
-                .iter()
-                .all(|p| cal_prop_matches(lines, comp, p))
+            && filter.prop_filters.iter().all(holds)
             && filter.comp_filters.iter().all(|child| {
                 let named: Vec<&Comp> = comp
                     .children

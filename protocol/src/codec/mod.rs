@@ -27,6 +27,7 @@
 //! without `previous` and copied verbatim by a render with `previous`.
 
 mod error;
+mod expand;
 mod filter;
 mod ical;
 mod recur;
@@ -36,6 +37,7 @@ mod unfold;
 mod vcard;
 
 pub use error::{CodecError, Precondition};
+pub use expand::expand;
 pub use filter::{calendar_matches, card_matches};
 pub use ical::{CalendarObject, parse_icalendar, render_icalendar};
 pub use recur::{BusyType, Occurrence, busy_periods, occurrences, overlaps};
