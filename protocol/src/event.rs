@@ -130,6 +130,10 @@ pub struct Outcome {
     /// The record heads whose state was written: the side has now seen them.
     pub written: Vec<Hlc>,
     pub result: OutcomeResult,
+    /// The record as the side holds it after a successful write, in canonical fields (what a
+    /// re-read will report). Reading back tandem's own write is then no change: no echo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_fields: Option<Fields>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

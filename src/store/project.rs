@@ -281,6 +281,9 @@ impl Projector {
                 state.pending = false;
                 state.last_error = None;
                 state.seen = o.written.clone();
+                if let Some(fields) = &o.side_fields {
+                    state.fields = fields.clone();
+                }
                 if let Some(ext) = external_id {
                     state.external_id = Some(ext.clone());
                     alias = Some(format!("{}:{ext}", o.side));

@@ -441,6 +441,9 @@ impl Pusher {
                     op: item.op,
                     written: written.clone(),
                     result,
+                    // The push works on Salesforce rows; the sync engine, which knows the
+                    // canonical fields it pushed, records what Salesforce now holds.
+                    side_fields: None,
                 })
             })
             .collect();
@@ -678,6 +681,7 @@ impl Pusher {
                     op: Op::Create,
                     written: chunk[i].written.clone(),
                     result: OutcomeResult::Intent,
+                    side_fields: None,
                 })
                 .collect();
             match self.client.ensure_budget(1).map(|()| fresh) {

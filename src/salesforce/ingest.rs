@@ -1,0 +1,215 @@
+//! Salesforce changes into the log. A pull's rows become observations of whole records — the
+//! writer compares each with what Salesforce had (its last report, or tandem's last write), so a
+//! row tandem wrote itself is no change — its deletions become deletes, and the watermark is
+//! appended last, once the changes it covers are durable. One row that cannot be mapped is
+//! reported and skipped; it never stops the others.
+
+use super::client::{ClientError, PullRequest, Row, SalesforceClient, pull::stored_watermark};
+use crate::engine::{Draft, DraftBody, ObservationDraft, Writer};
+use crate::store::{Store, read};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+use tandem_protocol::mapping::{self, SalesforceContext};
+use tandem_protocol::{Op, Origin, RecordKind, Side};
+
+/// What one pull did to the log.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PullSummary {
+    pub created: usize,
+    pub updated: usize,
+    /// Rows identical to what tandem already had (overlap re-reads, tandem's own writes).
+    pub unchanged: usize,
+    pub deleted: usize,
+    /// Rows that could not be taken in: the Salesforce id and why.
+    pub errors: Vec<(String, String)>,
+    /// Whether the pull compared every id (first run, or the delete history was missed).
+    pub full: bool,
+}
+
+pub fn object_name(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Contact => "Contact",
+        RecordKind::Event => "Event",
+        RecordKind::Task => "Task",
+    }
+}
+
+/// The field list of the mapping's SELECT.
+fn select_fields(kind: RecordKind, ctx: &SalesforceContext) -> Vec<String> {
+    let soql = mapping::soql_select_for(kind, ctx);
+    let list = soql
+        .strip_prefix("SELECT ")
+        .and_then(|rest| rest.split(" FROM ").next())
+        .unwrap_or_default();
+    list.split(',')
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+fn text<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
+    row.get(field).and_then(|v| v.as_str())
+}
+
+/// Pull one kind of record and append what changed.
+pub async fn pull_into_log(
+    client: &SalesforceClient,
+    writer: &Writer,
+    store: &Store,
+    kind: RecordKind,
+    ctx: &SalesforceContext,
+    filter: Option<String>,
+) -> Result<PullSummary, ClientError> {
+    let object = object_name(kind);
+    let watermark = stored_watermark(store, object)?;
+    let result = client
+        .pull(&PullRequest {
+            object: object.to_string(),
+            fields: select_fields(kind, ctx),
+            filter,
+            include_archived: false,
+            watermark,
+        })
+        .await?;
+    let mut summary = PullSummary {
+        full: result.full.is_some(),
+        ..PullSummary::default()
+    };
+    let log_error = |e: crate::engine::WriterError| ClientError::Log(e.to_string());
+    for row in &result.changed {
+        let Some(id) = text(row, "Id").map(str::to_string) else {
+            summary
+                .errors
+                .push(("?".into(), "a row without an Id".into()));
+            continue;
+        };
+        let fields = match mapping::from_salesforce(kind, row, ctx) {
+            Ok(fields) => fields,
+            Err(e) => {
+                summary.errors.push((id, e.to_string()));
+                continue;
+            }
+        };
+        let known = known_state(store, &id)?;
+        if known.as_ref().is_some_and(|had| *had == fields) {
+            summary.unchanged += 1;
+            continue;
+        }
+        let changed_at_ms = text(row, "LastModifiedDate")
+            .and_then(|t| mapping::parse_salesforce_datetime(t).ok())
+            .map(|t: DateTime<Utc>| t.timestamp_millis());
+        let op = if known.is_some() {
+            Op::Update
+        } else {
+            Op::Create
+        };
+        let draft = observation(
+            kind,
+            op,
+            &id,
+            Some(fields),
+            changed_at_ms,
+            text(row, "SystemModstamp"),
+        );
+        match writer.append(draft).await {
+            Ok(_) if op == Op::Create => summary.created += 1,
+            Ok(_) => summary.updated += 1,
+            Err(crate::engine::WriterError::Store(e)) => summary.errors.push((id, e.to_string())),
+            Err(e) => return Err(log_error(e)),
+        }
+    }
+    let mut gone: BTreeSet<String> = result.deleted.iter().map(|d| d.id.clone()).collect();
+    if let Some(all) = &result.all_ids {
+        // A full comparison: whatever tandem has from Salesforce and Salesforce no longer has.
+        gone.extend(
+            known_ids(store, kind)?
+                .into_iter()
+                .filter(|id| !all.contains(id)),
+        );
+    }
+    for id in gone {
+        if known_state(store, &id)?.is_none() {
+            continue;
+        }
+        let draft = observation(kind, Op::Delete, &id, None, None, None);
+        match writer.append(draft).await {
+            Ok(_) => summary.deleted += 1,
+            Err(crate::engine::WriterError::Store(e)) => summary.errors.push((id, e.to_string())),
+            Err(e) => return Err(log_error(e)),
+        }
+    }
+    writer
+        .append(result.watermark_draft())
+        .await
+        .map_err(log_error)?;
+    Ok(summary)
+}
+
+fn observation(
+    kind: RecordKind,
+    op: Op,
+    id: &str,
+    snapshot: Option<tandem_protocol::Fields>,
+    changed_at_ms: Option<i64>,
+    version: Option<&str>,
+) -> Draft {
+    Draft {
+        origin: Origin::new(Side::Salesforce, "salesforce:pull"),
+        body: DraftBody::Observation(ObservationDraft {
+            record: None,
+            kind,
+            op,
+            external_id: Some(id.to_string()),
+            uid: None,
+            version: version.map(str::to_string),
+            changed_at_ms,
+            base: None,
+            changes: Default::default(),
+            snapshot,
+            payload: None,
+            guard: None,
+        }),
+    }
+}
+
+/// What tandem has as Salesforce's copy of a record, if it knows the record.
+fn known_state(store: &Store, id: &str) -> Result<Option<tandem_protocol::Fields>, ClientError> {
+    let fail = |e: crate::store::StoreError| ClientError::Log(e.to_string());
+    let txn = store.read().map_err(fail)?;
+    let Some(record) = read::alias(&txn, &format!("salesforce:{id}")).map_err(fail)? else {
+        return Ok(None);
+    };
+    let deleted = read::record(&txn, &record)
+        .map_err(fail)?
+        .is_none_or(|r| r.deleted);
+    if deleted {
+        return Ok(None);
+    }
+    Ok(Some(
+        read::side_state(&txn, &record, Side::Salesforce)
+            .map_err(fail)?
+            .map(|s| s.fields)
+            .unwrap_or_default(),
+    ))
+}
+
+/// The Salesforce ids tandem holds for records of one kind.
+fn known_ids(store: &Store, kind: RecordKind) -> Result<Vec<String>, ClientError> {
+    let fail = |e: String| ClientError::Log(e);
+    let txn = store.read().map_err(|e| fail(e.to_string()))?;
+    let aliases = txn
+        .open_table(crate::store::tables::ALIASES)
+        .map_err(|e| fail(e.to_string()))?;
+    let mut out = Vec::new();
+    for row in aliases
+        .range("salesforce:".."salesforce;")
+        .map_err(|e| fail(e.to_string()))?
+    {
+        let (alias, record) = row.map_err(|e| fail(e.to_string()))?;
+        let record = tandem_protocol::RecordId::parse(record.value()).ok();
+        if record.and_then(|r| r.kind()) == Some(kind) {
+            out.push(alias.value().trim_start_matches("salesforce:").to_string());
+        }
+    }
+    Ok(out)
+}

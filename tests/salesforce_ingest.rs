@@ -1,0 +1,124 @@
+//! Salesforce changes into the log, against the emulator over HTTP: a first pull observes every
+//! record, a second finds nothing new, an edit becomes an observation of just that field, and a
+//! deletion becomes a delete.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tandem::config::{SalesforceSettings, Settings};
+use tandem::engine::Writer;
+use tandem::engine::writer::system_clock;
+use tandem::protocol::mapping::SalesforceContext;
+use tandem::protocol::{EventBody, RecordKind, Side};
+use tandem::salesforce::client::SalesforceClient;
+use tandem::salesforce::emulator::{Emulator, EmulatorConfig, FixedClock};
+use tandem::salesforce::ingest::pull_into_log;
+use tandem::store::{Store, read};
+
+fn log_len(store: &Store) -> usize {
+    read::events_from(&store.read().unwrap(), 1).unwrap().len()
+}
+
+#[tokio::test]
+async fn pulls_become_observations_and_nothing_is_observed_twice() {
+    let emu = Emulator::start(EmulatorConfig {
+        clock: Arc::new(FixedClock::at(2024, 5, 6, 10, 0, 0)),
+        seed: Some(7),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = SalesforceClient::new(
+        SalesforceSettings {
+            login_url: emu.base_url(),
+            client_id: Some(emu.client_id()),
+            client_secret: Some(emu.client_secret()),
+            refresh_token: Some(emu.initial_refresh_token()),
+            backoff_base_ms: 0,
+            backoff_max_ms: 0,
+            ..SalesforceSettings::default()
+        },
+        None,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
+    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+    let ctx = SalesforceContext::standard(chrono_tz::Europe::Berlin);
+    let contacts = emu.org().count("Contact", false);
+    assert!(contacts > 10, "the demo org has contacts");
+
+    let first = pull_into_log(&client, &writer, &store, RecordKind::Contact, &ctx, None)
+        .await
+        .unwrap();
+    assert_eq!(first.created, contacts, "{first:?}");
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert!(first.full, "the first pull compares everything");
+    let events = log_len(&store);
+    assert_eq!(
+        events,
+        contacts + 1,
+        "one observation per contact, then the watermark"
+    );
+
+    // Nothing changed in Salesforce: the overlap re-reads are recognised, only the watermark moves.
+    emu.advance_clock(Duration::minutes(1));
+    let second = pull_into_log(&client, &writer, &store, RecordKind::Contact, &ctx, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.created, second.updated, second.deleted),
+        (0, 0, 0),
+        "{second:?}"
+    );
+    assert_eq!(log_len(&store), events + 1);
+
+    // An edit in Salesforce is observed as a change of that field alone.
+    let id = {
+        let txn = store.read().unwrap();
+        let first_event = read::event_at(&txn, 1).unwrap().unwrap();
+        match first_event.body {
+            EventBody::Observation(o) => o.external_id.unwrap(),
+            other => panic!("{other:?}"),
+        }
+    };
+    emu.advance_clock(Duration::minutes(1));
+    emu.org()
+        .update("Contact", &id, json!({"Title": "Head of Procurement"}))
+        .unwrap();
+    emu.advance_clock(Duration::minutes(1));
+    let third = pull_into_log(&client, &writer, &store, RecordKind::Contact, &ctx, None)
+        .await
+        .unwrap();
+    assert_eq!(third.updated, 1, "{third:?}");
+    let txn = store.read().unwrap();
+    let record = read::alias(&txn, &format!("salesforce:{id}"))
+        .unwrap()
+        .unwrap();
+    let events = read::record_events(&txn, &record).unwrap();
+    let (_, last) = events.last().unwrap();
+    assert_eq!(last.origin.side, Side::Salesforce);
+    match &last.body {
+        EventBody::Observation(o) => {
+            let changed: Vec<&String> = o.changes.keys().collect();
+            assert_eq!(changed, ["title"], "only the edited field: {:?}", o.changes);
+            assert_eq!(o.changes["title"], Value::from("Head of Procurement"));
+            assert!(
+                o.changed_at_ms.is_some(),
+                "Salesforce's own time of the change travels"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(txn);
+
+    // A deletion in Salesforce deletes the record in tandem.
+    emu.org().delete(&id).unwrap();
+    emu.advance_clock(Duration::minutes(1));
+    let fourth = pull_into_log(&client, &writer, &store, RecordKind::Contact, &ctx, None)
+        .await
+        .unwrap();
+    assert_eq!(fourth.deleted, 1, "{fourth:?}");
+    let txn = store.read().unwrap();
+    assert!(read::record(&txn, &record).unwrap().unwrap().deleted);
+}
