@@ -431,21 +431,13 @@ pub async fn restore(context: &Context, name: &str, at: &TimeRef) -> Result<Outp
             origin: Origin::new(Side::Tandem, format!("cli:restore to {label}")),
             body: DraftBody::Observation(ObservationDraft {
                 record: Some(id.clone()),
-                kind,
-                op,
-                external_id: None,
-                uid: None,
-                version: None,
-                changed_at_ms: None,
                 base: Some(current.heads.clone()),
                 changes: if op == Op::Delete {
                     Fields::new()
                 } else {
                     changes.clone()
                 },
-                payload: None,
-                snapshot: None,
-                guard: None,
+                ..ObservationDraft::new(kind, op)
             }),
         };
         (id, draft, changes, label)

@@ -57,6 +57,27 @@ pub struct ObservationDraft {
     pub guard: Option<Guard>,
 }
 
+impl ObservationDraft {
+    /// An observation with nothing but its kind and operation; set the rest with struct update
+    /// syntax.
+    pub fn new(kind: RecordKind, op: Op) -> ObservationDraft {
+        ObservationDraft {
+            record: None,
+            kind,
+            op,
+            external_id: None,
+            uid: None,
+            version: None,
+            changed_at_ms: None,
+            base: None,
+            changes: Fields::new(),
+            snapshot: None,
+            payload: None,
+            guard: None,
+        }
+    }
+}
+
 /// Conditions on the side's current copy that must hold for the observation to be appended.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -156,18 +156,11 @@ fn observation(
     Draft {
         origin: Origin::new(Side::Salesforce, "salesforce:pull"),
         body: DraftBody::Observation(ObservationDraft {
-            record: None,
-            kind,
-            op,
             external_id: Some(id.to_string()),
-            uid: None,
             version: version.map(str::to_string),
             changed_at_ms,
-            base: None,
-            changes: Default::default(),
             snapshot,
-            payload: None,
-            guard: None,
+            ..ObservationDraft::new(kind, op)
         }),
     }
 }
