@@ -42,7 +42,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 fn event(i: usize, summary: &str) -> String {
     let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
         + chrono::Duration::days((i * 7 % 365) as i64);
-    let rrule = if i % 10 == 0 {
+    let rrule = if i.is_multiple_of(10) {
         "RRULE:FREQ=WEEKLY;COUNT=10\r\n"
     } else {
         ""

@@ -322,7 +322,7 @@ async fn outlook_caldav_synchronizer() {
     // Incremental sync lists just that change, with the same ETag.
     let delta = c.report(CALENDAR, "0", &cds_sync(&token)).await;
     assert_eq!(delta.status, StatusCode::MULTI_STATUS);
-    assert_eq!(hrefs(&delta), [meeting.clone()]);
+    assert_eq!(hrefs(&delta), [meeting.as_str()]);
     assert!(block(&delta, &meeting).contains(&etag), "{}", delta.body);
     let token = sync_token(&delta);
 
@@ -356,7 +356,7 @@ async fn outlook_caldav_synchronizer() {
     );
     assert_eq!(s.log_len(), before);
     let full = c.report(CALENDAR, "0", &cds_sync("")).await;
-    assert_eq!(hrefs(&full), [meeting.clone()]);
+    assert_eq!(hrefs(&full), [meeting.as_str()]);
 
     // More items, then a download in chunks of 3 with getetag, displayname and calendar-data.
     let mut created_hrefs = vec![meeting.clone()];
@@ -391,7 +391,7 @@ async fn outlook_caldav_synchronizer() {
     }
     assert_eq!(downloaded, created_hrefs);
     let got = c
-        .report(CALENDAR, "1", &cds_multiget(&[meeting.clone()]))
+        .report(CALENDAR, "1", &cds_multiget(std::slice::from_ref(&meeting)))
         .await;
     // The Windows time zone and the HTML description come back byte for byte.
     assert_eq!(
@@ -601,14 +601,16 @@ async fn thunderbird() {
     let member = block(&etags, &href);
     assert!(member.contains(&etag), "{member}");
     assert!(member.contains("text/calendar"), "{member}");
-    let got = c.report(CALENDAR, "1", &tb_multiget(&[href.clone()])).await;
+    let got = c
+        .report(CALENDAR, "1", &tb_multiget(std::slice::from_ref(&href)))
+        .await;
     assert_eq!(got.status, StatusCode::MULTI_STATUS);
     assert_eq!(data(&block(&got, &href), "C:calendar-data"), body);
 
     // The sync path: an empty <sync-token/> first, then the token on every refresh.
     let initial = c.report(CALENDAR, "1", &tb_sync("")).await;
     assert_eq!(initial.status, StatusCode::MULTI_STATUS, "{}", initial.body);
-    assert_eq!(hrefs(&initial), [href.clone()]);
+    assert_eq!(hrefs(&initial), [href.as_str()]);
     assert!(block(&initial, &href).contains("text/calendar"));
     let mut token = sync_token(&initial);
     // Refreshes with nothing changed: nothing listed, same token (bounded: a few refreshes).
@@ -632,16 +634,18 @@ async fn thunderbird() {
         StatusCode::NO_CONTENT
     );
     let refresh = c.report(CALENDAR, "1", &tb_sync(&token)).await;
-    assert_eq!(hrefs(&refresh), [href.clone()]);
+    assert_eq!(hrefs(&refresh), [href.as_str()]);
     token = sync_token(&refresh);
-    let got = c.report(CALENDAR, "1", &tb_multiget(&[href.clone()])).await;
+    let got = c
+        .report(CALENDAR, "1", &tb_multiget(std::slice::from_ref(&href)))
+        .await;
     assert_eq!(data(&block(&got, &href), "C:calendar-data"), changed);
     assert_eq!(
         other.send("DELETE", &href, &[], "").await.status,
         StatusCode::NO_CONTENT
     );
     let refresh = c.report(CALENDAR, "1", &tb_sync(&token)).await;
-    assert_eq!(hrefs(&refresh), [href.clone()]);
+    assert_eq!(hrefs(&refresh), [href.as_str()]);
     assert!(
         block(&refresh, &href).contains("404"),
         "a deletion is a 404: {}",
@@ -728,7 +732,7 @@ async fn davx5() {
     // It remembers this ETag and compares it with what sync reports later.
     let remembered = created.etag();
     let delta = c.report(CONTACTS, "0", &davx5_sync(&token)).await;
-    assert_eq!(hrefs(&delta), [href.clone()]);
+    assert_eq!(hrefs(&delta), [href.as_str()]);
     assert!(
         block(&delta, &href).contains(&format!("<D:getetag>{}</D:getetag>", xml_text(&remembered))),
         "{}",
@@ -736,7 +740,11 @@ async fn davx5() {
     );
     let token = sync_token(&delta);
     let got = c
-        .report(CONTACTS, "1", &davx5_card_multiget(&[href.clone()]))
+        .report(
+            CONTACTS,
+            "1",
+            &davx5_card_multiget(std::slice::from_ref(&href)),
+        )
         .await;
     assert_eq!(got.status, StatusCode::MULTI_STATUS);
     assert_eq!(data(&block(&got, &href), "CR:address-data"), DAVX5_VCARD4);
@@ -753,7 +761,7 @@ async fn davx5() {
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     let delta = c.report(CONTACTS, "0", &davx5_sync(&token)).await;
-    assert_eq!(hrefs(&delta), [href.clone()]);
+    assert_eq!(hrefs(&delta), [href.as_str()]);
     assert!(block(&delta, &href).contains("404"), "{}", delta.body);
 
     // Tasks always go through calendar-query on VTODO with the past-time limit as time-range.
@@ -781,7 +789,12 @@ async fn davx5() {
     let mut found = hrefs(&tasks);
     found.sort();
     // RFC 4791 §9.9: DUE inside the range matches, DUE before it does not, no dates always does.
-    assert_eq!(found, [due_soon.clone(), undated.clone()], "{}", tasks.body);
+    assert_eq!(
+        found,
+        [due_soon.as_str(), undated.as_str()],
+        "{}",
+        tasks.body
+    );
     for href in &found {
         assert_prop(&block(&tasks, href), "getetag", 200);
     }
@@ -1111,9 +1124,9 @@ async fn apple_calendar_contacts_and_reminders() {
     );
     let etags = cal.report(CALENDAR, "1", APPLE_CALENDAR_QUERY).await;
     assert_eq!(etags.status, StatusCode::MULTI_STATUS, "{}", etags.body);
-    assert_eq!(hrefs(&etags), [meeting.clone()]);
+    assert_eq!(hrefs(&etags), [meeting.as_str()]);
     let got = cal
-        .report(CALENDAR, "1", &tb_multiget(&[meeting.clone()]))
+        .report(CALENDAR, "1", &tb_multiget(std::slice::from_ref(&meeting)))
         .await;
     assert_eq!(data(&block(&got, &meeting), "C:calendar-data"), body);
 
@@ -1149,7 +1162,11 @@ async fn apple_calendar_contacts_and_reminders() {
         ctag_before
     );
     let got = contacts
-        .report(CONTACTS, "1", &apple_card_multiget(&[card.clone()]))
+        .report(
+            CONTACTS,
+            "1",
+            &apple_card_multiget(std::slice::from_ref(&card)),
+        )
         .await;
     let returned = data(&block(&got, &card), "CR:address-data");
     assert_eq!(returned, apple_card, "groups and labels come back as sent");
