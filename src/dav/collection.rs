@@ -142,11 +142,15 @@ pub async fn proppatch(state: &DavState, call: &Call) -> Response<Body> {
         Ok(ops) => ops,
         Err(e) => return respond::xml_error(&e),
     };
-    let Target::Collection(path) = &call.target else {
-        return respond::text(
-            StatusCode::FORBIDDEN,
-            "properties can be set on calendars and address books only",
-        );
+    let path = match &call.target {
+        Target::Collection(path) => path,
+        Target::AddressbookHome | Target::Principal => return me_card(state, call, &ops).await,
+        _ => {
+            return respond::text(
+                StatusCode::FORBIDDEN,
+                "properties can be set on calendars and address books only",
+            );
+        }
     };
     match state
         .store
@@ -204,6 +208,60 @@ pub async fn proppatch(state: &DavState, call: &Call) -> Response<Body> {
         origin: call.origin.clone(),
         body: DraftBody::Collection(CollectionChange {
             path: path.clone(),
+            op: CollectionOp::SetProps { set, remove },
+        }),
+    };
+    match state.writer.append(draft).await {
+        Ok(_) => {
+            let mut ms = Multistatus::new();
+            ms.push(response);
+            respond::multistatus(&ms)
+        }
+        Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
+        Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+/// Apple Contacts' "Make This My Card" sets `CS:me-card` on the address book home (sabre/dav
+/// keeps it on the principal), and a refusal has been seen to crash it. The homes are not stored
+/// collections, so the value is kept with the default address book — the one Contacts shows —
+/// and read back on the home and the principal. Any other property there is refused as a whole
+/// (RFC 4918 §9.2: 403 for it, 424 for the rest).
+async fn me_card(state: &DavState, call: &Call, ops: &[PropPatchOp]) -> Response<Body> {
+    let href = if call.target == Target::Principal {
+        paths::PRINCIPAL
+    } else {
+        paths::ADDRESSBOOK_HOME
+    };
+    let mut response = DavResponse::new(href.to_string());
+    if ops.iter().any(|op| *op.name() != names::ME_CARD) {
+        for op in ops {
+            let status = if *op.name() == names::ME_CARD {
+                424
+            } else {
+                403
+            };
+            response.add(status, Property::empty(op.name().clone()));
+        }
+        let mut ms = Multistatus::new();
+        ms.push(response);
+        return respond::multistatus(&ms);
+    }
+    let mut set = BTreeMap::new();
+    let mut remove = Vec::new();
+    for op in ops {
+        match op {
+            PropPatchOp::Set(name, value) => {
+                set.insert(name.to_string(), value.to_xml());
+            }
+            PropPatchOp::Remove(name) => remove.push(name.to_string()),
+        }
+        response.add(200, Property::empty(op.name().clone()));
+    }
+    let draft = Draft {
+        origin: call.origin.clone(),
+        body: DraftBody::Collection(CollectionChange {
+            path: paths::DEFAULT_CONTACTS.to_string(),
             op: CollectionOp::SetProps { set, remove },
         }),
     };

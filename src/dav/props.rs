@@ -309,6 +309,15 @@ pub(crate) fn value(
     if *name == names::CURRENT_USER_PRINCIPAL {
         return Ok(Some(principal()));
     }
+    // Kept with the default address book (see `collection::me_card`).
+    if *name == names::ME_CARD
+        && matches!(resource, Resource::AddressbookHome | Resource::Principal)
+    {
+        return Ok(dav::collection(txn, paths::DEFAULT_CONTACTS)?
+            .and_then(|book| book.props.get(&name.to_string()).cloned())
+            .and_then(|xml| XmlValue::from_xml(&xml, &Default::default()).ok())
+            .map(V::Xml));
+    }
     Ok(match resource {
         Resource::Root | Resource::CalendarHome | Resource::AddressbookHome => match name {
             n if *n == names::RESOURCETYPE => Some(V::Elements(vec![names::COLLECTION])),

@@ -6,4 +6,5 @@ mod common;
 mod errors;
 mod members;
 mod reports;
+mod sequences;
 mod tls;

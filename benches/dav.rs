@@ -1,0 +1,716 @@
+//! Benchmark of the CalDAV server against Radicale and Xandikos: the same calendar of N events
+//! on each, the same requests over one keep-alive HTTP/1.1 connection on loopback, one at a
+//! time. Prints a table in milliseconds; asserts nothing.
+//!
+//! Run with `cargo bench --bench dav` (release build). Radicale and Xandikos come from PyPI
+//! (`pip install radicale xandikos`); the bench looks for the `radicale` and `xandikos`
+//! commands on PATH, or at `TANDEM_BENCH_RADICALE` / `TANDEM_BENCH_XANDIKOS`. A peer that is
+//! missing or does not start is reported as such and the others are still measured.
+//!
+//! Settings: `TANDEM_BENCH_SIZES` (default `250,2000`), `TANDEM_BENCH_REPS` (timed requests per
+//! measurement, default 20), `TANDEM_BENCH_SECONDS` (time cap per measurement, default 20).
+//!
+//! tandem is filled over HTTP (its fill rate is printed). The peers are seeded on disk in their
+//! own storage layout, because their PUT cost grows with N (Radicale fills 2000 events at
+//! 3–9 per second here), which would make a run take most of an hour; their caches are then
+//! warmed by one untimed pass of every request before anything is timed.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tandem::config::Settings;
+use tandem::dav::auth::Credentials;
+use tandem::dav::{self, DavState};
+use tandem::engine::Writer;
+use tandem::engine::writer::system_clock;
+use tandem::store::Store;
+
+const USER: &str = "bench";
+const PASSWORD: &str = "bench";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// Event `i` of the calendar: spread over 2026, a 200-byte description like real meetings,
+/// every 10th a weekly series of 10 (so time ranges must look at recurrences).
+fn event(i: usize, summary: &str) -> String {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+        + chrono::Duration::days((i * 7 % 365) as i64);
+    let rrule = if i.is_multiple_of(10) {
+        "RRULE:FREQ=WEEKLY;COUNT=10\r\n"
+    } else {
+        ""
+    };
+    let description: String = format!("Agenda for meeting {i}: ")
+        .chars()
+        .chain(std::iter::repeat('x'))
+        .take(200)
+        .collect();
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tandem//bench//EN\r\nBEGIN:VEVENT\r\nUID:bench-{i}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{}T{:02}0000Z\r\nDURATION:PT1H\r\n{rrule}SUMMARY:{summary}\r\nDESCRIPTION:{description}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        day.format("%Y%m%d"),
+        8 + i % 9
+    )
+}
+
+fn href(calendar: &str, i: usize) -> String {
+    format!("{calendar}bench-{i}.ics")
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Tandem,
+    Radicale,
+    Xandikos,
+}
+
+/// A server under test: where its calendar is, and what to stop when done.
+struct Server {
+    name: &'static str,
+    kind: Kind,
+    base: String,
+    calendar: String,
+    /// The directory the calendar's members live in, for seeding (peers only).
+    seed_dir: Option<PathBuf>,
+    child: Option<Child>,
+    stop: Option<Arc<tokio::sync::Notify>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(stop) = &self.stop {
+            stop.notify_one();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// The command for a peer: the environment variable, else the name on PATH.
+fn command(var: &str, name: &str) -> Option<PathBuf> {
+    if let Ok(path) = std::env::var(var) {
+        return Some(PathBuf::from(path));
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+async fn start_tandem() -> Result<Server, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let store = Arc::new(Store::open_or_create(dir.path()).map_err(|e| e.to_string())?);
+    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock())
+        .map_err(|e| e.to_string())?;
+    let state = Arc::new(DavState::new(
+        store,
+        writer,
+        Credentials {
+            user: USER.into(),
+            password: PASSWORD.into(),
+        },
+    ));
+    dav::ensure_default_collections(&state).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopped = stop.clone();
+    tokio::spawn(async move {
+        dav::serve(listener, state, async move { stopped.notified().await }).await
+    });
+    Ok(Server {
+        name: "tandem",
+        kind: Kind::Tandem,
+        base,
+        calendar: dav::paths::DEFAULT_CALENDAR.to_string(),
+        seed_dir: None,
+        child: None,
+        stop: Some(stop),
+        _dir: dir,
+    })
+}
+
+/// Start a peer and wait (bounded) until it answers; then create the bench calendar.
+async fn start_peer(kind: Kind, http: &reqwest::Client) -> Result<Server, String> {
+    let (name, var, program) = match kind {
+        Kind::Radicale => ("Radicale", "TANDEM_BENCH_RADICALE", "radicale"),
+        Kind::Xandikos => ("Xandikos", "TANDEM_BENCH_XANDIKOS", "xandikos"),
+        Kind::Tandem => unreachable!("tandem runs in process"),
+    };
+    let program = command(var, program).ok_or_else(|| {
+        format!("{program} not found on PATH (pip install {program}, or set {var})")
+    })?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let storage = dir.path().join("storage");
+    std::fs::create_dir_all(&storage).map_err(|e| e.to_string())?;
+    let port = free_port();
+    let mut cmd = Command::new(&program);
+    let (calendar, seed_dir) = match kind {
+        Kind::Radicale => {
+            cmd.arg(format!("--storage-filesystem-folder={}", storage.display()))
+                .arg("--auth-type=none")
+                .arg(format!("--server-hosts=127.0.0.1:{port}"))
+                .arg("--logging-level=warning");
+            (
+                format!("/{USER}/bench/"),
+                storage.join("collection-root").join(USER).join("bench"),
+            )
+        }
+        _ => {
+            cmd.arg("-d").arg(&storage).args([
+                "-l",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "--defaults",
+            ]);
+            (
+                "/user/calendars/bench/".to_string(),
+                storage.join("user").join("calendars").join("bench"),
+            )
+        }
+    };
+    let log = std::fs::File::create(dir.path().join("server.log")).map_err(|e| e.to_string())?;
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    let mut server = Server {
+        name,
+        kind,
+        base: format!("http://127.0.0.1:{port}"),
+        calendar,
+        seed_dir: Some(seed_dir),
+        child: Some(child),
+        stop: None,
+        _dir: dir,
+    };
+    // Up to 30 s for the interpreter to start and bind.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(Ok(Some(status))) = server.child.as_mut().map(|c| c.try_wait()) {
+            let log =
+                std::fs::read_to_string(server._dir.path().join("server.log")).unwrap_or_default();
+            let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+            return Err(format!("{name} exited at start ({status}): {tail}"));
+        }
+        let probe = http
+            .request(reqwest::Method::OPTIONS, &server.base)
+            .send()
+            .await;
+        if probe.is_ok() {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{name} did not answer on {} within 30 s",
+                server.base
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let made = send(
+        http,
+        &server,
+        "MKCALENDAR",
+        &server.calendar.clone(),
+        &[],
+        String::new(),
+    )
+    .await?;
+    if !made.0.is_success() {
+        return Err(format!("{name}: MKCALENDAR answered {}", made.0));
+    }
+    Ok(server)
+}
+
+type Answer = (reqwest::StatusCode, String, Option<String>);
+
+async fn send(
+    http: &reqwest::Client,
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Result<Answer, String> {
+    let mut request = http
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?,
+            format!("{}{path}", server.base),
+        )
+        .basic_auth(USER, Some(PASSWORD))
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    Ok((status, text, content_type))
+}
+
+/// Put the calendar's N events in place: over HTTP for tandem, on disk for the peers.
+async fn fill(http: &reqwest::Client, server: &Server, n: usize) -> Result<Option<f64>, String> {
+    match (&server.kind, &server.seed_dir) {
+        (Kind::Tandem, _) | (_, None) => {
+            let start = Instant::now();
+            for i in 0..n {
+                let (status, body, _) = send(
+                    http,
+                    server,
+                    "PUT",
+                    &href(&server.calendar, i),
+                    &[("If-None-Match", "*"), ("Content-Type", "text/calendar")],
+                    event(i, &format!("Meeting {i}")),
+                )
+                .await?;
+                if !status.is_success() {
+                    return Err(format!("PUT {i}: {status} {body}"));
+                }
+            }
+            Ok(Some(n as f64 / start.elapsed().as_secs_f64()))
+        }
+        (_, Some(dir)) => {
+            for i in 0..n {
+                let path = dir.join(format!("bench-{i}.ics"));
+                std::fs::write(&path, event(i, &format!("Meeting {i}")))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            if matches!(server.kind, Kind::Xandikos) {
+                // Xandikos serves what is committed in the collection's git repository.
+                git_commit(dir)?;
+            }
+            Ok(None)
+        }
+    }
+}
+
+fn git_commit(dir: &Path) -> Result<(), String> {
+    for args in [
+        vec!["add", "-A"],
+        vec![
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@localhost",
+            "commit",
+            "-q",
+            "-m",
+            "seed",
+        ],
+    ] {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(&args)
+            .status()
+            .map_err(|e| format!("git: {e}"))?;
+        if !status.success() {
+            return Err(format!("git {args:?} failed in {}", dir.display()));
+        }
+    }
+    Ok(())
+}
+
+/// The text of the top-level sync-token element, whatever prefix the server uses.
+fn sync_token(body: &str) -> Option<String> {
+    let end = body.rfind("sync-token>")?;
+    let open = body[..end].rfind('<')?;
+    if body[open..].starts_with("</") {
+        let start = body[..open].rfind('>')? + 1;
+        return Some(body[start..open].trim().to_string());
+    }
+    None
+}
+
+const PROPFIND_ETAGS: &str = r#"<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getcontenttype/></D:prop></D:propfind>"#;
+
+const WEEK_QUERY: &str = r#"<?xml version="1.0" encoding="utf-8"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20260601T000000Z" end="20260608T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#;
+
+fn multiget_body(calendar: &str, n: usize) -> String {
+    let hrefs: String = (0..100.min(n))
+        .map(|k| format!("<D:href>{}</D:href>", href(calendar, k * n / 100.min(n))))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>{hrefs}</C:calendar-multiget>"#
+    )
+}
+
+fn sync_body(token: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
+    )
+}
+
+/// Timings of one measurement, or why it could not be made.
+type Samples = Result<Vec<Duration>, String>;
+
+struct Row {
+    server: &'static str,
+    n: usize,
+    fill_rate: Option<f64>,
+    put: Samples,
+    propfind: Samples,
+    multiget: Samples,
+    sync: Samples,
+    query: Samples,
+    query_hits: usize,
+    feed: Samples,
+    feed_note: String,
+}
+
+fn quantile(samples: &[Duration], q: f64) -> f64 {
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(|a, b| a.total_cmp(b));
+    ms[((ms.len() - 1) as f64 * q).round() as usize]
+}
+
+fn cell(samples: &Samples, q: f64) -> String {
+    match samples {
+        Ok(s) if !s.is_empty() => {
+            let v = quantile(s, q);
+            if v < 10.0 {
+                format!("{v:.2}")
+            } else {
+                format!("{v:.0}")
+            }
+        }
+        Ok(_) => "–".into(),
+        Err(e) => format!("n/a ({e})"),
+    }
+}
+
+struct Limits {
+    reps: usize,
+    cap: Duration,
+}
+
+/// A bounded measuring loop: at most `reps` timed requests, and none started after the time
+/// cap (at least one always runs).
+struct Budget<'a> {
+    limits: &'a Limits,
+    started: Instant,
+    done: usize,
+}
+
+impl Limits {
+    fn budget(&self) -> Budget<'_> {
+        Budget {
+            limits: self,
+            started: Instant::now(),
+            done: 0,
+        }
+    }
+}
+
+impl Budget<'_> {
+    fn next(&mut self) -> Option<usize> {
+        if self.done >= self.limits.reps
+            || (self.done > 0 && self.started.elapsed() > self.limits.cap)
+        {
+            return None;
+        }
+        self.done += 1;
+        Some(self.done - 1)
+    }
+}
+
+async fn timed(
+    http: &reqwest::Client,
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Result<(Duration, Answer), String> {
+    let start = Instant::now();
+    let answer = send(http, server, method, path, headers, body).await?;
+    let elapsed = start.elapsed();
+    if !answer.0.is_success() {
+        return Err(format!("{method} answered {}", answer.0.as_u16()));
+    }
+    Ok((elapsed, answer))
+}
+
+async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limits) -> Row {
+    let mut row = Row {
+        server: server.name,
+        n,
+        fill_rate: None,
+        put: Err("not run".into()),
+        propfind: Err("not run".into()),
+        multiget: Err("not run".into()),
+        sync: Err("not run".into()),
+        query: Err("not run".into()),
+        query_hits: 0,
+        feed: Err("not run".into()),
+        feed_note: String::new(),
+    };
+    match fill(http, server, n).await {
+        Ok(rate) => row.fill_rate = rate,
+        Err(e) => {
+            row.put = Err(format!("fill failed: {e}"));
+            return row;
+        }
+    }
+    let cal = server.calendar.clone();
+    let multiget = multiget_body(&cal, n);
+    let depth1 = [("Depth", "1"), ("Content-Type", "application/xml")];
+    // RFC 6578 §3.2 defines sync-collection for Depth 0 only.
+    let depth0 = [("Depth", "0"), ("Content-Type", "application/xml")];
+    // Warm-up: one untimed pass of every read, so peers build their caches and indexes.
+    for (method, body) in [
+        ("PROPFIND", PROPFIND_ETAGS.to_string()),
+        ("REPORT", multiget.clone()),
+        ("REPORT", WEEK_QUERY.to_string()),
+        ("REPORT", WEEK_QUERY.to_string()),
+        ("GET", String::new()),
+    ] {
+        let _ = send(http, server, method, &cal, &depth1, body).await;
+    }
+
+    // PUT of a new event at size N (If-None-Match: *), removed again untimed so N stays N.
+    row.put = async {
+        let mut samples = Vec::new();
+        let mut budget = limits.budget();
+        while let Some(j) = budget.next() {
+            let path = href(&cal, 1_000_000 + j);
+            let (d, _) = timed(
+                http,
+                server,
+                "PUT",
+                &path,
+                &[("If-None-Match", "*"), ("Content-Type", "text/calendar")],
+                event(1_000_000 + j, "Extra"),
+            )
+            .await?;
+            send(http, server, "DELETE", &path, &[], String::new()).await?;
+            samples.push(d);
+        }
+        Ok::<_, String>(samples)
+    }
+    .await;
+
+    row.propfind = async {
+        let mut samples = Vec::new();
+        let mut budget = limits.budget();
+        while budget.next().is_some() {
+            let (d, (_, body, _)) = timed(
+                http,
+                server,
+                "PROPFIND",
+                &cal,
+                &depth1,
+                PROPFIND_ETAGS.into(),
+            )
+            .await?;
+            let listed = body.matches("getetag>").count() / 2;
+            if listed < n {
+                return Err(format!("listed {listed} of {n}"));
+            }
+            samples.push(d);
+        }
+        Ok::<_, String>(samples)
+    }
+    .await;
+
+    row.multiget = async {
+        let mut samples = Vec::new();
+        let mut budget = limits.budget();
+        while budget.next().is_some() {
+            let (d, (_, body, _)) =
+                timed(http, server, "REPORT", &cal, &depth1, multiget.clone()).await?;
+            if !body.contains("BEGIN:VEVENT") {
+                return Err("no calendar-data".into());
+            }
+            samples.push(d);
+        }
+        Ok::<_, String>(samples)
+    }
+    .await;
+
+    // Incremental sync after one change: the change itself is not timed.
+    row.sync = async {
+        let (_, (_, body, _)) = timed(http, server, "REPORT", &cal, &depth0, sync_body("")).await?;
+        let mut token = sync_token(&body).ok_or("no sync-token in the initial sync")?;
+        let mut samples = Vec::new();
+        let mut budget = limits.budget();
+        while let Some(j) = budget.next() {
+            let k = j % n;
+            send(
+                http,
+                server,
+                "PUT",
+                &href(&cal, k),
+                &[("Content-Type", "text/calendar")],
+                event(k, &format!("Meeting {k} (changed {j})")),
+            )
+            .await?;
+            let (d, (_, body, _)) =
+                timed(http, server, "REPORT", &cal, &depth0, sync_body(&token)).await?;
+            if !body.contains(&format!("bench-{k}.ics")) {
+                return Err("the change was not listed".into());
+            }
+            token = sync_token(&body).ok_or("no sync-token")?;
+            samples.push(d);
+        }
+        Ok::<_, String>(samples)
+    }
+    .await;
+
+    let mut hits = 0;
+    row.query = async {
+        let mut samples = Vec::new();
+        let mut budget = limits.budget();
+        while budget.next().is_some() {
+            let (d, (_, body, _)) =
+                timed(http, server, "REPORT", &cal, &depth1, WEEK_QUERY.into()).await?;
+            hits = body.matches("getetag>").count() / 2;
+            samples.push(d);
+        }
+        Ok::<_, String>(samples)
+    }
+    .await;
+
+    row.query_hits = hits;
+
+    let mut note = String::new();
+    row.feed = async {
+        let mut samples = Vec::new();
+        let mut budget = limits.budget();
+        while budget.next().is_some() {
+            let (d, (_, body, content_type)) =
+                timed(http, server, "GET", &cal, &[], String::new()).await?;
+            let content_type = content_type.unwrap_or_default();
+            if !content_type.starts_with("text/calendar") {
+                return Err(format!("answers {content_type}, not an iCalendar feed"));
+            }
+            note = format!("{} KB", body.len() / 1024);
+            samples.push(d);
+        }
+        Ok::<_, String>(samples)
+    }
+    .await;
+    row.feed_note = note;
+    row
+}
+
+fn print_table(rows: &[Row], notes: &[String]) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "\n| server | N | fill (events/s) | PUT p50 | PUT p95 | PROPFIND d1 | multiget 100 | sync incr. (1 change) | cal-query 1 week (hits) | GET calendar (size) |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let fill = r
+            .fill_rate
+            .map(|f| format!("{f:.0}"))
+            .unwrap_or_else(|| "seeded on disk".into());
+        let feed = match &r.feed {
+            Ok(_) => format!("{} ({})", cell(&r.feed, 0.5), r.feed_note),
+            Err(_) => cell(&r.feed, 0.5),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
+            r.server,
+            r.n,
+            fill,
+            cell(&r.put, 0.5),
+            cell(&r.put, 0.95),
+            cell(&r.propfind, 0.5),
+            cell(&r.multiget, 0.5),
+            cell(&r.sync, 0.5),
+            cell(&r.query, 0.5),
+            r.query_hits,
+            feed,
+        );
+    }
+    let _ = writeln!(out, "\nTimes in ms, p50 unless marked.");
+    for note in notes {
+        let _ = writeln!(out, "- {note}");
+    }
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("TANDEM_BENCH_SIZES")
+        .unwrap_or_else(|_| "250,2000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .collect();
+    let limits = Limits {
+        reps: env_or("TANDEM_BENCH_REPS", 20usize).max(1),
+        cap: Duration::from_secs(env_or("TANDEM_BENCH_SECONDS", 20u64)),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        // One keep-alive connection, requests one after another: like a desktop client.
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("an HTTP client");
+        let mut rows = Vec::new();
+        let mut notes = Vec::new();
+        for &n in &sizes {
+            for kind in [Kind::Tandem, Kind::Radicale, Kind::Xandikos] {
+                let server = match kind {
+                    Kind::Tandem => start_tandem().await,
+                    other => start_peer(other, &http).await,
+                };
+                match server {
+                    Ok(server) => {
+                        eprintln!("{} with {n} events…", server.name);
+                        rows.push(bench(&http, &server, n, &limits).await);
+                    }
+                    Err(e) => {
+                        if !notes.contains(&e) {
+                            eprintln!("{e}");
+                            notes.push(e);
+                        }
+                    }
+                }
+            }
+        }
+        notes.push(format!(
+            "{} timed requests per measurement at most, {} s cap each; one keep-alive connection on loopback.",
+            limits.reps,
+            limits.cap.as_secs()
+        ));
+        print_table(&rows, &notes);
+    });
+}
