@@ -1,5 +1,6 @@
 //! The CalDAV/CardDAV server over real HTTP: discovery, collections, members with conditional
-//! requests, reports, exports, and every error case with the store checked unchanged.
+//! requests, reports, exports, the plain WebDAV area, and every error case with the store
+//! checked unchanged.
 
 mod collections;
 mod common;
@@ -7,3 +8,4 @@ mod errors;
 mod members;
 mod reports;
 mod tls;
+mod webdav;
