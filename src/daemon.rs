@@ -13,6 +13,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -115,15 +116,25 @@ pub async fn serve(dir: &Path, args: ServeArgs) -> Result<(), String> {
             token: token.clone(),
         },
     )?;
-    println!(
-        "tandem is running on {}; local API at http://{addr}",
-        dir.display()
-    );
+    // `println!` would panic when whoever started the daemon has closed its stdout (a test
+    // that read the first line, a detached service): the daemon must keep serving regardless.
     let scheme = if tls.is_some() { "https" } else { "http" };
-    println!(
-        "CalDAV/CardDAV server at {scheme}://{dav_addr}/dav/ (user {}, password {})",
-        credentials.user, credentials.password
-    );
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "tandem is running on {}; local API at http://{addr}",
+            dir.display()
+        )
+        .and_then(|()| {
+            writeln!(
+                out,
+                "CalDAV/CardDAV server at {scheme}://{dav_addr}/dav/ (user {}, password {})",
+                credentials.user, credentials.password
+            )
+        })
+        .and_then(|()| out.flush());
+    }
     let api = Arc::new(Api {
         context,
         writer,

@@ -37,6 +37,9 @@ pub enum EventBody {
     Outcome(Outcome),
     Watermark(Watermark),
     Collection(CollectionChange),
+    /// A change in the plain WebDAV area (`/dav/files/`); added in format 1 without a bump,
+    /// since older events keep their meaning.
+    File(FileChange),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +203,55 @@ pub enum CollectionKind {
     Addressbook,
 }
 
+/// A WebDAV client changed the plain file area: collections and resources with arbitrary
+/// bytes and dead properties, which never sync to Salesforce. Each request is one event, so a
+/// COPY or MOVE of a whole tree is atomic and replays from the event alone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "file_op", rename_all = "snake_case")]
+pub enum FileChange {
+    /// MKCOL: a collection at `path`, whose parent collection exists.
+    MakeCollection {
+        path: String,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        props: BTreeMap<String, String>,
+    },
+    /// PUT: create or replace the resource at `path` (its dead properties are kept).
+    Put { path: String, payload: Payload },
+    /// DELETE: the resource or collection at `path`, with everything below it.
+    Delete { path: String },
+    /// PROPPATCH: dead properties set or removed, in document order (RFC 4918 §9.2).
+    Props { path: String, ops: Vec<PropOp> },
+    /// COPY: `from` (and, with `deep`, everything below it) to `to`, replacing what was there.
+    Copy {
+        from: String,
+        to: String,
+        deep: bool,
+    },
+    /// MOVE: `from` and everything below it to `to`, replacing what was there.
+    Move { from: String, to: String },
+}
+
+impl FileChange {
+    /// The path the change is about (the destination for COPY and MOVE).
+    pub fn path(&self) -> &str {
+        match self {
+            FileChange::MakeCollection { path, .. }
+            | FileChange::Put { path, .. }
+            | FileChange::Delete { path }
+            | FileChange::Props { path, .. } => path,
+            FileChange::Copy { to, .. } | FileChange::Move { to, .. } => to,
+        }
+    }
+}
+
+/// One instruction of a PROPPATCH, by Clark name (`{ns}local`); values are XML.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "prop_op", rename_all = "snake_case")]
+pub enum PropOp {
+    Set { name: String, value: String },
+    Remove { name: String },
+}
+
 impl Event {
     pub fn new(hlc: Hlc, origin: Origin, body: EventBody) -> Event {
         Event {
@@ -222,7 +274,7 @@ impl Event {
                 | Decision::Resolve { record, .. } => Some(record),
                 Decision::Confirm { .. } => None,
             },
-            EventBody::Watermark(_) | EventBody::Collection(_) => None,
+            EventBody::Watermark(_) | EventBody::Collection(_) | EventBody::File(_) => None,
         }
     }
 
@@ -301,6 +353,36 @@ mod tests {
     fn events_round_trip_including_non_utf8_payloads() {
         let event = observation();
         assert_eq!(Event::decode(&event.encode()).unwrap(), event);
+    }
+
+    #[test]
+    fn file_changes_round_trip() {
+        let event = Event::new(
+            Hlc::new(2_000, 0),
+            Origin::new(Side::Desktop, "webdav:test"),
+            EventBody::File(FileChange::Props {
+                path: "/dav/files/a".into(),
+                ops: vec![
+                    PropOp::Remove {
+                        name: "{urn:x}p".into(),
+                    },
+                    PropOp::Set {
+                        name: "{urn:x}p".into(),
+                        value: "y".into(),
+                    },
+                ],
+            }),
+        );
+        assert_eq!(Event::decode(&event.encode()).unwrap(), event);
+        assert_eq!(
+            FileChange::Copy {
+                from: "/a".into(),
+                to: "/b".into(),
+                deep: true
+            }
+            .path(),
+            "/b"
+        );
     }
 
     #[test]

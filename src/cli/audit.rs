@@ -88,6 +88,26 @@ fn summary(event: &Event) -> String {
                 CollectionOp::Delete => format!("delete collection {}", c.path),
             }
         }
+        EventBody::File(f) => {
+            use tandem_protocol::event::FileChange;
+            match f {
+                FileChange::MakeCollection { path, .. } => format!("make file collection {path}/"),
+                FileChange::Put { path, payload } => {
+                    format!("put {path} ({} bytes)", payload.bytes.len())
+                }
+                FileChange::Delete { path } => format!("delete {path}"),
+                FileChange::Props { path, ops } => {
+                    format!("set {} dead properties of {path}", ops.len())
+                }
+                FileChange::Copy { from, to, deep } => {
+                    format!(
+                        "copy {from} to {to}{}",
+                        if *deep { "" } else { " (depth 0)" }
+                    )
+                }
+                FileChange::Move { from, to } => format!("move {from} to {to}"),
+            }
+        }
     }
 }
 

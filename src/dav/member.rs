@@ -16,7 +16,7 @@ use tandem_protocol::event::CollectionKind;
 use tandem_protocol::{Op, Payload, RecordKind};
 
 /// The version condition of a request's `If-Match` / `If-None-Match` headers.
-fn condition(call: &Call) -> Option<VersionCondition> {
+pub(crate) fn condition(call: &Call) -> Option<VersionCondition> {
     let list = |value: &str| -> Vec<String> {
         value
             .split(',')

@@ -1,10 +1,14 @@
 //! The CalDAV/CardDAV server desktop and phone clients connect to (hyper). It reads from the
 //! store's projections and turns every PUT, DELETE and collection change into an event that is
 //! acknowledged only once the writer has made it durable. Meaning (XML, iCalendar, vCard) comes
-//! from `tandem_protocol`; this module does HTTP.
+//! from `tandem_protocol`; this module does HTTP. Under `/dav/files/` it is also a plain
+//! WebDAV server (collections, resources, COPY/MOVE, dead properties) for generic clients.
 
 pub mod auth;
 mod collection;
+mod copymove;
+mod file_props;
+mod files;
 mod member;
 pub mod paths;
 mod props;
@@ -241,10 +245,16 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
         Ok(target) => target,
         Err(paths::BadPath(message)) => return respond::text(StatusCode::BAD_REQUEST, message),
     };
+    // The plain file area is generic WebDAV, not a calendar client: say so in the log.
+    let protocol = if matches!(target, Target::File(_)) {
+        "webdav"
+    } else {
+        "caldav"
+    };
     let origin = Origin::new(
         Side::Desktop,
         format!(
-            "caldav:{}",
+            "{protocol}:{}",
             headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
@@ -259,7 +269,11 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
         body,
         origin,
     };
+    if let Target::File(path) = &call.target {
+        return files::route(state, &call, path).await;
+    }
     match call.method.as_str() {
+        "COPY" | "MOVE" => copymove::refused_outside(&call),
         "PROPFIND" => props::propfind(state, &call),
         "PROPPATCH" => collection::proppatch(state, &call).await,
         "MKCALENDAR" | "MKCOL" => collection::make(state, &call).await,

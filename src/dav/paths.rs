@@ -2,6 +2,7 @@
 //!
 //! One user, one principal: `/dav/principal/`, calendars under `/dav/calendars/`, address books
 //! under `/dav/addressbooks/`, each collection one segment deep and its members one level below.
+//! Plain WebDAV collections and resources, nested to any depth, live under `/dav/files/`.
 
 use tandem_protocol::dav::href::decode_href;
 
@@ -12,6 +13,7 @@ pub const ADDRESSBOOK_HOME: &str = "/dav/addressbooks/";
 pub const DEFAULT_CALENDAR: &str = "/dav/calendars/calendar/";
 pub const DEFAULT_TASKS: &str = "/dav/calendars/tasks/";
 pub const DEFAULT_CONTACTS: &str = "/dav/addressbooks/contacts/";
+pub const FILES_HOME: &str = "/dav/files/";
 
 /// What a path names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +30,9 @@ pub enum Target {
         collection: String,
         name: String,
     },
+    /// A collection or resource of the plain file area, or its root: the decoded path without
+    /// a trailing slash (`/dav/files/a/b`), as the store keys it.
+    File(String),
     /// A path outside the layout.
     Elsewhere,
 }
@@ -58,10 +63,25 @@ pub fn resolve(raw: &str) -> Result<Target, BadPath> {
         "/dav/principal" | PRINCIPAL => Target::Principal,
         "/dav/calendars" | CALENDAR_HOME => Target::CalendarHome,
         "/dav/addressbooks" | ADDRESSBOOK_HOME => Target::AddressbookHome,
+        _ if path == crate::store::files::ROOT || path.starts_with(FILES_HOME) => {
+            file_target(&path)?
+        }
         _ => under_home(&path, CALENDAR_HOME)
             .or_else(|| under_home(&path, ADDRESSBOOK_HOME))
             .unwrap_or(Target::Elsewhere),
     })
+}
+
+/// `/dav/files/a/b/` and `/dav/files/a/b` name the same entry; empty segments are refused so
+/// one entry has one path.
+fn file_target(path: &str) -> Result<Target, BadPath> {
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    if trimmed.contains("//") || trimmed.split('/').any(|s| s == ".") {
+        return Err(BadPath(format!(
+            "the path {path} has an empty or `.` segment; name each collection once"
+        )));
+    }
+    Ok(Target::File(trimmed.to_string()))
 }
 
 fn under_home(path: &str, home: &str) -> Option<Target> {
@@ -107,6 +127,16 @@ mod tests {
         );
         assert_eq!(resolve("/dav/calendars/a/b/c").unwrap(), Target::Elsewhere);
         assert_eq!(resolve("/etc/passwd").unwrap(), Target::Elsewhere);
+        assert_eq!(
+            resolve("/dav/files/").unwrap(),
+            Target::File("/dav/files".into())
+        );
+        assert_eq!(
+            resolve("/dav/files/a/res-%e2%82%ac/").unwrap(),
+            Target::File("/dav/files/a/res-€".into())
+        );
+        assert!(resolve("/dav/files/a//b").is_err());
+        assert_eq!(resolve("/dav/filesystem").unwrap(), Target::Elsewhere);
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub(crate) fn lookup(
                     item,
                 })
         }
-        Target::WellKnown | Target::Elsewhere => None,
+        Target::WellKnown | Target::Elsewhere | Target::File(_) => None,
     })
 }
 

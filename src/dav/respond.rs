@@ -12,7 +12,7 @@ pub type Body = Full<Bytes>;
 /// Compliance classes: WebDAV 1 and 3 (no locking), CalDAV, CardDAV, extended MKCOL.
 pub const DAV_HEADER: &str = "1, 3, calendar-access, addressbook, extended-mkcol";
 pub const ALLOW: &str =
-    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR";
+    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR, COPY, MOVE";
 
 pub fn builder(status: StatusCode) -> hyper::http::response::Builder {
     Response::builder().status(status).header("DAV", DAV_HEADER)

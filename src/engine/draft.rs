@@ -19,6 +19,25 @@ pub enum DraftBody {
     Outcome(Outcome),
     Watermark(tandem_protocol::event::Watermark),
     Collection(tandem_protocol::event::CollectionChange),
+    File(FileDraft),
+}
+
+/// A change to the plain file area, with the conditions of the request that made it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDraft {
+    pub change: tandem_protocol::event::FileChange,
+    /// Checked atomically with the append; they are not part of the event (they held).
+    #[serde(default)]
+    pub guards: Vec<FileGuard>,
+}
+
+/// A condition on one path of the file area: `If-Match`, `If-None-Match`, `Overwrite: F`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileGuard {
+    pub path: String,
+    pub condition: VersionCondition,
 }
 
 /// An observation as a side reports it. The writer fills in what it leaves open.

@@ -3,5 +3,7 @@
 pub mod draft;
 pub mod writer;
 
-pub use draft::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition};
+pub use draft::{
+    Draft, DraftBody, FileDraft, FileGuard, Guard, ObservationDraft, VersionCondition,
+};
 pub use writer::{Ack, Pending, Writer, WriterError};

@@ -7,10 +7,12 @@
 //! acknowledged before it is durable. A draft that fails its checks is refused on its own; the
 //! others in the batch are unaffected.
 
-use super::draft::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition};
+use super::draft::{Draft, DraftBody, FileGuard, Guard, ObservationDraft, VersionCondition};
 use crate::config::Settings;
 use crate::store::project::decode;
-use crate::store::{Projector, RecordState, SideState, Store, StoreError, dav, read, tables};
+use crate::store::{
+    Projector, RecordState, SideState, Store, StoreError, dav, files, read, tables,
+};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -245,6 +247,12 @@ fn stamp(txn: &WriteTransaction, hlc: Hlc, draft: Draft) -> Result<Event, StoreE
         DraftBody::Outcome(o) => EventBody::Outcome(o),
         DraftBody::Watermark(w) => EventBody::Watermark(w),
         DraftBody::Collection(c) => EventBody::Collection(c),
+        DraftBody::File(f) => {
+            for guard in &f.guards {
+                check_file_guard(txn, guard)?;
+            }
+            EventBody::File(f.change)
+        }
     };
     Ok(Event::new(hlc, draft.origin, body))
 }
@@ -406,4 +414,36 @@ fn check_guard(
         }
     }
     Ok(())
+}
+
+/// Check a condition on a path of the file area inside the appending transaction.
+fn check_file_guard(txn: &WriteTransaction, guard: &FileGuard) -> Result<(), StoreError> {
+    let table = txn.open_table(tables::FILES)?;
+    let current = if guard.path == files::ROOT {
+        None
+    } else {
+        match table.get(guard.path.as_str())? {
+            Some(bytes) => Some(decode::<files::FileState>("files", bytes.value())?),
+            None => None,
+        }
+    };
+    let path = &guard.path;
+    let etag = current.as_ref().and_then(|c| c.etag.as_deref());
+    let holds = match (&guard.condition, &current) {
+        (VersionCondition::Exists, current) => current.is_some(),
+        (VersionCondition::Absent, current) => current.is_none(),
+        (VersionCondition::OneOf(etags), _) => etag.is_some_and(|e| etags.iter().any(|t| t == e)),
+        (VersionCondition::NoneOf(etags), _) => !etag.is_some_and(|e| etags.iter().any(|t| t == e)),
+    };
+    if holds {
+        return Ok(());
+    }
+    Err(StoreError::PreconditionFailed(
+        match (&guard.condition, etag) {
+            (VersionCondition::Absent, _) => format!("{path} exists already"),
+            (_, None) if current.is_none() => format!("{path} does not exist"),
+            (_, Some(etag)) => format!("{path} is at version {etag}"),
+            (_, None) => format!("{path} is a collection, which has no version"),
+        },
+    ))
 }

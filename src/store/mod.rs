@@ -6,6 +6,7 @@
 
 pub mod dav;
 mod error;
+pub mod files;
 pub mod project;
 pub mod read;
 pub mod replay;

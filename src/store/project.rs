@@ -133,6 +133,7 @@ impl Projector {
                     .insert((w.side.as_str(), w.scope.as_str()), w.value.as_str())?;
             }
             EventBody::Collection(c) => super::dav::apply_collection(txn, seq, c)?,
+            EventBody::File(f) => super::files::apply(txn, event.hlc, f)?,
         }
         // Last, so that a check failing above has written nothing of this event.
         txn.open_table(LOG)?

@@ -82,6 +82,14 @@ pub fn verify(
         &mut differences,
     )?;
     rows += compare(&live, &rebuilt, DAV_UIDS, "dav_uids", &mut differences)?;
+    rows += compare(&live, &rebuilt, FILES, "files", &mut differences)?;
+    rows += compare(
+        &live,
+        &rebuilt,
+        FILE_BODIES,
+        "file_bodies",
+        &mut differences,
+    )?;
     Ok(Verification {
         events,
         rows,

@@ -44,6 +44,11 @@ pub const DAV_CHANGES: TableDefinition<(&str, u64), &str> = TableDefinition::new
 /// (collection path, UID) → member name: one UID per collection.
 pub const DAV_UIDS: TableDefinition<(&str, &str), &str> = TableDefinition::new("dav_uids");
 
+/// path (decoded, no trailing slash) → `FileState` (JSON): the plain WebDAV area `/dav/files`.
+pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
+/// path → the bytes of a plain resource, as the client sent them.
+pub const FILE_BODIES: TableDefinition<&str, &[u8]> = TableDefinition::new("file_bodies");
+
 pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     let err = |e: redb::TableError| redb::StorageError::Io(std::io::Error::other(e.to_string()));
     txn.open_table(LOG).map_err(err)?;
@@ -66,5 +71,7 @@ pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     txn.open_table(DAV_BODIES).map_err(err)?;
     txn.open_table(DAV_CHANGES).map_err(err)?;
     txn.open_table(DAV_UIDS).map_err(err)?;
+    txn.open_table(FILES).map_err(err)?;
+    txn.open_table(FILE_BODIES).map_err(err)?;
     Ok(())
 }

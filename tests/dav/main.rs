@@ -1,5 +1,6 @@
 //! The CalDAV/CardDAV server over real HTTP: discovery, collections, members with conditional
-//! requests, reports, exports, and every error case with the store checked unchanged.
+//! requests, reports, exports, the plain WebDAV area, and every error case with the store
+//! checked unchanged.
 
 mod collections;
 mod common;
@@ -8,3 +9,4 @@ mod members;
 mod reports;
 mod sequences;
 mod tls;
+mod webdav;
