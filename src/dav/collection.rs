@@ -10,8 +10,7 @@ use crate::store::dav;
 use hyper::{Response, StatusCode, header};
 use std::collections::BTreeMap;
 use tandem_protocol::dav::{
-    Multistatus, Precondition, PropName, PropPatchOp, Property, Response as DavResponse, names, ns,
-    parse_mkcalendar, parse_mkcol, parse_proppatch,
+    Precondition, PropName, PropPatchOp, names, ns, parse_mkcalendar, parse_mkcol, parse_proppatch,
 };
 use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
 use tandem_protocol::{Op, Origin, RecordKind, Side};
@@ -167,43 +166,12 @@ pub async fn proppatch(state: &DavState, call: &Call) -> Response<Body> {
         Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
     // All or nothing (RFC 4918 §9.2): one protected property fails the whole request.
-    let refused: Vec<&PropName> = ops
-        .iter()
-        .map(PropPatchOp::name)
-        .filter(|n| PROTECTED.contains(n))
-        .collect();
-    let mut response = DavResponse::new(path.clone());
-    if !refused.is_empty() {
-        for op in &ops {
-            let name = op.name().clone();
-            if refused.contains(&&name) {
-                response = response.with_propstat_error(
-                    403,
-                    Precondition::new(PropName::new_static(
-                        ns::DAV,
-                        "cannot-modify-protected-property",
-                    )),
-                );
-                response.add(403, Property::empty(name));
-            } else {
-                response.add(424, Property::empty(name));
-            }
-        }
-        let mut ms = Multistatus::new();
-        ms.push(response);
-        return respond::multistatus(&ms);
+    // All or nothing (RFC 4918 §9.2): one protected property fails the whole request.
+    if ops.iter().any(|op| PROTECTED.contains(op.name())) {
+        let names: Vec<PropName> = ops.iter().map(|op| op.name().clone()).collect();
+        return super::proppatch::refusal(path, &names, |n| PROTECTED.contains(n));
     }
-    let mut set = BTreeMap::new();
-    let mut remove = Vec::new();
-    for op in &ops {
-        match op {
-            PropPatchOp::Set(name, value) => {
-                set.insert(name.to_string(), value.to_xml());
-            }
-            PropPatchOp::Remove(name) => remove.push(name.to_string()),
-        }
-        response.add(200, Property::empty(op.name().clone()));
-    }
+    let (set, remove, answer) = super::proppatch::changes(path, &ops);
     let draft = Draft {
         origin: call.origin.clone(),
         body: DraftBody::Collection(CollectionChange {
@@ -212,11 +180,7 @@ pub async fn proppatch(state: &DavState, call: &Call) -> Response<Body> {
         }),
     };
     match state.writer.append(draft).await {
-        Ok(_) => {
-            let mut ms = Multistatus::new();
-            ms.push(response);
-            respond::multistatus(&ms)
-        }
+        Ok(_) => answer,
         Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
         Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
     }
@@ -233,31 +197,11 @@ async fn me_card(state: &DavState, call: &Call, ops: &[PropPatchOp]) -> Response
     } else {
         paths::ADDRESSBOOK_HOME
     };
-    let mut response = DavResponse::new(href.to_string());
     if ops.iter().any(|op| *op.name() != names::ME_CARD) {
-        for op in ops {
-            let status = if *op.name() == names::ME_CARD {
-                424
-            } else {
-                403
-            };
-            response.add(status, Property::empty(op.name().clone()));
-        }
-        let mut ms = Multistatus::new();
-        ms.push(response);
-        return respond::multistatus(&ms);
+        let names: Vec<PropName> = ops.iter().map(|op| op.name().clone()).collect();
+        return super::proppatch::refusal(href, &names, |n| *n != names::ME_CARD);
     }
-    let mut set = BTreeMap::new();
-    let mut remove = Vec::new();
-    for op in ops {
-        match op {
-            PropPatchOp::Set(name, value) => {
-                set.insert(name.to_string(), value.to_xml());
-            }
-            PropPatchOp::Remove(name) => remove.push(name.to_string()),
-        }
-        response.add(200, Property::empty(op.name().clone()));
-    }
+    let (set, remove, answer) = super::proppatch::changes(href, ops);
     let draft = Draft {
         origin: call.origin.clone(),
         body: DraftBody::Collection(CollectionChange {
@@ -266,11 +210,7 @@ async fn me_card(state: &DavState, call: &Call, ops: &[PropPatchOp]) -> Response
         }),
     };
     match state.writer.append(draft).await {
-        Ok(_) => {
-            let mut ms = Multistatus::new();
-            ms.push(response);
-            respond::multistatus(&ms)
-        }
+        Ok(_) => answer,
         Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
         Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
     }

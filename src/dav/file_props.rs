@@ -195,27 +195,10 @@ pub async fn proppatch(state: &DavState, call: &Call, path: &str) -> Response<Bo
             named.push(op.name().clone());
         }
     }
-    let mut response = DavResponse::new(href(path, entry.collection));
     // All or nothing (RFC 4918 §9.2): one protected property fails the whole request, and the
     // others are reported as 424 Failed Dependency.
     if named.iter().any(is_protected) {
-        for name in named {
-            if is_protected(&name) {
-                response = response.with_propstat_error(
-                    403,
-                    Precondition::new(PropName::new_static(
-                        ns::DAV,
-                        "cannot-modify-protected-property",
-                    )),
-                );
-                response.add(403, Property::empty(name));
-            } else {
-                response.add(424, Property::empty(name));
-            }
-        }
-        let mut ms = Multistatus::new();
-        ms.push(response);
-        return respond::multistatus(&ms);
+        return super::proppatch::refusal(&href(path, entry.collection), &named, is_protected);
     }
     let ops = ops
         .iter()
@@ -236,6 +219,7 @@ pub async fn proppatch(state: &DavState, call: &Call, path: &str) -> Response<Bo
     if let Err(refused) = area::append(state, call, change, vec![]).await {
         return *refused;
     }
+    let mut response = DavResponse::new(href(path, entry.collection));
     for name in named {
         response.add(200, Property::empty(name));
     }

@@ -11,6 +11,7 @@ mod file_props;
 mod files;
 mod member;
 pub mod paths;
+mod proppatch;
 mod props;
 mod query;
 mod report;
