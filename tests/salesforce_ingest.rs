@@ -122,3 +122,82 @@ async fn pulls_become_observations_and_nothing_is_observed_twice() {
     let txn = store.read().unwrap();
     assert!(read::record(&txn, &record).unwrap().unwrap().deleted);
 }
+
+#[tokio::test]
+async fn reading_back_tandems_own_write_is_no_change() {
+    use tandem::salesforce::client::{Pusher, Update};
+    let emu = Emulator::start(EmulatorConfig {
+        clock: Arc::new(FixedClock::at(2024, 5, 6, 10, 0, 0)),
+        seed: Some(3),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let settings = SalesforceSettings {
+        login_url: emu.base_url(),
+        client_id: Some(emu.client_id()),
+        client_secret: Some(emu.client_secret()),
+        refresh_token: Some(emu.initial_refresh_token()),
+        backoff_base_ms: 0,
+        backoff_max_ms: 0,
+        ..SalesforceSettings::default()
+    };
+    let client = SalesforceClient::new(settings.clone(), None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
+    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+    let ctx = SalesforceContext::standard(chrono_tz::Europe::Berlin);
+    pull_into_log(&client, &writer, &store, RecordKind::Contact, &ctx, None)
+        .await
+        .unwrap();
+
+    // tandem writes a new title to one contact, and records what Salesforce now holds.
+    let (id, record, had, heads) = {
+        let txn = store.read().unwrap();
+        let EventBody::Observation(o) = read::event_at(&txn, 1).unwrap().unwrap().body else {
+            panic!()
+        };
+        let side = read::side_state(&txn, &o.record, Side::Salesforce)
+            .unwrap()
+            .unwrap();
+        let heads = read::record(&txn, &o.record).unwrap().unwrap().heads;
+        (o.external_id.unwrap(), o.record, side.fields, heads)
+    };
+    let mut now = had.clone();
+    now.insert("title".into(), Value::from("Chief Buyer"));
+    let body =
+        tandem::protocol::mapping::changes_to_salesforce(RecordKind::Contact, &had, &now, &ctx)
+            .unwrap()
+            .fields;
+    let pusher = Pusher::new(
+        SalesforceClient::new(settings, None).unwrap(),
+        writer.clone(),
+        store.clone(),
+    );
+    let report = pusher
+        .update(vec![Update {
+            record: record.clone(),
+            object: "Contact".into(),
+            id: id.clone(),
+            fields: body,
+            version: None,
+            written: heads,
+            side_fields: Some(now),
+        }])
+        .await;
+    assert!(report.stopped.is_none(), "{report:?}");
+
+    // The next pull reads the title back from Salesforce: recognised, nothing observed.
+    emu.advance_clock(Duration::minutes(1));
+    let before = log_len(&store);
+    let pulled = pull_into_log(&client, &writer, &store, RecordKind::Contact, &ctx, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (pulled.created, pulled.updated),
+        (0, 0),
+        "the read-back was taken for a change: {pulled:?}"
+    );
+    assert!(pulled.unchanged >= 1, "{pulled:?}");
+    assert_eq!(log_len(&store), before + 1, "only the watermark");
+}

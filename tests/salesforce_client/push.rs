@@ -21,6 +21,7 @@ fn contact(n: u64, last: &str, email: Option<&str>) -> Create {
         object: "Contact".into(),
         fields: row(fields),
         written: vec![],
+        side_fields: None,
     }
 }
 
@@ -266,6 +267,7 @@ async fn a_concurrent_salesforce_edit_is_detected_not_overwritten() {
             fields: row(json!({"Title": "Intern"})),
             version: Some(version),
             written: vec![],
+            side_fields: None,
         };
         let pusher = log.pusher(client);
         let report = pusher.update(vec![update(seen)]).await;
@@ -331,6 +333,7 @@ async fn a_lost_answer_to_a_conditional_update_is_read_back_not_taken_for_a_conf
             fields: row(json!({"Title": "CTO", "Birthdate": "1815-12-10"})),
             version: Some(seen),
             written: vec![],
+            side_fields: None,
         }])
         .await;
     assert!(

@@ -38,6 +38,7 @@ async fn a_storm_of_503s_slows_the_run_but_it_completes() {
             object: "Contact".into(),
             fields: row(json!({"LastName": format!("Storm {i}")})),
             written: vec![],
+            side_fields: None,
         })
         .collect();
     let deletes: Vec<Delete> = ids[..20]
@@ -97,6 +98,7 @@ async fn unable_to_lock_row_on_writes_is_retried() {
                 fields: row(json!({"Title": format!("{check:?} {i}")})),
                 version: None,
                 written: vec![],
+                side_fields: None,
             })
             .collect();
         let report = log.pusher(client.clone()).update(updates).await;

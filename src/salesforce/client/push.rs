@@ -24,7 +24,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use reqwest::Method;
 use serde_json::{Value as Json, json};
-use tandem_protocol::{Hlc, Op, Origin, Outcome, OutcomeResult, RecordId, Side};
+use tandem_protocol::{Fields, Hlc, Op, Origin, Outcome, OutcomeResult, RecordId, Side};
 
 use crate::config::UpdateCheck;
 use crate::engine::{Draft, DraftBody, Writer};
@@ -38,6 +38,9 @@ use super::{ApiError, ClientError, Row};
 /// Records per sObject Collections call.
 pub const COLLECTION_SIZE: usize = 200;
 
+/// A decided result, the heads it wrote, and what Salesforce holds afterwards.
+type Decided = (ItemResult, Vec<Hlc>, Option<Fields>);
+
 /// Create a record for a tandem record that Salesforce does not have yet.
 #[derive(Clone, Debug)]
 pub struct Create {
@@ -46,6 +49,9 @@ pub struct Create {
     pub fields: Row,
     /// The record heads whose state this writes.
     pub written: Vec<Hlc>,
+    /// The record as Salesforce will hold it, in canonical fields (the mapping of `fields` back):
+    /// recorded with the outcome, so reading the record back is no change (no echo).
+    pub side_fields: Option<Fields>,
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +64,8 @@ pub struct Update {
     /// The SystemModstamp tandem last saw; `None` writes without a check.
     pub version: Option<String>,
     pub written: Vec<Hlc>,
+    /// As for `Create`: the whole record as Salesforce holds it after this update.
+    pub side_fields: Option<Fields>,
 }
 
 #[derive(Clone, Debug)]
@@ -408,10 +416,10 @@ impl Pusher {
     }
 
     /// Records the decided results (everything but `Unknown` and `NotAttempted`).
-    async fn record(&self, results: &[(ItemResult, Vec<Hlc>)]) -> Result<(), ClientError> {
+    async fn record(&self, results: &[Decided]) -> Result<(), ClientError> {
         let outcomes = results
             .iter()
-            .filter_map(|(item, written)| {
+            .filter_map(|(item, written, side_fields)| {
                 let result = match &item.outcome {
                     ItemOutcome::Created { id, .. }
                     | ItemOutcome::Updated { id }
@@ -435,15 +443,14 @@ impl Pusher {
                     },
                     ItemOutcome::Unknown { .. } | ItemOutcome::NotAttempted => return None,
                 };
+                let succeeded = matches!(result, OutcomeResult::Succeeded { .. });
                 Some(Outcome {
                     record: item.record.clone(),
                     side: Side::Salesforce,
                     op: item.op,
                     written: written.clone(),
                     result,
-                    // The push works on Salesforce rows; the sync engine, which knows the
-                    // canonical fields it pushed, records what Salesforce now holds.
-                    side_fields: None,
+                    side_fields: side_fields.clone().filter(|_| succeeded),
                 })
             })
             .collect();
@@ -516,14 +523,15 @@ impl Pusher {
                     Some(field) => self.upsert_chunk(&object, field, chunk).await,
                     None => self.create_chunk(&object, chunk).await,
                 };
-                let with_written: Vec<(ItemResult, Vec<Hlc>)> = results
+                let with_written: Vec<Decided> = results
                     .into_iter()
-                    .zip(chunk.iter().map(|c| c.written.clone()))
+                    .zip(chunk)
+                    .map(|(r, c)| (r, c.written.clone(), c.side_fields.clone()))
                     .collect();
                 let logged = self.record(&with_written).await;
                 report
                     .items
-                    .extend(with_written.into_iter().map(|(r, _)| r));
+                    .extend(with_written.into_iter().map(|(r, _, _)| r));
                 report.stopped = stop.or(logged.err());
             }
         }
@@ -898,7 +906,9 @@ impl Pusher {
                         op: Op::Update,
                         outcome,
                     };
-                    let logged = self.record(&[(item.clone(), u.written.clone())]).await;
+                    let logged = self
+                        .record(&[(item.clone(), u.written.clone(), u.side_fields.clone())])
+                        .await;
                     report.items.push(item);
                     report.stopped = stop.or(logged.err());
                 }
@@ -917,14 +927,15 @@ impl Pusher {
                             continue;
                         }
                         let (results, stop) = self.update_chunk(&object, chunk).await;
-                        let with_written: Vec<(ItemResult, Vec<Hlc>)> = results
+                        let with_written: Vec<Decided> = results
                             .into_iter()
-                            .zip(chunk.iter().map(|u| u.written.clone()))
+                            .zip(chunk)
+                            .map(|(r, u)| (r, u.written.clone(), u.side_fields.clone()))
                             .collect();
                         let logged = self.record(&with_written).await;
                         report
                             .items
-                            .extend(with_written.into_iter().map(|(r, _)| r));
+                            .extend(with_written.into_iter().map(|(r, _, _)| r));
                         report.stopped = stop.or(logged.err());
                     }
                 }
@@ -1207,14 +1218,15 @@ impl Pusher {
                 outcomes,
                 |_| ItemOutcome::NotAttempted,
             );
-            let with_written: Vec<(ItemResult, Vec<Hlc>)> = results
+            let with_written: Vec<Decided> = results
                 .into_iter()
-                .zip(chunk.iter().map(|d| d.written.clone()))
+                .zip(chunk)
+                .map(|(r, d)| (r, d.written.clone(), None))
                 .collect();
             let logged = self.record(&with_written).await;
             report
                 .items
-                .extend(with_written.into_iter().map(|(r, _)| r));
+                .extend(with_written.into_iter().map(|(r, _, _)| r));
             report.stopped = stop.or(logged.err());
         }
         report
