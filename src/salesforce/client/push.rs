@@ -308,6 +308,24 @@ fn holds(current: &Row, written: &Row) -> bool {
         })
 }
 
+/// A whole call failed: a run-stopping error stops the run (its items stay not attempted);
+/// any other fails every item still pending with it.
+fn fail_pending(
+    e: ClientError,
+    pending: &mut Vec<usize>,
+    outcomes: &mut [Option<ItemOutcome>],
+    stop: &mut Option<ClientError>,
+) {
+    if e.stops_run() {
+        *stop = Some(e);
+    } else {
+        for &i in pending.iter() {
+            outcomes[i] = Some(failed(&e));
+        }
+    }
+    pending.clear();
+}
+
 fn failed(e: &ClientError) -> ItemOutcome {
     match e {
         ClientError::Api { error, .. } => ItemOutcome::Failed {
@@ -612,14 +630,7 @@ impl Pusher {
                     pending = still;
                 }
                 Err(e) => {
-                    if e.stops_run() {
-                        stop = Some(e);
-                    } else {
-                        for &i in &pending {
-                            outcomes[i] = Some(failed(&e));
-                        }
-                    }
-                    pending.clear();
+                    fail_pending(e, &mut pending, &mut outcomes, &mut stop);
                     break;
                 }
             }
@@ -1131,14 +1142,7 @@ impl Pusher {
                     pending = still;
                 }
                 Err(e) => {
-                    if e.stops_run() {
-                        stop = Some(e);
-                    } else {
-                        for &i in &pending {
-                            outcomes[i] = Some(failed(&e));
-                        }
-                    }
-                    pending.clear();
+                    fail_pending(e, &mut pending, &mut outcomes, &mut stop);
                 }
             }
         }
@@ -1201,14 +1205,7 @@ impl Pusher {
                         pending = still;
                     }
                     Err(e) => {
-                        if e.stops_run() {
-                            stop = Some(e);
-                        } else {
-                            for &i in &pending {
-                                outcomes[i] = Some(failed(&e));
-                            }
-                        }
-                        pending.clear();
+                        fail_pending(e, &mut pending, &mut outcomes, &mut stop);
                     }
                 }
             }
