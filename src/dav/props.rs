@@ -424,7 +424,7 @@ pub(crate) fn value(
                 dav::body(txn, &href)?.map(|bytes| {
                     let bytes = match data.and_then(|d| d.expand.as_ref()) {
                         Some(range) => {
-                            let (start, end) = codec_range(range);
+                            let (start, end) = tandem_protocol::codec::bounds(range);
                             tandem_protocol::codec::expand(&bytes, start, end).unwrap_or(bytes)
                         }
                         None => bytes,
@@ -435,22 +435,6 @@ pub(crate) fn value(
             _ => None,
         },
     })
-}
-
-/// A REPORT's time range as instants (open ends far away, never at chrono's limits).
-pub(crate) fn codec_range(
-    range: &tandem_protocol::dav::TimeRange,
-) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
-    const FAR_PAST: i64 = -2_208_988_800; // 1900-01-01
-    const FAR_FUTURE: i64 = 7_258_118_400; // 2200-01-01
-    let at = |t: Option<i64>, default: i64| {
-        let secs = t.unwrap_or(default).clamp(FAR_PAST, FAR_FUTURE);
-        chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
-    };
-    (
-        at(range.start.map(|t| t.timestamp()), FAR_PAST),
-        at(range.end.map(|t| t.timestamp()), FAR_FUTURE),
-    )
 }
 
 /// Last-Modified of a member: the time of the newest event its bytes show.

@@ -66,7 +66,7 @@ fn comp_matches(
 
 /// The range as instants. An open end stands for a far but finite date: expansion stops there,
 /// and date arithmetic never reaches chrono's limits.
-fn bounds(range: &TimeRange) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn bounds(range: &TimeRange) -> (DateTime<Utc>, DateTime<Utc>) {
     const FAR_PAST: i64 = -2_208_988_800; // 1900-01-01
     const FAR_FUTURE: i64 = 7_258_118_400; // 2200-01-01
     let at = |t: Option<i64>, default: i64| {

@@ -38,7 +38,7 @@ mod vcard;
 
 pub use error::{CodecError, Precondition};
 pub use expand::expand;
-pub use filter::{calendar_matches, card_matches};
+pub use filter::{bounds, calendar_matches, card_matches};
 pub use ical::{CalendarObject, parse_icalendar, render_icalendar};
 pub use recur::{BusyType, Occurrence, busy_periods, occurrences, overlaps};
 pub use vcard::{Card, VcardVersion, parse_vcard, render_vcard, with_uid};
