@@ -11,25 +11,31 @@ use tandem::engine::writer::system_clock;
 use tandem::protocol::mapping::SalesforceContext;
 use tandem::protocol::{EventBody, RecordKind, Side};
 use tandem::salesforce::client::SalesforceClient;
-use tandem::salesforce::emulator::{Emulator, EmulatorConfig, FixedClock};
+use tandem::salesforce::emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
 use tandem::salesforce::ingest::pull_into_log;
 use tandem::store::{Store, read};
 
-fn log_len(store: &Store) -> usize {
-    read::events_from(&store.read().unwrap(), 1).unwrap().len()
+/// A seeded demo org in the emulator, a client logged in to it, and a scratch log.
+struct Org {
+    emu: EmulatorHandle,
+    settings: SalesforceSettings,
+    client: SalesforceClient,
+    store: Arc<Store>,
+    writer: Writer,
+    ctx: SalesforceContext,
+    _dir: tempfile::TempDir,
 }
 
-#[tokio::test]
-async fn pulls_become_observations_and_nothing_is_observed_twice() {
-    let emu = Emulator::start(EmulatorConfig {
-        clock: Arc::new(FixedClock::at(2024, 5, 6, 10, 0, 0)),
-        seed: Some(7),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
-    let client = SalesforceClient::new(
-        SalesforceSettings {
+impl Org {
+    async fn start(seed: u64) -> Org {
+        let emu = Emulator::start(EmulatorConfig {
+            clock: Arc::new(FixedClock::at(2024, 5, 6, 10, 0, 0)),
+            seed: Some(seed),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let settings = SalesforceSettings {
             login_url: emu.base_url(),
             client_id: Some(emu.client_id()),
             client_secret: Some(emu.client_secret()),
@@ -37,14 +43,37 @@ async fn pulls_become_observations_and_nothing_is_observed_twice() {
             backoff_base_ms: 0,
             backoff_max_ms: 0,
             ..SalesforceSettings::default()
-        },
-        None,
-    )
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
-    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
-    let ctx = SalesforceContext::standard(chrono_tz::Europe::Berlin);
+        };
+        let client = SalesforceClient::new(settings.clone(), None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
+        let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+        Org {
+            emu,
+            settings,
+            client,
+            store,
+            writer,
+            ctx: SalesforceContext::standard(chrono_tz::Europe::Berlin),
+            _dir: dir,
+        }
+    }
+}
+
+fn log_len(store: &Store) -> usize {
+    read::events_from(&store.read().unwrap(), 1).unwrap().len()
+}
+
+#[tokio::test]
+async fn pulls_become_observations_and_nothing_is_observed_twice() {
+    let Org {
+        emu,
+        client,
+        store,
+        writer,
+        ctx,
+        ..
+    } = Org::start(7).await;
     let contacts = emu.org().count("Contact", false);
     assert!(contacts > 10, "the demo org has contacts");
 
@@ -126,27 +155,15 @@ async fn pulls_become_observations_and_nothing_is_observed_twice() {
 #[tokio::test]
 async fn reading_back_tandems_own_write_is_no_change() {
     use tandem::salesforce::client::{Pusher, Update};
-    let emu = Emulator::start(EmulatorConfig {
-        clock: Arc::new(FixedClock::at(2024, 5, 6, 10, 0, 0)),
-        seed: Some(3),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
-    let settings = SalesforceSettings {
-        login_url: emu.base_url(),
-        client_id: Some(emu.client_id()),
-        client_secret: Some(emu.client_secret()),
-        refresh_token: Some(emu.initial_refresh_token()),
-        backoff_base_ms: 0,
-        backoff_max_ms: 0,
-        ..SalesforceSettings::default()
-    };
-    let client = SalesforceClient::new(settings.clone(), None).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
-    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
-    let ctx = SalesforceContext::standard(chrono_tz::Europe::Berlin);
+    let Org {
+        emu,
+        settings,
+        client,
+        store,
+        writer,
+        ctx,
+        ..
+    } = Org::start(3).await;
     pull_into_log(&client, &writer, &store, RecordKind::Contact, &ctx, None)
         .await
         .unwrap();
