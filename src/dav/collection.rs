@@ -259,17 +259,9 @@ pub async fn delete(state: &DavState, call: &Call, path: &str) -> Response<Body>
             origin: call.origin.clone(),
             body: DraftBody::Observation(ObservationDraft {
                 record: Some(item.record.clone()),
-                kind,
-                op: Op::Delete,
                 external_id: Some(format!("{path}{name}")),
                 uid: item.uid.clone(),
-                version: None,
-                changed_at_ms: None,
-                base: None,
-                changes: Default::default(),
-                snapshot: None,
-                payload: None,
-                guard: None,
+                ..ObservationDraft::new(kind, Op::Delete)
             }),
         };
         if let Err(e) = state.writer.append(draft).await {

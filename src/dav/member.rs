@@ -208,19 +208,9 @@ pub async fn put(state: &DavState, call: &Call) -> Response<Body> {
     let draft = Draft {
         origin: call.origin.clone(),
         body: DraftBody::Observation(ObservationDraft {
-            record: None,
-            kind: upload.kind,
-            op: if existing.is_some() {
-                Op::Update
-            } else {
-                Op::Create
-            },
             external_id: Some(href.clone()),
             uid: Some(upload.uid),
             version: Some(stored_etag.clone()),
-            changed_at_ms: None,
-            base: None,
-            changes: Default::default(),
             snapshot: Some(upload.fields),
             payload: Some(Payload {
                 content_type: upload.content_type.to_string(),
@@ -230,6 +220,14 @@ pub async fn put(state: &DavState, call: &Call) -> Response<Body> {
                 version: condition(call),
                 unique_uid: true,
             }),
+            ..ObservationDraft::new(
+                upload.kind,
+                if existing.is_some() {
+                    Op::Update
+                } else {
+                    Op::Create
+                },
+            )
         }),
     };
     match state.writer.append(draft).await {
@@ -292,20 +290,13 @@ pub async fn delete(state: &DavState, call: &Call) -> Response<Body> {
         origin: call.origin.clone(),
         body: DraftBody::Observation(ObservationDraft {
             record: Some(item.record.clone()),
-            kind: item.record.kind().unwrap_or(RecordKind::Event),
-            op: Op::Delete,
             external_id: Some(href),
             uid: item.uid.clone(),
-            version: None,
-            changed_at_ms: None,
-            base: None,
-            changes: Default::default(),
-            snapshot: None,
-            payload: None,
             guard: Some(Guard {
                 version: condition(call),
                 unique_uid: false,
             }),
+            ..ObservationDraft::new(item.record.kind().unwrap_or(RecordKind::Event), Op::Delete)
         }),
     };
     match state.writer.append(draft).await {
