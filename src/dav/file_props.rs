@@ -10,8 +10,8 @@ use crate::store::files::{self, FileState, ROOT};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
 use tandem_protocol::dav::{
-    Multistatus, Precondition, PropName, PropPatchOp, PropRequest, PropValue, Property,
-    Response as DavResponse, XmlValue, names, ns, parse_propfind, parse_proppatch,
+    Multistatus, PropName, PropPatchOp, PropRequest, PropValue, Property, Response as DavResponse,
+    XmlValue, names, ns, parse_propfind, parse_proppatch,
 };
 use tandem_protocol::event::{FileChange, PropOp};
 
@@ -130,21 +130,9 @@ pub fn propfind(state: &DavState, call: &Call, path: &str) -> Response<Body> {
         Ok(request) => request,
         Err(e) => return respond::xml_error(&e),
     };
-    let deep = match call.header("depth").map(str::trim) {
-        Some("0") => false,
-        Some("1") | None => true,
-        Some(other) if other.eq_ignore_ascii_case("infinity") => {
-            return respond::precondition(
-                StatusCode::FORBIDDEN,
-                &Precondition::new(PropName::new(ns::DAV, "propfind-finite-depth")),
-            );
-        }
-        Some(other) => {
-            return respond::text(
-                StatusCode::BAD_REQUEST,
-                format!("Depth must be 0, 1 or infinity, not {other}"),
-            );
-        }
+    let deep = match super::props::propfind_depth(call) {
+        Ok(deep) => deep,
+        Err(response) => return *response,
     };
     let result = (|| -> Result<Option<Multistatus>, StoreError> {
         let txn: ReadTransaction = state.store.read()?;

@@ -128,6 +128,29 @@ fn children(txn: &ReadTransaction, resource: &Resource) -> Result<Vec<Resource>,
     })
 }
 
+/// PROPFIND's Depth: `true` for 1 (the default), `false` for 0; infinity is refused with
+/// `propfind-finite-depth` (a whole tree per request is what makes servers slow), anything else
+/// is a 400.
+pub(crate) fn propfind_depth(call: &Call) -> Result<bool, Box<Response<Body>>> {
+    match call.header("depth").map(str::trim) {
+        Some("0") => Ok(false),
+        Some("1") | None => Ok(true),
+        Some(other) if other.eq_ignore_ascii_case("infinity") => {
+            Err(Box::new(respond::precondition(
+                StatusCode::FORBIDDEN,
+                &tandem_protocol::dav::Precondition::new(PropName::new(
+                    ns::DAV,
+                    "propfind-finite-depth",
+                )),
+            )))
+        }
+        Some(other) => Err(Box::new(respond::text(
+            StatusCode::BAD_REQUEST,
+            format!("Depth must be 0, 1 or infinity, not {other}"),
+        ))),
+    }
+}
+
 pub fn propfind(state: &DavState, call: &Call) -> Response<Body> {
     if call.target == Target::WellKnown {
         return super::redirect_to_root();
@@ -136,24 +159,9 @@ pub fn propfind(state: &DavState, call: &Call) -> Response<Body> {
         Ok(request) => request,
         Err(e) => return respond::xml_error(&e),
     };
-    let depth = match call.header("depth").map(str::trim) {
-        Some("0") => 0,
-        Some("1") | None => 1,
-        Some(other) if other.eq_ignore_ascii_case("infinity") => {
-            return respond::precondition(
-                StatusCode::FORBIDDEN,
-                &tandem_protocol::dav::Precondition::new(PropName::new(
-                    ns::DAV,
-                    "propfind-finite-depth",
-                )),
-            );
-        }
-        Some(other) => {
-            return respond::text(
-                StatusCode::BAD_REQUEST,
-                format!("Depth must be 0, 1 or infinity, not {other}"),
-            );
-        }
+    let deep = match propfind_depth(call) {
+        Ok(deep) => deep,
+        Err(response) => return *response,
     };
     let result = (|| -> Result<Option<Multistatus>, StoreError> {
         let txn = state.store.read()?;
@@ -162,7 +170,7 @@ pub fn propfind(state: &DavState, call: &Call) -> Response<Body> {
         };
         let mut ms = Multistatus::new();
         ms.push(describe(&txn, &resource, &request)?);
-        if depth == 1 {
+        if deep {
             for child in children(&txn, &resource)? {
                 ms.push(describe(&txn, &child, &request)?);
             }
