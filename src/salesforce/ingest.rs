@@ -34,19 +34,6 @@ pub fn object_name(kind: RecordKind) -> &'static str {
     }
 }
 
-/// The field list of the mapping's SELECT.
-fn select_fields(kind: RecordKind, ctx: &SalesforceContext) -> Vec<String> {
-    let soql = mapping::soql_select_for(kind, ctx);
-    let list = soql
-        .strip_prefix("SELECT ")
-        .and_then(|rest| rest.split(" FROM ").next())
-        .unwrap_or_default();
-    list.split(',')
-        .map(|f| f.trim().to_string())
-        .filter(|f| !f.is_empty())
-        .collect()
-}
-
 fn text<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
     row.get(field).and_then(|v| v.as_str())
 }
@@ -65,7 +52,7 @@ pub async fn pull_into_log(
     let result = client
         .pull(&PullRequest {
             object: object.to_string(),
-            fields: select_fields(kind, ctx),
+            fields: mapping::select_fields(kind, ctx),
             filter,
             include_archived: false,
             watermark,

@@ -16,7 +16,19 @@ pub fn soql_select_for(kind: RecordKind, ctx: &SalesforceContext) -> String {
 }
 
 fn select(kind: RecordKind, enabled: &[String]) -> String {
-    let object = object_name(kind);
+    format!(
+        "SELECT {} FROM {}",
+        field_list(kind, enabled).join(", "),
+        object_name(kind)
+    )
+}
+
+/// The fields a pull reads for this org: what [`soql_select_for`] selects, as a list.
+pub fn select_fields(kind: RecordKind, ctx: &SalesforceContext) -> Vec<String> {
+    field_list(kind, &ctx.enabled_optional_fields)
+}
+
+fn field_list(kind: RecordKind, enabled: &[String]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let mut add = |name: String| {
         if !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
@@ -36,7 +48,7 @@ fn select(kind: RecordKind, enabled: &[String]) -> String {
             }
         }
     }
-    format!("SELECT {} FROM {object}", names.join(", "))
+    names
 }
 
 /// A SOQL string literal, quotes included. Backslash, both quotes and the control
