@@ -11,8 +11,10 @@ pub mod event;
 pub mod hlc;
 pub mod mapping;
 pub mod merge;
+pub mod plan;
 pub mod policy;
 pub mod record;
+pub mod rules;
 pub mod side;
 
 pub use error::Error;

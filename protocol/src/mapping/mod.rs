@@ -361,3 +361,22 @@ fn prune(fields: &mut Fields) {
     }
     fields.retain(|_, v| !empty(v));
 }
+
+/// The record fields Salesforce holds and tandem writes: those a row maps both ways. A field
+/// Salesforce only reports (a contact's company, from its Account) is not one of them: tandem
+/// never sends it, so it is never a reason to update Salesforce.
+pub fn salesforce_fields(kind: RecordKind) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = match table(kind) {
+        Ok(table) => table
+            .rows
+            .iter()
+            .filter(|row| row.direction == Direction::Both)
+            .filter_map(|row| row.record.as_deref())
+            .map(|path| path.split('.').next().unwrap_or(path))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort_unstable();
+    names.dedup();
+    names
+}

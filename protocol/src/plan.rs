@@ -1,0 +1,580 @@
+//! The planner: from the canonical records, what each side last holds of them, the rules and the
+//! ignore list, the actions of a sync run — the Synchronization Summary. A pure function: the
+//! same inputs give the same plan, which is what lets `apply` do exactly what `preview` showed.
+//!
+//! For every record and each side it decides whether the side lacks the record (create), holds
+//! an older state of it (update, with the fields that differ), or holds a record that is deleted
+//! (delete); then whether the rules let that happen, and if not, why not. A side has nothing to
+//! do when it has seen the record's current heads (it made the latest change itself, or tandem
+//! wrote it): that is what keeps a change from echoing back.
+
+use crate::event::Op;
+use crate::hlc::Hlc;
+use crate::mapping;
+use crate::merge::FieldState;
+use crate::record::{Fields, RecordId, RecordKind};
+use crate::rules::Rules;
+use crate::side::Side;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// What one side holds of a record, as tandem last knows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SideCopy {
+    /// The record's id on that side (a DAV href, a Salesforce id).
+    pub external_id: Option<String>,
+    /// The side has the record (it was not deleted there).
+    pub present: bool,
+    /// The record heads the side has seen.
+    pub seen: Vec<Hlc>,
+    /// The record as the side holds it.
+    pub fields: Fields,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "ignore", rename_all = "snake_case")]
+pub enum Ignore {
+    /// Until either side changes the record again: the heads at the decision.
+    Once {
+        heads: Vec<Hlc>,
+    },
+    Forever,
+}
+
+/// One canonical record with everything the planner needs to know about it.
+#[derive(Clone, Debug)]
+pub struct RecordInput<'a> {
+    pub id: &'a RecordId,
+    pub kind: RecordKind,
+    pub deleted: bool,
+    pub heads: &'a [Hlc],
+    pub fields: &'a Fields,
+    pub conflicts: &'a BTreeMap<String, FieldState>,
+    pub desktop: Option<&'a SideCopy>,
+    pub salesforce: Option<&'a SideCopy>,
+    pub ignore: Option<&'a Ignore>,
+}
+
+impl<'a> RecordInput<'a> {
+    fn copy(&self, side: Side) -> Option<&'a SideCopy> {
+        match side {
+            Side::Desktop => self.desktop,
+            Side::Salesforce => self.salesforce,
+            Side::Tandem => None,
+        }
+    }
+}
+
+/// Why an action is not carried out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skip {
+    /// The kind syncs in the other direction only.
+    Direction,
+    /// Before the past or after the future limit of the date window.
+    Window,
+    /// A private item, and private items are not synced.
+    Private,
+    /// A desktop contact neither in the synced address book nor carrying the sync category.
+    Scope,
+    /// A task not related to a Salesforce record, and only related tasks are synced.
+    Unrelated,
+    /// The rules block this operation on this side.
+    Prevented,
+    /// Ignored until either side changes it again.
+    IgnoredOnce,
+    IgnoredForever,
+}
+
+impl Skip {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Skip::Direction => "the rules sync this kind the other way only",
+            Skip::Window => "outside the date window",
+            Skip::Private => "private",
+            Skip::Scope => "out of scope (not in the synced address book, no sync category)",
+            Skip::Unrelated => "not related to a Salesforce record",
+            Skip::Prevented => "operation prevented by the rules",
+            Skip::IgnoredOnce => "ignored until it changes",
+            Skip::IgnoredForever => "ignored forever",
+        }
+    }
+}
+
+/// What to do to one side.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub op: Op,
+    /// The fields to set on the side (`null` clears one); for a create, the whole record as
+    /// the side will hold it.
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub changes: Fields,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<Skip>,
+    /// The record was deleted on this side, but deleting it on the other side is prevented: it
+    /// comes back here instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restore: bool,
+    /// The desktop body has formatting, and the plain-text change was held back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kept_rich_body: bool,
+}
+
+impl Step {
+    pub fn runs(&self) -> bool {
+        self.skipped.is_none()
+    }
+
+    pub fn field_names(&self) -> Vec<&str> {
+        self.changes.keys().map(String::as_str).collect()
+    }
+}
+
+/// A field both sides changed, and how the conflict policy settled it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub field: String,
+    pub kept: Value,
+    pub kept_from: Side,
+    pub lost: Vec<(Side, Value)>,
+}
+
+/// One line of the Synchronization Summary: a record and what happens to it on each side.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub record: RecordId,
+    pub kind: RecordKind,
+    /// What a person recognises the record by: a name, a subject and date.
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salesforce_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desktop_id: Option<String>,
+    /// The state the actions write; the item is the same item as long as these are the same.
+    pub heads: Vec<Hlc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salesforce: Option<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desktop: Option<Step>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Item {
+    pub fn step(&self, side: Side) -> Option<&Step> {
+        match side {
+            Side::Salesforce => self.salesforce.as_ref(),
+            Side::Desktop => self.desktop.as_ref(),
+            Side::Tandem => None,
+        }
+    }
+
+    /// Whether anything will be written for this item.
+    pub fn runs(&self) -> bool {
+        self.steps().any(|(_, s)| s.runs())
+    }
+
+    pub fn steps(&self) -> impl Iterator<Item = (Side, &Step)> {
+        [
+            (Side::Salesforce, self.salesforce.as_ref()),
+            (Side::Desktop, self.desktop.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(side, step)| step.map(|s| (side, s)))
+    }
+
+    /// Names the item and the state it acts on: a reviewed item is applied only while this is
+    /// unchanged.
+    pub fn fingerprint(&self) -> String {
+        let heads: Vec<String> = self.heads.iter().map(|h| h.0.to_string()).collect();
+        format!("{}@{}", self.record, heads.join("+"))
+    }
+}
+
+/// The Synchronization Summary of one kind or of all kinds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub items: Vec<Item>,
+}
+
+/// Counts of a plan, by side and operation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub salesforce: OpCounts,
+    pub desktop: OpCounts,
+    pub skipped: usize,
+    pub conflicts: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpCounts {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+}
+
+impl OpCounts {
+    pub fn add(&mut self, op: Op) {
+        match op {
+            Op::Create => self.create += 1,
+            Op::Update => self.update += 1,
+            Op::Delete => self.delete += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.create + self.update + self.delete
+    }
+}
+
+impl Plan {
+    pub fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for item in &self.items {
+            tally.conflicts += item.conflicts.len();
+            for (side, step) in item.steps() {
+                if !step.runs() {
+                    tally.skipped += 1;
+                    continue;
+                }
+                match side {
+                    Side::Salesforce => tally.salesforce.add(step.op),
+                    _ => tally.desktop.add(step.op),
+                }
+            }
+        }
+        tally
+    }
+
+    /// Whether the plan writes anything.
+    pub fn is_idle(&self) -> bool {
+        !self.items.iter().any(Item::runs)
+    }
+}
+
+/// The fields a side holds of a record of `kind`: Salesforce holds the fields the mapping writes
+/// both ways; a desktop client everything but the links to other Salesforce records.
+pub fn held_by(side: Side, kind: RecordKind, field: &str) -> bool {
+    match side {
+        Side::Salesforce => mapping::salesforce_fields(kind).contains(&field),
+        Side::Desktop => !matches!(
+            (kind, field),
+            (RecordKind::Contact, "account" | "owner" | "reports_to")
+                | (
+                    RecordKind::Event | RecordKind::Task,
+                    "who" | "what" | "owner"
+                )
+        ),
+        Side::Tandem => true,
+    }
+}
+
+/// The part of `fields` a side holds.
+pub fn project(side: Side, kind: RecordKind, fields: &Fields) -> Fields {
+    fields
+        .iter()
+        .filter(|(name, _)| held_by(side, kind, name))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Plan every record. `now` places the date window.
+pub fn plan<'a>(
+    records: impl IntoIterator<Item = RecordInput<'a>>,
+    rules: &dyn Fn(RecordKind) -> &'a Rules,
+    now: DateTime<Utc>,
+) -> Plan {
+    let items = records
+        .into_iter()
+        .filter_map(|record| plan_record(&record, rules(record.kind), now))
+        .collect();
+    Plan { items }
+}
+
+/// Plan one record; `None` when both sides are in step with it.
+pub fn plan_record(record: &RecordInput<'_>, rules: &Rules, now: DateTime<Utc>) -> Option<Item> {
+    if !rules.enabled {
+        return None;
+    }
+    let mut salesforce = needed(record, Side::Salesforce, rules);
+    let mut desktop = needed(record, Side::Desktop, rules);
+    if salesforce.is_none() && desktop.is_none() {
+        return None;
+    }
+    for (side, step) in [
+        (Side::Salesforce, &mut salesforce),
+        (Side::Desktop, &mut desktop),
+    ] {
+        if let Some(step) = step.as_mut() {
+            step.skipped = skip_reason(record, side, step, rules, now);
+        }
+    }
+    // A delete the rules prevent brings the record back where it was deleted.
+    for (target, restore_on) in [
+        (Side::Salesforce, Side::Desktop),
+        (Side::Desktop, Side::Salesforce),
+    ] {
+        let blocked = match target {
+            Side::Salesforce => &salesforce,
+            _ => &desktop,
+        }
+        .as_ref()
+        .is_some_and(|s| s.op == Op::Delete && s.skipped == Some(Skip::Prevented));
+        if blocked {
+            let mut step = Step {
+                op: Op::Create,
+                changes: project(restore_on, record.kind, record.fields),
+                skipped: None,
+                restore: true,
+                kept_rich_body: false,
+            };
+            step.skipped = skip_reason(record, restore_on, &step, rules, now);
+            match restore_on {
+                Side::Salesforce => salesforce = Some(step),
+                _ => desktop = Some(step),
+            }
+        }
+    }
+    if let Some(ignore) = record.ignore {
+        let skip = match ignore {
+            Ignore::Forever => Some(Skip::IgnoredForever),
+            Ignore::Once { heads } if heads.as_slice() == record.heads => Some(Skip::IgnoredOnce),
+            Ignore::Once { .. } => None,
+        };
+        if let Some(skip) = skip {
+            for step in [&mut salesforce, &mut desktop].into_iter().flatten() {
+                step.skipped = Some(skip);
+            }
+        }
+    }
+    Some(Item {
+        record: record.id.clone(),
+        kind: record.kind,
+        label: label(record.kind, record.fields),
+        salesforce_id: record.salesforce.and_then(|c| c.external_id.clone()),
+        desktop_id: record.desktop.and_then(|c| c.external_id.clone()),
+        heads: record.heads.to_vec(),
+        salesforce,
+        desktop,
+        conflicts: conflicts(record),
+    })
+}
+
+/// What `side` needs to be in step with the record, before the rules are asked.
+fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
+    let copy = record.copy(side);
+    let present = copy.is_some_and(|c| c.present);
+    let step = |op, changes| Step {
+        op,
+        changes,
+        skipped: None,
+        restore: false,
+        kept_rich_body: false,
+    };
+    if record.deleted {
+        return present.then(|| step(Op::Delete, Fields::new()));
+    }
+    let want = project(side, record.kind, record.fields);
+    let Some(copy) = copy.filter(|c| c.present) else {
+        return Some(step(Op::Create, want));
+    };
+    if copy.seen.as_slice() == record.heads {
+        return None;
+    }
+    let have = project(side, record.kind, &copy.fields);
+    let mut changes: Fields = want
+        .iter()
+        .filter(|(name, value)| have.get(*name) != Some(*value))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for name in have.keys() {
+        if !want.contains_key(name) {
+            changes.insert(name.clone(), Value::Null);
+        }
+    }
+    let mut kept_rich_body = false;
+    if side == Side::Desktop
+        && rules.keep_rich_body
+        && have.contains_key("description_html")
+        && !changes.contains_key("description_html")
+        && changes.remove("description").is_some()
+    {
+        kept_rich_body = true;
+    }
+    if changes.is_empty() {
+        return None;
+    }
+    Some(Step {
+        kept_rich_body,
+        ..step(Op::Update, changes)
+    })
+}
+
+fn skip_reason(
+    record: &RecordInput<'_>,
+    side: Side,
+    step: &Step,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Option<Skip> {
+    if !rules.direction.writes_to(side) {
+        return Some(Skip::Direction);
+    }
+    // A delete is judged by the record as the side still has it.
+    let fields = match (step.op, record.copy(side)) {
+        (Op::Delete, Some(copy)) => &copy.fields,
+        _ => record.fields,
+    };
+    if record.kind != RecordKind::Contact {
+        if !rules.sync_private && fields.get("private") == Some(&Value::Bool(true)) {
+            return Some(Skip::Private);
+        }
+        if !in_window(record.kind, fields, rules, now) {
+            return Some(Skip::Window);
+        }
+    }
+    if side == Side::Salesforce && step.op != Op::Delete {
+        if record.kind == RecordKind::Contact && !in_scope(record, rules) {
+            return Some(Skip::Scope);
+        }
+        if record.kind == RecordKind::Task
+            && rules.only_related
+            && !fields.contains_key("who")
+            && !fields.contains_key("what")
+        {
+            return Some(Skip::Unrelated);
+        }
+    }
+    if rules.prevented(side, step.op) {
+        return Some(Skip::Prevented);
+    }
+    None
+}
+
+/// A contact is synced to Salesforce when Salesforce has it already, when it is in the synced
+/// address book, or when it carries the sync category.
+fn in_scope(record: &RecordInput<'_>, rules: &Rules) -> bool {
+    if record.salesforce.is_some_and(|c| c.external_id.is_some()) {
+        return true;
+    }
+    let in_book = record
+        .desktop
+        .and_then(|c| c.external_id.as_deref())
+        .is_some_and(|href| href.starts_with(&rules.address_book));
+    let tagged = rules.category.as_deref().is_some_and(|wanted| {
+        record
+            .fields
+            .get("categories")
+            .and_then(Value::as_array)
+            .is_some_and(|all| {
+                all.iter()
+                    .filter_map(Value::as_str)
+                    .any(|c| c.eq_ignore_ascii_case(wanted))
+            })
+    });
+    in_book || tagged
+}
+
+/// Whether an event or task falls inside the window: an event overlaps it (a series while it
+/// still recurs), a task is due in it; undated tasks always sync.
+fn in_window(kind: RecordKind, fields: &Fields, rules: &Rules, now: DateTime<Utc>) -> bool {
+    let today = now.date_naive();
+    let first = today - Days::new(u64::from(rules.past_days));
+    let last = today + Days::new(u64::from(rules.future_days));
+    let day = |name: &str| fields.get(name).and_then(day_of);
+    match kind {
+        RecordKind::Contact => true,
+        RecordKind::Task => day("due")
+            .or_else(|| day("start"))
+            .is_none_or(|d| first <= d && d <= last),
+        RecordKind::Event => {
+            let Some(start) = day("start") else {
+                return true;
+            };
+            let end = day("end").unwrap_or(start).max(start);
+            let end = match fields.get("rrule").and_then(Value::as_str) {
+                Some(rule) => until(rule).unwrap_or(NaiveDate::MAX),
+                None => end,
+            };
+            start <= last && end >= first
+        }
+    }
+}
+
+/// The day of a `When` (a date, or an instant's UTC day) or of a plain date.
+fn day_of(value: &Value) -> Option<NaiveDate> {
+    if let Some(text) = value.as_str() {
+        return text.get(..10)?.parse().ok();
+    }
+    let object = value.as_object()?;
+    if let Some(date) = object.get("date").and_then(Value::as_str) {
+        return date.parse().ok();
+    }
+    object
+        .get("time")?
+        .get("utc")?
+        .as_str()?
+        .get(..10)?
+        .parse()
+        .ok()
+}
+
+/// The last day a recurrence rule reaches, when it has an UNTIL.
+fn until(rule: &str) -> Option<NaiveDate> {
+    let value = rule
+        .split(';')
+        .find_map(|part| part.strip_prefix("UNTIL="))?;
+    NaiveDate::parse_from_str(value.get(..8)?, "%Y%m%d").ok()
+}
+
+fn conflicts(record: &RecordInput<'_>) -> Vec<Conflict> {
+    record
+        .conflicts
+        .iter()
+        .map(|(field, state)| Conflict {
+            field: field.clone(),
+            kept: state.current.value.clone(),
+            kept_from: state.current.side,
+            lost: state
+                .losers
+                .iter()
+                .map(|c| (c.side, c.value.clone()))
+                .collect(),
+        })
+        .collect()
+}
+
+/// A short name for a record: a contact's name, an event's subject and day, a task's subject.
+pub fn label(kind: RecordKind, fields: &Fields) -> String {
+    let text = |name: &str| fields.get(name).and_then(Value::as_str).unwrap_or("");
+    let label = match kind {
+        RecordKind::Contact => {
+            let name = [text("first_name"), text("last_name")]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            match (name.is_empty(), text("company")) {
+                (true, company) => company.to_string(),
+                (false, "") => name,
+                (false, company) => format!("{name} ({company})"),
+            }
+        }
+        RecordKind::Event => match fields.get("start").and_then(day_of) {
+            Some(day) => format!("{} ({day})", text("subject")),
+            None => text("subject").to_string(),
+        },
+        RecordKind::Task => text("subject").to_string(),
+    };
+    if label.trim().is_empty() {
+        "(untitled)".into()
+    } else {
+        label
+    }
+}
+
+#[cfg(test)]
+mod tests;
