@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use tandem_protocol::rules::{Rules, RulesFile};
 use tandem_protocol::{ConflictPolicy, RecordKind};
 
 pub const SETTINGS_FILE: &str = "tandem.toml";
@@ -10,12 +11,13 @@ pub const SETTINGS_FILE: &str = "tandem.toml";
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// The sync rules of each kind, as written; `rules` gives them with the defaults filled in.
     #[serde(default)]
-    pub contacts: KindSettings,
+    pub contacts: RulesFile,
     #[serde(default)]
-    pub events: KindSettings,
+    pub events: RulesFile,
     #[serde(default)]
-    pub tasks: KindSettings,
+    pub tasks: RulesFile,
     #[serde(default)]
     pub server: ServerSettings,
     /// The Salesforce connection: where to log in, the tokens `tandem login` stored, and how the
@@ -184,16 +186,6 @@ impl SalesforceSettings {
     }
 }
 
-/// Settings that exist separately for contacts, events and tasks.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub struct KindSettings {
-    /// Which value wins when both sides changed the same field: newest-wins, salesforce-wins or
-    /// desktop-wins.
-    #[serde(default)]
-    pub conflict_policy: ConflictPolicy,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the settings file {path}: {source}")]
@@ -263,7 +255,7 @@ fn generate_password() -> String {
 }
 
 impl Settings {
-    pub fn for_kind(&self, kind: RecordKind) -> &KindSettings {
+    fn rules_file(&self, kind: RecordKind) -> &RulesFile {
         match kind {
             RecordKind::Contact => &self.contacts,
             RecordKind::Event => &self.events,
@@ -271,8 +263,15 @@ impl Settings {
         }
     }
 
+    /// The effective sync rules of a kind. Settings that were parsed are known to resolve.
+    pub fn rules(&self, kind: RecordKind) -> Rules {
+        self.rules_file(kind)
+            .resolve(kind)
+            .unwrap_or_else(|_| Rules::defaults(kind))
+    }
+
     pub fn policy(&self, kind: RecordKind) -> ConflictPolicy {
-        self.for_kind(kind).conflict_policy
+        self.rules_file(kind).conflict_policy.unwrap_or_default()
     }
 
     /// Read the settings of a data directory; a missing file means the defaults.
@@ -290,7 +289,37 @@ impl Settings {
     pub fn parse(text: &str) -> Result<Settings, String> {
         let settings: Settings = toml::from_str(text).map_err(|e| e.to_string())?;
         settings.salesforce.check()?;
+        for kind in RecordKind::ALL {
+            settings
+                .rules_file(kind)
+                .resolve(kind)
+                .map_err(|message| at_line(text, kind, &message))?;
+        }
         Ok(settings)
+    }
+}
+
+/// Put the line of the key a rules message names (`[events] only_related ...`) in front of it.
+fn at_line(text: &str, kind: RecordKind, message: &str) -> String {
+    let section = match kind {
+        RecordKind::Contact => "contacts",
+        RecordKind::Event => "events",
+        RecordKind::Task => "tasks",
+    };
+    let key = message
+        .strip_prefix(&format!("[{section}] "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_default();
+    let offset = toml_edit::Document::parse(text).ok().and_then(|doc| {
+        let (found, _) = doc.get(section)?.as_table()?.get_key_value(key)?;
+        found.span().map(|span| span.start)
+    });
+    match offset {
+        Some(at) => format!(
+            "line {}: {message}",
+            text[..at].matches('\n').count() + 1
+        ),
+        None => message.to_string(),
     }
 }
 
@@ -312,6 +341,26 @@ mod tests {
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("conflict_polcy"), "{err}");
         let err = Settings::parse("[tasks]\nconflict_policy = \"loudest-wins\"\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn sync_rules_are_read_per_kind_and_checked_with_the_line() {
+        let s = Settings::parse(
+            "[events]\npast_days = 7\nhours = \"08:00-18:00\"\n[tasks]\nonly_related = true\n",
+        )
+        .unwrap();
+        assert_eq!(s.rules(RecordKind::Event).past_days, 7);
+        assert!(s.rules(RecordKind::Task).only_related);
+        assert!(s.rules(RecordKind::Contact).prevented(
+            tandem_protocol::Side::Salesforce,
+            tandem_protocol::Op::Delete
+        ));
+        let err = Settings::parse("[contacts]\n\npast_days = 3\n").unwrap_err();
+        assert!(err.starts_with("line 3:") && err.contains("past_days"), "{err}");
+        let err = Settings::parse("[events]\nhours = \"8 to 6\"\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("08:00-18:00"), "{err}");
+        let err = Settings::parse("[tasks]\nprevent_desktop = [\"erase\"]\n").unwrap_err();
         assert!(err.contains("line 2"), "{err}");
     }
 

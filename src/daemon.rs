@@ -102,6 +102,7 @@ pub async fn serve(dir: &Path, args: ServeArgs) -> Result<(), String> {
         store,
         writer: Some(writer.clone()),
         settings,
+        progress: false,
     };
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -150,7 +151,9 @@ pub async fn serve(dir: &Path, args: ServeArgs) -> Result<(), String> {
             .await
         })
     };
+    let scheduler = tokio::spawn(schedule(dir.to_path_buf(), api.clone()));
     let result = accept_until_stopped(listener, api.clone()).await;
+    scheduler.abort();
     stop_dav.notify_one();
     let _ = dav_task.await;
     let _ = std::fs::remove_file(announcement);
@@ -237,6 +240,47 @@ fn error_response(status: StatusCode, message: impl std::fmt::Display) -> Respon
 }
 
 /// Constant-time comparison, so the token cannot be guessed byte by byte from response times.
+/// Automatic runs: once a minute, run the kinds whose interval has passed inside their hours,
+/// once a manual run has been applied. A failed run is logged and tried again when next due.
+async fn schedule(dir: PathBuf, api: Arc<Api>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let context = &api.context;
+        let mut engine = crate::engine::sync::SyncEngine {
+            store: context.store.clone(),
+            writer: api.writer.clone(),
+            settings: context.settings.clone(),
+            dir: dir.clone(),
+            reach: crate::engine::sync::Reach::Settings,
+            wall: system_clock(),
+            only: Vec::new(),
+        };
+        if !engine.reviewed_before().unwrap_or(false) {
+            continue;
+        }
+        let now = chrono::Utc::now();
+        let local = chrono::Local::now().time();
+        engine.only = tandem_protocol::RecordKind::ALL
+            .into_iter()
+            .filter(|kind| {
+                let last = engine.last_run(*kind).ok().flatten();
+                context.settings.rules(*kind).due(last, now, local)
+            })
+            .collect();
+        if engine.only.is_empty() {
+            continue;
+        }
+        match engine.automatic().await {
+            Ok(report) => {
+                let failed = report.record.as_ref().map_or(0, |r| r.failures().count());
+                tracing::info!(failed, "automatic sync run finished");
+            }
+            Err(e) => tracing::warn!("automatic sync run failed: {e}"),
+        }
+    }
+}
+
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -40,6 +40,8 @@ pub enum EventBody {
     /// A change in the plain WebDAV area (`/dav/files/`); added in format 1 without a bump,
     /// since older events keep their meaning.
     File(FileChange),
+    /// A sync run and what came of it; added in format 1 without a bump.
+    Run(crate::run::RunRecord),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +139,10 @@ pub struct Outcome {
     /// re-read will report). Reading back tandem's own write is then no change: no echo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side_fields: Option<Fields>,
+    /// For a desktop write: the bytes tandem put on the DAV server, at the href named by the
+    /// result's external id. Replay rebuilds the served body from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -274,7 +280,10 @@ impl Event {
                 | Decision::Resolve { record, .. } => Some(record),
                 Decision::Confirm { .. } => None,
             },
-            EventBody::Watermark(_) | EventBody::Collection(_) | EventBody::File(_) => None,
+            EventBody::Watermark(_)
+            | EventBody::Collection(_)
+            | EventBody::File(_)
+            | EventBody::Run(_) => None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod policy;
 pub mod record;
 pub mod rules;
+pub mod run;
 pub mod side;
 
 pub use error::Error;

@@ -178,6 +178,21 @@ impl Rules {
         }
     }
 
+    /// Whether an automatic run of this kind is due: automatic runs are on, the interval has
+    /// passed since the last run (or there was none), and the time of day is in the window.
+    pub fn due(
+        &self,
+        last_run: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+        local_time: NaiveTime,
+    ) -> bool {
+        let interval = chrono::Duration::minutes(i64::from(self.every_minutes));
+        self.enabled
+            && self.automatic
+            && last_run.is_none_or(|last| now - last >= interval)
+            && self.hours.is_none_or(|h| h.contains(local_time))
+    }
+
     pub fn defaults(kind: RecordKind) -> Rules {
         RulesFile::default()
             .resolve(kind)
@@ -335,6 +350,21 @@ mod tests {
             ..RulesFile::default()
         };
         assert!(zero.resolve(RecordKind::Task).is_err());
+    }
+
+    #[test]
+    fn automatic_runs_are_due_after_the_interval_inside_the_hours() {
+        let mut rules = Rules::defaults(RecordKind::Event);
+        rules.hours = Some(Hours::parse("08:00-18:00").unwrap());
+        let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        let t = |s| NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+        let now = at("2026-11-21T10:00:00Z");
+        assert!(rules.due(None, now, t("10:00")));
+        assert!(!rules.due(Some(at("2026-11-21T09:45:00Z")), now, t("10:00")));
+        assert!(rules.due(Some(at("2026-11-21T09:30:00Z")), now, t("10:00")));
+        assert!(!rules.due(None, now, t("19:00")), "outside the hours");
+        rules.automatic = false;
+        assert!(!rules.due(None, now, t("10:00")));
     }
 
     #[test]

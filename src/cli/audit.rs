@@ -71,6 +71,14 @@ fn summary(event: &Event) -> String {
             format!("{} {} on {}: {result}", o.op.as_str(), o.record, o.side)
         }
         EventBody::Watermark(w) => format!("watermark {} {} = {}", w.side, w.scope, w.value),
+        EventBody::Run(run) => {
+            let failed = run.failures().count();
+            format!(
+                "{} sync run: {} steps, {failed} failed",
+                run.mode.as_str(),
+                run.results.len()
+            )
+        }
         EventBody::Collection(c) => {
             use tandem_protocol::event::CollectionOp;
             match &c.op {

@@ -45,6 +45,11 @@ pub enum StoreCommand {
         #[arg(long)]
         at: TimeRef,
     },
+    /// Sync with Salesforce: preview, apply, ignore, status.
+    Sync {
+        #[command(subcommand)]
+        command: super::sync::SyncCommand,
+    },
     /// The events of the log, in order.
     Log {
         /// Start at a log position (#42) or a time.
@@ -90,6 +95,8 @@ pub struct Context {
     pub store: Arc<Store>,
     pub writer: Option<Writer>,
     pub settings: Settings,
+    /// Draw progress bars (a person at a terminal, not the daemon answering a client).
+    pub progress: bool,
 }
 
 impl StoreCommand {
@@ -97,6 +104,7 @@ impl StoreCommand {
     pub fn access(&self) -> Access {
         match self {
             StoreCommand::Restore { .. } => Access::ReadWrite,
+            StoreCommand::Sync { command } if command.writes() => Access::ReadWrite,
             _ => Access::ReadOnly,
         }
     }
@@ -119,6 +127,7 @@ impl Context {
             store,
             writer,
             settings,
+            progress: true,
         })
     }
 
@@ -137,6 +146,7 @@ pub async fn execute(command: &StoreCommand, context: &Context) -> Output {
         StoreCommand::Blame { record, json } => audit::blame(context, record, *json),
         StoreCommand::Restore { record, at } => audit::restore(context, record, at).await,
         StoreCommand::Log { since, limit, json } => log(context, since.as_ref(), *limit, *json),
+        StoreCommand::Sync { command } => super::sync::execute(command, context).await,
     };
     result.unwrap_or_else(|e| e)
 }

@@ -4,9 +4,11 @@
 
 pub mod audit;
 pub mod commands;
+pub mod demo;
 pub mod emulator;
 pub mod login;
-pub mod timeref;
+pub mod sync;
+mod timeref;
 
 use crate::daemon;
 use clap::{Parser, Subcommand};
@@ -35,6 +37,10 @@ pub enum Command {
     /// Run tandem: the CalDAV/CardDAV server for desktop clients, and the local API the other
     /// commands use while it runs.
     Serve(daemon::ServeArgs),
+    /// Try tandem without an org: a seeded demo org in the Salesforce emulator, the
+    /// CalDAV/CardDAV server on a fresh data directory, and a first sync run. Prints the URL,
+    /// user and password to give a client.
+    Demo(demo::DemoArgs),
     /// Run the Salesforce REST API emulator (with a seeded demo org) until Ctrl-C: for trying
     /// tandem without an org, and for tests and benchmarks.
     Emulator(emulator::EmulatorArgs),
@@ -60,12 +66,17 @@ pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
+    let explicit_dir = cli.data.clone();
     let dir = match data_dir(cli.data) {
         Ok(dir) => dir,
         Err(message) => return fail(&message),
     };
     match cli.command {
         Command::Serve(args) => match daemon::serve(&dir, args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => fail(&message),
+        },
+        Command::Demo(args) => match demo::run(explicit_dir, args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => fail(&message),
         },

@@ -60,8 +60,17 @@ impl DavState {
 /// Create the default collections — a calendar, a task list and an address book — the first
 /// time the server starts on a store.
 pub async fn ensure_default_collections(state: &DavState) -> Result<(), String> {
+    create_default_collections(&state.store, &state.writer).await
+}
+
+/// The default calendar, task list and address book, in a store that has no collection yet
+/// (the DAV server at its first start, or a first sync run before it).
+pub async fn create_default_collections(
+    store: &crate::store::Store,
+    writer: &crate::engine::Writer,
+) -> Result<(), String> {
     let existing = {
-        let txn = state.store.read().map_err(|e| e.to_string())?;
+        let txn = store.read().map_err(|e| e.to_string())?;
         dav::collections(&txn).map_err(|e| e.to_string())?
     };
     if !existing.is_empty() {
@@ -104,11 +113,7 @@ pub async fn ensure_default_collections(state: &DavState) -> Result<(), String> 
                 },
             }),
         };
-        state
-            .writer
-            .append(draft)
-            .await
-            .map_err(|e| e.to_string())?;
+        writer.append(draft).await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -17,9 +17,23 @@ pub enum DraftBody {
     Observation(ObservationDraft),
     Decision(Decision),
     Outcome(Outcome),
+    /// tandem writing to the desktop side: an outcome whose bytes replace a DAV member, on the
+    /// condition that the member is still as tandem last read it (a client may have just changed
+    /// it; then the write is refused and the next run plans again).
+    DesktopWrite(DesktopWrite),
     Watermark(tandem_protocol::event::Watermark),
     Collection(tandem_protocol::event::CollectionChange),
     File(FileDraft),
+    /// A sync run's record.
+    Run(tandem_protocol::run::RunRecord),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesktopWrite {
+    pub outcome: Outcome,
+    pub href: String,
+    pub condition: VersionCondition,
 }
 
 /// A change to the plain file area, with the conditions of the request that made it.

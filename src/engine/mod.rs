@@ -1,9 +1,10 @@
 //! The tokio side of the engine: the single writer that appends to the log.
 
 pub mod draft;
+pub mod sync;
 pub mod writer;
 
 pub use draft::{
-    Draft, DraftBody, FileDraft, FileGuard, Guard, ObservationDraft, VersionCondition,
+    DesktopWrite, Draft, DraftBody, FileDraft, FileGuard, Guard, ObservationDraft, VersionCondition,
 };
 pub use writer::{Ack, Pending, Writer, WriterError};

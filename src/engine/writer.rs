@@ -245,7 +245,20 @@ fn stamp(txn: &WriteTransaction, hlc: Hlc, draft: Draft) -> Result<Event, StoreE
         }
         DraftBody::Decision(d) => EventBody::Decision(d),
         DraftBody::Outcome(o) => EventBody::Outcome(o),
+        DraftBody::DesktopWrite(w) => {
+            let probe = ObservationDraft {
+                external_id: Some(w.href.clone()),
+                ..ObservationDraft::new(tandem_protocol::RecordKind::Event, Op::Update)
+            };
+            let guard = Guard {
+                version: Some(w.condition),
+                unique_uid: false,
+            };
+            check_guard(txn, &guard, &probe)?;
+            EventBody::Outcome(w.outcome)
+        }
         DraftBody::Watermark(w) => EventBody::Watermark(w),
+        DraftBody::Run(r) => EventBody::Run(r),
         DraftBody::Collection(c) => EventBody::Collection(c),
         DraftBody::File(f) => {
             for guard in &f.guards {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tandem_protocol::dav::resource::{etag, split_member};
 use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
-use tandem_protocol::{Hlc, Observation, Op, RecordId};
+use tandem_protocol::{Hlc, Op, Payload, RecordId};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CollectionState {
@@ -188,26 +188,36 @@ pub struct MemberEffects {
     body: Option<Vec<u8>>,
 }
 
-/// What a desktop observation does to the DAV index: `None` when it does not concern a member
-/// of a known collection (e.g. a change reported by a script through `tandem ingest`).
+/// A change to one DAV member: a client's observation, or a write tandem made to the desktop.
+pub struct MemberChange<'a> {
+    pub record: &'a RecordId,
+    pub op: Op,
+    pub href: Option<&'a str>,
+    pub uid: Option<&'a str>,
+    pub payload: Option<&'a Payload>,
+    /// The record heads the new bytes show.
+    pub seen: Vec<Hlc>,
+}
+
+/// What a desktop change does to the DAV index: `None` when it does not concern a member of a
+/// known collection (e.g. a change reported by a script through `tandem ingest`).
 pub fn member_effects(
     txn: &WriteTransaction,
-    hlc: Hlc,
-    o: &Observation,
+    o: &MemberChange<'_>,
 ) -> Result<Option<MemberEffects>, StoreError> {
-    let Some((collection, name)) = o.external_id.as_deref().and_then(split_member) else {
+    let Some((collection, name)) = o.href.and_then(split_member) else {
         return Ok(None);
     };
     if collection_in(&txn.open_table(COLLECTIONS)?, collection)?.is_none() {
         return Ok(None);
     }
     let previous = item_in(&txn.open_table(DAV_ITEMS)?, collection, name)?;
-    let (body, next) = match (o.op, &o.payload, &previous) {
+    let (body, next) = match (o.op, o.payload, &previous) {
         (Op::Delete, _, Some(previous)) => (
             None,
             ItemState {
                 deleted: true,
-                seen: vec![hlc],
+                seen: o.seen.clone(),
                 ..previous.clone()
             },
         ),
@@ -218,11 +228,11 @@ pub fn member_effects(
                 record: o.record.clone(),
                 etag: etag(&payload.bytes),
                 content_type: payload.content_type.clone(),
-                uid: o.uid.clone(),
+                uid: o.uid.map(str::to_string),
                 length: payload.bytes.len() as u64,
                 seq: 0,
                 deleted: false,
-                seen: vec![hlc],
+                seen: o.seen.clone(),
             },
         ),
     };

@@ -89,6 +89,10 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.check_format()?;
+        if access == Access::ReadWrite {
+            // Tables this build added are created empty in a store from an older build.
+            store.init_tables()?;
+        }
         Ok(store)
     }
 

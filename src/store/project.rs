@@ -50,6 +50,9 @@ pub struct SideState {
     /// find what it changed — and a change tandem wrote itself, read back, is no change (no echo).
     #[serde(default, skip_serializing_if = "Fields::is_empty")]
     pub fields: Fields,
+    /// The side deleted the record, or tandem deleted it there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,13 +130,16 @@ impl Projector {
         match &event.body {
             EventBody::Observation(_) => {}
             EventBody::Decision(d) => self.decide(txn, seq, d)?,
-            EventBody::Outcome(o) => self.outcome(txn, o)?,
+            EventBody::Outcome(o) => self.outcome(txn, seq, o)?,
             EventBody::Watermark(w) => {
                 txn.open_table(WATERMARKS)?
                     .insert((w.side.as_str(), w.scope.as_str()), w.value.as_str())?;
             }
             EventBody::Collection(c) => super::dav::apply_collection(txn, seq, c)?,
             EventBody::File(f) => super::files::apply(txn, event.hlc, f)?,
+            EventBody::Run(run) => {
+                txn.open_table(RUNS)?.insert(seq, encode(run).as_slice())?;
+            }
         }
         // Last, so that a check failing above has written nothing of this event.
         txn.open_table(LOG)?
@@ -192,6 +198,7 @@ impl Projector {
             side.version = o.version.clone();
         }
         side.seen = vec![event.hlc];
+        side.deleted = o.op == Op::Delete;
         for (field, value) in &o.changes {
             if value.is_null() {
                 side.fields.remove(field);
@@ -200,7 +207,17 @@ impl Projector {
             }
         }
         let member = match event.origin.side {
-            Side::Desktop => super::dav::member_effects(txn, event.hlc, o)?,
+            Side::Desktop => super::dav::member_effects(
+                txn,
+                &super::dav::MemberChange {
+                    record: &o.record,
+                    op: o.op,
+                    href: o.external_id.as_deref(),
+                    uid: o.uid.as_deref(),
+                    payload: o.payload.as_ref(),
+                    seen: vec![event.hlc],
+                },
+            )?,
             _ => None,
         };
         let mut aliases = Vec::new();
@@ -265,7 +282,12 @@ impl Projector {
         Ok(())
     }
 
-    fn outcome(&self, txn: &WriteTransaction, o: &Outcome) -> Result<(), StoreError> {
+    fn outcome(
+        &self,
+        txn: &WriteTransaction,
+        seq: u64,
+        o: &Outcome,
+    ) -> Result<(), StoreError> {
         let mut sides = txn.open_table(SIDES)?;
         let key = (o.record.as_str(), o.side.as_str());
         let mut state: SideState = match sides.get(key)? {
@@ -282,6 +304,7 @@ impl Projector {
                 state.pending = false;
                 state.last_error = None;
                 state.seen = o.written.clone();
+                state.deleted = o.op == Op::Delete;
                 if let Some(fields) = &o.side_fields {
                     state.fields = fields.clone();
                 }
@@ -298,8 +321,27 @@ impl Projector {
                 state.last_error = Some(format!("{code}: {message}"));
             }
         }
+        let member = match (&o.result, o.side) {
+            (OutcomeResult::Succeeded { external_id, .. }, Side::Desktop) => {
+                super::dav::member_effects(
+                    txn,
+                    &super::dav::MemberChange {
+                        record: &o.record,
+                        op: o.op,
+                        href: external_id.as_deref(),
+                        uid: o.payload.as_ref().and_then(|p| payload_uid(o.record.kind(), p)).as_deref(),
+                        payload: o.payload.as_ref(),
+                        seen: o.written.clone(),
+                    },
+                )?
+            }
+            _ => None,
+        };
         sides.insert(key, encode(&state).as_slice())?;
         drop(sides);
+        if let Some(member) = member {
+            member.write(txn, seq)?;
+        }
         if let Some(alias) = alias {
             txn.open_table(ALIASES)?
                 .insert(alias.as_str(), o.record.as_str())?;
@@ -344,5 +386,17 @@ impl RecordEffects {
             member.write(txn, seq)?;
         }
         Ok(())
+    }
+}
+
+/// The UID of a body tandem wrote to the desktop side, for the DAV UID index.
+fn payload_uid(kind: Option<RecordKind>, payload: &tandem_protocol::Payload) -> Option<String> {
+    match kind? {
+        RecordKind::Contact => tandem_protocol::codec::parse_vcard(&payload.bytes).ok()?.uid,
+        _ => Some(
+            tandem_protocol::codec::parse_icalendar(&payload.bytes)
+                .ok()?
+                .uid,
+        ),
     }
 }

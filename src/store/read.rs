@@ -146,3 +146,21 @@ pub fn doc(txn: &ReadTransaction, id: &RecordId) -> Result<Option<RecordDoc>, St
         None => Ok(None),
     }
 }
+
+/// The sync runs, newest first, at most `limit`. A store from before runs were kept has none.
+pub fn runs(
+    txn: &ReadTransaction,
+    limit: usize,
+) -> Result<Vec<(u64, tandem_protocol::run::RunRecord)>, StoreError> {
+    let table = match txn.open_table(RUNS) {
+        Ok(table) => table,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for row in table.iter()?.rev().take(limit) {
+        let (seq, bytes) = row?;
+        out.push((seq.value(), decode("runs", bytes.value())?));
+    }
+    Ok(out)
+}

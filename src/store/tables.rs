@@ -44,6 +44,9 @@ pub const DAV_CHANGES: TableDefinition<(&str, u64), &str> = TableDefinition::new
 /// (collection path, UID) → member name: one UID per collection.
 pub const DAV_UIDS: TableDefinition<(&str, &str), &str> = TableDefinition::new("dav_uids");
 
+/// seq → `RunRecord` (JSON): the sync runs, newest last.
+pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
+
 /// path (decoded, no trailing slash) → `FileState` (JSON): the plain WebDAV area `/dav/files`.
 pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
 /// path → the bytes of a plain resource, as the client sent them.
@@ -73,5 +76,6 @@ pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     txn.open_table(DAV_UIDS).map_err(err)?;
     txn.open_table(FILES).map_err(err)?;
     txn.open_table(FILE_BODIES).map_err(err)?;
+    txn.open_table(RUNS).map_err(err)?;
     Ok(())
 }

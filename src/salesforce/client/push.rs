@@ -469,6 +469,7 @@ impl Pusher {
                     written: written.clone(),
                     result,
                     side_fields: side_fields.clone().filter(|_| succeeded),
+                    payload: None,
                 })
             })
             .collect();
@@ -701,6 +702,7 @@ impl Pusher {
                     written: chunk[i].written.clone(),
                     result: OutcomeResult::Intent,
                     side_fields: None,
+                    payload: None,
                 })
                 .collect();
             match self.client.ensure_budget(1).map(|()| fresh) {

@@ -1,0 +1,137 @@
+//! `tandem demo`: everything on one machine without an org — the Salesforce emulator with a
+//! seeded demo org, the daemon (CalDAV/CardDAV server, local API, automatic runs) on a fresh data
+//! directory, and a first reviewed sync run, after which a desktop client can connect.
+
+use crate::cli::commands::{Output, StoreCommand};
+use crate::cli::sync::SyncCommand;
+use crate::config::{self, SETTINGS_FILE};
+use crate::daemon::{self, ServeArgs};
+use crate::salesforce::emulator::{Emulator, EmulatorConfig};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Address of the CalDAV/CardDAV server.
+    #[arg(long, default_value = "127.0.0.1:5232")]
+    pub listen: SocketAddr,
+    /// Seed of the demo org: the same seed gives the same accounts, contacts, events and tasks.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `explicit`: the `--data` directory, which must be new or empty (the demo org lives in memory
+/// and is made afresh on every start, so an old store would not match it).
+pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), String> {
+    let dir = match explicit {
+        Some(dir) => dir,
+        None => std::env::temp_dir().join(format!("tandem-demo-{}", std::process::id())),
+    };
+    if std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(format!(
+            "{} is not empty; the demo needs a new directory (leave out --data to use a fresh one)",
+            dir.display()
+        ));
+    }
+    let emulator = Emulator::start(EmulatorConfig {
+        seed: Some(args.seed),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .map_err(|e| format!("cannot start the Salesforce emulator: {e}"))?;
+    write_settings(&dir, &emulator)?;
+    println!(
+        "Demo org: Salesforce emulator at {} (seed {}); data in {}",
+        emulator.base_url(),
+        args.seed,
+        dir.display()
+    );
+    let serve = tokio::spawn({
+        let dir = dir.clone();
+        async move {
+            daemon::serve(
+                &dir,
+                ServeArgs {
+                    listen: args.listen,
+                    tls_cert: None,
+                    tls_key: None,
+                    user: None,
+                    password: None,
+                },
+            )
+            .await
+        }
+    });
+    let client = wait_for_daemon(&dir, &serve).await?;
+    for command in [
+        SyncCommand::Preview {
+            details: false,
+            all: false,
+            json: false,
+        },
+        SyncCommand::Apply {
+            items: Vec::new(),
+            json: false,
+        },
+    ] {
+        let Output {
+            stdout,
+            stderr,
+            code,
+        } = client.run(&StoreCommand::Sync { command }).await?;
+        print!("{stdout}");
+        eprint!("{stderr}");
+        if code != 0 && !stderr.is_empty() {
+            return Err("the first sync run failed; see above".into());
+        }
+    }
+    let (user, password) = config::ensure_server_credentials(&dir).map_err(|e| e.to_string())?;
+    println!(
+        "\nConnect a CalDAV/CardDAV client to http://{}/dav/ with user {user} and password {password}.",
+        args.listen
+    );
+    println!(
+        "Try `tandem --data {} sync preview` after editing on either side. Ctrl-C stops the demo.",
+        dir.display()
+    );
+    let result = serve
+        .await
+        .map_err(|e| format!("the daemon stopped: {e}"))?;
+    emulator.shutdown().await;
+    result
+}
+
+fn write_settings(dir: &Path, emulator: &crate::salesforce::emulator::EmulatorHandle) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let text = format!(
+        "# Written by `tandem demo`: the local Salesforce emulator's demo org.\n\
+         [salesforce]\n\
+         login_url = \"{url}\"\n\
+         instance_url = \"{url}\"\n\
+         client_id = \"{id}\"\n\
+         client_secret = \"{secret}\"\n\
+         refresh_token = \"{token}\"\n",
+        url = emulator.base_url(),
+        id = emulator.client_id(),
+        secret = emulator.client_secret(),
+        token = emulator.initial_refresh_token(),
+    );
+    config::write_private(&dir.join(SETTINGS_FILE), &text).map_err(|e| e.to_string())
+}
+
+/// The daemon announces itself once it serves; until then, or until it fails to start, wait.
+async fn wait_for_daemon(
+    dir: &Path,
+    serve: &tokio::task::JoinHandle<Result<(), String>>,
+) -> Result<daemon::Client, String> {
+    for _ in 0..600 {
+        if let Some(client) = daemon::Client::discover(dir).await {
+            return Ok(client);
+        }
+        if serve.is_finished() {
+            return Err("the daemon did not start; see the message above".into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err("the daemon did not start within 30 seconds".into())
+}

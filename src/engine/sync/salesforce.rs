@@ -1,0 +1,398 @@
+//! The Salesforce side of a sync run: the connection and the org's settings the mapping needs,
+//! pulling each kind under the rules' scope, and carrying out a plan's Salesforce steps through
+//! the pusher (sObject Collections, exactly-once creates, conditional updates).
+
+use super::desktop::overlay;
+use crate::config::Settings;
+use crate::engine::{Draft, DraftBody, ObservationDraft, Writer};
+use crate::salesforce::client::{
+    ClientError, Create, CredentialsFile, Delete, ItemOutcome, Pusher, SalesforceClient, Update,
+};
+use crate::salesforce::ingest::{PullSummary, object_name, pull_into_log};
+use crate::store::{Store, read};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::Arc;
+use tandem_protocol::mapping::{self, SalesforceContext, soql_quote};
+use tandem_protocol::plan::{Item, Step};
+use tandem_protocol::rules::Rules;
+use tandem_protocol::run::StepResult;
+use tandem_protocol::{Fields, Hlc, Op, Origin, Outcome, OutcomeResult, RecordKind, Side};
+
+/// A logged-in Salesforce org, ready for a run.
+pub struct Connection {
+    pub client: SalesforceClient,
+    pusher: Pusher,
+    pub ctx: SalesforceContext,
+    user_id: Option<String>,
+}
+
+/// Whether the settings name an org tandem can log in to.
+pub fn configured(settings: &Settings) -> bool {
+    let s = &settings.salesforce;
+    s.client_id.is_some() && (s.refresh_token.is_some() || s.jwt_key_file.is_some())
+}
+
+impl Connection {
+    /// Log in and read what the mapping needs to know about the org and the user.
+    pub async fn open(
+        settings: &Settings,
+        dir: &Path,
+        store: Arc<Store>,
+        writer: Writer,
+    ) -> Result<Connection, ClientError> {
+        let client = SalesforceClient::new(
+            settings.salesforce.clone(),
+            Some(CredentialsFile::in_dir(dir)),
+        )?;
+        Connection::with_client(client, store, writer).await
+    }
+
+    pub async fn with_client(
+        client: SalesforceClient,
+        store: Arc<Store>,
+        writer: Writer,
+    ) -> Result<Connection, ClientError> {
+        client.begin_run();
+        let token = client.session().token().await?;
+        let user_id = token.user_id.clone();
+        let ctx = org_context(&client, user_id.as_deref()).await?;
+        let pusher = Pusher::new(client.clone(), writer, store);
+        Ok(Connection {
+            client,
+            pusher,
+            ctx,
+            user_id,
+        })
+    }
+
+    /// Pull one kind, limited to the records the rules sync (the user's own, a SOQL view).
+    pub async fn pull(
+        &self,
+        store: &Store,
+        writer: &Writer,
+        kind: RecordKind,
+        rules: &Rules,
+    ) -> Result<PullSummary, ClientError> {
+        let mut conditions = Vec::new();
+        if rules.owner_only
+            && let Some(user) = &self.user_id
+        {
+            conditions.push(format!("OwnerId = {}", soql_quote(user)));
+        }
+        if let Some(filter) = &rules.salesforce_filter {
+            conditions.push(format!("({filter})"));
+        }
+        let filter = (!conditions.is_empty()).then(|| conditions.join(" AND "));
+        pull_into_log(&self.client, writer, store, kind, &self.ctx, filter).await
+    }
+
+    /// Carry out the Salesforce steps of a run. Every step gets a result; one failing never
+    /// stops the others, only an error that ends the run (login, limits) does.
+    pub async fn push(
+        &self,
+        store: &Store,
+        writer: &Writer,
+        steps: Vec<(&Item, &Step, Vec<Hlc>)>,
+        rules: &(dyn Fn(RecordKind) -> Rules + Sync),
+    ) -> (Vec<StepResult>, Option<ClientError>) {
+        let mut results = Vec::new();
+        let (mut creates, mut updates, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
+        let fail = |item: &Item, op, error: String| StepResult {
+            record: item.record.clone(),
+            label: item.label.clone(),
+            side: Side::Salesforce,
+            op,
+            error: Some(error),
+        };
+        for (item, step, written) in steps {
+            let object = object_name(item.kind).to_string();
+            let rules = rules(item.kind);
+            match step.op {
+                Op::Create => match self.create_body(store, writer, item, step, written, &rules).await {
+                    Ok(create) => creates.push(create),
+                    Err(e) => results.push(fail(item, Op::Create, e)),
+                },
+                Op::Update => {
+                    let Some(id) = item.salesforce_id.clone() else {
+                        results.push(fail(item, Op::Update, "no Salesforce id".into()));
+                        continue;
+                    };
+                    let side = side_copy(store, item);
+                    let target = overlay(&side.fields, &step.changes);
+                    let body = mapping::changes_to_salesforce(
+                        item.kind,
+                        &side.fields,
+                        &target,
+                        &self.ctx,
+                    )
+                    .map(|out| annotate(item, out.fields, &target, &rules));
+                    match body {
+                        Err(e) => results.push(fail(item, Op::Update, e.to_string())),
+                        // Nothing Salesforce holds changes: note that it has seen this state.
+                        Ok(body) if body.is_empty() => {
+                            let outcome = Outcome {
+                                record: item.record.clone(),
+                                side: Side::Salesforce,
+                                op: Op::Update,
+                                written,
+                                result: OutcomeResult::Succeeded {
+                                    external_id: Some(id),
+                                    version: None,
+                                },
+                                side_fields: Some(target),
+                                payload: None,
+                            };
+                            let draft = Draft {
+                                origin: Origin::new(Side::Tandem, "sync:salesforce"),
+                                body: DraftBody::Outcome(outcome),
+                            };
+                            results.push(match writer.append(draft).await {
+                                Ok(_) => done(item, Op::Update),
+                                Err(e) => fail(item, Op::Update, e.to_string()),
+                            });
+                        }
+                        Ok(fields) => updates.push(Update {
+                            record: item.record.clone(),
+                            object,
+                            id,
+                            fields,
+                            version: side.version,
+                            written,
+                            side_fields: Some(target),
+                        }),
+                    }
+                }
+                Op::Delete => match item.salesforce_id.clone() {
+                    Some(id) => deletes.push(Delete {
+                        record: item.record.clone(),
+                        object,
+                        id,
+                        written,
+                    }),
+                    None => results.push(fail(item, Op::Delete, "no Salesforce id".into())),
+                },
+            }
+        }
+        let labels: std::collections::HashMap<_, _> = creates
+            .iter()
+            .map(|c: &Create| c.record.clone())
+            .chain(updates.iter().map(|u| u.record.clone()))
+            .chain(deletes.iter().map(|d| d.record.clone()))
+            .map(|record| {
+                let label = read_label(store, &record);
+                (record, label)
+            })
+            .collect();
+        let report = self.pusher.push(creates, updates, deletes).await;
+        for item in report.items {
+            let error = match &item.outcome {
+                ItemOutcome::Created { .. }
+                | ItemOutcome::Updated { .. }
+                | ItemOutcome::Deleted { .. } => None,
+                ItemOutcome::Conflict { message, .. } => Some(format!(
+                    "changed in Salesforce meanwhile ({message}); the next run merges it"
+                )),
+                ItemOutcome::Failed { code, message, .. } => Some(format!("{code}: {message}")),
+                ItemOutcome::Unknown { message } => Some(format!(
+                    "not known whether Salesforce took it ({message}); the next run checks"
+                )),
+                ItemOutcome::NotAttempted => Some("not attempted: the run stopped".into()),
+            };
+            results.push(StepResult {
+                label: labels.get(&item.record).cloned().unwrap_or_default(),
+                record: item.record,
+                side: Side::Salesforce,
+                op: item.op,
+                error,
+            });
+        }
+        (results, report.stopped)
+    }
+
+    /// The body of a create: the record's Salesforce fields, the Account its company names, the
+    /// description annotations.
+    async fn create_body(
+        &self,
+        store: &Store,
+        writer: &Writer,
+        item: &Item,
+        step: &Step,
+        mut written: Vec<Hlc>,
+        rules: &Rules,
+    ) -> Result<Create, String> {
+        let mut fields = step.changes.clone();
+        if item.kind == RecordKind::Contact && rules.link_account && !fields.contains_key("account")
+        {
+            let company = read_field(store, item, "company");
+            if let Some(link) = self.find_account(company.as_deref()).await? {
+                // The link becomes part of the record, so both sides agree on it.
+                let draft = Draft {
+                    origin: Origin::new(Side::Tandem, "sync:account-link"),
+                    body: DraftBody::Observation(ObservationDraft {
+                        record: Some(item.record.clone()),
+                        base: Some(written.clone()),
+                        changes: [("account".to_string(), link.clone())].into(),
+                        ..ObservationDraft::new(item.kind, Op::Update)
+                    }),
+                };
+                let ack = writer.append(draft).await.map_err(|e| e.to_string())?;
+                written = vec![ack.hlc];
+                fields.insert("account".into(), link);
+            }
+        }
+        let out = mapping::to_salesforce(item.kind, &fields, &self.ctx).map_err(|e| e.to_string())?;
+        let full = read_fields(store, item);
+        let body = annotate(item, out.fields, &full, rules);
+        Ok(Create {
+            record: item.record.clone(),
+            object: object_name(item.kind).to_string(),
+            fields: body,
+            written,
+            side_fields: Some(fields),
+        })
+    }
+
+    /// The Account a company names: exact name (earliest created), else a unique partial match.
+    async fn find_account(&self, company: Option<&str>) -> Result<Option<Value>, String> {
+        let Some(company) = company.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Ok(None);
+        };
+        let soql = format!(
+            "SELECT Id, Name, CreatedDate FROM Account WHERE Name LIKE {} ORDER BY CreatedDate, Id LIMIT 200",
+            soql_quote(&format!("%{}%", like_escape(company)))
+        );
+        let rows = self.client.query(soql).await.map_err(|e| e.to_string())?;
+        let name = |row: &serde_json::Map<String, Value>| {
+            row.get("Name").and_then(Value::as_str).unwrap_or("").to_string()
+        };
+        let exact = rows
+            .iter()
+            .find(|r| name(r).trim().eq_ignore_ascii_case(company));
+        let chosen = exact.or(match rows.len() {
+            1 => rows.first(),
+            _ => None,
+        });
+        Ok(chosen.and_then(|row| {
+            let id = row.get("Id")?.as_str()?;
+            Some(json!({"salesforce_id": id, "name": name(row)}))
+        }))
+    }
+}
+
+/// `%` and `_` are wildcards in LIKE; a company name means them literally.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// The description with the invitee list and attachment names, when the rules want them.
+fn annotate(
+    item: &Item,
+    body: serde_json::Map<String, Value>,
+    _record: &Fields,
+    _rules: &Rules,
+) -> serde_json::Map<String, Value> {
+    let _ = item;
+    body
+}
+
+fn done(item: &Item, op: Op) -> StepResult {
+    StepResult {
+        record: item.record.clone(),
+        label: item.label.clone(),
+        side: Side::Salesforce,
+        op,
+        error: None,
+    }
+}
+
+fn side_copy(store: &Store, item: &Item) -> crate::store::SideState {
+    store
+        .read()
+        .ok()
+        .and_then(|txn| read::side_state(&txn, &item.record, Side::Salesforce).ok())
+        .flatten()
+        .unwrap_or_default()
+}
+
+fn read_fields(store: &Store, item: &Item) -> Fields {
+    store
+        .read()
+        .ok()
+        .and_then(|txn| read::record(&txn, &item.record).ok())
+        .flatten()
+        .map(|r| r.fields)
+        .unwrap_or_default()
+}
+
+fn read_field(store: &Store, item: &Item, name: &str) -> Option<String> {
+    read_fields(store, item)
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn read_label(store: &Store, record: &tandem_protocol::RecordId) -> String {
+    store
+        .read()
+        .ok()
+        .and_then(|txn| read::record(&txn, record).ok())
+        .flatten()
+        .map(|r| tandem_protocol::plan::label(r.kind, &r.fields))
+        .unwrap_or_default()
+}
+
+/// The user's time zone and the org's task statuses.
+async fn org_context(
+    client: &SalesforceClient,
+    user_id: Option<&str>,
+) -> Result<SalesforceContext, ClientError> {
+    let mut zone = chrono_tz::UTC;
+    if let Some(user) = user_id {
+        let rows = client
+            .query(format!(
+                "SELECT TimeZoneSidKey FROM User WHERE Id = {}",
+                soql_quote(user)
+            ))
+            .await?;
+        if let Some(tz) = rows
+            .first()
+            .and_then(|r| r.get("TimeZoneSidKey"))
+            .and_then(Value::as_str)
+        {
+            zone = tz.parse().map_err(|_| {
+                ClientError::malformed("User", format!("unknown time zone {tz}"))
+            })?;
+        }
+    }
+    let mut ctx = SalesforceContext::standard(zone);
+    let statuses = client
+        .query("SELECT MasterLabel, IsClosed, IsDefault FROM TaskStatus")
+        .await?;
+    if !statuses.is_empty() {
+        let label = |r: &serde_json::Map<String, Value>| {
+            r.get("MasterLabel").and_then(Value::as_str).map(str::to_string)
+        };
+        let flag = |r: &serde_json::Map<String, Value>, f: &str| {
+            r.get(f).and_then(Value::as_bool).unwrap_or(false)
+        };
+        ctx.closed_task_statuses = statuses
+            .iter()
+            .filter(|r| flag(r, "IsClosed"))
+            .filter_map(label)
+            .collect();
+        if let Some(open) = statuses
+            .iter()
+            .find(|r| flag(r, "IsDefault") && !flag(r, "IsClosed"))
+            .and_then(label)
+        {
+            ctx.default_open_status = open;
+        }
+        if let Some(closed) = ctx.closed_task_statuses.first() {
+            ctx.default_closed_status = closed.clone();
+        }
+    }
+    Ok(ctx)
+}
