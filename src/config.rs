@@ -315,10 +315,7 @@ fn at_line(text: &str, kind: RecordKind, message: &str) -> String {
         found.span().map(|span| span.start)
     });
     match offset {
-        Some(at) => format!(
-            "line {}: {message}",
-            text[..at].matches('\n').count() + 1
-        ),
+        Some(at) => format!("line {}: {message}", text[..at].matches('\n').count() + 1),
         None => message.to_string(),
     }
 }
@@ -357,9 +354,15 @@ mod tests {
             tandem_protocol::Op::Delete
         ));
         let err = Settings::parse("[contacts]\n\npast_days = 3\n").unwrap_err();
-        assert!(err.starts_with("line 3:") && err.contains("past_days"), "{err}");
+        assert!(
+            err.starts_with("line 3:") && err.contains("past_days"),
+            "{err}"
+        );
         let err = Settings::parse("[events]\nhours = \"8 to 6\"\n").unwrap_err();
-        assert!(err.contains("line 2") && err.contains("08:00-18:00"), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("08:00-18:00"),
+            "{err}"
+        );
         let err = Settings::parse("[tasks]\nprevent_desktop = [\"erase\"]\n").unwrap_err();
         assert!(err.contains("line 2"), "{err}");
     }

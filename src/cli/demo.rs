@@ -101,7 +101,10 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), String
     result
 }
 
-fn write_settings(dir: &Path, emulator: &crate::salesforce::emulator::EmulatorHandle) -> Result<(), String> {
+fn write_settings(
+    dir: &Path,
+    emulator: &crate::salesforce::emulator::EmulatorHandle,
+) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let text = format!(
         "# Written by `tandem demo`: the local Salesforce emulator's demo org.\n\

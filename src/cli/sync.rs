@@ -93,10 +93,8 @@ pub async fn execute(command: &SyncCommand, context: &Context) -> Result<Output,
             let bar = context.progress.then(|| {
                 let bar = indicatif::ProgressBar::new(0);
                 bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{bar:40} {pos}/{len} steps {elapsed}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps {elapsed}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 bar
             });
@@ -268,10 +266,9 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
         if !shown.is_empty() {
             let _ = writeln!(
                 out,
-                "  {} {} {}",
+                "  {} {} DESKTOP",
                 column("SALESFORCE", 38),
-                column("ACTION", 22),
-                "DESKTOP"
+                column("ACTION", 22)
             );
         }
         for item in shown {
@@ -303,12 +300,11 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
             }
         }
         if !all && !skipped.is_empty() {
-            let counts: Vec<String> = skipped.iter().map(|(why, n)| format!("{n} {why}")).collect();
-            let _ = writeln!(
-                out,
-                "  skipped: {} (--all lists them)",
-                counts.join("; ")
-            );
+            let counts: Vec<String> = skipped
+                .iter()
+                .map(|(why, n)| format!("{n} {why}"))
+                .collect();
+            let _ = writeln!(out, "  skipped: {} (--all lists them)", counts.join("; "));
         }
     }
     out.push('\n');
@@ -437,7 +433,8 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
         .into_iter()
         .filter(|k| context.settings.rules(*k).enabled)
         .collect();
-    let now = chrono::DateTime::from_timestamp_millis((system_clock())() as i64).unwrap_or_default();
+    let now =
+        chrono::DateTime::from_timestamp_millis((system_clock())() as i64).unwrap_or_default();
     let plan = crate::engine::sync::inputs::plan_from_store(
         &context.store,
         &context.settings,
@@ -449,9 +446,8 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
         .items
         .iter()
         .filter(|i| {
-            i.steps().any(|(_, s)| {
-                matches!(s.skipped, Some(Skip::IgnoredOnce | Skip::IgnoredForever))
-            })
+            i.steps()
+                .any(|(_, s)| matches!(s.skipped, Some(Skip::IgnoredOnce | Skip::IgnoredForever)))
         })
         .count();
     let status = Status {

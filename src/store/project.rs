@@ -282,12 +282,7 @@ impl Projector {
         Ok(())
     }
 
-    fn outcome(
-        &self,
-        txn: &WriteTransaction,
-        seq: u64,
-        o: &Outcome,
-    ) -> Result<(), StoreError> {
+    fn outcome(&self, txn: &WriteTransaction, seq: u64, o: &Outcome) -> Result<(), StoreError> {
         let mut sides = txn.open_table(SIDES)?;
         let key = (o.record.as_str(), o.side.as_str());
         let mut state: SideState = match sides.get(key)? {
@@ -329,7 +324,11 @@ impl Projector {
                         record: &o.record,
                         op: o.op,
                         href: external_id.as_deref(),
-                        uid: o.payload.as_ref().and_then(|p| payload_uid(o.record.kind(), p)).as_deref(),
+                        uid: o
+                            .payload
+                            .as_ref()
+                            .and_then(|p| payload_uid(o.record.kind(), p))
+                            .as_deref(),
                         payload: o.payload.as_ref(),
                         seen: o.written.clone(),
                     },
@@ -392,7 +391,11 @@ impl RecordEffects {
 /// The UID of a body tandem wrote to the desktop side, for the DAV UID index.
 fn payload_uid(kind: Option<RecordKind>, payload: &tandem_protocol::Payload) -> Option<String> {
     match kind? {
-        RecordKind::Contact => tandem_protocol::codec::parse_vcard(&payload.bytes).ok()?.uid,
+        RecordKind::Contact => {
+            tandem_protocol::codec::parse_vcard(&payload.bytes)
+                .ok()?
+                .uid
+        }
         _ => Some(
             tandem_protocol::codec::parse_icalendar(&payload.bytes)
                 .ok()?

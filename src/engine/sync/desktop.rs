@@ -8,9 +8,7 @@ use crate::store::{Store, StoreError, dav, read};
 use tandem_protocol::codec::{parse_icalendar, parse_vcard, render_icalendar, render_vcard};
 use tandem_protocol::plan::{Item, Step};
 use tandem_protocol::rules::Rules;
-use tandem_protocol::{
-    Fields, Hlc, Op, Origin, Outcome, OutcomeResult, Payload, RecordKind, Side,
-};
+use tandem_protocol::{Fields, Hlc, Op, Origin, Outcome, OutcomeResult, Payload, RecordKind, Side};
 
 /// Where records of a kind that the desktop does not have yet are put.
 pub fn home_collection(kind: RecordKind, rules: &Rules) -> String {
@@ -175,5 +173,7 @@ fn parse(kind: RecordKind, bytes: &[u8]) -> Result<Fields, String> {
         RecordKind::Contact => parse_vcard(bytes).map(|c| c.fields),
         _ => parse_icalendar(bytes).map(|o| o.fields),
     };
-    fields.map_err(|e| format!("tandem rendered a body it cannot read back ({e}); please report this"))
+    fields.map_err(|e| {
+        format!("tandem rendered a body it cannot read back ({e}); please report this")
+    })
 }

@@ -91,6 +91,7 @@ pub fn plan_from_store(
     });
     let mut plan = plan::plan(inputs, &|kind| &rules[&kind], now);
     // Oldest records first, so a summary reads in the order things happened.
-    plan.items.sort_by(|a, b| (a.kind, &a.record).cmp(&(b.kind, &b.record)));
+    plan.items
+        .sort_by(|a, b| (a.kind, &a.record).cmp(&(b.kind, &b.record)));
     Ok(plan)
 }

@@ -88,7 +88,9 @@ impl SyncEngine {
             Reach::Settings if !salesforce::configured(&self.settings) => return Ok(None),
             Reach::Settings => crate::salesforce::client::SalesforceClient::new(
                 self.settings.salesforce.clone(),
-                Some(crate::salesforce::client::CredentialsFile::in_dir(&self.dir)),
+                Some(crate::salesforce::client::CredentialsFile::in_dir(
+                    &self.dir,
+                )),
             )
             .map_err(|e| e.to_string())?,
         };
@@ -99,11 +101,7 @@ impl SyncEngine {
     }
 
     /// Pull every enabled kind; the error says why Salesforce could not be read.
-    async fn pull(
-        &self,
-        connection: &Connection,
-        report: &mut RunReport,
-    ) -> Result<(), String> {
+    async fn pull(&self, connection: &Connection, report: &mut RunReport) -> Result<(), String> {
         for kind in self.kinds() {
             let summary = connection
                 .pull(&self.store, &self.writer, kind, &self.settings.rules(kind))
@@ -134,7 +132,11 @@ impl SyncEngine {
         let mut report = RunReport::default();
         let mut salesforce_error = None;
         let mut api = (0, None);
-        if let Some(connection) = self.connect().await.or_else(offline(&mut salesforce_error))? {
+        if let Some(connection) = self
+            .connect()
+            .await
+            .or_else(offline(&mut salesforce_error))?
+        {
             if let Err(e) = self.pull(&connection, &mut report).await {
                 salesforce_error = Some(e);
             }
@@ -272,7 +274,10 @@ impl SyncEngine {
         let started = self.now();
         let mut report = RunReport::default();
         let mut salesforce_error = None;
-        let connection = self.connect().await.or_else(offline(&mut salesforce_error))?;
+        let connection = self
+            .connect()
+            .await
+            .or_else(offline(&mut salesforce_error))?;
         let mut plan = plan;
         if pull_first {
             if let Some(connection) = &connection
@@ -305,9 +310,15 @@ impl SyncEngine {
                         }
                     }
                 }
-                let outcome =
-                    desktop::write(&self.store, &self.writer, &rules, item, step, written.clone())
-                        .await;
+                let outcome = desktop::write(
+                    &self.store,
+                    &self.writer,
+                    &rules,
+                    item,
+                    step,
+                    written.clone(),
+                )
+                .await;
                 results.push(result(item, Side::Desktop, step.op, outcome.err()));
                 done += 1;
                 progress(done, total);
@@ -410,7 +421,9 @@ fn not_connected() -> String {
 }
 
 /// Turn a failed connection into "offline": the run goes on for the desktop side.
-fn offline(error: &mut Option<String>) -> impl FnOnce(String) -> Result<Option<Connection>, String> + '_ {
+fn offline(
+    error: &mut Option<String>,
+) -> impl FnOnce(String) -> Result<Option<Connection>, String> + '_ {
     move |e| {
         *error = Some(e);
         Ok(None)

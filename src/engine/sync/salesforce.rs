@@ -109,7 +109,10 @@ impl Connection {
             let object = object_name(item.kind).to_string();
             let rules = rules(item.kind);
             match step.op {
-                Op::Create => match self.create_body(store, writer, item, step, written, &rules).await {
+                Op::Create => match self
+                    .create_body(store, writer, item, step, written, &rules)
+                    .await
+                {
                     Ok(create) => creates.push(create),
                     Err(e) => results.push(fail(item, Op::Create, e)),
                 },
@@ -120,13 +123,9 @@ impl Connection {
                     };
                     let side = side_copy(store, item);
                     let target = overlay(&side.fields, &step.changes);
-                    let body = mapping::changes_to_salesforce(
-                        item.kind,
-                        &side.fields,
-                        &target,
-                        &self.ctx,
-                    )
-                    .map(|out| annotate(item, out.fields, &target, &rules));
+                    let body =
+                        mapping::changes_to_salesforce(item.kind, &side.fields, &target, &self.ctx)
+                            .map(|out| annotate(item, out.fields, &target, &rules));
                     match body {
                         Err(e) => results.push(fail(item, Op::Update, e.to_string())),
                         // Nothing Salesforce holds changes: note that it has seen this state.
@@ -241,7 +240,8 @@ impl Connection {
                 fields.insert("account".into(), link);
             }
         }
-        let out = mapping::to_salesforce(item.kind, &fields, &self.ctx).map_err(|e| e.to_string())?;
+        let out =
+            mapping::to_salesforce(item.kind, &fields, &self.ctx).map_err(|e| e.to_string())?;
         let full = read_fields(store, item);
         let body = annotate(item, out.fields, &full, rules);
         Ok(Create {
@@ -264,7 +264,10 @@ impl Connection {
         );
         let rows = self.client.query(soql).await.map_err(|e| e.to_string())?;
         let name = |row: &serde_json::Map<String, Value>| {
-            row.get("Name").and_then(Value::as_str).unwrap_or("").to_string()
+            row.get("Name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
         };
         let exact = rows
             .iter()
@@ -362,9 +365,9 @@ async fn org_context(
             .and_then(|r| r.get("TimeZoneSidKey"))
             .and_then(Value::as_str)
         {
-            zone = tz.parse().map_err(|_| {
-                ClientError::malformed("User", format!("unknown time zone {tz}"))
-            })?;
+            zone = tz
+                .parse()
+                .map_err(|_| ClientError::malformed("User", format!("unknown time zone {tz}")))?;
         }
     }
     let mut ctx = SalesforceContext::standard(zone);
@@ -373,7 +376,9 @@ async fn org_context(
         .await?;
     if !statuses.is_empty() {
         let label = |r: &serde_json::Map<String, Value>| {
-            r.get("MasterLabel").and_then(Value::as_str).map(str::to_string)
+            r.get("MasterLabel")
+                .and_then(Value::as_str)
+                .map(str::to_string)
         };
         let flag = |r: &serde_json::Map<String, Value>, f: &str| {
             r.get(f).and_then(Value::as_bool).unwrap_or(false)

@@ -1,0 +1,502 @@
+//! End to end: a desktop client over CalDAV/CardDAV, the Salesforce emulator over its REST API,
+//! and sync runs between them — what a person relies on when they review and apply a run.
+
+mod rig;
+
+use chrono::{Duration, Utc};
+use rig::{Rig, vcard, vevent};
+use serde_json::{Value, json};
+use tandem::config::Settings;
+use tandem::engine::sync::Selection;
+use tandem::protocol::plan::Skip;
+use tandem::protocol::{Op, RecordKind};
+
+const CONTACTS: &str = "/dav/addressbooks/contacts/";
+const CALENDAR: &str = "/dav/calendars/calendar/";
+const TASKS: &str = "/dav/calendars/tasks/";
+
+fn sf_time(t: chrono::DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S.000+0000").to_string()
+}
+
+#[tokio::test]
+async fn a_contact_created_in_the_client_appears_in_salesforce_linked_to_its_account() {
+    let rig = Rig::start().await;
+    rig.sf_create("Account", json!({"Name": "Acme Corporation"}));
+    let acme = rig.sf_create("Account", json!({"Name": "Acme"}));
+    rig.sf_create("Account", json!({"Name": "ACME"}));
+    let card = vcard(
+        "ana-1",
+        "Ana",
+        "Ng",
+        &["ORG:Acme", "EMAIL;TYPE=work:ana@acme.test", "X-CUSTOM:kept"],
+    );
+    assert!(
+        rig.put(&format!("{CONTACTS}ana.vcf"), &card)
+            .await
+            .is_success()
+    );
+
+    let preview = rig.preview().await;
+    let item = &preview.plan.items[0];
+    assert_eq!(preview.plan.items.len(), 1);
+    assert_eq!(item.salesforce.as_ref().unwrap().op, Op::Create);
+    assert!(
+        item.desktop.is_none(),
+        "the client's own change is not sent back"
+    );
+    rig.apply().await;
+
+    let rows = rig
+        .soql("SELECT Id, AccountId, Email, FirstName FROM Contact WHERE LastName = 'Ng'")
+        .await;
+    assert_eq!(rows.len(), 1, "exactly one contact: {rows:?}");
+    assert_eq!(
+        rows[0]["AccountId"],
+        json!(acme),
+        "exact name, earliest created"
+    );
+    assert_eq!(rows[0]["Email"], json!("ana@acme.test"));
+    let (_, body) = rig.get(&format!("{CONTACTS}ana.vcf")).await;
+    assert!(body.contains("X-CUSTOM:kept"), "{body}");
+    assert!(rig.preview().await.plan.is_idle(), "nothing echoes back");
+}
+
+#[tokio::test]
+async fn an_event_edited_in_salesforce_appears_in_the_client() {
+    let rig = Rig::start().await;
+    let start = Utc::now() + Duration::days(2);
+    let id = rig.sf_create(
+        "Event",
+        json!({"Subject": "Pipeline review", "StartDateTime": sf_time(start),
+               "EndDateTime": sf_time(start + Duration::hours(1))}),
+    );
+    rig.sync().await;
+    let members = rig.members(CALENDAR).await;
+    assert_eq!(members.len(), 1, "{members:?}");
+    let (_, body) = rig.get(&members[0]).await;
+    assert!(body.contains("SUMMARY:Pipeline review"), "{body}");
+
+    rig.sf_update(
+        "Event",
+        &id,
+        json!({"Subject": "Pipeline review (moved)", "Location": "Room 4"}),
+    );
+    let report = rig.sync().await;
+    let step = report.plan.items[0].desktop.as_ref().unwrap();
+    assert_eq!(step.op, Op::Update);
+    let (_, body) = rig.get(&members[0]).await;
+    assert!(body.contains("SUMMARY:Pipeline review (moved)"), "{body}");
+    assert!(body.contains("LOCATION:Room 4"), "{body}");
+    assert!(rig.preview().await.plan.is_idle());
+    assert_eq!(rig.soql("SELECT Id FROM Event").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_task_completed_in_the_client_closes_in_salesforce() {
+    let rig = Rig::start().await;
+    let due = (Utc::now() + Duration::days(3)).date_naive();
+    let id = rig.sf_create(
+        "Task",
+        json!({"Subject": "Call Ana back", "ActivityDate": due.to_string(), "Status": "Not Started"}),
+    );
+    rig.sync().await;
+    let members = rig.members(TASKS).await;
+    assert_eq!(members.len(), 1, "{members:?}");
+    let (_, body) = rig.get(&members[0]).await;
+    let done: String = body
+        .lines()
+        .filter(|l| !l.starts_with("STATUS:"))
+        .flat_map(|l| {
+            if l == "BEGIN:VTODO" {
+                vec![
+                    l.to_string(),
+                    "STATUS:COMPLETED".into(),
+                    "COMPLETED:20261121T090000Z".into(),
+                ]
+            } else {
+                vec![l.to_string()]
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        + "\r\n";
+    assert!(rig.put(&members[0], &done).await.is_success());
+    rig.sync().await;
+    let task = rig.sf_get(&id);
+    assert_eq!(task["Status"], json!("Completed"), "{task}");
+    assert_eq!(task["IsClosed"], json!(true));
+}
+
+#[tokio::test]
+async fn a_contact_deleted_in_the_client_comes_back_when_salesforce_deletes_are_prevented() {
+    let rig = Rig::start().await;
+    let id = rig.sf_create(
+        "Contact",
+        json!({"FirstName": "Bo", "LastName": "Lind", "Email": "bo@lind.test"}),
+    );
+    rig.sync().await;
+    let members = rig.members(CONTACTS).await;
+    assert_eq!(members.len(), 1);
+    assert!(rig.delete(&members[0]).await.is_success());
+
+    let preview = rig.preview().await;
+    let item = &preview.plan.items[0];
+    let sf = item.salesforce.as_ref().unwrap();
+    assert_eq!((sf.op, sf.skipped), (Op::Delete, Some(Skip::Prevented)));
+    assert!(item.desktop.as_ref().unwrap().restore);
+    rig.apply().await;
+
+    assert_eq!(rig.sf_get(&id)["IsDeleted"], json!(false));
+    let members = rig.members(CONTACTS).await;
+    assert_eq!(members.len(), 1, "the contact is back: {members:?}");
+    let (_, body) = rig.get(&members[0]).await;
+    assert!(body.contains("bo@lind.test"), "{body}");
+    assert!(rig.preview().await.plan.is_idle());
+}
+
+#[tokio::test]
+async fn a_private_event_never_leaves_the_desktop() {
+    let rig = Rig::start().await;
+    let start = Utc::now() + Duration::days(1);
+    let secret = vevent("secret-1", "Doctor", start, &["CLASS:PRIVATE"]);
+    let open = vevent("open-1", "Team lunch", start, &[]);
+    assert!(
+        rig.put(&format!("{CALENDAR}secret.ics"), &secret)
+            .await
+            .is_success()
+    );
+    assert!(
+        rig.put(&format!("{CALENDAR}open.ics"), &open)
+            .await
+            .is_success()
+    );
+    let report = rig.preview().await;
+    rig.sync().await;
+    let skipped: Vec<_> = report
+        .plan
+        .items
+        .iter()
+        .filter_map(|i| i.salesforce.as_ref()?.skipped)
+        .collect();
+    assert_eq!(skipped, vec![Skip::Private], "{:#?}", report.plan);
+    let subjects: Vec<Value> = rig
+        .soql("SELECT Subject FROM Event")
+        .await
+        .into_iter()
+        .map(|r| r["Subject"].clone())
+        .collect();
+    assert_eq!(subjects, vec![json!("Team lunch")]);
+}
+
+#[tokio::test]
+async fn items_outside_the_window_are_not_touched() {
+    let rig = Rig::start().await;
+    let old = vevent(
+        "old-1",
+        "Last quarter",
+        Utc::now() - Duration::days(60),
+        &[],
+    );
+    assert!(
+        rig.put(&format!("{CALENDAR}old.ics"), &old)
+            .await
+            .is_success()
+    );
+    let far = Utc::now() + Duration::days(400);
+    rig.sf_create(
+        "Event",
+        json!({"Subject": "Next year's kickoff", "StartDateTime": sf_time(far),
+               "EndDateTime": sf_time(far + Duration::hours(1))}),
+    );
+    let report = rig.preview().await;
+    let steps: Vec<_> = report.plan.items.iter().flat_map(|i| i.steps()).collect();
+    assert_eq!(steps.len(), 2, "{:#?}", report.plan);
+    assert!(
+        steps.iter().all(|(_, s)| s.skipped == Some(Skip::Window)),
+        "{:#?}",
+        report.plan
+    );
+    rig.sync().await;
+    assert!(
+        rig.soql("SELECT Id FROM Event WHERE Subject = 'Last quarter'")
+            .await
+            .is_empty()
+    );
+    assert!(
+        rig.members(CALENDAR)
+            .await
+            .iter()
+            .all(|h| h.ends_with("old.ics"))
+    );
+}
+
+#[tokio::test]
+async fn ignore_once_lasts_until_a_change_and_ignore_forever_lasts() {
+    let rig = Rig::start().await;
+    for (name, last) in [("once", "Once"), ("always", "Always")] {
+        let card = vcard(name, "Ida", last, &["EMAIL:ida@x.test"]);
+        assert!(
+            rig.put(&format!("{CONTACTS}{name}.vcf"), &card)
+                .await
+                .is_success()
+        );
+    }
+    let engine = rig.engine();
+    let ignore = |name: &str, forever: bool| {
+        let store = rig.store.clone();
+        let writer = rig.writer.clone();
+        let name = name.to_string();
+        async move {
+            let txn = store.read().unwrap();
+            let record = tandem::store::read::find_record(&txn, &name)
+                .unwrap()
+                .unwrap();
+            let state = tandem::store::read::record(&txn, &record).unwrap().unwrap();
+            drop(txn);
+            let decision = if forever {
+                tandem::protocol::Decision::IgnoreForever { record }
+            } else {
+                tandem::protocol::Decision::IgnoreOnce {
+                    record,
+                    heads: state.heads,
+                }
+            };
+            writer
+                .append(tandem::engine::Draft {
+                    origin: tandem::protocol::Origin::new(tandem::protocol::Side::Tandem, "test"),
+                    body: tandem::engine::DraftBody::Decision(decision),
+                })
+                .await
+                .unwrap();
+        }
+    };
+    ignore("once", false).await;
+    ignore("always", true).await;
+    rig.sync().await;
+    assert!(rig.soql("SELECT Id FROM Contact").await.is_empty());
+    assert!(!engine.plan().unwrap().items.iter().any(|i| i.runs()));
+
+    for (name, last) in [("once", "Once"), ("always", "Always")] {
+        let card = vcard(name, "Ida", last, &["EMAIL:ida@x.test", "TITLE:CFO"]);
+        assert!(
+            rig.put(&format!("{CONTACTS}{name}.vcf"), &card)
+                .await
+                .is_success()
+        );
+    }
+    rig.sync().await;
+    let names: Vec<Value> = rig
+        .soql("SELECT LastName FROM Contact")
+        .await
+        .into_iter()
+        .map(|r| r["LastName"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![json!("Once")],
+        "a change lifts ignore-once only"
+    );
+}
+
+#[tokio::test]
+async fn apply_does_exactly_what_the_preview_listed() {
+    let rig = Rig::start().await;
+    let start = Utc::now() + Duration::days(5);
+    assert!(
+        rig.put(&format!("{CONTACTS}a.vcf"), &vcard("a", "Al", "Amsel", &[]))
+            .await
+            .is_success()
+    );
+    rig.sf_create(
+        "Event",
+        json!({"Subject": "Demo", "StartDateTime": sf_time(start),
+               "EndDateTime": sf_time(start + Duration::hours(1))}),
+    );
+    let preview = rig.preview().await;
+    let listed: Vec<(String, String, Op)> = preview
+        .plan
+        .items
+        .iter()
+        .flat_map(|i| {
+            i.steps()
+                .filter(|(_, s)| s.runs())
+                .map(|(side, s)| (i.record.to_string(), side.to_string(), s.op))
+        })
+        .collect();
+    assert_eq!(listed.len(), 2);
+    // A change after the preview is not part of what was reviewed.
+    assert!(
+        rig.put(
+            &format!("{CONTACTS}b.vcf"),
+            &vcard("b", "Bea", "Brandt", &[])
+        )
+        .await
+        .is_success()
+    );
+    let report = rig.apply().await;
+    let done: Vec<(String, String, Op)> = report
+        .record
+        .as_ref()
+        .unwrap()
+        .results
+        .iter()
+        .map(|r| (r.record.to_string(), r.side.to_string(), r.op))
+        .collect();
+    let mut expected = listed.clone();
+    expected.sort();
+    let mut got = done.clone();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(report.held_back, 1);
+    assert!(
+        rig.soql("SELECT Id FROM Contact WHERE LastName = 'Brandt'")
+            .await
+            .is_empty()
+    );
+    // Selecting items applies only those.
+    let preview = rig.preview().await;
+    assert_eq!(preview.plan.items.iter().filter(|i| i.runs()).count(), 1);
+    let report = rig
+        .engine()
+        .apply(
+            &Selection {
+                records: vec!["b".into()],
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.record.unwrap().results.len(), 1);
+    assert_eq!(
+        rig.soql("SELECT Id FROM Contact WHERE LastName = 'Brandt'")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn offline_edits_on_both_sides_merge_field_by_field_on_reconnect() {
+    let rig = Rig::start().await;
+    let id = rig.sf_create(
+        "Contact",
+        json!({"FirstName": "Cleo", "LastName": "Park", "Title": "Analyst",
+               "Email": "cleo@old.test", "Phone": "+1 555 0100"}),
+    );
+    rig.sync().await;
+    let href = rig.members(CONTACTS).await.remove(0);
+
+    // Salesforce is unreachable: the client's edit is accepted and kept.
+    let (_, body) = rig.get(&href).await;
+    let edited = body
+        .replace("+1 555 0100", "+1 555 0199")
+        .replace("TITLE:Analyst", "TITLE:Lead Analyst");
+    assert!(rig.put(&href, &edited).await.is_success());
+    let offline = rig.offline_engine();
+    let preview = offline.preview().await.unwrap();
+    assert!(preview.record.unwrap().salesforce_error.is_some());
+    // Meanwhile, in Salesforce, later: Salesforce keeps whole seconds, so a later second.
+    rig.emu.advance_clock(Duration::seconds(2));
+    rig.sf_update(
+        "Contact",
+        &id,
+        json!({"Email": "cleo@new.test", "Title": "Head of Analytics"}),
+    );
+
+    rig.sync().await;
+    let contact = rig.sf_get(&id);
+    assert_eq!(
+        contact["Phone"],
+        json!("+1 555 0199"),
+        "the client's phone survives"
+    );
+    assert_eq!(
+        contact["Email"],
+        json!("cleo@new.test"),
+        "Salesforce's email survives"
+    );
+    assert_eq!(
+        contact["Title"],
+        json!("Head of Analytics"),
+        "newest title wins"
+    );
+    let (_, body) = rig.get(&href).await;
+    assert!(
+        body.contains("cleo@new.test") && body.contains("+1 555 0199"),
+        "{body}"
+    );
+    assert!(body.contains("TITLE:Head of Analytics"), "{body}");
+    assert!(rig.preview().await.plan.is_idle());
+
+    let context = tandem::cli::commands::Context {
+        dir: rig.dir.path().to_path_buf(),
+        store: rig.store.clone(),
+        writer: None,
+        settings: Settings::default(),
+        progress: false,
+    };
+    let history = tandem::cli::audit::history(&context, &id, false).unwrap_or_else(|e| e);
+    assert!(
+        history.stdout.contains("Lead Analyst"),
+        "{}",
+        history.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_run_through_faults_completes_and_the_next_finds_nothing_to_do() {
+    use tandem::salesforce::emulator::FaultSettings;
+    let rig = Rig::start().await;
+    for i in 0..40 {
+        let card = vcard(
+            &format!("f{i}"),
+            "Fay",
+            &format!("Fault{i:02}"),
+            &["EMAIL:f@x.test"],
+        );
+        assert!(
+            rig.put(&format!("{CONTACTS}f{i}.vcf"), &card)
+                .await
+                .is_success()
+        );
+    }
+    for i in 0..30 {
+        rig.sf_create("Contact", json!({"LastName": format!("Remote{i:02}")}));
+    }
+    rig.emu.faults().reseed(11);
+    rig.emu.faults().set(FaultSettings {
+        unavailable_rate: 0.1,
+        lock_row_rate: 0.1,
+        ..FaultSettings::default()
+    });
+    rig.emu.expire_access_tokens();
+    rig.preview().await;
+    let report = rig.apply().await;
+    let record = report.record.unwrap();
+    let failed: Vec<_> = record.failures().collect();
+    // Items whose retries ran out are reported, never lost: the next run takes them.
+    let mut rounds = 0;
+    let mut pending = !failed.is_empty();
+    while pending && rounds < 5 {
+        rounds += 1;
+        rig.preview().await;
+        pending = rig
+            .apply()
+            .await
+            .record
+            .unwrap()
+            .failures()
+            .next()
+            .is_some();
+    }
+    assert!(
+        !pending,
+        "faults kept failing items after {rounds} more runs"
+    );
+    let preview = rig.preview().await;
+    assert!(preview.plan.is_idle(), "{:#?}", preview.plan);
+    assert_eq!(rig.soql("SELECT Id FROM Contact").await.len(), 70);
+    assert_eq!(rig.members(CONTACTS).await.len(), 70);
+    let _ = RecordKind::Contact;
+}
