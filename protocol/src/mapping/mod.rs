@@ -8,6 +8,8 @@
 //! warning (too long, malformed email, private event with relations) or refused with an error
 //! naming object, field and value (an event over 14 days, an unsupported recurrence).
 
+mod account;
+mod annotate;
 mod contact;
 mod error;
 mod event;
@@ -18,6 +20,8 @@ mod table;
 mod task;
 mod time;
 
+pub use account::{AccountCandidate, AccountMatch, account_query, pick_account};
+pub use annotate::{Annotations, annotate_description, strip_annotations};
 pub use error::{MappingError, Warning};
 pub use limits::{is_salesforce_email, truncate};
 pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence};

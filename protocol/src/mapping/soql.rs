@@ -58,20 +58,42 @@ pub fn soql_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
     for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c => out.push(c),
-        }
+        push_escaped(&mut out, c);
     }
     out.push('\'');
     out
+}
+
+/// A SOQL literal for `LIKE` that matches names containing `s`: `'%…%'`. SOQL gives `%` and
+/// `_` their wildcard meaning inside LIKE unless escaped as `\%` and `\_`, so a company
+/// called `100%_Pure` looks for exactly that text and not for every name with "100".
+/// Those two escapes are only valid in LIKE, which is why [`soql_quote`] leaves them alone.
+pub(crate) fn soql_like_contains(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    out.push_str("'%");
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("\\%"),
+            '_' => out.push_str("\\_"),
+            c => push_escaped(&mut out, c),
+        }
+    }
+    out.push_str("%'");
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '\'' => out.push_str("\\'"),
+        '"' => out.push_str("\\\""),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        c => out.push(c),
+    }
 }
 
 #[cfg(test)]
@@ -130,5 +152,17 @@ mod tests {
         assert_eq!(soql_quote("x' OR Name != '"), r"'x\' OR Name != \''");
         assert_eq!(soql_quote("line\nbreak\t\"q\""), r#"'line\nbreak\t\"q\"'"#);
         assert_eq!(soql_quote(""), "''");
+        assert_eq!(
+            soql_quote("100%_x"),
+            "'100%_x'",
+            "LIKE escapes are not valid in ="
+        );
+    }
+
+    #[test]
+    fn like_literal_escapes_wildcards_as_well_as_quotes() {
+        assert_eq!(soql_like_contains("Acme"), "'%Acme%'");
+        assert_eq!(soql_like_contains("100%_Pure"), r"'%100\%\_Pure%'");
+        assert_eq!(soql_like_contains(r"O'Brien\Co"), r"'%O\'Brien\\Co%'");
     }
 }
