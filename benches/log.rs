@@ -157,6 +157,7 @@ async fn main() {
         store: store.clone(),
         writer: None,
         settings: Settings::default(),
+        progress: false,
     };
 
     let start = Instant::now();

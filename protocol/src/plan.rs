@@ -271,11 +271,27 @@ pub fn held_by(side: Side, kind: RecordKind, field: &str) -> bool {
     }
 }
 
-/// The part of `fields` a side holds.
+/// Values that mean the same as no value: what Salesforce fills in when a field is not sent
+/// (an event shows as busy, a task is normal priority and not started) and what iCalendar
+/// assumes when a property is absent. Comparing sides, they are left out, so one side spelling
+/// the default out is not a change.
+const DEFAULTS: &[(RecordKind, &str, &str)] = &[
+    (RecordKind::Event, "show_as", "busy"),
+    (RecordKind::Task, "priority", "normal"),
+    (RecordKind::Task, "status", "not_started"),
+];
+
+fn is_default(kind: RecordKind, name: &str, value: &Value) -> bool {
+    DEFAULTS
+        .iter()
+        .any(|(k, n, v)| *k == kind && *n == name && value.as_str() == Some(v))
+}
+
+/// The part of `fields` a side holds, defaults left out.
 pub fn project(side: Side, kind: RecordKind, fields: &Fields) -> Fields {
     fields
         .iter()
-        .filter(|(name, _)| held_by(side, kind, name))
+        .filter(|(name, value)| held_by(side, kind, name) && !is_default(kind, name, value))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

@@ -500,3 +500,97 @@ async fn a_run_through_faults_completes_and_the_next_finds_nothing_to_do() {
     assert_eq!(rig.members(CONTACTS).await.len(), 70);
     let _ = RecordKind::Contact;
 }
+
+#[tokio::test]
+async fn invitees_and_attachments_are_listed_in_salesforce_and_stripped_on_the_way_back() {
+    let settings = Settings::parse("[events]\ninvitees_in_description = true\n").unwrap();
+    let rig = Rig::with_settings(settings).await;
+    let start = Utc::now() + Duration::days(3);
+    let event = vevent(
+        "inv-1",
+        "Kickoff",
+        start,
+        &[
+            "DESCRIPTION:Agenda attached",
+            "ATTENDEE;CN=Ana Ng;PARTSTAT=ACCEPTED:mailto:ana@acme.test",
+            "ATTACH;FILENAME=agenda.pdf:https://files.example/agenda.pdf",
+        ],
+    );
+    assert!(
+        rig.put(&format!("{CALENDAR}kickoff.ics"), &event)
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    let rows = rig.soql("SELECT Id, Description FROM Event").await;
+    assert_eq!(rows.len(), 1);
+    let description = rows[0]["Description"].as_str().unwrap().to_string();
+    assert!(description.starts_with("Agenda attached"), "{description}");
+    assert!(description.contains("ana@acme.test"), "{description}");
+    assert!(description.contains("agenda.pdf"), "{description}");
+    let again = rig.preview().await;
+    assert!(
+        again.plan.is_idle(),
+        "the annotation does not echo: {:#?}",
+        again.plan
+    );
+
+    // An edit in Salesforce keeps the block below the user's text; the desktop gets the text.
+    let edited = description.replacen("Agenda attached", "Agenda v2 attached", 1);
+    let id = rows[0]["Id"].as_str().unwrap().to_string();
+    rig.sf_update("Event", &id, json!({"Description": edited}));
+    rig.sync().await;
+    let (_, body) = rig.get(&format!("{CALENDAR}kickoff.ics")).await;
+    assert!(
+        body.contains("DESCRIPTION:Agenda v2 attached\r\n"),
+        "{body}"
+    );
+    assert!(!body.contains("tandem ---"), "{body}");
+    assert!(
+        body.contains("ATTENDEE"),
+        "the client's attendees stay: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_formatted_desktop_body_is_not_overwritten_by_plain_text_from_salesforce() {
+    let rig = Rig::start().await;
+    let start = Utc::now() + Duration::days(4);
+    let event = vevent(
+        "rich-1",
+        "Board prep",
+        start,
+        &[
+            "DESCRIPTION:Bring the numbers",
+            "X-ALT-DESC;FMTTYPE=text/html:<p>Bring the <b>numbers</b></p>",
+        ],
+    );
+    assert!(
+        rig.put(&format!("{CALENDAR}rich.ics"), &event)
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    let id = rig.soql("SELECT Id FROM Event").await[0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    rig.sf_update(
+        "Event",
+        &id,
+        json!({"Description": "Plain words", "Location": "Boardroom"}),
+    );
+    let preview = rig.preview().await;
+    assert!(
+        preview.plan.items[0]
+            .desktop
+            .as_ref()
+            .unwrap()
+            .kept_rich_body
+    );
+    rig.apply().await;
+    let (_, body) = rig.get(&format!("{CALENDAR}rich.ics")).await;
+    assert!(body.contains("LOCATION:Boardroom"), "{body}");
+    assert!(body.contains("<b>numbers</b>"), "{body}");
+    assert!(!body.contains("Plain words"), "{body}");
+}

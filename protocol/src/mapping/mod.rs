@@ -118,6 +118,13 @@ pub fn from_salesforce(
         RecordKind::Event => event::read(&row, ctx, &mut fields)?,
         RecordKind::Task => task::read(&row, ctx, &mut fields)?,
     }
+    // The invitee list and attachment names tandem appended are not the user's text.
+    if let Some(Value::String(text)) = fields.get("description") {
+        match strip_annotations(text) {
+            Some(own) => fields.insert("description".into(), Value::String(own)),
+            None => fields.remove("description"),
+        };
+    }
     prune(&mut fields);
     kind.check_changes(&fields)
         .map_err(|e| record_error(kind, e))?;

@@ -329,3 +329,17 @@ fn the_plan_is_a_pure_function_of_its_inputs() {
     case.heads = vec![Hlc::new(6, 0)];
     assert_ne!(case.plan().unwrap().fingerprint(), a.fingerprint());
 }
+
+#[test]
+fn a_default_spelled_out_by_one_side_is_no_change() {
+    let mut case = Case::new(RecordKind::Event, 9, meeting("2026-11-25"));
+    let mut sf = meeting("2026-11-25");
+    sf.insert("show_as".into(), json!("busy"));
+    case.salesforce = Some(copy("00UA", 4, &sf));
+    case.desktop = Some(copy("/dav/calendars/calendar/e.ics", 9, &case.fields));
+    assert_eq!(case.plan(), None);
+    sf.insert("show_as".into(), json!("free"));
+    case.salesforce.as_mut().unwrap().fields = sf;
+    let step = case.plan().unwrap().salesforce.unwrap();
+    assert_eq!(step.changes, fields(json!({"show_as": null})));
+}

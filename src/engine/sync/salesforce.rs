@@ -13,7 +13,9 @@ use crate::store::{Store, read};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
-use tandem_protocol::mapping::{self, SalesforceContext, soql_quote};
+use tandem_protocol::mapping::{
+    self, AccountCandidate, AccountMatch, Annotations, SalesforceContext, soql_quote,
+};
 use tandem_protocol::plan::{Item, Step};
 use tandem_protocol::rules::Rules;
 use tandem_protocol::run::StepResult;
@@ -125,7 +127,9 @@ impl Connection {
                     let target = overlay(&side.fields, &step.changes);
                     let body =
                         mapping::changes_to_salesforce(item.kind, &side.fields, &target, &self.ctx)
-                            .map(|out| annotate(item, out.fields, &target, &rules));
+                            .map(|out| {
+                                annotate(item, out.fields, &read_fields(store, item), &rules)
+                            });
                     match body {
                         Err(e) => results.push(fail(item, Op::Update, e.to_string())),
                         // Nothing Salesforce holds changes: note that it has seen this state.
@@ -139,7 +143,7 @@ impl Connection {
                                     external_id: Some(id),
                                     version: None,
                                 },
-                                side_fields: Some(target),
+                                side_fields: Some(self.predict(item.kind, &target)),
                                 payload: None,
                             };
                             let draft = Draft {
@@ -158,7 +162,7 @@ impl Connection {
                             fields,
                             version: side.version,
                             written,
-                            side_fields: Some(target),
+                            side_fields: Some(self.predict(item.kind, &target)),
                         }),
                     }
                 }
@@ -249,55 +253,91 @@ impl Connection {
             object: object_name(item.kind).to_string(),
             fields: body,
             written,
-            side_fields: Some(fields),
+            side_fields: Some(self.predict(item.kind, &fields)),
         })
     }
 
-    /// The Account a company names: exact name (earliest created), else a unique partial match.
+    /// The record as Salesforce will report it after tandem writes `fields`: the written values
+    /// read back through the mapping, so Salesforce's own spelling of them (an event's times in
+    /// the user's zone, a default show-as) is not taken for a change made in Salesforce.
+    fn predict(&self, kind: RecordKind, fields: &Fields) -> Fields {
+        let read_back = mapping::to_salesforce(kind, fields, &self.ctx)
+            .and_then(|out| mapping::from_salesforce(kind, &out.fields, &self.ctx));
+        match read_back {
+            Ok(read_back) => {
+                let mut out = fields.clone();
+                out.extend(read_back);
+                out
+            }
+            Err(_) => fields.clone(),
+        }
+    }
+
+    /// The Account a company names: exact name (earliest created), else a unique partial
+    /// match; several partial matches link none.
     async fn find_account(&self, company: Option<&str>) -> Result<Option<Value>, String> {
-        let Some(company) = company.map(str::trim).filter(|c| !c.is_empty()) else {
+        let Some(company) = company else {
             return Ok(None);
         };
-        let soql = format!(
-            "SELECT Id, Name, CreatedDate FROM Account WHERE Name LIKE {} ORDER BY CreatedDate, Id LIMIT 200",
-            soql_quote(&format!("%{}%", like_escape(company)))
-        );
-        let rows = self.client.query(soql).await.map_err(|e| e.to_string())?;
-        let name = |row: &serde_json::Map<String, Value>| {
-            row.get("Name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
+        let Some(soql) = mapping::account_query(company) else {
+            return Ok(None);
         };
-        let exact = rows
+        let rows = self.client.query(soql).await.map_err(|e| e.to_string())?;
+        let text = |row: &serde_json::Map<String, Value>, f: &str| {
+            row.get(f).and_then(Value::as_str).unwrap_or("").to_string()
+        };
+        let candidates: Vec<AccountCandidate> = rows
             .iter()
-            .find(|r| name(r).trim().eq_ignore_ascii_case(company));
-        let chosen = exact.or(match rows.len() {
-            1 => rows.first(),
-            _ => None,
-        });
-        Ok(chosen.and_then(|row| {
-            let id = row.get("Id")?.as_str()?;
-            Some(json!({"salesforce_id": id, "name": name(row)}))
-        }))
+            .filter_map(|row| {
+                Some(AccountCandidate {
+                    id: text(row, "Id"),
+                    name: text(row, "Name"),
+                    created: mapping::parse_salesforce_datetime(&text(row, "CreatedDate")).ok()?,
+                })
+            })
+            .collect();
+        Ok(match mapping::pick_account(company, &candidates) {
+            AccountMatch::Exact(a) | AccountMatch::Substring(a) => {
+                Some(json!({"salesforce_id": a.id, "name": a.name}))
+            }
+            AccountMatch::Ambiguous(_) | AccountMatch::None => None,
+        })
     }
 }
 
-/// `%` and `_` are wildcards in LIKE; a company name means them literally.
-fn like_escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// The description with the invitee list and attachment names, when the rules want them.
+/// The Salesforce body with the description annotated: the invitee list and attachment names
+/// appended, when the rules want them. `record`: the whole record, whose attendees and
+/// attachments are listed.
 fn annotate(
     item: &Item,
-    body: serde_json::Map<String, Value>,
-    _record: &Fields,
-    _rules: &Rules,
+    mut body: serde_json::Map<String, Value>,
+    record: &Fields,
+    rules: &Rules,
 ) -> serde_json::Map<String, Value> {
-    let _ = item;
+    let options = Annotations {
+        invitees: rules.invitees_in_description,
+        attachments: rules.attachments_in_description,
+    };
+    if item.kind != RecordKind::Event || !(options.invitees || options.attachments) {
+        return body;
+    }
+    let Ok(event) = tandem_protocol::record::from_fields::<tandem_protocol::record::Event>(record)
+    else {
+        return body;
+    };
+    if event.attendees.is_empty() && event.attachments.is_empty() {
+        return body;
+    }
+    let text = mapping::annotate_description(
+        event.description.as_deref(),
+        &event.attendees,
+        &event.attachments,
+        options,
+    );
+    body.insert(
+        "Description".into(),
+        text.map(Value::String).unwrap_or(Value::Null),
+    );
     body
 }
 
