@@ -371,6 +371,13 @@ mod tests {
     fn the_settings_template_is_valid() {
         let s = Settings::parse(include_str!("../tandem.toml.example")).unwrap();
         assert_eq!(s.salesforce, SalesforceSettings::default());
+        for kind in RecordKind::ALL {
+            assert_eq!(
+                s.rules(kind),
+                Rules::defaults(kind),
+                "the template shows the defaults"
+            );
+        }
     }
 
     #[test]

@@ -28,6 +28,9 @@ struct Announcement {
     pid: u32,
     addr: SocketAddr,
     token: String,
+    /// Where desktop clients connect.
+    #[serde(default)]
+    dav_url: String,
 }
 
 struct Api {
@@ -109,17 +112,18 @@ pub async fn serve(dir: &Path, args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot open the local API: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let token = hex::encode(rand::random::<[u8; 32]>());
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let announcement = announce(
         dir,
         &Announcement {
             pid: std::process::id(),
             addr,
             token: token.clone(),
+            dav_url: format!("{scheme}://{dav_addr}/dav/"),
         },
     )?;
     // `println!` would panic when whoever started the daemon has closed its stdout (a test
     // that read the first line, a detached service): the daemon must keep serving regardless.
-    let scheme = if tls.is_some() { "https" } else { "http" };
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
@@ -344,6 +348,7 @@ impl Api {
 pub struct Client {
     addr: SocketAddr,
     token: String,
+    dav_url: String,
 }
 
 impl Client {
@@ -354,6 +359,7 @@ impl Client {
         let client = Client {
             addr: announcement.addr,
             token: announcement.token,
+            dav_url: announcement.dav_url,
         };
         let (status, _) = client
             .request(Method::GET, "/api/v1/status", Vec::new())
@@ -405,6 +411,11 @@ impl Client {
             .ok()
             .and_then(|v| v["error"].as_str().map(str::to_string))
             .unwrap_or_else(|| format!("the daemon answered {status}"))
+    }
+
+    /// The CalDAV/CardDAV server's URL.
+    pub fn dav_url(&self) -> &str {
+        &self.dav_url
     }
 
     pub async fn run(&self, command: &StoreCommand) -> Result<Output, String> {

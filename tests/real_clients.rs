@@ -18,7 +18,10 @@ struct Daemon {
 
 impl Daemon {
     fn start() -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
+        Daemon::start_in(tempfile::tempdir().unwrap())
+    }
+
+    fn start_in(dir: tempfile::TempDir) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
             .arg("--data")
             .arg(dir.path())
@@ -357,4 +360,102 @@ fn litmus_summaries_and_failures_are_read() {
     assert_eq!(litmus_summary(text, "basic"), Some((16, 15)));
     assert_eq!(litmus_summary(text, "props"), None);
     assert_eq!(litmus_failures(text), ["put_no_parent"]);
+}
+
+/// `tandem DIR ARGS…` against the running daemon: its output, and whether it succeeded.
+fn tandem(dir: &Path, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["--data", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run(env!("CARGO_BIN_EXE_tandem"), &all)
+}
+
+#[test]
+#[ignore = "needs vdirsyncer: run .ci/run"]
+fn a_contact_made_in_vdirsyncer_reaches_salesforce_and_an_edit_there_comes_back() {
+    use tandem::salesforce::client::SalesforceClient;
+    use tandem::salesforce::emulator::{Emulator, EmulatorConfig};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt
+        .block_on(Emulator::start(EmulatorConfig::default()))
+        .unwrap();
+    let account = emu
+        .org()
+        .create("Account", serde_json::json!({"Name": "Lima Consulting"}))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = format!(
+        "[salesforce]\nlogin_url = \"{url}\"\nclient_id = \"{id}\"\nclient_secret = \"{secret}\"\nrefresh_token = \"{token}\"\nbackoff_base_ms = 0\nbackoff_max_ms = 0\n",
+        url = emu.base_url(),
+        id = emu.client_id(),
+        secret = emu.client_secret(),
+        token = emu.initial_refresh_token(),
+    );
+    std::fs::write(dir.path().join("tandem.toml"), settings).unwrap();
+    let daemon = Daemon::start_in(dir);
+    let data = daemon.dir.path().to_path_buf();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let base = daemon.url.trim_end_matches('/').trim_end_matches("/dav");
+    std::fs::create_dir_all(w.join("local")).unwrap();
+    let config = format!(
+        "[general]\nstatus_path = \"{w}/status/\"\n\n[pair contacts]\na = \"local\"\nb = \"remote\"\ncollections = null\n\n[storage local]\ntype = \"filesystem\"\npath = \"{w}/local/\"\nfileext = \".vcf\"\n\n[storage remote]\ntype = \"carddav\"\nurl = \"{base}/dav/addressbooks/contacts/\"\nusername = \"{USER}\"\npassword = \"{PASSWORD}\"\n",
+        w = w.display()
+    );
+    let cfg = w.join("config");
+    std::fs::write(&cfg, config).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let (ok, text) = run("vdirsyncer", &["-c", cfg, "discover"]);
+    assert!(ok, "{text}");
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:vd-lima\r\nN:Lima;Ana;;;\r\nFN:Ana Lima\r\nORG:Lima Consulting\r\nEMAIL:ana@lima.test\r\nEND:VCARD\r\n";
+    write(&w.join("local/vd-lima.vcf"), card);
+    let (ok, text) = run("vdirsyncer", &["-c", cfg, "sync"]);
+    assert!(ok, "{text}");
+
+    // The sync commands reach the running daemon over its local API.
+    let (ok, preview) = tandem(&data, &["sync", "preview"]);
+    assert!(ok, "{preview}");
+    assert!(
+        preview.contains("<- create") && preview.contains("Ana Lima"),
+        "{preview}"
+    );
+    let (ok, applied) = tandem(&data, &["sync", "apply"]);
+    assert!(ok && applied.contains("Applied 1 of 1 steps"), "{applied}");
+
+    let client = SalesforceClient::new(
+        tandem::config::SalesforceSettings {
+            login_url: emu.base_url(),
+            client_id: Some(emu.client_id()),
+            client_secret: Some(emu.client_secret()),
+            refresh_token: Some(emu.initial_refresh_token()),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    let rows = rt
+        .block_on(client.query("SELECT Id, AccountId FROM Contact WHERE LastName = 'Lima'"))
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["AccountId"], serde_json::json!(account));
+    let id = rows[0]["Id"].as_str().unwrap().to_string();
+
+    // Edited in Salesforce, synced by tandem, pulled by vdirsyncer.
+    emu.org()
+        .update(
+            "Contact",
+            &id,
+            serde_json::json!({"Title": "Managing Partner"}),
+        )
+        .unwrap();
+    let (ok, text) = tandem(&data, &["sync", "preview"]);
+    assert!(ok && text.contains("update ->"), "{text}");
+    let (ok, text) = tandem(&data, &["sync", "apply"]);
+    assert!(ok, "{text}");
+    let (ok, text) = run("vdirsyncer", &["-c", cfg, "sync"]);
+    assert!(ok, "{text}");
+    let local = std::fs::read_to_string(w.join("local/vd-lima.vcf")).unwrap();
+    assert!(local.contains("TITLE:Managing Partner"), "{local}");
+    assert!(local.contains("UID:vd-lima"), "{local}");
+    let (ok, status) = tandem(&data, &["sync", "status"]);
+    assert!(ok && status.contains("Last run: manual"), "{status}");
 }

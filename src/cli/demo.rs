@@ -87,8 +87,8 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), String
     }
     let (user, password) = config::ensure_server_credentials(&dir).map_err(|e| e.to_string())?;
     println!(
-        "\nConnect a CalDAV/CardDAV client to http://{}/dav/ with user {user} and password {password}.",
-        args.listen
+        "\nConnect a CalDAV/CardDAV client to {} with user {user} and password {password}.",
+        client.dav_url()
     );
     println!(
         "Try `tandem --data {} sync preview` after editing on either side. Ctrl-C stops the demo.",

@@ -1,0 +1,77 @@
+//! `tandem sync` on a stopped store: what it says when there is nothing to apply, a name that
+//! names no record, no Salesforce login, or a bad rule in the settings — and that none of these
+//! changes the store.
+
+use std::path::Path;
+use std::process::Command;
+use tandem::store::{Access, Store, read};
+
+fn tandem(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn log_len(dir: &Path) -> usize {
+    let store = Store::open_existing(dir, Access::ReadOnly).unwrap();
+    read::events_from(&store.read().unwrap(), 1).unwrap().len()
+}
+
+#[test]
+fn sync_commands_refuse_what_they_cannot_do_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open_or_create(dir.path()).unwrap());
+    let before = log_len(dir.path());
+
+    let (ok, _, err) = tandem(dir.path(), &["sync", "apply"]);
+    assert!(!ok && err.contains("no preview to apply"), "{err}");
+    let (ok, _, err) = tandem(
+        dir.path(),
+        &["sync", "ignore", "nobody@nowhere", "--forever"],
+    );
+    assert!(
+        !ok && err.contains("no record is known as nobody@nowhere"),
+        "{err}"
+    );
+    assert_eq!(log_len(dir.path()), before, "refusals append nothing");
+
+    let (ok, out, err) = tandem(dir.path(), &["sync", "preview"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("not connected to Salesforce") && out.contains("tandem login"),
+        "{out}"
+    );
+    assert!(out.contains("Nothing to do"), "{out}");
+    let (ok, out, _) = tandem(dir.path(), &["sync", "preview", "--json"]);
+    assert!(ok);
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON document");
+    assert_eq!(json["plan"]["items"], serde_json::json!([]));
+
+    let (ok, out, _) = tandem(dir.path(), &["sync", "status"]);
+    assert!(ok && out.contains("No sync run yet"), "{out}");
+}
+
+#[test]
+fn a_bad_rule_is_an_error_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open_or_create(dir.path()).unwrap());
+    std::fs::write(
+        dir.path().join("tandem.toml"),
+        "[events]\npast_days = 7\nonly_related = true\n",
+    )
+    .unwrap();
+    let (ok, _, err) = tandem(dir.path(), &["sync", "status"]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("line 3") && err.contains("only_related"),
+        "{err}"
+    );
+}
