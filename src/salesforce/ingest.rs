@@ -24,6 +24,9 @@ pub struct PullSummary {
     pub errors: Vec<(String, String)>,
     /// Whether the pull compared every id (first run, or the delete history was missed).
     pub full: bool,
+    /// Rows that are later occurrences of an event series: the series' first occurrence stands
+    /// for all of them.
+    pub series_occurrences: usize,
 }
 
 pub fn object_name(kind: RecordKind) -> &'static str {
@@ -64,6 +67,10 @@ pub async fn pull_into_log(
     };
     let log_error = |e: crate::engine::WriterError| ClientError::Log(e.to_string());
     for row in &result.changed {
+        if kind == RecordKind::Event && mapping::is_later_series_occurrence(row) {
+            summary.series_occurrences += 1;
+            continue;
+        }
         let Some(id) = text(row, "Id").map(str::to_string) else {
             summary
                 .errors

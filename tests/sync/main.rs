@@ -153,6 +153,7 @@ async fn a_contact_deleted_in_the_client_comes_back_when_salesforce_deletes_are_
     let (_, body) = rig.get(&members[0]).await;
     assert!(body.contains("bo@lind.test"), "{body}");
     assert!(rig.preview().await.plan.is_idle());
+    rig.verify_replay();
 }
 
 #[tokio::test]
@@ -593,4 +594,68 @@ async fn a_formatted_desktop_body_is_not_overwritten_by_plain_text_from_salesfor
     assert!(body.contains("LOCATION:Boardroom"), "{body}");
     assert!(body.contains("<b>numbers</b>"), "{body}");
     assert!(!body.contains("Plain words"), "{body}");
+}
+
+#[tokio::test]
+async fn an_event_series_is_one_event_with_its_rule_on_the_desktop_both_ways() {
+    let rig = Rig::start().await;
+    let start = (Utc::now() + Duration::days(1))
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_local_timezone(chrono_tz::Europe::Berlin)
+        .unwrap()
+        .with_timezone(&Utc);
+    rig.sf_create(
+        "Event",
+        json!({"Subject": "Every other day", "StartDateTime": sf_time(start),
+               "EndDateTime": sf_time(start + Duration::minutes(30)),
+               "IsRecurrence2": true,
+               "Recurrence2PatternText": "RRULE:FREQ=DAILY;INTERVAL=2;COUNT=6",
+               "Recurrence2PatternTimeZone": "Europe/Berlin"}),
+    );
+    assert_eq!(
+        rig.soql("SELECT Id FROM Event").await.len(),
+        6,
+        "one row per occurrence"
+    );
+    rig.sync().await;
+    let members = rig.members(CALENDAR).await;
+    assert_eq!(members.len(), 1, "one series, not six events: {members:?}");
+    let (_, body) = rig.get(&members[0]).await;
+    let event = body.split("BEGIN:VEVENT").nth(1).unwrap_or_default();
+    let rule = event
+        .lines()
+        .find(|l| l.starts_with("RRULE:"))
+        .unwrap_or_default();
+    assert!(
+        rule.contains("FREQ=DAILY") && rule.contains("INTERVAL=2") && rule.contains("COUNT=6"),
+        "{body}"
+    );
+
+    // A series made on the desktop becomes one series in Salesforce and does not come back
+    // as its occurrences.
+    let series = vevent(
+        "standup-1",
+        "Standup",
+        start + Duration::hours(2),
+        &["RRULE:FREQ=DAILY;COUNT=4"],
+    );
+    assert!(
+        rig.put(&format!("{CALENDAR}standup.ics"), &series)
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    assert_eq!(
+        rig.soql("SELECT Id FROM Event WHERE Subject = 'Standup'")
+            .await
+            .len(),
+        4
+    );
+    let again = rig.preview().await;
+    assert!(again.plan.is_idle(), "{:#?}", again.plan);
+    assert_eq!(rig.members(CALENDAR).await.len(), 2);
+    rig.verify_replay();
 }

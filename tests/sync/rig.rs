@@ -224,6 +224,20 @@ impl Rig {
             .expect("record updated");
     }
 
+    /// Rebuild every projection from the log and compare: desktop writes, outcomes and runs
+    /// replay to the same bytes.
+    pub fn verify_replay(&self) {
+        let scratch = self.dir.path().join("replay-check.redb");
+        let _ = std::fs::remove_file(&scratch);
+        let verification =
+            tandem::store::replay::verify(&self.store, &self.settings, &scratch).unwrap();
+        assert!(
+            verification.differences.is_empty(),
+            "{:#?}",
+            verification.differences
+        );
+    }
+
     pub fn sf_get(&self, id: &str) -> Value {
         self.emu.org().get(id).unwrap_or(json!(null))
     }

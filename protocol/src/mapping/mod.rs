@@ -391,3 +391,23 @@ pub fn salesforce_fields(kind: RecordKind) -> Vec<&'static str> {
     names.dedup();
     names
 }
+
+/// Whether a queried Event row is one occurrence of a Lightning event series other than its
+/// first. Salesforce stores a series as one Event per occurrence, all carrying the pattern, and
+/// exposes no series id in SOQL; the occurrence that starts at `Recurrence2PatternStartDate`
+/// stands for the series (with its RRULE), so the others must not become records of their own —
+/// on the desktop they would be a dozen copies of the same series.
+pub fn is_later_series_occurrence(row: &Map<String, Value>) -> bool {
+    if row.get("IsRecurrence2").and_then(Value::as_bool) != Some(true) {
+        return false;
+    }
+    let time = |field: &str| {
+        row.get(field)
+            .and_then(Value::as_str)
+            .and_then(|t| parse_salesforce_datetime(t).ok())
+    };
+    match (time("StartDateTime"), time("Recurrence2PatternStartDate")) {
+        (Some(start), Some(first)) => start != first,
+        _ => false,
+    }
+}
