@@ -65,6 +65,10 @@ fn the_demo_syncs_the_demo_org_and_serves_it_to_clients() {
     });
     assert!(listing.matches(".vcf").count() > 10, "{listing}");
 
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the demo keeps serving after its reader went away"
+    );
     let status = Command::new(env!("CARGO_BIN_EXE_tandem"))
         .arg("--data")
         .arg(&data)

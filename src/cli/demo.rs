@@ -40,12 +40,12 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), String
     .await
     .map_err(|e| format!("cannot start the Salesforce emulator: {e}"))?;
     write_settings(&dir, &emulator)?;
-    println!(
-        "Demo org: Salesforce emulator at {} (seed {}); data in {}",
+    say(&format!(
+        "Demo org: Salesforce emulator at {} (seed {}); data in {}\n",
         emulator.base_url(),
         args.seed,
         dir.display()
-    );
+    ));
     let serve = tokio::spawn({
         let dir = dir.clone();
         async move {
@@ -79,26 +79,32 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), String
             stderr,
             code,
         } = client.run(&StoreCommand::Sync { command }).await?;
-        print!("{stdout}");
-        eprint!("{stderr}");
+        say(&stdout);
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), stderr.as_bytes());
         if code != 0 && !stderr.is_empty() {
             return Err("the first sync run failed; see above".into());
         }
     }
     let (user, password) = config::ensure_server_credentials(&dir).map_err(|e| e.to_string())?;
-    println!(
-        "\nConnect a CalDAV/CardDAV client to {} with user {user} and password {password}.",
-        client.dav_url()
-    );
-    println!(
-        "Try `tandem --data {} sync preview` after editing on either side. Ctrl-C stops the demo.",
+    say(&format!(
+        "\nConnect a CalDAV/CardDAV client to {} with user {user} and password {password}.\n\
+         Try `tandem --data {} sync preview` after editing on either side. Ctrl-C stops the demo.\n",
+        client.dav_url(),
         dir.display()
-    );
+    ));
     let result = serve
         .await
         .map_err(|e| format!("the daemon stopped: {e}"))?;
     emulator.shutdown().await;
     result
+}
+
+/// Print without panicking when whoever started the demo stopped reading: the demo keeps
+/// serving regardless, like the daemon does.
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 fn write_settings(
