@@ -138,6 +138,19 @@ pub async fn serve(dir: &Path, args: ServeArgs) -> Result<(), String> {
                 credentials.user, credentials.password
             )
         })
+        .and_then(|()| {
+            let reviewed = crate::store::read::runs(&context.store.read().map_err(std::io::Error::other)?, usize::MAX)
+                .map(|runs| runs.iter().any(|(_, r)| r.mode == tandem_protocol::run::RunMode::Manual))
+                .unwrap_or(false);
+            if reviewed {
+                Ok(())
+            } else {
+                writeln!(
+                    out,
+                    "No sync run yet: review one with `tandem sync preview`, then `tandem sync apply`; automatic runs start after that"
+                )
+            }
+        })
         .and_then(|()| out.flush());
     }
     let api = Arc::new(Api {

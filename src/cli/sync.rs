@@ -407,6 +407,8 @@ async fn ignore(
 #[derive(Serialize)]
 struct Status {
     last_run: Option<RunRecord>,
+    /// The runs before it, newest first (at most ten).
+    recent: Vec<RunRecord>,
     last_preview: Option<RunRecord>,
     pending: usize,
     conflicts: usize,
@@ -417,10 +419,12 @@ struct Status {
 fn status(context: &Context, json: bool) -> Result<Output, Output> {
     let txn = context.store.read().map_err(Output::error)?;
     let runs = read::runs(&txn, usize::MAX).map_err(Output::error)?;
-    let last_run = runs
+    let mut applied = runs
         .iter()
-        .find(|(_, r)| r.mode != tandem_protocol::run::RunMode::Preview)
+        .filter(|(_, r)| r.mode != tandem_protocol::run::RunMode::Preview)
         .map(|(_, r)| r.clone());
+    let last_run = applied.next();
+    let recent: Vec<RunRecord> = applied.take(10).collect();
     let last_preview = runs
         .iter()
         .find(|(_, r)| r.mode == tandem_protocol::run::RunMode::Preview)
@@ -455,6 +459,7 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
         conflicts: plan.tally().conflicts,
         ignored,
         last_run,
+        recent,
         last_preview,
         automatic,
     };
@@ -499,6 +504,25 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
                 );
             }
             note_salesforce(&mut out, run);
+        }
+    }
+    if !status.recent.is_empty() {
+        let _ = writeln!(out, "Earlier runs:");
+        for run in &status.recent {
+            let _ = writeln!(
+                out,
+                "  {} {:<9} {} steps, {} failed, {} API calls{}",
+                time(run.finished_ms),
+                run.mode.as_str(),
+                run.results.len(),
+                run.failures().count(),
+                run.api_calls,
+                if run.salesforce_error.is_some() {
+                    ", Salesforce unreachable"
+                } else {
+                    ""
+                }
+            );
         }
     }
     if let Some(preview) = &status.last_preview {

@@ -659,3 +659,45 @@ async fn an_event_series_is_one_event_with_its_rule_on_the_desktop_both_ways() {
     assert_eq!(rig.members(CALENDAR).await.len(), 2);
     rig.verify_replay();
 }
+
+#[tokio::test]
+async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything() {
+    let rig = Rig::start().await;
+    let id = rig.sf_create(
+        "Contact",
+        json!({"LastName": "Auto", "Email": "a@auto.test"}),
+    );
+    let err = rig.engine().automatic().await.unwrap_err();
+    assert!(err.contains("tandem sync preview"), "{err}");
+    assert!(rig.members(CONTACTS).await.is_empty(), "nothing ran");
+
+    rig.sync().await;
+    assert_eq!(rig.members(CONTACTS).await.len(), 1);
+    rig.sf_update("Contact", &id, json!({"Title": "Automated"}));
+    let card = vcard("auto-2", "Otto", "Matic", &[]);
+    assert!(
+        rig.put(&format!("{CONTACTS}otto.vcf"), &card)
+            .await
+            .is_success()
+    );
+    let report = rig.engine().automatic().await.unwrap();
+    let record = report.record.unwrap();
+    assert_eq!(record.mode, tandem::protocol::run::RunMode::Automatic);
+    assert_eq!(record.results.len(), 2, "{:#?}", record.results);
+    assert!(record.failures().next().is_none());
+    let members = rig.members(CONTACTS).await;
+    let mut bodies = Vec::new();
+    for href in &members {
+        bodies.push(rig.get(href).await.1);
+    }
+    assert!(
+        bodies.iter().any(|b| b.contains("TITLE:Automated")),
+        "{bodies:?}"
+    );
+    assert_eq!(
+        rig.soql("SELECT Id FROM Contact WHERE LastName = 'Matic'")
+            .await
+            .len(),
+        1
+    );
+}
