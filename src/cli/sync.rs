@@ -320,6 +320,17 @@ fn note_salesforce(out: &mut String, record: &RunRecord) {
     }
 }
 
+fn failure_line(out: &mut String, f: &tandem_protocol::run::StepResult) {
+    let _ = writeln!(
+        out,
+        "  failed: {} {} on {}: {}",
+        op_word(f.op, false),
+        f.label,
+        f.side,
+        f.error.as_deref().unwrap_or_default()
+    );
+}
+
 fn applied(report: &RunReport) -> String {
     let mut out = String::new();
     let Some(record) = &report.record else {
@@ -334,14 +345,7 @@ fn applied(report: &RunReport) -> String {
         record.api_calls
     );
     for f in &failed {
-        let _ = writeln!(
-            out,
-            "  failed: {} {} on {}: {}",
-            op_word(f.op, false),
-            f.label,
-            f.side,
-            f.error.as_deref().unwrap_or_default()
-        );
+        failure_line(&mut out, f);
     }
     if report.held_back > 0 {
         let _ = writeln!(
@@ -494,14 +498,7 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
                     .unwrap_or_default()
             );
             for f in failed {
-                let _ = writeln!(
-                    out,
-                    "  failed: {} {} on {}: {}",
-                    op_word(f.op, false),
-                    f.label,
-                    f.side,
-                    f.error.as_deref().unwrap_or_default()
-                );
+                failure_line(&mut out, f);
             }
             note_salesforce(&mut out, run);
         }
