@@ -3,7 +3,7 @@
 //! them as the outcome of the write, on the condition that the member is still as tandem read it.
 
 use crate::dav::paths;
-use crate::engine::{DesktopWrite, Draft, DraftBody, VersionCondition, Writer, WriterError};
+use crate::engine::{DesktopWrite, Draft, DraftBody, VersionCondition, WriterError};
 use crate::store::{Store, StoreError, dav, read};
 use tandem_protocol::codec::{parse_icalendar, parse_vcard, render_icalendar, render_vcard};
 use tandem_protocol::plan::{Item, Step};
@@ -19,15 +19,15 @@ pub fn home_collection(kind: RecordKind, rules: &Rules) -> String {
     }
 }
 
-/// Write one step to the desktop side. `written`: the record heads the step's state is from.
-pub async fn write(
+/// The write of one step to the desktop side, ready for the writer. `written`: the record heads
+/// the step's state is from. The writer appends it only if the member is still as read here.
+pub fn prepare(
     store: &Store,
-    writer: &Writer,
     rules: &Rules,
     item: &Item,
     step: &Step,
     written: Vec<Hlc>,
-) -> Result<(), String> {
+) -> Result<Draft, String> {
     let kind = item.kind;
     let (href, previous, condition) = match step.op {
         Op::Create => {
@@ -99,12 +99,16 @@ pub async fn write(
             condition,
         }),
     };
-    match writer.append(draft).await {
-        Ok(_) => Ok(()),
-        Err(WriterError::Store(StoreError::PreconditionFailed(why))) => Err(format!(
+    Ok(draft)
+}
+
+/// What a refused desktop write means to the user.
+pub fn failure(e: WriterError) -> String {
+    match e {
+        WriterError::Store(StoreError::PreconditionFailed(why)) => format!(
             "the desktop copy changed while the run was planned ({why}); the next run takes the change in"
-        )),
-        Err(e) => Err(e.to_string()),
+        ),
+        e => e.to_string(),
     }
 }
 

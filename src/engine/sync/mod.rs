@@ -296,6 +296,9 @@ impl SyncEngine {
         let mut done = 0u64;
         let mut results: Vec<StepResult> = Vec::new();
         let mut to_salesforce = Vec::new();
+        // Desktop writes are submitted together and acknowledged together: the writer commits
+        // whatever is waiting in one transaction, so a thousand writes cost a few fsyncs.
+        let mut desktop_writes = Vec::new();
         for item in &plan.items {
             let rules = self.settings.rules(item.kind);
             let mut written = item.heads.clone();
@@ -310,22 +313,25 @@ impl SyncEngine {
                         }
                     }
                 }
-                let outcome = desktop::write(
-                    &self.store,
-                    &self.writer,
-                    &rules,
-                    item,
-                    step,
-                    written.clone(),
-                )
-                .await;
-                results.push(result(item, Side::Desktop, step.op, outcome.err()));
-                done += 1;
-                progress(done, total);
+                let submitted =
+                    match desktop::prepare(&self.store, &rules, item, step, written.clone()) {
+                        Ok(draft) => self.writer.submit(draft).await.map_err(desktop::failure),
+                        Err(e) => Err(e),
+                    };
+                match submitted {
+                    Ok(pending) => desktop_writes.push((item, step.op, pending)),
+                    Err(e) => results.push(result(item, Side::Desktop, step.op, Some(e))),
+                }
             }
             if let Some(step) = item.salesforce.as_ref().filter(|s| s.runs()) {
                 to_salesforce.push((item, step, written));
             }
+        }
+        for (item, op, pending) in desktop_writes {
+            let outcome = pending.await.map(|_| ()).map_err(desktop::failure);
+            results.push(result(item, Side::Desktop, op, outcome.err()));
+            done += 1;
+            progress(done, total);
         }
         let mut api = (0, None);
         match (&connection, to_salesforce.is_empty()) {
