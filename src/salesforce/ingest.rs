@@ -66,6 +66,7 @@ pub async fn pull_into_log(
         ..PullSummary::default()
     };
     let log_error = |e: crate::engine::WriterError| ClientError::Log(e.to_string());
+    let mut pending = Vec::new();
     for row in &result.changed {
         if kind == RecordKind::Event && mapping::is_later_series_occurrence(row) {
             summary.series_occurrences += 1;
@@ -105,7 +106,11 @@ pub async fn pull_into_log(
             changed_at_ms,
             text(row, "SystemModstamp"),
         );
-        match writer.append(draft).await {
+        // Submitted without waiting: the writer commits what is queued together.
+        pending.push((id, op, writer.submit(draft).await.map_err(log_error)?));
+    }
+    for (id, op, ack) in pending {
+        match ack.await {
             Ok(_) if op == Op::Create => summary.created += 1,
             Ok(_) => summary.updated += 1,
             Err(crate::engine::WriterError::Store(e)) => summary.errors.push((id, e.to_string())),
