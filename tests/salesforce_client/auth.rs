@@ -353,3 +353,27 @@ pub fn assert_no_temp_files(dir: &std::path::Path) {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[tokio::test]
+async fn a_token_call_answered_503_is_tried_again_and_a_refused_grant_is_not() {
+    use tandem::salesforce::emulator::FaultKind;
+    let emu = start().await;
+    seed_contacts(&emu, 3);
+    let client = client(&emu);
+    emu.faults().enqueue(FaultKind::Unavailable, 2);
+    let rows = client.query("SELECT Id FROM Contact").await.expect("query");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(client.stats().token_calls, 3, "two 503s, then the token");
+
+    let refused = client_with(tandem::config::SalesforceSettings {
+        refresh_token: Some("not-a-token".into()),
+        ..settings(&emu)
+    });
+    let err = refused.query("SELECT Id FROM Contact").await.unwrap_err();
+    assert!(matches!(err, ClientError::LoginRequired { .. }), "{err}");
+    assert_eq!(
+        refused.stats().token_calls,
+        1,
+        "a refused grant is not retried"
+    );
+}

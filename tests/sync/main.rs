@@ -8,8 +8,8 @@ use rig::{Rig, vcard, vevent};
 use serde_json::{Value, json};
 use tandem::config::Settings;
 use tandem::engine::sync::Selection;
+use tandem::protocol::Op;
 use tandem::protocol::plan::Skip;
-use tandem::protocol::{Op, RecordKind};
 
 const CONTACTS: &str = "/dav/addressbooks/contacts/";
 const CALENDAR: &str = "/dav/calendars/calendar/";
@@ -447,20 +447,22 @@ async fn offline_edits_on_both_sides_merge_field_by_field_on_reconnect() {
 
 #[tokio::test]
 async fn a_run_through_faults_completes_and_the_next_finds_nothing_to_do() {
-    use tandem::salesforce::emulator::FaultSettings;
+    use tandem::salesforce::emulator::{FaultKind, FaultSettings};
     let rig = Rig::start().await;
+    let card =
+        |i: usize, extra: &[&str]| vcard(&format!("f{i}"), "Fay", &format!("Fault{i:02}"), extra);
     for i in 0..40 {
-        let card = vcard(
-            &format!("f{i}"),
-            "Fay",
-            &format!("Fault{i:02}"),
-            &["EMAIL:f@x.test"],
-        );
-        assert!(
-            rig.put(&format!("{CONTACTS}f{i}.vcf"), &card)
-                .await
-                .is_success()
-        );
+        let put = rig.put(&format!("{CONTACTS}f{i}.vcf"), &card(i, &[])).await;
+        assert!(put.is_success());
+    }
+    rig.sync().await;
+    // Changes on both sides: 40 updates (one conditional PATCH each), 10 creates, and 30
+    // contacts new in Salesforce.
+    for i in 0..50 {
+        let put = rig
+            .put(&format!("{CONTACTS}f{i}.vcf"), &card(i, &["TITLE:Buyer"]))
+            .await;
+        assert!(put.is_success());
     }
     for i in 0..30 {
         rig.sf_create("Contact", json!({"LastName": format!("Remote{i:02}")}));
@@ -471,35 +473,37 @@ async fn a_run_through_faults_completes_and_the_next_finds_nothing_to_do() {
         lock_row_rate: 0.1,
         ..FaultSettings::default()
     });
+    // Certain faults too, so the run meets them whatever the dice say.
+    rig.emu.faults().enqueue(FaultKind::Unavailable, 2);
     rig.emu.expire_access_tokens();
     rig.preview().await;
+    rig.emu.faults().enqueue(FaultKind::Unavailable, 1);
     let report = rig.apply().await;
     let record = report.record.unwrap();
     let failed: Vec<_> = record.failures().collect();
-    // Items whose retries ran out are reported, never lost: the next run takes them.
-    let mut rounds = 0;
-    let mut pending = !failed.is_empty();
-    while pending && rounds < 5 {
-        rounds += 1;
-        rig.preview().await;
-        pending = rig
-            .apply()
-            .await
-            .record
-            .unwrap()
-            .failures()
-            .next()
-            .is_some();
-    }
     assert!(
-        !pending,
-        "faults kept failing items after {rounds} more runs"
+        failed.is_empty(),
+        "retries carried every item through: {failed:#?}"
     );
+    assert_eq!(
+        record.results.len(),
+        80,
+        "40 updates and 10 creates up, 30 down"
+    );
+    assert!(
+        record.api_calls > 41,
+        "40 PATCHes and one create call, plus retries: {}",
+        record.api_calls
+    );
+    // The second run finds nothing left to do.
     let preview = rig.preview().await;
     assert!(preview.plan.is_idle(), "{:#?}", preview.plan);
-    assert_eq!(rig.soql("SELECT Id FROM Contact").await.len(), 70);
-    assert_eq!(rig.members(CONTACTS).await.len(), 70);
-    let _ = RecordKind::Contact;
+    let titled = rig
+        .soql("SELECT Id FROM Contact WHERE Title = 'Buyer'")
+        .await;
+    assert_eq!(titled.len(), 50);
+    assert_eq!(rig.soql("SELECT Id FROM Contact").await.len(), 80);
+    assert_eq!(rig.members(CONTACTS).await.len(), 80);
 }
 
 #[tokio::test]

@@ -49,6 +49,10 @@ pub struct Session {
     renewing: tokio::sync::Mutex<()>,
     credentials: Option<CredentialsFile>,
     token_calls: AtomicU64,
+    /// Retries of a token call that failed without being carried out, and their backoff.
+    retries: u32,
+    backoff_base_ms: u64,
+    backoff_max_ms: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -98,6 +102,9 @@ impl Session {
             renewing: tokio::sync::Mutex::new(()),
             credentials,
             token_calls: AtomicU64::new(0),
+            retries: settings.max_retries,
+            backoff_base_ms: settings.backoff_base_ms,
+            backoff_max_ms: settings.backoff_max_ms,
         })
     }
 
@@ -113,6 +120,32 @@ impl Session {
     fn refused(reason: &str) -> ClientError {
         ClientError::LoginRequired {
             reason: reason.to_string(),
+        }
+    }
+
+    /// One call to the token endpoint with the current grant.
+    async fn token_call(&self, grant: &Grant) -> Result<oauth::TokenResponse, ClientError> {
+        self.token_calls.fetch_add(1, Ordering::Relaxed);
+        match grant {
+            Grant::RefreshToken(refresh) => {
+                let mut form = vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.as_str()),
+                    ("client_id", self.client_id.as_str()),
+                ];
+                if let Some(secret) = &self.client_secret {
+                    form.push(("client_secret", secret.as_str()));
+                }
+                oauth::token_call(&self.http, &self.login_url, &form).await
+            }
+            Grant::Jwt(jwt) => {
+                let assertion = oauth::jwt_assertion(jwt, &self.client_id, &self.login_url)?;
+                let form = [
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                    ("assertion", assertion.as_str()),
+                ];
+                oauth::token_call(&self.http, &self.login_url, &form).await
+            }
         }
     }
 
@@ -145,27 +178,26 @@ impl Session {
             }
         }
         let grant = lock(&self.grant).clone();
-        self.token_calls.fetch_add(1, Ordering::Relaxed);
-        let result = match &grant {
-            Grant::RefreshToken(refresh) => {
-                let mut form = vec![
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", refresh.as_str()),
-                    ("client_id", self.client_id.as_str()),
-                ];
-                if let Some(secret) = &self.client_secret {
-                    form.push(("client_secret", secret.as_str()));
-                }
-                oauth::token_call(&self.http, &self.login_url, &form).await
+        let mut attempt = 0;
+        let result = loop {
+            let result = self.token_call(&grant).await;
+            // Repeat only a call Salesforce did not carry out: the connection never opened, or
+            // the server answered 5xx. A call whose answer was lost may have spent a rotating
+            // refresh token, so it is not repeated.
+            let transient = match &result {
+                Err(ClientError::Transport { ambiguous, .. }) => !ambiguous,
+                Err(ClientError::Api { error, .. }) => error.status >= 500,
+                _ => false,
+            };
+            if !transient || attempt >= self.retries {
+                break result;
             }
-            Grant::Jwt(jwt) => {
-                let assertion = oauth::jwt_assertion(jwt, &self.client_id, &self.login_url)?;
-                let form = [
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-                    ("assertion", assertion.as_str()),
-                ];
-                oauth::token_call(&self.http, &self.login_url, &form).await
-            }
+            let delay = self
+                .backoff_base_ms
+                .saturating_mul(1u64 << attempt.min(20))
+                .min(self.backoff_max_ms);
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            attempt += 1;
         };
         let response = match result {
             Ok(r) => r,
