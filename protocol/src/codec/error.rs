@@ -1,4 +1,5 @@
-//! Why a client's iCalendar or vCard body was refused; each message names the line or property.
+//! Why a client's iCalendar or vCard body was refused, or could not be expanded; each message
+//! names the line, property or rule.
 
 /// The DAV server maps these to `CALDAV:valid-calendar-data`, `CALDAV:supported-calendar-component`
 /// or `CARDDAV:valid-address-data` (see [`CodecError::precondition`]).
@@ -78,6 +79,13 @@ pub enum CodecError {
 
     #[error("the body could not be read as {what}: {reason}")]
     Unreadable { what: &'static str, reason: String },
+
+    #[error(
+        "the recurrence rule was searched only up to {searched_until}: walking it further costs too much for the instances it yields"
+    )]
+    RecurrenceCutShort {
+        searched_until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// The precondition element the DAV layer should put in its 403 body.

@@ -3,7 +3,7 @@
 
 use super::error::CodecError;
 use super::ical::{CalendarObject, parse_icalendar};
-use super::recur::occurrences;
+use super::recur::expansion;
 use super::unfold::{Comp, split, tokenize, tree};
 use crate::record::RecordKind;
 use chrono::{DateTime, Utc};
@@ -29,13 +29,19 @@ fn utc(t: DateTime<Utc>) -> String {
 }
 
 /// The object's instances in `[start, end)`, expanded. A non-recurring object comes back as it is.
+/// A rule that could not be searched through the whole range is an error rather than a short
+/// list passing for the whole set: the caller can send the object unexpanded instead.
 pub fn expand(
     bytes: &[u8],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<u8>, CodecError> {
     let object: CalendarObject = parse_icalendar(bytes)?;
-    let instances = occurrences(&object, start, end, MAX_INSTANCES);
+    let found = expansion(&object, start, end, MAX_INSTANCES);
+    if let Some(searched_until) = found.searched_until {
+        return Err(CodecError::RecurrenceCutShort { searched_until });
+    }
+    let instances = found.occurrences;
     if instances.iter().all(|o| o.recurrence_id.is_none()) && object.overrides.is_empty() {
         return Ok(bytes.to_vec());
     }

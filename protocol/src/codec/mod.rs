@@ -6,7 +6,7 @@
 //! - `ical` — one calendar object resource ⇄ `Event`/`Task` fields;
 //! - `vcard` — one vCard (2.1, 3.0, 4.0) ⇄ `Contact` fields;
 //! - `render` — text escaping and the line splice that edits a previous body in place;
-//! - `recur` — occurrences, RFC 4791 §9.9 overlap rules, free-busy periods;
+//! - `recur` — occurrences (with bounded work), RFC 4791 §9.9 overlap rules, free-busy periods;
 //! - `tz` — TZID resolution (VTIMEZONE, IANA, Windows names).
 //!
 //! Values, parameters and time zones are decoded by `calcard`; recurrence rules are iterated by
@@ -40,5 +40,5 @@ pub use error::{CodecError, Precondition};
 pub use expand::expand;
 pub use filter::{bounds, calendar_matches, card_matches};
 pub use ical::{CalendarObject, parse_icalendar, render_icalendar};
-pub use recur::{BusyType, Occurrence, busy_periods, occurrences, overlaps};
+pub use recur::{BusyType, Expansion, Occurrence, busy_periods, expansion, occurrences, overlaps};
 pub use vcard::{Card, VcardVersion, parse_vcard, render_vcard, with_uid};

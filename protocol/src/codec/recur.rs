@@ -8,12 +8,22 @@
 //!
 //! Rules are iterated in wall-clock time (as if the zone were UTC) and each instance is placed in
 //! its zone afterwards, so instances keep their local time across DST changes.
+//!
+//! **Bounded work.** A rule can ask for iteration without end: `FREQ=SECONDLY;BYMONTH=2;
+//! BYMONTHDAY=30` never produces an instance, so the `rrule` crate would walk day by day towards
+//! year 10000 (and it stops a walk only on an instance, never on UNTIL alone); a SECONDLY rule
+//! from year 1 asked about year 9000 walks billions of periods. So before walking, `screen`
+//! answers rules whose BY parts can never match (DTSTART alone, as a full walk would find) and
+//! refuses shapes whose every period is expensive; then the walk is bounded by `MAX_PERIODS`
+//! periods from DTSTART and by the crate's own limit of 100,000 periods without an instance
+//! (`RRuleSet::limit`). A walk cut short says how far it got (`Expansion::searched_until`)
+//! instead of passing for the whole set.
 
 use super::ical::{CalendarObject, Moment, Timing};
 use super::tz;
 use calcard::common::timezone::Tz;
 use calcard::icalendar::{ICalendarFrequency, ICalendarRecurrenceRule, ICalendarWeekday};
-use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Months, NaiveDateTime, TimeDelta, TimeZone, Utc, Weekday};
 
 /// One instance of an event or task, in UTC.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +46,24 @@ pub enum BusyType {
 
 /// Never generate more rule instances than this for one query, whatever the rule says.
 const MAX_GENERATED: usize = 100_000;
+
+/// How many periods of the rule (FREQ × INTERVAL) are searched from DTSTART, at most: about 246
+/// years of a DAILY rule, 10 years of an HOURLY one, a day of a SECONDLY one. It stays under the
+/// `rrule` crate's own limit (100,000 periods without an instance, then the iterator ends as if
+/// the rule were over), with room for a WEEKLY rule's short first week, so a walk that ends has
+/// searched at least this far and what it returned up to here is complete. The worst walk is
+/// this many periods plus that limit after it.
+const MAX_PERIODS: u32 = 90_000;
+
+/// A period with more candidate instances than this is refused: the crate builds a whole period
+/// (e.g. every minute of every day of a year) at once, before anything can stop it.
+const MAX_PERIOD_CANDIDATES: u64 = MAX_GENERATED as u64;
+
+/// An HOURLY, MINUTELY or SECONDLY rule that skips days (BYDAY, BYMONTH…) pays, for each skipped
+/// day, one step per FREQ unit until its BYHOUR/BYMINUTE/BYSECOND matches again (up to 86,400
+/// for SECONDLY;BYHOUR). Past a day of hourly steps, the 100,000 skipped days the crate allows
+/// would cost seconds to minutes, so such rules are refused.
+const MAX_STEPS_PER_SKIPPED_DAY: u64 = 24;
 
 /// How an instance is tested against a range (RFC 4791 §9.9).
 #[derive(Clone, Copy, Debug)]
@@ -85,15 +113,27 @@ impl Instance<'_> {
     }
 }
 
+/// The instances found in a range, and whether the recurrence was searched all through it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expansion {
+    pub occurrences: Vec<Occurrence>,
+    /// `Some(t)` when the rule was given up on before the range end, walking it further costing
+    /// too much for what it yields: instances starting after `t` may be missing. `None` when the
+    /// answer is the whole set.
+    pub searched_until: Option<DateTime<Utc>>,
+}
+
 /// The instances of `obj` that fall in `[start, end)` by RFC 4791 §9.9, in start order, at most
-/// `max`. A VTODO without any date has no occurrence (but it `overlaps` every range).
-pub fn occurrences(
+/// `max`, and how far the rule was searched. A VTODO without any date has no occurrence (but it
+/// `overlaps` every range).
+pub fn expansion(
     obj: &CalendarObject,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     max: usize,
-) -> Vec<Occurrence> {
-    let mut out: Vec<Occurrence> = instances(obj, end)
+) -> Expansion {
+    let (found, searched_until) = instances(obj, end);
+    let mut out: Vec<Occurrence> = found
         .into_iter()
         .filter(|i| !matches!(i.shape, Shape::TodoUndated) && i.hits(start, end))
         .map(|i| Occurrence {
@@ -104,17 +144,36 @@ pub fn occurrences(
         .collect();
     out.sort_by_key(|o| (o.start, o.end));
     out.truncate(max);
-    out
+    Expansion {
+        occurrences: out,
+        searched_until,
+    }
+}
+
+/// The instances found by [`expansion`], without saying whether the search was cut short.
+pub fn occurrences(
+    obj: &CalendarObject,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    max: usize,
+) -> Vec<Occurrence> {
+    expansion(obj, start, end, max).occurrences
 }
 
 /// Whether `obj` intersects `[start, end)` (the CALDAV:time-range test of RFC 4791 §9.9).
+///
+/// A rule given up on before `end` counts as intersecting when nothing found does: an instance
+/// may lie in the part not searched, and a client shown one object too many can see that for
+/// itself, while one never shown loses the event.
 pub fn overlaps(obj: &CalendarObject, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
-    instances(obj, end).iter().any(|i| i.hits(start, end))
+    let (found, searched_until) = instances(obj, end);
+    found.iter().any(|i| i.hits(start, end)) || searched_until.is_some()
 }
 
 /// Busy time of an event within `[start, end)`, clipped to it, for a free-busy report:
 /// transparent and cancelled instances are left out (an override decides for itself), and so are
-/// tasks and instants.
+/// tasks and instants. A rule given up on early gives the busy time found (free-busy has no way
+/// to say "unknown").
 pub fn busy_periods(
     obj: &CalendarObject,
     start: DateTime<Utc>,
@@ -124,6 +183,7 @@ pub fn busy_periods(
         return Vec::new();
     }
     let mut out: Vec<_> = instances(obj, end)
+        .0
         .into_iter()
         .filter(|i| matches!(i.shape, Shape::Span) && i.hits(start, end))
         .filter(|i| !i.timing.transparent && !i.timing.cancelled)
@@ -142,8 +202,12 @@ pub fn busy_periods(
     out
 }
 
-/// All instances that start no later than `until` (overrides always, wherever they moved to).
-fn instances(obj: &CalendarObject, until: DateTime<Utc>) -> Vec<Instance<'_>> {
+/// All instances that start no later than `until` (overrides always, wherever they moved to), and
+/// the time the rule was searched up to when that is short of `until`.
+fn instances(
+    obj: &CalendarObject,
+    until: DateTime<Utc>,
+) -> (Vec<Instance<'_>>, Option<DateTime<Utc>>) {
     let master = &obj.primary;
     let is_event = obj.kind != crate::record::RecordKind::Task;
     let mut out = Vec::new();
@@ -156,8 +220,11 @@ fn instances(obj: &CalendarObject, until: DateTime<Utc>) -> Vec<Instance<'_>> {
     let recurring = master.recurrence_id.is_none()
         && master.start.is_some()
         && (master.rrule.is_some() || !master.rdates.is_empty());
+    let mut searched_until = None;
     if recurring {
-        for start in starts(master, until) {
+        let (starts, searched) = starts(master, until);
+        searched_until = searched.filter(|t| *t < until);
+        for start in starts {
             let key = start.utc();
             if overridden.contains(&key) || is_excluded(master, &start) {
                 continue;
@@ -180,7 +247,7 @@ fn instances(obj: &CalendarObject, until: DateTime<Utc>) -> Vec<Instance<'_>> {
             });
         }
     }
-    out
+    (out, searched_until)
 }
 
 fn is_excluded(master: &Timing, start: &Moment) -> bool {
@@ -270,10 +337,11 @@ fn instance(
     }
 }
 
-/// The starts of the recurrence set (rule, RDATEs and DTSTART) up to `until`, sorted.
-fn starts(master: &Timing, until: DateTime<Utc>) -> Vec<Moment> {
+/// The starts of the recurrence set (rule, RDATEs and DTSTART) up to `until`, sorted, and the time
+/// the rule was searched up to when the search stopped before `until` (see the module note).
+fn starts(master: &Timing, until: DateTime<Utc>) -> (Vec<Moment>, Option<DateTime<Utc>>) {
     let Some(first) = master.start else {
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let (first_local, zone) = match first {
         Moment::Date(d) => (d.and_hms_opt(0, 0, 0).unwrap_or_default(), None),
@@ -291,15 +359,36 @@ fn starts(master: &Timing, until: DateTime<Utc>) -> Vec<Moment> {
         .checked_add_signed(TimeDelta::days(1))
         .unwrap_or(NaiveDateTime::MAX);
     let mut out = vec![first];
-    if let Some(rule) = &master.rrule
-        && let Some(set) = rule_set(rule, first_local, zone)
-    {
-        for dt in set.into_iter().take(MAX_GENERATED) {
-            let local = dt.naive_utc();
-            if local > bound {
-                break;
+    let mut searched = None;
+    if let Some(rule) = &master.rrule {
+        match screen(rule, first_local) {
+            Screen::Empty => {}
+            Screen::TooCostly => searched = Some(first.utc()),
+            Screen::Walk => {
+                if let Some(set) = rule_set(rule, first_local, zone) {
+                    let horizon = horizon(rule, first_local);
+                    let end = bound.min(horizon);
+                    let mut last = first_local;
+                    // `limit` ends a walk after 100,000 periods without an instance, which
+                    // cannot hide one before the horizon (see MAX_PERIODS).
+                    for (generated, dt) in (&set.limit()).into_iter().enumerate() {
+                        let local = dt.naive_utc();
+                        if local > end {
+                            break;
+                        }
+                        if generated == MAX_GENERATED {
+                            // Complete up to the last instance kept, not beyond.
+                            searched = Some(at(last).utc());
+                            break;
+                        }
+                        out.push(at(local));
+                        last = local;
+                    }
+                    if searched.is_none() && horizon < bound {
+                        searched = Some(at(horizon).utc());
+                    }
+                }
             }
-            out.push(at(local));
         }
     }
     out.extend(
@@ -311,7 +400,180 @@ fn starts(master: &Timing, until: DateTime<Utc>) -> Vec<Moment> {
     );
     out.sort_by_key(|m| m.utc());
     out.dedup_by_key(|m| m.utc());
-    out
+    (out, searched)
+}
+
+/// What to do with a rule before walking it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Screen {
+    Walk,
+    /// Its BY parts can never match (BYMONTHDAY=30;BYMONTH=2, BYYEARDAY=366;BYMONTH=1, a BYSETPOS
+    /// beyond any period's size): the set is DTSTART alone, as a walk to the end would find.
+    Empty,
+    /// Each period (or each skipped day) costs too much to walk many of them.
+    TooCostly,
+}
+
+/// Decide from the rule's shape alone whether it is worth walking; cheap, and exact for what it
+/// calls `Empty`. `start` supplies the month and day a YEARLY or MONTHLY rule without day parts
+/// takes from DTSTART (RFC 5545 §3.3.10), as the `rrule` crate does.
+fn screen(rule: &ICalendarRecurrenceRule, start: NaiveDateTime) -> Screen {
+    use chrono::Datelike;
+    let freq = &rule.freq;
+    let sub_daily = matches!(
+        freq,
+        ICalendarFrequency::Hourly | ICalendarFrequency::Minutely | ICalendarFrequency::Secondly
+    );
+    let count = |n: usize| u64::try_from(n.max(1)).unwrap_or(u64::MAX);
+    // Candidate instances in one period: its days times the times of day it expands to.
+    let times = match freq {
+        ICalendarFrequency::Hourly => {
+            count(rule.byminute.len()).saturating_mul(count(rule.bysecond.len()))
+        }
+        ICalendarFrequency::Minutely => count(rule.bysecond.len()),
+        ICalendarFrequency::Secondly => 1,
+        _ => count(rule.byhour.len())
+            .saturating_mul(count(rule.byminute.len()))
+            .saturating_mul(count(rule.bysecond.len())),
+    };
+    // A rule without day parts takes its day from DTSTART: one day a month or week, one day in
+    // each BYMONTH (or DTSTART's month) of a year.
+    let no_day_parts = rule.byweekno.is_empty()
+        && rule.byyearday.is_empty()
+        && rule.bymonthday.is_empty()
+        && rule.byday.is_empty();
+    let days: u64 = match freq {
+        ICalendarFrequency::Yearly if no_day_parts => count(rule.bymonth.len()),
+        ICalendarFrequency::Yearly => 366,
+        ICalendarFrequency::Monthly if no_day_parts => 1,
+        ICalendarFrequency::Monthly => 31,
+        ICalendarFrequency::Weekly if no_day_parts => 1,
+        ICalendarFrequency::Weekly => 7,
+        _ => 1,
+    };
+    let candidates = days.saturating_mul(times);
+    if !rule.bysetpos.is_empty()
+        && rule
+            .bysetpos
+            .iter()
+            .all(|p| u64::from(p.unsigned_abs()) > candidates)
+    {
+        return Screen::Empty;
+    }
+
+    // Months and days of month, with the defaults a rule without day parts takes from DTSTART.
+    // Months outside 1–12 are dropped, as `rule_set` drops them.
+    let mut months: Vec<u32> = rule
+        .bymonth
+        .iter()
+        .map(|m| u32::from(m.month()))
+        .filter(|m| (1..=12).contains(m))
+        .collect();
+    let mut month_days: Vec<i32> = rule.bymonthday.iter().map(|&d| i32::from(d)).collect();
+    let start_day = i32::try_from(start.day()).unwrap_or(1);
+    if no_day_parts {
+        match freq {
+            ICalendarFrequency::Yearly => {
+                if months.is_empty() {
+                    months.push(start.month());
+                }
+                month_days.push(start_day);
+            }
+            ICalendarFrequency::Monthly => {
+                month_days.push(start_day);
+            }
+            _ => {}
+        }
+    }
+    // Is there a day, in a leap or a common year, that every month/day/year-day part allows?
+    let possible = [365, 366].into_iter().any(|year_len: i32| {
+        let mut year_day = 0;
+        (1..=12).any(|month: u32| {
+            let len = match month {
+                2 if year_len == 365 => 28,
+                2 => 29,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            let month_ok = months.is_empty() || months.contains(&month);
+            (1..=len).fold(false, |found, day| {
+                year_day += 1;
+                let day_ok = month_days.is_empty()
+                    || month_days.contains(&day)
+                    || month_days.contains(&(day - len - 1));
+                let year_day_ok = rule.byyearday.is_empty()
+                    || rule.byyearday.iter().any(|&y| {
+                        let y = i32::from(y);
+                        y == year_day || y == year_day - year_len - 1
+                    });
+                found || (month_ok && day_ok && year_day_ok)
+            })
+        })
+    });
+    if !possible {
+        return Screen::Empty;
+    }
+
+    if candidates > MAX_PERIOD_CANDIDATES {
+        return Screen::TooCostly;
+    }
+    // Steps, in FREQ units, from a skipped day to the next time of day the rule allows: as many
+    // as there are distinct times of day on its cycle (a day when BYHOUR is set, an hour when
+    // BYMINUTE is, a minute when BYSECOND is).
+    let skips_days = !rule.bymonth.is_empty()
+        || !rule.bymonthday.is_empty()
+        || !rule.byyearday.is_empty()
+        || !rule.byweekno.is_empty()
+        || !rule.byday.is_empty();
+    if sub_daily && skips_days {
+        let units_per = |hour: u64, minute: u64, second: u64| {
+            if !rule.byhour.is_empty() {
+                hour
+            } else if !rule.byminute.is_empty() {
+                minute
+            } else if !rule.bysecond.is_empty() {
+                second
+            } else {
+                1
+            }
+        };
+        let cycle = match freq {
+            ICalendarFrequency::Hourly => units_per(24, 1, 1),
+            ICalendarFrequency::Minutely => units_per(24 * 60, 60, 1),
+            _ => units_per(24 * 60 * 60, 60 * 60, 60),
+        };
+        let interval = u64::from(rule.interval.unwrap_or(1).max(1));
+        if cycle / gcd(cycle, interval) > MAX_STEPS_PER_SKIPPED_DAY {
+            return Screen::TooCostly;
+        }
+    }
+    Screen::Walk
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// DTSTART plus MAX_PERIODS periods of the rule, in wall-clock time; the latest time if that
+/// overflows.
+fn horizon(rule: &ICalendarRecurrenceRule, start: NaiveDateTime) -> NaiveDateTime {
+    let periods = i64::from(MAX_PERIODS) * i64::from(rule.interval.unwrap_or(1).max(1));
+    let months = |n: i64| {
+        u32::try_from(n)
+            .ok()
+            .and_then(|n| start.checked_add_months(Months::new(n)))
+    };
+    let after = |d: Option<TimeDelta>| d.and_then(|d| start.checked_add_signed(d));
+    match rule.freq {
+        ICalendarFrequency::Yearly => months(periods.saturating_mul(12)),
+        ICalendarFrequency::Monthly => months(periods),
+        ICalendarFrequency::Weekly => after(TimeDelta::try_weeks(periods)),
+        ICalendarFrequency::Daily => after(TimeDelta::try_days(periods)),
+        ICalendarFrequency::Hourly => after(TimeDelta::try_hours(periods)),
+        ICalendarFrequency::Minutely => after(TimeDelta::try_minutes(periods)),
+        ICalendarFrequency::Secondly => after(TimeDelta::try_seconds(periods)),
+    }
+    .unwrap_or(NaiveDateTime::MAX)
 }
 
 /// Translate calcard's parsed RRULE into an `rrule` set anchored at the wall-clock start.
