@@ -177,9 +177,13 @@ impl SyncEngine {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<RunReport, String> {
         let _running = RUNNING.lock().await;
-        let reviewed = self.last_preview()?.ok_or(
-            "there is no preview to apply: run `tandem sync preview` first and review what it lists",
-        )?;
+        let reviewed: std::collections::HashSet<String> = self
+            .last_preview()?
+            .ok_or(
+                "there is no preview to apply: run `tandem sync preview` first and review what it lists",
+            )?
+            .into_iter()
+            .collect();
         let mut plan = self.plan()?;
         let wanted = self.resolve_selection(selection)?;
         let held_back = plan
