@@ -136,7 +136,9 @@ pub struct Outcome {
     pub written: Vec<Hlc>,
     pub result: OutcomeResult,
     /// The record as the side holds it after a successful write, in canonical fields (what a
-    /// re-read will report). Reading back tandem's own write is then no change: no echo.
+    /// re-read will report). Reading back tandem's own write is then no change: no echo. On an
+    /// intent: what the side will hold if the write lands (a create found after a crash is
+    /// recorded as having written this).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side_fields: Option<Fields>,
     /// For a desktop write: the bytes tandem put on the DAV server, at the href named by the

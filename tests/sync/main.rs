@@ -378,6 +378,79 @@ async fn apply_does_exactly_what_the_preview_listed() {
 }
 
 #[tokio::test]
+async fn a_create_a_killed_apply_left_unrecorded_is_adopted_once_with_later_edits_sent() {
+    use tandem::engine::{Draft, DraftBody};
+    use tandem::protocol::{Origin, Outcome, OutcomeResult, Side};
+    let rig = Rig::start().await;
+    let path = format!("{CONTACTS}kay.vcf");
+    let card = |title: &str| {
+        vcard(
+            "kay",
+            "Kay",
+            "Killed",
+            &["EMAIL:kay@crash.test", &format!("TITLE:{title}")],
+        )
+    };
+    assert!(rig.put(&path, &card("Analyst")).await.is_success());
+    // What a killed apply leaves: the intent is in the log and the create reached Salesforce,
+    // its answer did not reach the log.
+    let (record, heads, fields) = {
+        let txn = rig.store.read().unwrap();
+        let record = tandem::store::read::find_record(&txn, &path)
+            .unwrap()
+            .unwrap();
+        let state = tandem::store::read::record(&txn, &record).unwrap().unwrap();
+        (record, state.heads, state.fields)
+    };
+    let intent = Outcome {
+        record,
+        side: Side::Salesforce,
+        op: Op::Create,
+        written: heads,
+        result: OutcomeResult::Intent,
+        side_fields: Some(fields),
+        payload: None,
+    };
+    rig.writer
+        .append(Draft {
+            origin: Origin::new(Side::Tandem, "salesforce:push"),
+            body: DraftBody::Outcome(intent),
+        })
+        .await
+        .unwrap();
+    rig.sf_create(
+        "Contact",
+        json!({"FirstName": "Kay", "LastName": "Killed", "Email": "kay@crash.test", "Title": "Analyst"}),
+    );
+    // Edited on the desktop before the next run.
+    assert!(rig.put(&path, &card("Lead Analyst")).await.is_success());
+
+    // The preview's pull must not take the record for one new in Salesforce.
+    let preview = rig.preview().await;
+    assert_eq!(preview.plan.items.len(), 1, "{:#?}", preview.plan);
+    let item = &preview.plan.items[0];
+    assert!(
+        item.desktop.is_none(),
+        "the older value Salesforce holds would come back to the desktop: {item:#?}"
+    );
+    assert_eq!(
+        item.salesforce.as_ref().map(|s| s.op),
+        Some(Op::Update),
+        "the edit made since the create goes to Salesforce: {item:#?}"
+    );
+    rig.apply().await;
+    let rows = rig
+        .soql("SELECT Id, Title FROM Contact WHERE LastName = 'Killed'")
+        .await;
+    assert_eq!(rows.len(), 1, "one contact in Salesforce: {rows:?}");
+    assert_eq!(rows[0]["Title"], json!("Lead Analyst"), "the edit was sent");
+    assert_eq!(rig.members(CONTACTS).await, vec![path.clone()]);
+    let (_, body) = rig.get(&path).await;
+    assert!(body.contains("TITLE:Lead Analyst"), "{body}");
+    assert!(rig.preview().await.plan.is_idle(), "both sides agree");
+}
+
+#[tokio::test]
 async fn offline_edits_on_both_sides_merge_field_by_field_on_reconnect() {
     let rig = Rig::start().await;
     let id = rig.sf_create(

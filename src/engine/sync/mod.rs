@@ -102,6 +102,12 @@ impl SyncEngine {
 
     /// Pull every enabled kind; the error says why Salesforce could not be read.
     async fn pull(&self, connection: &Connection, report: &mut RunReport) -> Result<(), String> {
+        // First the creates a killed run may have made without recording them, so that the pull
+        // finds them known instead of taking them for records new in Salesforce.
+        connection
+            .adopt_pending(&self.store, &self.plan()?)
+            .await
+            .map_err(|e| e.to_string())?;
         for kind in self.kinds() {
             let summary = connection
                 .pull(&self.store, &self.writer, kind, &self.settings.rules(kind))

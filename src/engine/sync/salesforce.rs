@@ -89,6 +89,42 @@ impl Connection {
         pull_into_log(&self.client, writer, store, kind, &self.ctx, filter).await
     }
 
+    /// Adopt the creates a killed run left unrecorded (an intent, no outcome) that reached
+    /// Salesforce. A pull must not read them first: it would take tandem's own records for new
+    /// ones made in Salesforce, so the desktop would get a copy of each and the next push, seeing
+    /// the record known as another, would create it once more.
+    pub async fn adopt_pending(
+        &self,
+        store: &Store,
+        plan: &tandem_protocol::plan::Plan,
+    ) -> Result<usize, ClientError> {
+        let mut creates = Vec::new();
+        for item in &plan.items {
+            let Some(step) = item.salesforce.as_ref().filter(|s| s.op == Op::Create) else {
+                continue;
+            };
+            if !side_copy(store, item).pending {
+                continue;
+            }
+            // The fields that identify the record are enough (no account lookup, no write);
+            // the adopted create is recorded with what its intent announced. One that cannot
+            // be mapped is reported by the push.
+            if let Ok(out) = mapping::to_salesforce(item.kind, &step.changes, &self.ctx) {
+                creates.push(Create {
+                    record: item.record.clone(),
+                    object: object_name(item.kind).to_string(),
+                    fields: out.fields,
+                    written: item.heads.clone(),
+                    side_fields: Some(self.predict(item.kind, &step.changes)),
+                });
+            }
+        }
+        if creates.is_empty() {
+            return Ok(0);
+        }
+        self.pusher.adopt_pending(creates).await
+    }
+
     /// Carry out the Salesforce steps of a run. Every step gets a result; one failing never
     /// stops the others, only an error that ends the run (login, limits) does.
     pub async fn push(

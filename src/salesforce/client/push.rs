@@ -8,7 +8,9 @@
 //! call; when the answer is lost (dropped connection, 5xx, unreadable body), and whenever a later
 //! run finds an intent with no outcome (a crash), a reconciliation query looks for a record that
 //! this user created with the same natural key fields and not yet known to tandem, and adopts it
-//! instead of creating again. Only records the query proves absent are sent again.
+//! instead of creating again. Only records the query proves absent are sent again. A run that
+//! pulls looks for them before its pull (which would otherwise take them for records made in
+//! Salesforce), and an adopted create is recorded as having written what its intent announced.
 //!
 //! Concurrent Salesforce edits. Collections take no conditional headers, so updates either go
 //! one by one as PATCH with `If-Unmodified-Since` = the SystemModstamp tandem last saw (the
@@ -487,6 +489,44 @@ impl Pusher {
         f(&txn).map_err(|e| ClientError::Log(e.to_string()))
     }
 
+    /// The heads and the predicted fields the latest create intent of this record announced
+    /// (`None` also for an intent from before intents carried their fields).
+    fn announced(&self, record: &RecordId) -> Result<Option<(Vec<Hlc>, Fields)>, ClientError> {
+        self.read_store(|txn| {
+            Ok(read::record_events(txn, record)?
+                .into_iter()
+                .rev()
+                .find_map(|(_, event)| match event.body {
+                    tandem_protocol::EventBody::Outcome(Outcome {
+                        side: Side::Salesforce,
+                        op: Op::Create,
+                        result: OutcomeResult::Intent,
+                        written,
+                        side_fields,
+                        ..
+                    }) => Some(side_fields.map(|fields| (written, fields))),
+                    _ => None,
+                })
+                .flatten())
+        })
+    }
+
+    /// A create's result with the state it wrote. A create found by reconciliation wrote what
+    /// its intent announced, which is not what the record holds now if it changed since (a
+    /// desktop edit after a crash): recording the current state would make tandem believe
+    /// Salesforce has that edit, and the edit would never be sent (then the next pull would
+    /// take the older value for a Salesforce change and overwrite the edit on the desktop too).
+    fn decided_create(&self, item: ItemResult, c: &Create) -> Result<Decided, ClientError> {
+        if let ItemOutcome::Created {
+            reconciled: true, ..
+        } = item.outcome
+            && let Some((written, fields)) = self.announced(&c.record)?
+        {
+            return Ok((item, written, Some(fields)));
+        }
+        Ok((item, c.written.clone(), c.side_fields.clone()))
+    }
+
     /// A create of this record was announced and its outcome never recorded.
     fn has_pending_intent(&self, record: &RecordId) -> Result<bool, ClientError> {
         self.read_store(|txn| {
@@ -542,15 +582,16 @@ impl Pusher {
                     Some(field) => self.upsert_chunk(&object, field, chunk).await,
                     None => self.create_chunk(&object, chunk).await,
                 };
-                let with_written: Vec<Decided> = results
-                    .into_iter()
+                let decided: Result<Vec<Decided>, ClientError> = results
+                    .iter()
                     .zip(chunk)
-                    .map(|(r, c)| (r, c.written.clone(), c.side_fields.clone()))
+                    .map(|(r, c)| self.decided_create(r.clone(), c))
                     .collect();
-                let logged = self.record(&with_written).await;
-                report
-                    .items
-                    .extend(with_written.into_iter().map(|(r, _, _)| r));
+                let logged = match decided {
+                    Ok(decided) => self.record(&decided).await,
+                    Err(e) => Err(e),
+                };
+                report.items.extend(results);
                 report.stopped = stop.or(logged.err());
             }
         }
@@ -689,19 +730,21 @@ impl Pusher {
                 }
             }
         }
-        // 2. Announce the rest before the call.
+        // 2. Announce the rest before the call, again for those an earlier run announced: the
+        // intent says what this call sends, which a later reconciliation records as written.
         let mut pending: Vec<usize> = (0..n).filter(|&i| outcomes[i].is_none()).collect();
         if stop.is_none() && !pending.is_empty() {
             let fresh: Vec<Outcome> = pending
                 .iter()
-                .filter(|&&i| !announced[i])
                 .map(|&i| Outcome {
                     record: chunk[i].record.clone(),
                     side: Side::Salesforce,
                     op: Op::Create,
                     written: chunk[i].written.clone(),
                     result: OutcomeResult::Intent,
-                    side_fields: None,
+                    // What Salesforce will hold if the create lands: a create found later by
+                    // reconciliation is recorded as having written this.
+                    side_fields: chunk[i].side_fields.clone(),
                     payload: None,
                 })
                 .collect();
@@ -825,6 +868,40 @@ impl Pusher {
             }
         });
         (results, stop)
+    }
+
+    /// Creates whose intent has no outcome (the process was killed between announcing and
+    /// recording them) that Salesforce turns out to have: adopted and recorded now, before a
+    /// pull reads them. Those not found are left pending for the next push. The number adopted.
+    pub async fn adopt_pending(&self, creates: Vec<Create>) -> Result<usize, ClientError> {
+        let mut claimed = HashSet::new();
+        let mut adopted = Vec::new();
+        for c in creates {
+            if !self.has_pending_intent(&c.record)? {
+                continue;
+            }
+            match self.reconcile(&c.object, &c, &mut claimed).await {
+                Ok(Some(id)) => adopted.push(self.decided_create(
+                    ItemResult {
+                        record: c.record.clone(),
+                        op: Op::Create,
+                        outcome: ItemOutcome::Created {
+                            id,
+                            reconciled: true,
+                        },
+                    },
+                    &c,
+                )?),
+                Ok(None) => {}
+                Err(e) if e.stops_run() && !matches!(e, ClientError::Setup(_)) => return Err(e),
+                // The push of this record reconciles it again (and reports what stops it).
+                Err(e) => {
+                    tracing::warn!(record = %c.record, error = %e, "a pending create could not be checked")
+                }
+            }
+        }
+        self.record(&adopted).await?;
+        Ok(adopted.len())
     }
 
     /// Finds a record this user created for `item` (same natural key, not yet known to tandem
