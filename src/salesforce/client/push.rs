@@ -1061,14 +1061,20 @@ impl Pusher {
             match self.client.send(&req).await {
                 Ok(_) => return (ItemOutcome::Updated { id: u.id.clone() }, None),
                 Err(e) if e.stops_run() => return (ItemOutcome::NotAttempted, Some(e)),
+                // Changed since tandem read it — unless the change is this very write, landed by
+                // a run that was killed before it could record it: then it is done.
                 Err(ClientError::Api { error, .. }) if error.status == 412 => {
-                    return (
-                        ItemOutcome::Conflict {
-                            id: u.id.clone(),
-                            message: error.message,
-                        },
-                        None,
-                    );
+                    return match self.read_back(u).await {
+                        Ok(true) => (ItemOutcome::Updated { id: u.id.clone() }, None),
+                        Err(re) if re.stops_run() => (ItemOutcome::NotAttempted, Some(re)),
+                        _ => (
+                            ItemOutcome::Conflict {
+                                id: u.id.clone(),
+                                message: error.message,
+                            },
+                            None,
+                        ),
+                    };
                 }
                 Err(e) if e.is_ambiguous() => match self.read_back(u).await {
                     Ok(true) => return (ItemOutcome::Updated { id: u.id.clone() }, None),
