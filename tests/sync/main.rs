@@ -63,6 +63,35 @@ async fn a_contact_created_in_the_client_appears_in_salesforce_linked_to_its_acc
 }
 
 #[tokio::test]
+async fn contacts_of_one_company_cost_one_account_lookup_per_run() {
+    let rig = Rig::start().await;
+    let acme = rig.sf_create("Account", json!({"Name": "Acme"}));
+    for i in 0..5 {
+        let card = vcard(
+            &format!("acme-{i}"),
+            "Ana",
+            &format!("Ng{i}"),
+            &["ORG:Acme"],
+        );
+        assert!(
+            rig.put(&format!("{CONTACTS}acme-{i}.vcf"), &card)
+                .await
+                .is_success()
+        );
+    }
+    rig.preview().await;
+    let report = rig.apply().await;
+    // The user's time zone, the task statuses, one Account lookup, one collection of creates.
+    assert_eq!(report.record.unwrap().api_calls, 4);
+    let rows = rig.soql("SELECT AccountId FROM Contact").await;
+    assert_eq!(rows.len(), 5);
+    assert!(
+        rows.iter().all(|r| r["AccountId"] == json!(acme)),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_event_edited_in_salesforce_appears_in_the_client() {
     let rig = Rig::start().await;
     let start = Utc::now() + Duration::days(2);

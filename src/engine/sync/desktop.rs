@@ -3,7 +3,9 @@
 //! them as the outcome of the write, on the condition that the member is still as tandem read it.
 
 use crate::dav::paths;
-use crate::engine::{DesktopWrite, Draft, DraftBody, VersionCondition, WriterError};
+use crate::engine::{
+    DesktopWrite, Draft, DraftBody, Pending, VersionCondition, Writer, WriterError,
+};
 use crate::store::{Store, StoreError, dav, read};
 use tandem_protocol::codec::{parse_icalendar, parse_vcard, render_icalendar, render_vcard};
 use tandem_protocol::plan::{Item, Step};
@@ -19,15 +21,26 @@ pub fn home_collection(kind: RecordKind, rules: &Rules) -> String {
     }
 }
 
-/// The write of one step to the desktop side, ready for the writer. `written`: the record heads
-/// the step's state is from. The writer appends it only if the member is still as read here.
-pub fn prepare(
+/// A desktop write queued in the log's writer; [`Queued::outcome`] says how it went.
+pub struct Queued(Pending);
+
+impl Queued {
+    pub async fn outcome(self) -> Result<(), String> {
+        self.0.await.map(|_| ()).map_err(explain)
+    }
+}
+
+/// Queue the write of one step to the desktop side. `written`: the record heads the step's
+/// state is from. Writes are appended in the order they are queued, each on its own condition;
+/// queueing many before waiting lets the writer commit them together.
+pub async fn submit(
     store: &Store,
+    writer: &Writer,
     rules: &Rules,
     item: &Item,
     step: &Step,
     written: Vec<Hlc>,
-) -> Result<Draft, String> {
+) -> Result<Queued, String> {
     let kind = item.kind;
     let (href, previous, condition) = match step.op {
         Op::Create => {
@@ -99,11 +112,10 @@ pub fn prepare(
             condition,
         }),
     };
-    Ok(draft)
+    writer.submit(draft).await.map(Queued).map_err(explain)
 }
 
-/// What a refused desktop write means to the user.
-pub fn failure(e: WriterError) -> String {
+fn explain(e: WriterError) -> String {
     match e {
         WriterError::Store(StoreError::PreconditionFailed(why)) => format!(
             "the desktop copy changed while the run was planned ({why}); the next run takes the change in"
