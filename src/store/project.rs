@@ -338,6 +338,13 @@ impl Projector {
         };
         sides.insert(key, encode(&state).as_slice())?;
         drop(sides);
+        if o.side == Side::Salesforce && o.op == Op::Create {
+            let mut pending = txn.open_table(PENDING_CREATES)?;
+            match o.result {
+                OutcomeResult::Intent => pending.insert(o.record.as_str(), ())?,
+                _ => pending.remove(o.record.as_str())?,
+            };
+        }
         if let Some(member) = member {
             member.write(txn, seq)?;
         }

@@ -164,3 +164,20 @@ pub fn runs(
     }
     Ok(out)
 }
+
+/// The records whose Salesforce create was announced and never recorded (a killed run).
+pub fn pending_creates(txn: &ReadTransaction) -> Result<Vec<RecordId>, StoreError> {
+    let table = match txn.open_table(PENDING_CREATES) {
+        Ok(table) => table,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for row in table.iter()? {
+        let (id, _) = row?;
+        if let Ok(id) = RecordId::parse(id.value()) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}

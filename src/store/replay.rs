@@ -83,6 +83,14 @@ pub fn verify(
     )?;
     rows += compare(&live, &rebuilt, DAV_UIDS, "dav_uids", &mut differences)?;
     rows += compare(&live, &rebuilt, FILES, "files", &mut differences)?;
+    rows += compare(&live, &rebuilt, RUNS, "runs", &mut differences)?;
+    rows += compare(
+        &live,
+        &rebuilt,
+        PENDING_CREATES,
+        "pending_creates",
+        &mut differences,
+    )?;
     rows += compare(
         &live,
         &rebuilt,

@@ -47,6 +47,10 @@ pub const DAV_UIDS: TableDefinition<(&str, &str), &str> = TableDefinition::new("
 /// seq → `RunRecord` (JSON): the sync runs, newest last.
 pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
 
+/// record id → (): Salesforce creates announced (an intent) whose outcome is not in the log —
+/// what a killed run may have left behind, checked before the next pull.
+pub const PENDING_CREATES: TableDefinition<&str, ()> = TableDefinition::new("pending_creates");
+
 /// path (decoded, no trailing slash) → `FileState` (JSON): the plain WebDAV area `/dav/files`.
 pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
 /// path → the bytes of a plain resource, as the client sent them.
@@ -77,5 +81,6 @@ pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     txn.open_table(FILES).map_err(err)?;
     txn.open_table(FILE_BODIES).map_err(err)?;
     txn.open_table(RUNS).map_err(err)?;
+    txn.open_table(PENDING_CREATES).map_err(err)?;
     Ok(())
 }

@@ -108,10 +108,16 @@ impl SyncEngine {
     async fn pull(&self, connection: &Connection, report: &mut RunReport) -> Result<(), String> {
         // First the creates a killed run may have made without recording them, so that the pull
         // finds them known instead of taking them for records new in Salesforce.
-        connection
-            .adopt_pending(&self.store, &self.plan()?)
-            .await
-            .map_err(|e| e.to_string())?;
+        let pending = {
+            let txn = self.store.read().map_err(|e| e.to_string())?;
+            read::pending_creates(&txn).map_err(|e| e.to_string())?
+        };
+        if !pending.is_empty() {
+            connection
+                .adopt_pending(&self.store, &self.plan()?)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         for kind in self.kinds() {
             let summary = connection
                 .pull(&self.store, &self.writer, kind, &self.settings.rules(kind))
