@@ -12,7 +12,8 @@
 //! Run with `cargo bench --bench sync` (release build). Sizes: `TANDEM_BENCH_CONTACTS`
 //! (default 10000), `TANDEM_BENCH_EVENTS` (5000), `TANDEM_BENCH_TASKS` (5000); half of each
 //! kind is created on the desktop by PUT, half in Salesforce. `TANDEM_BENCH_MINUTES` (default
-//! 60) bounds the whole run.
+//! 60) bounds the whole run. `TANDEM_BENCH_UPDATE_CHECK=modstamp` measures updates checked by
+//! SystemModstamp queries and sent in collections instead of one conditional PATCH each.
 //!
 //! The emulator runs on its own thread (a current-thread runtime), so its CPU time can be told
 //! apart from tandem's; the log writer is tandem's `tandem-writer` thread. CPU times come from
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tandem::config::{SalesforceSettings, Settings};
+use tandem::config::{SalesforceSettings, Settings, UpdateCheck};
 use tandem::dav::auth::Credentials;
 use tandem::dav::{self, DavState};
 use tandem::engine::Writer;
@@ -316,6 +317,10 @@ impl Rig {
             max_retries: 8,
             backoff_base_ms: 0,
             backoff_max_ms: 0,
+            update_check: match std::env::var("TANDEM_BENCH_UPDATE_CHECK").as_deref() {
+                Ok("modstamp") => UpdateCheck::Modstamp,
+                _ => UpdateCheck::IfUnmodifiedSince,
+            },
             ..settings.salesforce
         };
         let dir = tempfile::tempdir().unwrap();
