@@ -301,7 +301,7 @@ struct Rig {
     base: String,
     http: reqwest::Client,
     dir: tempfile::TempDir,
-    stop: Arc<tokio::sync::Notify>,
+    _server: dav::LocalServer,
 }
 
 impl Rig {
@@ -335,13 +335,8 @@ impl Rig {
             },
         ));
         dav::ensure_default_collections(&state).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let stopped = stop.clone();
-        tokio::spawn(async move {
-            dav::serve(listener, state, async move { stopped.notified().await }).await
-        });
+        let server = dav::LocalServer::start(state).await.unwrap();
+        let base = server.base.clone();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()
@@ -353,7 +348,7 @@ impl Rig {
             base,
             http,
             dir,
-            stop,
+            _server: server,
         }
     }
 
@@ -410,12 +405,6 @@ impl Rig {
             .text()
             .await
             .map_err(|e| format!("GET {path}: {e}"))
-    }
-}
-
-impl Drop for Rig {
-    fn drop(&mut self) {
-        self.stop.notify_one();
     }
 }
 

@@ -127,6 +127,33 @@ pub async fn serve(
     serve_with(listener, state, None, stop).await
 }
 
+/// A server on a loopback port the OS picks, serving until dropped: for tests, benchmarks and
+/// tools that run tandem inside another program.
+pub struct LocalServer {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base: String,
+    stop: Arc<tokio::sync::Notify>,
+}
+
+impl LocalServer {
+    pub async fn start(state: Arc<DavState>) -> std::io::Result<LocalServer> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            serve(listener, state, async move { stopped.notified().await }).await
+        });
+        Ok(LocalServer { base, stop })
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+    }
+}
+
 /// HTTPS: a certificate chain and key from PEM files (Apple clients send passwords only over
 /// HTTPS; a locally trusted certificate, e.g. from mkcert, works).
 pub fn tls_acceptor(

@@ -19,7 +19,7 @@ pub struct Server {
     pub store: Arc<Store>,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
-    stop: Arc<tokio::sync::Notify>,
+    _server: dav::LocalServer,
 }
 
 impl Server {
@@ -36,19 +36,14 @@ impl Server {
             },
         ));
         dav::ensure_default_collections(&state).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let stopped = stop.clone();
-        tokio::spawn(async move {
-            dav::serve(listener, state, async move { stopped.notified().await }).await
-        });
+        let server = dav::LocalServer::start(state).await.unwrap();
+        let base = server.base.clone();
         Server {
             base,
             store,
             client: reqwest::Client::new(),
             _dir: dir,
-            stop,
+            _server: server,
         }
     }
 
@@ -107,12 +102,6 @@ impl Server {
     pub fn log_len(&self) -> u64 {
         let txn = self.store.read().unwrap();
         txn.open_table(tables::LOG).unwrap().len().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.notify_one();
     }
 }
 

@@ -27,7 +27,7 @@ pub struct Rig {
     pub base: String,
     pub http: reqwest::Client,
     pub dir: tempfile::TempDir,
-    stop: Arc<tokio::sync::Notify>,
+    _server: dav::LocalServer,
 }
 
 impl Rig {
@@ -63,13 +63,8 @@ impl Rig {
             },
         ));
         dav::ensure_default_collections(&state).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let stopped = stop.clone();
-        tokio::spawn(async move {
-            dav::serve(listener, state, async move { stopped.notified().await }).await
-        });
+        let server = dav::LocalServer::start(state).await.unwrap();
+        let base = server.base.clone();
         Rig {
             emu,
             store,
@@ -78,7 +73,7 @@ impl Rig {
             base,
             http: reqwest::Client::new(),
             dir,
-            stop,
+            _server: server,
         }
     }
 
@@ -240,12 +235,6 @@ impl Rig {
 
     pub fn sf_get(&self, id: &str) -> Value {
         self.emu.org().get(id).unwrap_or(json!(null))
-    }
-}
-
-impl Drop for Rig {
-    fn drop(&mut self) {
-        self.stop.notify_one();
     }
 }
 
