@@ -617,16 +617,8 @@ impl Pusher {
         chunk: &[Create],
     ) -> (Vec<ItemResult>, Option<ClientError>) {
         let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; chunk.len()];
-        let mut pending: Vec<usize> = (0..chunk.len()).collect();
-        let mut stop = None;
         let what = format!("the upsert of {} {object} records", chunk.len());
-        for round in 0..=self.client.settings().max_retries {
-            if pending.is_empty() {
-                break;
-            }
-            if round > 0 {
-                self.pause(round).await;
-            }
+        let request = |pending: &[usize]| {
             let records: Vec<Json> = pending
                 .iter()
                 .map(|&i| {
@@ -636,47 +628,30 @@ impl Pusher {
                     Json::Object(rec)
                 })
                 .collect();
-            let req = Request::new(
+            Request::new(
                 Method::PATCH,
                 format!("/composite/sobjects/{object}/{field}"),
                 Safety::Idempotent,
             )
             .named(what.clone())
-            .json(json!({ "allOrNone": false, "records": records }));
-            let results = match self.client.send(&req).await {
-                Ok(resp) => parse_save_results(&resp.body, pending.len(), &what),
-                Err(e) => Err(e),
-            };
-            match results {
-                Ok(results) => {
-                    let mut still = Vec::new();
-                    for (&i, r) in pending.iter().zip(results) {
-                        match (r.error, r.id) {
-                            (Some(e), _) if e.code == "UNABLE_TO_LOCK_ROW" => still.push(i),
-                            (Some(e), _) => outcomes[i] = Some(item_failed(&e)),
-                            (None, Some(id)) => {
-                                outcomes[i] = Some(ItemOutcome::Created {
-                                    id,
-                                    reconciled: false,
-                                })
-                            }
-                            (None, None) => {
-                                outcomes[i] = Some(ItemOutcome::Failed {
-                                    code: "NO_ID".into(),
-                                    message: format!("{what}: a success without an id"),
-                                    retryable: true,
-                                })
-                            }
-                        }
-                    }
-                    pending = still;
-                }
-                Err(e) => {
-                    fail_pending(e, &mut pending, &mut outcomes, &mut stop);
-                    break;
-                }
-            }
-        }
+            .json(json!({ "allOrNone": false, "records": records }))
+        };
+        let settle = |_, r: SaveResult| match (r.error, r.id) {
+            (Some(e), _) => item_failed(&e),
+            (None, Some(id)) => ItemOutcome::Created {
+                id,
+                reconciled: false,
+            },
+            (None, None) => ItemOutcome::Failed {
+                code: "NO_ID".into(),
+                message: format!("{what}: a success without an id"),
+                retryable: true,
+            },
+        };
+        let pending = (0..chunk.len()).collect();
+        let stop = self
+            .collection_rounds(&what, pending, request, settle, &mut outcomes)
+            .await;
         let results = finish(
             chunk.iter().map(|c| &c.record),
             Op::Create,
@@ -979,6 +954,51 @@ impl Pusher {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 
+    /// One sObject Collections call for the items still `pending`, round after round: an item
+    /// Salesforce could not lock is sent again in the next round (after a pause); every other
+    /// result is settled by `settle`. A failed call fails what is pending, or stops the run.
+    /// Items still locked when the rounds run out stay undecided.
+    async fn collection_rounds(
+        &self,
+        what: &str,
+        mut pending: Vec<usize>,
+        request: impl Fn(&[usize]) -> Request,
+        settle: impl Fn(usize, SaveResult) -> ItemOutcome,
+        outcomes: &mut [Option<ItemOutcome>],
+    ) -> Option<ClientError> {
+        let mut stop = None;
+        for round in 0..=self.client.settings().max_retries {
+            if pending.is_empty() {
+                break;
+            }
+            if round > 0 {
+                self.pause(round).await;
+            }
+            let results = match self.client.send(&request(&pending)).await {
+                Ok(resp) => parse_save_results(&resp.body, pending.len(), what),
+                Err(e) => Err(e),
+            };
+            match results {
+                Ok(results) => {
+                    let mut still = Vec::new();
+                    for (&i, r) in pending.iter().zip(results) {
+                        if r.error
+                            .as_ref()
+                            .is_some_and(|e| e.code == "UNABLE_TO_LOCK_ROW")
+                        {
+                            still.push(i);
+                        } else {
+                            outcomes[i] = Some(settle(i, r));
+                        }
+                    }
+                    pending = still;
+                }
+                Err(e) => fail_pending(e, &mut pending, outcomes, &mut stop),
+            }
+        }
+        stop
+    }
+
     // ---- updates --------------------------------------------------------------------------
 
     pub async fn update(&self, updates: Vec<Update>) -> PushReport {
@@ -1185,14 +1205,8 @@ impl Pusher {
             }
         }
         let what = format!("the update of {} {object} records", pending.len());
-        let mut stop = None;
-        for round in 0..=self.client.settings().max_retries {
-            if pending.is_empty() {
-                break;
-            }
-            if round > 0 {
-                self.pause(round).await;
-            }
+        // Updating to the same values twice ends in the same state: safe to resend.
+        let request = |pending: &[usize]| {
             let records: Vec<Json> = pending
                 .iter()
                 .map(|&i| {
@@ -1202,35 +1216,19 @@ impl Pusher {
                     Json::Object(rec)
                 })
                 .collect();
-            // Updating to the same values twice ends in the same state: safe to resend.
-            let req = Request::new(Method::PATCH, "/composite/sobjects", Safety::Idempotent)
+            Request::new(Method::PATCH, "/composite/sobjects", Safety::Idempotent)
                 .named(what.clone())
-                .json(json!({ "allOrNone": false, "records": records }));
-            let results = match self.client.send(&req).await {
-                Ok(resp) => parse_save_results(&resp.body, pending.len(), &what),
-                Err(e) => Err(e),
-            };
-            match results {
-                Ok(results) => {
-                    let mut still = Vec::new();
-                    for (&i, r) in pending.iter().zip(results) {
-                        match r.error {
-                            Some(e) if e.code == "UNABLE_TO_LOCK_ROW" => still.push(i),
-                            Some(e) => outcomes[i] = Some(item_failed(&e)),
-                            None => {
-                                outcomes[i] = Some(ItemOutcome::Updated {
-                                    id: chunk[i].id.clone(),
-                                })
-                            }
-                        }
-                    }
-                    pending = still;
-                }
-                Err(e) => {
-                    fail_pending(e, &mut pending, &mut outcomes, &mut stop);
-                }
-            }
-        }
+                .json(json!({ "allOrNone": false, "records": records }))
+        };
+        let settle = |i: usize, r: SaveResult| match r.error {
+            Some(e) => item_failed(&e),
+            None => ItemOutcome::Updated {
+                id: chunk[i].id.clone(),
+            },
+        };
+        let stop = self
+            .collection_rounds(&what, pending, request, settle, &mut outcomes)
+            .await;
         let results = finish(
             chunk.iter().map(|u| &u.record),
             Op::Update,
@@ -1254,46 +1252,26 @@ impl Pusher {
                 continue;
             }
             let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; chunk.len()];
-            let mut pending: Vec<usize> = (0..chunk.len()).collect();
-            let mut stop = None;
             let what = format!("the delete of {} records", chunk.len());
-            for round in 0..=self.client.settings().max_retries {
-                if pending.is_empty() {
-                    break;
-                }
-                if round > 0 {
-                    self.pause(round).await;
-                }
+            let request = |pending: &[usize]| {
                 let ids: Vec<&str> = pending.iter().map(|&i| chunk[i].id.as_str()).collect();
-                let req = Request::new(Method::DELETE, "/composite/sobjects", Safety::Idempotent)
+                Request::new(Method::DELETE, "/composite/sobjects", Safety::Idempotent)
                     .named(what.clone())
                     .param("ids", ids.join(","))
-                    .param("allOrNone", "false");
-                let results = match self.client.send(&req).await {
-                    Ok(resp) => parse_save_results(&resp.body, pending.len(), &what),
-                    Err(e) => Err(e),
-                };
-                match results {
-                    Ok(results) => {
-                        let mut still = Vec::new();
-                        for (&i, r) in pending.iter().zip(results) {
-                            let id = chunk[i].id.clone();
-                            match r.error {
-                                None => outcomes[i] = Some(ItemOutcome::Deleted { id }),
-                                Some(e) if e.code == "ENTITY_IS_DELETED" => {
-                                    outcomes[i] = Some(ItemOutcome::Deleted { id })
-                                }
-                                Some(e) if e.code == "UNABLE_TO_LOCK_ROW" => still.push(i),
-                                Some(e) => outcomes[i] = Some(item_failed(&e)),
-                            }
-                        }
-                        pending = still;
-                    }
-                    Err(e) => {
-                        fail_pending(e, &mut pending, &mut outcomes, &mut stop);
-                    }
+                    .param("allOrNone", "false")
+            };
+            let settle = |i: usize, r: SaveResult| {
+                let id = chunk[i].id.clone();
+                match r.error {
+                    None => ItemOutcome::Deleted { id },
+                    Some(e) if e.code == "ENTITY_IS_DELETED" => ItemOutcome::Deleted { id },
+                    Some(e) => item_failed(&e),
                 }
-            }
+            };
+            let pending = (0..chunk.len()).collect();
+            let stop = self
+                .collection_rounds(&what, pending, request, settle, &mut outcomes)
+                .await;
             let results = finish(
                 chunk.iter().map(|d| &d.record),
                 Op::Delete,
