@@ -259,6 +259,9 @@ fn check_text(schema: &Schema, fd: &FieldDef, s: String) -> Result<Value, ApiErr
     }
 }
 
+/// Salesforce's own check, written here apart from the client's `mapping::is_salesforce_email`
+/// on purpose: the emulator stands for the server, so a mistake in the client's rule must not be
+/// hidden by the emulator sharing it.
 fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
