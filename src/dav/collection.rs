@@ -339,17 +339,10 @@ pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
                     tandem_protocol::dav::feed::addressbook(&bodies),
                 ),
             };
-            let head = call.method.as_str() == "HEAD";
-            respond::builder(StatusCode::OK)
+            let headers = respond::builder(StatusCode::OK)
                 .header(header::ETAG, etag)
-                .header(header::CONTENT_TYPE, content_type)
-                .header(header::CONTENT_LENGTH, body.len())
-                .body(if head {
-                    Default::default()
-                } else {
-                    body.into()
-                })
-                .unwrap_or_default()
+                .header(header::CONTENT_TYPE, content_type);
+            respond::entity(headers, &call.method, body)
         }
         Err(e) => respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
     }

@@ -148,14 +148,7 @@ pub fn propfind(state: &DavState, call: &Call, path: &str) -> Response<Body> {
         }
         Ok(Some(ms))
     })();
-    match result {
-        Ok(Some(ms)) => respond::multistatus(&ms),
-        Ok(None) => respond::text(
-            StatusCode::NOT_FOUND,
-            format!("there is nothing at {}", call.path),
-        ),
-        Err(e) => respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
-    }
+    respond::found(result, &call.path)
 }
 
 pub async fn proppatch(state: &DavState, call: &Call, path: &str) -> Response<Body> {

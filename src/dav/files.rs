@@ -248,19 +248,11 @@ fn get(state: &DavState, call: &Call, path: &str) -> Response<Body> {
         .unwrap_or_else(|| "text/plain; charset=utf-8".to_string());
     let mut response = respond::builder(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)
-        .header(header::CONTENT_LENGTH, content.len())
         .header(header::LAST_MODIFIED, http_date(&entry));
     if let Some(etag) = &entry.etag {
         response = response.header(header::ETAG, etag);
     }
-    let head = call.method.as_str() == "HEAD";
-    response
-        .body(if head {
-            Default::default()
-        } else {
-            content.into()
-        })
-        .unwrap_or_default()
+    respond::entity(response, &call.method, content)
 }
 
 async fn delete(state: &DavState, call: &Call, path: &str) -> Response<Body> {

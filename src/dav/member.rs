@@ -68,18 +68,11 @@ pub fn get(state: &DavState, call: &Call) -> Response<Body> {
             .body(Default::default())
             .unwrap_or_default();
     }
-    let head = call.method.as_str() == "HEAD";
-    respond::builder(StatusCode::OK)
+    let headers = respond::builder(StatusCode::OK)
         .header(header::ETAG, &item.etag)
         .header(header::CONTENT_TYPE, &item.content_type)
-        .header(header::LAST_MODIFIED, props::http_date(&item))
-        .header(header::CONTENT_LENGTH, body.len())
-        .body(if head {
-            Default::default()
-        } else {
-            body.into()
-        })
-        .unwrap_or_default()
+        .header(header::LAST_MODIFIED, props::http_date(&item));
+    respond::entity(headers, &call.method, body)
 }
 
 fn refused(

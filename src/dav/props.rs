@@ -177,14 +177,7 @@ pub fn propfind(state: &DavState, call: &Call) -> Response<Body> {
         }
         Ok(Some(ms))
     })();
-    match result {
-        Ok(Some(ms)) => respond::multistatus(&ms),
-        Ok(None) => respond::text(
-            StatusCode::NOT_FOUND,
-            format!("there is nothing at {}", call.path),
-        ),
-        Err(e) => respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
-    }
+    respond::found(result, &call.path)
 }
 
 /// One `<response>` for a resource and a property request.

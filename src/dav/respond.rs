@@ -48,6 +48,36 @@ pub fn multistatus(ms: &Multistatus) -> Response<Body> {
     )
 }
 
+/// A PROPFIND's answer: the multistatus, 404 when nothing is at `path`, 500 when the store failed.
+pub fn found(
+    result: Result<Option<Multistatus>, impl std::fmt::Display>,
+    path: &str,
+) -> Response<Body> {
+    match result {
+        Ok(Some(ms)) => multistatus(&ms),
+        Ok(None) => text(StatusCode::NOT_FOUND, format!("there is nothing at {path}")),
+        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}
+
+/// A GET or HEAD answer from `headers` (ETag, type, dates): its length, and the body unless
+/// the method is HEAD.
+pub fn entity(
+    headers: hyper::http::response::Builder,
+    method: &hyper::Method,
+    body: Vec<u8>,
+) -> Response<Body> {
+    let head = method == hyper::Method::HEAD;
+    headers
+        .header(header::CONTENT_LENGTH, body.len())
+        .body(if head {
+            Default::default()
+        } else {
+            body.into()
+        })
+        .unwrap_or_default()
+}
+
 /// A `<D:error>` body naming the precondition that failed.
 pub fn precondition(status: StatusCode, condition: &Precondition) -> Response<Body> {
     bytes(
