@@ -21,8 +21,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tandem::config::Settings;
+use tandem::dav;
 use tandem::dav::auth::Credentials;
-use tandem::dav::{self, DavState};
 use tandem::engine::Writer;
 use tandem::engine::writer::system_clock;
 use tandem::store::Store;
@@ -79,7 +79,8 @@ struct Server {
     /// The directory the calendar's members live in, for seeding (peers only).
     seed_dir: Option<PathBuf>,
     child: Option<Child>,
-    stop: Option<Arc<tokio::sync::Notify>>,
+    /// The in-process tandem server, stopped when dropped.
+    _tandem: Option<dav::LocalServer>,
     _dir: tempfile::TempDir,
 }
 
@@ -88,9 +89,6 @@ impl Drop for Server {
         if let Some(child) = &mut self.child {
             let _ = child.kill();
             let _ = child.wait();
-        }
-        if let Some(stop) = &self.stop {
-            stop.notify_one();
         }
     }
 }
@@ -119,35 +117,19 @@ async fn start_tandem() -> Result<Server, String> {
     let store = Arc::new(Store::open_or_create(dir.path()).map_err(|e| e.to_string())?);
     let writer = Writer::spawn(store.clone(), Settings::default(), system_clock())
         .map_err(|e| e.to_string())?;
-    let state = Arc::new(DavState::new(
-        store,
-        writer,
-        Credentials {
-            user: USER.into(),
-            password: PASSWORD.into(),
-        },
-    ));
-    dav::ensure_default_collections(&state).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let base = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let stop = Arc::new(tokio::sync::Notify::new());
-    let stopped = stop.clone();
-    tokio::spawn(async move {
-        dav::serve(listener, state, async move { stopped.notified().await }).await
-    });
+    let credentials = Credentials {
+        user: USER.into(),
+        password: PASSWORD.into(),
+    };
+    let server = dav::LocalServer::start(store, writer, credentials).await?;
     Ok(Server {
         name: "tandem",
         kind: Kind::Tandem,
-        base,
+        base: server.base.clone(),
         calendar: dav::paths::DEFAULT_CALENDAR.to_string(),
         seed_dir: None,
         child: None,
-        stop: Some(stop),
+        _tandem: Some(server),
         _dir: dir,
     })
 }
@@ -205,7 +187,7 @@ async fn start_peer(kind: Kind, http: &reqwest::Client) -> Result<Server, String
         calendar,
         seed_dir: Some(seed_dir),
         child: Some(child),
-        stop: None,
+        _tandem: None,
         _dir: dir,
     };
     // Up to 30 s for the interpreter to start and bind.

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tandem::config::{SalesforceSettings, Settings, UpdateCheck};
+use tandem::dav;
 use tandem::dav::auth::Credentials;
-use tandem::dav::{self, DavState};
 use tandem::engine::Writer;
 use tandem::engine::sync::{Connection, Reach, RunReport, Selection, SyncEngine};
 use tandem::engine::writer::system_clock;
@@ -326,16 +326,13 @@ impl Rig {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
         let writer = Writer::spawn(store.clone(), settings.clone(), system_clock()).unwrap();
-        let state = Arc::new(DavState::new(
-            store.clone(),
-            writer.clone(),
-            Credentials {
-                user: USER.into(),
-                password: PASSWORD.into(),
-            },
-        ));
-        dav::ensure_default_collections(&state).await.unwrap();
-        let server = dav::LocalServer::start(state).await.unwrap();
+        let credentials = Credentials {
+            user: USER.into(),
+            password: PASSWORD.into(),
+        };
+        let server = dav::LocalServer::start(store.clone(), writer.clone(), credentials)
+            .await
+            .unwrap();
         let base = server.base.clone();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))

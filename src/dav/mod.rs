@@ -136,9 +136,21 @@ pub struct LocalServer {
 }
 
 impl LocalServer {
-    pub async fn start(state: Arc<DavState>) -> std::io::Result<LocalServer> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
+    /// Serve `store` (its default collections created if it has none) to `credentials`.
+    pub async fn start(
+        store: Arc<crate::store::Store>,
+        writer: crate::engine::Writer,
+        credentials: auth::Credentials,
+    ) -> Result<LocalServer, String> {
+        let state = Arc::new(DavState::new(store, writer, credentials));
+        ensure_default_collections(&state).await?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot listen on a loopback port: {e}"))?;
+        let base = format!(
+            "http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
         let stop = Arc::new(tokio::sync::Notify::new());
         let stopped = stop.clone();
         tokio::spawn(async move {

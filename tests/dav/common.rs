@@ -5,8 +5,8 @@ use redb::ReadableTableMetadata;
 use reqwest::{Method, StatusCode};
 use std::sync::Arc;
 use tandem::config::Settings;
+use tandem::dav;
 use tandem::dav::auth::Credentials;
-use tandem::dav::{self, DavState};
 use tandem::engine::Writer;
 use tandem::engine::writer::system_clock;
 use tandem::store::{Store, tables};
@@ -27,16 +27,13 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
         let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
-        let state = Arc::new(DavState::new(
-            store.clone(),
-            writer,
-            Credentials {
-                user: USER.into(),
-                password: PASSWORD.into(),
-            },
-        ));
-        dav::ensure_default_collections(&state).await.unwrap();
-        let server = dav::LocalServer::start(state).await.unwrap();
+        let credentials = Credentials {
+            user: USER.into(),
+            password: PASSWORD.into(),
+        };
+        let server = dav::LocalServer::start(store.clone(), writer, credentials)
+            .await
+            .unwrap();
         let base = server.base.clone();
         Server {
             base,
