@@ -411,3 +411,80 @@ pub fn is_later_series_occurrence(row: &Map<String, Value>) -> bool {
         _ => false,
     }
 }
+
+/// The record as Salesforce will report it after tandem writes `fields`: the written values
+/// read back through the mapping, so Salesforce's own spelling of them (an event's times in the
+/// user's zone, a default show-as) is not taken for a change made in Salesforce. Fields the
+/// mapping does not write keep their value.
+pub fn read_back(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> Fields {
+    let read =
+        to_salesforce(kind, fields, ctx).and_then(|out| from_salesforce(kind, &out.fields, ctx));
+    let mut out = fields.clone();
+    if let Ok(read) = read {
+        out.extend(read);
+    }
+    out
+}
+
+/// An event's Salesforce body with the invitee list and attachment names appended to its
+/// description, as `options` ask; `record` is the whole record, whose attendees and
+/// attachments are listed. Other bodies are returned as they are.
+pub fn annotate_body(
+    kind: RecordKind,
+    mut body: Map<String, Value>,
+    record: &Fields,
+    options: Annotations,
+) -> Map<String, Value> {
+    if kind != RecordKind::Event || !(options.invitees || options.attachments) {
+        return body;
+    }
+    let Ok(event) = crate::record::from_fields::<crate::record::Event>(record) else {
+        return body;
+    };
+    if event.attendees.is_empty() && event.attachments.is_empty() {
+        return body;
+    }
+    let text = annotate_description(
+        event.description.as_deref(),
+        &event.attendees,
+        &event.attachments,
+        options,
+    );
+    body.insert(
+        "Description".into(),
+        text.map(Value::String).unwrap_or(Value::Null),
+    );
+    body
+}
+
+#[cfg(test)]
+mod read_back_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn read_back_spells_values_as_salesforce_will() {
+        let ctx = SalesforceContext::standard(chrono_tz::Europe::Berlin);
+        let fields: Fields = [
+            ("subject".to_string(), json!("Review")),
+            (
+                "start".to_string(),
+                json!({"time": {"utc": "2026-11-25T09:00:00Z"}}),
+            ),
+            (
+                "end".to_string(),
+                json!({"time": {"utc": "2026-11-25T10:00:00Z"}}),
+            ),
+            ("unmapped".to_string(), json!(["X-FOO:1"])),
+        ]
+        .into();
+        let back = read_back(RecordKind::Event, &ctx, &fields);
+        assert_eq!(back["start"]["time"]["tzid"], json!("Europe/Berlin"));
+        assert_eq!(
+            back["unmapped"],
+            json!(["X-FOO:1"]),
+            "what is not written is kept"
+        );
+        assert_eq!(back["subject"], json!("Review"));
+    }
+}

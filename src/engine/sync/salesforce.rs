@@ -121,7 +121,7 @@ impl Connection {
                     object: object_name(item.kind).to_string(),
                     fields: out.fields,
                     written: item.heads.clone(),
-                    side_fields: Some(self.predict(item.kind, &step.changes)),
+                    side_fields: Some(mapping::read_back(item.kind, &self.ctx, &step.changes)),
                 });
             }
         }
@@ -171,7 +171,12 @@ impl Connection {
                     let body =
                         mapping::changes_to_salesforce(item.kind, &side.fields, &target, &self.ctx)
                             .map(|out| {
-                                annotate(item, out.fields, &read_fields(store, item), &rules)
+                                mapping::annotate_body(
+                                    item.kind,
+                                    out.fields,
+                                    &read_fields(store, item),
+                                    annotations(&rules),
+                                )
                             });
                     match body {
                         Err(e) => results.push(fail(item, Op::Update, e.to_string())),
@@ -186,7 +191,9 @@ impl Connection {
                                     external_id: Some(id),
                                     version: None,
                                 },
-                                side_fields: Some(self.predict(item.kind, &target)),
+                                side_fields: Some(mapping::read_back(
+                                    item.kind, &self.ctx, &target,
+                                )),
                                 payload: None,
                             };
                             let draft = Draft {
@@ -205,7 +212,7 @@ impl Connection {
                             fields,
                             version: side.version,
                             written,
-                            side_fields: Some(self.predict(item.kind, &target)),
+                            side_fields: Some(mapping::read_back(item.kind, &self.ctx, &target)),
                         }),
                     }
                 }
@@ -309,31 +316,15 @@ impl Connection {
         // Only events are annotated and only contacts linked, so this read never needs the
         // queued link.
         let full = read_fields(store, item);
-        let body = annotate(item, out.fields, &full, rules);
+        let body = mapping::annotate_body(item.kind, out.fields, &full, annotations(rules));
         let create = Create {
             record: item.record.clone(),
             object: object_name(item.kind).to_string(),
             fields: body,
             written,
-            side_fields: Some(self.predict(item.kind, &fields)),
+            side_fields: Some(mapping::read_back(item.kind, &self.ctx, &fields)),
         };
         Ok((create, link_appended))
-    }
-
-    /// The record as Salesforce will report it after tandem writes `fields`: the written values
-    /// read back through the mapping, so Salesforce's own spelling of them (an event's times in
-    /// the user's zone, a default show-as) is not taken for a change made in Salesforce.
-    fn predict(&self, kind: RecordKind, fields: &Fields) -> Fields {
-        let read_back = mapping::to_salesforce(kind, fields, &self.ctx)
-            .and_then(|out| mapping::from_salesforce(kind, &out.fields, &self.ctx));
-        match read_back {
-            Ok(read_back) => {
-                let mut out = fields.clone();
-                out.extend(read_back);
-                out
-            }
-            Err(_) => fields.clone(),
-        }
     }
 
     /// The Account a company names: exact name (earliest created), else a unique partial
@@ -386,40 +377,11 @@ impl Connection {
     }
 }
 
-/// The Salesforce body with the description annotated: the invitee list and attachment names
-/// appended, when the rules want them. `record`: the whole record, whose attendees and
-/// attachments are listed.
-fn annotate(
-    item: &Item,
-    mut body: serde_json::Map<String, Value>,
-    record: &Fields,
-    rules: &Rules,
-) -> serde_json::Map<String, Value> {
-    let options = Annotations {
+fn annotations(rules: &Rules) -> Annotations {
+    Annotations {
         invitees: rules.invitees_in_description,
         attachments: rules.attachments_in_description,
-    };
-    if item.kind != RecordKind::Event || !(options.invitees || options.attachments) {
-        return body;
     }
-    let Ok(event) = tandem_protocol::record::from_fields::<tandem_protocol::record::Event>(record)
-    else {
-        return body;
-    };
-    if event.attendees.is_empty() && event.attachments.is_empty() {
-        return body;
-    }
-    let text = mapping::annotate_description(
-        event.description.as_deref(),
-        &event.attendees,
-        &event.attachments,
-        options,
-    );
-    body.insert(
-        "Description".into(),
-        text.map(Value::String).unwrap_or(Value::Null),
-    );
-    body
 }
 
 fn done(item: &Item, op: Op) -> StepResult {
