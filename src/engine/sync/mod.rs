@@ -37,10 +37,8 @@ static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub enum Reach {
     /// Log in with the settings' credentials when the run starts.
     Settings,
-    /// An already made client (tests, benchmarks, the demo).
+    /// An already made client (tests, benchmarks).
     Client(crate::salesforce::client::SalesforceClient),
-    /// No Salesforce at all: desktop-only planning.
-    None,
 }
 
 pub struct SyncEngine {
@@ -87,7 +85,6 @@ impl SyncEngine {
 
     async fn connect(&self) -> Result<Option<Connection>, String> {
         let client = match &self.reach {
-            Reach::None => return Ok(None),
             Reach::Client(client) => client.clone(),
             Reach::Settings if !salesforce::configured(&self.settings) => return Ok(None),
             Reach::Settings => crate::salesforce::client::SalesforceClient::new(
@@ -158,7 +155,7 @@ impl SyncEngine {
             }
             let stats = connection.client.stats();
             api = (stats.run_calls, stats.api_usage);
-        } else if salesforce_error.is_none() && !matches!(self.reach, Reach::None) {
+        } else if salesforce_error.is_none() {
             salesforce_error = Some(not_connected());
         }
         report.plan = self.plan()?;
