@@ -270,6 +270,14 @@ impl Settings {
             .unwrap_or_else(|_| Rules::defaults(kind))
     }
 
+    /// The kinds of record that sync at all.
+    pub fn enabled_kinds(&self) -> Vec<RecordKind> {
+        RecordKind::ALL
+            .into_iter()
+            .filter(|k| self.rules(*k).enabled)
+            .collect()
+    }
+
     pub fn policy(&self, kind: RecordKind) -> ConflictPolicy {
         self.rules_file(kind).conflict_policy.unwrap_or_default()
     }

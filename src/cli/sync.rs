@@ -437,10 +437,7 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
         .iter()
         .any(|(_, r)| r.mode == tandem_protocol::run::RunMode::Manual);
     drop(txn);
-    let kinds: Vec<RecordKind> = RecordKind::ALL
-        .into_iter()
-        .filter(|k| context.settings.rules(*k).enabled)
-        .collect();
+    let kinds = context.settings.enabled_kinds();
     let now =
         chrono::DateTime::from_timestamp_millis((system_clock())() as i64).unwrap_or_default();
     let plan = crate::engine::sync::inputs::plan_from_store(

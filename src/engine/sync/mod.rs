@@ -76,11 +76,9 @@ impl SyncEngine {
     }
 
     fn kinds(&self) -> Vec<RecordKind> {
-        RecordKind::ALL
-            .into_iter()
-            .filter(|k| self.settings.rules(*k).enabled)
-            .filter(|k| self.only.is_empty() || self.only.contains(k))
-            .collect()
+        let mut kinds = self.settings.enabled_kinds();
+        kinds.retain(|k| self.only.is_empty() || self.only.contains(k));
+        kinds
     }
 
     async fn connect(&self) -> Result<Option<Connection>, String> {
