@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tandem_protocol::codec::{
-    CodecError, busy_periods, expand, expansion, overlaps, parse_icalendar,
+    CalendarObject, CodecError, Expansion, busy_periods, expand, expansion, overlaps,
+    parse_icalendar,
 };
 
 fn utc(s: &str) -> DateTime<Utc> {
@@ -14,6 +15,18 @@ fn event(dtstart: &str, rule: &str) -> String {
     format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:r\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:{dtstart}\r\nDURATION:PT1H\r\nRRULE:{rule}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
+}
+
+/// A rule from 2024-01-31 asked about everything up to the year 9000, 100 instances at most.
+fn expand_far(rule: &str) -> (CalendarObject, Expansion) {
+    let obj = parse_icalendar(event("20240131T100000Z", rule).as_bytes()).unwrap();
+    let all = expansion(
+        &obj,
+        utc("2024-01-01T00:00:00Z"),
+        utc("9000-01-01T00:00:00Z"),
+        100,
+    );
+    (obj, all)
 }
 
 /// Rules whose BY parts can never match: the set is DTSTART alone, the answer is complete, and a
@@ -36,13 +49,7 @@ fn rules_that_never_match_are_dtstart_alone() {
         "FREQ=MINUTELY;BYHOUR=1;BYSETPOS=43",
         "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=-40",
     ] {
-        let obj = parse_icalendar(event("20240131T100000Z", rule).as_bytes()).unwrap();
-        let all = expansion(
-            &obj,
-            utc("2024-01-01T00:00:00Z"),
-            utc("9000-01-01T00:00:00Z"),
-            100,
-        );
+        let (obj, all) = expand_far(rule);
         assert_eq!(all.searched_until, None, "{rule}");
         let starts: Vec<_> = all.occurrences.iter().map(|o| o.start).collect();
         assert_eq!(starts, [utc("2024-01-31T10:00:00Z")], "{rule}");
@@ -66,13 +73,7 @@ fn rules_that_stop_producing_end_their_walk() {
         "FREQ=YEARLY;BYWEEKNO=1;BYMONTH=6",
         "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6",
     ] {
-        let obj = parse_icalendar(event("20240131T100000Z", rule).as_bytes()).unwrap();
-        let all = expansion(
-            &obj,
-            utc("2024-01-01T00:00:00Z"),
-            utc("9000-01-01T00:00:00Z"),
-            100,
-        );
+        let (_, all) = expand_far(rule);
         assert_eq!(all.searched_until, None, "{rule}");
         assert_eq!(all.occurrences.len(), 1, "{rule}");
     }
