@@ -36,9 +36,9 @@ use tandem::protocol::mapping::{select_fields, soql_quote};
 use tandem::protocol::run::RunRecord;
 use tandem::salesforce::client::pull::stored_watermark;
 use tandem::salesforce::client::{PullRequest, SalesforceClient};
-use tandem::salesforce::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use tandem::salesforce::ingest::object_name;
 use tandem::store::Store;
+use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 
 const USER: &str = "bench";
 const PASSWORD: &str = "bench";

@@ -3,16 +3,16 @@
 //! record; an update diff is accepted and lands.
 
 #[allow(dead_code)]
-#[path = "emulator/common.rs"]
+#[path = "../emulators/salesforce/tests/conformance/common.rs"]
 mod common;
 
 use serde_json::{Map, Value as Json, json};
-use tandem::salesforce::emulator::TaskStatusDef;
 use tandem_protocol::mapping::{
     SalesforceContext, changes_to_salesforce, from_salesforce, soql_quote, soql_select,
     to_salesforce,
 };
 use tandem_protocol::record::{Fields, RecordKind};
+use tandem_salesforce_emulator::TaskStatusDef;
 
 use common::{Sf, config, start_with};
 

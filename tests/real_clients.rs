@@ -373,7 +373,7 @@ fn tandem(dir: &Path, args: &[&str]) -> (bool, String) {
 #[ignore = "needs vdirsyncer: run .ci/run"]
 fn a_contact_made_in_vdirsyncer_reaches_salesforce_and_an_edit_there_comes_back() {
     use tandem::salesforce::client::SalesforceClient;
-    use tandem::salesforce::emulator::{Emulator, EmulatorConfig};
+    use tandem_salesforce_emulator::{Emulator, EmulatorConfig};
     let rt = tokio::runtime::Runtime::new().unwrap();
     let emu = rt
         .block_on(Emulator::start(EmulatorConfig::default()))

@@ -11,9 +11,9 @@ use tandem::engine::writer::system_clock;
 use tandem::protocol::mapping::SalesforceContext;
 use tandem::protocol::{EventBody, RecordKind, Side};
 use tandem::salesforce::client::SalesforceClient;
-use tandem::salesforce::emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
 use tandem::salesforce::ingest::pull_into_log;
 use tandem::store::{Store, read};
+use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
 
 /// A seeded demo org in the emulator, a client logged in to it, and a scratch log.
 struct Org {

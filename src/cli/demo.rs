@@ -6,9 +6,9 @@ use crate::cli::commands::{Output, StoreCommand};
 use crate::cli::sync::SyncCommand;
 use crate::config::{self, SETTINGS_FILE};
 use crate::daemon::{self, ServeArgs};
-use crate::salesforce::emulator::{Emulator, EmulatorConfig};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use tandem_salesforce_emulator::{Emulator, EmulatorConfig};
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -109,7 +109,7 @@ fn say(text: &str) {
 
 fn write_settings(
     dir: &Path,
-    emulator: &crate::salesforce::emulator::EmulatorHandle,
+    emulator: &tandem_salesforce_emulator::EmulatorHandle,
 ) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let text = format!(

@@ -1,7 +1,7 @@
 //! `tandem emulator`: the Salesforce REST API emulator as a command.
 
-use crate::salesforce::emulator::{Emulator, EmulatorConfig};
 use std::net::SocketAddr;
+use tandem_salesforce_emulator::{Emulator, EmulatorConfig};
 
 #[derive(clap::Args, Debug)]
 pub struct EmulatorArgs {

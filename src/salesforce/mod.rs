@@ -1,6 +1,5 @@
-//! Salesforce: the REST client tandem syncs with, and the REST API emulator (for tests, benchmarks
-//! and the offline demo).
+//! Salesforce: the REST client tandem syncs with. Its emulator (for tests, benchmarks and the
+//! offline demo) is the workspace crate `tandem-salesforce-emulator`.
 
 pub mod client;
-pub mod emulator;
 pub mod ingest;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use reqwest::redirect::Policy;
 use tandem::salesforce::client::oauth::token_call;
 use tandem::salesforce::client::{ClientError, CredentialsFile, SalesforceClient, WebLogin};
-use tandem::salesforce::emulator::EmulatorConfig;
+use tandem_salesforce_emulator::EmulatorConfig;
 
 use crate::common::*;
 
@@ -356,7 +356,7 @@ pub fn assert_no_temp_files(dir: &std::path::Path) {
 
 #[tokio::test]
 async fn a_token_call_answered_503_is_tried_again_and_a_refused_grant_is_not() {
-    use tandem::salesforce::emulator::FaultKind;
+    use tandem_salesforce_emulator::FaultKind;
     let emu = start().await;
     seed_contacts(&emu, 3);
     let client = client(&emu);

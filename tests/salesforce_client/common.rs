@@ -11,8 +11,8 @@ use tandem::engine::Writer;
 use tandem::engine::writer::system_clock;
 use tandem::protocol::{Hlc, RecordId, RecordKind};
 use tandem::salesforce::client::{CredentialsFile, Pusher, Row, SalesforceClient};
-use tandem::salesforce::emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
 use tandem::store::Store;
+use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
 
 /// Monday 2024-05-06 10:00:00 UTC: the org's frozen "now" (years before the test machine's).
 pub fn t0() -> FixedClock {

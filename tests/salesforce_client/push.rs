@@ -6,8 +6,8 @@ use serde_json::json;
 use tandem::config::{SalesforceSettings, UpdateCheck};
 use tandem::protocol::{EventBody, OutcomeResult, RecordId, RecordKind, Side};
 use tandem::salesforce::client::{Create, Delete, ItemOutcome, Update};
-use tandem::salesforce::emulator::{EmulatorConfig, FaultKind};
 use tandem::store::read;
+use tandem_salesforce_emulator::{EmulatorConfig, FaultKind};
 
 use crate::common::*;
 

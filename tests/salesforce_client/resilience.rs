@@ -5,7 +5,7 @@ use serde_json::json;
 use tandem::config::{SalesforceSettings, UpdateCheck};
 use tandem::protocol::RecordKind;
 use tandem::salesforce::client::{ClientError, Create, Delete, ItemOutcome, Update};
-use tandem::salesforce::emulator::{EmulatorConfig, FaultKind, FaultSettings};
+use tandem_salesforce_emulator::{EmulatorConfig, FaultKind, FaultSettings};
 
 use crate::common::*;
 

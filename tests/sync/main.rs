@@ -549,7 +549,7 @@ async fn offline_edits_on_both_sides_merge_field_by_field_on_reconnect() {
 
 #[tokio::test]
 async fn a_run_through_faults_completes_and_the_next_finds_nothing_to_do() {
-    use tandem::salesforce::emulator::{FaultKind, FaultSettings};
+    use tandem_salesforce_emulator::{FaultKind, FaultSettings};
     let rig = Rig::start().await;
     let card =
         |i: usize, extra: &[&str]| vcard(&format!("f{i}"), "Fay", &format!("Fault{i:02}"), extra);

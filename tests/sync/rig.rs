@@ -13,8 +13,8 @@ use tandem::engine::Writer;
 use tandem::engine::sync::{Reach, RunReport, Selection, SyncEngine};
 use tandem::engine::writer::system_clock;
 use tandem::salesforce::client::SalesforceClient;
-use tandem::salesforce::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use tandem::store::Store;
+use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 
 pub const USER: &str = "ana";
 pub const PASSWORD: &str = "sync-tests";

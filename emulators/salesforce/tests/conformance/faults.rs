@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use serde_json::json;
-use tandem::salesforce::emulator::{FaultKind, FaultSettings};
+use tandem_salesforce_emulator::{FaultKind, FaultSettings};
 
 use super::common::{self, Sf, start, start_with};
 

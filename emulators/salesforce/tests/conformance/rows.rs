@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use serde_json::{Value as Json, json};
-use tandem::salesforce::emulator::ids;
+use tandem_salesforce_emulator::ids;
 
 use super::common::{Sf, start};
 

@@ -220,7 +220,7 @@ async fn paging_with_batch_size_and_locators() {
     let sf = start().await;
     sf.emu.org().with(|org| {
         let obj = org.schema.obj("Account");
-        let ctx = tandem::salesforce::emulator::org::WriteCtx {
+        let ctx = tandem_salesforce_emulator::org::WriteCtx {
             now: sf.emu.now(),
             user_id: org.current_user.clone(),
         };

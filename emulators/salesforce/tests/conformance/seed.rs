@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::Value as Json;
-use tandem::salesforce::emulator::{EmulatorConfig, FixedClock};
+use tandem_salesforce_emulator::{EmulatorConfig, FixedClock};
 
 use super::common::{Sf, start_with};
 

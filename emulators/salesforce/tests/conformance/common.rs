@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use reqwest::header::HeaderMap;
 use serde_json::Value as Json;
-use tandem::salesforce::emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
+use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
 
 /// Monday 2024-05-06 10:00:00 UTC: the frozen "now" of every test org.
 pub fn t0() -> FixedClock {

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::Duration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tandem::salesforce::emulator::oauth::hmac_sha256;
+use tandem_salesforce_emulator::oauth::hmac_sha256;
 
 use super::common::{self, Sf, start, start_with};
 
