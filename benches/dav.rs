@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 use tandem::config::Settings;
 use tandem::dav;
 use tandem::dav::auth::Credentials;
-use tandem::engine::Writer;
-use tandem::engine::writer::system_clock;
 use tandem::store::Store;
+use tandem::store::Writer;
+use tandem::store::system_clock;
 
 const USER: &str = "bench";
 const PASSWORD: &str = "bench";
@@ -115,18 +115,24 @@ fn command(var: &str, name: &str) -> Option<PathBuf> {
 async fn start_tandem() -> Result<Server, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let store = Arc::new(Store::open_or_create(dir.path()).map_err(|e| e.to_string())?);
-    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock())
-        .map_err(|e| e.to_string())?;
+    let writer = Writer::spawn(
+        store.clone(),
+        Settings::default().policies(),
+        system_clock(),
+    )
+    .map_err(|e| e.to_string())?;
     let credentials = Credentials {
         user: USER.into(),
         password: PASSWORD.into(),
     };
-    let server = dav::LocalServer::start(store, writer, credentials).await?;
+    let server = dav::LocalServer::start(store, writer, credentials)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(Server {
         name: "tandem",
         kind: Kind::Tandem,
         base: server.base.clone(),
-        calendar: dav::paths::DEFAULT_CALENDAR.to_string(),
+        calendar: tandem::protocol::dav::layout::DEFAULT_CALENDAR.to_string(),
         seed_dir: None,
         child: None,
         _tandem: Some(server),

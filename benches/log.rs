@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Instant;
 use tandem::cli::{Context, StoreCommand, commands};
 use tandem::config::Settings;
-use tandem::engine::writer::system_clock;
-use tandem::engine::{Draft, DraftBody, ObservationDraft, Writer};
 use tandem::protocol::{Op, Origin, RecordKind, Side};
 use tandem::store::Store;
+use tandem::store::system_clock;
+use tandem::store::{Draft, DraftBody, ObservationDraft, Writer};
 
 fn draft(
     side: Side,
@@ -53,7 +53,7 @@ async fn append(
     n: usize,
     in_flight: usize,
     offset: usize,
-) -> (f64, u64, Vec<tandem::engine::Ack>) {
+) -> (f64, u64, Vec<tandem::store::Ack>) {
     let commits_before = writer.commits();
     let start = Instant::now();
     let mut acks = Vec::with_capacity(n);
@@ -90,7 +90,12 @@ async fn main() {
         .unwrap_or(20_000);
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
-    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+    let writer = Writer::spawn(
+        store.clone(),
+        Settings::default().policies(),
+        system_clock(),
+    )
+    .unwrap();
 
     println!(
         "tandem core benchmark ({n} events per run, store on {})",

@@ -28,16 +28,16 @@ use std::time::{Duration, Instant};
 use tandem::config::{SalesforceSettings, Settings, UpdateCheck};
 use tandem::dav;
 use tandem::dav::auth::Credentials;
-use tandem::engine::Writer;
 use tandem::engine::sync::{Connection, Reach, RunReport, Selection, SyncEngine};
-use tandem::engine::writer::system_clock;
+use tandem::engine::sync::{stored_watermark, watermark_scope};
 use tandem::protocol::RecordKind;
+use tandem::protocol::mapping::object_name;
 use tandem::protocol::mapping::{select_fields, soql_quote};
 use tandem::protocol::run::RunRecord;
-use tandem::salesforce::client::pull::stored_watermark;
 use tandem::salesforce::client::{PullRequest, SalesforceClient};
-use tandem::salesforce::ingest::object_name;
 use tandem::store::Store;
+use tandem::store::Writer;
+use tandem::store::system_clock;
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 
 const USER: &str = "bench";
@@ -325,7 +325,7 @@ impl Rig {
         };
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
-        let writer = Writer::spawn(store.clone(), settings.clone(), system_clock()).unwrap();
+        let writer = Writer::spawn(store.clone(), settings.policies(), system_clock()).unwrap();
         let credentials = Credentials {
             user: USER.into(),
             password: PASSWORD.into(),
@@ -701,7 +701,8 @@ async fn pull_alone(rig: &Rig) -> Result<(f64, usize, u64, String), String> {
                 .as_deref()
                 .map(|u| format!("OwnerId = {}", soql_quote(u))),
             include_archived: false,
-            watermark: stored_watermark(&rig.store, object).map_err(|e| e.to_string())?,
+            watermark: stored_watermark(&rig.store, &watermark_scope(object))
+                .map_err(|e| e.to_string())?,
         };
         rows += client
             .pull(&request)

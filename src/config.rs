@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tandem_protocol::rules::{Rules, RulesFile};
-use tandem_protocol::{ConflictPolicy, RecordKind};
+use tandem_protocol::{ConflictPolicy, Policies, RecordKind};
 
 pub const SETTINGS_FILE: &str = "tandem.toml";
 
@@ -280,6 +280,15 @@ impl Settings {
 
     pub fn policy(&self, kind: RecordKind) -> ConflictPolicy {
         self.rules_file(kind).conflict_policy.unwrap_or_default()
+    }
+
+    /// The conflict policy of every kind: all the store's merge needs of the settings.
+    pub fn policies(&self) -> Policies {
+        Policies {
+            contacts: self.policy(RecordKind::Contact),
+            events: self.policy(RecordKind::Event),
+            tasks: self.policy(RecordKind::Task),
+        }
     }
 
     /// Read the settings of a data directory; a missing file means the defaults.

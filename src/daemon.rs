@@ -5,9 +5,9 @@
 use crate::cli::{Context, Output, StoreCommand, commands};
 use crate::config::{self, Settings};
 use crate::dav::{self, DavState, auth::Credentials};
-use crate::engine::writer::system_clock;
-use crate::engine::{Ack, Draft, Writer};
 use crate::store::Store;
+use crate::store::system_clock;
+use crate::store::{Ack, Draft, Writer};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode, header};
@@ -68,7 +68,7 @@ pub async fn serve(dir: &Path, args: ServeArgs) -> Result<(), String> {
         args.tls_cert.or(configured.tls_cert),
         args.tls_key.or(configured.tls_key),
     ) {
-        (Some(cert), Some(key)) => Some(dav::tls_acceptor(&cert, &key)?),
+        (Some(cert), Some(key)) => Some(dav::tls_acceptor(&cert, &key).map_err(|e| e.to_string())?),
         (None, None) => None,
         _ => return Err("TLS needs both a certificate (tls_cert) and its key (tls_key)".into()),
     };
@@ -85,14 +85,16 @@ pub async fn serve(dir: &Path, args: ServeArgs) -> Result<(), String> {
     };
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
     let store = Arc::new(Store::open_or_create(dir).map_err(|e| e.to_string())?);
-    let writer = Writer::spawn(store.clone(), settings.clone(), system_clock())
+    let writer = Writer::spawn(store.clone(), settings.policies(), system_clock())
         .map_err(|e| e.to_string())?;
     let dav_state = Arc::new(DavState::new(
         store.clone(),
         writer.clone(),
         credentials.clone(),
     ));
-    dav::ensure_default_collections(&dav_state).await?;
+    dav::ensure_default_collections(&dav_state)
+        .await
+        .map_err(|e| e.to_string())?;
     let dav_listener = TcpListener::bind(args.listen).await.map_err(|e| {
         format!(
             "cannot listen on {}: {e}; is another server using it? Pick another with --listen",

@@ -3,10 +3,10 @@
 
 mod common;
 
+use common::raw as tables;
 use common::{Scratch, observe};
-use redb::ReadableTableMetadata;
 use serde_json::json;
-use tandem::store::{Access, Store, tables};
+use tandem::store::{Access, Store};
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -77,8 +77,7 @@ fn a_truncated_store_is_refused_and_left_untouched() {
 /// The number of log entries, read with the library (the CLI refuses such a log).
 fn log_len(s: &Scratch) -> u64 {
     let store = Store::open_existing(s.path(), Access::ReadOnly).unwrap();
-    let txn = store.read().unwrap();
-    txn.open_table(tables::LOG).unwrap().len().unwrap()
+    tandem::store::read::log_len(&store.read().unwrap()).unwrap()
 }
 
 #[test]

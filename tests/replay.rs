@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::raw as tables;
 use common::{Scratch, observe, observe_on};
 use redb::ReadableTable;
 use serde_json::json;
-use tandem::store::{Access, Store, tables};
+use tandem::store::{Access, Store};
 
 /// Creates, concurrent updates from both sides, deletes, a restore, outcomes, a watermark,
 /// ignore decisions and a resolved conflict.

@@ -6,12 +6,12 @@ use chrono::Duration;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tandem::config::{SalesforceSettings, Settings};
-use tandem::engine::Writer;
-use tandem::engine::writer::system_clock;
+use tandem::engine::sync::{LogLedger, pull_into_log};
 use tandem::protocol::mapping::SalesforceContext;
 use tandem::protocol::{EventBody, RecordKind, Side};
 use tandem::salesforce::client::SalesforceClient;
-use tandem::salesforce::ingest::pull_into_log;
+use tandem::store::Writer;
+use tandem::store::system_clock;
 use tandem::store::{Store, read};
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
 
@@ -47,7 +47,12 @@ impl Org {
         let client = SalesforceClient::new(settings.clone(), None).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
-        let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+        let writer = Writer::spawn(
+            store.clone(),
+            Settings::default().policies(),
+            system_clock(),
+        )
+        .unwrap();
         Org {
             emu,
             settings,
@@ -121,7 +126,7 @@ async fn pulls_become_observations_and_nothing_is_observed_twice() {
         .unwrap();
     assert_eq!(third.updated, 1, "{third:?}");
     let txn = store.read().unwrap();
-    let record = read::alias(&txn, &format!("salesforce:{id}"))
+    let record = read::record_on(&txn, Side::Salesforce, &id)
         .unwrap()
         .unwrap();
     let events = read::record_events(&txn, &record).unwrap();
@@ -188,8 +193,7 @@ async fn reading_back_tandems_own_write_is_no_change() {
             .fields;
     let pusher = Pusher::new(
         SalesforceClient::new(settings, None).unwrap(),
-        writer.clone(),
-        store.clone(),
+        LogLedger::new(store.clone(), writer.clone()),
     );
     let report = pusher
         .update(vec![Update {

@@ -4,6 +4,7 @@
 //! Nothing in this crate touches a socket, a file or the system clock: time and randomness are
 //! passed in, so every function here can be tested (and replayed) deterministically.
 
+pub mod backoff;
 pub mod codec;
 pub mod dav;
 pub mod error;
@@ -16,12 +17,13 @@ pub mod policy;
 pub mod record;
 pub mod rules;
 pub mod run;
+pub mod salesforce;
 pub mod side;
 
 pub use error::Error;
 pub use event::{Decision, Event, EventBody, Observation, Op, Outcome, OutcomeResult, Payload};
 pub use hlc::{Hlc, HlcClock};
 pub use merge::{Candidate, Edit, FieldState, RecordDoc, Resolved};
-pub use policy::ConflictPolicy;
+pub use policy::{ConflictPolicy, Policies};
 pub use record::{Fields, RecordId, RecordKind};
 pub use side::{Origin, Side};

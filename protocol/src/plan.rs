@@ -400,16 +400,7 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
         return None;
     }
     let have = project(side, record.kind, &copy.fields);
-    let mut changes: Fields = want
-        .iter()
-        .filter(|(name, value)| have.get(*name) != Some(*value))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for name in have.keys() {
-        if !want.contains_key(name) {
-            changes.insert(name.clone(), Value::Null);
-        }
-    }
+    let mut changes = crate::record::difference(&have, &want);
     let mut kept_rich_body = false;
     if side == Side::Desktop
         && rules.keep_rich_body

@@ -55,3 +55,21 @@ impl FromStr for ConflictPolicy {
         }
     }
 }
+
+/// The conflict policy of each kind of record: what the store's merge needs of the settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Policies {
+    pub contacts: ConflictPolicy,
+    pub events: ConflictPolicy,
+    pub tasks: ConflictPolicy,
+}
+
+impl Policies {
+    pub fn of(&self, kind: crate::record::RecordKind) -> ConflictPolicy {
+        match kind {
+            crate::record::RecordKind::Contact => self.contacts,
+            crate::record::RecordKind::Event => self.events,
+            crate::record::RecordKind::Task => self.tasks,
+        }
+    }
+}

@@ -106,6 +106,40 @@ pub fn from_fields<T: DeserializeOwned>(fields: &Fields) -> Result<T, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Lay `changes` over `fields`: a value sets its field, `null` removes it.
+pub fn apply(fields: &mut Fields, changes: &Fields) {
+    for (name, value) in changes {
+        if value.is_null() {
+            fields.remove(name);
+        } else {
+            fields.insert(name.clone(), value.clone());
+        }
+    }
+}
+
+/// `had` with `changes` laid over it.
+pub fn overlay(had: &Fields, changes: &Fields) -> Fields {
+    let mut out = had.clone();
+    apply(&mut out, changes);
+    out
+}
+
+/// The changes that turn `had` into `now`: changed and new fields, and `null` for removed ones.
+/// `overlay(had, &difference(had, now)) == *now`.
+pub fn difference(had: &Fields, now: &Fields) -> Fields {
+    let mut changes: Fields = now
+        .iter()
+        .filter(|(field, value)| had.get(*field) != Some(*value))
+        .map(|(field, value)| (field.clone(), value.clone()))
+        .collect();
+    for field in had.keys() {
+        if !now.contains_key(field) {
+            changes.insert(field.clone(), Value::Null);
+        }
+    }
+    changes
+}
+
 impl fmt::Display for RecordKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -424,5 +458,22 @@ mod tests {
         ] {
             assert!(RecordId::parse(bad).is_err(), "{bad} should be rejected");
         }
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_difference_laid_over_gives_the_new_fields() {
+        let had: Fields = [("a".into(), json!(1)), ("b".into(), json!("x"))].into();
+        let now: Fields = [("a".into(), json!(2)), ("c".into(), json!(true))].into();
+        let changes = difference(&had, &now);
+        assert_eq!(changes.get("b"), Some(&Value::Null));
+        assert_eq!(changes.len(), 3);
+        assert_eq!(overlay(&had, &changes), now);
+        assert!(difference(&now, &now).is_empty());
     }
 }

@@ -2,8 +2,8 @@
 
 use super::commands::{Context, Output};
 use super::timeref::TimeRef;
-use crate::engine::{Draft, DraftBody, ObservationDraft};
 use crate::store::read;
+use crate::store::{Draft, DraftBody, ObservationDraft};
 use redb::ReadTransaction;
 use serde::Serialize;
 use serde_json::Value;

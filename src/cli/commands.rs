@@ -5,9 +5,9 @@ use super::audit;
 use super::timeref::TimeRef;
 use crate::config::Settings;
 use crate::daemon;
-use crate::engine::writer::system_clock;
-use crate::engine::{Draft, Writer};
+use crate::store::system_clock;
 use crate::store::{Access, Store, read, replay};
+use crate::store::{Draft, Writer};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -118,7 +118,7 @@ impl Context {
         let writer = match access {
             Access::ReadOnly => None,
             Access::ReadWrite => Some(
-                Writer::spawn(store.clone(), settings.clone(), system_clock())
+                Writer::spawn(store.clone(), settings.policies(), system_clock())
                     .map_err(|e| e.to_string())?,
             ),
         };
@@ -156,7 +156,7 @@ fn replay_verify(context: &Context) -> Result<Output, Output> {
         .dir
         .join(format!(".replay-{}.redb", std::process::id()));
     let _ = std::fs::remove_file(&scratch);
-    let result = replay::verify(&context.store, &context.settings, &scratch);
+    let result = replay::verify(&context.store, context.settings.policies(), &scratch);
     let _ = std::fs::remove_file(&scratch);
     let verification = result.map_err(Output::error)?;
     let mut out = String::new();
@@ -224,7 +224,10 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
         None => {
             let settings = Settings::load(dir).map_err(|e| e.to_string())?;
             let store = Arc::new(Store::open_or_create(dir).map_err(|e| e.to_string())?);
-            Sink::Local(Writer::spawn(store, settings, system_clock()).map_err(|e| e.to_string())?)
+            Sink::Local(
+                Writer::spawn(store, settings.policies(), system_clock())
+                    .map_err(|e| e.to_string())?,
+            )
         }
     };
     type Pending = tokio::task::JoinHandle<Result<String, String>>;
@@ -297,7 +300,7 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn ack_line(line: usize, ack: &crate::engine::Ack) -> String {
+fn ack_line(line: usize, ack: &crate::store::Ack) -> String {
     let mut value = serde_json::to_value(ack).unwrap_or_default();
     value["line"] = serde_json::json!(line);
     value.to_string()

@@ -3,9 +3,9 @@
 
 use super::commands::{Context, Output};
 use crate::engine::sync::{Reach, RunReport, Selection, SyncEngine};
-use crate::engine::writer::system_clock;
-use crate::engine::{Draft, DraftBody};
 use crate::store::read;
+use crate::store::system_clock;
+use crate::store::{Draft, DraftBody};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

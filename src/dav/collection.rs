@@ -1,14 +1,14 @@
 //! Collections: MKCALENDAR and extended MKCOL, PROPPATCH of their properties, DELETE, and GET of
 //! a whole collection (the iCalendar feed HCL Notes subscribes to, the vCard export).
 
-use super::paths::{self, Target};
 use super::props::{self, Resource};
 use super::respond::{self, Body};
 use super::{Call, DavState};
-use crate::engine::{Draft, DraftBody, ObservationDraft};
 use crate::store::dav;
+use crate::store::{Draft, DraftBody, ObservationDraft};
 use hyper::{Response, StatusCode, header};
 use std::collections::BTreeMap;
+use tandem_protocol::dav::layout::{self as paths, Target};
 use tandem_protocol::dav::{
     Precondition, PropName, PropPatchOp, names, ns, parse_mkcalendar, parse_mkcol, parse_proppatch,
 };
@@ -131,7 +131,7 @@ pub async fn make(state: &DavState, call: &Call) -> Response<Body> {
             .header(header::LOCATION, path.as_str())
             .body(Default::default())
             .unwrap_or_default(),
-        Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
+        Err(crate::store::WriterError::Store(e)) => super::store_failure(&e),
         Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }
@@ -181,7 +181,7 @@ pub async fn proppatch(state: &DavState, call: &Call) -> Response<Body> {
     };
     match state.writer.append(draft).await {
         Ok(_) => answer,
-        Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
+        Err(crate::store::WriterError::Store(e)) => super::store_failure(&e),
         Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }
@@ -211,7 +211,7 @@ async fn me_card(state: &DavState, call: &Call, ops: &[PropPatchOp]) -> Response
     };
     match state.writer.append(draft).await {
         Ok(_) => answer,
-        Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
+        Err(crate::store::WriterError::Store(e)) => super::store_failure(&e),
         Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }
@@ -277,7 +277,7 @@ pub async fn delete(state: &DavState, call: &Call, path: &str) -> Response<Body>
     };
     match state.writer.append(draft).await {
         Ok(_) => respond::empty(StatusCode::NO_CONTENT),
-        Err(crate::engine::WriterError::Store(e)) => super::store_failure(&e),
+        Err(crate::store::WriterError::Store(e)) => super::store_failure(&e),
         Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }

@@ -6,13 +6,13 @@
 //! an event by PUT in the new calendar and DELETE in the old one, which keeps history exact.
 
 use super::files::{self as area, href};
-use super::paths::{self, Target};
 use super::respond::{self, Body};
 use super::{Call, DavState};
-use crate::engine::{FileGuard, VersionCondition};
 use crate::store::files::{ROOT, is_below};
+use crate::store::{FileGuard, VersionCondition};
 use hyper::{Response, StatusCode, header};
 use tandem_protocol::dav::href::encode_href;
+use tandem_protocol::dav::layout::{self as paths, Target};
 use tandem_protocol::event::FileChange;
 
 /// COPY or MOVE of anything outside the file area.

@@ -58,7 +58,7 @@ fn live(entry: &FileState, name: &PropName) -> Option<PropValue> {
         }
         n if *n == names::GETLASTMODIFIED => Some(V::Text(http_date(entry))),
         n if *n == names::CURRENT_USER_PRINCIPAL => {
-            Some(V::Href(super::paths::PRINCIPAL.to_string()))
+            Some(V::Href(tandem_protocol::dav::layout::PRINCIPAL.to_string()))
         }
         n if *n == names::CURRENT_USER_PRIVILEGE_SET => Some(V::Privileges(
             [

@@ -4,8 +4,8 @@
 
 use super::respond::{self, Body};
 use super::{Call, DavState, copymove, file_props};
-use crate::engine::{Draft, DraftBody, FileDraft, FileGuard, WriterError};
 use crate::store::files::{self, FileState, ROOT};
+use crate::store::{Draft, DraftBody, FileDraft, FileGuard, WriterError};
 use hyper::{Response, StatusCode, header};
 use std::collections::BTreeMap;
 use tandem_protocol::Payload;

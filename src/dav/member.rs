@@ -2,14 +2,14 @@
 //! conditional requests. A PUT becomes an observation that carries the client's bytes; the
 //! response is sent only after the writer has made it durable.
 
-use super::paths::Target;
 use super::props;
 use super::respond::{self, Body};
 use super::{Call, DavState};
-use crate::engine::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition, WriterError};
+use crate::store::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition, WriterError};
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode, header};
 use tandem_protocol::codec;
+use tandem_protocol::dav::layout::Target;
 use tandem_protocol::dav::resource::etag;
 use tandem_protocol::dav::{Precondition, PropName, ns};
 use tandem_protocol::event::CollectionKind;

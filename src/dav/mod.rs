@@ -10,32 +10,53 @@ mod copymove;
 mod file_props;
 mod files;
 mod member;
-pub mod paths;
 mod proppatch;
 mod props;
 mod query;
 mod report;
 mod respond;
 
-use crate::engine::{Draft, DraftBody, Writer};
-use crate::store::{Store, StoreError, dav};
+use crate::store::{Store, StoreError, Writer, WriterError};
 use auth::Credentials;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
-use paths::Target;
 use respond::Body;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_protocol::dav::Limits;
-use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
+use tandem_protocol::dav::layout::{self as paths, Target};
 use tandem_protocol::{Origin, Side};
 use tokio::net::TcpListener;
+use tokio_rustls::rustls;
 
 /// Largest request body accepted (413 above): a calendar resource with attachments inline fits,
 /// a runaway upload does not.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DavError {
+    #[error(
+        "cannot listen on {addr}: {source}; is another server using it? Pick another with --listen"
+    )]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read the {what} {path}: {source}")]
+    TlsFile {
+        what: &'static str,
+        path: std::path::PathBuf,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("{0} holds no PEM certificate")]
+    NoCertificate(std::path::PathBuf),
+    #[error("the certificate and key do not make a TLS identity: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("cannot create the default collections: {0}")]
+    Defaults(#[from] WriterError),
+}
 
 pub struct DavState {
     pub store: Arc<Store>,
@@ -59,63 +80,8 @@ impl DavState {
 
 /// Create the default collections — a calendar, a task list and an address book — the first
 /// time the server starts on a store.
-pub async fn ensure_default_collections(state: &DavState) -> Result<(), String> {
-    create_default_collections(&state.store, &state.writer).await
-}
-
-/// The default calendar, task list and address book, in a store that has no collection yet
-/// (the DAV server at its first start, or a first sync run before it).
-pub async fn create_default_collections(
-    store: &crate::store::Store,
-    writer: &crate::engine::Writer,
-) -> Result<(), String> {
-    let existing = {
-        let txn = store.read().map_err(|e| e.to_string())?;
-        dav::collections(&txn).map_err(|e| e.to_string())?
-    };
-    if !existing.is_empty() {
-        return Ok(());
-    }
-    let defaults = [
-        (
-            paths::DEFAULT_CALENDAR,
-            CollectionKind::Calendar,
-            vec!["VEVENT"],
-            "Calendar",
-        ),
-        (
-            paths::DEFAULT_TASKS,
-            CollectionKind::Calendar,
-            vec!["VTODO"],
-            "Tasks",
-        ),
-        (
-            paths::DEFAULT_CONTACTS,
-            CollectionKind::Addressbook,
-            vec![],
-            "Contacts",
-        ),
-    ];
-    for (path, kind, components, name) in defaults {
-        let props: BTreeMap<String, String> = [(
-            "{DAV:}displayname".to_string(),
-            tandem_protocol::dav::XmlValue::text(name).to_xml(),
-        )]
-        .into();
-        let draft = Draft {
-            origin: Origin::new(Side::Tandem, "server:defaults"),
-            body: DraftBody::Collection(CollectionChange {
-                path: path.to_string(),
-                op: CollectionOp::Create {
-                    kind,
-                    components: components.into_iter().map(String::from).collect(),
-                    props,
-                },
-            }),
-        };
-        writer.append(draft).await.map_err(|e| e.to_string())?;
-    }
-    Ok(())
+pub async fn ensure_default_collections(state: &DavState) -> Result<(), WriterError> {
+    crate::store::ensure_default_collections(&state.store, &state.writer).await
 }
 
 /// Serve plain HTTP connections until `stop` completes.
@@ -138,19 +104,18 @@ pub struct LocalServer {
 impl LocalServer {
     /// Serve `store` (its default collections created if it has none) to `credentials`.
     pub async fn start(
-        store: Arc<crate::store::Store>,
-        writer: crate::engine::Writer,
+        store: Arc<Store>,
+        writer: Writer,
         credentials: auth::Credentials,
-    ) -> Result<LocalServer, String> {
+    ) -> Result<LocalServer, DavError> {
         let state = Arc::new(DavState::new(store, writer, credentials));
         ensure_default_collections(&state).await?;
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| format!("cannot listen on a loopback port: {e}"))?;
-        let base = format!(
-            "http://{}",
-            listener.local_addr().map_err(|e| e.to_string())?
-        );
+        let listen = |source| DavError::Listen {
+            addr: "127.0.0.1:0".into(),
+            source,
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(listen)?;
+        let base = format!("http://{}", listener.local_addr().map_err(listen)?);
         let stop = Arc::new(tokio::sync::Notify::new());
         let stopped = stop.clone();
         tokio::spawn(async move {
@@ -171,26 +136,30 @@ impl Drop for LocalServer {
 pub fn tls_acceptor(
     cert: &std::path::Path,
     key: &std::path::Path,
-) -> Result<tokio_rustls::TlsAcceptor, String> {
+) -> Result<tokio_rustls::TlsAcceptor, DavError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    use tokio_rustls::rustls;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect())
-        .map_err(|e| format!("cannot read the certificate {}: {e}", cert.display()))?;
+        .map_err(|source| DavError::TlsFile {
+            what: "certificate",
+            path: cert.to_path_buf(),
+            source,
+        })?;
     if certs.is_empty() {
-        return Err(format!("{} holds no PEM certificate", cert.display()));
+        return Err(DavError::NoCertificate(cert.to_path_buf()));
     }
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("cannot read the private key {}: {e}", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| DavError::TlsFile {
+        what: "private key",
+        path: key.to_path_buf(),
+        source,
+    })?;
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
+    .with_safe_default_protocol_versions()?
     .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| format!("the certificate and key do not make a TLS identity: {e}"))?;
+    .with_single_cert(certs, key)?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 

@@ -1,12 +1,12 @@
 //! PROPFIND: the properties of every kind of resource the server has, live and dead.
 
-use super::paths::{self, Target};
 use super::respond::{self, Body};
 use super::{Call, DavState};
 use crate::store::StoreError;
 use crate::store::dav::{self, CollectionState, ItemState};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
+use tandem_protocol::dav::layout::{self as paths, Target};
 use tandem_protocol::dav::{
     CalendarDataRequest, Multistatus, PropName, PropRequest, PropValue, Property,
     Response as DavResponse, XmlValue, names, ns, parse_propfind,

@@ -1,7 +1,6 @@
 //! REPORT: multiget, sync-collection (RFC 6578), calendar-query, addressbook-query and
 //! free-busy-query, all answered from the projections.
 
-use super::paths::Target;
 use super::props::{self, Resource, describe_with, sync_token};
 use super::respond::{self, Body};
 use super::{Call, DavState};
@@ -9,6 +8,7 @@ use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
 use tandem_protocol::dav::href::decode_href;
+use tandem_protocol::dav::layout::Target;
 use tandem_protocol::dav::{
     Multiget, Multistatus, Precondition, PropName, PropRequest, Report, Response as DavResponse,
     SyncCollection, names, ns, parse_report,
@@ -115,7 +115,10 @@ fn multiget(
     let mut ms = Multistatus::new();
     for raw in &m.hrefs {
         // One bad or foreign href is a 404 for that href, not a failed request.
-        let member = match decode_href(raw).ok().map(|p| super::paths::resolve(&p)) {
+        let member = match decode_href(raw)
+            .ok()
+            .map(|p| tandem_protocol::dav::layout::resolve(&p))
+        {
             Some(Ok(Target::Member {
                 collection: c,
                 name,

@@ -1,10 +1,7 @@
-//! The tokio side of the engine: the single writer that appends to the log.
+//! The sync engine: where the sides meet. Runs (manual and automatic) pull each side into the
+//! log, plan with `tandem_protocol::plan`, and carry the plan out on every side.
 
-pub mod draft;
+mod error;
 pub mod sync;
-pub mod writer;
 
-pub use draft::{
-    DesktopWrite, Draft, DraftBody, FileDraft, FileGuard, Guard, ObservationDraft, VersionCondition,
-};
-pub use writer::{Ack, Pending, Writer, WriterError};
+pub use error::SyncError;

@@ -2,4 +2,3 @@
 //! offline demo) is the workspace crate `tandem-salesforce-emulator`.
 
 pub mod client;
-pub mod ingest;

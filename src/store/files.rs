@@ -15,7 +15,7 @@ use tandem_protocol::dav::resource::etag;
 use tandem_protocol::event::{FileChange, PropOp};
 
 /// The root of the plain area; it exists without being created.
-pub const ROOT: &str = "/dav/files";
+pub const ROOT: &str = tandem_protocol::dav::layout::FILES_ROOT;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileState {

@@ -1,19 +1,29 @@
-//! The store: one redb file holding the append-only log and the projections rebuilt from it.
+//! The store: one redb file holding the append-only log and the projections rebuilt from it, and
+//! the single writer that appends to it.
 //!
 //! The log is the truth. Every other table is a projection that `project` derives from the log,
 //! in the same transaction as the append, so a reader never sees an event without its effects
 //! or effects without their event; `replay` rebuilds them all from the log alone.
 
+mod alias;
 pub mod dav;
+mod defaults;
+pub mod draft;
 mod error;
 pub mod files;
 pub mod project;
 pub mod read;
 pub mod replay;
-pub mod tables;
+mod tables;
+pub mod writer;
 
+pub use defaults::ensure_default_collections;
+pub use draft::{
+    DesktopWrite, Draft, DraftBody, FileDraft, FileGuard, Guard, ObservationDraft, VersionCondition,
+};
 pub use error::StoreError;
-pub use project::{Projector, RecordState, SideState};
+pub use project::{IgnoreState, Projector, RecordState, SideState};
+pub use writer::{Ack, Pending, WallClock, Writer, WriterError, system_clock};
 
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase};
 use std::path::{Path, PathBuf};

@@ -3,14 +3,13 @@
 
 use super::StoreError;
 use super::tables::*;
-use crate::config::Settings;
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tandem_protocol::merge::FieldState;
 use tandem_protocol::{
     Decision, Edit, Event, EventBody, Fields, Hlc, Observation, Op, Outcome, OutcomeResult,
-    RecordDoc, RecordId, RecordKind, Side,
+    Policies, RecordDoc, RecordId, RecordKind, Side,
 };
 
 /// The current state of a record, as DAV clients and the planner read it.
@@ -65,7 +64,7 @@ pub struct IgnoreState {
 }
 
 pub struct Projector {
-    settings: Settings,
+    policies: Policies,
 }
 
 fn bad(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
@@ -84,8 +83,8 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 impl Projector {
-    pub fn new(settings: Settings) -> Projector {
-        Projector { settings }
+    pub fn new(policies: Policies) -> Projector {
+        Projector { policies }
     }
 
     /// Append an event to the log and apply it to the projections, all in `txn`. On error nothing
@@ -182,7 +181,7 @@ impl Projector {
             base: &o.base,
             changes: &o.changes,
         })?;
-        let resolved = doc.resolve(self.settings.policy(o.kind))?;
+        let resolved = doc.resolve(self.policies.of(o.kind))?;
         let side_key = (id.to_string(), event.origin.side.as_str().to_string());
         let mut side: SideState = match txn
             .open_table(SIDES)?
@@ -199,13 +198,7 @@ impl Projector {
         }
         side.seen = vec![event.hlc];
         side.deleted = o.op == Op::Delete;
-        for (field, value) in &o.changes {
-            if value.is_null() {
-                side.fields.remove(field);
-            } else {
-                side.fields.insert(field.clone(), value.clone());
-            }
-        }
+        tandem_protocol::record::apply(&mut side.fields, &o.changes);
         let member = match event.origin.side {
             Side::Desktop => super::dav::member_effects(
                 txn,
@@ -222,10 +215,10 @@ impl Projector {
         };
         let mut aliases = Vec::new();
         if let Some(ext) = &o.external_id {
-            aliases.push(format!("{}:{ext}", event.origin.side));
+            aliases.push(super::alias::on_side(event.origin.side, ext));
         }
         if let Some(uid) = &o.uid {
-            aliases.push(format!("uid:{uid}"));
+            aliases.push(super::alias::uid(uid));
         }
         let conflicts = resolved
             .conflicts()
@@ -305,7 +298,7 @@ impl Projector {
                 }
                 if let Some(ext) = external_id {
                     state.external_id = Some(ext.clone());
-                    alias = Some(format!("{}:{ext}", o.side));
+                    alias = Some(super::alias::on_side(o.side, ext));
                 }
                 if version.is_some() {
                     state.version = version.clone();

@@ -2,10 +2,10 @@
 //! merge document. Works on any transaction, read or write.
 
 use super::StoreError;
-use super::project::{RecordState, SideState, decode};
+use super::project::{IgnoreState, RecordState, SideState, decode};
 use super::tables::*;
-use redb::{ReadTransaction, ReadableTable};
-use tandem_protocol::{Event, Hlc, RecordDoc, RecordId, Side};
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
+use tandem_protocol::{Event, Hlc, RecordDoc, RecordId, RecordKind, Side};
 
 pub fn store_format(txn: &ReadTransaction) -> Result<u64, StoreError> {
     Ok(txn
@@ -27,6 +27,11 @@ pub fn last_event(txn: &ReadTransaction) -> Result<Option<(u64, Event)>, StoreEr
         }
         None => Ok(None),
     }
+}
+
+/// How many events the log holds (it has no holes, so also the last position).
+pub fn log_len(txn: &ReadTransaction) -> Result<u64, StoreError> {
+    Ok(txn.open_table(LOG)?.len()?)
 }
 
 /// Events from log position `from` on, in order.
@@ -83,8 +88,8 @@ pub fn side_state(
     }
 }
 
-pub fn alias(txn: &ReadTransaction, alias: &str) -> Result<Option<RecordId>, StoreError> {
-    match txn.open_table(ALIASES)?.get(alias)? {
+fn alias(txn: &ReadTransaction, key: &str) -> Result<Option<RecordId>, StoreError> {
+    match txn.open_table(ALIASES)?.get(key)? {
         Some(id) => RecordId::parse(id.value())
             .map(Some)
             .map_err(|e| StoreError::BadProjection {
@@ -95,26 +100,114 @@ pub fn alias(txn: &ReadTransaction, alias: &str) -> Result<Option<RecordId>, Sto
     }
 }
 
+/// The record a side knows by `id` (a DAV href, a Salesforce id).
+pub fn record_on(
+    txn: &ReadTransaction,
+    side: Side,
+    id: &str,
+) -> Result<Option<RecordId>, StoreError> {
+    alias(txn, &super::alias::on_side(side, id))
+}
+
+/// Every id tandem holds on `side` for records of `kind`.
+pub fn ids_on(
+    txn: &ReadTransaction,
+    side: Side,
+    kind: RecordKind,
+) -> Result<Vec<String>, StoreError> {
+    let (start, end) = super::alias::side_range(side);
+    let table = txn.open_table(ALIASES)?;
+    let mut out = Vec::new();
+    for row in table.range(start.as_str()..end.as_str())? {
+        let (key, record) = row?;
+        let of_kind = RecordId::parse(record.value()).ok().and_then(|r| r.kind()) == Some(kind);
+        if let (true, Some(id)) = (of_kind, super::alias::id_in(side, key.value())) {
+            out.push(id.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The value of a side's watermark (how far tandem has read it) for `scope`.
+pub fn watermark(
+    txn: &ReadTransaction,
+    side: Side,
+    scope: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(txn
+        .open_table(WATERMARKS)?
+        .get((side.as_str(), scope))?
+        .map(|v| v.value().to_string()))
+}
+
 /// Find a record by any of its names: its tandem id, its UID, its DAV href (a path or a full
-/// URL), or its Salesforce id.
+/// URL), or its id on any side.
 pub fn find_record(txn: &ReadTransaction, name: &str) -> Result<Option<RecordId>, StoreError> {
     if let Ok(id) = RecordId::parse(name)
         && record(txn, &id)?.is_some()
     {
         return Ok(Some(id));
     }
+    if let Some(id) = alias(txn, &super::alias::uid(name))? {
+        return Ok(Some(id));
+    }
     let path = url_path(name);
-    for candidate in [
-        format!("uid:{name}"),
-        format!("desktop:{name}"),
-        format!("desktop:{path}"),
-        format!("salesforce:{name}"),
-    ] {
-        if let Some(id) = alias(txn, &candidate)? {
-            return Ok(Some(id));
+    for side in Side::ALL {
+        for candidate in [name, path] {
+            if let Some(id) = record_on(txn, side, candidate)? {
+                return Ok(Some(id));
+            }
         }
     }
     Ok(None)
+}
+
+/// A record with what every side holds of it and whether the user ignores it: what the planner
+/// reads.
+pub struct Stored {
+    pub state: RecordState,
+    pub sides: Vec<(Side, SideState)>,
+    pub ignore: Option<IgnoreState>,
+}
+
+/// Every record of `kinds`, with its sides and ignore state, in record id order.
+pub fn stored_records(
+    txn: &ReadTransaction,
+    kinds: &[RecordKind],
+) -> Result<Vec<Stored>, StoreError> {
+    let records = txn.open_table(RECORDS)?;
+    let sides = txn.open_table(SIDES)?;
+    let ignores = txn.open_table(IGNORES)?;
+    let mut out = Vec::new();
+    for row in records.iter()? {
+        let (_, bytes) = row?;
+        let state: RecordState = decode("records", bytes.value())?;
+        if !kinds.contains(&state.kind) {
+            continue;
+        }
+        let id = state.id.as_str();
+        let mut held = Vec::new();
+        for row in sides.range((id, "")..)? {
+            let (key, bytes) = row?;
+            let (record, side) = key.value();
+            if record != id {
+                break;
+            }
+            if let Some(side) = Side::parse(side) {
+                held.push((side, decode("sides", bytes.value())?));
+            }
+        }
+        let ignore = match ignores.get(id)? {
+            Some(bytes) => Some(decode("ignores", bytes.value())?),
+            None => None,
+        };
+        out.push(Stored {
+            state,
+            sides: held,
+            ignore,
+        });
+    }
+    Ok(out)
 }
 
 /// `http://127.0.0.1:5232/dav/x.ics` → `/dav/x.ics`; anything else is returned as it is.

@@ -5,11 +5,11 @@
 use super::project::Projector;
 use super::tables::*;
 use super::{Store, StoreError};
-use crate::config::Settings;
 use redb::{
     Database, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value,
 };
 use std::path::Path;
+use tandem_protocol::Policies;
 
 /// Events applied per transaction while rebuilding: large enough to amortise commits.
 const REPLAY_BATCH: usize = 2_000;
@@ -41,12 +41,12 @@ pub struct Verification {
 /// exist yet) and compare.
 pub fn verify(
     source: &Store,
-    settings: &Settings,
+    policies: Policies,
     scratch: &Path,
 ) -> Result<Verification, StoreError> {
     let live = source.read()?;
     let fresh = Database::create(scratch).map_err(|e| StoreError::from_database(scratch, e))?;
-    let events = rebuild(&live, &fresh, settings)?;
+    let events = rebuild(&live, &fresh, policies)?;
     let rebuilt = fresh.begin_read()?;
     let mut differences = Vec::new();
     let mut rows = 0;
@@ -109,9 +109,9 @@ pub fn verify(
 fn rebuild(
     live: &ReadTransaction,
     fresh: &Database,
-    settings: &Settings,
+    policies: Policies,
 ) -> Result<u64, StoreError> {
-    let projector = Projector::new(settings.clone());
+    let projector = Projector::new(policies);
     let txn = fresh.begin_write()?;
     create_all(&txn)?;
     txn.commit()?;

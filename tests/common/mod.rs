@@ -125,3 +125,13 @@ pub fn observe_on(side: &str, op: &str, record: &str, base: &[u64], changes: Val
         "changes": changes,
     })
 }
+
+/// The store's tables by their names in the file, for tests that damage a store on purpose, as
+/// a bug or another program would. tandem itself reaches them only through its typed reads.
+pub mod raw {
+    use redb::TableDefinition;
+    pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
+    pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+    pub const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
+    pub const ALIASES: TableDefinition<&str, &str> = TableDefinition::new("aliases");
+}

@@ -1,15 +1,14 @@
 //! A running server on a scratch store, and a client that speaks WebDAV to it.
 #![allow(dead_code)]
 
-use redb::ReadableTableMetadata;
 use reqwest::{Method, StatusCode};
 use std::sync::Arc;
 use tandem::config::Settings;
 use tandem::dav;
 use tandem::dav::auth::Credentials;
-use tandem::engine::Writer;
-use tandem::engine::writer::system_clock;
-use tandem::store::{Store, tables};
+use tandem::store::Writer;
+use tandem::store::system_clock;
+use tandem::store::{Store, read};
 
 pub const USER: &str = "ana@example.com";
 pub const PASSWORD: &str = "correct horse";
@@ -26,7 +25,12 @@ impl Server {
     pub async fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
-        let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+        let writer = Writer::spawn(
+            store.clone(),
+            Settings::default().policies(),
+            system_clock(),
+        )
+        .unwrap();
         let credentials = Credentials {
             user: USER.into(),
             password: PASSWORD.into(),
@@ -98,7 +102,7 @@ impl Server {
     /// How many events the log holds: "the store is unchanged" means this did not move.
     pub fn log_len(&self) -> u64 {
         let txn = self.store.read().unwrap();
-        txn.open_table(tables::LOG).unwrap().len().unwrap()
+        read::log_len(&txn).unwrap()
     }
 }
 

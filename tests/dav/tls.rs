@@ -5,9 +5,9 @@ use std::sync::Arc;
 use tandem::config::Settings;
 use tandem::dav::auth::Credentials;
 use tandem::dav::{self, DavState};
-use tandem::engine::Writer;
-use tandem::engine::writer::system_clock;
 use tandem::store::Store;
+use tandem::store::Writer;
+use tandem::store::system_clock;
 
 #[tokio::test]
 async fn the_server_speaks_https_with_a_configured_certificate() {
@@ -20,7 +20,12 @@ async fn the_server_speaks_https_with_a_configured_certificate() {
     let acceptor = dav::tls_acceptor(&cert, &key).unwrap();
 
     let store = Arc::new(Store::open_or_create(&dir.path().join("data")).unwrap());
-    let writer = Writer::spawn(store.clone(), Settings::default(), system_clock()).unwrap();
+    let writer = Writer::spawn(
+        store.clone(),
+        Settings::default().policies(),
+        system_clock(),
+    )
+    .unwrap();
     let state = Arc::new(DavState::new(
         store,
         writer,

@@ -13,7 +13,7 @@ fn assert_replays(s: &Server) {
     let scratch = tempfile::tempdir().unwrap();
     let verification = tandem::store::replay::verify(
         &s.store,
-        &tandem::config::Settings::default(),
+        tandem::config::Settings::default().policies(),
         &scratch.path().join("replay.redb"),
     )
     .unwrap();

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 use tandem::config::{SalesforceSettings, Settings};
-use tandem::engine::Writer;
-use tandem::engine::writer::system_clock;
+use tandem::engine::sync::LogLedger;
 use tandem::protocol::{Hlc, RecordId, RecordKind};
 use tandem::salesforce::client::{CredentialsFile, Pusher, Row, SalesforceClient};
 use tandem::store::Store;
+use tandem::store::Writer;
+use tandem::store::system_clock;
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FixedClock};
 
 /// Monday 2024-05-06 10:00:00 UTC: the org's frozen "now" (years before the test machine's).
@@ -96,13 +97,20 @@ pub struct Log {
 impl Log {
     pub fn open(dir: &Path) -> Log {
         let store = Arc::new(Store::open_or_create(dir).expect("store opens"));
-        let writer =
-            Writer::spawn(store.clone(), Settings::default(), system_clock()).expect("writer");
+        let writer = Writer::spawn(
+            store.clone(),
+            Settings::default().policies(),
+            system_clock(),
+        )
+        .expect("writer");
         Log { store, writer }
     }
 
-    pub fn pusher(&self, client: SalesforceClient) -> Pusher {
-        Pusher::new(client, self.writer.clone(), self.store.clone())
+    pub fn pusher(&self, client: SalesforceClient) -> Pusher<LogLedger> {
+        Pusher::new(
+            client,
+            LogLedger::new(self.store.clone(), self.writer.clone()),
+        )
     }
 
     /// Closes the store the way a stopped process leaves it.

@@ -6,8 +6,11 @@ use std::collections::HashSet;
 use chrono::Duration;
 use serde_json::json;
 use tandem::config::SalesforceSettings;
-use tandem::salesforce::client::pull::stored_watermark;
+use tandem::engine::sync::{stored_watermark, watermark_scope};
+use tandem::protocol::event::Watermark;
+use tandem::protocol::{Origin, Side};
 use tandem::salesforce::client::{FullReason, PullRequest};
+use tandem::store::{Draft, DraftBody};
 
 use crate::common::*;
 
@@ -108,15 +111,23 @@ async fn incremental_pull_reads_changes_and_deletes_and_takes_the_server_clock()
     // The watermark goes into the log and comes back out.
     let dir = tempfile::tempdir().expect("tempdir");
     let log = Log::open(dir.path());
-    log.writer
-        .append(next.watermark_draft())
-        .await
-        .expect("appended");
+    let draft = Draft {
+        origin: Origin::new(Side::Salesforce, "salesforce:pull"),
+        body: DraftBody::Watermark(Watermark {
+            side: Side::Salesforce,
+            scope: watermark_scope("Contact"),
+            value: next.watermark.to_rfc3339(),
+        }),
+    };
+    log.writer.append(draft).await.expect("appended");
     assert_eq!(
-        stored_watermark(&log.store, "Contact").expect("read"),
+        stored_watermark(&log.store, &watermark_scope("Contact")).expect("read"),
         Some(next.watermark)
     );
-    assert_eq!(stored_watermark(&log.store, "Event").expect("read"), None);
+    assert_eq!(
+        stored_watermark(&log.store, &watermark_scope("Event")).expect("read"),
+        None
+    );
 }
 
 #[tokio::test]

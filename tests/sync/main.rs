@@ -293,9 +293,9 @@ async fn ignore_once_lasts_until_a_change_and_ignore_forever_lasts() {
                 }
             };
             writer
-                .append(tandem::engine::Draft {
+                .append(tandem::store::Draft {
                     origin: tandem::protocol::Origin::new(tandem::protocol::Side::Tandem, "test"),
-                    body: tandem::engine::DraftBody::Decision(decision),
+                    body: tandem::store::DraftBody::Decision(decision),
                 })
                 .await
                 .unwrap();
@@ -408,8 +408,8 @@ async fn apply_does_exactly_what_the_preview_listed() {
 
 #[tokio::test]
 async fn a_create_a_killed_apply_left_unrecorded_is_adopted_once_with_later_edits_sent() {
-    use tandem::engine::{Draft, DraftBody};
     use tandem::protocol::{Origin, Outcome, OutcomeResult, Side};
+    use tandem::store::{Draft, DraftBody};
     let rig = Rig::start().await;
     let path = format!("{CONTACTS}kay.vcf");
     let card = |title: &str| {
@@ -773,7 +773,7 @@ async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything
         "Contact",
         json!({"LastName": "Auto", "Email": "a@auto.test"}),
     );
-    let err = rig.engine().automatic().await.unwrap_err();
+    let err = rig.engine().automatic().await.unwrap_err().to_string();
     assert!(err.contains("tandem sync preview"), "{err}");
     assert!(rig.members(CONTACTS).await.is_empty(), "nothing ran");
 

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use tandem::config::{SalesforceSettings, Settings};
 use tandem::dav;
 use tandem::dav::auth::Credentials;
-use tandem::engine::Writer;
 use tandem::engine::sync::{Reach, RunReport, Selection, SyncEngine};
-use tandem::engine::writer::system_clock;
 use tandem::salesforce::client::SalesforceClient;
 use tandem::store::Store;
+use tandem::store::Writer;
+use tandem::store::system_clock;
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 
 pub const USER: &str = "ana";
@@ -53,7 +53,7 @@ impl Rig {
         };
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
-        let writer = Writer::spawn(store.clone(), settings.clone(), system_clock()).unwrap();
+        let writer = Writer::spawn(store.clone(), settings.policies(), system_clock()).unwrap();
         let credentials = Credentials {
             user: USER.into(),
             password: PASSWORD.into(),
@@ -222,7 +222,7 @@ impl Rig {
         let scratch = self.dir.path().join("replay-check.redb");
         let _ = std::fs::remove_file(&scratch);
         let verification =
-            tandem::store::replay::verify(&self.store, &self.settings, &scratch).unwrap();
+            tandem::store::replay::verify(&self.store, self.settings.policies(), &scratch).unwrap();
         assert!(
             verification.differences.is_empty(),
             "{:#?}",

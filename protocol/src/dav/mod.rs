@@ -10,6 +10,7 @@ mod error;
 pub mod feed;
 mod filter;
 pub mod href;
+pub mod layout;
 mod limits;
 mod mkcol;
 mod multistatus;

@@ -25,7 +25,9 @@ pub use annotate::{Annotations, annotate_description, strip_annotations};
 pub use error::{MappingError, Warning};
 pub use limits::{is_salesforce_email, truncate};
 pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence};
-pub use soql::{select_fields, soql_quote, soql_select, soql_select_for};
+pub use soql::{
+    select_fields, soql_datetime, soql_literal, soql_quote, soql_select, soql_select_for,
+};
 pub use table::{Direction, Row, SfType, Table, object_name, table};
 pub use time::{parse_salesforce_datetime, salesforce_datetime};
 

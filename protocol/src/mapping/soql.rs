@@ -82,6 +82,31 @@ pub(crate) fn soql_like_contains(s: &str) -> String {
     out
 }
 
+/// A SOQL datetime literal: unquoted, UTC, whole seconds.
+pub fn soql_datetime(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A SOQL literal for a JSON value of a field of Salesforce type `kind` (as `describe` names
+/// it: `datetime`, `date`, `boolean`, `int`, `string`…); `None` when the value cannot be
+/// compared in a WHERE clause (an object, a number that is not one).
+pub fn soql_literal(value: &serde_json::Value, kind: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::Null => Some("null".into()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => match kind {
+            "datetime" => super::time::parse_datetime(s).map(soql_datetime),
+            "date" => super::time::parse_date(s).map(|d| d.to_string()),
+            "boolean" => s.parse::<bool>().ok().map(|b| b.to_string()),
+            "int" | "double" | "currency" | "percent" => s.parse::<f64>().ok().map(|_| s.clone()),
+            _ => Some(soql_quote(s)),
+        },
+        _ => None,
+    }
+}
+
 fn push_escaped(out: &mut String, c: char) {
     match c {
         '\\' => out.push_str("\\\\"),
@@ -99,6 +124,26 @@ fn push_escaped(out: &mut String, c: char) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn literals_follow_the_field_type() {
+        assert_eq!(
+            soql_literal(&json!("O'Neil"), "string").as_deref(),
+            Some("'O\\'Neil'")
+        );
+        assert_eq!(
+            soql_literal(&json!("2024-05-06T12:00:00.000+0200"), "datetime").as_deref(),
+            Some("2024-05-06T10:00:00Z")
+        );
+        assert_eq!(
+            soql_literal(&json!("2024-05-06"), "date").as_deref(),
+            Some("2024-05-06")
+        );
+        assert_eq!(soql_literal(&json!("soon"), "date"), None);
+        assert_eq!(soql_literal(&json!(null), "email").as_deref(), Some("null"));
+        assert_eq!(soql_literal(&json!({"a": 1}), "string"), None);
+    }
 
     #[test]
     fn select_lists_system_and_relationship_fields() {

@@ -1,23 +1,45 @@
 //! Carrying out a plan's steps on the desktop side: tandem renders the record into the DAV
 //! member's bytes (editing the client's own bytes, so what tandem does not map stays) and appends
 //! them as the outcome of the write, on the condition that the member is still as tandem read it.
+//! Where the member goes and how it is spelled is `tandem_protocol::dav::layout`'s to say.
 
-use crate::dav::paths;
-use crate::engine::{
-    DesktopWrite, Draft, DraftBody, Pending, VersionCondition, Writer, WriterError,
+use crate::store::{
+    DesktopWrite, Draft, DraftBody, Pending, Store, StoreError, VersionCondition, Writer,
+    WriterError, dav, read,
 };
-use crate::store::{Store, StoreError, dav, read};
-use tandem_protocol::codec::{parse_icalendar, parse_vcard, render_icalendar, render_vcard};
+use tandem_protocol::dav::layout::{
+    home_collection, member_body, member_fields, member_href, uid_for,
+};
+use tandem_protocol::dav::resource::{etag, split_member};
 use tandem_protocol::plan::{Item, Step};
 use tandem_protocol::rules::Rules;
-use tandem_protocol::{Fields, Hlc, Op, Origin, Outcome, OutcomeResult, Payload, RecordKind, Side};
+use tandem_protocol::{Fields, Hlc, Op, Origin, Outcome, OutcomeResult, Side};
 
-/// Where records of a kind that the desktop does not have yet are put.
-pub fn home_collection(kind: RecordKind, rules: &Rules) -> String {
-    match kind {
-        RecordKind::Contact => rules.address_book.clone(),
-        RecordKind::Event => paths::DEFAULT_CALENDAR.to_string(),
-        RecordKind::Task => paths::DEFAULT_TASKS.to_string(),
+/// Why a desktop write was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum DesktopError {
+    #[error(
+        "the desktop copy changed while the run was planned ({0}); the next run takes the change in"
+    )]
+    Changed(String),
+    #[error("{0} is gone from the desktop side")]
+    Gone(String),
+    #[error("the desktop copy has no address; this is a bug in tandem")]
+    NoAddress,
+    #[error("tandem rendered a body it cannot read back ({0}); please report this")]
+    Unreadable(tandem_protocol::codec::CodecError),
+    #[error(transparent)]
+    Log(WriterError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<WriterError> for DesktopError {
+    fn from(e: WriterError) -> DesktopError {
+        match e {
+            WriterError::Store(StoreError::PreconditionFailed(why)) => DesktopError::Changed(why),
+            e => DesktopError::Log(e),
+        }
     }
 }
 
@@ -25,8 +47,8 @@ pub fn home_collection(kind: RecordKind, rules: &Rules) -> String {
 pub struct Queued(Pending);
 
 impl Queued {
-    pub async fn outcome(self) -> Result<(), String> {
-        self.0.await.map(|_| ()).map_err(explain)
+    pub async fn outcome(self) -> Result<(), DesktopError> {
+        self.0.await.map(|_| ()).map_err(DesktopError::from)
     }
 }
 
@@ -40,33 +62,27 @@ pub async fn submit(
     item: &Item,
     step: &Step,
     written: Vec<Hlc>,
-) -> Result<Queued, String> {
+) -> Result<Queued, DesktopError> {
     let kind = item.kind;
+    let txn = store.read()?;
+    let uid = uid_for(
+        &item.record,
+        read::record(&txn, &item.record)?
+            .and_then(|s| s.uid)
+            .as_deref(),
+    );
     let (href, previous, condition) = match step.op {
         Op::Create => {
-            let collection = home_collection(kind, rules);
-            let uid = uid_for(store, item)?;
-            let extension = if kind == RecordKind::Contact {
-                "vcf"
-            } else {
-                "ics"
-            };
-            let href = format!("{collection}{}.{extension}", member_name(&uid));
+            let href = member_href(home_collection(kind, rules), kind, &uid);
             (href, None, VersionCondition::Absent)
         }
         Op::Update | Op::Delete => {
-            let href = item
-                .desktop_id
-                .clone()
-                .ok_or("the desktop copy has no address; this is a bug in tandem")?;
-            let (collection, name) = tandem_protocol::dav::resource::split_member(&href)
-                .ok_or_else(|| format!("{href} is not a collection member"))?;
-            let txn = store.read().map_err(|e| e.to_string())?;
-            let current = dav::item(&txn, collection, name)
-                .map_err(|e| e.to_string())?
+            let href = item.desktop_id.clone().ok_or(DesktopError::NoAddress)?;
+            let (collection, name) = split_member(&href).ok_or(DesktopError::NoAddress)?;
+            let current = dav::item(&txn, collection, name)?
                 .filter(|i| i.live())
-                .ok_or_else(|| format!("{href} is gone from the desktop side"))?;
-            let body = dav::body(&txn, &href).map_err(|e| e.to_string())?;
+                .ok_or_else(|| DesktopError::Gone(href.clone()))?;
+            let body = dav::body(&txn, &href)?;
             (href, body, VersionCondition::OneOf(vec![current.etag]))
         }
     };
@@ -74,25 +90,19 @@ pub async fn submit(
         Op::Delete => (None, None),
         Op::Create | Op::Update => {
             let had = match step.op {
-                Op::Update => side_fields_of(store, item)?,
+                Op::Update => read::side_state(&txn, &item.record, Side::Desktop)?
+                    .map(|s| s.fields)
+                    .unwrap_or_default(),
                 _ => Fields::new(),
             };
-            let fields = overlay(&had, &step.changes);
-            let uid = uid_for(store, item)?;
-            let (bytes, content_type) = render(kind, &uid, &fields, previous.as_deref());
-            let parsed = parse(kind, &bytes)?;
-            (
-                Some(Payload {
-                    content_type: content_type.to_string(),
-                    bytes,
-                }),
-                Some(parsed),
-            )
+            let fields = tandem_protocol::record::overlay(&had, &step.changes);
+            let payload = member_body(kind, &uid, &fields, previous.as_deref());
+            let held = member_fields(kind, &payload.bytes).map_err(DesktopError::Unreadable)?;
+            (Some(payload), Some(held))
         }
     };
-    let version = payload
-        .as_ref()
-        .map(|p| tandem_protocol::dav::resource::etag(&p.bytes));
+    drop(txn);
+    let version = payload.as_ref().map(|p| etag(&p.bytes));
     let draft = Draft {
         origin: Origin::new(Side::Tandem, "sync:desktop"),
         body: DraftBody::DesktopWrite(DesktopWrite {
@@ -112,84 +122,5 @@ pub async fn submit(
             condition,
         }),
     };
-    writer.submit(draft).await.map(Queued).map_err(explain)
-}
-
-fn explain(e: WriterError) -> String {
-    match e {
-        WriterError::Store(StoreError::PreconditionFailed(why)) => format!(
-            "the desktop copy changed while the run was planned ({why}); the next run takes the change in"
-        ),
-        e => e.to_string(),
-    }
-}
-
-/// The fields `had` with `changes` laid over them (`null` removes a field).
-pub fn overlay(had: &Fields, changes: &Fields) -> Fields {
-    let mut out = had.clone();
-    for (name, value) in changes {
-        if value.is_null() {
-            out.remove(name);
-        } else {
-            out.insert(name.clone(), value.clone());
-        }
-    }
-    out
-}
-
-fn side_fields_of(store: &Store, item: &Item) -> Result<Fields, String> {
-    let txn = store.read().map_err(|e| e.to_string())?;
-    Ok(read::side_state(&txn, &item.record, Side::Desktop)
-        .map_err(|e| e.to_string())?
-        .map(|s| s.fields)
-        .unwrap_or_default())
-}
-
-/// The record's UID, or one made from its id for a record that never had one.
-fn uid_for(store: &Store, item: &Item) -> Result<String, String> {
-    let txn = store.read().map_err(|e| e.to_string())?;
-    let state = read::record(&txn, &item.record).map_err(|e| e.to_string())?;
-    Ok(state
-        .and_then(|s| s.uid)
-        .unwrap_or_else(|| format!("tandem-{}", item.record)))
-}
-
-/// A UID made safe as a member name: anything but letters, digits, `-`, `_`, `.`, `@` becomes
-/// `_`.
-fn member_name(uid: &str) -> String {
-    uid.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-fn render(
-    kind: RecordKind,
-    uid: &str,
-    fields: &Fields,
-    previous: Option<&[u8]>,
-) -> (Vec<u8>, &'static str) {
-    match kind {
-        RecordKind::Contact => (render_vcard(uid, fields, previous), "text/vcard"),
-        _ => (
-            render_icalendar(kind, uid, fields, previous),
-            "text/calendar",
-        ),
-    }
-}
-
-/// The fields a client re-reading the bytes would report: what the desktop side now holds.
-fn parse(kind: RecordKind, bytes: &[u8]) -> Result<Fields, String> {
-    let fields = match kind {
-        RecordKind::Contact => parse_vcard(bytes).map(|c| c.fields),
-        _ => parse_icalendar(bytes).map(|o| o.fields),
-    };
-    fields.map_err(|e| {
-        format!("tandem rendered a body it cannot read back ({e}); please report this")
-    })
+    Ok(Queued(writer.submit(draft).await?))
 }

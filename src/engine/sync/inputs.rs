@@ -2,30 +2,37 @@
 //! side holds of it and whether the user ignores it.
 
 use crate::config::Settings;
-use crate::store::project::{IgnoreState, decode};
-use crate::store::tables::{IGNORES, RECORDS, SIDES};
-use crate::store::{RecordState, SideState, Store, StoreError};
+use crate::store::{IgnoreState, RecordState, SideState, Store, StoreError, read};
 use chrono::{DateTime, Utc};
-use redb::ReadableTable;
 use std::collections::HashMap;
 use tandem_protocol::plan::{self, Ignore, Plan, RecordInput, SideCopy};
 use tandem_protocol::rules::Rules;
 use tandem_protocol::{RecordKind, Side};
+
+fn copy(side: &SideState) -> SideCopy {
+    SideCopy {
+        present: side.external_id.is_some() && !side.deleted,
+        external_id: side.external_id.clone(),
+        seen: side.seen.clone(),
+        fields: side.fields.clone(),
+    }
+}
+
+fn ignore(decided: &IgnoreState) -> Ignore {
+    if decided.forever {
+        Ignore::Forever
+    } else {
+        Ignore::Once {
+            heads: decided.heads.clone(),
+        }
+    }
+}
 
 struct Loaded {
     state: RecordState,
     desktop: Option<SideCopy>,
     salesforce: Option<SideCopy>,
     ignore: Option<Ignore>,
-}
-
-fn copy(side: SideState) -> SideCopy {
-    SideCopy {
-        present: side.external_id.is_some() && !side.deleted,
-        external_id: side.external_id,
-        seen: side.seen,
-        fields: side.fields,
-    }
 }
 
 /// Plan the records of `kinds` as the store holds them now.
@@ -35,45 +42,24 @@ pub fn plan_from_store(
     kinds: &[RecordKind],
     now: DateTime<Utc>,
 ) -> Result<Plan, StoreError> {
-    let txn = store.read()?;
-    let records = txn.open_table(RECORDS)?;
-    let sides = txn.open_table(SIDES)?;
-    let ignores = txn.open_table(IGNORES)?;
-    let mut loaded = Vec::new();
-    for row in records.iter()? {
-        let (_, bytes) = row?;
-        let state: RecordState = decode("records", bytes.value())?;
-        if !kinds.contains(&state.kind) {
-            continue;
-        }
-        let side = |s: Side| -> Result<Option<SideCopy>, StoreError> {
-            match sides.get((state.id.as_str(), s.as_str()))? {
-                Some(bytes) => Ok(Some(copy(decode("sides", bytes.value())?))),
-                None => Ok(None),
+    let stored = read::stored_records(&store.read()?, kinds)?;
+    let loaded: Vec<Loaded> = stored
+        .into_iter()
+        .map(|s| {
+            let side = |want: Side| {
+                s.sides
+                    .iter()
+                    .find(|(side, _)| *side == want)
+                    .map(|(_, c)| copy(c))
+            };
+            Loaded {
+                desktop: side(Side::Desktop),
+                salesforce: side(Side::Salesforce),
+                ignore: s.ignore.as_ref().map(ignore),
+                state: s.state,
             }
-        };
-        let desktop = side(Side::Desktop)?;
-        let salesforce = side(Side::Salesforce)?;
-        let ignore = match ignores.get(state.id.as_str())? {
-            Some(bytes) => {
-                let decided: IgnoreState = decode("ignores", bytes.value())?;
-                Some(if decided.forever {
-                    Ignore::Forever
-                } else {
-                    Ignore::Once {
-                        heads: decided.heads,
-                    }
-                })
-            }
-            None => None,
-        };
-        loaded.push(Loaded {
-            state,
-            desktop,
-            salesforce,
-            ignore,
-        });
-    }
+        })
+        .collect();
     let rules: HashMap<RecordKind, Rules> = RecordKind::ALL
         .into_iter()
         .map(|k| (k, settings.rules(k)))

@@ -9,11 +9,17 @@
 
 pub mod desktop;
 pub mod inputs;
+mod ledger;
+mod pull;
 pub mod salesforce;
 
+pub use ledger::LogLedger;
+pub use pull::{PullSummary, pull_into_log, stored_watermark, watermark_scope};
+
 use crate::config::Settings;
-use crate::engine::writer::WallClock;
-use crate::engine::{Draft, DraftBody, ObservationDraft, Writer};
+use crate::engine::SyncError;
+use crate::store::WallClock;
+use crate::store::{Draft, DraftBody, ObservationDraft, Writer};
 use crate::store::{Store, read};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -81,7 +87,7 @@ impl SyncEngine {
         kinds
     }
 
-    async fn connect(&self) -> Result<Option<Connection>, String> {
+    async fn connect(&self) -> Result<Option<Connection>, SyncError> {
         let client = match &self.reach {
             Reach::Client(client) => client.clone(),
             Reach::Settings if !salesforce::configured(&self.settings) => return Ok(None),
@@ -90,34 +96,28 @@ impl SyncEngine {
                 Some(crate::salesforce::client::CredentialsFile::in_dir(
                     &self.dir,
                 )),
-            )
-            .map_err(|e| e.to_string())?,
+            )?,
         };
-        Connection::with_client(client, self.store.clone(), self.writer.clone())
-            .await
-            .map(Some)
-            .map_err(|e| e.to_string())
+        Ok(Some(
+            Connection::with_client(client, self.store.clone(), self.writer.clone()).await?,
+        ))
     }
 
     /// Pull every enabled kind; the error says why Salesforce could not be read.
-    async fn pull(&self, connection: &Connection, report: &mut RunReport) -> Result<(), String> {
+    async fn pull(&self, connection: &Connection, report: &mut RunReport) -> Result<(), SyncError> {
         // First the creates a killed run may have made without recording them, so that the pull
         // finds them known instead of taking them for records new in Salesforce.
         let pending = {
-            let txn = self.store.read().map_err(|e| e.to_string())?;
-            read::pending_creates(&txn).map_err(|e| e.to_string())?
+            let txn = self.store.read()?;
+            read::pending_creates(&txn)?
         };
         if !pending.is_empty() {
-            connection
-                .adopt_pending(&self.store, &self.plan()?)
-                .await
-                .map_err(|e| e.to_string())?;
+            connection.adopt_pending(&self.store, &self.plan()?).await?;
         }
         for kind in self.kinds() {
             let summary = connection
                 .pull(&self.store, &self.writer, kind, &self.settings.rules(kind))
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             report.pulled.insert(
                 kind.as_str().to_string(),
                 (
@@ -131,13 +131,17 @@ impl SyncEngine {
         Ok(())
     }
 
-    pub fn plan(&self) -> Result<Plan, String> {
-        inputs::plan_from_store(&self.store, &self.settings, &self.kinds(), self.now())
-            .map_err(|e| e.to_string())
+    pub fn plan(&self) -> Result<Plan, SyncError> {
+        Ok(inputs::plan_from_store(
+            &self.store,
+            &self.settings,
+            &self.kinds(),
+            self.now(),
+        )?)
     }
 
     /// `tandem sync preview`: pull, plan, and record what was shown.
-    pub async fn preview(&self) -> Result<RunReport, String> {
+    pub async fn preview(&self) -> Result<RunReport, SyncError> {
         let _running = RUNNING.lock().await;
         let started = self.now();
         let mut report = RunReport::default();
@@ -149,7 +153,7 @@ impl SyncEngine {
             .or_else(offline(&mut salesforce_error))?
         {
             if let Err(e) = self.pull(&connection, &mut report).await {
-                salesforce_error = Some(e);
+                salesforce_error = Some(e.to_string());
             }
             let stats = connection.client.stats();
             api = (stats.run_calls, stats.api_usage);
@@ -186,11 +190,9 @@ impl SyncEngine {
         &self,
         selection: &Selection,
         progress: &(dyn Fn(u64, u64) + Sync),
-    ) -> Result<RunReport, String> {
+    ) -> Result<RunReport, SyncError> {
         let _running = RUNNING.lock().await;
-        let reviewed = self.last_preview()?.ok_or(
-            "there is no preview to apply: run `tandem sync preview` first and review what it lists",
-        )?;
+        let reviewed = self.last_preview()?.ok_or(SyncError::NoPreview)?;
         // A set, not the list: every item is looked up, and scanning a list of 20,000
         // fingerprints for each of 20,000 items took seconds (quadratic in the run's size).
         let reviewed: HashSet<&str> = reviewed.iter().map(String::as_str).collect();
@@ -213,31 +215,26 @@ impl SyncEngine {
                 records,
             }),
         };
-        self.writer
-            .append(confirm)
-            .await
-            .map_err(|e| e.to_string())?;
+        self.writer.append(confirm).await?;
         let mut report = self.execute(RunMode::Manual, plan, false, progress).await?;
         report.held_back = held_back;
         Ok(report)
     }
 
     /// A scheduled run: pull, plan, apply everything that is not ignored.
-    pub async fn automatic(&self) -> Result<RunReport, String> {
+    pub async fn automatic(&self) -> Result<RunReport, SyncError> {
         let _running = RUNNING.lock().await;
         if !self.reviewed_before()? {
-            return Err(
-                "automatic sync starts after a first manual run: run `tandem sync preview`, review it, then `tandem sync apply`".into(),
-            );
+            return Err(SyncError::NotReviewed);
         }
         self.execute(RunMode::Automatic, Plan::default(), true, &|_, _| {})
             .await
     }
 
     /// When the last automatic or manual run that included `kind` finished.
-    pub fn last_run(&self, kind: RecordKind) -> Result<Option<DateTime<Utc>>, String> {
-        let txn = self.store.read().map_err(|e| e.to_string())?;
-        let runs = read::runs(&txn, usize::MAX).map_err(|e| e.to_string())?;
+    pub fn last_run(&self, kind: RecordKind) -> Result<Option<DateTime<Utc>>, SyncError> {
+        let txn = self.store.read()?;
+        let runs = read::runs(&txn, usize::MAX)?;
         Ok(runs
             .iter()
             .find(|(_, r)| r.mode != RunMode::Preview && r.kinds.contains(&kind))
@@ -245,16 +242,16 @@ impl SyncEngine {
     }
 
     /// Whether a manual run was applied before (automatic runs wait for one).
-    pub fn reviewed_before(&self) -> Result<bool, String> {
-        let txn = self.store.read().map_err(|e| e.to_string())?;
-        let runs = read::runs(&txn, usize::MAX).map_err(|e| e.to_string())?;
+    pub fn reviewed_before(&self) -> Result<bool, SyncError> {
+        let txn = self.store.read()?;
+        let runs = read::runs(&txn, usize::MAX)?;
         Ok(runs.iter().any(|(_, r)| r.mode == RunMode::Manual))
     }
 
     /// The fingerprints the latest preview showed, unless a run was applied after it.
-    fn last_preview(&self) -> Result<Option<Vec<String>>, String> {
-        let txn = self.store.read().map_err(|e| e.to_string())?;
-        let runs = read::runs(&txn, 1).map_err(|e| e.to_string())?;
+    fn last_preview(&self) -> Result<Option<Vec<String>>, SyncError> {
+        let txn = self.store.read()?;
+        let runs = read::runs(&txn, 1)?;
         Ok(runs
             .into_iter()
             .next()
@@ -265,15 +262,13 @@ impl SyncEngine {
     fn resolve_selection(
         &self,
         selection: &Selection,
-    ) -> Result<Vec<tandem_protocol::RecordId>, String> {
-        let txn = self.store.read().map_err(|e| e.to_string())?;
+    ) -> Result<Vec<tandem_protocol::RecordId>, SyncError> {
+        let txn = self.store.read()?;
         selection
             .records
             .iter()
             .map(|name| {
-                read::find_record(&txn, name)
-                    .map_err(|e| e.to_string())?
-                    .ok_or_else(|| format!("no record is known as {name}"))
+                read::find_record(&txn, name)?.ok_or_else(|| SyncError::UnknownRecord(name.clone()))
             })
             .collect()
     }
@@ -284,7 +279,7 @@ impl SyncEngine {
         plan: Plan,
         pull_first: bool,
         progress: &(dyn Fn(u64, u64) + Sync),
-    ) -> Result<RunReport, String> {
+    ) -> Result<RunReport, SyncError> {
         let started = self.now();
         let mut report = RunReport::default();
         let mut salesforce_error = None;
@@ -297,11 +292,11 @@ impl SyncEngine {
             if let Some(connection) = &connection
                 && let Err(e) = self.pull(connection, &mut report).await
             {
-                salesforce_error = Some(e);
+                salesforce_error = Some(e.to_string());
             }
             plan = self.plan()?;
         }
-        crate::dav::create_default_collections(&self.store, &self.writer).await?;
+        crate::store::ensure_default_collections(&self.store, &self.writer).await?;
         let total: u64 = plan
             .items
             .iter()
@@ -327,7 +322,7 @@ impl SyncEngine {
                     match self.undelete(item, &written).await {
                         Ok(heads) => written = heads,
                         Err(e) => {
-                            results.push(result(item, Side::Desktop, step.op, Some(e)));
+                            results.push(result(item, Side::Desktop, step.op, Some(e.to_string())));
                             continue;
                         }
                     }
@@ -347,14 +342,14 @@ impl SyncEngine {
                         results.push(result(item, Side::Desktop, step.op, None));
                     }
                     Err(e) => {
-                        results.push(result(item, Side::Desktop, step.op, Some(e)));
+                        results.push(result(item, Side::Desktop, step.op, Some(e.to_string())));
                         done += 1;
                         progress(done, total);
                     }
                 }
                 // A window, so progress moves and a long run does not hold every write.
                 for (at, write) in settle(&mut queued, DESKTOP_WRITES_IN_FLIGHT) {
-                    results[at].error = write.outcome().await.err();
+                    results[at].error = write.outcome().await.err().map(|e| e.to_string());
                     done += 1;
                     progress(done, total);
                 }
@@ -364,7 +359,7 @@ impl SyncEngine {
             }
         }
         for (at, write) in settle(&mut queued, 0) {
-            results[at].error = write.outcome().await.err();
+            results[at].error = write.outcome().await.err().map(|e| e.to_string());
             done += 1;
             progress(done, total);
         }
@@ -421,7 +416,7 @@ impl SyncEngine {
         &self,
         item: &Item,
         heads: &[tandem_protocol::Hlc],
-    ) -> Result<Vec<tandem_protocol::Hlc>, String> {
+    ) -> Result<Vec<tandem_protocol::Hlc>, SyncError> {
         let draft = Draft {
             origin: Origin::new(Side::Tandem, "sync:restore"),
             body: DraftBody::Observation(ObservationDraft {
@@ -430,20 +425,17 @@ impl SyncEngine {
                 ..ObservationDraft::new(item.kind, Op::Create)
             }),
         };
-        let ack = self.writer.append(draft).await.map_err(|e| e.to_string())?;
+        let ack = self.writer.append(draft).await?;
         Ok(vec![ack.hlc])
     }
 
-    async fn record(&self, run: &RunRecord) -> Result<(), String> {
+    async fn record(&self, run: &RunRecord) -> Result<(), SyncError> {
         let draft = Draft {
             origin: Origin::new(Side::Tandem, format!("sync:{}", run.mode.as_str())),
             body: DraftBody::Run(run.clone()),
         };
-        self.writer
-            .append(draft)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        self.writer.append(draft).await?;
+        Ok(())
     }
 }
 
@@ -464,9 +456,9 @@ fn not_connected() -> String {
 /// Turn a failed connection into "offline": the run goes on for the desktop side.
 fn offline(
     error: &mut Option<String>,
-) -> impl FnOnce(String) -> Result<Option<Connection>, String> + '_ {
+) -> impl FnOnce(SyncError) -> Result<Option<Connection>, SyncError> + '_ {
     move |e| {
-        *error = Some(e);
+        *error = Some(e.to_string());
         Ok(None)
     }
 }

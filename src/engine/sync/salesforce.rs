@@ -2,22 +2,24 @@
 //! pulling each kind under the rules' scope, and carrying out a plan's Salesforce steps through
 //! the pusher (sObject Collections, exactly-once creates, conditional updates).
 
-use super::desktop::overlay;
+use super::ledger::LogLedger;
+use super::pull::{PullSummary, pull_into_log};
 use crate::config::Settings;
-use crate::engine::{Draft, DraftBody, ObservationDraft, Pending, Writer};
+use crate::engine::SyncError;
 use crate::salesforce::client::{
     ClientError, Create, CredentialsFile, Delete, ItemOutcome, Pusher, SalesforceClient, Update,
 };
-use crate::salesforce::ingest::{PullSummary, object_name, pull_into_log};
+use crate::store::{Draft, DraftBody, ObservationDraft, Pending, Writer};
 use crate::store::{Store, read};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tandem_protocol::mapping::{
-    self, AccountCandidate, AccountMatch, Annotations, SalesforceContext, soql_quote,
+    self, AccountCandidate, AccountMatch, Annotations, SalesforceContext, object_name, soql_quote,
 };
 use tandem_protocol::plan::{Item, Step};
+use tandem_protocol::record::overlay;
 use tandem_protocol::rules::Rules;
 use tandem_protocol::run::StepResult;
 use tandem_protocol::{Fields, Hlc, Op, Origin, Outcome, OutcomeResult, RecordKind, Side};
@@ -25,7 +27,7 @@ use tandem_protocol::{Fields, Hlc, Op, Origin, Outcome, OutcomeResult, RecordKin
 /// A logged-in Salesforce org, ready for a run.
 pub struct Connection {
     pub client: SalesforceClient,
-    pusher: Pusher,
+    pusher: Pusher<LogLedger>,
     pub ctx: SalesforceContext,
     user_id: Option<String>,
     /// The Account each company links to, as found in this run: contacts share a few
@@ -64,7 +66,7 @@ impl Connection {
         let token = client.session().token().await?;
         let user_id = token.user_id.clone();
         let ctx = org_context(&client, user_id.as_deref()).await?;
-        let pusher = Pusher::new(client.clone(), writer, store);
+        let pusher = Pusher::new(client.clone(), LogLedger::new(store, writer));
         Ok(Connection {
             client,
             pusher,
@@ -81,7 +83,7 @@ impl Connection {
         writer: &Writer,
         kind: RecordKind,
         rules: &Rules,
-    ) -> Result<PullSummary, ClientError> {
+    ) -> Result<PullSummary, SyncError> {
         let mut conditions = Vec::new();
         if rules.owner_only
             && let Some(user) = &self.user_id

@@ -24,6 +24,9 @@ use crate::config::SalesforceSettings;
 use super::credentials::CredentialsFile;
 use super::session::Session;
 use super::{ApiError, ClientError};
+use tandem_protocol::backoff::Backoff;
+use tandem_protocol::salesforce::push::Describe;
+use tandem_protocol::salesforce::{Verdict, verdict};
 
 /// Whether a call may be sent again when it is unclear if it was carried out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +126,7 @@ struct Inner {
     run_calls: AtomicU64,
     retries: AtomicU64,
     usage: Mutex<Option<(u64, u64)>>,
-    describes: Mutex<std::collections::HashMap<String, Arc<super::push::Describe>>>,
+    describes: Mutex<std::collections::HashMap<String, Arc<Describe>>>,
 }
 
 /// The Salesforce REST client. Cheap to clone; clones share the session, counters and budget.
@@ -195,10 +198,13 @@ impl SalesforceClient {
         &self.inner.session
     }
 
-    pub(crate) fn describe_cache(
-        &self,
-    ) -> &Mutex<std::collections::HashMap<String, Arc<super::push::Describe>>> {
-        &self.inner.describes
+    /// An object's describe, when this client has read it before.
+    pub(super) fn cached_describe(&self, object: &str) -> Option<Arc<Describe>> {
+        lock(&self.inner.describes).get(object).cloned()
+    }
+
+    pub(super) fn cache_describe(&self, describe: Arc<Describe>) {
+        lock(&self.inner.describes).insert(describe.object.clone(), describe);
     }
 
     pub fn stats(&self) -> Stats {
@@ -212,7 +218,7 @@ impl SalesforceClient {
     }
 
     /// Counts a retry made above the HTTP layer (a collection resent for its locked records).
-    pub(crate) fn note_retry(&self) {
+    pub(super) fn note_retry(&self) {
         self.inner.retries.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -247,19 +253,14 @@ impl SalesforceClient {
         Ok(())
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
+    /// The pause before retry number `attempt` (0 for the first), with jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
         let s = &self.inner.settings;
-        let exp = s
-            .backoff_base_ms
-            .saturating_mul(1u64 << attempt.min(20))
-            .min(s.backoff_max_ms);
-        // Full jitter between half and all of the delay, so parallel retries spread out.
-        let ms = if exp > 1 {
-            exp / 2 + rand::random_range(0..=exp / 2)
-        } else {
-            exp
+        let backoff = Backoff {
+            base_ms: s.backoff_base_ms,
+            max_ms: s.backoff_max_ms,
         };
-        Duration::from_millis(ms)
+        Duration::from_millis(backoff.delay_ms(attempt, rand::random()))
     }
 
     fn url(&self, instance: &str, req: &Request) -> String {
@@ -391,8 +392,8 @@ impl SalesforceClient {
             call: req.name.clone(),
             error,
         };
-        match (status, error.code.as_str()) {
-            (401, "INVALID_SESSION_ID") if !*renewed => {
+        match verdict(&error, *renewed) {
+            Verdict::RenewToken => {
                 *renewed = true;
                 self.inner
                     .session
@@ -401,16 +402,12 @@ impl SalesforceClient {
                     .map_err(Failure::NotDone)?;
                 Ok(None)
             }
-            (403, "REQUEST_LIMIT_EXCEEDED") if error.message.contains("Concurrent") => {
-                Err(Failure::NotDone(api(error)))
-            }
-            (403, "REQUEST_LIMIT_EXCEEDED") => Err(Failure::NotDone(ClientError::LimitExceeded {
+            Verdict::NotDone => Err(Failure::NotDone(api(error))),
+            Verdict::LimitExceeded => Err(Failure::NotDone(ClientError::LimitExceeded {
                 message: error.message,
             })),
-            (_, "UNABLE_TO_LOCK_ROW") => Err(Failure::NotDone(api(error))),
-            (500 | 502 | 503 | 504, _) => Err(Failure::Unclear(api(error))),
-            // Definitive answers (400, 404, 412, ...): sending again would get the same.
-            _ => Err(Failure::Final(api(error))),
+            Verdict::Unclear => Err(Failure::Unclear(api(error))),
+            Verdict::Final => Err(Failure::Final(api(error))),
         }
     }
 }

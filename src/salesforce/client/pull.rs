@@ -2,22 +2,18 @@
 //! overlap for late commits) plus `sobjects/X/deleted`; when the delete history no longer reaches
 //! back to the watermark, a full comparison that lists every id Salesforce still has.
 //!
-//! The new watermark is the server's `Date` of the first query page, never the local clock: a
-//! change committed after that moment has a later SystemModstamp and is read next time. The
-//! caller appends the observations first and the watermark event last (invariant 1).
+//! The watermark comes in with the request and goes out with the result: the new one is the
+//! server's `Date` of the first query page, never the local clock, so a change committed after
+//! that moment has a later SystemModstamp and is read next time. The caller records the changes
+//! first and the watermark last (invariant 1).
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use serde_json::Value as Json;
-use tandem_protocol::event::Watermark;
-use tandem_protocol::{Origin, Side};
-
-use crate::engine::{Draft, DraftBody};
-use crate::store::{Store, tables};
+use tandem_protocol::mapping::{parse_salesforce_datetime, soql_datetime};
 
 use super::http::{Request, SalesforceClient};
-use super::query::datetime_literal;
 use super::{ClientError, Row};
 
 /// Salesforce keeps deleted-record history this long (less if the recycle bin was emptied).
@@ -70,55 +66,10 @@ pub struct PullResult {
     pub watermark: DateTime<Utc>,
 }
 
-impl PullResult {
-    /// The watermark event, to append after the observations of this pull are durable.
-    pub fn watermark_draft(&self) -> Draft {
-        Draft {
-            origin: Origin::new(Side::Salesforce, "salesforce:pull"),
-            body: DraftBody::Watermark(Watermark {
-                side: Side::Salesforce,
-                scope: watermark_scope(&self.object),
-                value: self.watermark.to_rfc3339(),
-            }),
-        }
-    }
-}
-
-pub fn watermark_scope(object: &str) -> String {
-    format!("pull:{object}")
-}
-
-/// The watermark stored for an object, if a pull of it ever completed.
-pub fn stored_watermark(store: &Store, object: &str) -> Result<Option<DateTime<Utc>>, ClientError> {
-    let fail = |e: String| ClientError::Log(format!("cannot read the {object} watermark: {e}"));
-    let txn = store.read().map_err(|e| fail(e.to_string()))?;
-    let table = txn
-        .open_table(tables::WATERMARKS)
-        .map_err(|e| fail(e.to_string()))?;
-    let scope = watermark_scope(object);
-    let value = table
-        .get((Side::Salesforce.as_str(), scope.as_str()))
-        .map_err(|e| fail(e.to_string()))?;
-    match value {
-        None => Ok(None),
-        Some(v) => DateTime::parse_from_rfc3339(v.value())
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| fail(format!("`{}` is not a time: {e}", v.value()))),
-    }
-}
-
 fn to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_second(0)
         .and_then(|t| t.with_nanosecond(0))
         .unwrap_or(t)
-}
-
-/// Salesforce's datetime spellings: `2024-05-06T10:00:00.000+0000`, RFC 3339.
-pub fn parse_sf_datetime(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 fn is_field_name(s: &str) -> bool {
@@ -158,10 +109,7 @@ impl SalesforceClient {
         }
         let scope_conditions = conditions.clone();
         if let Some(w) = req.watermark {
-            conditions.push(format!(
-                "SystemModstamp > {}",
-                datetime_literal(w - overlap)
-            ));
+            conditions.push(format!("SystemModstamp > {}", soql_datetime(w - overlap)));
         }
         let soql = format!(
             "SELECT {} FROM {}{} ORDER BY SystemModstamp, Id",
@@ -267,7 +215,7 @@ impl SalesforceClient {
                         deleted_at: d
                             .get("deletedDate")
                             .and_then(Json::as_str)
-                            .and_then(parse_sf_datetime),
+                            .and_then(|t| parse_salesforce_datetime(t).ok()),
                     })
                 })
                 .collect::<Result<Vec<_>, ClientError>>()?;
@@ -275,7 +223,7 @@ impl SalesforceClient {
             .body
             .get("earliestDateAvailable")
             .and_then(Json::as_str)
-            .and_then(parse_sf_datetime);
+            .and_then(|t| parse_salesforce_datetime(t).ok());
         Ok((deleted, earliest))
     }
 }

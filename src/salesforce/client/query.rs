@@ -33,30 +33,6 @@ pub struct QueryPager {
     pages: u64,
 }
 
-/// Escapes a string for a SOQL quoted literal (`'O\'Brien'`).
-pub fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        match c {
-            '\'' => out.push_str("\\'"),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '"' => out.push_str("\\\""),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// A SOQL datetime literal (unquoted, UTC).
-pub fn datetime_literal(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 impl QueryPager {
     /// Pages read so far.
     pub fn pages(&self) -> u64 {
@@ -162,22 +138,5 @@ impl SalesforceClient {
     /// Every row of a queryAll.
     pub async fn query_all(&self, soql: impl Into<String>) -> Result<Vec<Row>, ClientError> {
         self.pager(soql, true).collect().await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals() {
-        assert_eq!(quote("O'Brien \\ x"), "'O\\'Brien \\\\ x'");
-        let t = DateTime::parse_from_rfc3339("2024-05-06T12:00:00+02:00")
-            .map(|t| t.with_timezone(&Utc))
-            .ok();
-        assert_eq!(
-            t.map(datetime_literal).as_deref(),
-            Some("2024-05-06T10:00:00Z")
-        );
     }
 }

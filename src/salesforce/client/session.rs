@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::config::SalesforceSettings;
+use tandem_protocol::backoff::Backoff;
 
 use super::ClientError;
 use super::credentials::CredentialsFile;
@@ -51,8 +52,7 @@ pub struct Session {
     token_calls: AtomicU64,
     /// Retries of a token call that failed without being carried out, and their backoff.
     retries: u32,
-    backoff_base_ms: u64,
-    backoff_max_ms: u64,
+    backoff: Backoff,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -103,8 +103,10 @@ impl Session {
             credentials,
             token_calls: AtomicU64::new(0),
             retries: settings.max_retries,
-            backoff_base_ms: settings.backoff_base_ms,
-            backoff_max_ms: settings.backoff_max_ms,
+            backoff: Backoff {
+                base_ms: settings.backoff_base_ms,
+                max_ms: settings.backoff_max_ms,
+            },
         })
     }
 
@@ -192,10 +194,7 @@ impl Session {
             if !transient || attempt >= self.retries {
                 break result;
             }
-            let delay = self
-                .backoff_base_ms
-                .saturating_mul(1u64 << attempt.min(20))
-                .min(self.backoff_max_ms);
+            let delay = self.backoff.delay_ms(attempt, rand::random());
             tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
             attempt += 1;
         };

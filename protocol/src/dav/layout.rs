@@ -1,10 +1,14 @@
-//! The server's URL layout: which resource a request path names.
+//! The DAV server's layout: which resource a request path names, the collections a new store
+//! starts with, and where and how a record tandem writes to the desktop is stored.
 //!
 //! One user, one principal: `/dav/principal/`, calendars under `/dav/calendars/`, address books
 //! under `/dav/addressbooks/`, each collection one segment deep and its members one level below.
 //! Plain WebDAV collections and resources, nested to any depth, live under `/dav/files/`.
 
-use tandem_protocol::dav::href::decode_href;
+use super::href::decode_href;
+use crate::event::{CollectionKind, Payload};
+use crate::record::{Fields, RecordId, RecordKind};
+use crate::rules::Rules;
 
 pub const DAV_ROOT: &str = "/dav/";
 pub const PRINCIPAL: &str = "/dav/principal/";
@@ -14,6 +18,106 @@ pub const DEFAULT_CALENDAR: &str = "/dav/calendars/calendar/";
 pub const DEFAULT_TASKS: &str = "/dav/calendars/tasks/";
 pub const DEFAULT_CONTACTS: &str = "/dav/addressbooks/contacts/";
 pub const FILES_HOME: &str = "/dav/files/";
+/// The plain file area as the store keys it: decoded, without a trailing slash.
+pub const FILES_ROOT: &str = "/dav/files";
+
+/// The content types members are served with: one spelling per kind, whoever wrote the member.
+pub const VCARD: &str = "text/vcard; charset=utf-8";
+pub const ICALENDAR: &str = "text/calendar; charset=utf-8";
+
+/// A collection every store starts with.
+pub struct DefaultCollection {
+    pub path: &'static str,
+    pub kind: CollectionKind,
+    pub components: &'static [&'static str],
+    pub name: &'static str,
+}
+
+/// A calendar, a task list and an address book: what the server offers on its first start, and
+/// where records from other sides land.
+pub const DEFAULT_COLLECTIONS: [DefaultCollection; 3] = [
+    DefaultCollection {
+        path: DEFAULT_CALENDAR,
+        kind: CollectionKind::Calendar,
+        components: &["VEVENT"],
+        name: "Calendar",
+    },
+    DefaultCollection {
+        path: DEFAULT_TASKS,
+        kind: CollectionKind::Calendar,
+        components: &["VTODO"],
+        name: "Tasks",
+    },
+    DefaultCollection {
+        path: DEFAULT_CONTACTS,
+        kind: CollectionKind::Addressbook,
+        components: &[],
+        name: "Contacts",
+    },
+];
+
+/// The collection records of `kind` that the desktop does not have yet are put in.
+pub fn home_collection(kind: RecordKind, rules: &Rules) -> &str {
+    match kind {
+        RecordKind::Contact => &rules.address_book,
+        RecordKind::Event => DEFAULT_CALENDAR,
+        RecordKind::Task => DEFAULT_TASKS,
+    }
+}
+
+/// The UID a record is written with: its own, or one made from its id when it never had one.
+pub fn uid_for(record: &RecordId, uid: Option<&str>) -> String {
+    uid.map_or_else(|| format!("tandem-{record}"), str::to_string)
+}
+
+/// Where tandem puts a new member for a record with `uid`: the UID made safe as a name (anything
+/// but letters, digits, `-`, `_`, `.`, `@` becomes `_`) with the kind's extension.
+pub fn member_href(collection: &str, kind: RecordKind, uid: &str) -> String {
+    let name: String = uid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let extension = match kind {
+        RecordKind::Contact => "vcf",
+        RecordKind::Event | RecordKind::Task => "ics",
+    };
+    format!("{collection}{name}.{extension}")
+}
+
+/// The body of a member with `fields`: the client's `previous` bytes edited in place (what tandem
+/// does not map stays), or a new vCard/iCalendar object.
+pub fn member_body(
+    kind: RecordKind,
+    uid: &str,
+    fields: &Fields,
+    previous: Option<&[u8]>,
+) -> Payload {
+    let (bytes, content_type) = match kind {
+        RecordKind::Contact => (crate::codec::render_vcard(uid, fields, previous), VCARD),
+        _ => (
+            crate::codec::render_icalendar(kind, uid, fields, previous),
+            ICALENDAR,
+        ),
+    };
+    Payload {
+        content_type: content_type.to_string(),
+        bytes,
+    }
+}
+
+/// The fields a client reading a member's bytes finds: what the desktop side holds.
+pub fn member_fields(kind: RecordKind, bytes: &[u8]) -> Result<Fields, crate::codec::CodecError> {
+    match kind {
+        RecordKind::Contact => crate::codec::parse_vcard(bytes).map(|c| c.fields),
+        _ => crate::codec::parse_icalendar(bytes).map(|o| o.fields),
+    }
+}
 
 /// What a path names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,9 +167,7 @@ pub fn resolve(raw: &str) -> Result<Target, BadPath> {
         "/dav/principal" | PRINCIPAL => Target::Principal,
         "/dav/calendars" | CALENDAR_HOME => Target::CalendarHome,
         "/dav/addressbooks" | ADDRESSBOOK_HOME => Target::AddressbookHome,
-        _ if path == crate::store::files::ROOT || path.starts_with(FILES_HOME) => {
-            file_target(&path)?
-        }
+        _ if path == FILES_ROOT || path.starts_with(FILES_HOME) => file_target(&path)?,
         _ => under_home(&path, CALENDAR_HOME)
             .or_else(|| under_home(&path, ADDRESSBOOK_HOME))
             .unwrap_or(Target::Elsewhere),

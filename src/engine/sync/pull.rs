@@ -4,12 +4,13 @@
 //! appended last, once the changes it covers are durable. One row that cannot be mapped is
 //! reported and skipped; it never stops the others.
 
-use super::client::{ClientError, PullRequest, Row, SalesforceClient, pull::stored_watermark};
-use crate::engine::{Draft, DraftBody, ObservationDraft, Writer};
-use crate::store::{Store, read};
+use crate::engine::SyncError;
+use crate::salesforce::client::{PullRequest, Row, SalesforceClient};
+use crate::store::{Draft, DraftBody, ObservationDraft, Pending, Store, Writer, WriterError, read};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
-use tandem_protocol::mapping::{self, SalesforceContext};
+use tandem_protocol::event::Watermark;
+use tandem_protocol::mapping::{self, SalesforceContext, object_name};
 use tandem_protocol::{Op, Origin, RecordKind, Side};
 
 /// What one pull did to the log.
@@ -29,14 +30,6 @@ pub struct PullSummary {
     pub series_occurrences: usize,
 }
 
-pub fn object_name(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::Contact => "Contact",
-        RecordKind::Event => "Event",
-        RecordKind::Task => "Task",
-    }
-}
-
 fn text<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
     row.get(field).and_then(|v| v.as_str())
 }
@@ -49,9 +42,10 @@ pub async fn pull_into_log(
     kind: RecordKind,
     ctx: &SalesforceContext,
     filter: Option<String>,
-) -> Result<PullSummary, ClientError> {
+) -> Result<PullSummary, SyncError> {
     let object = object_name(kind);
-    let watermark = stored_watermark(store, object)?;
+    let scope = watermark_scope(object);
+    let watermark = stored_watermark(store, &scope)?;
     let result = client
         .pull(&PullRequest {
             object: object.to_string(),
@@ -65,7 +59,6 @@ pub async fn pull_into_log(
         full: result.full.is_some(),
         ..PullSummary::default()
     };
-    let log_error = |e: crate::engine::WriterError| ClientError::Log(e.to_string());
     // The observations are queued without waiting for each to be durable, so the writer
     // commits them in shared transactions: awaiting each alone cost one fsync per row (10,000
     // rows: 10,000 commits, most of a first sync's time). They are appended in the order they
@@ -116,7 +109,7 @@ pub async fn pull_into_log(
             changed_at_ms,
             text(row, "SystemModstamp"),
         );
-        queued.push((id, op, writer.submit(draft).await.map_err(log_error)?));
+        queued.push((id, op, writer.submit(draft).await?));
     }
     settle(&mut queued, &mut summary).await?;
     let mut gone: BTreeSet<String> = result.deleted.iter().map(|d| d.id.clone()).collect();
@@ -133,26 +126,27 @@ pub async fn pull_into_log(
             continue;
         }
         let draft = observation(kind, Op::Delete, &id, None, None, None);
-        queued.push((
-            id,
-            Op::Delete,
-            writer.submit(draft).await.map_err(log_error)?,
-        ));
+        queued.push((id, Op::Delete, writer.submit(draft).await?));
     }
     settle(&mut queued, &mut summary).await?;
-    writer
-        .append(result.watermark_draft())
-        .await
-        .map_err(log_error)?;
+    let watermark = Draft {
+        origin: Origin::new(Side::Salesforce, "salesforce:pull"),
+        body: DraftBody::Watermark(Watermark {
+            side: Side::Salesforce,
+            scope,
+            value: result.watermark.to_rfc3339(),
+        }),
+    };
+    writer.append(watermark).await?;
     Ok(summary)
 }
 
 /// Wait for the queued observations, in order, and count them; a record the log refuses is
 /// reported and skipped, a log that fails stops the pull.
 async fn settle(
-    queued: &mut Vec<(String, Op, crate::engine::writer::Pending)>,
+    queued: &mut Vec<(String, Op, Pending)>,
     summary: &mut PullSummary,
-) -> Result<(), ClientError> {
+) -> Result<(), SyncError> {
     for (id, op, pending) in queued.drain(..) {
         match pending.await {
             Ok(_) => match op {
@@ -160,8 +154,8 @@ async fn settle(
                 Op::Update => summary.updated += 1,
                 Op::Delete => summary.deleted += 1,
             },
-            Err(crate::engine::WriterError::Store(e)) => summary.errors.push((id, e.to_string())),
-            Err(e) => return Err(ClientError::Log(e.to_string())),
+            Err(WriterError::Store(e)) => summary.errors.push((id, e.to_string())),
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
@@ -187,44 +181,41 @@ fn observation(
     }
 }
 
-/// What tandem has as Salesforce's copy of a record, if it knows the record.
-fn known_state(store: &Store, id: &str) -> Result<Option<tandem_protocol::Fields>, ClientError> {
-    let fail = |e: crate::store::StoreError| ClientError::Log(e.to_string());
-    let txn = store.read().map_err(fail)?;
-    let Some(record) = read::alias(&txn, &format!("salesforce:{id}")).map_err(fail)? else {
+/// Where a pull of `object` ended, as the store keeps it.
+pub fn watermark_scope(object: &str) -> String {
+    format!("pull:{object}")
+}
+
+/// The watermark of a pull scope, if a pull of it ever completed.
+pub fn stored_watermark(store: &Store, scope: &str) -> Result<Option<DateTime<Utc>>, SyncError> {
+    let Some(value) = read::watermark(&store.read()?, Side::Salesforce, scope)? else {
         return Ok(None);
     };
-    let deleted = read::record(&txn, &record)
-        .map_err(fail)?
-        .is_none_or(|r| r.deleted);
-    if deleted {
+    DateTime::parse_from_rfc3339(&value)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| SyncError::BadWatermark {
+            scope: scope.to_string(),
+            value,
+        })
+}
+
+/// What tandem has as Salesforce's copy of a record, if it knows the record.
+fn known_state(store: &Store, id: &str) -> Result<Option<tandem_protocol::Fields>, SyncError> {
+    let txn = store.read()?;
+    let Some(record) = read::record_on(&txn, Side::Salesforce, id)? else {
+        return Ok(None);
+    };
+    if read::record(&txn, &record)?.is_none_or(|r| r.deleted) {
         return Ok(None);
     }
     Ok(Some(
-        read::side_state(&txn, &record, Side::Salesforce)
-            .map_err(fail)?
+        read::side_state(&txn, &record, Side::Salesforce)?
             .map(|s| s.fields)
             .unwrap_or_default(),
     ))
 }
 
 /// The Salesforce ids tandem holds for records of one kind.
-fn known_ids(store: &Store, kind: RecordKind) -> Result<Vec<String>, ClientError> {
-    let fail = |e: String| ClientError::Log(e);
-    let txn = store.read().map_err(|e| fail(e.to_string()))?;
-    let aliases = txn
-        .open_table(crate::store::tables::ALIASES)
-        .map_err(|e| fail(e.to_string()))?;
-    let mut out = Vec::new();
-    for row in aliases
-        .range("salesforce:".."salesforce;")
-        .map_err(|e| fail(e.to_string()))?
-    {
-        let (alias, record) = row.map_err(|e| fail(e.to_string()))?;
-        let record = tandem_protocol::RecordId::parse(record.value()).ok();
-        if record.and_then(|r| r.kind()) == Some(kind) {
-            out.push(alias.value().trim_start_matches("salesforce:").to_string());
-        }
-    }
-    Ok(out)
+fn known_ids(store: &Store, kind: RecordKind) -> Result<Vec<String>, SyncError> {
+    Ok(read::ids_on(&store.read()?, Side::Salesforce, kind)?)
 }

@@ -8,16 +8,13 @@
 //! others in the batch are unaffected.
 
 use super::draft::{Draft, DraftBody, FileGuard, Guard, ObservationDraft, VersionCondition};
-use crate::config::Settings;
-use crate::store::project::decode;
-use crate::store::{
-    Projector, RecordState, SideState, Store, StoreError, dav, files, read, tables,
-};
+use super::project::decode;
+use super::{Projector, RecordState, SideState, Store, StoreError, dav, files, read, tables};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tandem_protocol::dav::resource::split_member;
-use tandem_protocol::{Event, EventBody, Fields, Hlc, HlcClock, Observation, Op, RecordId};
+use tandem_protocol::{Event, EventBody, Hlc, HlcClock, Observation, Op, Policies, RecordId};
 use tokio::sync::{mpsc, oneshot};
 
 /// Drafts committed together at most; bounds the latency of the first one in a burst.
@@ -74,7 +71,7 @@ impl Writer {
     /// Start the writer thread for `store`. It stops when the last `Writer` handle is dropped.
     pub fn spawn(
         store: Arc<Store>,
-        settings: Settings,
+        policies: Policies,
         wall: WallClock,
     ) -> Result<Writer, StoreError> {
         store.db()?;
@@ -82,7 +79,7 @@ impl Writer {
         let mut clock = HlcClock::resume(last.as_ref().map_or(Hlc::ZERO, |(_, e)| e.hlc));
         let mut next_seq = last.map_or(1, |(seq, _)| seq + 1);
         let (jobs, mut inbox) = mpsc::channel::<Message>(MAX_BATCH * 4);
-        let projector = Projector::new(settings);
+        let projector = Projector::new(policies);
         let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = commits.clone();
         let thread = std::thread::Builder::new()
@@ -287,8 +284,8 @@ fn complete(
     // (two DAV resources with one UID in different calendars are two records).
     let known = match (&o.record, &o.external_id, &o.uid) {
         (Some(id), _, _) => Some(id.clone()),
-        (None, Some(ext), _) => lookup(format!("{side}:{ext}"))?,
-        (None, None, Some(uid)) => lookup(format!("uid:{uid}"))?,
+        (None, Some(ext), _) => lookup(super::alias::on_side(side, ext))?,
+        (None, None, Some(uid)) => lookup(super::alias::uid(uid))?,
         _ => None,
     };
     drop(aliases);
@@ -325,7 +322,7 @@ fn complete(
                 .as_ref()
                 .map(|s| s.fields.clone())
                 .unwrap_or_default();
-            difference(&had, &snapshot)
+            tandem_protocol::record::difference(&had, &snapshot)
         }
         None => o.changes,
     };
@@ -350,21 +347,6 @@ fn complete(
         changes,
         payload: o.payload,
     })
-}
-
-/// The changes that turn `had` into `now`: changed and new fields, and `null` for removed ones.
-fn difference(had: &Fields, now: &Fields) -> Fields {
-    let mut changes: Fields = now
-        .iter()
-        .filter(|(field, value)| had.get(*field) != Some(*value))
-        .map(|(field, value)| (field.clone(), value.clone()))
-        .collect();
-    for field in had.keys() {
-        if !now.contains_key(field) {
-            changes.insert(field.clone(), serde_json::Value::Null);
-        }
-    }
-    changes
 }
 
 /// Check a conditional request against the DAV member it targets, inside the transaction that
