@@ -7,7 +7,8 @@
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
-use tandem::cli::{Context, StoreCommand, commands};
+use tandem::app::App;
+use tandem::cli::audit;
 use tandem::config::Settings;
 use tandem::protocol::{Op, Origin, RecordKind, Side};
 use tandem::store::Store;
@@ -23,7 +24,7 @@ fn draft(
     i: usize,
 ) -> Draft {
     let changes = match side {
-        Side::Desktop => {
+        Side::DESKTOP => {
             json!({"last_name": format!("Name {i}"), "phone": format!("+1 555 {i:04}"), "title": "Desk"})
         }
         _ => json!({"email": format!("p{i}@example.com"), "title": "Salesforce"}),
@@ -60,7 +61,7 @@ async fn append(
     let mut pending = std::collections::VecDeque::new();
     for i in 0..n {
         let d = draft(
-            Side::Desktop,
+            Side::DESKTOP,
             Op::Create,
             format!("/dav/c/{}.vcf", offset + i),
             None,
@@ -124,7 +125,7 @@ async fn main() {
     let commits_before = writer.commits();
     let mut pending = Vec::new();
     for (i, ack) in targets.iter().enumerate() {
-        for side in [Side::Desktop, Side::Salesforce] {
+        for side in [Side::DESKTOP, Side::SALESFORCE] {
             let d = draft(
                 side,
                 Op::Update,
@@ -157,22 +158,23 @@ async fn main() {
     let size = std::fs::metadata(store.path())
         .map(|m| m.len())
         .unwrap_or(0);
-    let context = Context {
+    let app = App {
         dir: dir.path().to_path_buf(),
         store: store.clone(),
         writer: None,
         settings: Settings::default(),
-        progress: false,
+        wall: system_clock(),
     };
 
     let start = Instant::now();
-    let out = commands::execute(&StoreCommand::Replay { verify: true }, &context).await;
+    let verified = app.verify().expect("replay runs");
     let secs = start.elapsed().as_secs_f64();
     let events = offset + updates;
     println!(
-        "\nreplay --verify: {events} events in {secs:.2} s = {:.0} events/s ({})",
+        "\nreplay --verify: {events} events in {secs:.2} s = {:.0} events/s ({} rows, {} differences)",
         events as f64 / secs,
-        out.stdout.trim()
+        verified.rows,
+        verified.differences.len()
     );
     println!(
         "store size: {:.1} MB ({:.0} bytes per event)",
@@ -183,14 +185,7 @@ async fn main() {
     let record = targets[0].record.as_ref().unwrap().to_string();
     let start = Instant::now();
     for _ in 0..100 {
-        commands::execute(
-            &StoreCommand::History {
-                record: record.clone(),
-                json: true,
-            },
-            &context,
-        )
-        .await;
+        audit::history(&app.history(&record).expect("a history"), true);
     }
     println!(
         "\nhistory of a record with a conflict: {:.0} µs",
@@ -198,14 +193,7 @@ async fn main() {
     );
     let start = Instant::now();
     for _ in 0..100 {
-        commands::execute(
-            &StoreCommand::Blame {
-                record: record.clone(),
-                json: true,
-            },
-            &context,
-        )
-        .await;
+        audit::blame(&app.blame(&record).expect("a blame"), true);
     }
     println!(
         "blame of that record: {:.0} µs",

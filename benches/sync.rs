@@ -30,10 +30,10 @@ use tandem::dav;
 use tandem::dav::auth::Credentials;
 use tandem::engine::sync::{Connection, Reach, RunReport, Selection, SyncEngine};
 use tandem::engine::sync::{stored_watermark, watermark_scope};
-use tandem::protocol::RecordKind;
 use tandem::protocol::mapping::object_name;
 use tandem::protocol::mapping::{select_fields, soql_quote};
 use tandem::protocol::run::RunRecord;
+use tandem::protocol::{RecordKind, Side};
 use tandem::salesforce::client::{PullRequest, SalesforceClient};
 use tandem::store::Store;
 use tandem::store::Writer;
@@ -740,9 +740,14 @@ fn plan_only(rig: &Rig, reps: usize) -> (f64, usize, usize, String) {
 fn pulled(report: &RunReport) -> String {
     report
         .pulled
-        .iter()
-        .map(|(kind, (c, u, d, same))| {
-            format!("{kind}: {c} new, {u} changed, {d} deleted, {same} unchanged")
+        .get(&Side::SALESFORCE)
+        .into_iter()
+        .flatten()
+        .map(|(kind, p)| {
+            format!(
+                "{kind}: {} new, {} changed, {} deleted, {} unchanged",
+                p.created, p.updated, p.deleted, p.unchanged
+            )
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -751,21 +756,23 @@ fn pulled(report: &RunReport) -> String {
 fn rows_read(report: &RunReport, kind: RecordKind) -> usize {
     report
         .pulled
-        .get(kind.as_str())
-        .map_or(0, |(c, u, d, same)| c + u + d + same)
+        .get(&Side::SALESFORCE)
+        .and_then(|kinds| kinds.get(&kind))
+        .map_or(0, |p| p.created + p.updated + p.deleted + p.unchanged)
 }
 
 fn outcome(record: &RunRecord) -> String {
     let t = &record.tally;
+    let (sf, desk) = (t.side(Side::SALESFORCE), t.side(Side::DESKTOP));
     let failures: Vec<_> = record.failures().collect();
     let mut out = format!(
         "plan: Salesforce {} create / {} update / {} delete, desktop {} create / {} update / {} delete, {} skipped, {} conflicts; {} steps carried out, {} failed",
-        t.salesforce.create,
-        t.salesforce.update,
-        t.salesforce.delete,
-        t.desktop.create,
-        t.desktop.update,
-        t.desktop.delete,
+        sf.create,
+        sf.update,
+        sf.delete,
+        desk.create,
+        desk.update,
+        desk.delete,
         t.skipped,
         t.conflicts,
         record.results.len(),
@@ -777,7 +784,7 @@ fn outcome(record: &RunRecord) -> String {
             first.side, first.label, first.error
         );
     }
-    if let Some(e) = &record.salesforce_error {
+    if let Some(e) = record.unreachable(Side::SALESFORCE) {
         out += &format!("; Salesforce error: {e}");
     }
     out
@@ -785,12 +792,14 @@ fn outcome(record: &RunRecord) -> String {
 
 fn api(record: &RunRecord, seen: u64) -> String {
     let usage = record
-        .api_usage
+        .api
+        .get(&Side::SALESFORCE)
+        .and_then(|a| a.usage)
         .map(|(u, m)| format!("; org usage after it {u}/{m}"))
         .unwrap_or_default();
     format!(
         "{} API calls (run record; the emulator counted {seen}){usage}",
-        record.api_calls
+        record.calls(Side::SALESFORCE)
     )
 }
 
@@ -946,7 +955,7 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
     println!(
         "  first full sync: {:.2} s (preview {preview_wall:.2} s + apply {apply_wall:.2} s); {} API calls",
         preview_wall + apply_wall,
-        preview_record.api_calls + apply_record.api_calls
+        preview_record.calls(Side::SALESFORCE) + apply_record.calls(Side::SALESFORCE)
     );
     let (plan_secs, items, runnable, plan_memory) = plan_only(&rig, 3);
     println!(

@@ -145,9 +145,15 @@ impl std::fmt::Debug for SalesforceSettings {
 }
 
 impl SalesforceSettings {
-    /// Range checks serde cannot express; the message names the key.
-    pub fn check(&self) -> Result<(), String> {
-        let bad = |key: &str, why: &str| Err(format!("[salesforce] {key} {why}"));
+    /// Whether the settings name an org tandem can log in to: a connected app, and a refresh
+    /// token or a JWT key.
+    pub fn signed_in(&self) -> bool {
+        self.client_id.is_some() && (self.refresh_token.is_some() || self.jwt_key_file.is_some())
+    }
+
+    /// Range checks serde cannot express; the error names the key.
+    pub fn check(&self) -> Result<(), BadSetting> {
+        let bad = |key: &'static str, why: &'static str| Err(BadSetting { key, why });
         if !(200..=2000).contains(&self.query_batch_size) {
             return bad("query_batch_size", "must be between 200 and 2000");
         }
@@ -186,6 +192,29 @@ impl SalesforceSettings {
     }
 }
 
+/// A `[salesforce]` value out of its range.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("[salesforce] {key} {why}")]
+pub struct BadSetting {
+    pub key: &'static str,
+    pub why: &'static str,
+}
+
+/// Settings text that does not parse or names a bad value; the message names the line.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidSettings(String);
+
+impl InvalidSettings {
+    pub fn contains(&self, text: &str) -> bool {
+        self.0.contains(text)
+    }
+
+    pub fn starts_with(&self, text: &str) -> bool {
+        self.0.starts_with(text)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the settings file {path}: {source}")]
@@ -194,21 +223,53 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("the settings file {path} is not valid: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        path: PathBuf,
+        message: InvalidSettings,
+    },
 }
 
-/// Write the settings file atomically, readable by the user only (it holds passwords and tokens).
-pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+/// Write a file of the data directory that holds secrets (the settings' passwords and tokens,
+/// the daemon's API token): a sibling temp file (mode 0600 from its creation, never wider),
+/// synced, renamed over the target, and the directory synced — a crash leaves either the old or
+/// the new file.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let partial = path.with_extension(format!("toml.{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&partial)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&partial, path)
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| SETTINGS_FILE.to_string());
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let result = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        std::fs::File::open(&dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Make sure the settings name a user and password for the DAV server, generating a password
@@ -229,7 +290,7 @@ pub fn ensure_server_credentials(dir: &Path) -> Result<(String, String), ConfigE
         text.parse()
             .map_err(|e: toml_edit::TomlError| ConfigError::Invalid {
                 path: path.clone(),
-                message: e.to_string(),
+                message: InvalidSettings(e.to_string()),
             })?;
     let user = settings.server.user.unwrap_or_else(|| "tandem".to_string());
     let password = settings.server.password.unwrap_or_else(generate_password);
@@ -238,7 +299,7 @@ pub fn ensure_server_credentials(dir: &Path) -> Result<(String, String), ConfigE
         .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
     server["user"] = toml_edit::value(user.clone());
     server["password"] = toml_edit::value(password.clone());
-    write_private(&path, &doc.to_string()).map_err(|source| ConfigError::Read {
+    write_private(&path, doc.to_string().as_bytes()).map_err(|source| ConfigError::Read {
         path: path.clone(),
         source,
     })?;
@@ -303,14 +364,18 @@ impl Settings {
     }
 
     /// Parse settings text; the error names the line and column (toml's message does).
-    pub fn parse(text: &str) -> Result<Settings, String> {
-        let settings: Settings = toml::from_str(text).map_err(|e| e.to_string())?;
-        settings.salesforce.check()?;
+    pub fn parse(text: &str) -> Result<Settings, InvalidSettings> {
+        let settings: Settings =
+            toml::from_str(text).map_err(|e| InvalidSettings(e.to_string()))?;
+        settings
+            .salesforce
+            .check()
+            .map_err(|e| InvalidSettings(e.to_string()))?;
         for kind in RecordKind::ALL {
             settings
                 .rules_file(kind)
                 .resolve(kind)
-                .map_err(|message| at_line(text, kind, &message))?;
+                .map_err(|message| InvalidSettings(at_line(text, kind, &message)))?;
         }
         Ok(settings)
     }
@@ -367,7 +432,7 @@ mod tests {
         assert_eq!(s.rules(RecordKind::Event).past_days, 7);
         assert!(s.rules(RecordKind::Task).only_related);
         assert!(s.rules(RecordKind::Contact).prevented(
-            tandem_protocol::Side::Salesforce,
+            tandem_protocol::Side::SALESFORCE,
             tandem_protocol::Op::Delete
         ));
         let err = Settings::parse("[contacts]\n\npast_days = 3\n").unwrap_err();

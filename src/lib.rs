@@ -1,7 +1,10 @@
-//! tandem's runtime: the store (the redb log and its projections), the single writer, the local
-//! API of the daemon, and the command line. Meaning lives in `tandem-protocol`; this crate does
-//! the I/O around it.
+//! tandem's runtime: the store (the redb log, its projections and the single writer), the sides
+//! (the CalDAV/CardDAV server, the Salesforce client), the engine where they meet, the app layer
+//! of use cases, and its fronts (the daemon's local API, the command line). Meaning lives in
+//! `tandem-protocol`; this crate does the I/O around it. The rooms and their rules are in the
+//! README's architecture section.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod daemon;

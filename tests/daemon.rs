@@ -123,10 +123,10 @@ fn the_api_refuses_a_wrong_token_and_the_announcement_is_private() {
     let addr = announced["addr"].as_str().unwrap();
     let request = |auth: &str| {
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        let body = r#"{"Log":{"since":null,"limit":null,"json":true}}"#;
+        let body = r#"{"use":"log","since":null,"limit":null}"#;
         write!(
             stream,
-            "POST /api/v1/run HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /api/v1/call HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .unwrap();

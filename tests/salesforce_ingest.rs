@@ -126,12 +126,12 @@ async fn pulls_become_observations_and_nothing_is_observed_twice() {
         .unwrap();
     assert_eq!(third.updated, 1, "{third:?}");
     let txn = store.read().unwrap();
-    let record = read::record_on(&txn, Side::Salesforce, &id)
+    let record = read::record_on(&txn, Side::SALESFORCE, &id)
         .unwrap()
         .unwrap();
     let events = read::record_events(&txn, &record).unwrap();
     let (_, last) = events.last().unwrap();
-    assert_eq!(last.origin.side, Side::Salesforce);
+    assert_eq!(last.origin.side, Side::SALESFORCE);
     match &last.body {
         EventBody::Observation(o) => {
             let changed: Vec<&String> = o.changes.keys().collect();
@@ -179,7 +179,7 @@ async fn reading_back_tandems_own_write_is_no_change() {
         let EventBody::Observation(o) = read::event_at(&txn, 1).unwrap().unwrap().body else {
             panic!()
         };
-        let side = read::side_state(&txn, &o.record, Side::Salesforce)
+        let side = read::side_state(&txn, &o.record, Side::SALESFORCE)
             .unwrap()
             .unwrap();
         let heads = read::record(&txn, &o.record).unwrap().unwrap().heads;

@@ -486,17 +486,18 @@ fn apply(data: &Data, org: &Org, round: usize, kill_at: Option<KillAt>) -> Ended
 
 /// The Salesforce steps a preview lists: (creates, updates, deletes).
 fn salesforce_steps(report: &Value) -> (u64, u64, u64) {
-    let tally = &report["record"]["tally"]["salesforce"];
+    let tally = &report["record"]["tally"]["sides"]["salesforce"];
     let n = |op: &str| tally[op].as_u64().unwrap_or(0);
     (n("create"), n("update"), n("delete"))
 }
 
+/// No side has a step to take (a side with nothing to do is left out of the tally).
 fn idle(report: &Value) -> bool {
-    let tally = &report["record"]["tally"];
+    let tally = &report["record"]["tally"]["sides"];
     ["salesforce", "desktop"].iter().all(|side| {
         ["create", "update", "delete"]
             .iter()
-            .all(|op| tally[side][op].as_u64() == Some(0))
+            .all(|op| tally[side][op].as_u64().unwrap_or(0) == 0)
     })
 }
 

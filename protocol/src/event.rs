@@ -16,8 +16,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The log format this build writes. Raise it when an event's meaning changes, and keep reading
-/// the older ones.
-pub const EVENT_FORMAT: u16 = 1;
+/// the older ones. Format 2: sides are names, a run record counts per side
+/// (`crate::run`), and an ignore may name one side.
+pub const EVENT_FORMAT: u16 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -105,16 +106,27 @@ pub struct Payload {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    /// Skip this record's pending action until either side changes it again.
+    /// Skip this record's pending actions until any side changes it again.
     IgnoreOnce {
         record: RecordId,
         /// The record heads at the time of the decision: a later change lifts it.
         heads: Vec<Hlc>,
+        /// Only its action on this side; every side when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        side: Option<Side>,
     },
-    /// Never sync this record again.
-    IgnoreForever { record: RecordId },
-    /// Undo an ignore.
-    Unignore { record: RecordId },
+    /// Never sync this record again (or never to `side`).
+    IgnoreForever {
+        record: RecordId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        side: Option<Side>,
+    },
+    /// Undo an ignore (of the whole record, or of its action on `side`).
+    Unignore {
+        record: RecordId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        side: Option<Side>,
+    },
     /// The user confirmed a reviewed run's actions.
     Confirm { run: String, records: Vec<RecordId> },
     /// The user picked a value for a field in conflict; applied as a change on top of `base`.
@@ -277,8 +289,8 @@ impl Event {
             EventBody::Outcome(o) => Some(&o.record),
             EventBody::Decision(d) => match d {
                 Decision::IgnoreOnce { record, .. }
-                | Decision::IgnoreForever { record }
-                | Decision::Unignore { record }
+                | Decision::IgnoreForever { record, .. }
+                | Decision::Unignore { record, .. }
                 | Decision::Resolve { record, .. } => Some(record),
                 Decision::Confirm { .. } => None,
             },
@@ -341,7 +353,7 @@ mod tests {
     fn observation() -> Event {
         Event::new(
             Hlc::new(1_000, 1),
-            Origin::new(Side::Desktop, "caldav:test"),
+            Origin::new(Side::DESKTOP, "caldav:test"),
             EventBody::Observation(Observation {
                 record: RecordId::derive(RecordKind::Contact, Hlc::new(1_000, 1)),
                 kind: RecordKind::Contact,
@@ -370,7 +382,7 @@ mod tests {
     fn file_changes_round_trip() {
         let event = Event::new(
             Hlc::new(2_000, 0),
-            Origin::new(Side::Desktop, "webdav:test"),
+            Origin::new(Side::DESKTOP, "webdav:test"),
             EventBody::File(FileChange::Props {
                 path: "/dav/files/a".into(),
                 ops: vec![

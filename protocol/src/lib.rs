@@ -15,6 +15,7 @@ pub mod merge;
 pub mod plan;
 pub mod policy;
 pub mod record;
+pub mod restore;
 pub mod rules;
 pub mod run;
 pub mod salesforce;

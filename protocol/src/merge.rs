@@ -352,7 +352,7 @@ impl RecordDoc {
 /// Pick the current value among concurrent ones. Ties cannot happen: event ids are unique.
 fn choose(mut candidates: Vec<Candidate>, policy: ConflictPolicy) -> Option<FieldState> {
     let rank = |c: &Candidate| {
-        let preferred = policy.preferred() == Some(c.side);
+        let preferred = policy.prefers(c.side);
         (preferred, c.changed_at_ms, c.event)
     };
     let best = (0..candidates.len()).max_by_key(|&i| rank(&candidates[i]))?;
@@ -440,7 +440,7 @@ mod tests {
     fn new_doc() -> RecordDoc {
         let mut doc = RecordDoc::new(RecordId::derive(RecordKind::Contact, Hlc::new(1, 0)));
         let initial = fields(&[("last_name", json!("Ng")), ("title", json!("CTO"))]);
-        doc.apply(&edit(1, Side::Desktop, Op::Create, &[], &initial))
+        doc.apply(&edit(1, Side::DESKTOP, Op::Create, &[], &initial))
             .unwrap();
         doc
     }
@@ -451,9 +451,9 @@ mod tests {
         let base = [Hlc::new(1, 0)];
         let phone = fields(&[("phone", json!("+1 555 0100"))]);
         let email = fields(&[("email", json!("ng@example.com"))]);
-        doc.apply(&edit(2, Side::Desktop, Op::Update, &base, &phone))
+        doc.apply(&edit(2, Side::DESKTOP, Op::Update, &base, &phone))
             .unwrap();
-        doc.apply(&edit(3, Side::Salesforce, Op::Update, &base, &email))
+        doc.apply(&edit(3, Side::SALESFORCE, Op::Update, &base, &email))
             .unwrap();
         let state = doc.resolve(ConflictPolicy::NewestWins).unwrap();
         assert_eq!(state.values()["phone"], json!("+1 555 0100"));
@@ -468,9 +468,9 @@ mod tests {
         let desk = fields(&[("title", json!("Chief Technology Officer"))]);
         let sf = fields(&[("title", json!("VP Engineering"))]);
         let mut doc = new_doc();
-        doc.apply(&edit(5, Side::Desktop, Op::Update, &base, &desk))
+        doc.apply(&edit(5, Side::DESKTOP, Op::Update, &base, &desk))
             .unwrap();
-        doc.apply(&edit(4, Side::Salesforce, Op::Update, &base, &sf))
+        doc.apply(&edit(4, Side::SALESFORCE, Op::Update, &base, &sf))
             .unwrap();
 
         let newest = doc.resolve(ConflictPolicy::NewestWins).unwrap();
@@ -478,7 +478,7 @@ mod tests {
         assert_eq!(title.current.value, json!("Chief Technology Officer"));
         assert_eq!(title.losers.len(), 1);
         assert_eq!(title.losers[0].value, json!("VP Engineering"));
-        assert_eq!(title.losers[0].side, Side::Salesforce);
+        assert_eq!(title.losers[0].side, Side::SALESFORCE);
 
         let sf_wins = doc.resolve(ConflictPolicy::SalesforceWins).unwrap();
         assert_eq!(
@@ -489,7 +489,7 @@ mod tests {
         // An edit that has seen both values settles the conflict.
         let heads = newest.heads.clone();
         let settle = fields(&[("title", json!("CTO"))]);
-        doc.apply(&edit(6, Side::Tandem, Op::Update, &heads, &settle))
+        doc.apply(&edit(6, Side::TANDEM, Op::Update, &heads, &settle))
             .unwrap();
         let settled = doc.resolve(ConflictPolicy::SalesforceWins).unwrap();
         assert_eq!(settled.fields["title"].current.value, json!("CTO"));
@@ -502,10 +502,10 @@ mod tests {
         let mut doc = new_doc();
         let desk = fields(&[("title", json!("from desktop"))]);
         let sf = fields(&[("title", json!("from salesforce"))]);
-        doc.apply(&edit(10, Side::Desktop, Op::Update, &base, &desk))
+        doc.apply(&edit(10, Side::DESKTOP, Op::Update, &base, &desk))
             .unwrap();
         // Heard of later, but made earlier in Salesforce.
-        let mut late = edit(20, Side::Salesforce, Op::Update, &base, &sf);
+        let mut late = edit(20, Side::SALESFORCE, Op::Update, &base, &sf);
         late.changed_at_ms = Some(5);
         doc.apply(&late).unwrap();
         let state = doc.resolve(ConflictPolicy::NewestWins).unwrap();
@@ -517,7 +517,7 @@ mod tests {
         let mut doc = new_doc();
         let base = [Hlc::new(1, 0)];
         let clear = fields(&[("title", Value::Null)]);
-        doc.apply(&edit(2, Side::Desktop, Op::Update, &base, &clear))
+        doc.apply(&edit(2, Side::DESKTOP, Op::Update, &base, &clear))
             .unwrap();
         let state = doc.resolve(ConflictPolicy::NewestWins).unwrap();
         assert!(!state.values().contains_key("title"));
@@ -526,14 +526,14 @@ mod tests {
         let none = Fields::new();
         doc.apply(&edit(
             3,
-            Side::Salesforce,
+            Side::SALESFORCE,
             Op::Delete,
             &[Hlc::new(2, 0)],
             &none,
         ))
         .unwrap();
         assert!(doc.resolve(ConflictPolicy::NewestWins).unwrap().deleted);
-        doc.apply(&edit(4, Side::Tandem, Op::Create, &[Hlc::new(3, 0)], &none))
+        doc.apply(&edit(4, Side::TANDEM, Op::Create, &[Hlc::new(3, 0)], &none))
             .unwrap();
         assert!(!doc.resolve(ConflictPolicy::NewestWins).unwrap().deleted);
     }
@@ -543,7 +543,7 @@ mod tests {
         let mut empty = RecordDoc::new(RecordId::derive(RecordKind::Contact, Hlc::new(1, 0)));
         let none = Fields::new();
         let err = empty
-            .apply(&edit(1, Side::Desktop, Op::Update, &[], &none))
+            .apply(&edit(1, Side::DESKTOP, Op::Update, &[], &none))
             .unwrap_err();
         assert!(err.to_string().contains("does not exist yet"), "{err}");
         assert!(empty.is_empty());
@@ -553,7 +553,7 @@ mod tests {
         let err = doc
             .apply(&edit(
                 9,
-                Side::Desktop,
+                Side::DESKTOP,
                 Op::Update,
                 &[Hlc::new(7, 0)],
                 &none,
@@ -567,7 +567,7 @@ mod tests {
     fn applying_an_event_twice_is_a_no_op() {
         let mut doc = new_doc();
         let change = fields(&[("phone", json!("1"))]);
-        let e = edit(2, Side::Desktop, Op::Update, &[], &change);
+        let e = edit(2, Side::DESKTOP, Op::Update, &[], &change);
         assert!(doc.apply(&e).unwrap());
         let once = doc.save();
         assert!(!doc.apply(&e).unwrap());
@@ -580,7 +580,7 @@ mod tests {
         let change = fields(&[("title", json!("CEO"))]);
         doc.apply(&edit(
             5,
-            Side::Salesforce,
+            Side::SALESFORCE,
             Op::Update,
             &[Hlc::new(1, 0)],
             &change,

@@ -2,11 +2,15 @@
 //! ignore list, the actions of a sync run — the Synchronization Summary. A pure function: the
 //! same inputs give the same plan, which is what lets `apply` do exactly what `preview` showed.
 //!
-//! For every record and each side it decides whether the side lacks the record (create), holds
-//! an older state of it (update, with the fields that differ), or holds a record that is deleted
-//! (delete); then whether the rules let that happen, and if not, why not. A side has nothing to
-//! do when it has seen the record's current heads (it made the latest change itself, or tandem
-//! wrote it): that is what keeps a change from echoing back.
+//! For every record and each side of the run it decides whether the side lacks the record
+//! (create), holds an older state of it (update, with the fields that differ), or holds a record
+//! that is deleted (delete); then whether the rules let that happen, and if not, why not. A side
+//! has nothing to do when it has seen the record's current heads (it made the latest change
+//! itself, or tandem wrote it): that is what keeps a change from echoing back.
+//!
+//! Sides are values: each has its own copy, ignore state and rules (its role, the operations
+//! prevented on it), and the planner treats every side alike, so a new side plans with no new
+//! branch here.
 
 use crate::event::Op;
 use crate::hlc::Hlc;
@@ -14,7 +18,8 @@ use crate::mapping;
 use crate::merge::FieldState;
 use crate::record::{Fields, RecordId, RecordKind};
 use crate::rules::Rules;
-use crate::side::Side;
+use crate::run::{OpCounts, Tally};
+use crate::side::{Role, Side};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -43,6 +48,24 @@ pub enum Ignore {
     Forever,
 }
 
+impl Ignore {
+    /// The skip this decision means for a record now at `heads`, if it still holds.
+    fn skip(&self, heads: &[Hlc]) -> Option<Skip> {
+        match self {
+            Ignore::Forever => Some(Skip::IgnoredForever),
+            Ignore::Once { heads: at } if at.as_slice() == heads => Some(Skip::IgnoredOnce),
+            Ignore::Once { .. } => None,
+        }
+    }
+}
+
+/// What the user decided to leave out of runs: the whole record, or its step on one side.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ignores {
+    pub all: Option<Ignore>,
+    pub sides: BTreeMap<Side, Ignore>,
+}
+
 /// One canonical record with everything the planner needs to know about it.
 #[derive(Clone, Debug)]
 pub struct RecordInput<'a> {
@@ -52,19 +75,9 @@ pub struct RecordInput<'a> {
     pub heads: &'a [Hlc],
     pub fields: &'a Fields,
     pub conflicts: &'a BTreeMap<String, FieldState>,
-    pub desktop: Option<&'a SideCopy>,
-    pub salesforce: Option<&'a SideCopy>,
-    pub ignore: Option<&'a Ignore>,
-}
-
-impl<'a> RecordInput<'a> {
-    fn copy(&self, side: Side) -> Option<&'a SideCopy> {
-        match side {
-            Side::Desktop => self.desktop,
-            Side::Salesforce => self.salesforce,
-            Side::Tandem => None,
-        }
-    }
+    /// What each side holds of the record.
+    pub copies: &'a BTreeMap<Side, SideCopy>,
+    pub ignores: &'a Ignores,
 }
 
 /// Why an action is not carried out.
@@ -148,41 +161,35 @@ pub struct Item {
     pub kind: RecordKind,
     /// What a person recognises the record by: a name, a subject and date.
     pub label: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub salesforce_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desktop_id: Option<String>,
+    /// The record's id on each side that has one (a Salesforce id, a DAV href).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ids: BTreeMap<Side, String>,
     /// The state the actions write; the item is the same item as long as these are the same.
     pub heads: Vec<Hlc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub salesforce: Option<Step>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desktop: Option<Step>,
+    /// What happens on each side that is not in step.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub steps: BTreeMap<Side, Step>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
 }
 
 impl Item {
     pub fn step(&self, side: Side) -> Option<&Step> {
-        match side {
-            Side::Salesforce => self.salesforce.as_ref(),
-            Side::Desktop => self.desktop.as_ref(),
-            Side::Tandem => None,
-        }
+        self.steps.get(&side)
+    }
+
+    /// The record's id on `side`.
+    pub fn id_on(&self, side: Side) -> Option<&str> {
+        self.ids.get(&side).map(String::as_str)
     }
 
     /// Whether anything will be written for this item.
     pub fn runs(&self) -> bool {
-        self.steps().any(|(_, s)| s.runs())
+        self.steps.values().any(Step::runs)
     }
 
     pub fn steps(&self) -> impl Iterator<Item = (Side, &Step)> {
-        [
-            (Side::Salesforce, self.salesforce.as_ref()),
-            (Side::Desktop, self.desktop.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(side, step)| step.map(|s| (side, s)))
+        self.steps.iter().map(|(side, step)| (*side, step))
     }
 
     /// Names the item and the state it acts on: a reviewed item is applied only while this is
@@ -199,49 +206,20 @@ pub struct Plan {
     pub items: Vec<Item>,
 }
 
-/// Counts of a plan, by side and operation.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tally {
-    pub salesforce: OpCounts,
-    pub desktop: OpCounts,
-    pub skipped: usize,
-    pub conflicts: usize,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpCounts {
-    pub create: usize,
-    pub update: usize,
-    pub delete: usize,
-}
-
-impl OpCounts {
-    pub fn add(&mut self, op: Op) {
-        match op {
-            Op::Create => self.create += 1,
-            Op::Update => self.update += 1,
-            Op::Delete => self.delete += 1,
-        }
-    }
-
-    pub fn total(&self) -> usize {
-        self.create + self.update + self.delete
-    }
-}
-
 impl Plan {
     pub fn tally(&self) -> Tally {
         let mut tally = Tally::default();
         for item in &self.items {
             tally.conflicts += item.conflicts.len();
             for (side, step) in item.steps() {
-                if !step.runs() {
+                if step.runs() {
+                    tally
+                        .sides
+                        .entry(side)
+                        .or_insert_with(OpCounts::default)
+                        .add(step.op);
+                } else {
                     tally.skipped += 1;
-                    continue;
-                }
-                match side {
-                    Side::Salesforce => tally.salesforce.add(step.op),
-                    _ => tally.desktop.add(step.op),
                 }
             }
         }
@@ -254,12 +232,12 @@ impl Plan {
     }
 }
 
-/// The fields a side holds of a record of `kind`: Salesforce holds the fields the mapping writes
-/// both ways; a desktop client everything but the links to other Salesforce records.
+/// The fields a side holds of a record of `kind`: the CRM holds the fields the mapping writes
+/// both ways; a PIM everything but the links to other Salesforce records.
 pub fn held_by(side: Side, kind: RecordKind, field: &str) -> bool {
-    match side {
-        Side::Salesforce => mapping::salesforce_fields(kind).contains(&field),
-        Side::Desktop => !matches!(
+    match side.role() {
+        Some(Role::Crm) => mapping::salesforce_fields(kind).contains(&field),
+        Some(Role::Pim) => !matches!(
             (kind, field),
             (RecordKind::Contact, "account" | "owner" | "reports_to")
                 | (
@@ -267,7 +245,7 @@ pub fn held_by(side: Side, kind: RecordKind, field: &str) -> bool {
                     "who" | "what" | "owner"
                 )
         ),
-        Side::Tandem => true,
+        None => true,
     }
 }
 
@@ -296,91 +274,91 @@ pub fn project(side: Side, kind: RecordKind, fields: &Fields) -> Fields {
         .collect()
 }
 
-/// Plan every record. `now` places the date window.
+/// Plan every record for the run's `sides`. `now` places the date window.
 pub fn plan<'a>(
     records: impl IntoIterator<Item = RecordInput<'a>>,
+    sides: &[Side],
     rules: &dyn Fn(RecordKind) -> &'a Rules,
     now: DateTime<Utc>,
 ) -> Plan {
     let items = records
         .into_iter()
-        .filter_map(|record| plan_record(&record, rules(record.kind), now))
+        .filter_map(|record| plan_record(&record, sides, rules(record.kind), now))
         .collect();
     Plan { items }
 }
 
-/// Plan one record; `None` when both sides are in step with it.
-pub fn plan_record(record: &RecordInput<'_>, rules: &Rules, now: DateTime<Utc>) -> Option<Item> {
+/// Plan one record; `None` when every side is in step with it.
+pub fn plan_record(
+    record: &RecordInput<'_>,
+    sides: &[Side],
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Option<Item> {
     if !rules.enabled {
         return None;
     }
-    let mut salesforce = needed(record, Side::Salesforce, rules);
-    let mut desktop = needed(record, Side::Desktop, rules);
-    if salesforce.is_none() && desktop.is_none() {
+    let mut steps: BTreeMap<Side, Step> = sides
+        .iter()
+        .filter_map(|&side| needed(record, side, rules).map(|step| (side, step)))
+        .collect();
+    if steps.is_empty() {
         return None;
     }
-    for (side, step) in [
-        (Side::Salesforce, &mut salesforce),
-        (Side::Desktop, &mut desktop),
-    ] {
-        if let Some(step) = step.as_mut() {
-            step.skipped = skip_reason(record, side, step, rules, now);
-        }
+    for (side, step) in steps.iter_mut() {
+        step.skipped = skip_reason(record, *side, step, rules, now);
     }
-    // A delete the rules prevent brings the record back where it was deleted.
-    for (target, restore_on) in [
-        (Side::Salesforce, Side::Desktop),
-        (Side::Desktop, Side::Salesforce),
-    ] {
-        let blocked = match target {
-            Side::Salesforce => &salesforce,
-            _ => &desktop,
-        }
-        .as_ref()
-        .is_some_and(|s| s.op == Op::Delete && s.skipped == Some(Skip::Prevented));
-        if blocked {
+    // A delete the rules prevent on one side brings the record back on every side that lost
+    // it; the sides that still hold it keep it.
+    let blocked = steps
+        .values()
+        .any(|s| s.op == Op::Delete && s.skipped == Some(Skip::Prevented));
+    if blocked {
+        steps.retain(|_, s| !(s.op == Op::Delete && s.runs()));
+        for &side in sides {
+            let holds = record.copies.get(&side).is_some_and(|c| c.present);
+            if holds || steps.contains_key(&side) {
+                continue;
+            }
             let mut step = Step {
                 op: Op::Create,
-                changes: project(restore_on, record.kind, record.fields),
+                changes: project(side, record.kind, record.fields),
                 skipped: None,
                 restore: true,
                 kept_rich_body: false,
             };
-            step.skipped = skip_reason(record, restore_on, &step, rules, now);
-            match restore_on {
-                Side::Salesforce => salesforce = Some(step),
-                _ => desktop = Some(step),
-            }
+            step.skipped = skip_reason(record, side, &step, rules, now);
+            steps.insert(side, step);
         }
     }
-    if let Some(ignore) = record.ignore {
-        let skip = match ignore {
-            Ignore::Forever => Some(Skip::IgnoredForever),
-            Ignore::Once { heads } if heads.as_slice() == record.heads => Some(Skip::IgnoredOnce),
-            Ignore::Once { .. } => None,
-        };
-        if let Some(skip) = skip {
-            for step in [&mut salesforce, &mut desktop].into_iter().flatten() {
-                step.skipped = Some(skip);
-            }
+    for (side, step) in steps.iter_mut() {
+        let ignore = record
+            .ignores
+            .sides
+            .get(side)
+            .or(record.ignores.all.as_ref());
+        if let Some(skip) = ignore.and_then(|i| i.skip(record.heads)) {
+            step.skipped = Some(skip);
         }
     }
     Some(Item {
         record: record.id.clone(),
         kind: record.kind,
         label: label(record.kind, record.fields),
-        salesforce_id: record.salesforce.and_then(|c| c.external_id.clone()),
-        desktop_id: record.desktop.and_then(|c| c.external_id.clone()),
+        ids: record
+            .copies
+            .iter()
+            .filter_map(|(side, copy)| Some((*side, copy.external_id.clone()?)))
+            .collect(),
         heads: record.heads.to_vec(),
-        salesforce,
-        desktop,
+        steps,
         conflicts: conflicts(record),
     })
 }
 
 /// What `side` needs to be in step with the record, before the rules are asked.
 fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
-    let copy = record.copy(side);
+    let copy = record.copies.get(&side);
     let present = copy.is_some_and(|c| c.present);
     let step = |op, changes| Step {
         op,
@@ -402,7 +380,7 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
     let have = project(side, record.kind, &copy.fields);
     let mut changes = crate::record::difference(&have, &want);
     let mut kept_rich_body = false;
-    if side == Side::Desktop
+    if side.role() == Some(Role::Pim)
         && rules.keep_rich_body
         && have.contains_key("description_html")
         && !changes.contains_key("description_html")
@@ -430,7 +408,7 @@ fn skip_reason(
         return Some(Skip::Direction);
     }
     // A delete is judged by the record as the side still has it.
-    let fields = match (step.op, record.copy(side)) {
+    let fields = match (step.op, record.copies.get(&side)) {
         (Op::Delete, Some(copy)) => &copy.fields,
         _ => record.fields,
     };
@@ -442,7 +420,7 @@ fn skip_reason(
             return Some(Skip::Window);
         }
     }
-    if side == Side::Salesforce && step.op != Op::Delete {
+    if side.role() == Some(Role::Crm) && step.op != Op::Delete {
         if record.kind == RecordKind::Contact && !in_scope(record, rules) {
             return Some(Skip::Scope);
         }
@@ -460,16 +438,20 @@ fn skip_reason(
     None
 }
 
-/// A contact is synced to Salesforce when Salesforce has it already, when it is in the synced
-/// address book, or when it carries the sync category.
+/// A contact is synced to Salesforce when Salesforce has it already, when a PIM holds it in the
+/// synced address book, or when it carries the sync category.
 fn in_scope(record: &RecordInput<'_>, rules: &Rules) -> bool {
-    if record.salesforce.is_some_and(|c| c.external_id.is_some()) {
+    let held = |role: Role| {
+        record
+            .copies
+            .iter()
+            .filter(move |(side, _)| side.role() == Some(role))
+            .filter_map(|(_, copy)| copy.external_id.as_deref())
+    };
+    if held(Role::Crm).next().is_some() {
         return true;
     }
-    let in_book = record
-        .desktop
-        .and_then(|c| c.external_id.as_deref())
-        .is_some_and(|href| href.starts_with(&rules.address_book));
+    let in_book = held(Role::Pim).any(|id| id.starts_with(&rules.address_book));
     let tagged = rules.category.as_deref().is_some_and(|wanted| {
         record
             .fields

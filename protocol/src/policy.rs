@@ -1,6 +1,6 @@
 //! Conflict policy: which of several concurrent values of one field is the current one.
 
-use crate::side::Side;
+use crate::side::{Role, Side};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -18,12 +18,13 @@ pub enum ConflictPolicy {
 }
 
 impl ConflictPolicy {
-    /// The side this policy prefers, if any.
-    pub fn preferred(self) -> Option<Side> {
+    /// Whether this policy prefers a value from `side`: Salesforce wins prefers the CRM, desktop
+    /// wins every PIM; tandem's own changes are never preferred.
+    pub fn prefers(self, side: Side) -> bool {
         match self {
-            ConflictPolicy::NewestWins => None,
-            ConflictPolicy::SalesforceWins => Some(Side::Salesforce),
-            ConflictPolicy::DesktopWins => Some(Side::Desktop),
+            ConflictPolicy::NewestWins => false,
+            ConflictPolicy::SalesforceWins => side.role() == Some(Role::Crm),
+            ConflictPolicy::DesktopWins => side.role() == Some(Role::Pim),
         }
     }
 

@@ -8,9 +8,10 @@
 use crate::event::Op;
 use crate::policy::ConflictPolicy;
 use crate::record::RecordKind;
-use crate::side::Side;
+use crate::side::{Role, Side};
 use chrono::NaiveTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Which way records of a kind travel.
@@ -24,12 +25,13 @@ pub enum Direction {
 }
 
 impl Direction {
-    /// Whether tandem may write to `side` under this direction.
+    /// Whether tandem may write to `side` under this direction: "to Salesforce" writes the CRM
+    /// only, "to the desktop" every PIM.
     pub fn writes_to(self, side: Side) -> bool {
         match self {
             Direction::Both => true,
-            Direction::ToSalesforce => side == Side::Salesforce,
-            Direction::ToDesktop => side == Side::Desktop,
+            Direction::ToSalesforce => side.role() == Some(Role::Crm),
+            Direction::ToDesktop => side.role() == Some(Role::Pim),
         }
     }
 }
@@ -128,7 +130,7 @@ pub struct RulesFile {
 }
 
 /// The effective rules of one kind.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rules {
     pub kind: RecordKind,
     pub conflict_policy: ConflictPolicy,
@@ -140,8 +142,8 @@ pub struct Rules {
     pub every_minutes: u32,
     /// When automatic runs may start; `None`: any time.
     pub hours: Option<Hours>,
-    pub prevent_salesforce: Vec<Op>,
-    pub prevent_desktop: Vec<Op>,
+    /// The operations the rules block, per side (`prevent_salesforce`, `prevent_desktop`).
+    pub prevent: BTreeMap<Side, Vec<Op>>,
     /// The date window (events and tasks): days before and after today.
     pub past_days: u32,
     pub future_days: u32,
@@ -171,11 +173,7 @@ pub const DEFAULT_ADDRESS_BOOK: &str = "/dav/addressbooks/contacts/";
 
 impl Rules {
     pub fn prevented(&self, side: Side, op: Op) -> bool {
-        match side {
-            Side::Salesforce => self.prevent_salesforce.contains(&op),
-            Side::Desktop => self.prevent_desktop.contains(&op),
-            Side::Tandem => false,
-        }
+        self.prevent.get(&side).is_some_and(|ops| ops.contains(&op))
     }
 
     /// Whether an automatic run of this kind is due: automatic runs are on, the interval has
@@ -269,13 +267,23 @@ impl RulesFile {
             automatic: self.automatic.unwrap_or(true),
             every_minutes: self.every_minutes.unwrap_or(30),
             hours: self.hours,
-            // Deleting a Salesforce contact loses its activity history: blocked by default.
-            prevent_salesforce: self.prevent_salesforce.clone().unwrap_or(if contacts {
-                vec![Op::Delete]
-            } else {
-                vec![]
-            }),
-            prevent_desktop: self.prevent_desktop.clone().unwrap_or_default(),
+            prevent: [
+                (
+                    Side::SALESFORCE,
+                    // Deleting a Salesforce contact loses its activity history: blocked by
+                    // default.
+                    self.prevent_salesforce.clone().unwrap_or(if contacts {
+                        vec![Op::Delete]
+                    } else {
+                        vec![]
+                    }),
+                ),
+                (
+                    Side::DESKTOP,
+                    self.prevent_desktop.clone().unwrap_or_default(),
+                ),
+            ]
+            .into(),
             past_days: self.past_days.unwrap_or(30),
             future_days: self.future_days.unwrap_or(365),
             sync_private: self.sync_private.unwrap_or(false),
@@ -323,11 +331,11 @@ mod tests {
     #[test]
     fn defaults_follow_the_kind() {
         let contacts = Rules::defaults(RecordKind::Contact);
-        assert!(contacts.prevented(Side::Salesforce, Op::Delete));
-        assert!(!contacts.prevented(Side::Desktop, Op::Delete));
+        assert!(contacts.prevented(Side::SALESFORCE, Op::Delete));
+        assert!(!contacts.prevented(Side::DESKTOP, Op::Delete));
         assert_eq!(contacts.category.as_deref(), Some("CRM"));
         let events = Rules::defaults(RecordKind::Event);
-        assert!(!events.prevented(Side::Salesforce, Op::Delete));
+        assert!(!events.prevented(Side::SALESFORCE, Op::Delete));
         assert_eq!((events.past_days, events.future_days), (30, 365));
         assert!(!events.sync_private);
         assert_eq!(events.every_minutes, 30);

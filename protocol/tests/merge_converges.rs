@@ -50,14 +50,14 @@ fn step(sides: usize) -> impl Strategy<Value = Step> {
 }
 
 fn side_of(index: usize) -> Side {
-    [Side::Desktop, Side::Salesforce, Side::Tandem][index]
+    [Side::DESKTOP, Side::SALESFORCE, Side::TANDEM][index]
 }
 
 /// Turn the steps into events with their causal bases, as the sides would have produced them.
 fn history(sides: usize, steps: &[Step]) -> Vec<Generated> {
     let create = Generated {
         event: Hlc::new(1_000, 0),
-        side: Side::Desktop,
+        side: Side::DESKTOP,
         op: Op::Create,
         base: vec![],
         changes: [("last_name".to_string(), json!("initial"))].into(),
@@ -164,7 +164,14 @@ fn oracle(events: &[Generated], key: &str, policy: ConflictPolicy) -> Option<Val
         .iter()
         .filter(|w| !writes.iter().any(|later| later.past.contains(&w.event)));
     frontier
-        .max_by_key(|w| (policy.preferred() == Some(w.side), w.event))
+        .max_by_key(|w| {
+            let preferred = match policy {
+                ConflictPolicy::NewestWins => false,
+                ConflictPolicy::SalesforceWins => w.side == Side::SALESFORCE,
+                ConflictPolicy::DesktopWins => w.side == Side::DESKTOP,
+            };
+            (preferred, w.event)
+        })
         .and_then(|w| value_of(w))
 }
 

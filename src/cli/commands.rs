@@ -1,18 +1,15 @@
-//! The commands that work on the store, and `ingest`. Each produces an `Output` instead of
-//! printing, so the daemon can run it for a client and send back exactly what it would print.
+//! The commands that work on the store, and `ingest`. Each becomes an `app::Request`, answered
+//! by the running daemon or by an `App` on the store opened here — the same code either way —
+//! and its typed reply is formatted for the terminal.
 
-use super::audit;
-use super::timeref::TimeRef;
-use crate::config::Settings;
+use super::{audit, sync};
+use crate::app::{App, AppError, Point, Reply, Request};
 use crate::daemon;
-use crate::store::system_clock;
-use crate::store::{Access, Store, read, replay};
-use crate::store::{Draft, Writer};
+use crate::store::{Ack, Draft};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,18 +40,18 @@ pub enum StoreCommand {
         record: String,
         /// The point to go back to: a log position (#42) or a time (2026-11-21T10:00:00Z).
         #[arg(long)]
-        at: TimeRef,
+        at: Point,
     },
     /// Sync with Salesforce: preview, apply, ignore, status.
     Sync {
         #[command(subcommand)]
-        command: super::sync::SyncCommand,
+        command: sync::SyncCommand,
     },
     /// The events of the log, in order.
     Log {
         /// Start at a log position (#42) or a time.
         #[arg(long)]
-        since: Option<TimeRef>,
+        since: Option<Point>,
         /// Show at most this many events.
         #[arg(long)]
         limit: Option<usize>,
@@ -65,7 +62,7 @@ pub enum StoreCommand {
 }
 
 /// What a command prints, and how it exits.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
@@ -89,159 +86,166 @@ impl Output {
     }
 }
 
-/// What a command needs: the store, its writer (for commands that append), the settings.
-pub struct Context {
-    pub dir: PathBuf,
-    pub store: Arc<Store>,
-    pub writer: Option<Writer>,
-    pub settings: Settings,
-    /// Draw progress bars (a person at a terminal, not the daemon answering a client).
-    pub progress: bool,
-}
-
 impl StoreCommand {
-    /// Whether the command appends to the log; the others open the store read-only.
-    pub fn access(&self) -> Access {
+    pub fn request(&self) -> Request {
         match self {
-            StoreCommand::Restore { .. } => Access::ReadWrite,
-            StoreCommand::Sync { command } if command.writes() => Access::ReadWrite,
-            _ => Access::ReadOnly,
+            StoreCommand::Replay { .. } => Request::Verify,
+            StoreCommand::History { record, .. } => Request::History {
+                record: record.clone(),
+            },
+            StoreCommand::Blame { record, .. } => Request::Blame {
+                record: record.clone(),
+            },
+            StoreCommand::Restore { record, at } => Request::Restore {
+                record: record.clone(),
+                at: at.clone(),
+            },
+            StoreCommand::Sync { command } => command.request(),
+            StoreCommand::Log { since, limit, .. } => Request::Log {
+                since: since.clone(),
+                limit: *limit,
+            },
         }
     }
-}
 
-impl Context {
-    /// Open an existing store directly (no daemon is running).
-    pub fn open(dir: &Path, access: Access) -> Result<Context, String> {
-        let settings = Settings::load(dir).map_err(|e| e.to_string())?;
-        let store = Arc::new(Store::open_existing(dir, access).map_err(|e| e.to_string())?);
-        let writer = match access {
-            Access::ReadOnly => None,
-            Access::ReadWrite => Some(
-                Writer::spawn(store.clone(), settings.policies(), system_clock())
-                    .map_err(|e| e.to_string())?,
-            ),
+    /// The reply as this command prints it.
+    pub fn format(&self, reply: &Reply) -> Output {
+        use sync::SyncCommand as S;
+        match (self, reply) {
+            (StoreCommand::Replay { .. }, Reply::Verified(v)) => verified(v),
+            (StoreCommand::History { json, .. }, Reply::History(h)) => {
+                Output::ok(audit::history(h, *json))
+            }
+            (StoreCommand::Blame { json, .. }, Reply::Blame(b)) => {
+                Output::ok(audit::blame(b, *json))
+            }
+            (StoreCommand::Restore { .. }, Reply::Restored(r)) => Output::ok(audit::restored(r)),
+            (StoreCommand::Log { json, .. }, Reply::Log(events)) => {
+                Output::ok(audit::log(events, *json))
+            }
+            (StoreCommand::Sync { command }, reply) => match (command, reply) {
+                (S::Preview { details, all, json }, Reply::Run(report)) => {
+                    Output::ok(sync::previewed(report, *details, *all, *json))
+                }
+                (S::Apply { json, .. }, Reply::Run(report)) => {
+                    let (stdout, failed) = sync::applied(report, *json);
+                    Output {
+                        stdout,
+                        code: u8::from(failed),
+                        ..Output::default()
+                    }
+                }
+                (S::Ignore { .. }, Reply::Ignored(ignored)) => Output::ok(sync::ignored(ignored)),
+                (S::Status { json }, Reply::Status(status)) => {
+                    Output::ok(sync::status(status, *json))
+                }
+                _ => unexpected(),
+            },
+            _ => unexpected(),
+        }
+    }
+
+    /// Ask the daemon serving `dir`, or open the store here, and format what comes back.
+    pub async fn run(&self, dir: &Path, progress: bool) -> Output {
+        let request = self.request();
+        let reply = match daemon::Client::discover(dir).await {
+            Some(daemon) => daemon.call(&request).await,
+            None => local(dir, request, progress).await,
         };
-        Ok(Context {
-            dir: dir.to_path_buf(),
-            store,
-            writer,
-            settings,
-            progress: true,
-        })
-    }
-
-    /// Finish appending and close the store cleanly.
-    pub async fn close(self) {
-        if let Some(writer) = self.writer {
-            writer.close().await;
+        match reply {
+            Ok(reply) => self.format(&reply),
+            Err(e) => Output::error(e),
         }
     }
 }
 
-pub async fn execute(command: &StoreCommand, context: &Context) -> Output {
-    let result = match command {
-        StoreCommand::Replay { .. } => replay_verify(context),
-        StoreCommand::History { record, json } => audit::history(context, record, *json),
-        StoreCommand::Blame { record, json } => audit::blame(context, record, *json),
-        StoreCommand::Restore { record, at } => audit::restore(context, record, at).await,
-        StoreCommand::Log { since, limit, json } => log(context, since.as_ref(), *limit, *json),
-        StoreCommand::Sync { command } => super::sync::execute(command, context).await,
-    };
-    result.unwrap_or_else(|e| e)
+fn unexpected() -> Output {
+    Output::error(AppError::Unexpected)
 }
 
-fn replay_verify(context: &Context) -> Result<Output, Output> {
-    let scratch = context
-        .dir
-        .join(format!(".replay-{}.redb", std::process::id()));
-    let _ = std::fs::remove_file(&scratch);
-    let result = replay::verify(&context.store, context.settings.policies(), &scratch);
-    let _ = std::fs::remove_file(&scratch);
-    let verification = result.map_err(Output::error)?;
+/// Answer a request on the store of `dir`, opened here (no daemon holds it).
+async fn local(dir: &Path, request: Request, progress: bool) -> Result<Reply, AppError> {
+    let app = App::open(dir, request.access())?;
+    let bar = (progress && matches!(request, Request::Apply { .. })).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let report = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let reply = app.handle(request, &report).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    app.close().await;
+    reply
+}
+
+fn verified(v: &crate::app::Verified) -> Output {
     let mut out = String::new();
-    if verification.differences.is_empty() {
+    if v.differences.is_empty() {
         let _ = writeln!(
             out,
             "replay verified: {} events rebuilt {} projection rows, identical byte for byte",
-            verification.events, verification.rows
+            v.events, v.rows
         );
-        return Ok(Output::ok(out));
+        return Output::ok(out);
     }
     let _ = writeln!(
         out,
         "replay found {} difference(s) between the projections and the log ({} events):",
-        verification.differences.len(),
-        verification.events
+        v.differences.len(),
+        v.events
     );
-    for d in verification.differences.iter().take(50) {
+    for d in v.differences.iter().take(50) {
         let _ = writeln!(out, "  {:<14} {:?} {}", d.table, d.kind, d.key);
     }
-    Err(Output {
+    Output {
         stdout: out,
         stderr: "tandem: the projections do not follow from the log; please report this, then rebuild the store from its log\n".into(),
         code: 2,
-    })
-}
-
-fn log(
-    context: &Context,
-    since: Option<&TimeRef>,
-    limit: Option<usize>,
-    json: bool,
-) -> Result<Output, Output> {
-    let txn = context.store.read().map_err(Output::error)?;
-    let from = match since {
-        None => 1,
-        Some(TimeRef::Seq(n)) => *n,
-        Some(TimeRef::Time(t)) => read::first_seq_since(&txn, tandem_protocol::Hlc::at(*t))
-            .map_err(Output::error)?
-            .unwrap_or(u64::MAX),
-    };
-    let events = read::events_from(&txn, from).map_err(Output::error)?;
-    let mut out = String::new();
-    for (seq, event) in events.iter().take(limit.unwrap_or(usize::MAX)) {
-        if json {
-            let line = serde_json::json!({ "seq": seq, "event": event });
-            let _ = writeln!(out, "{line}");
-        } else {
-            let _ = writeln!(out, "{}", audit::log_line(*seq, event));
-        }
     }
-    Ok(Output::ok(out))
 }
 
 /// `tandem ingest`: JSON-lines drafts in, one acknowledgement line out per durable event, in
 /// input order. A line that cannot be parsed or is refused is reported on stderr with its line
 /// number and changes nothing; the other lines go on.
-pub async fn ingest(dir: &Path) -> Result<(), String> {
+pub async fn ingest(dir: &Path) -> Result<(), IngestError> {
     enum Sink {
         Daemon(daemon::Client),
-        Local(Writer),
+        Local(Box<App>),
     }
     let sink = match daemon::Client::discover(dir).await {
         Some(client) => Sink::Daemon(client),
-        None => {
-            let settings = Settings::load(dir).map_err(|e| e.to_string())?;
-            let store = Arc::new(Store::open_or_create(dir).map_err(|e| e.to_string())?);
-            Sink::Local(
-                Writer::spawn(store, settings.policies(), system_clock())
-                    .map_err(|e| e.to_string())?,
-            )
-        }
+        None => Sink::Local(Box::new(App::create(dir)?)),
     };
-    type Pending = tokio::task::JoinHandle<Result<String, String>>;
+    /// What becomes of one input line: its acknowledgement, or why it was refused.
+    enum Line {
+        Ack(String),
+        Refused(String),
+    }
+    type Pending = tokio::task::JoinHandle<Line>;
     let (queue, mut acks) = tokio::sync::mpsc::channel::<(usize, Pending)>(256);
     let printer = tokio::spawn(async move {
         let mut stdout = tokio::io::stdout();
         let mut failures = 0usize;
         while let Some((line, pending)) = acks.recv().await {
-            match pending.await.map_err(|e| e.to_string()).and_then(|r| r) {
-                Ok(ack) => {
+            match pending
+                .await
+                .unwrap_or_else(|e| Line::Refused(e.to_string()))
+            {
+                Line::Ack(ack) => {
                     let _ = stdout.write_all(format!("{ack}\n").as_bytes()).await;
                     let _ = stdout.flush().await;
                 }
-                Err(message) => {
+                Line::Refused(message) => {
                     failures += 1;
                     eprintln!("tandem: line {line}: {message}");
                 }
@@ -251,11 +255,7 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
     });
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut number = 0;
-    while let Some(line) = lines
-        .next_line()
-        .await
-        .map_err(|e| format!("reading standard input: {e}"))?
-    {
+    while let Some(line) = lines.next_line().await.map_err(IngestError::Stdin)? {
         number += 1;
         if line.trim().is_empty() {
             continue;
@@ -263,24 +263,35 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
         let pending: Pending = match serde_json::from_str::<Draft>(&line) {
             Err(e) => {
                 let message = format!("not a valid event draft: {e}");
-                tokio::spawn(async move { Err(message) })
+                tokio::spawn(async move { Line::Refused(message) })
             }
             Ok(draft) => match &sink {
                 // The daemon's API answers one request at a time per connection.
                 Sink::Daemon(client) => {
-                    let result = client.append(&draft).await;
-                    tokio::spawn(async move { result.map(|ack| ack_line(number, &ack)) })
+                    let line = match client
+                        .call(&Request::Append {
+                            draft: Box::new(draft),
+                        })
+                        .await
+                    {
+                        Ok(Reply::Appended(ack)) => Line::Ack(ack_line(number, &ack)),
+                        Ok(_) => Line::Refused(AppError::Unexpected.to_string()),
+                        Err(e) => Line::Refused(e.to_string()),
+                    };
+                    tokio::spawn(async move { line })
                 }
                 // Locally, many appends are in flight at once and share the writer's commits;
                 // submitting here, in line order, keeps the log in input order.
-                Sink::Local(writer) => match writer.submit(draft).await {
-                    Ok(ack) => tokio::spawn(async move {
-                        ack.await
-                            .map(|ack| ack_line(number, &ack))
-                            .map_err(|e| e.to_string())
-                    }),
-                    Err(e) => return Err(e.to_string()),
-                },
+                Sink::Local(app) => {
+                    let writer = app.writer.as_ref().ok_or(AppError::ReadOnly)?;
+                    let ack = writer.submit(draft).await.map_err(AppError::from)?;
+                    tokio::spawn(async move {
+                        match ack.await {
+                            Ok(ack) => Line::Ack(ack_line(number, &ack)),
+                            Err(e) => Line::Refused(e.to_string()),
+                        }
+                    })
+                }
             },
         };
         if queue.send((number, pending)).await.is_err() {
@@ -288,19 +299,27 @@ pub async fn ingest(dir: &Path) -> Result<(), String> {
         }
     }
     drop(queue);
-    let failures = printer.await.map_err(|e| e.to_string())?;
-    if let Sink::Local(writer) = sink {
-        writer.close().await;
+    let failures = printer.await.unwrap_or(usize::MAX);
+    if let Sink::Local(app) = sink {
+        app.close().await;
     }
     if failures > 0 {
-        return Err(format!(
-            "{failures} line(s) were refused; the others were appended"
-        ));
+        return Err(IngestError::Refused(failures));
     }
     Ok(())
 }
 
-fn ack_line(line: usize, ack: &crate::store::Ack) -> String {
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("reading standard input: {0}")]
+    Stdin(std::io::Error),
+    #[error("{0} line(s) were refused; the others were appended")]
+    Refused(usize),
+}
+
+fn ack_line(line: usize, ack: &Ack) -> String {
     let mut value = serde_json::to_value(ack).unwrap_or_default();
     value["line"] = serde_json::json!(line);
     value.to_string()

@@ -22,7 +22,15 @@ pub struct EmulatorArgs {
     pub rotate_refresh_tokens: bool,
 }
 
-pub async fn run(args: EmulatorArgs) -> Result<(), String> {
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorRunError {
+    #[error(transparent)]
+    Start(#[from] tandem_salesforce_emulator::EmulatorError),
+    #[error("cannot wait for Ctrl-C: {0}")]
+    Signal(std::io::Error),
+}
+
+pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorRunError> {
     let config = EmulatorConfig {
         listen: Some(args.listen),
         seed: args.seed,
@@ -31,9 +39,7 @@ pub async fn run(args: EmulatorArgs) -> Result<(), String> {
         rotate_refresh_tokens: args.rotate_refresh_tokens,
         ..EmulatorConfig::default()
     };
-    let handle = Emulator::start(config.clone())
-        .await
-        .map_err(|e| e.to_string())?;
+    let handle = Emulator::start(config.clone()).await?;
     println!("Salesforce emulator listening on {}", handle.base_url());
     println!("  login/instance URL: {}", handle.base_url());
     println!("  client_id:          {}", handle.client_id());
@@ -44,7 +50,9 @@ pub async fn run(args: EmulatorArgs) -> Result<(), String> {
         "  control API:        POST {0}/__emulator/faults, GET {0}/__emulator/state",
         handle.base_url()
     );
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(EmulatorRunError::Signal)?;
     handle.shutdown().await;
     Ok(())
 }

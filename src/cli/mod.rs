@@ -1,18 +1,17 @@
-//! The command line. Every command that reads or changes the store runs the same code whether
-//! tandem's daemon is running (it is asked over its local API, since redb allows one process) or
-//! not (the store is opened directly), so the output is the same either way.
+//! The command line. Every command that reads or changes the store becomes the same
+//! `app::Request` whether tandem's daemon is running (it is asked over its local API, since redb
+//! allows one process) or not (the store is opened here), so the output is the same either way.
 
 pub mod audit;
 pub mod commands;
 pub mod demo;
 pub mod emulator;
 pub mod login;
+pub mod serve;
 pub mod sync;
-mod timeref;
 
-use crate::daemon;
 use clap::{Parser, Subcommand};
-pub use commands::{Context, Output, StoreCommand};
+pub use commands::{Output, StoreCommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,10 +32,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the daemon: own the store and answer the other commands over a local API.
-    /// Run tandem: the CalDAV/CardDAV server for desktop clients, and the local API the other
-    /// commands use while it runs.
-    Serve(daemon::ServeArgs),
+    /// Run tandem: the CalDAV/CardDAV server for desktop clients, the automatic runs, and the
+    /// local API the other commands use while it runs.
+    Serve(serve::ServeArgs),
     /// Try tandem without an org: a seeded demo org in the Salesforce emulator, the
     /// CalDAV/CardDAV server on a fresh data directory, and a first sync run. Prints the URL,
     /// user and password to give a client.
@@ -54,59 +52,38 @@ pub enum Command {
     Store(StoreCommand),
 }
 
-pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
+/// There is no home directory to put the data in.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot find a home directory for tandem's data; pass --data DIR")]
+pub struct NoDataDir;
+
+pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, NoDataDir> {
     if let Some(dir) = explicit {
         return Ok(dir);
     }
     directories::ProjectDirs::from("", "", "tandem")
         .map(|dirs| dirs.data_dir().to_path_buf())
-        .ok_or_else(|| {
-            "cannot find a home directory for tandem's data; pass --data DIR".to_string()
-        })
+        .ok_or(NoDataDir)
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
     let explicit_dir = cli.data.clone();
     let dir = match data_dir(cli.data) {
         Ok(dir) => dir,
-        Err(message) => return fail(&message),
+        Err(e) => return fail(e),
+    };
+    let done = |result: Result<(), Box<dyn std::error::Error>>| match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
     };
     match cli.command {
-        Command::Serve(args) => match daemon::serve(&dir, args).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => fail(&message),
-        },
-        Command::Demo(args) => match demo::run(explicit_dir, args).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => fail(&message),
-        },
-        Command::Emulator(args) => match emulator::run(args).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => fail(&message),
-        },
-        Command::Login(args) => match login::run(&dir, args).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => fail(&message),
-        },
-        Command::Ingest => match commands::ingest(&dir).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => fail(&message),
-        },
+        Command::Serve(args) => done(serve::run(&dir, args).await.map_err(Into::into)),
+        Command::Demo(args) => done(demo::run(explicit_dir, args).await.map_err(Into::into)),
+        Command::Emulator(args) => done(emulator::run(args).await.map_err(Into::into)),
+        Command::Login(args) => done(login::run(&dir, args).await.map_err(Into::into)),
+        Command::Ingest => done(commands::ingest(&dir).await.map_err(Into::into)),
         Command::Store(command) => {
-            let output = match daemon::Client::discover(&dir).await {
-                Some(client) => match client.run(&command).await {
-                    Ok(output) => output,
-                    Err(message) => return fail(&message),
-                },
-                None => match Context::open(&dir, command.access()) {
-                    Ok(context) => {
-                        let output = commands::execute(&command, &context).await;
-                        context.close().await;
-                        output
-                    }
-                    Err(message) => return fail(&message),
-                },
-            };
+            let output = command.run(&dir, true).await;
             print!("{}", output.stdout);
             eprint!("{}", output.stderr);
             ExitCode::from(output.code)
@@ -114,7 +91,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn fail(message: &str) -> ExitCode {
+fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("tandem: {message}");
     ExitCode::FAILURE
 }

@@ -1,18 +1,14 @@
 //! `tandem sync preview | apply | ignore | status`: the reviewed manual run, as text a person
 //! reads (Salesforce on the left, the desktop on the right) or as JSON.
 
-use super::commands::{Context, Output};
-use crate::engine::sync::{Reach, RunReport, Selection, SyncEngine};
-use crate::store::read;
-use crate::store::system_clock;
-use crate::store::{Draft, DraftBody};
+use crate::app::{Ignored, Ignoring, Request, RunReport, Status};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use tandem_protocol::plan::{Item, Plan, Skip, Step};
-use tandem_protocol::run::RunRecord;
-use tandem_protocol::{Decision, Op, Origin, RecordKind, Side};
+use tandem_protocol::run::{RunRecord, StepResult};
+use tandem_protocol::{Op, RecordKind, Side};
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SyncCommand {
@@ -34,8 +30,8 @@ pub enum SyncCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Leave items out of runs: until either side changes them again (--once, the default), or
-    /// for good (--forever); --undo takes an ignore back.
+    /// Leave items out of runs: until any side changes them again (--once, the default), or
+    /// for good (--forever); --undo takes an ignore back. --side limits it to one side's step.
     Ignore {
         #[arg(required = true)]
         items: Vec<String>,
@@ -45,6 +41,9 @@ pub enum SyncCommand {
         forever: bool,
         #[arg(long)]
         undo: bool,
+        /// Only the item's step on this side (salesforce, desktop).
+        #[arg(long, value_parser = parse_side)]
+        side: Option<Side>,
     },
     /// The last run: when, what it did, what failed; pending items, conflicts, API use.
     Status {
@@ -53,102 +52,44 @@ pub enum SyncCommand {
     },
 }
 
+fn parse_side(name: &str) -> Result<Side, UnknownSide> {
+    Side::parse(name)
+        .filter(|side| Side::SYNCED.contains(side))
+        .ok_or_else(|| UnknownSide(name.to_string()))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a side tandem syncs (salesforce, desktop)")]
+pub struct UnknownSide(String);
+
 impl SyncCommand {
-    pub fn writes(&self) -> bool {
-        !matches!(self, SyncCommand::Status { .. })
-    }
-}
-
-pub async fn execute(command: &SyncCommand, context: &Context) -> Result<Output, Output> {
-    match command {
-        SyncCommand::Status { json } => status(context, *json),
-        SyncCommand::Ignore {
-            items,
-            forever,
-            undo,
-            ..
-        } => ignore(context, items, *forever, *undo).await,
-        SyncCommand::Preview { details, all, json } => {
-            let engine = engine(context)?;
-            let report = engine.preview().await.map_err(Output::error)?;
-            if *json {
-                return Ok(Output::ok(json_line(&report)));
-            }
-            let mut out = summary(&report.plan, *details, *all);
-            if let Some(record) = &report.record {
-                note_salesforce(&mut out, record);
-            }
-            if report.plan.is_idle() {
-                let _ = writeln!(out, "Nothing to do: both sides are in step.");
-            } else {
-                let _ = writeln!(
-                    out,
-                    "Run `tandem sync apply` to carry this out, or `tandem sync ignore ITEM` to leave items out."
-                );
-            }
-            Ok(Output::ok(out))
-        }
-        SyncCommand::Apply { items, json } => {
-            let engine = engine(context)?;
-            let bar = context.progress.then(|| {
-                let bar = indicatif::ProgressBar::new(0);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps {elapsed}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                bar
-            });
-            let progress = |done: u64, total: u64| {
-                if let Some(bar) = &bar {
-                    bar.set_length(total);
-                    bar.set_position(done);
-                }
-            };
-            let selection = Selection {
+    pub fn request(&self) -> Request {
+        match self {
+            SyncCommand::Preview { .. } => Request::Preview,
+            SyncCommand::Apply { items, .. } => Request::Apply {
                 records: items.clone(),
-            };
-            let report = engine
-                .apply(&selection, &progress)
-                .await
-                .map_err(Output::error)?;
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            if *json {
-                return Ok(Output::ok(json_line(&report)));
-            }
-            let out = applied(&report);
-            let failed = report
-                .record
-                .as_ref()
-                .is_some_and(|r| r.failures().next().is_some());
-            Ok(Output {
-                stdout: out,
-                code: u8::from(failed),
-                ..Output::default()
-            })
+            },
+            SyncCommand::Ignore {
+                items,
+                forever,
+                undo,
+                side,
+                ..
+            } => Request::Ignore {
+                records: items.clone(),
+                how: match (undo, forever) {
+                    (true, _) => Ignoring::Undo,
+                    (false, true) => Ignoring::Forever,
+                    (false, false) => Ignoring::Once,
+                },
+                side: *side,
+            },
+            SyncCommand::Status { .. } => Request::Status,
         }
     }
 }
 
-/// The engine for a command: the context's store and writer, Salesforce from the settings.
-pub fn engine(context: &Context) -> Result<SyncEngine, Output> {
-    let writer = context
-        .writer
-        .clone()
-        .ok_or_else(|| Output::error("the store was opened read-only; this is a bug in tandem"))?;
-    Ok(SyncEngine {
-        store: context.store.clone(),
-        writer,
-        settings: context.settings.clone(),
-        dir: context.dir.clone(),
-        reach: Reach::Settings,
-        wall: system_clock(),
-        only: Vec::new(),
-    })
-}
-
-fn json_line(value: &impl Serialize) -> String {
+pub fn json_line(value: &impl Serialize) -> String {
     format!("{}\n", serde_json::to_string(value).unwrap_or_default())
 }
 
@@ -157,6 +98,15 @@ fn kind_title(kind: RecordKind) -> &'static str {
         RecordKind::Contact => "Contacts",
         RecordKind::Event => "Events",
         RecordKind::Task => "Tasks",
+    }
+}
+
+/// A side's name in a sentence: Salesforce is a name, the desktop is a place.
+fn side_title(side: Side) -> String {
+    if side == Side::SALESFORCE {
+        "Salesforce".into()
+    } else {
+        side.to_string()
     }
 }
 
@@ -169,14 +119,22 @@ fn op_word(op: Op, restore: bool) -> &'static str {
     }
 }
 
+/// The summary's sides: the first on the left, the others on the right.
+fn columns() -> (Side, &'static [Side]) {
+    (Side::SYNCED[0], &Side::SYNCED[1..])
+}
+
 /// The middle column: what happens, with an arrow pointing at the side that is written.
 fn action(item: &Item) -> String {
+    let (left, right) = columns();
     let mut parts = Vec::new();
-    if let Some(step) = item.salesforce.as_ref().filter(|s| s.runs()) {
+    if let Some(step) = item.step(left).filter(|s| s.runs()) {
         parts.push(format!("<- {}", op_word(step.op, step.restore)));
     }
-    if let Some(step) = item.desktop.as_ref().filter(|s| s.runs()) {
-        parts.push(format!("{} ->", op_word(step.op, step.restore)));
+    for side in right {
+        if let Some(step) = item.step(*side).filter(|s| s.runs()) {
+            parts.push(format!("{} ->", op_word(step.op, step.restore)));
+        }
     }
     if parts.is_empty() {
         let reason = item
@@ -195,21 +153,13 @@ fn column(text: &str, width: usize) -> String {
     out
 }
 
-fn salesforce_column(item: &Item) -> String {
-    match &item.salesforce_id {
-        Some(id) => format!("{} [{id}]", item.label),
-        None => "(not in Salesforce)".into(),
-    }
-}
-
-fn desktop_column(item: &Item) -> String {
-    match &item.desktop_id {
-        Some(href) => format!(
-            "{} [{}]",
-            item.label,
-            href.rsplit('/').next().unwrap_or(href)
-        ),
-        None => "(not on the desktop)".into(),
+/// How the item shows on a side: its label and its id there, or that the side lacks it.
+fn side_column(item: &Item, side: Side) -> String {
+    match item.id_on(side) {
+        Some(id) if side == Side::SALESFORCE => format!("{} [{id}]", item.label),
+        Some(id) => format!("{} [{}]", item.label, id.rsplit('/').next().unwrap_or(id)),
+        None if side == Side::SALESFORCE => "(not in Salesforce)".into(),
+        None => format!("(not on the {side})"),
     }
 }
 
@@ -227,7 +177,7 @@ fn step_details(out: &mut String, side: Side, step: &Step, details: bool) {
     if step.kept_rich_body {
         let _ = writeln!(
             out,
-            "      desktop keeps its formatted description (the plain-text change is not applied)"
+            "      {side} keeps its formatted description (the plain-text change is not applied)"
         );
     }
 }
@@ -236,18 +186,27 @@ fn step_details(out: &mut String, side: Side, step: &Step, details: bool) {
 pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
     let mut out = String::new();
     let tally = plan.tally();
+    let sides: Vec<String> = Side::SYNCED
+        .iter()
+        .map(|side| {
+            let counts = tally.side(*side);
+            format!(
+                "{} {} create, {} update, {} delete",
+                side_title(*side),
+                counts.create,
+                counts.update,
+                counts.delete
+            )
+        })
+        .collect();
     let _ = writeln!(
         out,
-        "Synchronization Summary: Salesforce {} create, {} update, {} delete; desktop {} create, {} update, {} delete; {} skipped, {} conflicts",
-        tally.salesforce.create,
-        tally.salesforce.update,
-        tally.salesforce.delete,
-        tally.desktop.create,
-        tally.desktop.update,
-        tally.desktop.delete,
+        "Synchronization Summary: {}; {} skipped, {} conflicts",
+        sides.join("; "),
         tally.skipped,
         tally.conflicts
     );
+    let (left, right) = columns();
     for kind in RecordKind::ALL {
         let items: Vec<&Item> = plan.items.iter().filter(|i| i.kind == kind).collect();
         let shown: Vec<&&Item> = items.iter().filter(|i| all || i.runs()).collect();
@@ -264,24 +223,29 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
         }
         let _ = writeln!(out, "\n{}", kind_title(kind));
         if !shown.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {} {} DESKTOP",
-                column("SALESFORCE", 38),
-                column("ACTION", 22)
-            );
-        }
-        for item in shown {
+            let heads: Vec<String> = right.iter().map(|s| s.as_str().to_uppercase()).collect();
             let _ = writeln!(
                 out,
                 "  {} {} {}",
-                column(&salesforce_column(item), 38),
+                column(&left.as_str().to_uppercase(), 38),
+                column("ACTION", 22),
+                heads.join(" | ")
+            );
+        }
+        for item in shown {
+            let rights: Vec<String> = right.iter().map(|s| side_column(item, *s)).collect();
+            let _ = writeln!(
+                out,
+                "  {} {} {}",
+                column(&side_column(item, left), 38),
                 column(&action(item), 22),
-                desktop_column(item)
+                rights.join(" | ")
             );
             let _ = writeln!(out, "      id {}", item.record);
-            for (side, step) in item.steps() {
-                step_details(&mut out, side, step, details);
+            for side in Side::SYNCED {
+                if let Some(step) = item.step(side) {
+                    step_details(&mut out, side, step, details);
+                }
             }
             for c in &item.conflicts {
                 let lost: Vec<String> = c
@@ -311,16 +275,18 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
     out
 }
 
-fn note_salesforce(out: &mut String, record: &RunRecord) {
-    if let Some(error) = &record.salesforce_error {
+/// Why a side could not be reached in a run, and what that means.
+fn note_unreachable(out: &mut String, record: &RunRecord) {
+    for (side, error) in &record.unreachable {
         let _ = writeln!(
             out,
-            "Salesforce could not be reached: {error}\nDesktop changes are kept and merge on the next run that reaches it.\n"
+            "{} could not be reached: {error}\nDesktop changes are kept and merge on the next run that reaches it.\n",
+            side_title(*side)
         );
     }
 }
 
-fn failure_line(out: &mut String, f: &tandem_protocol::run::StepResult) {
+fn failure_line(out: &mut String, f: &StepResult) {
     let _ = writeln!(
         out,
         "  failed: {} {} on {}: {}",
@@ -331,20 +297,51 @@ fn failure_line(out: &mut String, f: &tandem_protocol::run::StepResult) {
     );
 }
 
-fn applied(report: &RunReport) -> String {
+/// The API calls of a run, all remote sides together.
+fn calls(record: &RunRecord) -> u64 {
+    record.api.values().map(|a| a.calls).sum()
+}
+
+pub fn previewed(report: &RunReport, details: bool, all: bool, json: bool) -> String {
+    if json {
+        return json_line(report);
+    }
+    let mut out = summary(&report.plan, details, all);
+    if let Some(record) = &report.record {
+        note_unreachable(&mut out, record);
+    }
+    if report.plan.is_idle() {
+        let _ = writeln!(out, "Nothing to do: both sides are in step.");
+    } else {
+        let _ = writeln!(
+            out,
+            "Run `tandem sync apply` to carry this out, or `tandem sync ignore ITEM` to leave items out."
+        );
+    }
+    out
+}
+
+/// What an apply did, and whether a step failed.
+pub fn applied(report: &RunReport, json: bool) -> (String, bool) {
+    let failed = report
+        .record
+        .as_ref()
+        .is_some_and(|r| r.failures().next().is_some());
+    if json {
+        return (json_line(report), failed);
+    }
     let mut out = String::new();
     let Some(record) = &report.record else {
-        return out;
+        return (out, failed);
     };
     let ok = record.results.iter().filter(|r| r.error.is_none()).count();
-    let failed: Vec<_> = record.failures().collect();
     let _ = writeln!(
         out,
         "Applied {ok} of {} steps ({} Salesforce API calls).",
         record.results.len(),
-        record.api_calls
+        record.calls(Side::SALESFORCE)
     );
-    for f in &failed {
+    for f in record.failures() {
         failure_line(&mut out, f);
     }
     if report.held_back > 0 {
@@ -354,118 +351,27 @@ fn applied(report: &RunReport) -> String {
             report.held_back
         );
     }
-    note_salesforce(&mut out, record);
+    note_unreachable(&mut out, record);
+    (out, failed)
+}
+
+pub fn ignored(ignored: &[Ignored]) -> String {
+    let mut out = String::new();
+    for i in ignored {
+        let what = match i.how {
+            Ignoring::Undo => "no longer ignored",
+            Ignoring::Forever => "ignored forever",
+            Ignoring::Once => "ignored until either side changes it",
+        };
+        let on = i.side.map(|s| format!(" on {s}")).unwrap_or_default();
+        let _ = writeln!(out, "{}: {what}{on}", i.label);
+    }
     out
 }
 
-async fn ignore(
-    context: &Context,
-    items: &[String],
-    forever: bool,
-    undo: bool,
-) -> Result<Output, Output> {
-    let writer = context
-        .writer
-        .clone()
-        .ok_or_else(|| Output::error("the store was opened read-only; this is a bug in tandem"))?;
-    // Every name is checked before anything is written: a typo changes nothing.
-    let mut decisions = Vec::new();
-    {
-        let txn = context.store.read().map_err(Output::error)?;
-        for name in items {
-            let record = read::find_record(&txn, name)
-                .map_err(Output::error)?
-                .ok_or_else(|| Output::error(format!("no record is known as {name}")))?;
-            let state = read::record(&txn, &record)
-                .map_err(Output::error)?
-                .ok_or_else(|| Output::error(format!("no record is known as {name}")))?;
-            let label = tandem_protocol::plan::label(state.kind, &state.fields);
-            let decision = match (undo, forever) {
-                (true, _) => Decision::Unignore { record },
-                (false, true) => Decision::IgnoreForever { record },
-                (false, false) => Decision::IgnoreOnce {
-                    record,
-                    heads: state.heads,
-                },
-            };
-            decisions.push((label, decision));
-        }
-    }
-    let mut out = String::new();
-    for (label, decision) in decisions {
-        let draft = Draft {
-            origin: Origin::new(Side::Tandem, "cli:sync-ignore"),
-            body: DraftBody::Decision(decision),
-        };
-        writer.append(draft).await.map_err(Output::error)?;
-        let what = match (undo, forever) {
-            (true, _) => "no longer ignored",
-            (false, true) => "ignored forever",
-            (false, false) => "ignored until either side changes it",
-        };
-        let _ = writeln!(out, "{label}: {what}");
-    }
-    Ok(Output::ok(out))
-}
-
-#[derive(Serialize)]
-struct Status {
-    last_run: Option<RunRecord>,
-    /// The runs before it, newest first (at most ten).
-    recent: Vec<RunRecord>,
-    last_preview: Option<RunRecord>,
-    pending: usize,
-    conflicts: usize,
-    ignored: usize,
-    automatic: bool,
-}
-
-fn status(context: &Context, json: bool) -> Result<Output, Output> {
-    let txn = context.store.read().map_err(Output::error)?;
-    let runs = read::runs(&txn, usize::MAX).map_err(Output::error)?;
-    let mut applied = runs
-        .iter()
-        .filter(|(_, r)| r.mode != tandem_protocol::run::RunMode::Preview)
-        .map(|(_, r)| r.clone());
-    let last_run = applied.next();
-    let recent: Vec<RunRecord> = applied.take(10).collect();
-    let last_preview = runs
-        .iter()
-        .find(|(_, r)| r.mode == tandem_protocol::run::RunMode::Preview)
-        .map(|(_, r)| r.clone());
-    let automatic = runs
-        .iter()
-        .any(|(_, r)| r.mode == tandem_protocol::run::RunMode::Manual);
-    drop(txn);
-    let kinds = context.settings.enabled_kinds();
-    let now =
-        chrono::DateTime::from_timestamp_millis((system_clock())() as i64).unwrap_or_default();
-    let plan = crate::engine::sync::inputs::plan_from_store(
-        &context.store,
-        &context.settings,
-        &kinds,
-        now,
-    )
-    .map_err(Output::error)?;
-    let ignored = plan
-        .items
-        .iter()
-        .filter(|i| {
-            i.steps()
-                .any(|(_, s)| matches!(s.skipped, Some(Skip::IgnoredOnce | Skip::IgnoredForever)))
-        })
-        .count();
-    let status = Status {
-        pending: plan.items.iter().filter(|i| i.runs()).count(),
-        conflicts: plan.tally().conflicts,
-        ignored,
-        last_run,
-        recent,
-        last_preview,
-        automatic,
-    };
+pub fn status(status: &Status, json: bool) -> String {
     if json {
-        return Ok(Output::ok(json_line(&status)));
+        return json_line(status);
     }
     let mut out = String::new();
     let time = |ms: i64| {
@@ -482,27 +388,35 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
         }
         Some(run) => {
             let failed: Vec<_> = run.failures().collect();
+            let usage = run
+                .api
+                .get(&Side::SALESFORCE)
+                .and_then(|a| a.usage)
+                .map(|(used, max)| format!(" (org usage {used}/{max} today)"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "Last run: {} at {}, {} steps, {} failed, {} API calls{}",
+                "Last run: {} at {}, {} steps, {} failed, {} API calls{usage}",
                 run.mode.as_str(),
                 time(run.finished_ms),
                 run.results.len(),
                 failed.len(),
-                run.api_calls,
-                run.api_usage
-                    .map(|(used, max)| format!(" (org usage {used}/{max} today)"))
-                    .unwrap_or_default()
+                calls(run),
             );
             for f in failed {
                 failure_line(&mut out, f);
             }
-            note_salesforce(&mut out, run);
+            note_unreachable(&mut out, run);
         }
     }
     if !status.recent.is_empty() {
         let _ = writeln!(out, "Earlier runs:");
         for run in &status.recent {
+            let unreachable: Vec<String> = run
+                .unreachable
+                .keys()
+                .map(|side| format!(", {} unreachable", side_title(*side)))
+                .collect();
             let _ = writeln!(
                 out,
                 "  {} {:<9} {} steps, {} failed, {} API calls{}",
@@ -510,12 +424,8 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
                 run.mode.as_str(),
                 run.results.len(),
                 run.failures().count(),
-                run.api_calls,
-                if run.salesforce_error.is_some() {
-                    ", Salesforce unreachable"
-                } else {
-                    ""
-                }
+                calls(run),
+                unreachable.concat()
             );
         }
     }
@@ -534,5 +444,5 @@ fn status(context: &Context, json: bool) -> Result<Output, Output> {
             "off until a manual run is applied"
         }
     );
-    Ok(Output::ok(out))
+    out
 }

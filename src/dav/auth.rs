@@ -3,6 +3,7 @@
 use base64::Engine as _;
 use hyper::HeaderMap;
 use hyper::header::AUTHORIZATION;
+use subtle::ConstantTimeEq;
 
 #[derive(Clone)]
 pub struct Credentials {
@@ -32,20 +33,11 @@ impl Credentials {
         let Some((user, password)) = text.split_once(':') else {
             return false;
         };
-        let user = percent_decode(user);
-        same(user.as_bytes(), self.user.as_bytes())
-            & same(password.as_bytes(), self.password.as_bytes())
+        let user = percent_encoding::percent_decode_str(user).decode_utf8_lossy();
+        let same_user = user.as_bytes().ct_eq(self.user.as_bytes());
+        let same_password = password.as_bytes().ct_eq(self.password.as_bytes());
+        (same_user & same_password).into()
     }
-}
-
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn percent_decode(s: &str) -> String {
-    tandem_protocol::dav::href::decode_href(&format!("/{s}"))
-        .map(|p| p.trim_start_matches('/').to_string())
-        .unwrap_or_else(|_| s.to_string())
 }
 
 #[cfg(test)]

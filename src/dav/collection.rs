@@ -269,7 +269,7 @@ pub async fn delete(state: &DavState, call: &Call, path: &str) -> Response<Body>
         }
     }
     let draft = Draft {
-        origin: Origin::new(Side::Desktop, call.origin.agent.clone()),
+        origin: Origin::new(Side::DESKTOP, call.origin.agent.clone()),
         body: DraftBody::Collection(CollectionChange {
             path: path.to_string(),
             op: CollectionOp::Delete,

@@ -84,6 +84,16 @@ pub async fn ensure_default_collections(state: &DavState) -> Result<(), WriterEr
     crate::store::ensure_default_collections(&state.store, &state.writer).await
 }
 
+/// The server's listening socket on `addr`.
+pub async fn listen(addr: std::net::SocketAddr) -> Result<TcpListener, DavError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| DavError::Listen {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
 /// Serve plain HTTP connections until `stop` completes.
 pub async fn serve(
     listener: TcpListener,
@@ -110,12 +120,12 @@ impl LocalServer {
     ) -> Result<LocalServer, DavError> {
         let state = Arc::new(DavState::new(store, writer, credentials));
         ensure_default_collections(&state).await?;
-        let listen = |source| DavError::Listen {
+        let listener = listen(([127, 0, 0, 1], 0).into()).await?;
+        let addr = listener.local_addr().map_err(|source| DavError::Listen {
             addr: "127.0.0.1:0".into(),
             source,
-        };
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(listen)?;
-        let base = format!("http://{}", listener.local_addr().map_err(listen)?);
+        })?;
+        let base = format!("http://{addr}");
         let stop = Arc::new(tokio::sync::Notify::new());
         let stopped = stop.clone();
         tokio::spawn(async move {
@@ -266,7 +276,7 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
         "caldav"
     };
     let origin = Origin::new(
-        Side::Desktop,
+        Side::DESKTOP,
         format!(
             "{protocol}:{}",
             headers

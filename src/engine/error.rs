@@ -12,6 +12,8 @@ pub enum SyncError {
     #[error(transparent)]
     Salesforce(#[from] ClientError),
     #[error(transparent)]
+    Mapping(#[from] tandem_protocol::mapping::MappingError),
+    #[error(transparent)]
     Desktop(#[from] crate::engine::sync::desktop::DesktopError),
     #[error(
         "there is no preview to apply: run `tandem sync preview` first and review what it lists"
@@ -21,6 +23,10 @@ pub enum SyncError {
         "automatic sync starts after a first manual run: run `tandem sync preview`, review it, then `tandem sync apply`"
     )]
     NotReviewed,
+    #[error("tandem is not connected to Salesforce: run `tandem login`")]
+    NotConnected,
+    #[error("tandem has no connector for the side {0}")]
+    NoConnector(tandem_protocol::Side),
     #[error("no record is known as {0}")]
     UnknownRecord(String),
     #[error(

@@ -2,6 +2,7 @@
 //! log, plan with `tandem_protocol::plan`, and carry the plan out on every side.
 
 mod error;
+pub mod scheduler;
 pub mod sync;
 
 pub use error::SyncError;

@@ -2,7 +2,7 @@
 //! bytes, ETags, UIDs and the per-collection change sequence behind sync tokens and getctag.
 
 use super::StoreError;
-use super::project::decode;
+use super::project::{decode, encode};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -47,10 +47,6 @@ impl ItemState {
     pub fn live(&self) -> bool {
         !self.deleted
     }
-}
-
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_default()
 }
 
 fn rejected(message: String) -> StoreError {
@@ -113,7 +109,7 @@ pub fn apply_collection(
                 created: seq,
                 changed: seq,
             };
-            collections.insert(change.path.as_str(), encode(&state).as_slice())?;
+            collections.insert(change.path.as_str(), encode(&state)?.as_slice())?;
             Ok(())
         }
         (_, None) => Err(rejected(format!(
@@ -128,7 +124,7 @@ pub fn apply_collection(
                 .props
                 .extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
             state.changed = seq;
-            collections.insert(change.path.as_str(), encode(&state).as_slice())?;
+            collections.insert(change.path.as_str(), encode(&state)?.as_slice())?;
             Ok(())
         }
         (CollectionOp::Delete, Some(_)) => {
@@ -271,7 +267,7 @@ impl MemberEffects {
         };
         drop(bodies);
         txn.open_table(DAV_ITEMS)?
-            .insert((collection, name), encode(&self.next).as_slice())?;
+            .insert((collection, name), encode(&self.next)?.as_slice())?;
         Ok(())
     }
 }

@@ -22,7 +22,7 @@ pub async fn ensure_default_collections(store: &Store, writer: &Writer) -> Resul
         )]
         .into();
         let draft = Draft {
-            origin: Origin::new(Side::Tandem, "server:defaults"),
+            origin: Origin::new(Side::TANDEM, "server:defaults"),
             body: DraftBody::Collection(CollectionChange {
                 path: default.path.to_string(),
                 op: CollectionOp::Create {

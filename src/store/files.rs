@@ -5,7 +5,7 @@
 //! same resource, as WebDAV clients expect. The area's root always exists and is not stored.
 
 use super::StoreError;
-use super::project::decode;
+use super::project::{decode, encode};
 use super::tables::{FILE_BODIES, FILES};
 use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -45,10 +45,6 @@ impl FileState {
             props: BTreeMap::new(),
         }
     }
-}
-
-fn encode(state: &FileState) -> Vec<u8> {
-    serde_json::to_vec(state).unwrap_or_default()
 }
 
 /// The parent of a path (`/dav/files/a/b` → `/dav/files/a`).
@@ -171,7 +167,7 @@ pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<()
                 modified: hlc,
                 props: props.clone(),
             };
-            files.insert(path.as_str(), encode(&state).as_slice())?;
+            files.insert(path.as_str(), encode(&state)?.as_slice())?;
         }
         FileChange::Put { path, payload } => {
             let previous = entry_in(&files, path)?;
@@ -189,7 +185,7 @@ pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<()
                 modified: hlc,
                 props: previous.map(|p| p.props).unwrap_or_default(),
             };
-            files.insert(path.as_str(), encode(&state).as_slice())?;
+            files.insert(path.as_str(), encode(&state)?.as_slice())?;
             bodies.insert(path.as_str(), payload.bytes.as_slice())?;
         }
         FileChange::Delete { path } => {
@@ -216,7 +212,7 @@ pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<()
                     }
                 }
             }
-            files.insert(path.as_str(), encode(&state).as_slice())?;
+            files.insert(path.as_str(), encode(&state)?.as_slice())?;
         }
         FileChange::Copy { from, to, deep } => {
             transfer(&mut files, &mut bodies, hlc, from, to, *deep, false)?;
@@ -277,7 +273,7 @@ fn transfer(
         remove_tree(files, bodies, to)?;
     }
     for (path, state, body) in copies {
-        files.insert(path.as_str(), encode(&state).as_slice())?;
+        files.insert(path.as_str(), encode(&state)?.as_slice())?;
         if let Some(body) = body {
             bodies.insert(path.as_str(), body.as_slice())?;
         }

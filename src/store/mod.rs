@@ -99,8 +99,9 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.check_format()?;
-        if access == Access::ReadWrite {
-            // Tables this build added are created empty in a store from an older build.
+        if access == Access::ReadWrite && !store.needs_upgrade()? {
+            // Tables this build added are created empty in a store from an older build (an
+            // older layout gets them with its upgrade).
             store.init_tables()?;
         }
         Ok(store)
@@ -151,6 +152,12 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Whether the store has an older layout, whose projections the writer rebuilds from the log
+    /// before it appends anything (`replay::upgrade`).
+    pub fn needs_upgrade(&self) -> Result<bool, StoreError> {
+        Ok(read::store_format(&self.read()?)? < tables::STORE_FORMAT)
     }
 
     pub fn path(&self) -> &Path {

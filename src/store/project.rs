@@ -78,8 +78,8 @@ pub fn decode<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<
     serde_json::from_slice(bytes).map_err(|e| bad(what, e))
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_default()
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Storage(format!("cannot encode a row: {e}")))
 }
 
 impl Projector {
@@ -90,6 +90,20 @@ impl Projector {
     /// Append an event to the log and apply it to the projections, all in `txn`. On error nothing
     /// has been written for this event: every check runs before the first insert.
     pub fn append(
+        &self,
+        txn: &WriteTransaction,
+        seq: u64,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        self.project(txn, seq, event)?;
+        txn.open_table(LOG)?
+            .insert(seq, event.encode().as_slice())?;
+        Ok(())
+    }
+
+    /// Apply a logged event to the projections (replay, and the upgrade of an older store:
+    /// the log itself is never written again).
+    pub fn project(
         &self,
         txn: &WriteTransaction,
         seq: u64,
@@ -137,12 +151,10 @@ impl Projector {
             EventBody::Collection(c) => super::dav::apply_collection(txn, seq, c)?,
             EventBody::File(f) => super::files::apply(txn, event.hlc, f)?,
             EventBody::Run(run) => {
-                txn.open_table(RUNS)?.insert(seq, encode(run).as_slice())?;
+                txn.open_table(RUNS)?.insert(seq, encode(run)?.as_slice())?;
             }
         }
         // Last, so that a check failing above has written nothing of this event.
-        txn.open_table(LOG)?
-            .insert(seq, event.encode().as_slice())?;
         txn.open_table(EVENT_SEQ)?.insert(event.hlc.0, seq)?;
         if let Some(record) = event.record() {
             txn.open_table(RECORD_EVENTS)?
@@ -199,8 +211,9 @@ impl Projector {
         side.seen = vec![event.hlc];
         side.deleted = o.op == Op::Delete;
         tandem_protocol::record::apply(&mut side.fields, &o.changes);
-        let member = match event.origin.side {
-            Side::Desktop => super::dav::member_effects(
+        // The DAV server's index is the desktop side's own projection.
+        let member = if event.origin.side == Side::DESKTOP {
+            super::dav::member_effects(
                 txn,
                 &super::dav::MemberChange {
                     record: &o.record,
@@ -210,8 +223,9 @@ impl Projector {
                     payload: o.payload.as_ref(),
                     seen: vec![event.hlc],
                 },
-            )?,
-            _ => None,
+            )?
+        } else {
+            None
         };
         let mut aliases = Vec::new();
         if let Some(ext) = &o.external_id {
@@ -250,25 +264,39 @@ impl Projector {
         decision: &Decision,
     ) -> Result<(), StoreError> {
         let mut ignores = txn.open_table(IGNORES)?;
+        // "" names every side of the record.
+        let key = |record: &RecordId, side: &Option<Side>| {
+            (
+                record.to_string(),
+                side.map_or(String::new(), |s| s.to_string()),
+            )
+        };
         match decision {
-            Decision::IgnoreOnce { record, heads } => {
+            Decision::IgnoreOnce {
+                record,
+                heads,
+                side,
+            } => {
                 let state = IgnoreState {
                     forever: false,
                     heads: heads.clone(),
                     seq,
                 };
-                ignores.insert(record.as_str(), encode(&state).as_slice())?;
+                let (record, side) = key(record, side);
+                ignores.insert((record.as_str(), side.as_str()), encode(&state)?.as_slice())?;
             }
-            Decision::IgnoreForever { record } => {
+            Decision::IgnoreForever { record, side } => {
                 let state = IgnoreState {
                     forever: true,
                     heads: vec![],
                     seq,
                 };
-                ignores.insert(record.as_str(), encode(&state).as_slice())?;
+                let (record, side) = key(record, side);
+                ignores.insert((record.as_str(), side.as_str()), encode(&state)?.as_slice())?;
             }
-            Decision::Unignore { record } => {
-                ignores.remove(record.as_str())?;
+            Decision::Unignore { record, side } => {
+                let (record, side) = key(record, side);
+                ignores.remove((record.as_str(), side.as_str()))?;
             }
             Decision::Confirm { .. } | Decision::Resolve { .. } => {}
         }
@@ -309,8 +337,8 @@ impl Projector {
                 state.last_error = Some(format!("{code}: {message}"));
             }
         }
-        let member = match (&o.result, o.side) {
-            (OutcomeResult::Succeeded { external_id, .. }, Side::Desktop) => {
+        let member = match &o.result {
+            OutcomeResult::Succeeded { external_id, .. } if o.side == Side::DESKTOP => {
                 super::dav::member_effects(
                     txn,
                     &super::dav::MemberChange {
@@ -329,13 +357,14 @@ impl Projector {
             }
             _ => None,
         };
-        sides.insert(key, encode(&state).as_slice())?;
+        sides.insert(key, encode(&state)?.as_slice())?;
         drop(sides);
-        if o.side == Side::Salesforce && o.op == Op::Create {
+        if o.op == Op::Create {
             let mut pending = txn.open_table(PENDING_CREATES)?;
+            let key = (o.side.as_str(), o.record.as_str());
             match o.result {
-                OutcomeResult::Intent => pending.insert(o.record.as_str(), ())?,
-                _ => pending.remove(o.record.as_str())?,
+                OutcomeResult::Intent => pending.insert(key, ())?,
+                _ => pending.remove(key)?,
             };
         }
         if let Some(member) = member {
@@ -366,7 +395,7 @@ impl RecordEffects {
         txn.open_table(DOCS)?
             .insert(id.as_str(), self.doc.as_slice())?;
         txn.open_table(RECORDS)?
-            .insert(id.as_str(), encode(&self.state).as_slice())?;
+            .insert(id.as_str(), encode(&self.state)?.as_slice())?;
         let mut changes = txn.open_table(CHANGES)?;
         if let Some(previous) = self.previous_seq {
             changes.remove(previous)?;
@@ -375,7 +404,7 @@ impl RecordEffects {
         drop(changes);
         let ((record, side), state) = &self.side;
         txn.open_table(SIDES)?
-            .insert((record.as_str(), side.as_str()), encode(state).as_slice())?;
+            .insert((record.as_str(), side.as_str()), encode(state)?.as_slice())?;
         let mut aliases = txn.open_table(ALIASES)?;
         for alias in &self.aliases {
             aliases.insert(alias.as_str(), id.as_str())?;

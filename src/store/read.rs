@@ -152,7 +152,7 @@ pub fn find_record(txn: &ReadTransaction, name: &str) -> Result<Option<RecordId>
         return Ok(Some(id));
     }
     let path = url_path(name);
-    for side in Side::ALL {
+    for side in Side::SYNCED {
         for candidate in [name, path] {
             if let Some(id) = record_on(txn, side, candidate)? {
                 return Ok(Some(id));
@@ -167,7 +167,8 @@ pub fn find_record(txn: &ReadTransaction, name: &str) -> Result<Option<RecordId>
 pub struct Stored {
     pub state: RecordState,
     pub sides: Vec<(Side, SideState)>,
-    pub ignore: Option<IgnoreState>,
+    /// The user's ignores: of the whole record (`None`) or of its step on one side.
+    pub ignores: Vec<(Option<Side>, IgnoreState)>,
 }
 
 /// Every record of `kinds`, with its sides and ignore state, in record id order.
@@ -197,14 +198,19 @@ pub fn stored_records(
                 held.push((side, decode("sides", bytes.value())?));
             }
         }
-        let ignore = match ignores.get(id)? {
-            Some(bytes) => Some(decode("ignores", bytes.value())?),
-            None => None,
-        };
+        let mut ignored = Vec::new();
+        for row in ignores.range((id, "")..)? {
+            let (key, bytes) = row?;
+            let (record, side) = key.value();
+            if record != id {
+                break;
+            }
+            ignored.push((Side::parse(side), decode("ignores", bytes.value())?));
+        }
         out.push(Stored {
             state,
             sides: held,
-            ignore,
+            ignores: ignored,
         });
     }
     Ok(out)
@@ -258,17 +264,17 @@ pub fn runs(
     Ok(out)
 }
 
-/// The records whose Salesforce create was announced and never recorded (a killed run).
-pub fn pending_creates(txn: &ReadTransaction) -> Result<Vec<RecordId>, StoreError> {
-    let table = match txn.open_table(PENDING_CREATES) {
-        Ok(table) => table,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
+/// The records whose create on `side` was announced and never recorded (a killed run).
+pub fn pending_creates(txn: &ReadTransaction, side: Side) -> Result<Vec<RecordId>, StoreError> {
+    let table = txn.open_table(PENDING_CREATES)?;
     let mut out = Vec::new();
-    for row in table.iter()? {
-        let (id, _) = row?;
-        if let Ok(id) = RecordId::parse(id.value()) {
+    for row in table.range((side.as_str(), "")..)? {
+        let (key, _) = row?;
+        let (of, record) = key.value();
+        if of != side.as_str() {
+            break;
+        }
+        if let Ok(id) = RecordId::parse(record) {
             out.push(id);
         }
     }

@@ -6,7 +6,8 @@ use super::project::Projector;
 use super::tables::*;
 use super::{Store, StoreError};
 use redb::{
-    Database, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value,
+    Database, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableHandle,
+    Value,
 };
 use std::path::Path;
 use tandem_protocol::Policies;
@@ -14,14 +15,14 @@ use tandem_protocol::Policies;
 /// Events applied per transaction while rebuilding: large enough to amortise commits.
 const REPLAY_BATCH: usize = 2_000;
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Difference {
-    pub table: &'static str,
+    pub table: String,
     pub key: String,
     pub kind: DifferenceKind,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DifferenceKind {
     /// The live store has a row the replay does not.
     Extra,
@@ -46,6 +47,9 @@ pub fn verify(
 ) -> Result<Verification, StoreError> {
     let live = source.read()?;
     let fresh = Database::create(scratch).map_err(|e| StoreError::from_database(scratch, e))?;
+    let txn = fresh.begin_write()?;
+    create_all(&txn)?;
+    txn.commit()?;
     let events = rebuild(&live, &fresh, policies)?;
     let rebuilt = fresh.begin_read()?;
     let mut differences = Vec::new();
@@ -105,28 +109,48 @@ pub fn verify(
     })
 }
 
-/// Feed every event of `live`'s log through the projector into `fresh`.
+/// Bring a store of an older layout up to this one: every projection is dropped and rebuilt
+/// from the log, then the layout is recorded. The log is read, never written, so an upgrade that
+/// is interrupted starts over on the next open. Returns the number of events replayed.
+pub fn upgrade(store: &Store, policies: Policies) -> Result<u64, StoreError> {
+    let db = store.db()?;
+    let txn = db.begin_write()?;
+    let projections: Vec<_> = txn
+        .list_tables()?
+        .filter(|t| !matches!(t.name(), "log" | "meta"))
+        .collect();
+    for table in projections {
+        txn.delete_table(table)?;
+    }
+    create_all(&txn)?;
+    txn.commit()?;
+    let events = rebuild(&store.read()?, db, policies)?;
+    let txn = db.begin_write()?;
+    txn.open_table(META)?.insert("format", STORE_FORMAT)?;
+    txn.commit()?;
+    Ok(events)
+}
+
+/// Feed every event of `live`'s log through the projector into `target`, whose tables exist
+/// and hold no projection yet.
 fn rebuild(
     live: &ReadTransaction,
-    fresh: &Database,
+    target: &Database,
     policies: Policies,
 ) -> Result<u64, StoreError> {
     let projector = Projector::new(policies);
-    let txn = fresh.begin_write()?;
-    create_all(&txn)?;
-    txn.commit()?;
     let log = live.open_table(LOG)?;
     let mut rows = log.iter()?;
     let mut count = 0;
     loop {
-        let txn = fresh.begin_write()?;
+        let txn = target.begin_write()?;
         let mut in_batch = 0;
         for row in rows.by_ref() {
             let (seq, bytes) = row?;
             let seq = seq.value();
             let event = tandem_protocol::Event::decode(bytes.value())
                 .map_err(|source| StoreError::BadEvent { seq, source })?;
-            projector.append(&txn, seq, &event)?;
+            projector.project(&txn, seq, &event)?;
             in_batch += 1;
             if in_batch == REPLAY_BATCH {
                 break;
@@ -152,7 +176,7 @@ fn compare<K: Key + 'static, V: Value + 'static>(
     let (mut i, mut j) = (0, 0);
     let mut push = |key: &[u8], kind| {
         differences.push(Difference {
-            table: name,
+            table: name.to_string(),
             key: String::from_utf8_lossy(key).into_owned(),
             kind,
         })

@@ -3,8 +3,10 @@
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-/// Layout version of the store file, kept in `META`.
-pub const STORE_FORMAT: u64 = 1;
+/// Layout version of the store file, kept in `META`. A store of an older layout has its
+/// projections rebuilt from its log when it is first opened for writing (`upgrade`).
+/// 2: ignores and pending creates are kept per side.
+pub const STORE_FORMAT: u64 = 2;
 
 /// seq → event (JSON, see `tandem_protocol::Event`).
 pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
@@ -27,8 +29,8 @@ pub const ALIASES: TableDefinition<&str, &str> = TableDefinition::new("aliases")
 pub const SIDES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("sides");
 /// (side, scope) → watermark value.
 pub const WATERMARKS: TableDefinition<(&str, &str), &str> = TableDefinition::new("watermarks");
-/// record id → ignore decision (JSON).
-pub const IGNORES: TableDefinition<&str, &[u8]> = TableDefinition::new("ignores");
+/// (record id, side or "" for every side) → ignore decision (JSON).
+pub const IGNORES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("ignores");
 
 /// collection path → `CollectionState` (JSON): calendars and address books of the DAV server.
 pub const COLLECTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("collections");
@@ -47,9 +49,10 @@ pub const DAV_UIDS: TableDefinition<(&str, &str), &str> = TableDefinition::new("
 /// seq → `RunRecord` (JSON): the sync runs, newest last.
 pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
 
-/// record id → (): Salesforce creates announced (an intent) whose outcome is not in the log —
-/// what a killed run may have left behind, checked before the next pull.
-pub const PENDING_CREATES: TableDefinition<&str, ()> = TableDefinition::new("pending_creates");
+/// (side, record id) → (): creates announced (an intent) whose outcome is not in the log — what
+/// a killed run may have left behind, checked before the next pull of that side.
+pub const PENDING_CREATES: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("pending_creates");
 
 /// path (decoded, no trailing slash) → `FileState` (JSON): the plain WebDAV area `/dav/files`.
 pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");

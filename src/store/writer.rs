@@ -75,6 +75,13 @@ impl Writer {
         wall: WallClock,
     ) -> Result<Writer, StoreError> {
         store.db()?;
+        if store.needs_upgrade()? {
+            let events = super::replay::upgrade(&store, policies)?;
+            tracing::info!(
+                events,
+                "the store's projections were rebuilt for this version"
+            );
+        }
         let last = read::last_event(&store.read()?)?;
         let mut clock = HlcClock::resume(last.as_ref().map_or(Hlc::ZERO, |(_, e)| e.hlc));
         let mut next_seq = last.map_or(1, |(seq, _)| seq + 1);

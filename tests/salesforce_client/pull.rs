@@ -112,9 +112,9 @@ async fn incremental_pull_reads_changes_and_deletes_and_takes_the_server_clock()
     let dir = tempfile::tempdir().expect("tempdir");
     let log = Log::open(dir.path());
     let draft = Draft {
-        origin: Origin::new(Side::Salesforce, "salesforce:pull"),
+        origin: Origin::new(Side::SALESFORCE, "salesforce:pull"),
         body: DraftBody::Watermark(Watermark {
-            side: Side::Salesforce,
+            side: Side::SALESFORCE,
             scope: watermark_scope("Contact"),
             value: next.watermark.to_rfc3339(),
         }),

@@ -35,7 +35,7 @@ fn created_id(outcome: Option<&ItemOutcome>) -> String {
 /// What the log says Salesforce has of a record: (pending intent, Salesforce id).
 fn side(log: &Log, record: &RecordId) -> (bool, Option<String>) {
     let txn = log.store.read().expect("read");
-    let s = read::side_state(&txn, record, Side::Salesforce)
+    let s = read::side_state(&txn, record, Side::SALESFORCE)
         .expect("side state")
         .unwrap_or_default();
     (s.pending, s.external_id)

@@ -8,8 +8,8 @@ use rig::{Rig, vcard, vevent};
 use serde_json::{Value, json};
 use tandem::config::Settings;
 use tandem::engine::sync::Selection;
-use tandem::protocol::Op;
 use tandem::protocol::plan::Skip;
+use tandem::protocol::{Op, Side};
 
 const CONTACTS: &str = "/dav/addressbooks/contacts/";
 const CALENDAR: &str = "/dav/calendars/calendar/";
@@ -40,9 +40,9 @@ async fn a_contact_created_in_the_client_appears_in_salesforce_linked_to_its_acc
     let preview = rig.preview().await;
     let item = &preview.plan.items[0];
     assert_eq!(preview.plan.items.len(), 1);
-    assert_eq!(item.salesforce.as_ref().unwrap().op, Op::Create);
+    assert_eq!(item.step(Side::SALESFORCE).unwrap().op, Op::Create);
     assert!(
-        item.desktop.is_none(),
+        item.step(Side::DESKTOP).is_none(),
         "the client's own change is not sent back"
     );
     rig.apply().await;
@@ -82,7 +82,7 @@ async fn contacts_of_one_company_cost_one_account_lookup_per_run() {
     rig.preview().await;
     let report = rig.apply().await;
     // The user's time zone, the task statuses, one Account lookup, one collection of creates.
-    assert_eq!(report.record.unwrap().api_calls, 4);
+    assert_eq!(report.record.unwrap().calls(Side::SALESFORCE), 4);
     let rows = rig.soql("SELECT AccountId FROM Contact").await;
     assert_eq!(rows.len(), 5);
     assert!(
@@ -112,7 +112,7 @@ async fn an_event_edited_in_salesforce_appears_in_the_client() {
         json!({"Subject": "Pipeline review (moved)", "Location": "Room 4"}),
     );
     let report = rig.sync().await;
-    let step = report.plan.items[0].desktop.as_ref().unwrap();
+    let step = report.plan.items[0].step(Side::DESKTOP).unwrap();
     assert_eq!(step.op, Op::Update);
     let (_, body) = rig.get(&members[0]).await;
     assert!(body.contains("SUMMARY:Pipeline review (moved)"), "{body}");
@@ -171,9 +171,9 @@ async fn a_contact_deleted_in_the_client_comes_back_when_salesforce_deletes_are_
 
     let preview = rig.preview().await;
     let item = &preview.plan.items[0];
-    let sf = item.salesforce.as_ref().unwrap();
+    let sf = item.step(Side::SALESFORCE).unwrap();
     assert_eq!((sf.op, sf.skipped), (Op::Delete, Some(Skip::Prevented)));
-    assert!(item.desktop.as_ref().unwrap().restore);
+    assert!(item.step(Side::DESKTOP).unwrap().restore);
     rig.apply().await;
 
     assert_eq!(rig.sf_get(&id)["IsDeleted"], json!(false));
@@ -207,7 +207,7 @@ async fn a_private_event_never_leaves_the_desktop() {
         .plan
         .items
         .iter()
-        .filter_map(|i| i.salesforce.as_ref()?.skipped)
+        .filter_map(|i| i.step(Side::SALESFORCE)?.skipped)
         .collect();
     assert_eq!(skipped, vec![Skip::Private], "{:#?}", report.plan);
     let subjects: Vec<Value> = rig
@@ -285,16 +285,17 @@ async fn ignore_once_lasts_until_a_change_and_ignore_forever_lasts() {
             let state = tandem::store::read::record(&txn, &record).unwrap().unwrap();
             drop(txn);
             let decision = if forever {
-                tandem::protocol::Decision::IgnoreForever { record }
+                tandem::protocol::Decision::IgnoreForever { record, side: None }
             } else {
                 tandem::protocol::Decision::IgnoreOnce {
                     record,
                     heads: state.heads,
+                    side: None,
                 }
             };
             writer
                 .append(tandem::store::Draft {
-                    origin: tandem::protocol::Origin::new(tandem::protocol::Side::Tandem, "test"),
+                    origin: tandem::protocol::Origin::new(tandem::protocol::Side::TANDEM, "test"),
                     body: tandem::store::DraftBody::Decision(decision),
                 })
                 .await
@@ -433,7 +434,7 @@ async fn a_create_a_killed_apply_left_unrecorded_is_adopted_once_with_later_edit
     };
     let intent = Outcome {
         record,
-        side: Side::Salesforce,
+        side: Side::SALESFORCE,
         op: Op::Create,
         written: heads,
         result: OutcomeResult::Intent,
@@ -442,7 +443,7 @@ async fn a_create_a_killed_apply_left_unrecorded_is_adopted_once_with_later_edit
     };
     rig.writer
         .append(Draft {
-            origin: Origin::new(Side::Tandem, "salesforce:push"),
+            origin: Origin::new(Side::TANDEM, "salesforce:push"),
             body: DraftBody::Outcome(intent),
         })
         .await
@@ -459,11 +460,11 @@ async fn a_create_a_killed_apply_left_unrecorded_is_adopted_once_with_later_edit
     assert_eq!(preview.plan.items.len(), 1, "{:#?}", preview.plan);
     let item = &preview.plan.items[0];
     assert!(
-        item.desktop.is_none(),
+        item.step(Side::DESKTOP).is_none(),
         "the older value Salesforce holds would come back to the desktop: {item:#?}"
     );
     assert_eq!(
-        item.salesforce.as_ref().map(|s| s.op),
+        item.step(Side::SALESFORCE).map(|s| s.op),
         Some(Op::Update),
         "the edit made since the create goes to Salesforce: {item:#?}"
     );
@@ -498,7 +499,13 @@ async fn offline_edits_on_both_sides_merge_field_by_field_on_reconnect() {
     assert!(rig.put(&href, &edited).await.is_success());
     let offline = rig.offline_engine();
     let preview = offline.preview().await.unwrap();
-    assert!(preview.record.unwrap().salesforce_error.is_some());
+    assert!(
+        preview
+            .record
+            .unwrap()
+            .unreachable(Side::SALESFORCE)
+            .is_some()
+    );
     // Meanwhile, in Salesforce, later: Salesforce keeps whole seconds, so a later second.
     rig.emu.advance_clock(Duration::seconds(2));
     rig.sf_update(
@@ -532,19 +539,15 @@ async fn offline_edits_on_both_sides_merge_field_by_field_on_reconnect() {
     assert!(body.contains("TITLE:Head of Analytics"), "{body}");
     assert!(rig.preview().await.plan.is_idle());
 
-    let context = tandem::cli::commands::Context {
+    let app = tandem::app::App {
         dir: rig.dir.path().to_path_buf(),
         store: rig.store.clone(),
         writer: None,
         settings: Settings::default(),
-        progress: false,
+        wall: tandem::store::system_clock(),
     };
-    let history = tandem::cli::audit::history(&context, &id, false).unwrap_or_else(|e| e);
-    assert!(
-        history.stdout.contains("Lead Analyst"),
-        "{}",
-        history.stdout
-    );
+    let history = tandem::cli::audit::history(&app.history(&id).unwrap(), false);
+    assert!(history.contains("Lead Analyst"), "{history}");
 }
 
 #[tokio::test]
@@ -593,9 +596,9 @@ async fn a_run_through_faults_completes_and_the_next_finds_nothing_to_do() {
         "40 updates and 10 creates up, 30 down"
     );
     assert!(
-        record.api_calls > 41,
+        record.calls(Side::SALESFORCE) > 41,
         "40 PATCHes and one create call, plus retries: {}",
-        record.api_calls
+        record.calls(Side::SALESFORCE)
     );
     // The second run finds nothing left to do.
     let preview = rig.preview().await;
@@ -690,8 +693,7 @@ async fn a_formatted_desktop_body_is_not_overwritten_by_plain_text_from_salesfor
     let preview = rig.preview().await;
     assert!(
         preview.plan.items[0]
-            .desktop
-            .as_ref()
+            .step(Side::DESKTOP)
             .unwrap()
             .kept_rich_body
     );

@@ -33,9 +33,8 @@ struct Case {
     heads: Vec<Hlc>,
     fields: Fields,
     conflicts: BTreeMap<String, FieldState>,
-    desktop: Option<SideCopy>,
-    salesforce: Option<SideCopy>,
-    ignore: Option<Ignore>,
+    copies: BTreeMap<Side, SideCopy>,
+    ignores: Ignores,
 }
 
 impl Case {
@@ -47,9 +46,8 @@ impl Case {
             heads: vec![Hlc::new(head, 0)],
             fields,
             conflicts: BTreeMap::new(),
-            desktop: None,
-            salesforce: None,
-            ignore: None,
+            copies: BTreeMap::new(),
+            ignores: Ignores::default(),
         }
     }
 
@@ -61,14 +59,39 @@ impl Case {
             heads: &self.heads,
             fields: &self.fields,
             conflicts: &self.conflicts,
-            desktop: self.desktop.as_ref(),
-            salesforce: self.salesforce.as_ref(),
-            ignore: self.ignore.as_ref(),
+            copies: &self.copies,
+            ignores: &self.ignores,
         }
     }
 
+    fn set(&mut self, side: Side, copy: SideCopy) {
+        self.copies.insert(side, copy);
+    }
+
+    fn copy_mut(&mut self, side: Side) -> &mut SideCopy {
+        self.copies.get_mut(&side).expect("a copy on that side")
+    }
+
     fn plan_with(&self, rules: &Rules) -> Option<Item> {
-        plan_record(&self.input(), rules, now())
+        plan_record(&self.input(), &Side::SYNCED, rules, now())
+    }
+
+    fn plan_with_sides(&self, sides: &[Side]) -> Option<Item> {
+        plan_record(&self.input(), sides, &Rules::defaults(self.kind), now())
+    }
+
+    /// The same record and copies at a later state.
+    fn clone_with(&self, head: u64) -> Case {
+        Case {
+            id: self.id.clone(),
+            kind: self.kind,
+            deleted: self.deleted,
+            heads: vec![Hlc::new(head, 0)],
+            fields: self.fields.clone(),
+            conflicts: self.conflicts.clone(),
+            copies: self.copies.clone(),
+            ignores: self.ignores.clone(),
+        }
     }
 
     fn plan(&self) -> Option<Item> {
@@ -83,16 +106,29 @@ fn ana() -> Fields {
     )
 }
 
+impl Item {
+    /// The sides that get a write.
+    fn tally_sides(&self) -> Vec<Side> {
+        self.steps()
+            .filter(|(_, s)| s.runs())
+            .map(|(side, _)| side)
+            .collect()
+    }
+}
+
 #[test]
 fn a_contact_new_in_the_address_book_is_created_in_salesforce_with_what_it_holds() {
     let mut case = Case::new(RecordKind::Contact, 5, ana());
-    case.desktop = Some(copy("/dav/addressbooks/contacts/a.vcf", 5, &ana()));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 5, &ana()),
+    );
     let item = case.plan().unwrap();
     assert!(
-        item.desktop.is_none(),
+        item.step(Side::DESKTOP).is_none(),
         "the desktop made the change: no echo"
     );
-    let step = item.salesforce.unwrap();
+    let step = item.steps[&Side::SALESFORCE].clone();
     assert_eq!((step.op, step.skipped), (Op::Create, None));
     assert_eq!(step.changes["last_name"], json!("Ng"));
     assert!(
@@ -106,11 +142,19 @@ fn a_contact_new_in_the_address_book_is_created_in_salesforce_with_what_it_holds
 #[test]
 fn a_contact_elsewhere_needs_the_sync_category() {
     let mut case = Case::new(RecordKind::Contact, 5, ana());
-    case.desktop = Some(copy("/dav/addressbooks/private/a.vcf", 5, &ana()));
-    let step = case.plan().unwrap().salesforce.unwrap();
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/private/a.vcf", 5, &ana()),
+    );
+    let step = case.plan().unwrap().steps[&Side::SALESFORCE].clone();
     assert_eq!(step.skipped, Some(Skip::Scope));
     case.fields.insert("categories".into(), json!(["crm"]));
-    assert_eq!(case.plan().unwrap().salesforce.unwrap().skipped, None);
+    assert_eq!(
+        case.plan().unwrap().steps[&Side::SALESFORCE]
+            .clone()
+            .skipped,
+        None
+    );
 }
 
 #[test]
@@ -118,14 +162,17 @@ fn a_salesforce_edit_updates_only_the_fields_that_differ_on_the_desktop() {
     let mut had = ana();
     let mut case = Case::new(RecordKind::Contact, 9, ana());
     case.fields.insert("title".into(), json!("CFO"));
-    case.salesforce = Some(copy("003A", 9, &case.fields));
+    case.set(Side::SALESFORCE, copy("003A", 9, &case.fields));
     had.insert("phone".into(), json!("+1 555"));
-    case.desktop = Some(copy("/dav/addressbooks/contacts/a.vcf", 5, &had));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 5, &had),
+    );
     case.fields.insert("phone".into(), json!("+1 555"));
-    case.salesforce.as_mut().unwrap().fields = case.fields.clone();
+    case.copy_mut(Side::SALESFORCE).fields = case.fields.clone();
     let item = case.plan().unwrap();
-    assert!(item.salesforce.is_none());
-    let step = item.desktop.unwrap();
+    assert!(item.step(Side::SALESFORCE).is_none());
+    let step = item.steps[&Side::DESKTOP].clone();
     assert_eq!(step.op, Op::Update);
     assert_eq!(step.changes, fields(json!({"title": "CFO"})));
 }
@@ -133,14 +180,17 @@ fn a_salesforce_edit_updates_only_the_fields_that_differ_on_the_desktop() {
 #[test]
 fn sides_that_saw_the_current_state_have_nothing_to_do() {
     let mut case = Case::new(RecordKind::Contact, 7, ana());
-    case.desktop = Some(copy("/dav/addressbooks/contacts/a.vcf", 7, &ana()));
-    case.salesforce = Some(copy("003A", 7, &ana()));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 7, &ana()),
+    );
+    case.set(Side::SALESFORCE, copy("003A", 7, &ana()));
     assert_eq!(case.plan(), None);
     // Heads moved but nothing a side holds changed (a field Salesforce does not hold).
     case.heads = vec![Hlc::new(8, 0)];
     case.fields.insert("unmapped".into(), json!(["X-BAR:2"]));
-    case.desktop.as_mut().unwrap().seen = vec![Hlc::new(8, 0)];
-    case.desktop.as_mut().unwrap().fields = case.fields.clone();
+    case.copy_mut(Side::DESKTOP).seen = vec![Hlc::new(8, 0)];
+    case.copy_mut(Side::DESKTOP).fields = case.fields.clone();
     assert_eq!(case.plan(), None);
 }
 
@@ -148,14 +198,14 @@ fn sides_that_saw_the_current_state_have_nothing_to_do() {
 fn a_prevented_salesforce_delete_brings_the_contact_back_on_the_desktop() {
     let mut case = Case::new(RecordKind::Contact, 9, ana());
     case.deleted = true;
-    case.salesforce = Some(copy("003A", 5, &ana()));
+    case.set(Side::SALESFORCE, copy("003A", 5, &ana()));
     let mut gone = copy("/dav/addressbooks/contacts/a.vcf", 9, &ana());
     gone.present = false;
-    case.desktop = Some(gone);
+    case.set(Side::DESKTOP, gone);
     let item = case.plan().unwrap();
-    let sf = item.salesforce.unwrap();
+    let sf = item.steps[&Side::SALESFORCE].clone();
     assert_eq!((sf.op, sf.skipped), (Op::Delete, Some(Skip::Prevented)));
-    let desk = item.desktop.unwrap();
+    let desk = item.steps[&Side::DESKTOP].clone();
     assert!(desk.restore && desk.runs());
     assert_eq!(desk.op, Op::Create);
     assert_eq!(desk.changes["email"], json!("ana@acme.test"));
@@ -167,8 +217,8 @@ fn a_prevented_salesforce_delete_brings_the_contact_back_on_the_desktop() {
     .resolve(RecordKind::Contact)
     .unwrap();
     let item = case.plan_with(&allowed).unwrap();
-    assert_eq!(item.salesforce.unwrap().skipped, None);
-    assert!(item.desktop.is_none());
+    assert_eq!(item.steps[&Side::SALESFORCE].clone().skipped, None);
+    assert!(item.step(Side::DESKTOP).is_none());
 }
 
 fn meeting(day: &str) -> Fields {
@@ -181,8 +231,11 @@ fn meeting(day: &str) -> Fields {
 fn private_events_never_leave_unless_the_rules_say_so() {
     let mut case = Case::new(RecordKind::Event, 3, meeting("2026-11-25"));
     case.fields.insert("private".into(), json!(true));
-    case.desktop = Some(copy("/dav/calendars/calendar/e.ics", 3, &case.fields));
-    let step = case.plan().unwrap().salesforce.unwrap();
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/calendars/calendar/e.ics", 3, &case.fields),
+    );
+    let step = case.plan().unwrap().steps[&Side::SALESFORCE].clone();
     assert_eq!(step.skipped, Some(Skip::Private));
     let open = RulesFile {
         sync_private: Some(true),
@@ -202,8 +255,11 @@ fn the_window_keeps_old_and_far_items_untouched() {
         ("2027-12-01", false),
     ] {
         let mut case = Case::new(RecordKind::Event, 3, meeting(day));
-        case.desktop = Some(copy("/dav/calendars/calendar/e.ics", 3, &case.fields));
-        let step = case.plan().unwrap().salesforce.unwrap();
+        case.set(
+            Side::DESKTOP,
+            copy("/dav/calendars/calendar/e.ics", 3, &case.fields),
+        );
+        let step = case.plan().unwrap().steps[&Side::SALESFORCE].clone();
         assert_eq!(step.skipped.is_none(), inside, "{day}");
         if !inside {
             assert_eq!(step.skipped, Some(Skip::Window));
@@ -214,14 +270,17 @@ fn the_window_keeps_old_and_far_items_untouched() {
     series
         .fields
         .insert("rrule".into(), json!("FREQ=WEEKLY;UNTIL=20270101T000000Z"));
-    series.desktop = Some(copy("/dav/calendars/calendar/s.ics", 3, &series.fields));
+    series.set(
+        Side::DESKTOP,
+        copy("/dav/calendars/calendar/s.ics", 3, &series.fields),
+    );
     assert!(series.plan().unwrap().runs());
     // Deleting an event outside the window is not propagated either.
     let mut old = Case::new(RecordKind::Event, 9, meeting("2026-01-05"));
     old.deleted = true;
-    old.salesforce = Some(copy("00UA", 3, &meeting("2026-01-05")));
+    old.set(Side::SALESFORCE, copy("00UA", 3, &meeting("2026-01-05")));
     assert_eq!(
-        old.plan().unwrap().salesforce.unwrap().skipped,
+        old.plan().unwrap().steps[&Side::SALESFORCE].clone().skipped,
         Some(Skip::Window)
     );
 }
@@ -229,20 +288,23 @@ fn the_window_keeps_old_and_far_items_untouched() {
 #[test]
 fn ignore_once_lasts_until_the_record_changes_and_forever_lasts() {
     let mut case = Case::new(RecordKind::Contact, 5, ana());
-    case.desktop = Some(copy("/dav/addressbooks/contacts/a.vcf", 5, &ana()));
-    case.ignore = Some(Ignore::Once {
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 5, &ana()),
+    );
+    case.ignores.all = Some(Ignore::Once {
         heads: vec![Hlc::new(5, 0)],
     });
     let item = case.plan().unwrap();
     assert_eq!(
-        item.salesforce.as_ref().unwrap().skipped,
+        item.step(Side::SALESFORCE).unwrap().skipped,
         Some(Skip::IgnoredOnce)
     );
     assert!(!item.runs());
     case.heads = vec![Hlc::new(6, 0)];
-    case.desktop.as_mut().unwrap().seen = vec![Hlc::new(6, 0)];
+    case.copy_mut(Side::DESKTOP).seen = vec![Hlc::new(6, 0)];
     assert!(case.plan().unwrap().runs(), "a new change lifts it");
-    case.ignore = Some(Ignore::Forever);
+    case.ignores.all = Some(Ignore::Forever);
     assert!(!case.plan().unwrap().runs());
 }
 
@@ -254,9 +316,12 @@ fn a_rich_desktop_body_is_not_overwritten_by_plain_text() {
     let mut case = Case::new(RecordKind::Event, 9, rich.clone());
     case.fields.insert("description".into(), json!("new"));
     case.fields.insert("location".into(), json!("Room 1"));
-    case.desktop = Some(copy("/dav/calendars/calendar/e.ics", 3, &rich));
-    case.salesforce = Some(copy("00UA", 9, &case.fields));
-    let step = case.plan().unwrap().desktop.unwrap();
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/calendars/calendar/e.ics", 3, &rich),
+    );
+    case.set(Side::SALESFORCE, copy("00UA", 9, &case.fields));
+    let step = case.plan().unwrap().steps[&Side::DESKTOP].clone();
     assert!(step.kept_rich_body);
     assert_eq!(step.changes, fields(json!({"location": "Room 1"})));
     // Only the plain text changed: nothing to do at all.
@@ -268,14 +333,14 @@ fn a_rich_desktop_body_is_not_overwritten_by_plain_text() {
 fn direction_and_related_tasks_limit_what_is_written() {
     let task = fields(json!({"subject": "Call back", "due": "2026-11-30"}));
     let mut case = Case::new(RecordKind::Task, 3, task.clone());
-    case.desktop = Some(copy("/dav/calendars/tasks/t.ics", 3, &task));
+    case.set(Side::DESKTOP, copy("/dav/calendars/tasks/t.ics", 3, &task));
     let related = RulesFile {
         only_related: Some(true),
         ..RulesFile::default()
     }
     .resolve(RecordKind::Task)
     .unwrap();
-    let step = case.plan_with(&related).unwrap().salesforce.unwrap();
+    let step = case.plan_with(&related).unwrap().steps[&Side::SALESFORCE].clone();
     assert_eq!(step.skipped, Some(Skip::Unrelated));
     let inbound = RulesFile {
         direction: Some(crate::rules::Direction::ToDesktop),
@@ -283,7 +348,7 @@ fn direction_and_related_tasks_limit_what_is_written() {
     }
     .resolve(RecordKind::Task)
     .unwrap();
-    let step = case.plan_with(&inbound).unwrap().salesforce.unwrap();
+    let step = case.plan_with(&inbound).unwrap().steps[&Side::SALESFORCE].clone();
     assert_eq!(step.skipped, Some(Skip::Direction));
 }
 
@@ -291,8 +356,11 @@ fn direction_and_related_tasks_limit_what_is_written() {
 fn conflicts_are_reported_with_the_policy_outcome() {
     let mut case = Case::new(RecordKind::Contact, 9, ana());
     case.fields.insert("title".into(), json!("CEO"));
-    case.desktop = Some(copy("/dav/addressbooks/contacts/a.vcf", 4, &ana()));
-    case.salesforce = Some(copy("003A", 9, &case.fields));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 4, &ana()),
+    );
+    case.set(Side::SALESFORCE, copy("003A", 9, &case.fields));
     let candidate = |value: &str, side, at| crate::merge::Candidate {
         value: json!(value),
         event: Hlc::new(at, 0),
@@ -302,26 +370,32 @@ fn conflicts_are_reported_with_the_policy_outcome() {
     case.conflicts.insert(
         "title".into(),
         FieldState {
-            current: candidate("CEO", Side::Salesforce, 9),
-            losers: vec![candidate("CTO", Side::Desktop, 4)],
+            current: candidate("CEO", Side::SALESFORCE, 9),
+            losers: vec![candidate("CTO", Side::DESKTOP, 4)],
         },
     );
     let item = case.plan().unwrap();
     assert_eq!(item.conflicts.len(), 1);
     assert_eq!(item.conflicts[0].kept, json!("CEO"));
-    assert_eq!(item.conflicts[0].lost, vec![(Side::Desktop, json!("CTO"))]);
-    assert_eq!(item.desktop.unwrap().changes["title"], json!("CEO"));
+    assert_eq!(item.conflicts[0].lost, vec![(Side::DESKTOP, json!("CTO"))]);
+    assert_eq!(
+        item.steps[&Side::DESKTOP].clone().changes["title"],
+        json!("CEO")
+    );
     let plan = Plan {
         items: vec![case.plan().unwrap()],
     };
-    assert_eq!(plan.tally().desktop.update, 1);
+    assert_eq!(plan.tally().side(Side::DESKTOP).update, 1);
     assert_eq!(plan.tally().conflicts, 1);
 }
 
 #[test]
 fn the_plan_is_a_pure_function_of_its_inputs() {
     let mut case = Case::new(RecordKind::Contact, 5, ana());
-    case.desktop = Some(copy("/dav/addressbooks/contacts/a.vcf", 5, &ana()));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 5, &ana()),
+    );
     let a = case.plan().unwrap();
     let b = case.plan().unwrap();
     assert_eq!(a, b);
@@ -335,11 +409,76 @@ fn a_default_spelled_out_by_one_side_is_no_change() {
     let mut case = Case::new(RecordKind::Event, 9, meeting("2026-11-25"));
     let mut sf = meeting("2026-11-25");
     sf.insert("show_as".into(), json!("busy"));
-    case.salesforce = Some(copy("00UA", 4, &sf));
-    case.desktop = Some(copy("/dav/calendars/calendar/e.ics", 9, &case.fields));
+    case.set(Side::SALESFORCE, copy("00UA", 4, &sf));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/calendars/calendar/e.ics", 9, &case.fields),
+    );
     assert_eq!(case.plan(), None);
     sf.insert("show_as".into(), json!("free"));
-    case.salesforce.as_mut().unwrap().fields = sf;
-    let step = case.plan().unwrap().salesforce.unwrap();
+    case.copy_mut(Side::SALESFORCE).fields = sf;
+    let step = case.plan().unwrap().steps[&Side::SALESFORCE].clone();
     assert_eq!(step.changes, fields(json!({"show_as": null})));
+}
+
+#[test]
+fn an_ignore_of_one_side_leaves_the_others_running() {
+    let mut case = Case::new(RecordKind::Contact, 9, ana());
+    case.fields.insert("title".into(), json!("CFO"));
+    case.set(Side::SALESFORCE, copy("003A", 9, &case.fields));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 5, &ana()),
+    );
+    let outlook = Side::parse("outlook").unwrap();
+    case.set(outlook, copy("AAMk1", 5, &ana()));
+    case.ignores.sides.insert(outlook, Ignore::Forever);
+    let item = case
+        .plan_with_sides(&[Side::SALESFORCE, Side::DESKTOP, outlook])
+        .unwrap();
+    assert_eq!(item.steps[&Side::DESKTOP].skipped, None);
+    assert_eq!(item.steps[&outlook].skipped, Some(Skip::IgnoredForever));
+    assert_eq!(item.tally_sides(), vec![Side::DESKTOP]);
+}
+
+#[test]
+fn a_third_side_plans_like_the_others() {
+    let outlook = Side::parse("outlook").unwrap();
+    let sides = [Side::SALESFORCE, Side::DESKTOP, outlook];
+    // New in Outlook: it reaches Salesforce and the DAV server, and is not echoed back.
+    let mut case = Case::new(RecordKind::Contact, 5, ana());
+    case.fields.insert("categories".into(), json!(["CRM"]));
+    case.set(outlook, copy("AAMk1", 5, &case.fields));
+    let item = case.plan_with_sides(&sides).unwrap();
+    assert_eq!(item.steps[&Side::SALESFORCE].op, Op::Create);
+    assert_eq!(item.steps[&Side::DESKTOP].op, Op::Create);
+    assert!(
+        item.step(outlook).is_none(),
+        "no echo to the side that made it"
+    );
+    assert!(
+        !item.steps[&Side::DESKTOP].changes.contains_key("account"),
+        "a PIM holds no links"
+    );
+
+    // Deleted in Outlook, the Salesforce delete prevented: it comes back in Outlook, and the
+    // desktop, which still has it, keeps it.
+    let mut gone = case.clone_with(9);
+    gone.deleted = true;
+    gone.set(Side::SALESFORCE, copy("003A", 5, &gone.fields));
+    gone.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 5, &gone.fields),
+    );
+    let mut deleted = copy("AAMk1", 9, &gone.fields);
+    deleted.present = false;
+    gone.set(outlook, deleted);
+    let item = gone.plan_with_sides(&sides).unwrap();
+    assert_eq!(item.steps[&Side::SALESFORCE].skipped, Some(Skip::Prevented));
+    assert!(
+        item.step(Side::DESKTOP).is_none(),
+        "the desktop keeps its copy"
+    );
+    let back = &item.steps[&outlook];
+    assert!(back.restore && back.op == Op::Create && back.runs());
 }

@@ -77,7 +77,10 @@ pub async fn submit(
             (href, None, VersionCondition::Absent)
         }
         Op::Update | Op::Delete => {
-            let href = item.desktop_id.clone().ok_or(DesktopError::NoAddress)?;
+            let href = item
+                .id_on(Side::DESKTOP)
+                .ok_or(DesktopError::NoAddress)?
+                .to_string();
             let (collection, name) = split_member(&href).ok_or(DesktopError::NoAddress)?;
             let current = dav::item(&txn, collection, name)?
                 .filter(|i| i.live())
@@ -90,7 +93,7 @@ pub async fn submit(
         Op::Delete => (None, None),
         Op::Create | Op::Update => {
             let had = match step.op {
-                Op::Update => read::side_state(&txn, &item.record, Side::Desktop)?
+                Op::Update => read::side_state(&txn, &item.record, Side::DESKTOP)?
                     .map(|s| s.fields)
                     .unwrap_or_default(),
                 _ => Fields::new(),
@@ -104,11 +107,11 @@ pub async fn submit(
     drop(txn);
     let version = payload.as_ref().map(|p| etag(&p.bytes));
     let draft = Draft {
-        origin: Origin::new(Side::Tandem, "sync:desktop"),
+        origin: Origin::new(Side::TANDEM, "sync:desktop"),
         body: DraftBody::DesktopWrite(DesktopWrite {
             outcome: Outcome {
                 record: item.record.clone(),
-                side: Side::Desktop,
+                side: Side::DESKTOP,
                 op: step.op,
                 written,
                 result: OutcomeResult::Succeeded {

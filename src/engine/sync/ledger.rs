@@ -28,7 +28,7 @@ impl Ledger for LogLedger {
         let mut pending = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             let draft = Draft {
-                origin: Origin::new(Side::Tandem, "salesforce:push"),
+                origin: Origin::new(Side::TANDEM, "salesforce:push"),
                 body: DraftBody::Outcome(outcome),
             };
             pending.push(self.writer.submit(draft).await.map_err(lost)?);
@@ -41,7 +41,7 @@ impl Ledger for LogLedger {
 
     fn pending_create(&self, record: &RecordId) -> Result<bool, LedgerError> {
         let txn = self.store.read().map_err(lost)?;
-        Ok(read::side_state(&txn, record, Side::Salesforce)
+        Ok(read::side_state(&txn, record, Side::SALESFORCE)
             .map_err(lost)?
             .is_some_and(|s| s.pending))
     }
@@ -54,7 +54,7 @@ impl Ledger for LogLedger {
             .rev()
             .find_map(|(_, event)| match event.body {
                 EventBody::Outcome(Outcome {
-                    side: Side::Salesforce,
+                    side: Side::SALESFORCE,
                     op: Op::Create,
                     result: OutcomeResult::Intent,
                     written,
@@ -68,6 +68,6 @@ impl Ledger for LogLedger {
 
     fn known_as(&self, salesforce_id: &str) -> Result<Option<RecordId>, LedgerError> {
         let txn = self.store.read().map_err(lost)?;
-        read::record_on(&txn, Side::Salesforce, salesforce_id).map_err(lost)
+        read::record_on(&txn, Side::SALESFORCE, salesforce_id).map_err(lost)
     }
 }

@@ -1,11 +1,16 @@
-//! Sync runs: pull Salesforce, plan, and carry out the plan on both sides, recording the run.
+//! Sync runs: pull the remote sides into the log, plan, and carry the plan out on every side,
+//! recording the run.
 //!
 //! A manual run is two steps: `preview` pulls, plans and records which items it showed; `apply`
 //! plans again from the same log (it does not pull, so it sees what the preview saw) and carries
 //! out only the items the preview listed in the same state — anything that changed since waits
 //! for the next preview. An automatic run pulls, plans and applies in one go, and only once a
-//! manual run has been applied. Errors of one item never stop the others; an error that ends the
-//! Salesforce part (offline, login, limits) leaves the desktop part running.
+//! manual run has been applied. Errors of one item never stop the others; an error that ends a
+//! remote side's part (offline, login, limits) leaves the other sides running.
+//!
+//! Each side of a run is reached through its kind of adapter: the desktop through the DAV
+//! server's projection in the store, Salesforce through its connection. The plan itself names
+//! sides, never adapters.
 
 pub mod desktop;
 pub mod inputs;
@@ -15,22 +20,21 @@ pub mod salesforce;
 
 pub use ledger::LogLedger;
 pub use pull::{PullSummary, pull_into_log, stored_watermark, watermark_scope};
+pub use salesforce::Connection;
 
 use crate::config::Settings;
 use crate::engine::SyncError;
-use crate::store::WallClock;
-use crate::store::{Draft, DraftBody, ObservationDraft, Writer};
-use crate::store::{Store, read};
+use crate::store::{
+    Draft, DraftBody, ObservationDraft, Store, StoreError, WallClock, Writer, read,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tandem_protocol::plan::{Item, Plan};
-use tandem_protocol::run::{RunMode, RunRecord, StepResult};
-use tandem_protocol::{Decision, Op, Origin, RecordKind, Side};
-
-pub use salesforce::Connection;
+use tandem_protocol::run::{ApiUse, RunMode, RunRecord, StepResult};
+use tandem_protocol::{Decision, Hlc, Op, Origin, RecordId, RecordKind, Side};
 
 /// Desktop writes queued at most before the oldest is awaited (the writer commits up to 1,024
 /// events in one transaction).
@@ -58,13 +62,23 @@ pub struct SyncEngine {
     pub only: Vec<RecordKind>,
 }
 
-/// What a run did, for printing.
+/// What one pull of one kind took in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pulled {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
+}
+
+/// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     pub plan: Plan,
     pub record: Option<RunRecord>,
-    /// Pull counts per kind: (created, updated, deleted, unchanged).
-    pub pulled: BTreeMap<String, (usize, usize, usize, usize)>,
+    /// What each pull took in, per side and kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pulled: BTreeMap<Side, BTreeMap<RecordKind, Pulled>>,
     /// Items the preview did not show in their current state, left for the next preview.
     pub held_back: usize,
 }
@@ -74,6 +88,37 @@ pub struct RunReport {
 pub struct Selection {
     /// Only these records (by id, UID, href or Salesforce id); empty: all reviewed items.
     pub records: Vec<String>,
+}
+
+/// How the remote sides went in a run: why one could not be reached, and the calls each took.
+#[derive(Default)]
+struct Reached {
+    unreachable: BTreeMap<Side, String>,
+    api: BTreeMap<Side, ApiUse>,
+}
+
+impl Reached {
+    fn failed(&mut self, side: Side, why: impl ToString) {
+        self.unreachable.insert(side, why.to_string());
+    }
+
+    fn used(&mut self, side: Side, connection: &Connection) {
+        let stats = connection.client.stats();
+        self.api.insert(
+            side,
+            ApiUse {
+                calls: stats.run_calls,
+                usage: stats.api_usage,
+            },
+        );
+    }
+}
+
+/// Whether a manual run was ever applied: automatic runs wait for one.
+pub fn reviewed_before(store: &Store) -> Result<bool, StoreError> {
+    Ok(read::runs(&store.read()?, usize::MAX)?
+        .iter()
+        .any(|(_, r)| r.mode == RunMode::Manual))
 }
 
 impl SyncEngine {
@@ -87,10 +132,15 @@ impl SyncEngine {
         kinds
     }
 
+    /// The sides a run plans for.
+    fn sides(&self) -> &'static [Side] {
+        &Side::SYNCED
+    }
+
     async fn connect(&self) -> Result<Option<Connection>, SyncError> {
         let client = match &self.reach {
             Reach::Client(client) => client.clone(),
-            Reach::Settings if !salesforce::configured(&self.settings) => return Ok(None),
+            Reach::Settings if !self.settings.salesforce.signed_in() => return Ok(None),
             Reach::Settings => crate::salesforce::client::SalesforceClient::new(
                 self.settings.salesforce.clone(),
                 Some(crate::salesforce::client::CredentialsFile::in_dir(
@@ -103,14 +153,26 @@ impl SyncEngine {
         ))
     }
 
+    /// Log in to Salesforce; when that fails the run goes on without it, saying why.
+    async fn reach_salesforce(&self, reached: &mut Reached) -> Option<Connection> {
+        match self.connect().await {
+            Ok(Some(connection)) => Some(connection),
+            Ok(None) => {
+                reached.failed(Side::SALESFORCE, SyncError::NotConnected);
+                None
+            }
+            Err(e) => {
+                reached.failed(Side::SALESFORCE, e);
+                None
+            }
+        }
+    }
+
     /// Pull every enabled kind; the error says why Salesforce could not be read.
     async fn pull(&self, connection: &Connection, report: &mut RunReport) -> Result<(), SyncError> {
         // First the creates a killed run may have made without recording them, so that the pull
         // finds them known instead of taking them for records new in Salesforce.
-        let pending = {
-            let txn = self.store.read()?;
-            read::pending_creates(&txn)?
-        };
+        let pending = read::pending_creates(&self.store.read()?, Side::SALESFORCE)?;
         if !pending.is_empty() {
             connection.adopt_pending(&self.store, &self.plan()?).await?;
         }
@@ -118,14 +180,14 @@ impl SyncEngine {
             let summary = connection
                 .pull(&self.store, &self.writer, kind, &self.settings.rules(kind))
                 .await?;
-            report.pulled.insert(
-                kind.as_str().to_string(),
-                (
-                    summary.created,
-                    summary.updated,
-                    summary.deleted,
-                    summary.unchanged,
-                ),
+            report.pulled.entry(Side::SALESFORCE).or_default().insert(
+                kind,
+                Pulled {
+                    created: summary.created,
+                    updated: summary.updated,
+                    deleted: summary.deleted,
+                    unchanged: summary.unchanged,
+                },
             );
         }
         Ok(())
@@ -135,6 +197,7 @@ impl SyncEngine {
         Ok(inputs::plan_from_store(
             &self.store,
             &self.settings,
+            self.sides(),
             &self.kinds(),
             self.now(),
         )?)
@@ -145,40 +208,22 @@ impl SyncEngine {
         let _running = RUNNING.lock().await;
         let started = self.now();
         let mut report = RunReport::default();
-        let mut salesforce_error = None;
-        let mut api = (0, None);
-        if let Some(connection) = self
-            .connect()
-            .await
-            .or_else(offline(&mut salesforce_error))?
-        {
+        let mut reached = Reached::default();
+        if let Some(connection) = self.reach_salesforce(&mut reached).await {
             if let Err(e) = self.pull(&connection, &mut report).await {
-                salesforce_error = Some(e.to_string());
+                reached.failed(Side::SALESFORCE, e);
             }
-            let stats = connection.client.stats();
-            api = (stats.run_calls, stats.api_usage);
-        } else if salesforce_error.is_none() {
-            salesforce_error = Some(not_connected());
+            reached.used(Side::SALESFORCE, &connection);
         }
         report.plan = self.plan()?;
-        let record = RunRecord {
-            mode: RunMode::Preview,
-            started_ms: started.timestamp_millis(),
-            finished_ms: self.now().timestamp_millis(),
-            kinds: self.kinds(),
-            tally: report.plan.tally(),
-            reviewed: report
-                .plan
-                .items
-                .iter()
-                .filter(|i| i.runs())
-                .map(Item::fingerprint)
-                .collect(),
-            results: Vec::new(),
-            salesforce_error,
-            api_calls: api.0,
-            api_usage: api.1,
-        };
+        let reviewed = report
+            .plan
+            .items
+            .iter()
+            .filter(|i| i.runs())
+            .map(Item::fingerprint)
+            .collect();
+        let record = self.run_record(RunMode::Preview, started, &report.plan, reached, reviewed);
         self.record(&record).await?;
         report.record = Some(record);
         Ok(report)
@@ -209,7 +254,7 @@ impl SyncEngine {
         });
         let records = plan.items.iter().map(|i| i.record.clone()).collect();
         let confirm = Draft {
-            origin: Origin::new(Side::Tandem, "cli:sync-apply"),
+            origin: Origin::new(Side::TANDEM, "cli:sync-apply"),
             body: DraftBody::Decision(Decision::Confirm {
                 run: format!("run-{}", self.now().timestamp_millis()),
                 records,
@@ -233,8 +278,7 @@ impl SyncEngine {
 
     /// When the last automatic or manual run that included `kind` finished.
     pub fn last_run(&self, kind: RecordKind) -> Result<Option<DateTime<Utc>>, SyncError> {
-        let txn = self.store.read()?;
-        let runs = read::runs(&txn, usize::MAX)?;
+        let runs = read::runs(&self.store.read()?, usize::MAX)?;
         Ok(runs
             .iter()
             .find(|(_, r)| r.mode != RunMode::Preview && r.kinds.contains(&kind))
@@ -243,15 +287,12 @@ impl SyncEngine {
 
     /// Whether a manual run was applied before (automatic runs wait for one).
     pub fn reviewed_before(&self) -> Result<bool, SyncError> {
-        let txn = self.store.read()?;
-        let runs = read::runs(&txn, usize::MAX)?;
-        Ok(runs.iter().any(|(_, r)| r.mode == RunMode::Manual))
+        Ok(reviewed_before(&self.store)?)
     }
 
     /// The fingerprints the latest preview showed, unless a run was applied after it.
     fn last_preview(&self) -> Result<Option<Vec<String>>, SyncError> {
-        let txn = self.store.read()?;
-        let runs = read::runs(&txn, 1)?;
+        let runs = read::runs(&self.store.read()?, 1)?;
         Ok(runs
             .into_iter()
             .next()
@@ -259,10 +300,7 @@ impl SyncEngine {
             .map(|(_, r)| r.reviewed))
     }
 
-    fn resolve_selection(
-        &self,
-        selection: &Selection,
-    ) -> Result<Vec<tandem_protocol::RecordId>, SyncError> {
+    fn resolve_selection(&self, selection: &Selection) -> Result<Vec<RecordId>, SyncError> {
         let txn = self.store.read()?;
         selection
             .records
@@ -282,17 +320,14 @@ impl SyncEngine {
     ) -> Result<RunReport, SyncError> {
         let started = self.now();
         let mut report = RunReport::default();
-        let mut salesforce_error = None;
-        let connection = self
-            .connect()
-            .await
-            .or_else(offline(&mut salesforce_error))?;
+        let mut reached = Reached::default();
+        let connection = self.reach_salesforce(&mut reached).await;
         let mut plan = plan;
         if pull_first {
             if let Some(connection) = &connection
                 && let Err(e) = self.pull(connection, &mut report).await
             {
-                salesforce_error = Some(e.to_string());
+                reached.failed(Side::SALESFORCE, e);
             }
             plan = self.plan()?;
         }
@@ -302,123 +337,137 @@ impl SyncEngine {
             .iter()
             .map(|i| i.steps().filter(|(_, s)| s.runs()).count() as u64)
             .sum();
-        let mut done = 0u64;
+        let mut progress = Progress {
+            done: 0,
+            total,
+            report: progress,
+        };
         let mut results: Vec<StepResult> = Vec::new();
         let mut to_salesforce = Vec::new();
         // Desktop writes are queued and their outcomes awaited later (each fills in its own
         // result): awaiting each before the next cost one commit, an fsync, per record — 10,000
         // in a first sync. The writer still appends them in order, each on its own condition.
         let mut queued: VecDeque<(usize, desktop::Queued)> = VecDeque::new();
-        let settle = |queued: &mut VecDeque<(usize, desktop::Queued)>, keep: usize| {
-            let ready = queued.len().saturating_sub(keep);
-            queued.drain(..ready).collect::<Vec<_>>()
-        };
         for item in &plan.items {
             let rules = self.settings.rules(item.kind);
+            let running: Vec<(Side, &tandem_protocol::plan::Step)> =
+                item.steps().filter(|(_, s)| s.runs()).collect();
             let mut written = item.heads.clone();
-            if let Some(step) = item.desktop.as_ref().filter(|s| s.runs()) {
-                if step.restore {
-                    // The deletion could not travel: bring the record back to life first.
-                    match self.undelete(item, &written).await {
-                        Ok(heads) => written = heads,
+            if running.iter().any(|(_, s)| s.restore) {
+                // A deletion could not travel: bring the record back to life first.
+                match self.undelete(item, &written).await {
+                    Ok(heads) => written = heads,
+                    Err(e) => {
+                        for (side, step) in running {
+                            results.push(result(item, side, step.op, Some(e.to_string())));
+                        }
+                        continue;
+                    }
+                }
+            }
+            for (side, step) in running {
+                if side == Side::DESKTOP {
+                    match desktop::submit(
+                        &self.store,
+                        &self.writer,
+                        &rules,
+                        item,
+                        step,
+                        written.clone(),
+                    )
+                    .await
+                    {
+                        Ok(write) => {
+                            queued.push_back((results.len(), write));
+                            results.push(result(item, side, step.op, None));
+                        }
                         Err(e) => {
-                            results.push(result(item, Side::Desktop, step.op, Some(e.to_string())));
-                            continue;
+                            results.push(result(item, side, step.op, Some(e.to_string())));
+                            progress.step();
                         }
                     }
-                }
-                let write = desktop::submit(
-                    &self.store,
-                    &self.writer,
-                    &rules,
-                    item,
-                    step,
-                    written.clone(),
-                )
-                .await;
-                match write {
-                    Ok(write) => {
-                        queued.push_back((results.len(), write));
-                        results.push(result(item, Side::Desktop, step.op, None));
-                    }
-                    Err(e) => {
-                        results.push(result(item, Side::Desktop, step.op, Some(e.to_string())));
-                        done += 1;
-                        progress(done, total);
-                    }
-                }
-                // A window, so progress moves and a long run does not hold every write.
-                for (at, write) in settle(&mut queued, DESKTOP_WRITES_IN_FLIGHT) {
-                    results[at].error = write.outcome().await.err().map(|e| e.to_string());
-                    done += 1;
-                    progress(done, total);
+                    // A window, so progress moves and a long run does not hold every write.
+                    settle(
+                        &mut queued,
+                        &mut results,
+                        DESKTOP_WRITES_IN_FLIGHT,
+                        &mut progress,
+                    )
+                    .await;
+                } else if side == Side::SALESFORCE {
+                    to_salesforce.push((item, step, written.clone()));
+                } else {
+                    let why = SyncError::NoConnector(side);
+                    results.push(result(item, side, step.op, Some(why.to_string())));
                 }
             }
-            if let Some(step) = item.salesforce.as_ref().filter(|s| s.runs()) {
-                to_salesforce.push((item, step, written));
-            }
         }
-        for (at, write) in settle(&mut queued, 0) {
-            results[at].error = write.outcome().await.err().map(|e| e.to_string());
-            done += 1;
-            progress(done, total);
-        }
-        let mut api = (0, None);
+        settle(&mut queued, &mut results, 0, &mut progress).await;
         match (&connection, to_salesforce.is_empty()) {
             (_, true) => {}
-            (Some(connection), false) if salesforce_error.is_none() => {
+            (Some(connection), false) if !reached.unreachable.contains_key(&Side::SALESFORCE) => {
                 let rules = |kind| self.settings.rules(kind);
                 let (pushed, stopped) = connection
                     .push(&self.store, &self.writer, to_salesforce, &rules)
                     .await;
                 results.extend(pushed);
                 if let Some(stopped) = stopped {
-                    salesforce_error = Some(stopped.to_string());
+                    reached.failed(Side::SALESFORCE, stopped);
                 }
             }
             _ => {
-                let why = salesforce_error.clone().unwrap_or_else(not_connected);
+                let why = reached
+                    .unreachable
+                    .get(&Side::SALESFORCE)
+                    .cloned()
+                    .unwrap_or_else(|| SyncError::NotConnected.to_string());
                 for (item, step, _) in to_salesforce {
                     results.push(result(
                         item,
-                        Side::Salesforce,
+                        Side::SALESFORCE,
                         step.op,
                         Some(format!("not sent: {why}")),
                     ));
                 }
             }
         }
-        progress(total, total);
+        (progress.report)(total, total);
         if let Some(connection) = &connection {
-            let stats = connection.client.stats();
-            api = (stats.run_calls, stats.api_usage);
+            reached.used(Side::SALESFORCE, connection);
         }
-        let record = RunRecord {
-            mode,
-            started_ms: started.timestamp_millis(),
-            finished_ms: self.now().timestamp_millis(),
-            kinds: self.kinds(),
-            tally: plan.tally(),
-            reviewed: Vec::new(),
-            results,
-            salesforce_error,
-            api_calls: api.0,
-            api_usage: api.1,
-        };
+        let mut record = self.run_record(mode, started, &plan, reached, Vec::new());
+        record.results = results;
         self.record(&record).await?;
         report.plan = plan;
         report.record = Some(record);
         Ok(report)
     }
 
-    /// Append a tandem change that un-deletes a record, on top of `heads`; the new heads.
-    async fn undelete(
+    fn run_record(
         &self,
-        item: &Item,
-        heads: &[tandem_protocol::Hlc],
-    ) -> Result<Vec<tandem_protocol::Hlc>, SyncError> {
+        mode: RunMode,
+        started: DateTime<Utc>,
+        plan: &Plan,
+        reached: Reached,
+        reviewed: Vec<String>,
+    ) -> RunRecord {
+        RunRecord {
+            mode,
+            started_ms: started.timestamp_millis(),
+            finished_ms: self.now().timestamp_millis(),
+            kinds: self.kinds(),
+            tally: plan.tally(),
+            reviewed,
+            results: Vec::new(),
+            unreachable: reached.unreachable,
+            api: reached.api,
+        }
+    }
+
+    /// Append a tandem change that un-deletes a record, on top of `heads`; the new heads.
+    async fn undelete(&self, item: &Item, heads: &[Hlc]) -> Result<Vec<Hlc>, SyncError> {
         let draft = Draft {
-            origin: Origin::new(Side::Tandem, "sync:restore"),
+            origin: Origin::new(Side::TANDEM, "sync:restore"),
             body: DraftBody::Observation(ObservationDraft {
                 record: Some(item.record.clone()),
                 base: Some(heads.to_vec()),
@@ -431,11 +480,40 @@ impl SyncEngine {
 
     async fn record(&self, run: &RunRecord) -> Result<(), SyncError> {
         let draft = Draft {
-            origin: Origin::new(Side::Tandem, format!("sync:{}", run.mode.as_str())),
+            origin: Origin::new(Side::TANDEM, format!("sync:{}", run.mode.as_str())),
             body: DraftBody::Run(run.clone()),
         };
         self.writer.append(draft).await?;
         Ok(())
+    }
+}
+
+/// Steps done out of the run's total, reported as they finish.
+struct Progress<'a> {
+    done: u64,
+    total: u64,
+    report: &'a (dyn Fn(u64, u64) + Sync),
+}
+
+impl Progress<'_> {
+    fn step(&mut self) {
+        self.done += 1;
+        (self.report)(self.done, self.total);
+    }
+}
+
+/// Await the outcomes of the queued desktop writes but the newest `keep`, filling in their
+/// results.
+async fn settle(
+    queued: &mut VecDeque<(usize, desktop::Queued)>,
+    results: &mut [StepResult],
+    keep: usize,
+    progress: &mut Progress<'_>,
+) {
+    let ready = queued.len().saturating_sub(keep);
+    for (at, write) in queued.drain(..ready) {
+        results[at].error = write.outcome().await.err().map(|e| e.to_string());
+        progress.step();
     }
 }
 
@@ -446,19 +524,5 @@ fn result(item: &Item, side: Side, op: Op, error: Option<String>) -> StepResult 
         side,
         op,
         error,
-    }
-}
-
-fn not_connected() -> String {
-    "tandem is not connected to Salesforce: run `tandem login`".to_string()
-}
-
-/// Turn a failed connection into "offline": the run goes on for the desktop side.
-fn offline(
-    error: &mut Option<String>,
-) -> impl FnOnce(SyncError) -> Result<Option<Connection>, SyncError> + '_ {
-    move |e| {
-        *error = Some(e.to_string());
-        Ok(None)
     }
 }

@@ -130,9 +130,9 @@ pub async fn pull_into_log(
     }
     settle(&mut queued, &mut summary).await?;
     let watermark = Draft {
-        origin: Origin::new(Side::Salesforce, "salesforce:pull"),
+        origin: Origin::new(Side::SALESFORCE, "salesforce:pull"),
         body: DraftBody::Watermark(Watermark {
-            side: Side::Salesforce,
+            side: Side::SALESFORCE,
             scope,
             value: result.watermark.to_rfc3339(),
         }),
@@ -170,7 +170,7 @@ fn observation(
     version: Option<&str>,
 ) -> Draft {
     Draft {
-        origin: Origin::new(Side::Salesforce, "salesforce:pull"),
+        origin: Origin::new(Side::SALESFORCE, "salesforce:pull"),
         body: DraftBody::Observation(ObservationDraft {
             external_id: Some(id.to_string()),
             version: version.map(str::to_string),
@@ -188,7 +188,7 @@ pub fn watermark_scope(object: &str) -> String {
 
 /// The watermark of a pull scope, if a pull of it ever completed.
 pub fn stored_watermark(store: &Store, scope: &str) -> Result<Option<DateTime<Utc>>, SyncError> {
-    let Some(value) = read::watermark(&store.read()?, Side::Salesforce, scope)? else {
+    let Some(value) = read::watermark(&store.read()?, Side::SALESFORCE, scope)? else {
         return Ok(None);
     };
     DateTime::parse_from_rfc3339(&value)
@@ -202,14 +202,14 @@ pub fn stored_watermark(store: &Store, scope: &str) -> Result<Option<DateTime<Ut
 /// What tandem has as Salesforce's copy of a record, if it knows the record.
 fn known_state(store: &Store, id: &str) -> Result<Option<tandem_protocol::Fields>, SyncError> {
     let txn = store.read()?;
-    let Some(record) = read::record_on(&txn, Side::Salesforce, id)? else {
+    let Some(record) = read::record_on(&txn, Side::SALESFORCE, id)? else {
         return Ok(None);
     };
     if read::record(&txn, &record)?.is_none_or(|r| r.deleted) {
         return Ok(None);
     }
     Ok(Some(
-        read::side_state(&txn, &record, Side::Salesforce)?
+        read::side_state(&txn, &record, Side::SALESFORCE)?
             .map(|s| s.fields)
             .unwrap_or_default(),
     ))
@@ -217,5 +217,5 @@ fn known_state(store: &Store, id: &str) -> Result<Option<tandem_protocol::Fields
 
 /// The Salesforce ids tandem holds for records of one kind.
 fn known_ids(store: &Store, kind: RecordKind) -> Result<Vec<String>, SyncError> {
-    Ok(read::ids_on(&store.read()?, Side::Salesforce, kind)?)
+    Ok(read::ids_on(&store.read()?, Side::SALESFORCE, kind)?)
 }

@@ -36,12 +36,6 @@ pub struct Connection {
     accounts: Mutex<HashMap<String, Option<Value>>>,
 }
 
-/// Whether the settings name an org tandem can log in to.
-pub fn configured(settings: &Settings) -> bool {
-    let s = &settings.salesforce;
-    s.client_id.is_some() && (s.refresh_token.is_some() || s.jwt_key_file.is_some())
-}
-
 impl Connection {
     /// Log in and read what the mapping needs to know about the org and the user.
     pub async fn open(
@@ -108,7 +102,7 @@ impl Connection {
     ) -> Result<usize, ClientError> {
         let mut creates = Vec::new();
         for item in &plan.items {
-            let Some(step) = item.salesforce.as_ref().filter(|s| s.op == Op::Create) else {
+            let Some(step) = item.step(Side::SALESFORCE).filter(|s| s.op == Op::Create) else {
                 continue;
             };
             if !side_copy(store, item).pending {
@@ -148,7 +142,7 @@ impl Connection {
         let fail = |item: &Item, op, error: String| StepResult {
             record: item.record.clone(),
             label: item.label.clone(),
-            side: Side::Salesforce,
+            side: Side::SALESFORCE,
             op,
             error: Some(error),
         };
@@ -161,10 +155,10 @@ impl Connection {
                     .await
                 {
                     Ok((create, link)) => linking.push((item, create, link)),
-                    Err(e) => results.push(fail(item, Op::Create, e)),
+                    Err(e) => results.push(fail(item, Op::Create, e.to_string())),
                 },
                 Op::Update => {
-                    let Some(id) = item.salesforce_id.clone() else {
+                    let Some(id) = item.id_on(Side::SALESFORCE).map(str::to_string) else {
                         results.push(fail(item, Op::Update, "no Salesforce id".into()));
                         continue;
                     };
@@ -186,7 +180,7 @@ impl Connection {
                         Ok(body) if body.is_empty() => {
                             let outcome = Outcome {
                                 record: item.record.clone(),
-                                side: Side::Salesforce,
+                                side: Side::SALESFORCE,
                                 op: Op::Update,
                                 written,
                                 result: OutcomeResult::Succeeded {
@@ -199,7 +193,7 @@ impl Connection {
                                 payload: None,
                             };
                             let draft = Draft {
-                                origin: Origin::new(Side::Tandem, "sync:salesforce"),
+                                origin: Origin::new(Side::TANDEM, "sync:salesforce"),
                                 body: DraftBody::Outcome(outcome),
                             };
                             results.push(match writer.append(draft).await {
@@ -218,7 +212,7 @@ impl Connection {
                         }),
                     }
                 }
-                Op::Delete => match item.salesforce_id.clone() {
+                Op::Delete => match item.id_on(Side::SALESFORCE).map(str::to_string) {
                     Some(id) => deletes.push(Delete {
                         record: item.record.clone(),
                         object,
@@ -272,7 +266,7 @@ impl Connection {
             results.push(StepResult {
                 label: labels.get(&item.record).cloned().unwrap_or_default(),
                 record: item.record,
-                side: Side::Salesforce,
+                side: Side::SALESFORCE,
                 op: item.op,
                 error,
             });
@@ -291,7 +285,7 @@ impl Connection {
         step: &Step,
         written: Vec<Hlc>,
         rules: &Rules,
-    ) -> Result<(Create, Option<Pending>), String> {
+    ) -> Result<(Create, Option<Pending>), SyncError> {
         let mut link_appended = None;
         let mut fields = step.changes.clone();
         if item.kind == RecordKind::Contact && rules.link_account && !fields.contains_key("account")
@@ -300,7 +294,7 @@ impl Connection {
             if let Some(link) = self.find_account(company.as_deref()).await? {
                 // The link becomes part of the record, so both sides agree on it.
                 let draft = Draft {
-                    origin: Origin::new(Side::Tandem, "sync:account-link"),
+                    origin: Origin::new(Side::TANDEM, "sync:account-link"),
                     body: DraftBody::Observation(ObservationDraft {
                         record: Some(item.record.clone()),
                         base: Some(written.clone()),
@@ -309,12 +303,11 @@ impl Connection {
                     }),
                 };
                 // Queued, not awaited: the caller waits for it and writes on top of it.
-                link_appended = Some(writer.submit(draft).await.map_err(|e| e.to_string())?);
+                link_appended = Some(writer.submit(draft).await?);
                 fields.insert("account".into(), link);
             }
         }
-        let out =
-            mapping::to_salesforce(item.kind, &fields, &self.ctx).map_err(|e| e.to_string())?;
+        let out = mapping::to_salesforce(item.kind, &fields, &self.ctx)?;
         // Only events are annotated and only contacts linked, so this read never needs the
         // queued link.
         let full = read_fields(store, item);
@@ -331,7 +324,7 @@ impl Connection {
 
     /// The Account a company names: exact name (earliest created), else a unique partial
     /// match; several partial matches link none.
-    async fn find_account(&self, company: Option<&str>) -> Result<Option<Value>, String> {
+    async fn find_account(&self, company: Option<&str>) -> Result<Option<Value>, SyncError> {
         let Some(company) = company else {
             return Ok(None);
         };
@@ -342,7 +335,7 @@ impl Connection {
         if let Some(known) = self.known_account(&key) {
             return Ok(known);
         }
-        let rows = self.client.query(soql).await.map_err(|e| e.to_string())?;
+        let rows = self.client.query(soql).await?;
         let text = |row: &serde_json::Map<String, Value>, f: &str| {
             row.get(f).and_then(Value::as_str).unwrap_or("").to_string()
         };
@@ -390,7 +383,7 @@ fn done(item: &Item, op: Op) -> StepResult {
     StepResult {
         record: item.record.clone(),
         label: item.label.clone(),
-        side: Side::Salesforce,
+        side: Side::SALESFORCE,
         op,
         error: None,
     }
@@ -400,7 +393,7 @@ fn side_copy(store: &Store, item: &Item) -> crate::store::SideState {
     store
         .read()
         .ok()
-        .and_then(|txn| read::side_state(&txn, &item.record, Side::Salesforce).ok())
+        .and_then(|txn| read::side_state(&txn, &item.record, Side::SALESFORCE).ok())
         .flatten()
         .unwrap_or_default()
 }

@@ -1,7 +1,6 @@
 //! Where tandem's Salesforce tokens live: the `[salesforce]` section of the settings file, edited
 //! in place (the user's comments and other sections stay) and replaced atomically with mode 0600.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config::{SETTINGS_FILE, SalesforceSettings, Settings};
@@ -79,7 +78,8 @@ impl CredentialsFile {
         let new_text = doc.to_string();
         Settings::parse(&new_text)
             .map_err(|e| fail(format!("the new settings would be invalid: {e}")))?;
-        write_atomically(&self.path, new_text.as_bytes()).map_err(|e| fail(e.to_string()))
+        crate::config::write_private(&self.path, new_text.as_bytes())
+            .map_err(|e| fail(e.to_string()))
     }
 
     /// Stores a rotated refresh token (and the instance it came with).
@@ -93,44 +93,4 @@ impl CredentialsFile {
             ("instance_url", Some(instance_url)),
         ])
     }
-}
-
-/// Writes a sibling temp file (mode 0600 from its creation, never wider), syncs it, renames it
-/// over the target and syncs the directory: a crash leaves either the old or the new file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| SETTINGS_FILE.to_string());
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)?;
-        #[cfg(unix)]
-        std::fs::File::open(&dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

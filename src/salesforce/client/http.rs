@@ -173,7 +173,9 @@ impl SalesforceClient {
         settings: SalesforceSettings,
         credentials: Option<CredentialsFile>,
     ) -> Result<SalesforceClient, ClientError> {
-        settings.check().map_err(ClientError::Setup)?;
+        settings
+            .check()
+            .map_err(|e| ClientError::Setup(e.to_string()))?;
         let http = http_client(&settings)?;
         let session = Session::new(http.clone(), &settings, credentials)?;
         Ok(SalesforceClient {

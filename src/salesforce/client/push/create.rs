@@ -169,7 +169,7 @@ impl<L: Ledger> Pusher<L> {
                         .iter()
                         .map(|&i| Outcome {
                             record: chunk[i].record.clone(),
-                            side: Side::Salesforce,
+                            side: Side::SALESFORCE,
                             op: Op::Create,
                             written: chunk[i].written.clone(),
                             result: OutcomeResult::Intent,

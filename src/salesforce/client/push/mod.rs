@@ -235,7 +235,7 @@ impl<L: Ledger> Pusher<L> {
                 let succeeded = matches!(result, OutcomeResult::Succeeded { .. });
                 Some(Outcome {
                     record: item.record.clone(),
-                    side: Side::Salesforce,
+                    side: Side::SALESFORCE,
                     op: item.op,
                     written: written.clone(),
                     result,

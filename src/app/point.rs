@@ -6,24 +6,32 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum TimeRef {
+#[serde(rename_all = "snake_case")]
+pub enum Point {
     Seq(u64),
     Time(DateTime<Utc>),
 }
 
-impl FromStr for TimeRef {
-    type Err = String;
-    fn from_str(s: &str) -> Result<TimeRef, String> {
+/// Text that names no point of the log.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is neither a log position (#42) nor a time (2026-11-21T10:00:00Z, 2026-11-21 10:00, 2026-11-21)"
+)]
+pub struct NotAPoint(String);
+
+impl FromStr for Point {
+    type Err = NotAPoint;
+    fn from_str(s: &str) -> Result<Point, NotAPoint> {
         let s = s.trim();
         if let Some(n) = s
             .strip_prefix('#')
             .or(Some(s))
             .and_then(|n| n.parse::<u64>().ok())
         {
-            return Ok(TimeRef::Seq(n));
+            return Ok(Point::Seq(n));
         }
         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-            return Ok(TimeRef::Time(t.with_timezone(&Utc)));
+            return Ok(Point::Time(t.with_timezone(&Utc)));
         }
         for format in [
             "%Y-%m-%d %H:%M:%S",
@@ -32,17 +40,15 @@ impl FromStr for TimeRef {
             "%Y-%m-%dT%H:%M",
         ] {
             if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
-                return Ok(TimeRef::Time(t.and_utc()));
+                return Ok(Point::Time(t.and_utc()));
             }
         }
         if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            return Ok(TimeRef::Time(
+            return Ok(Point::Time(
                 d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
             ));
         }
-        Err(format!(
-            "`{s}` is neither a log position (#42) nor a time (2026-11-21T10:00:00Z, 2026-11-21 10:00, 2026-11-21)"
-        ))
+        Err(NotAPoint(s.to_string()))
     }
 }
 
@@ -52,19 +58,19 @@ mod tests {
 
     #[test]
     fn positions_and_times() {
-        assert_eq!("#42".parse::<TimeRef>().unwrap(), TimeRef::Seq(42));
-        assert_eq!("7".parse::<TimeRef>().unwrap(), TimeRef::Seq(7));
-        let t = "2026-11-21T10:00:00+01:00".parse::<TimeRef>().unwrap();
-        assert_eq!(t, TimeRef::Time("2026-11-21T09:00:00Z".parse().unwrap()));
-        let d = "2026-11-21".parse::<TimeRef>().unwrap();
-        assert_eq!(d, TimeRef::Time("2026-11-21T00:00:00Z".parse().unwrap()));
-        assert!("2026-11-21 10:00".parse::<TimeRef>().is_ok());
+        assert_eq!("#42".parse::<Point>().unwrap(), Point::Seq(42));
+        assert_eq!("7".parse::<Point>().unwrap(), Point::Seq(7));
+        let t = "2026-11-21T10:00:00+01:00".parse::<Point>().unwrap();
+        assert_eq!(t, Point::Time("2026-11-21T09:00:00Z".parse().unwrap()));
+        let d = "2026-11-21".parse::<Point>().unwrap();
+        assert_eq!(d, Point::Time("2026-11-21T00:00:00Z".parse().unwrap()));
+        assert!("2026-11-21 10:00".parse::<Point>().is_ok());
     }
 
     #[test]
     fn nonsense_is_an_error_that_shows_the_accepted_forms() {
-        let err = "yesterday-ish".parse::<TimeRef>().unwrap_err();
+        let err = "yesterday-ish".parse::<Point>().unwrap_err().to_string();
         assert!(err.contains("#42") && err.contains("2026-11-21"), "{err}");
-        assert!("#-3".parse::<TimeRef>().is_err());
+        assert!("#-3".parse::<Point>().is_err());
     }
 }

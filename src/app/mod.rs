@@ -1,0 +1,173 @@
+//! The use cases every front calls — sync preview, apply, ignore and status; history, blame,
+//! restore and the log; replay; the settings; signing in to Salesforce; appending events — with
+//! typed results under one error. The command line formats them, the daemon's local API sends
+//! them as JSON, and the review app renders them: one behaviour, three fronts.
+//!
+//! A front builds a [`Request`] and gets a [`Reply`], either from an [`App`] on the store it
+//! opened itself or from the running daemon, which owns the store and answers the same request
+//! with the same code.
+
+mod audit;
+mod error;
+mod point;
+mod request;
+mod settings;
+mod signin;
+mod sync;
+
+pub use crate::engine::sync::{Pulled, RunReport};
+pub use audit::{
+    Blame, BlameLine, ConflictNote, FieldChange, History, HistoryEntry, Restored, describe,
+};
+pub use error::AppError;
+pub use point::Point;
+pub use request::{Ignoring, Logged, Reply, Request, Verified};
+pub use settings::SettingsView;
+pub use signin::{JwtSignIn, SignInArgs, SignedIn, WebSignIn};
+pub use sync::{Ignored, Status};
+
+use crate::config::Settings;
+use crate::engine::sync::{Reach, SyncEngine};
+use crate::store::{Access, Store, WallClock, Writer, read, replay, system_clock};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A store and what the use cases need around it.
+pub struct App {
+    pub dir: PathBuf,
+    pub store: Arc<Store>,
+    /// The writer, for use cases that append; `None` on a store opened read-only.
+    pub writer: Option<Writer>,
+    pub settings: Settings,
+    pub wall: WallClock,
+}
+
+impl App {
+    /// Open the existing store of a data directory (no daemon is running). A store of an older
+    /// layout is brought up to date first, which writes to it even for a read.
+    pub fn open(dir: &Path, access: Access) -> Result<App, AppError> {
+        let settings = Settings::load(dir)?;
+        let mut store = Store::open_existing(dir, access)?;
+        if store.needs_upgrade()? && access == Access::ReadOnly {
+            drop(store);
+            let writable = Arc::new(Store::open_existing(dir, Access::ReadWrite)?);
+            replay::upgrade(&writable, settings.policies())?;
+            drop(writable);
+            store = Store::open_existing(dir, access)?;
+        }
+        let store = Arc::new(store);
+        let writer = match access {
+            Access::ReadOnly => None,
+            Access::ReadWrite => Some(Writer::spawn(
+                store.clone(),
+                settings.policies(),
+                system_clock(),
+            )?),
+        };
+        Ok(App {
+            dir: dir.to_path_buf(),
+            store,
+            writer,
+            settings,
+            wall: system_clock(),
+        })
+    }
+
+    /// Open (or create) the store for appending: `tandem ingest` on a store no daemon holds.
+    pub fn create(dir: &Path) -> Result<App, AppError> {
+        let settings = Settings::load(dir)?;
+        let store = Arc::new(Store::open_or_create(dir)?);
+        let writer = Writer::spawn(store.clone(), settings.policies(), system_clock())?;
+        Ok(App {
+            dir: dir.to_path_buf(),
+            store,
+            writer: Some(writer),
+            settings,
+            wall: system_clock(),
+        })
+    }
+
+    /// Finish appending and close the store cleanly.
+    pub async fn close(self) {
+        if let Some(writer) = self.writer {
+            writer.close().await;
+        }
+    }
+
+    fn writer(&self) -> Result<&Writer, AppError> {
+        self.writer.as_ref().ok_or(AppError::ReadOnly)
+    }
+
+    /// A sync engine on this store, reaching Salesforce with the settings' credentials.
+    pub fn engine(&self) -> Result<SyncEngine, AppError> {
+        Ok(SyncEngine {
+            store: self.store.clone(),
+            writer: self.writer()?.clone(),
+            settings: self.settings.clone(),
+            dir: self.dir.clone(),
+            reach: Reach::Settings,
+            wall: self.wall.clone(),
+            only: Vec::new(),
+        })
+    }
+
+    /// Carry out a request. `progress` hears of an apply's steps as they finish (done, total).
+    pub async fn handle(
+        &self,
+        request: Request,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Reply, AppError> {
+        Ok(match request {
+            Request::Preview => Reply::Run(self.preview().await?),
+            Request::Apply { records } => Reply::Run(self.apply(records, progress).await?),
+            Request::Ignore { records, how, side } => {
+                Reply::Ignored(self.ignore(&records, how, side).await?)
+            }
+            Request::Status => Reply::Status(self.status()?),
+            Request::History { record } => Reply::History(self.history(&record)?),
+            Request::Blame { record } => Reply::Blame(self.blame(&record)?),
+            Request::Restore { record, at } => Reply::Restored(self.restore(&record, &at).await?),
+            Request::Log { since, limit } => Reply::Log(self.log(since.as_ref(), limit)?),
+            Request::Verify => Reply::Verified(self.verify()?),
+            Request::Append { draft } => Reply::Appended(self.writer()?.append(*draft).await?),
+            Request::Settings => Reply::Settings(Box::new(SettingsView::of(&self.settings))),
+        })
+    }
+
+    /// Rebuild every projection from the log alone into a scratch store, and compare.
+    pub fn verify(&self) -> Result<Verified, AppError> {
+        let scratch = self
+            .dir
+            .join(format!(".replay-{}.redb", std::process::id()));
+        let _ = std::fs::remove_file(&scratch);
+        let result = replay::verify(&self.store, self.settings.policies(), &scratch);
+        let _ = std::fs::remove_file(&scratch);
+        Ok(result?.into())
+    }
+
+    /// Whether a manual sync run was ever applied (automatic runs wait for one).
+    pub fn reviewed(&self) -> Result<bool, AppError> {
+        Ok(crate::engine::sync::reviewed_before(&self.store)?)
+    }
+
+    /// The events of the log from `since` on, at most `limit`.
+    pub fn log(
+        &self,
+        since: Option<&Point>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Logged>, AppError> {
+        let txn = self.store.read()?;
+        let from = match since {
+            None => 1,
+            Some(Point::Seq(n)) => *n,
+            Some(Point::Time(t)) => {
+                read::first_seq_since(&txn, tandem_protocol::Hlc::at(*t))?.unwrap_or(u64::MAX)
+            }
+        };
+        Ok(read::events_from(&txn, from)?
+            .into_iter()
+            .take(limit.unwrap_or(usize::MAX))
+            .map(|(seq, event)| Logged { seq, event })
+            .collect())
+    }
+}

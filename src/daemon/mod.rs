@@ -1,0 +1,211 @@
+//! The running daemon: it owns the store and its writer, serves the CalDAV/CardDAV server,
+//! answers the local API the other commands use, and starts the automatic runs.
+//!
+//! redb lets one process open the store, so while `tandem serve` runs the other commands ask it
+//! over HTTP on a loopback address (`api`), with the address and a bearer token announced in
+//! `daemon.json` in the data directory, readable by the user only (`client` finds it).
+
+mod api;
+mod client;
+
+pub use client::Client;
+
+use crate::app::{App, AppError};
+use crate::config::{self, ConfigError, Settings};
+use crate::dav::{self, DavError, DavState, auth::Credentials};
+use crate::engine::scheduler::Scheduler;
+use crate::store::{Store, StoreError, Writer, WriterError, system_clock};
+use serde::{Deserialize, Serialize};
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub const DAEMON_FILE: &str = "daemon.json";
+
+/// Where the daemon listens, and how it tells the commands.
+#[derive(Serialize, Deserialize)]
+struct Announcement {
+    pid: u32,
+    addr: SocketAddr,
+    token: String,
+    /// Where desktop clients connect.
+    #[serde(default)]
+    dav_url: String,
+}
+
+/// How to run the daemon; what is not given comes from the settings file.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Address of the CalDAV/CardDAV server.
+    pub listen: SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{}: {source}", dir.display())]
+    DataDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Settings(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Log(#[from] WriterError),
+    #[error(transparent)]
+    Dav(#[from] DavError),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("TLS needs both a certificate (tls_cert) and its key (tls_key)")]
+    HalfTls,
+    #[error(
+        "{0} is not a loopback address: listen on 127.0.0.1 (or ::1), or configure TLS (--tls-cert and --tls-key) so passwords do not cross the network in the clear"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("cannot open the local API: {0}")]
+    Api(std::io::Error),
+    #[error("cannot announce the daemon in {}: {source}", path.display())]
+    Announce {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Run the daemon until interrupted (Ctrl-C or SIGTERM).
+pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError> {
+    std::fs::create_dir_all(dir).map_err(|source| DaemonError::DataDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    let configured = Settings::load(dir)?.server;
+    let tls = match (
+        options.tls_cert.or(configured.tls_cert),
+        options.tls_key.or(configured.tls_key),
+    ) {
+        (Some(cert), Some(key)) => Some(dav::tls_acceptor(&cert, &key)?),
+        (None, None) => None,
+        _ => return Err(DaemonError::HalfTls),
+    };
+    if !options.listen.ip().is_loopback() && tls.is_none() {
+        return Err(DaemonError::NotLoopback(options.listen));
+    }
+    let (user, password) = config::ensure_server_credentials(dir)?;
+    let credentials = Credentials {
+        user: options.user.unwrap_or(user),
+        password: options.password.unwrap_or(password),
+    };
+    let settings = Settings::load(dir)?;
+    let store = Arc::new(Store::open_or_create(dir)?);
+    let writer = Writer::spawn(store.clone(), settings.policies(), system_clock())?;
+    let dav_state = Arc::new(DavState::new(
+        store.clone(),
+        writer.clone(),
+        credentials.clone(),
+    ));
+    dav::ensure_default_collections(&dav_state).await?;
+    let dav_listener = dav::listen(options.listen).await?;
+    let dav_addr = dav_listener.local_addr().map_err(DaemonError::Api)?;
+    let app = Arc::new(App {
+        dir: dir.to_path_buf(),
+        store: store.clone(),
+        writer: Some(writer.clone()),
+        settings: settings.clone(),
+        wall: system_clock(),
+    });
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(DaemonError::Api)?;
+    let addr = listener.local_addr().map_err(DaemonError::Api)?;
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let dav_url = format!("{scheme}://{dav_addr}/dav/");
+    let announcement = announce(
+        dir,
+        &Announcement {
+            pid: std::process::id(),
+            addr,
+            token: token.clone(),
+            dav_url: dav_url.clone(),
+        },
+    )?;
+    greet(dir, addr, &dav_url, &credentials, app.reviewed()?);
+    let stop_dav = Arc::new(tokio::sync::Notify::new());
+    let dav_task = {
+        let stop = stop_dav.clone();
+        tokio::spawn(async move {
+            dav::serve_with(dav_listener, dav_state, tls, async move {
+                stop.notified().await
+            })
+            .await
+        })
+    };
+    let scheduler = tokio::spawn(
+        Scheduler {
+            store,
+            writer: writer.clone(),
+            settings,
+            dir: dir.to_path_buf(),
+            wall: system_clock(),
+        }
+        .run(),
+    );
+    api::accept_until_stopped(listener, app, token, shutdown_signal()).await;
+    scheduler.abort();
+    stop_dav.notify_one();
+    let _ = dav_task.await;
+    let _ = std::fs::remove_file(announcement);
+    writer.close().await;
+    Ok(())
+}
+
+/// Say where tandem serves. Printing must not panic when whoever started the daemon has closed
+/// its stdout (a test that read the first line, a detached service): it keeps serving anyway.
+fn greet(dir: &Path, api: SocketAddr, dav_url: &str, credentials: &Credentials, reviewed: bool) {
+    let mut out = std::io::stdout().lock();
+    let mut text = format!(
+        "tandem is running on {}; local API at http://{api}\nCalDAV/CardDAV server at {dav_url} (user {}, password {})\n",
+        dir.display(),
+        credentials.user,
+        credentials.password
+    );
+    if !reviewed {
+        text.push_str("No sync run yet: review one with `tandem sync preview`, then `tandem sync apply`; automatic runs start after that\n");
+    }
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Write `daemon.json` atomically (write, then rename), readable by the user only.
+fn announce(dir: &Path, announcement: &Announcement) -> Result<PathBuf, DaemonError> {
+    let path = dir.join(DAEMON_FILE);
+    let bytes = serde_json::to_vec_pretty(announcement).map_err(|e| DaemonError::Announce {
+        path: path.clone(),
+        source: e.into(),
+    })?;
+    config::write_private(&path, &bytes).map_err(|source| DaemonError::Announce {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
