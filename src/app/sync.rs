@@ -114,7 +114,7 @@ impl App {
             .iter()
             .find(|(_, r)| r.mode == RunMode::Preview)
             .map(|(_, r)| r.clone());
-        let automatic = runs.iter().any(|(_, r)| r.mode == RunMode::Manual);
+        let automatic = self.reviewed()?;
         let now = DateTime::from_timestamp_millis((self.wall)() as i64).unwrap_or_default();
         let plan = inputs::plan_from_store(
             &self.store,

@@ -2,12 +2,13 @@
 //! a whole collection (the iCalendar feed HCL Notes subscribes to, the vCard export).
 
 use super::props::{self, Resource};
-use super::respond::{self, Body};
+use super::respond::{self, Body, Finish};
 use super::{Call, DavState};
 use crate::store::dav;
 use crate::store::{Draft, DraftBody, ObservationDraft};
 use hyper::{Response, StatusCode, header};
 use std::collections::BTreeMap;
+use tandem_protocol::dav::conditional::not_modified;
 use tandem_protocol::dav::layout::{self as paths, Target};
 use tandem_protocol::dav::{
     Precondition, PropName, PropPatchOp, names, ns, parse_mkcalendar, parse_mkcol, parse_proppatch,
@@ -129,8 +130,7 @@ pub async fn make(state: &DavState, call: &Call) -> Response<Body> {
     match state.writer.append(draft).await {
         Ok(_) => respond::builder(StatusCode::CREATED)
             .header(header::LOCATION, path.as_str())
-            .body(Default::default())
-            .unwrap_or_default(),
+            .finish(Default::default()),
         Err(crate::store::WriterError::Store(e)) => super::store_failure(&e),
         Err(e) => respond::text(StatusCode::SERVICE_UNAVAILABLE, e),
     }
@@ -295,10 +295,7 @@ pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
             return Ok(None);
         };
         let etag = format!("\"feed-{}-{position}\"", collection.created);
-        if call
-            .header("if-none-match")
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-        {
+        if not_modified(call.header("if-none-match"), &etag) {
             return Ok(Some((etag, None, collection)));
         }
         let mut bodies = Vec::new();
@@ -316,8 +313,7 @@ pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
         ),
         Ok(Some((etag, None, _))) => respond::builder(StatusCode::NOT_MODIFIED)
             .header(header::ETAG, etag)
-            .body(Default::default())
-            .unwrap_or_default(),
+            .finish(Default::default()),
         Ok(Some((etag, Some(bodies), collection))) => {
             let (content_type, body) = match collection.kind {
                 CollectionKind::Calendar => {

@@ -6,7 +6,7 @@
 //! an event by PUT in the new calendar and DELETE in the old one, which keeps history exact.
 
 use super::files::{self as area, href};
-use super::respond::{self, Body};
+use super::respond::{self, Body, Finish};
 use super::{Call, DavState};
 use crate::store::files::{ROOT, is_below};
 use crate::store::{FileGuard, VersionCondition};
@@ -191,8 +191,7 @@ pub async fn copy_or_move(
         Ok(()) if existed => respond::empty(StatusCode::NO_CONTENT),
         Ok(()) => respond::builder(StatusCode::CREATED)
             .header(header::LOCATION, encode_href(&href(&to, source.collection)))
-            .body(Default::default())
-            .unwrap_or_default(),
+            .finish(Default::default()),
         Err(response) => *response,
     }
 }

@@ -2,13 +2,14 @@
 //! collections and resources (any bytes, any nesting). Each request is one `FileChange` event,
 //! answered only once the writer has made it durable; reads come from the files projection.
 
-use super::respond::{self, Body};
+use super::respond::{self, Body, Finish};
 use super::{Call, DavState, copymove, file_props};
 use crate::store::files::{self, FileState, ROOT};
 use crate::store::{Draft, DraftBody, FileDraft, FileGuard, WriterError};
 use hyper::{Response, StatusCode, header};
 use std::collections::BTreeMap;
 use tandem_protocol::Payload;
+use tandem_protocol::dav::conditional::not_modified;
 use tandem_protocol::dav::href::encode_href;
 use tandem_protocol::dav::parse_mkcol;
 use tandem_protocol::event::FileChange;
@@ -31,8 +32,7 @@ pub async fn route(state: &DavState, call: &Call, path: &str) -> Response<Body> 
         _ => respond::builder(StatusCode::METHOD_NOT_ALLOWED)
             .header(header::ALLOW, respond::ALLOW)
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(format!("{} is not supported here\n", call.method).into())
-            .unwrap_or_default(),
+            .finish(format!("{} is not supported here\n", call.method).into()),
     }
 }
 
@@ -154,8 +154,7 @@ async fn make(state: &DavState, call: &Call, path: &str) -> Response<Body> {
     match append(state, call, change, vec![]).await {
         Ok(()) => respond::builder(StatusCode::CREATED)
             .header(header::LOCATION, encode_href(&href(path, true)))
-            .body(Default::default())
-            .unwrap_or_default(),
+            .finish(Default::default()),
         Err(response) => *response,
     }
 }
@@ -196,8 +195,7 @@ async fn put(state: &DavState, call: &Call, path: &str) -> Response<Body> {
             StatusCode::CREATED
         })
         .header(header::ETAG, etag)
-        .body(Default::default())
-        .unwrap_or_default(),
+        .finish(Default::default()),
         Err(response) => *response,
     }
 }
@@ -230,16 +228,12 @@ fn get(state: &DavState, call: &Call, path: &str) -> Response<Body> {
         }
         Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
-    if let Some(etag) = &entry.etag {
-        let not_modified = call
-            .header("if-none-match")
-            .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim() == etag));
-        if not_modified {
-            return respond::builder(StatusCode::NOT_MODIFIED)
-                .header(header::ETAG, etag)
-                .body(Default::default())
-                .unwrap_or_default();
-        }
+    if let Some(etag) = &entry.etag
+        && not_modified(call.header("if-none-match"), etag)
+    {
+        return respond::builder(StatusCode::NOT_MODIFIED)
+            .header(header::ETAG, etag)
+            .finish(Default::default());
     }
     // A collection's GET is a list of its members' names, one per line.
     let content_type = entry
@@ -280,9 +274,5 @@ async fn delete(state: &DavState, call: &Call, path: &str) -> Response<Body> {
 
 /// Last-Modified: the time of the event that last wrote the entry.
 pub(crate) fn http_date(entry: &FileState) -> String {
-    entry
-        .modified
-        .time()
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string()
+    respond::http_date(entry.modified.time())
 }

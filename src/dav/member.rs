@@ -3,12 +3,13 @@
 //! response is sent only after the writer has made it durable.
 
 use super::props;
-use super::respond::{self, Body};
+use super::respond::{self, Body, Finish};
 use super::{Call, DavState};
 use crate::store::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition, WriterError};
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode, header};
 use tandem_protocol::codec;
+use tandem_protocol::dav::conditional::not_modified;
 use tandem_protocol::dav::layout::Target;
 use tandem_protocol::dav::resource::etag;
 use tandem_protocol::dav::{Precondition, PropName, ns};
@@ -17,27 +18,7 @@ use tandem_protocol::{Op, Payload, RecordKind};
 
 /// The version condition of a request's `If-Match` / `If-None-Match` headers.
 pub(crate) fn condition(call: &Call) -> Option<VersionCondition> {
-    let list = |value: &str| -> Vec<String> {
-        value
-            .split(',')
-            .map(|t| t.trim().trim_start_matches("W/").to_string())
-            .filter(|t| !t.is_empty())
-            .collect()
-    };
-    if let Some(value) = call.header("if-match") {
-        return Some(if value.trim() == "*" {
-            VersionCondition::Exists
-        } else {
-            VersionCondition::OneOf(list(value))
-        });
-    }
-    call.header("if-none-match").map(|value| {
-        if value.trim() == "*" {
-            VersionCondition::Absent
-        } else {
-            VersionCondition::NoneOf(list(value))
-        }
-    })
+    VersionCondition::from_headers(call.header("if-match"), call.header("if-none-match"))
 }
 
 pub fn get(state: &DavState, call: &Call) -> Response<Body> {
@@ -59,14 +40,10 @@ pub fn get(state: &DavState, call: &Call) -> Response<Body> {
         }
         Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
-    let not_modified = call
-        .header("if-none-match")
-        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim() == item.etag));
-    if not_modified {
+    if not_modified(call.header("if-none-match"), &item.etag) {
         return respond::builder(StatusCode::NOT_MODIFIED)
             .header(header::ETAG, &item.etag)
-            .body(Default::default())
-            .unwrap_or_default();
+            .finish(Default::default());
     }
     let headers = respond::builder(StatusCode::OK)
         .header(header::ETAG, &item.etag)
@@ -236,7 +213,7 @@ pub async fn put(state: &DavState, call: &Call) -> Response<Body> {
             if verbatim {
                 response = response.header(header::ETAG, stored_etag);
             }
-            response.body(Default::default()).unwrap_or_default()
+            response.finish(Default::default())
         }
         Err(e) => write_failure(&collection_state, e),
     }

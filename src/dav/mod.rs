@@ -22,7 +22,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
-use respond::Body;
+use respond::{Body, Finish};
 use std::sync::Arc;
 use tandem_protocol::dav::Limits;
 use tandem_protocol::dav::layout::{self as paths, Target};
@@ -233,8 +233,7 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
     if req.method() == Method::OPTIONS {
         return respond::builder(StatusCode::OK)
             .header(header::ALLOW, respond::ALLOW)
-            .body(Default::default())
-            .unwrap_or_default();
+            .finish(Default::default());
     }
     let authorized = state.credentials.admit(req.headers());
     let path = req.uri().path().to_string();
@@ -259,11 +258,10 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
         return respond::builder(StatusCode::UNAUTHORIZED)
             .header(header::WWW_AUTHENTICATE, "Basic realm=\"tandem\", charset=\"UTF-8\"")
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(
+            .finish(
                 "Wrong or missing user name and password. They are in tandem.toml in tandem's data directory ([server] user, password).\n"
                     .into(),
-            )
-            .unwrap_or_default();
+            );
     }
     let target = match paths::resolve(&path) {
         Ok(target) => target,
@@ -324,8 +322,7 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
         _ => respond::builder(StatusCode::METHOD_NOT_ALLOWED)
             .header(header::ALLOW, respond::ALLOW)
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(format!("{} is not supported here\n", call.method).into())
-            .unwrap_or_default(),
+            .finish(format!("{} is not supported here\n", call.method).into()),
     }
 }
 
@@ -333,8 +330,7 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
 fn redirect_to_root() -> Response<Body> {
     respond::builder(StatusCode::MOVED_PERMANENTLY)
         .header(header::LOCATION, paths::DAV_ROOT)
-        .body(Default::default())
-        .unwrap_or_default()
+        .finish(Default::default())
 }
 
 /// Map a store error from an append to the HTTP answer.

@@ -441,5 +441,5 @@ pub(crate) fn value(
 /// Last-Modified of a member: the time of the newest event its bytes show.
 pub(crate) fn http_date(item: &ItemState) -> String {
     let time = item.seen.iter().max().map(|h| h.time()).unwrap_or_default();
-    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    super::respond::http_date(time)
 }

@@ -18,17 +18,43 @@ pub fn builder(status: StatusCode) -> hyper::http::response::Builder {
     Response::builder().status(status).header("DAV", DAV_HEADER)
 }
 
+/// Building a response from its headers. A header value that cannot be sent (a control
+/// character in a stored ETag, say) makes a 500 that says so — never an empty success.
+pub trait Finish {
+    fn finish(self, body: Body) -> Response<Body>;
+}
+
+impl Finish for hyper::http::response::Builder {
+    fn finish(self, body: Body) -> Response<Body> {
+        self.body(body).unwrap_or_else(|e| {
+            let text = format!("tandem could not build the response: {e}\n");
+            let mut response = Response::new(Body::from(text));
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            let headers = response.headers_mut();
+            headers.insert("DAV", header::HeaderValue::from_static(DAV_HEADER));
+            headers.insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            response
+        })
+    }
+}
+
 pub fn bytes(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Body> {
     builder(status)
         .header(header::CONTENT_TYPE, content_type)
-        .body(Full::new(Bytes::from(body)))
-        .unwrap_or_default()
+        .finish(Full::new(Bytes::from(body)))
 }
 
 pub fn empty(status: StatusCode) -> Response<Body> {
-    builder(status)
-        .body(Full::new(Bytes::new()))
-        .unwrap_or_default()
+    builder(status).finish(Full::new(Bytes::new()))
+}
+
+/// An HTTP-date (`Last-Modified`, `getlastmodified`); times before the epoch, which HTTP-dates
+/// cannot say, are the epoch.
+pub fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
+    httpdate::fmt_http_date(t.max(chrono::DateTime::UNIX_EPOCH).into())
 }
 
 /// A plain-text error: what is wrong and what to do.
@@ -70,12 +96,11 @@ pub fn entity(
     let head = method == hyper::Method::HEAD;
     headers
         .header(header::CONTENT_LENGTH, body.len())
-        .body(if head {
+        .finish(if head {
             Default::default()
         } else {
             body.into()
         })
-        .unwrap_or_default()
 }
 
 /// A `<D:error>` body naming the precondition that failed.
@@ -114,5 +139,19 @@ pub fn xml_error(e: &XmlError) -> Response<Body> {
     match e.precondition() {
         Some(condition) => precondition(status, &condition),
         None => text(status, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_that_cannot_be_built_is_a_500_not_an_empty_success() {
+        let response = builder(StatusCode::OK)
+            .header(header::ETAG, "\"a\nb\"")
+            .finish(Body::default());
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()["DAV"], DAV_HEADER);
     }
 }

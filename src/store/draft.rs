@@ -2,6 +2,7 @@
 //! an event before it has a timestamp, and an observation that may not know its record id yet.
 
 use serde::{Deserialize, Serialize};
+pub use tandem_protocol::dav::conditional::VersionCondition;
 use tandem_protocol::{Decision, Fields, Hlc, Op, Origin, Outcome, Payload, RecordId, RecordKind};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,17 +121,4 @@ pub struct Guard {
     /// No other member of the same collection may hold this observation's UID.
     #[serde(default)]
     pub unique_uid: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VersionCondition {
-    /// `If-Match: *`: the resource must exist.
-    Exists,
-    /// `If-None-Match: *`: the resource must not exist.
-    Absent,
-    /// `If-Match: "a", "b"`: the resource must exist with one of these versions.
-    OneOf(Vec<String>),
-    /// `If-None-Match: "a", "b"`: the resource must not be at one of these versions.
-    NoneOf(Vec<String>),
 }

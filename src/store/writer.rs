@@ -7,12 +7,13 @@
 //! acknowledged before it is durable. A draft that fails its checks is refused on its own; the
 //! others in the batch are unaffected.
 
-use super::draft::{Draft, DraftBody, FileGuard, Guard, ObservationDraft, VersionCondition};
+use super::draft::{Draft, DraftBody, FileGuard, Guard, ObservationDraft};
 use super::project::decode;
 use super::{Projector, RecordState, SideState, Store, StoreError, dav, files, read, tables};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use tandem_protocol::dav::conditional::Current;
 use tandem_protocol::dav::resource::split_member;
 use tandem_protocol::{Event, EventBody, Hlc, HlcClock, Observation, Op, Policies, RecordId};
 use tokio::sync::{mpsc, oneshot};
@@ -371,37 +372,13 @@ fn check_guard(
     };
     let current = dav::item_in(&txn.open_table(tables::DAV_ITEMS)?, collection, name)?
         .filter(|item| item.live());
-    match (&guard.version, &current) {
-        (None, _) => {}
-        (Some(VersionCondition::Exists), None) => {
-            return Err(StoreError::PreconditionFailed(format!(
-                "{href} does not exist"
-            )));
-        }
-        (Some(VersionCondition::Absent), Some(_)) => {
-            return Err(StoreError::PreconditionFailed(format!(
-                "{href} exists already"
-            )));
-        }
-        (Some(VersionCondition::OneOf(_)), None) => {
-            return Err(StoreError::PreconditionFailed(format!(
-                "{href} does not exist"
-            )));
-        }
-        (Some(VersionCondition::OneOf(etags)), Some(item)) if !etags.contains(&item.etag) => {
-            return Err(StoreError::PreconditionFailed(format!(
-                "{href} is at version {}, not {}",
-                item.etag,
-                etags.join(", ")
-            )));
-        }
-        (Some(VersionCondition::NoneOf(etags)), Some(item)) if etags.contains(&item.etag) => {
-            return Err(StoreError::PreconditionFailed(format!(
-                "{href} is at version {}",
-                item.etag
-            )));
-        }
-        _ => {}
+    if let Some(condition) = &guard.version {
+        let at = current
+            .as_ref()
+            .map_or(Current::Missing, |i| Current::At(&i.etag));
+        condition
+            .check(href, at)
+            .map_err(|unmet| StoreError::PreconditionFailed(unmet.to_string()))?;
     }
     if let (true, Some(uid)) = (guard.unique_uid, o.uid.as_deref()) {
         let holder = txn
@@ -429,23 +406,15 @@ fn check_file_guard(txn: &WriteTransaction, guard: &FileGuard) -> Result<(), Sto
             None => None,
         }
     };
-    let path = &guard.path;
-    let etag = current.as_ref().and_then(|c| c.etag.as_deref());
-    let holds = match (&guard.condition, &current) {
-        (VersionCondition::Exists, current) => current.is_some(),
-        (VersionCondition::Absent, current) => current.is_none(),
-        (VersionCondition::OneOf(etags), _) => etag.is_some_and(|e| etags.iter().any(|t| t == e)),
-        (VersionCondition::NoneOf(etags), _) => !etag.is_some_and(|e| etags.iter().any(|t| t == e)),
+    let at = match &current {
+        None => Current::Missing,
+        Some(state) => state
+            .etag
+            .as_deref()
+            .map_or(Current::Unversioned, Current::At),
     };
-    if holds {
-        return Ok(());
-    }
-    Err(StoreError::PreconditionFailed(
-        match (&guard.condition, etag) {
-            (VersionCondition::Absent, _) => format!("{path} exists already"),
-            (_, None) if current.is_none() => format!("{path} does not exist"),
-            (_, Some(etag)) => format!("{path} is at version {etag}"),
-            (_, None) => format!("{path} is a collection, which has no version"),
-        },
-    ))
+    guard
+        .condition
+        .check(&guard.path, at)
+        .map_err(|unmet| StoreError::PreconditionFailed(unmet.to_string()))
 }

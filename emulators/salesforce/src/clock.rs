@@ -109,13 +109,14 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
 
 /// HTTP-date (`Thu, 08 Sep 2022 15:54:11 GMT`) as used by Last-Modified / If-*-Since.
 pub fn format_http_date(t: DateTime<Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    // HTTP-dates start at the epoch; an emulator clock set before it says the epoch.
+    httpdate::fmt_http_date(t.max(DateTime::UNIX_EPOCH).into())
 }
 
 pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(s.trim())
+    httpdate::parse_http_date(s.trim())
         .ok()
-        .map(|t| t.with_timezone(&Utc))
+        .map(DateTime::<Utc>::from)
 }
 
 #[cfg(test)]

@@ -5,6 +5,9 @@
 //! mismatches that several servers ship (see dav-anchors §1.6).
 
 use super::error::XmlError;
+use percent_encoding::{
+    AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode,
+};
 
 /// Encodes an href for output.
 ///
@@ -20,65 +23,48 @@ pub fn encode_href(value: &str) -> String {
     }
 }
 
+/// What a decoded path keeps literal: RFC 3986 `pchar` (unreserved, sub-delims, `:`, `@`) and
+/// the `/` separators. A literal `%` is encoded (`%25`), as is everything else.
+const PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
+/// What may never appear in a URI: controls, space and `"<>\^`{|}`.
+const NOT_IN_URI: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 /// Percent-encodes a decoded absolute path segment by segment.
 pub fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
-    for b in path.bytes() {
-        if b == b'/' || is_pchar(b) {
-            out.push(b as char);
-        } else {
-            push_escaped(&mut out, b);
-        }
-    }
-    out
+    utf8_percent_encode(path, PATH).to_string()
 }
 
 fn encode_uri_unsafe(uri: &str) -> String {
-    let mut out = String::with_capacity(uri.len());
-    for b in uri.bytes() {
-        if b.is_ascii_graphic()
-            && !matches!(
-                b,
-                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
-            )
-        {
-            out.push(b as char);
-        } else {
-            push_escaped(&mut out, b);
-        }
-    }
-    out
-}
-
-/// RFC 3986 `pchar` minus `%` (a literal `%` in a decoded path must become `%25`).
-fn is_pchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-        )
-}
-
-fn push_escaped(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.push('%');
-    out.push(HEX[(b >> 4) as usize] as char);
-    out.push(HEX[(b & 15) as usize] as char);
+    utf8_percent_encode(uri, NOT_IN_URI).to_string()
 }
 
 /// Turns an href sent by a client into a decoded absolute path.
@@ -106,7 +92,8 @@ pub fn decode_href(raw: &str) -> Result<String, XmlError> {
     }
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
     let rest = &rest[..end];
-    let bytes = percent_decode(rest);
+    // Lenient: a `%` not followed by two hex digits is kept literally.
+    let bytes: Vec<u8> = percent_decode_str(rest).collect();
     let decoded = String::from_utf8(bytes).map_err(|_| {
         XmlError::Invalid(format!("href `{raw}` is not UTF-8 after percent-decoding"))
     })?;
@@ -114,35 +101,6 @@ pub fn decode_href(raw: &str) -> Result<String, XmlError> {
         Ok(remove_dot_segments(&decoded))
     } else {
         Ok(decoded)
-    }
-}
-
-/// Percent-decodes; a `%` not followed by two hex digits is kept literally (lenient).
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h << 4) | l);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
     }
 }
 

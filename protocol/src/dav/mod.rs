@@ -6,6 +6,7 @@
 //! prefixes, depth and size limits); each rejection is an [`XmlError`] that knows its HTTP
 //! status and DAV precondition.
 
+pub mod conditional;
 mod error;
 pub mod feed;
 mod filter;

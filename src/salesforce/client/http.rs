@@ -367,8 +367,8 @@ impl SalesforceClient {
         let date = headers
             .get("date")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v.trim()).ok())
-            .map(|d| d.with_timezone(&Utc));
+            .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
+            .map(DateTime::<Utc>::from);
         let bytes = resp.bytes().await.map_err(|e| transport(e, true))?;
         if (200..300).contains(&status) || status == 300 || status == 304 {
             let body = if bytes.iter().all(u8::is_ascii_whitespace) {
