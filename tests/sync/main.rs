@@ -809,3 +809,57 @@ async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything
         1
     );
 }
+
+#[tokio::test]
+async fn the_scheduler_runs_a_kind_when_its_interval_has_passed_on_the_clock_it_is_given() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tandem::engine::scheduler::Scheduler;
+    let rig = Rig::start().await;
+    let start = tandem::store::system_clock()();
+    let now = Arc::new(AtomicU64::new(start));
+    let clock = now.clone();
+    let scheduler = Scheduler {
+        store: rig.store.clone(),
+        writer: rig.writer.clone(),
+        settings: rig.settings.clone(),
+        dir: rig.dir.path().to_path_buf(),
+        wall: Arc::new(move || clock.load(Ordering::SeqCst)),
+    };
+    assert!(
+        scheduler.due().unwrap().is_empty(),
+        "no automatic run before a manual one was applied"
+    );
+    assert!(scheduler.tick().await.unwrap().is_none());
+
+    rig.sync().await;
+    assert!(
+        scheduler.due().unwrap().is_empty(),
+        "the manual run just happened: nothing is due for 30 minutes"
+    );
+    now.store(start + 29 * 60_000, Ordering::SeqCst);
+    assert!(scheduler.due().unwrap().is_empty());
+
+    now.store(start + 31 * 60_000, Ordering::SeqCst);
+    rig.sf_create(
+        "Contact",
+        json!({"LastName": "Tick", "Email": "t@tick.test"}),
+    );
+    assert_eq!(scheduler.due().unwrap().len(), 3, "every kind is due");
+    let report = scheduler.tick().await.unwrap().expect("a run");
+    let record = report.record.unwrap();
+    assert_eq!(record.mode, tandem::protocol::run::RunMode::Automatic);
+    assert!(record.failures().next().is_none(), "{:#?}", record.results);
+    let mut bodies = Vec::new();
+    for href in rig.members(CONTACTS).await {
+        bodies.push(rig.get(&href).await.1);
+    }
+    assert!(
+        bodies.iter().any(|b| b.contains("t@tick.test")),
+        "the contact made in Salesforce reached the desktop: {bodies:?}"
+    );
+    assert!(
+        scheduler.due().unwrap().is_empty(),
+        "the automatic run counts from the clock's now"
+    );
+}
