@@ -7,14 +7,21 @@ use tandem_protocol::codec::{parse_icalendar, parse_vcard, render_icalendar, ren
 use tandem_protocol::mapping::{SalesforceContext, from_salesforce, to_salesforce};
 use tandem_protocol::{Fields, RecordKind};
 
-fn fixture(name: &str) -> Map<String, Value> {
-    let path = format!(
-        "{}/../fixtures/salesforce/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    match serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap() {
+/// A Salesforce row from `fixtures/salesforce/`, read at compile time.
+macro_rules! fixture {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/salesforce/",
+            $name
+        ))
+    };
+}
+
+fn row(name: &str, text: &str) -> Map<String, Value> {
+    match serde_json::from_str(text).unwrap() {
         Value::Object(map) => map,
-        other => panic!("{path}: {other}"),
+        other => panic!("{name}: {other}"),
     }
 }
 
@@ -33,16 +40,44 @@ fn desktop_part(fields: &Fields) -> Fields {
 fn salesforce_to_desktop_and_back_keeps_every_writable_value() {
     let ctx = SalesforceContext::standard(chrono_tz::Europe::Berlin);
     let cases = [
-        ("contact_with_account.json", RecordKind::Contact),
-        ("event_timed.json", RecordKind::Event),
-        ("event_all_day.json", RecordKind::Event),
-        ("event_all_day_multi_dst.json", RecordKind::Event),
-        ("event_private.json", RecordKind::Event),
-        ("event_series_weekly.json", RecordKind::Event),
-        ("task_open.json", RecordKind::Task),
+        (
+            "contact_with_account.json",
+            fixture!("contact_with_account.json"),
+            RecordKind::Contact,
+        ),
+        (
+            "event_timed.json",
+            fixture!("event_timed.json"),
+            RecordKind::Event,
+        ),
+        (
+            "event_all_day.json",
+            fixture!("event_all_day.json"),
+            RecordKind::Event,
+        ),
+        (
+            "event_all_day_multi_dst.json",
+            fixture!("event_all_day_multi_dst.json"),
+            RecordKind::Event,
+        ),
+        (
+            "event_private.json",
+            fixture!("event_private.json"),
+            RecordKind::Event,
+        ),
+        (
+            "event_series_weekly.json",
+            fixture!("event_series_weekly.json"),
+            RecordKind::Event,
+        ),
+        (
+            "task_open.json",
+            fixture!("task_open.json"),
+            RecordKind::Task,
+        ),
     ];
-    for (name, kind) in cases {
-        let row = fixture(name);
+    for (name, text, kind) in cases {
+        let row = row(name, text);
         let record = from_salesforce(kind, &row, &ctx).unwrap();
         let bytes = match kind {
             RecordKind::Contact => render_vcard("chain-uid", &record, None),
