@@ -8,7 +8,6 @@ use crate::store::{Draft, DraftBody, ObservationDraft};
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use tandem_protocol::{
     Candidate, Decision, Edit, Event, EventBody, Fields, Hlc, Op, Origin, OutcomeResult, RecordDoc,
@@ -217,16 +216,12 @@ fn empty_state() -> Resolved {
 
 fn diff(before: &Resolved, after: &Resolved) -> Vec<FieldChange> {
     let (a, b) = (before.values(), after.values());
-    let mut changes: Vec<FieldChange> = a
-        .keys()
-        .chain(b.keys())
-        .collect::<BTreeSet<_>>()
+    let mut changes: Vec<FieldChange> = tandem_protocol::record::difference(&a, &b)
         .into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| FieldChange {
-            field: k.clone(),
-            before: a.get(k).cloned().unwrap_or(Value::Null),
-            after: b.get(k).cloned().unwrap_or(Value::Null),
+        .map(|(field, after)| FieldChange {
+            before: a.get(&field).cloned().unwrap_or(Value::Null),
+            field,
+            after,
         })
         .collect();
     if before.deleted != after.deleted {
