@@ -4,16 +4,14 @@
 
 use super::ledger::LogLedger;
 use super::pull::{PullSummary, pull_into_log};
-use crate::config::Settings;
 use crate::engine::SyncError;
 use crate::salesforce::client::{
-    ClientError, Create, CredentialsFile, Delete, ItemOutcome, Pusher, SalesforceClient, Update,
+    ClientError, Create, Delete, ItemOutcome, Pusher, SalesforceClient, Update,
 };
 use crate::store::{Draft, DraftBody, ObservationDraft, Pending, Writer};
 use crate::store::{Store, read};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tandem_protocol::mapping::{
     self, AccountCandidate, AccountMatch, Annotations, SalesforceContext, object_name, soql_quote,
@@ -38,19 +36,6 @@ pub struct Connection {
 
 impl Connection {
     /// Log in and read what the mapping needs to know about the org and the user.
-    pub async fn open(
-        settings: &Settings,
-        dir: &Path,
-        store: Arc<Store>,
-        writer: Writer,
-    ) -> Result<Connection, ClientError> {
-        let client = SalesforceClient::new(
-            settings.salesforce.clone(),
-            Some(CredentialsFile::in_dir(dir)),
-        )?;
-        Connection::with_client(client, store, writer).await
-    }
-
     pub async fn with_client(
         client: SalesforceClient,
         store: Arc<Store>,

@@ -258,10 +258,7 @@ impl<L: Ledger> Pusher<L> {
     /// another record, newest first.
     async fn reconcile(&self, object: &str, item: &Create) -> Result<Vec<String>, ClientError> {
         let describe = self.client.describe(object).await?;
-        let keys: Vec<String> = match self.natural_keys.get(object) {
-            Some(k) => k.clone(),
-            None => natural_keys(object).iter().map(|k| k.to_string()).collect(),
-        };
+        let keys: Vec<String> = natural_keys(object).iter().map(|k| k.to_string()).collect();
         let token = self.client.session().token().await?;
         let soql = reconcile_query(&describe, &keys, &item.fields, token.user_id.as_deref())
             .map_err(|e| {

@@ -156,29 +156,11 @@ fn call_failure(e: &ClientError) -> CallFailure {
 pub struct Pusher<L> {
     client: SalesforceClient,
     ledger: L,
-    natural_keys: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl<L: Ledger> Pusher<L> {
     pub fn new(client: SalesforceClient, ledger: L) -> Pusher<L> {
-        Pusher {
-            client,
-            ledger,
-            natural_keys: Default::default(),
-        }
-    }
-
-    /// Overrides the fields that identify a record of `object` created by a lost create.
-    pub fn with_natural_keys(mut self, object: &str, keys: &[&str]) -> Pusher<L> {
-        self.natural_keys.insert(
-            object.to_string(),
-            keys.iter().map(|k| k.to_string()).collect(),
-        );
-        self
-    }
-
-    pub fn client(&self) -> &SalesforceClient {
-        &self.client
+        Pusher { client, ledger }
     }
 
     /// Creates, then updates, then deletes. Stops at the first error that ends the run.
