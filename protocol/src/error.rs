@@ -12,6 +12,9 @@ pub enum Error {
     #[error("the event is not valid JSON for log format {format}: {reason}")]
     MalformedEvent { format: u64, reason: String },
 
+    #[error("the event cannot be written as JSON ({0}); this is a bug in tandem")]
+    Unencodable(String),
+
     #[error("field `{field}` is not a {kind} field (known fields: {known})")]
     UnknownField {
         kind: &'static str,

@@ -301,9 +301,8 @@ impl Event {
         }
     }
 
-    pub fn encode(&self) -> Vec<u8> {
-        // Serialising plain data with string keys cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(self).map_err(|e| Error::Unencodable(e.to_string()))
     }
 
     /// Read an event from the log, refusing formats newer than this build instead of guessing.
@@ -375,7 +374,7 @@ mod tests {
     #[test]
     fn events_round_trip_including_non_utf8_payloads() {
         let event = observation();
-        assert_eq!(Event::decode(&event.encode()).unwrap(), event);
+        assert_eq!(Event::decode(&event.encode().unwrap()).unwrap(), event);
     }
 
     #[test]
@@ -396,7 +395,7 @@ mod tests {
                 ],
             }),
         );
-        assert_eq!(Event::decode(&event.encode()).unwrap(), event);
+        assert_eq!(Event::decode(&event.encode().unwrap()).unwrap(), event);
         assert_eq!(
             FileChange::Copy {
                 from: "/a".into(),
@@ -410,7 +409,7 @@ mod tests {
 
     #[test]
     fn a_future_format_is_refused_with_advice() {
-        let mut value: Value = serde_json::from_slice(&observation().encode()).unwrap();
+        let mut value: Value = serde_json::from_slice(&observation().encode().unwrap()).unwrap();
         value["format"] = json!(99);
         let err = Event::decode(&serde_json::to_vec(&value).unwrap()).unwrap_err();
         assert!(matches!(err, Error::FutureFormat { found: 99, .. }));

@@ -95,9 +95,10 @@ impl Projector {
         seq: u64,
         event: &Event,
     ) -> Result<(), StoreError> {
+        // Encoded first: a refusal must come before anything is written.
+        let bytes = event.encode()?;
         self.project(txn, seq, event)?;
-        txn.open_table(LOG)?
-            .insert(seq, event.encode().as_slice())?;
+        txn.open_table(LOG)?.insert(seq, bytes.as_slice())?;
         Ok(())
     }
 
