@@ -2,11 +2,11 @@
 //! requests, reports, exports, the plain WebDAV area, and every error case with the store
 //! checked unchanged.
 
+mod clients;
 mod collections;
 mod common;
 mod errors;
 mod members;
 mod reports;
-mod sequences;
 mod tls;
 mod webdav;
