@@ -27,4 +27,4 @@ pub use hlc::{Hlc, HlcClock};
 pub use merge::{Candidate, Edit, FieldState, RecordDoc, Resolved};
 pub use policy::{ConflictPolicy, Policies};
 pub use record::{Fields, RecordId, RecordKind};
-pub use side::{Origin, Side};
+pub use side::{Origin, PerSide, Role, Side};

@@ -18,8 +18,8 @@ use crate::mapping;
 use crate::merge::FieldState;
 use crate::record::{Fields, RecordId, RecordKind};
 use crate::rules::Rules;
-use crate::run::{OpCounts, Tally};
-use crate::side::{Role, Side};
+use crate::run::Tally;
+use crate::side::{PerSide, Role, Side};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -63,7 +63,7 @@ impl Ignore {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ignores {
     pub all: Option<Ignore>,
-    pub sides: BTreeMap<Side, Ignore>,
+    pub sides: PerSide<Ignore>,
 }
 
 /// One canonical record with everything the planner needs to know about it.
@@ -76,7 +76,7 @@ pub struct RecordInput<'a> {
     pub fields: &'a Fields,
     pub conflicts: &'a BTreeMap<String, FieldState>,
     /// What each side holds of the record.
-    pub copies: &'a BTreeMap<Side, SideCopy>,
+    pub copies: &'a PerSide<SideCopy>,
     pub ignores: &'a Ignores,
 }
 
@@ -162,25 +162,25 @@ pub struct Item {
     /// What a person recognises the record by: a name, a subject and date.
     pub label: String,
     /// The record's id on each side that has one (a Salesforce id, a DAV href).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub ids: BTreeMap<Side, String>,
+    #[serde(default, skip_serializing_if = "PerSide::is_empty")]
+    pub ids: PerSide<String>,
     /// The state the actions write; the item is the same item as long as these are the same.
     pub heads: Vec<Hlc>,
     /// What happens on each side that is not in step.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub steps: BTreeMap<Side, Step>,
+    #[serde(default, skip_serializing_if = "PerSide::is_empty")]
+    pub steps: PerSide<Step>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
 }
 
 impl Item {
     pub fn step(&self, side: Side) -> Option<&Step> {
-        self.steps.get(&side)
+        self.steps.get(side)
     }
 
     /// The record's id on `side`.
     pub fn id_on(&self, side: Side) -> Option<&str> {
-        self.ids.get(&side).map(String::as_str)
+        self.ids.get(side).map(String::as_str)
     }
 
     /// Whether anything will be written for this item.
@@ -189,7 +189,7 @@ impl Item {
     }
 
     pub fn steps(&self) -> impl Iterator<Item = (Side, &Step)> {
-        self.steps.iter().map(|(side, step)| (*side, step))
+        self.steps.iter()
     }
 
     /// Names the item and the state it acts on: a reviewed item is applied only while this is
@@ -213,11 +213,7 @@ impl Plan {
             tally.conflicts += item.conflicts.len();
             for (side, step) in item.steps() {
                 if step.runs() {
-                    tally
-                        .sides
-                        .entry(side)
-                        .or_insert_with(OpCounts::default)
-                        .add(step.op);
+                    tally.sides.entry(side).or_default().add(step.op);
                 } else {
                     tally.skipped += 1;
                 }
@@ -274,21 +270,8 @@ pub fn project(side: Side, kind: RecordKind, fields: &Fields) -> Fields {
         .collect()
 }
 
-/// Plan every record for the run's `sides`. `now` places the date window.
-pub fn plan<'a>(
-    records: impl IntoIterator<Item = RecordInput<'a>>,
-    sides: &[Side],
-    rules: &dyn Fn(RecordKind) -> &'a Rules,
-    now: DateTime<Utc>,
-) -> Plan {
-    let items = records
-        .into_iter()
-        .filter_map(|record| plan_record(&record, sides, rules(record.kind), now))
-        .collect();
-    Plan { items }
-}
-
-/// Plan one record; `None` when every side is in step with it.
+/// Plan one record for the run's `sides`; `None` when every side is in step with it. `now`
+/// places the date window. Records are planned one by one, so a caller can stream them.
 pub fn plan_record(
     record: &RecordInput<'_>,
     sides: &[Side],
@@ -298,7 +281,7 @@ pub fn plan_record(
     if !rules.enabled {
         return None;
     }
-    let mut steps: BTreeMap<Side, Step> = sides
+    let mut steps: PerSide<Step> = sides
         .iter()
         .filter_map(|&side| needed(record, side, rules).map(|step| (side, step)))
         .collect();
@@ -306,7 +289,7 @@ pub fn plan_record(
         return None;
     }
     for (side, step) in steps.iter_mut() {
-        step.skipped = skip_reason(record, *side, step, rules, now);
+        step.skipped = skip_reason(record, side, step, rules, now);
     }
     // A delete the rules prevent on one side brings the record back on every side that lost
     // it; the sides that still hold it keep it.
@@ -316,8 +299,8 @@ pub fn plan_record(
     if blocked {
         steps.retain(|_, s| !(s.op == Op::Delete && s.runs()));
         for &side in sides {
-            let holds = record.copies.get(&side).is_some_and(|c| c.present);
-            if holds || steps.contains_key(&side) {
+            let holds = record.copies.get(side).is_some_and(|c| c.present);
+            if holds || steps.contains(side) {
                 continue;
             }
             let mut step = Step {
@@ -348,7 +331,7 @@ pub fn plan_record(
         ids: record
             .copies
             .iter()
-            .filter_map(|(side, copy)| Some((*side, copy.external_id.clone()?)))
+            .filter_map(|(side, copy)| Some((side, copy.external_id.clone()?)))
             .collect(),
         heads: record.heads.to_vec(),
         steps,
@@ -358,7 +341,7 @@ pub fn plan_record(
 
 /// What `side` needs to be in step with the record, before the rules are asked.
 fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
-    let copy = record.copies.get(&side);
+    let copy = record.copies.get(side);
     let present = copy.is_some_and(|c| c.present);
     let step = |op, changes| Step {
         op,
@@ -370,13 +353,13 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
     if record.deleted {
         return present.then(|| step(Op::Delete, Fields::new()));
     }
-    let want = project(side, record.kind, record.fields);
     let Some(copy) = copy.filter(|c| c.present) else {
-        return Some(step(Op::Create, want));
+        return Some(step(Op::Create, project(side, record.kind, record.fields)));
     };
     if copy.seen.as_slice() == record.heads {
         return None;
     }
+    let want = project(side, record.kind, record.fields);
     let have = project(side, record.kind, &copy.fields);
     let mut changes = crate::record::difference(&have, &want);
     let mut kept_rich_body = false;
@@ -408,7 +391,7 @@ fn skip_reason(
         return Some(Skip::Direction);
     }
     // A delete is judged by the record as the side still has it.
-    let fields = match (step.op, record.copies.get(&side)) {
+    let fields = match (step.op, record.copies.get(side)) {
         (Op::Delete, Some(copy)) => &copy.fields,
         _ => record.fields,
     };

@@ -99,6 +99,122 @@ impl<'de> Deserialize<'de> for Side {
     }
 }
 
+/// One value per side, in side order. A record lives on a few sides at most, so a small sorted
+/// list is what each record and each summary line carries (a tree map costs a node apiece).
+/// Written as a map, `{"desktop": …, "salesforce": …}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PerSide<T>(Vec<(Side, T)>);
+
+impl<T> Default for PerSide<T> {
+    fn default() -> Self {
+        PerSide(Vec::new())
+    }
+}
+
+impl<T> PerSide<T> {
+    pub fn new() -> Self {
+        PerSide::default()
+    }
+
+    fn find(&self, side: Side) -> Result<usize, usize> {
+        self.0.binary_search_by(|(s, _)| s.cmp(&side))
+    }
+
+    pub fn get(&self, side: Side) -> Option<&T> {
+        self.find(side).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn get_mut(&mut self, side: Side) -> Option<&mut T> {
+        self.find(side).ok().map(|i| &mut self.0[i].1)
+    }
+
+    pub fn contains(&self, side: Side) -> bool {
+        self.find(side).is_ok()
+    }
+
+    /// Set the value of `side`; the value it had, if any.
+    pub fn insert(&mut self, side: Side, value: T) -> Option<T> {
+        match self.find(side) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (side, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `side`, made with `make` when it has none yet.
+    pub fn get_or_insert_with(&mut self, side: Side, make: impl FnOnce() -> T) -> &mut T {
+        let i = match self.find(side) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (side, make()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(Side, &T) -> bool) {
+        self.0.retain(|(side, value)| keep(*side, value));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Side, &T)> {
+        self.0.iter().map(|(side, value)| (*side, value))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Side, &mut T)> {
+        self.0.iter_mut().map(|(side, value)| (*side, value))
+    }
+
+    pub fn sides(&self) -> impl Iterator<Item = Side> + '_ {
+        self.0.iter().map(|(side, _)| *side)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.0.iter().map(|(_, value)| value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<T> FromIterator<(Side, T)> for PerSide<T> {
+    fn from_iter<I: IntoIterator<Item = (Side, T)>>(items: I) -> Self {
+        let mut map = PerSide::new();
+        for (side, value) in items {
+            map.insert(side, value);
+        }
+        map
+    }
+}
+
+impl<T> IntoIterator for PerSide<T> {
+    type Item = (Side, T);
+    type IntoIter = std::vec::IntoIter<(Side, T)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<T: Serialize> Serialize for PerSide<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(side, value)| (side, value)))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for PerSide<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PerSide<T>, D::Error> {
+        let map = std::collections::BTreeMap::<Side, T>::deserialize(d)?;
+        Ok(map.into_iter().collect())
+    }
+}
+
 /// Who made a change: the side, and a free-form agent such as `caldav:Thunderbird/128`,
 /// `salesforce:005xx0000012345AAA` or `cli:restore`, shown in history and blame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +258,27 @@ mod tests {
         for bad in ["", "Desktop", "a side", "seventeen-letters", "x:y"] {
             assert_eq!(Side::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_per_side_map_keeps_side_order_and_reads_as_a_map() {
+        let outlook = Side::parse("outlook").unwrap();
+        let mut map: PerSide<u32> = [(Side::SALESFORCE, 1), (Side::DESKTOP, 2)]
+            .into_iter()
+            .collect();
+        map.insert(outlook, 3);
+        assert_eq!(map.insert(Side::DESKTOP, 4), Some(2));
+        assert_eq!(
+            map.sides().collect::<Vec<_>>(),
+            vec![Side::DESKTOP, outlook, Side::SALESFORCE]
+        );
+        *map.get_or_insert_with(Side::TANDEM, || 0) += 5;
+        assert_eq!(map.get(Side::TANDEM), Some(&5));
+        map.retain(|side, _| side != outlook);
+        assert!(!map.contains(outlook));
+        let json = serde_json::to_string(&map).unwrap();
+        assert_eq!(json, r#"{"desktop":4,"salesforce":1,"tandem":5}"#);
+        assert_eq!(serde_json::from_str::<PerSide<u32>>(&json).unwrap(), map);
     }
 
     #[test]

@@ -171,49 +171,95 @@ pub struct Stored {
     pub ignores: Vec<(Option<Side>, IgnoreState)>,
 }
 
-/// Every record of `kinds`, with its sides and ignore state, in record id order.
-pub fn stored_records(
+/// Every record of `kinds`, with its sides and ignore state, handed to `visit` one at a time in
+/// record id order: a caller that needs one record at a time (the planner) never holds them all.
+pub fn each_record(
     txn: &ReadTransaction,
     kinds: &[RecordKind],
-) -> Result<Vec<Stored>, StoreError> {
+    mut visit: impl FnMut(Stored) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let records = txn.open_table(RECORDS)?;
     let sides = txn.open_table(SIDES)?;
     let ignores = txn.open_table(IGNORES)?;
-    let mut out = Vec::new();
+    let mut sides = ByRecord::new(sides.iter()?);
+    let mut ignores = ByRecord::new(ignores.iter()?);
     for row in records.iter()? {
-        let (_, bytes) = row?;
-        let state: RecordState = decode("records", bytes.value())?;
-        if !kinds.contains(&state.kind) {
+        let (key, bytes) = row?;
+        let id = key.value();
+        // Ids start with their kind: the others are skipped without decoding them.
+        if !RecordId::parse(id)
+            .ok()
+            .and_then(|r| r.kind())
+            .is_some_and(|kind| kinds.contains(&kind))
+        {
             continue;
         }
-        let id = state.id.as_str();
-        let mut held = Vec::new();
-        for row in sides.range((id, "")..)? {
-            let (key, bytes) = row?;
-            let (record, side) = key.value();
-            if record != id {
-                break;
-            }
-            if let Some(side) = Side::parse(side) {
-                held.push((side, decode("sides", bytes.value())?));
-            }
-        }
-        let mut ignored = Vec::new();
-        for row in ignores.range((id, "")..)? {
-            let (key, bytes) = row?;
-            let (record, side) = key.value();
-            if record != id {
-                break;
-            }
-            ignored.push((Side::parse(side), decode("ignores", bytes.value())?));
-        }
-        out.push(Stored {
+        let state: RecordState = decode("records", bytes.value())?;
+        let held = sides
+            .rows_of(id, |side, bytes| match Side::parse(side) {
+                Some(side) => Ok(Some((side, decode("sides", bytes)?))),
+                None => Ok(None),
+            })?
+            .into_iter()
+            .flatten()
+            .collect();
+        let ignored = ignores.rows_of(id, |side, bytes| {
+            Ok((Side::parse(side), decode("ignores", bytes)?))
+        })?;
+        visit(Stored {
             state,
             sides: held,
             ignores: ignored,
-        });
+        })?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// A table keyed (record id, name), walked once in key order alongside the records, which are
+/// read in id order too: one pass over each table instead of a lookup per record.
+struct ByRecord<'a> {
+    rows: redb::Range<'a, (&'static str, &'static str), &'static [u8]>,
+    next: Option<Row<'a>>,
+}
+
+type Row<'a> = (
+    redb::AccessGuard<'a, (&'static str, &'static str)>,
+    redb::AccessGuard<'a, &'static [u8]>,
+);
+
+impl<'a> ByRecord<'a> {
+    fn new(rows: redb::Range<'a, (&'static str, &'static str), &'static [u8]>) -> Self {
+        ByRecord { rows, next: None }
+    }
+
+    /// The rows of record `id`, each read by `read` from its name and bytes; rows of records
+    /// before it are passed over.
+    fn rows_of<T>(
+        &mut self,
+        id: &str,
+        mut read: impl FnMut(&str, &[u8]) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        loop {
+            let row = match self.next.take() {
+                Some(row) => row,
+                None => match self.rows.next() {
+                    Some(row) => row?,
+                    None => break,
+                },
+            };
+            let (record, name) = row.0.value();
+            match record.cmp(id) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => out.push(read(name, row.1.value())?),
+                std::cmp::Ordering::Greater => {
+                    self.next = Some(row);
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// `http://127.0.0.1:5232/dav/x.ics` → `/dav/x.ics`; anything else is returned as it is.

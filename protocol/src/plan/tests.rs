@@ -33,7 +33,7 @@ struct Case {
     heads: Vec<Hlc>,
     fields: Fields,
     conflicts: BTreeMap<String, FieldState>,
-    copies: BTreeMap<Side, SideCopy>,
+    copies: PerSide<SideCopy>,
     ignores: Ignores,
 }
 
@@ -46,7 +46,7 @@ impl Case {
             heads: vec![Hlc::new(head, 0)],
             fields,
             conflicts: BTreeMap::new(),
-            copies: BTreeMap::new(),
+            copies: PerSide::new(),
             ignores: Ignores::default(),
         }
     }
@@ -69,7 +69,7 @@ impl Case {
     }
 
     fn copy_mut(&mut self, side: Side) -> &mut SideCopy {
-        self.copies.get_mut(&side).expect("a copy on that side")
+        self.copies.get_mut(side).expect("a copy on that side")
     }
 
     fn plan_with(&self, rules: &Rules) -> Option<Item> {
@@ -128,7 +128,7 @@ fn a_contact_new_in_the_address_book_is_created_in_salesforce_with_what_it_holds
         item.step(Side::DESKTOP).is_none(),
         "the desktop made the change: no echo"
     );
-    let step = item.steps[&Side::SALESFORCE].clone();
+    let step = item.steps.get(Side::SALESFORCE).unwrap().clone();
     assert_eq!((step.op, step.skipped), (Op::Create, None));
     assert_eq!(step.changes["last_name"], json!("Ng"));
     assert!(
@@ -146,11 +146,21 @@ fn a_contact_elsewhere_needs_the_sync_category() {
         Side::DESKTOP,
         copy("/dav/addressbooks/private/a.vcf", 5, &ana()),
     );
-    let step = case.plan().unwrap().steps[&Side::SALESFORCE].clone();
+    let step = case
+        .plan()
+        .unwrap()
+        .steps
+        .get(Side::SALESFORCE)
+        .unwrap()
+        .clone();
     assert_eq!(step.skipped, Some(Skip::Scope));
     case.fields.insert("categories".into(), json!(["crm"]));
     assert_eq!(
-        case.plan().unwrap().steps[&Side::SALESFORCE]
+        case.plan()
+            .unwrap()
+            .steps
+            .get(Side::SALESFORCE)
+            .unwrap()
             .clone()
             .skipped,
         None
@@ -172,7 +182,7 @@ fn a_salesforce_edit_updates_only_the_fields_that_differ_on_the_desktop() {
     case.copy_mut(Side::SALESFORCE).fields = case.fields.clone();
     let item = case.plan().unwrap();
     assert!(item.step(Side::SALESFORCE).is_none());
-    let step = item.steps[&Side::DESKTOP].clone();
+    let step = item.steps.get(Side::DESKTOP).unwrap().clone();
     assert_eq!(step.op, Op::Update);
     assert_eq!(step.changes, fields(json!({"title": "CFO"})));
 }
@@ -203,9 +213,9 @@ fn a_prevented_salesforce_delete_brings_the_contact_back_on_the_desktop() {
     gone.present = false;
     case.set(Side::DESKTOP, gone);
     let item = case.plan().unwrap();
-    let sf = item.steps[&Side::SALESFORCE].clone();
+    let sf = item.steps.get(Side::SALESFORCE).unwrap().clone();
     assert_eq!((sf.op, sf.skipped), (Op::Delete, Some(Skip::Prevented)));
-    let desk = item.steps[&Side::DESKTOP].clone();
+    let desk = item.steps.get(Side::DESKTOP).unwrap().clone();
     assert!(desk.restore && desk.runs());
     assert_eq!(desk.op, Op::Create);
     assert_eq!(desk.changes["email"], json!("ana@acme.test"));
@@ -217,7 +227,10 @@ fn a_prevented_salesforce_delete_brings_the_contact_back_on_the_desktop() {
     .resolve(RecordKind::Contact)
     .unwrap();
     let item = case.plan_with(&allowed).unwrap();
-    assert_eq!(item.steps[&Side::SALESFORCE].clone().skipped, None);
+    assert_eq!(
+        item.steps.get(Side::SALESFORCE).unwrap().clone().skipped,
+        None
+    );
     assert!(item.step(Side::DESKTOP).is_none());
 }
 
@@ -235,7 +248,13 @@ fn private_events_never_leave_unless_the_rules_say_so() {
         Side::DESKTOP,
         copy("/dav/calendars/calendar/e.ics", 3, &case.fields),
     );
-    let step = case.plan().unwrap().steps[&Side::SALESFORCE].clone();
+    let step = case
+        .plan()
+        .unwrap()
+        .steps
+        .get(Side::SALESFORCE)
+        .unwrap()
+        .clone();
     assert_eq!(step.skipped, Some(Skip::Private));
     let open = RulesFile {
         sync_private: Some(true),
@@ -259,7 +278,13 @@ fn the_window_keeps_old_and_far_items_untouched() {
             Side::DESKTOP,
             copy("/dav/calendars/calendar/e.ics", 3, &case.fields),
         );
-        let step = case.plan().unwrap().steps[&Side::SALESFORCE].clone();
+        let step = case
+            .plan()
+            .unwrap()
+            .steps
+            .get(Side::SALESFORCE)
+            .unwrap()
+            .clone();
         assert_eq!(step.skipped.is_none(), inside, "{day}");
         if !inside {
             assert_eq!(step.skipped, Some(Skip::Window));
@@ -280,7 +305,13 @@ fn the_window_keeps_old_and_far_items_untouched() {
     old.deleted = true;
     old.set(Side::SALESFORCE, copy("00UA", 3, &meeting("2026-01-05")));
     assert_eq!(
-        old.plan().unwrap().steps[&Side::SALESFORCE].clone().skipped,
+        old.plan()
+            .unwrap()
+            .steps
+            .get(Side::SALESFORCE)
+            .unwrap()
+            .clone()
+            .skipped,
         Some(Skip::Window)
     );
 }
@@ -321,7 +352,13 @@ fn a_rich_desktop_body_is_not_overwritten_by_plain_text() {
         copy("/dav/calendars/calendar/e.ics", 3, &rich),
     );
     case.set(Side::SALESFORCE, copy("00UA", 9, &case.fields));
-    let step = case.plan().unwrap().steps[&Side::DESKTOP].clone();
+    let step = case
+        .plan()
+        .unwrap()
+        .steps
+        .get(Side::DESKTOP)
+        .unwrap()
+        .clone();
     assert!(step.kept_rich_body);
     assert_eq!(step.changes, fields(json!({"location": "Room 1"})));
     // Only the plain text changed: nothing to do at all.
@@ -340,7 +377,13 @@ fn direction_and_related_tasks_limit_what_is_written() {
     }
     .resolve(RecordKind::Task)
     .unwrap();
-    let step = case.plan_with(&related).unwrap().steps[&Side::SALESFORCE].clone();
+    let step = case
+        .plan_with(&related)
+        .unwrap()
+        .steps
+        .get(Side::SALESFORCE)
+        .unwrap()
+        .clone();
     assert_eq!(step.skipped, Some(Skip::Unrelated));
     let inbound = RulesFile {
         direction: Some(crate::rules::Direction::ToDesktop),
@@ -348,7 +391,13 @@ fn direction_and_related_tasks_limit_what_is_written() {
     }
     .resolve(RecordKind::Task)
     .unwrap();
-    let step = case.plan_with(&inbound).unwrap().steps[&Side::SALESFORCE].clone();
+    let step = case
+        .plan_with(&inbound)
+        .unwrap()
+        .steps
+        .get(Side::SALESFORCE)
+        .unwrap()
+        .clone();
     assert_eq!(step.skipped, Some(Skip::Direction));
 }
 
@@ -379,7 +428,7 @@ fn conflicts_are_reported_with_the_policy_outcome() {
     assert_eq!(item.conflicts[0].kept, json!("CEO"));
     assert_eq!(item.conflicts[0].lost, vec![(Side::DESKTOP, json!("CTO"))]);
     assert_eq!(
-        item.steps[&Side::DESKTOP].clone().changes["title"],
+        item.steps.get(Side::DESKTOP).unwrap().clone().changes["title"],
         json!("CEO")
     );
     let plan = Plan {
@@ -417,7 +466,13 @@ fn a_default_spelled_out_by_one_side_is_no_change() {
     assert_eq!(case.plan(), None);
     sf.insert("show_as".into(), json!("free"));
     case.copy_mut(Side::SALESFORCE).fields = sf;
-    let step = case.plan().unwrap().steps[&Side::SALESFORCE].clone();
+    let step = case
+        .plan()
+        .unwrap()
+        .steps
+        .get(Side::SALESFORCE)
+        .unwrap()
+        .clone();
     assert_eq!(step.changes, fields(json!({"show_as": null})));
 }
 
@@ -436,8 +491,11 @@ fn an_ignore_of_one_side_leaves_the_others_running() {
     let item = case
         .plan_with_sides(&[Side::SALESFORCE, Side::DESKTOP, outlook])
         .unwrap();
-    assert_eq!(item.steps[&Side::DESKTOP].skipped, None);
-    assert_eq!(item.steps[&outlook].skipped, Some(Skip::IgnoredForever));
+    assert_eq!(item.steps.get(Side::DESKTOP).unwrap().skipped, None);
+    assert_eq!(
+        item.steps.get(outlook).unwrap().skipped,
+        Some(Skip::IgnoredForever)
+    );
     assert_eq!(item.tally_sides(), vec![Side::DESKTOP]);
 }
 
@@ -450,14 +508,19 @@ fn a_third_side_plans_like_the_others() {
     case.fields.insert("categories".into(), json!(["CRM"]));
     case.set(outlook, copy("AAMk1", 5, &case.fields));
     let item = case.plan_with_sides(&sides).unwrap();
-    assert_eq!(item.steps[&Side::SALESFORCE].op, Op::Create);
-    assert_eq!(item.steps[&Side::DESKTOP].op, Op::Create);
+    assert_eq!(item.steps.get(Side::SALESFORCE).unwrap().op, Op::Create);
+    assert_eq!(item.steps.get(Side::DESKTOP).unwrap().op, Op::Create);
     assert!(
         item.step(outlook).is_none(),
         "no echo to the side that made it"
     );
     assert!(
-        !item.steps[&Side::DESKTOP].changes.contains_key("account"),
+        !item
+            .steps
+            .get(Side::DESKTOP)
+            .unwrap()
+            .changes
+            .contains_key("account"),
         "a PIM holds no links"
     );
 
@@ -474,11 +537,14 @@ fn a_third_side_plans_like_the_others() {
     deleted.present = false;
     gone.set(outlook, deleted);
     let item = gone.plan_with_sides(&sides).unwrap();
-    assert_eq!(item.steps[&Side::SALESFORCE].skipped, Some(Skip::Prevented));
+    assert_eq!(
+        item.steps.get(Side::SALESFORCE).unwrap().skipped,
+        Some(Skip::Prevented)
+    );
     assert!(
         item.step(Side::DESKTOP).is_none(),
         "the desktop keeps its copy"
     );
-    let back = &item.steps[&outlook];
+    let back = &item.steps.get(outlook).unwrap();
     assert!(back.restore && back.op == Op::Create && back.runs());
 }

@@ -4,10 +4,10 @@
 use crate::config::Settings;
 use crate::store::{IgnoreState, SideState, Store, StoreError, read};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use tandem_protocol::plan::{self, Ignore, Ignores, Plan, RecordInput, SideCopy};
 use tandem_protocol::rules::Rules;
-use tandem_protocol::{RecordKind, Side};
+use tandem_protocol::{PerSide, RecordKind, Side};
 
 fn copy(side: SideState) -> SideCopy {
     SideCopy {
@@ -28,7 +28,8 @@ fn ignore(decided: IgnoreState) -> Ignore {
     }
 }
 
-/// Plan the records of `kinds` for the run's `sides`, as the store holds them now.
+/// Plan the records of `kinds` for the run's `sides`, as the store holds them now. Records are
+/// planned as they are read, one at a time, so a run never holds every record in memory.
 pub fn plan_from_store(
     store: &Store,
     settings: &Settings,
@@ -36,42 +37,42 @@ pub fn plan_from_store(
     kinds: &[RecordKind],
     now: DateTime<Utc>,
 ) -> Result<Plan, StoreError> {
-    let stored = read::stored_records(&store.read()?, kinds)?;
-    let loaded: Vec<_> = stored
-        .into_iter()
-        .map(|s| {
-            let copies: BTreeMap<Side, SideCopy> = s
-                .sides
-                .into_iter()
-                .map(|(side, c)| (side, copy(c)))
-                .collect();
-            let mut ignores = Ignores::default();
-            for (side, decided) in s.ignores {
-                match side {
-                    Some(side) => {
-                        ignores.sides.insert(side, ignore(decided));
-                    }
-                    None => ignores.all = Some(ignore(decided)),
-                }
-            }
-            (s.state, copies, ignores)
-        })
-        .collect();
     let rules: HashMap<RecordKind, Rules> = RecordKind::ALL
         .into_iter()
         .map(|k| (k, settings.rules(k)))
         .collect();
-    let inputs = loaded.iter().map(|(state, copies, ignores)| RecordInput {
-        id: &state.id,
-        kind: state.kind,
-        deleted: state.deleted,
-        heads: &state.heads,
-        fields: &state.fields,
-        conflicts: &state.conflicts,
-        copies,
-        ignores,
-    });
-    let mut plan = plan::plan(inputs, sides, &|kind| &rules[&kind], now);
+    let mut plan = Plan::default();
+    read::each_record(&store.read()?, kinds, |stored| {
+        let copies: PerSide<SideCopy> = stored
+            .sides
+            .into_iter()
+            .map(|(side, c)| (side, copy(c)))
+            .collect();
+        let mut ignores = Ignores::default();
+        for (side, decided) in stored.ignores {
+            match side {
+                Some(side) => {
+                    ignores.sides.insert(side, ignore(decided));
+                }
+                None => ignores.all = Some(ignore(decided)),
+            }
+        }
+        let state = stored.state;
+        let input = RecordInput {
+            id: &state.id,
+            kind: state.kind,
+            deleted: state.deleted,
+            heads: &state.heads,
+            fields: &state.fields,
+            conflicts: &state.conflicts,
+            copies: &copies,
+            ignores: &ignores,
+        };
+        if let Some(item) = plan::plan_record(&input, sides, &rules[&state.kind], now) {
+            plan.items.push(item);
+        }
+        Ok(())
+    })?;
     // Oldest records first, so a summary reads in the order things happened.
     plan.items
         .sort_by(|a, b| (a.kind, &a.record).cmp(&(b.kind, &b.record)));
