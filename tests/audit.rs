@@ -180,3 +180,71 @@ fn log_since_and_limit() {
     assert_eq!(s.ok(&["log", "--since", "2999-01-01"]).lines().count(), 0);
     assert_eq!(s.ok(&["log", "--since", "2000-01-01"]).lines().count(), 3);
 }
+
+#[test]
+fn blame_credits_the_event_that_set_a_value_not_one_that_repeated_it() {
+    let s = Scratch::new();
+    let acks = s.ingest(&[observe(
+        "salesforce",
+        "create",
+        "003000000000001AAA",
+        json!({"last_name": "Lima", "owner": {"salesforce_id": "005A", "name": "Alex"}}),
+    )]);
+    let record = acks[0]["record"].as_str().unwrap().to_string();
+    let created = acks[0]["hlc"].as_u64().unwrap();
+    // A later pull reports the same owner, and a new title.
+    s.ingest(&[observe_on(
+        "salesforce",
+        "update",
+        &record,
+        &[created],
+        json!({"owner": {"salesforce_id": "005A", "name": "Alex"}, "title": "Buyer"}),
+    )]);
+    let blame: Vec<Value> = serde_json::from_str(&s.ok(&["blame", &record, "--json"])).unwrap();
+    let field = |name: &str| blame.iter().find(|l| l["field"] == name).unwrap().clone();
+    assert_eq!(field("owner")["seq"], 1, "the owner was set by the create");
+    assert_eq!(field("last_name")["seq"], 1);
+    assert_eq!(field("title")["seq"], 2);
+    let text = s.ok(&["blame", &record]);
+    assert!(
+        text.contains("+N after a time"),
+        "the clock's counter suffix is explained: {text}"
+    );
+}
+
+#[test]
+fn restoring_a_record_that_is_ignored_lifts_the_ignore_and_says_so() {
+    let s = Scratch::new();
+    let acks = s.ingest(&[observe(
+        "desktop",
+        "create",
+        "/dav/addressbooks/contacts/bo.vcf",
+        json!({"first_name": "Bo", "last_name": "Lind", "categories": ["CRM"]}),
+    )]);
+    let record = acks[0]["record"].as_str().unwrap().to_string();
+    let created = acks[0]["seq"].as_u64().unwrap();
+    s.ingest(&[observe(
+        "desktop",
+        "delete",
+        "/dav/addressbooks/contacts/bo.vcf",
+        json!({}),
+    )]);
+    s.ok(&["sync", "ignore", &record, "--forever"]);
+    let out = s.ok(&["restore", &record, "--at", &format!("#{created}")]);
+    assert!(
+        out.contains("no longer ignored"),
+        "the restore says it lifted the ignore: {out}"
+    );
+    let preview: Value = serde_json::from_str(&s.ok(&["sync", "preview", "--json"])).unwrap();
+    let item = preview["plan"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["record"] == record.as_str())
+        .cloned()
+        .expect("the restored record is planned");
+    assert_ne!(
+        item["steps"]["salesforce"]["skipped"], "ignored_forever",
+        "{item}"
+    );
+}

@@ -8,6 +8,7 @@ use crate::store::{Draft, DraftBody, ObservationDraft};
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use tandem_protocol::{
     Candidate, Decision, Edit, Event, EventBody, Fields, Hlc, Op, Origin, OutcomeResult, RecordDoc,
@@ -80,6 +81,10 @@ pub struct Restored {
     pub seq: Option<u64>,
     /// The fields set (`null`: cleared).
     pub changes: Fields,
+    /// The record was ignored forever (wholly, or on these sides); the restore lifted it, or
+    /// no run would carry the restore out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unignored: Vec<Option<Side>>,
 }
 
 fn on_side(side: &Option<Side>) -> String {
@@ -292,35 +297,42 @@ impl App {
         })
     }
 
-    /// Who set each field's current value.
+    /// Who set each field's current value: the event after which the field, as the policy
+    /// resolves it, last changed. An event that only repeated the value (a pull re-reading it)
+    /// changed nothing and is not credited.
     pub fn blame(&self, name: &str) -> Result<Blame, AppError> {
+        let history = self.history(name)?;
+        let mut set_by: HashMap<&str, &HistoryEntry> = HashMap::new();
+        for entry in &history.entries {
+            for change in &entry.changes {
+                set_by.insert(&change.field, entry);
+            }
+        }
         let txn = self.store.read()?;
-        let id = find(&txn, name)?;
-        let kind = kind_of(&id)?;
+        let id = history.record.clone();
         let mut doc = read::doc(&txn, &id)?.ok_or_else(|| AppError::NoDocument(id.clone()))?;
-        let resolved = doc.resolve(self.settings.policy(kind))?;
+        let resolved = doc.resolve(self.settings.policy(history.kind))?;
         let mut lines = Vec::new();
         for (field, state) in &resolved.fields {
             if state.current.value.is_null() && state.losers.is_empty() {
                 continue;
             }
-            let seq = read::seq_of(&txn, state.current.event)?;
-            let origin = match seq {
-                Some(seq) => read::event_at(&txn, seq)?.map(|e| e.origin),
-                None => None,
+            let (seq, time, origin) = match set_by.get(field.as_str()) {
+                Some(entry) => (Some(entry.seq), entry.time.clone(), Some(entry.origin.clone())),
+                None => (None, state.current.event.to_string(), None),
             };
             lines.push(BlameLine {
                 field: field.clone(),
                 value: state.current.value.clone(),
                 seq,
-                time: state.current.event.to_string(),
+                time,
                 origin,
                 conflicting: state.losers.clone(),
             });
         }
         Ok(Blame {
             record: id,
-            kind,
+            kind: history.kind,
             deleted: resolved.deleted,
             lines,
         })
@@ -330,7 +342,7 @@ impl App {
     /// from tandem on top of its current heads; the restore itself shows in `history` and can
     /// be undone the same way.
     pub async fn restore(&self, name: &str, at: &Point) -> Result<Restored, AppError> {
-        let (id, kind, label, restoring) = {
+        let (id, kind, label, restoring, forever) = {
             let txn = self.store.read()?;
             let id = find(&txn, name)?;
             let kind = kind_of(&id)?;
@@ -351,7 +363,12 @@ impl App {
                         id: id.clone(),
                         at: label.clone(),
                     })?;
-            (id, kind, label, restoring)
+            let forever: Vec<Option<Side>> = read::ignores_of(&txn, &id)?
+                .into_iter()
+                .filter(|(_, ignore)| ignore.forever)
+                .map(|(side, _)| side)
+                .collect();
+            (id, kind, label, restoring, forever)
         };
         if restoring.is_noop() {
             return Ok(Restored {
@@ -359,6 +376,7 @@ impl App {
                 at: label,
                 seq: None,
                 changes: Fields::new(),
+                unignored: Vec::new(),
             });
         }
         let draft = Draft {
@@ -374,12 +392,26 @@ impl App {
                 ..ObservationDraft::new(kind, restoring.op)
             }),
         };
-        let ack = self.writer()?.append(draft).await?;
+        let writer = self.writer()?;
+        let ack = writer.append(draft).await?;
+        // An ignore-once lapses by itself (the restore is a change); one "forever" would keep
+        // every run from carrying the restore out, silently.
+        for side in &forever {
+            let undo = Draft {
+                origin: Origin::new(Side::TANDEM, format!("cli:restore to {label}")),
+                body: DraftBody::Decision(Decision::Unignore {
+                    record: id.clone(),
+                    side: *side,
+                }),
+            };
+            writer.append(undo).await?;
+        }
         Ok(Restored {
             record: id,
             at: label,
             seq: Some(ack.seq),
             changes: restoring.changes,
+            unignored: forever,
         })
     }
 }

@@ -96,6 +96,9 @@ pub fn history(history: &History, json: bool) -> String {
     out
 }
 
+/// What the times in history and blame are.
+const TIMES: &str = "Times are when tandem logged the change, in UTC; +N after a time counts the events logged earlier in the same millisecond.";
+
 pub fn blame(blame: &Blame, json: bool) -> String {
     if json {
         return pretty(&blame.lines);
@@ -126,6 +129,7 @@ pub fn blame(blame: &Blame, json: bool) -> String {
             );
         }
     }
+    let _ = writeln!(out, "\n{TIMES}");
     out
 }
 
@@ -142,6 +146,13 @@ pub fn restored(restored: &Restored) -> String {
     );
     for (field, value) in &restored.changes {
         let _ = writeln!(out, "    {field}: {}", show(value));
+    }
+    for side in &restored.unignored {
+        let on = side.map(|s| format!(" on {s}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "it was ignored forever{on}; it is no longer ignored, so the next sync run carries the restore out"
+        );
     }
     out
 }

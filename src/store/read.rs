@@ -310,6 +310,24 @@ pub fn runs(
     Ok(out)
 }
 
+/// The user's ignores of a record: of the whole record (`None`) or of its step on one side.
+pub fn ignores_of(
+    txn: &ReadTransaction,
+    record: &RecordId,
+) -> Result<Vec<(Option<Side>, IgnoreState)>, StoreError> {
+    let id = record.as_str();
+    let mut out = Vec::new();
+    for row in txn.open_table(IGNORES)?.range((id, "")..)? {
+        let (key, bytes) = row?;
+        let (of, side) = key.value();
+        if of != id {
+            break;
+        }
+        out.push((Side::parse(side), decode("ignores", bytes.value())?));
+    }
+    Ok(out)
+}
+
 /// The records whose create on `side` was announced and never recorded (a killed run).
 pub fn pending_creates(txn: &ReadTransaction, side: Side) -> Result<Vec<RecordId>, StoreError> {
     let table = txn.open_table(PENDING_CREATES)?;

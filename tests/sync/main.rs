@@ -2,6 +2,7 @@
 //! and sync runs between them — what a person relies on when they review and apply a run.
 
 mod rig;
+mod tasks;
 
 use chrono::{Duration, Utc};
 use rig::{Rig, vcard, vevent};

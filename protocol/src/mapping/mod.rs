@@ -428,6 +428,20 @@ pub fn read_back(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> 
     out
 }
 
+/// Salesforce stamps a task's CompletedDateTime itself whenever the task is saved closed — also
+/// when tandem closes it for a desktop client that said when it was completed. So a stamp on a
+/// task whose record already has a completion time (`record`) is Salesforce's bookkeeping, not a
+/// change: the known time stays in `now`, the row as read. A task first closed in Salesforce
+/// takes Salesforce's stamp.
+pub fn keep_known_stamps(kind: RecordKind, record: &Fields, now: &mut Fields) {
+    if kind != RecordKind::Task {
+        return;
+    }
+    if let (Some(known), Some(stamp)) = (record.get("completed_at"), now.get_mut("completed_at")) {
+        *stamp = known.clone();
+    }
+}
+
 /// An event's Salesforce body with the invitee list and attachment names appended to its
 /// description, as `options` ask; `record` is the whole record, whose attendees and
 /// attachments are listed. Other bodies are returned as they are.
@@ -457,6 +471,32 @@ pub fn annotate_body(
         text.map(Value::String).unwrap_or(Value::Null),
     );
     body
+}
+
+#[cfg(test)]
+mod stamp_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_known_completion_time_outlives_salesforces_stamp() {
+        let had: Fields = [("completed_at".into(), json!("2026-12-05T19:00:00Z"))].into();
+        let mut now: Fields = [
+            ("completed_at".into(), json!("2026-12-05T19:35:55Z")),
+            ("status".into(), json!("completed")),
+        ]
+        .into();
+        keep_known_stamps(RecordKind::Task, &had, &mut now);
+        assert_eq!(now["completed_at"], json!("2026-12-05T19:00:00Z"));
+        // Closed in Salesforce: its stamp is the time.
+        let mut closed: Fields = [("completed_at".into(), json!("2026-12-05T19:35:55Z"))].into();
+        keep_known_stamps(RecordKind::Task, &Fields::new(), &mut closed);
+        assert_eq!(closed["completed_at"], json!("2026-12-05T19:35:55Z"));
+        // Reopened: no time any more.
+        let mut open = Fields::new();
+        keep_known_stamps(RecordKind::Task, &had, &mut open);
+        assert!(open.is_empty());
+    }
 }
 
 #[cfg(test)]

@@ -81,14 +81,17 @@ pub async fn pull_into_log(
             settle(&mut queued, &mut summary).await?;
             in_flight = HashSet::from([id.clone()]);
         }
-        let fields = match mapping::from_salesforce(kind, row, ctx) {
+        let mut fields = match mapping::from_salesforce(kind, row, ctx) {
             Ok(fields) => fields,
             Err(e) => {
                 summary.errors.push((id, e.to_string()));
                 continue;
             }
         };
-        let known = known_state(store, &id)?;
+        let (known, record) = known_state(store, &id)?.unzip();
+        if let Some(record) = &record {
+            mapping::keep_known_stamps(kind, record, &mut fields);
+        }
         if known.as_ref().is_some_and(|had| *had == fields) {
             summary.unchanged += 1;
             continue;
@@ -199,20 +202,23 @@ pub fn stored_watermark(store: &Store, scope: &str) -> Result<Option<DateTime<Ut
         })
 }
 
-/// What tandem has as Salesforce's copy of a record, if it knows the record.
-fn known_state(store: &Store, id: &str) -> Result<Option<tandem_protocol::Fields>, SyncError> {
+/// What tandem has as Salesforce's copy of a record, and the record itself, if it knows the
+/// record.
+fn known_state(
+    store: &Store,
+    id: &str,
+) -> Result<Option<(tandem_protocol::Fields, tandem_protocol::Fields)>, SyncError> {
     let txn = store.read()?;
     let Some(record) = read::record_on(&txn, Side::SALESFORCE, id)? else {
         return Ok(None);
     };
-    if read::record(&txn, &record)?.is_none_or(|r| r.deleted) {
+    let Some(state) = read::record(&txn, &record)?.filter(|r| !r.deleted) else {
         return Ok(None);
-    }
-    Ok(Some(
-        read::side_state(&txn, &record, Side::SALESFORCE)?
-            .map(|s| s.fields)
-            .unwrap_or_default(),
-    ))
+    };
+    let copy = read::side_state(&txn, &record, Side::SALESFORCE)?
+        .map(|s| s.fields)
+        .unwrap_or_default();
+    Ok(Some((copy, state.fields)))
 }
 
 /// The Salesforce ids tandem holds for records of one kind.

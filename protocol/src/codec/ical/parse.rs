@@ -526,7 +526,11 @@ fn map_component(
             None => m.unmapped.push(line.text.clone()),
         }
     }
-    if let Some(status) = tandem_status {
+    // The nuance only refines NEEDS-ACTION (written or implied): a client that completes or
+    // starts the task keeps the unknown X- line, and what it said about the status wins.
+    if let Some(status) = tandem_status
+        && matches!(task.status, None | Some(TaskStatus::NotStarted))
+    {
         task.status = Some(status);
     }
     if is_event {
