@@ -63,6 +63,9 @@ pub struct SalesforceSettings {
     pub username: Option<String>,
     /// The refresh token of the web-server flow.
     pub refresh_token: Option<String>,
+    /// Where the browser comes back to after a web-server login: the callback URL registered in
+    /// the connected app, on this machine.
+    pub callback_url: String,
     /// A PEM RSA private key: log in with the JWT bearer flow instead of a refresh token.
     pub jwt_key_file: Option<PathBuf>,
     /// REST API version, e.g. "60.0".
@@ -88,6 +91,10 @@ pub struct SalesforceSettings {
     pub request_timeout_seconds: u64,
 }
 
+/// The callback URL `tandem login` listens on unless told otherwise: fixed, so it can be
+/// registered in the connected app once.
+pub const DEFAULT_CALLBACK: &str = "http://localhost:1717/callback";
+
 /// How an update makes sure it does not overwrite a Salesforce edit tandem has not seen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -109,6 +116,7 @@ impl Default for SalesforceSettings {
             client_secret: None,
             username: None,
             refresh_token: None,
+            callback_url: DEFAULT_CALLBACK.into(),
             jwt_key_file: None,
             api_version: "60.0".into(),
             external_id_field: None,
@@ -179,6 +187,15 @@ impl SalesforceSettings {
             {
                 return bad(key, "must start with https://");
             }
+        }
+        let loopback = ["http://localhost:", "http://127.0.0.1:"]
+            .iter()
+            .any(|p| self.callback_url.starts_with(p));
+        if !loopback {
+            return bad(
+                "callback_url",
+                "must be a loopback address with a port, such as http://localhost:1717/callback",
+            );
         }
         if let Some(field) = &self.external_id_field
             && (field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))

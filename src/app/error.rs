@@ -39,8 +39,10 @@ pub enum AppError {
     Io(std::path::PathBuf, std::io::Error),
     #[error(transparent)]
     Setting(#[from] crate::config::BadSetting),
-    #[error("no connected app given: pass --client-id <consumer key>")]
-    NoConnectedApp,
+    #[error(
+        "tandem logs in to Salesforce as a connected app, and none is named: in Salesforce Setup, App Manager, create a connected app (or an external client app) with OAuth enabled, callback URL {callback}, the scopes api, refresh_token and offline_access, and PKCE required; then run `tandem login --client-id <its consumer key>`"
+    )]
+    NoConnectedApp { callback: String },
     #[error("the browser did not come back in time; run `tandem login` again")]
     SignInTimedOut,
     #[error(

@@ -14,6 +14,8 @@ pub struct SignInArgs {
     pub login_url: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// The callback URL registered in the connected app (default `[salesforce] callback_url`).
+    pub callback_url: Option<String>,
 }
 
 /// What a sign-in saved.
@@ -39,8 +41,16 @@ fn prepare(
     if let Some(secret) = &args.client_secret {
         settings.client_secret = Some(secret.clone());
     }
+    if let Some(url) = &args.callback_url {
+        settings.callback_url = url.clone();
+    }
     settings.check()?;
-    let client_id = settings.client_id.clone().ok_or(AppError::NoConnectedApp)?;
+    let client_id = settings
+        .client_id
+        .clone()
+        .ok_or_else(|| AppError::NoConnectedApp {
+            callback: settings.callback_url.clone(),
+        })?;
     Ok((file, settings, client_id))
 }
 
@@ -90,7 +100,8 @@ pub struct WebSignIn {
 impl WebSignIn {
     pub async fn start(dir: &Path, args: &SignInArgs) -> Result<WebSignIn, AppError> {
         let (file, settings, client_id) = prepare(dir, args)?;
-        let login = WebLogin::start(&settings.login_url, &client_id).await?;
+        let login =
+            WebLogin::start(&settings.login_url, &client_id, &settings.callback_url).await?;
         Ok(WebSignIn {
             login,
             file,
@@ -105,6 +116,22 @@ impl WebSignIn {
 
     pub fn redirect_uri(&self) -> &str {
         self.login.redirect_uri()
+    }
+
+    /// Whether this machine reaches the login page at all (the browser must, too): `None` when
+    /// it does, else why not. A quick look, so a login with no network says so at once.
+    pub async fn reachable(&self) -> Option<String> {
+        let http = http_client(&self.settings).ok()?;
+        let probe = http.head(&self.settings.login_url).send();
+        match tokio::time::timeout(Duration::from_secs(5), probe).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("no answer within 5 seconds".into()),
+        }
+    }
+
+    pub fn login_url(&self) -> &str {
+        &self.settings.login_url
     }
 
     /// Wait (at most `wait`) for the browser to come back, then save the refresh token.

@@ -24,6 +24,10 @@ pub struct LoginArgs {
     /// The Salesforce username (for --jwt).
     #[arg(long, value_name = "U")]
     pub username: Option<String>,
+    /// The callback URL registered in the connected app, on this machine (default [salesforce]
+    /// callback_url, http://localhost:1717/callback).
+    #[arg(long, value_name = "URL")]
+    pub callback: Option<String>,
     /// How long to wait for the browser to come back, in seconds.
     #[arg(long, default_value_t = 600)]
     pub wait_seconds: u64,
@@ -34,6 +38,7 @@ pub async fn run(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
         login_url: args.login_url,
         client_id: args.client_id,
         client_secret: args.client_secret,
+        callback_url: args.callback,
     };
     if let (Some(key), Some(username)) = (&args.jwt, &args.username) {
         let signed = JwtSignIn::run(dir, &sign_in, key, username).await?;
@@ -48,10 +53,18 @@ pub async fn run(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
     println!("Open this URL in a browser and log in to Salesforce:");
     println!("{}", login.authorize_url());
     println!(
-        "(waiting for the browser to come back to {})",
+        "Waiting up to {} for the browser to come back to {} (the connected app's callback URL); Ctrl-C stops.",
+        duration(args.wait_seconds),
         login.redirect_uri()
     );
     let _ = std::io::stdout().flush();
+    if let Some(why) = login.reachable().await {
+        println!(
+            "Note: {} cannot be reached from this machine ({why}); a browser here will not get there either. Check the network.",
+            login.login_url()
+        );
+        let _ = std::io::stdout().flush();
+    }
     let signed = login.finish(Duration::from_secs(args.wait_seconds)).await?;
     println!(
         "Logged in to {}; the refresh token is saved in {} (mode 0600).",
@@ -59,4 +72,13 @@ pub async fn run(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
         signed.settings_file.display()
     );
     Ok(())
+}
+
+/// "10 minutes", "45 seconds".
+fn duration(seconds: u64) -> String {
+    match seconds {
+        s if s >= 120 && s % 60 == 0 => format!("{} minutes", s / 60),
+        1 => "1 second".into(),
+        s => format!("{s} seconds"),
+    }
 }

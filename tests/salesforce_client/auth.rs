@@ -181,7 +181,7 @@ async fn invalid_grant_requires_login_and_nothing_is_retried() {
 #[tokio::test]
 async fn web_server_login_end_to_end() {
     let emu = start().await;
-    let login = WebLogin::start(&emu.base_url(), &emu.client_id())
+    let login = WebLogin::start(&emu.base_url(), &emu.client_id(), "http://127.0.0.1:0/callback")
         .await
         .expect("listener");
     assert!(login.redirect_uri().starts_with("http://127.0.0.1:"));
@@ -219,7 +219,7 @@ async fn web_server_login_end_to_end() {
 #[tokio::test]
 async fn web_server_login_refuses_a_foreign_state() {
     let emu = start().await;
-    let login = WebLogin::start(&emu.base_url(), &emu.client_id())
+    let login = WebLogin::start(&emu.base_url(), &emu.client_id(), "http://127.0.0.1:0/callback")
         .await
         .expect("listener");
     let url = login.authorize_url().to_string();

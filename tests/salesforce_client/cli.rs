@@ -36,6 +36,8 @@ async fn tandem_login_web_flow_prints_a_url_and_stores_the_tokens() {
             &emu.client_secret(),
             "--wait-seconds",
             "60",
+            "--callback",
+            "http://127.0.0.1:0/callback",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -141,4 +143,106 @@ async fn tandem_login_with_a_jwt_key() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("client_id"), "{err}");
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn login_output(dir: &std::path::Path, login_url: &str, client_id: &str) -> (bool, String) {
+    let out = tandem(dir)
+        .args([
+            "login",
+            "--login-url",
+            login_url,
+            "--client-id",
+            client_id,
+            "--wait-seconds",
+            "1",
+        ])
+        .output()
+        .await
+        .expect("tandem runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn login_listens_on_the_one_callback_the_connected_app_registers_and_says_how_long_it_waits() {
+    let emu = start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/callback");
+    std::fs::write(
+        dir.path().join("tandem.toml"),
+        format!("[salesforce]\ncallback_url = \"{callback}\"\n"),
+    )
+    .expect("settings");
+    let mut redirects = Vec::new();
+    for _ in 0..2 {
+        let (ok, out) = login_output(dir.path(), &emu.base_url(), &emu.client_id()).await;
+        assert!(!ok, "nobody came back: {out}");
+        assert!(
+            out.contains(&format!(
+                "Waiting up to 1 second for the browser to come back to {callback}"
+            )),
+            "{out}"
+        );
+        assert!(out.contains("did not come back in time"), "{out}");
+        let url = out
+            .lines()
+            .find(|l| l.starts_with("http"))
+            .expect("the URL to open")
+            .to_string();
+        let redirect = form_urlencoded::parse(url.split_once('?').unwrap().1.as_bytes())
+            .find(|(k, _)| k == "redirect_uri")
+            .map(|(_, v)| v.into_owned());
+        redirects.push(redirect);
+    }
+    assert_eq!(redirects[0].as_deref(), Some(callback.as_str()));
+    assert_eq!(redirects[0], redirects[1], "the same callback every time");
+}
+
+#[tokio::test]
+async fn login_without_a_connected_app_says_what_to_create() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = tandem(dir.path())
+        .arg("login")
+        .output()
+        .await
+        .expect("tandem runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    for needed in [
+        "connected app",
+        "http://localhost:1717/callback",
+        "offline_access",
+        "PKCE",
+        "--client-id",
+    ] {
+        assert!(err.contains(needed), "{needed} in: {err}");
+    }
+}
+
+#[tokio::test]
+async fn login_without_a_network_says_so_up_front() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out) = login_output(
+        dir.path(),
+        &format!("http://127.0.0.1:{}", free_port()),
+        "3MVG9-app",
+    )
+    .await;
+    assert!(!ok);
+    let note = out.find("cannot be reached").expect("a note that the login page is unreachable");
+    let timeout = out.find("did not come back").expect("the timeout");
+    assert!(note < timeout, "the note comes first: {out}");
 }

@@ -179,11 +179,13 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
-/// The web-server (authorization code) flow: listen on 127.0.0.1 on a port the OS picks, send
-/// the user to the authorize URL, take the code from the redirect (only with our `state`), and
-/// exchange it (with the PKCE verifier) for tokens.
+/// The web-server (authorization code) flow: listen on the callback address the connected app
+/// has registered (`[salesforce] callback_url`), send the user to the authorize URL, take the
+/// code from the redirect (only with our `state`), and exchange it (with the PKCE verifier) for
+/// tokens.
 pub struct WebLogin {
     listener: TcpListener,
+    callback_path: String,
     login_url: String,
     client_id: String,
     redirect_uri: String,
@@ -197,17 +199,31 @@ const MAX_CALLBACK_CONNECTIONS: usize = 32;
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 
 impl WebLogin {
-    pub async fn start(login_url: &str, client_id: &str) -> Result<WebLogin, ClientError> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| {
+    /// Listen on `callback_url` (a loopback address; port 0 picks a free one, for connected
+    /// apps that do not check the callback, such as the emulator's).
+    pub async fn start(
+        login_url: &str,
+        client_id: &str,
+        callback_url: &str,
+    ) -> Result<WebLogin, ClientError> {
+        let callback = reqwest::Url::parse(callback_url).map_err(|e| {
+            ClientError::Setup(format!("the callback URL {callback_url} is not a URL: {e}"))
+        })?;
+        let port = callback.port().unwrap_or(80);
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
             ClientError::Setup(format!(
-                "cannot listen on 127.0.0.1 for the login callback: {e}"
+                "cannot listen on 127.0.0.1:{port} for the login callback ({e}); if another program uses the port, pass --callback with another port, registered as the connected app's callback URL"
             ))
         })?;
         let port = listener
             .local_addr()
             .map_err(|e| ClientError::Setup(format!("cannot read the callback port: {e}")))?
             .port();
-        let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+        let mut redirect = callback.clone();
+        // Port 0 asked for a free one: the redirect names the port that was found.
+        let _ = redirect.set_port(Some(port));
+        let redirect_uri = redirect.to_string();
+        let callback_path = redirect.path().to_string();
         let state = random_token();
         let verifier = random_token();
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -218,12 +234,13 @@ impl WebLogin {
             .append_pair("state", &state)
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256")
-            .append_pair("scope", "api refresh_token")
+            .append_pair("scope", "api refresh_token offline_access")
             .finish();
         let login_url = login_url.trim_end_matches('/').to_string();
         let authorize_url = format!("{login_url}/services/oauth2/authorize?{query}");
         Ok(WebLogin {
             listener,
+            callback_path,
             login_url,
             client_id: client_id.to_string(),
             redirect_uri,
@@ -260,7 +277,7 @@ impl WebLogin {
                 }
             };
             let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
-            if path != "/callback" {
+            if path != self.callback_path {
                 let _ = reply(&mut stream, 404, "Not found.").await;
                 continue;
             }
