@@ -156,6 +156,11 @@ impl WebSignIn {
             ("instance_url", Some(tokens.instance_url.as_str())),
             ("jwt_key_file", None),
         ])?;
+        // A callback other than the default is kept: the next login must listen there too.
+        if self.settings.callback_url != crate::config::DEFAULT_CALLBACK {
+            self.file
+                .set(&[("callback_url", Some(self.settings.callback_url.as_str()))])?;
+        }
         Ok(SignedIn {
             instance_url: tokens.instance_url.clone(),
             settings_file: self.file.path().to_path_buf(),
