@@ -75,3 +75,40 @@ fn a_bad_rule_is_an_error_naming_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unreachable_salesforce_is_said_at_once_and_the_preview_does_not_claim_the_sides_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open_or_create(dir.path()).unwrap());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    std::fs::write(
+        dir.path().join("tandem.toml"),
+        format!(
+            "[salesforce]\nlogin_url = \"http://127.0.0.1:{closed}\"\nclient_id = \"3MVG9-app\"\nrefresh_token = \"5Aep-token\"\n"
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (ok, out, err) = tandem(dir.path(), &["sync", "preview"]);
+    let took = started.elapsed();
+    assert!(
+        !ok,
+        "a preview that could not read Salesforce fails: {out}{err}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "no quarter minute of silence: {took:?}"
+    );
+    assert!(
+        out.lines()
+            .next()
+            .unwrap_or_default()
+            .contains("could not be reached"),
+        "the first thing said: {out}"
+    );
+    assert!(out.contains("Salesforce was not read"), "{out}");
+    assert!(!out.contains("in step"), "{out}");
+}

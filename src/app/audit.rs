@@ -318,7 +318,11 @@ impl App {
                 continue;
             }
             let (seq, time, origin) = match set_by.get(field.as_str()) {
-                Some(entry) => (Some(entry.seq), entry.time.clone(), Some(entry.origin.clone())),
+                Some(entry) => (
+                    Some(entry.seq),
+                    entry.time.clone(),
+                    Some(entry.origin.clone()),
+                ),
                 None => (None, state.current.event.to_string(), None),
             };
             lines.push(BlameLine {

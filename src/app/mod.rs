@@ -32,6 +32,12 @@ use crate::store::{Access, Store, WallClock, Writer, read, replay, system_clock}
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Ask the sync run in progress in this process to stop at its next safe point: the step in
+/// flight finishes and is recorded, the rest waits for the next run. Whether one was running.
+pub fn halt_run() -> bool {
+    crate::engine::sync::halt_current_run()
+}
+
 /// A store and what the use cases need around it.
 pub struct App {
     pub dir: PathBuf,
@@ -131,6 +137,7 @@ impl App {
             Request::Verify => Reply::Verified(self.verify()?),
             Request::Append { draft } => Reply::Appended(self.writer()?.append(*draft).await?),
             Request::Settings => Reply::Settings(Box::new(SettingsView::of(&self.settings))),
+            Request::Halt => Reply::Halted(halt_run()),
         })
     }
 

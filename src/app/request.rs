@@ -51,6 +51,8 @@ pub enum Request {
     Append { draft: Box<Draft> },
     /// The settings in effect (without secrets).
     Settings,
+    /// Stop the sync run in progress at its next safe point.
+    Halt,
 }
 
 /// How `Ignore` leaves a record out.
@@ -74,7 +76,8 @@ impl Request {
             | Request::Blame { .. }
             | Request::Log { .. }
             | Request::Verify
-            | Request::Settings => Access::ReadOnly,
+            | Request::Settings
+            | Request::Halt => Access::ReadOnly,
             _ => Access::ReadWrite,
         }
     }
@@ -93,6 +96,8 @@ pub enum Reply {
     Verified(Verified),
     Appended(Ack),
     Settings(Box<SettingsView>),
+    /// Whether a run was in progress to stop.
+    Halted(bool),
 }
 
 /// One event of the log, at its position.

@@ -125,13 +125,19 @@ impl StoreCommand {
             }
             (StoreCommand::Sync { command }, reply) => match (command, reply) {
                 (S::Preview { details, all, json }, Reply::Run(report)) => {
-                    Output::ok(sync::previewed(report, *details, *all, *json))
+                    let (stdout, read) = sync::previewed(report, *details, *all, *json);
+                    Output {
+                        stdout,
+                        code: u8::from(!read),
+                        ..Output::default()
+                    }
                 }
                 (S::Apply { json, .. }, Reply::Run(report)) => {
                     let (stdout, failed) = sync::applied(report, *json);
                     Output {
                         stdout,
-                        code: u8::from(failed),
+                        // 130, as for a command interrupted by Ctrl-C.
+                        code: if report.halted { 130 } else { u8::from(failed) },
                         ..Output::default()
                     }
                 }
@@ -145,17 +151,45 @@ impl StoreCommand {
         }
     }
 
-    /// Ask the daemon serving `dir`, or open the store here, and format what comes back.
+    /// Ask the daemon serving `dir`, or open the store here, and format what comes back. A run
+    /// (preview, apply) stops at its next safe point on Ctrl-C, and at once on a second one.
     pub async fn run(&self, dir: &Path, progress: bool) -> Output {
         let request = self.request();
-        let reply = match daemon::Client::discover(dir).await {
+        let daemon = daemon::Client::discover(dir).await.map(std::sync::Arc::new);
+        let interruptible = matches!(request, Request::Preview | Request::Apply { .. });
+        let watcher = interruptible.then(|| tokio::spawn(halt_on_ctrl_c(daemon.clone())));
+        let reply = match &daemon {
             Some(daemon) => daemon.call(&request).await,
             None => local(dir, request, progress).await,
         };
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
         match reply {
             Ok(reply) => self.format(&reply),
             Err(e) => Output::error(e),
         }
+    }
+}
+
+/// The first Ctrl-C asks the run to stop at a safe point (the daemon's run, or this process's);
+/// a second one ends the process at once — the log never holds half a step either way.
+async fn halt_on_ctrl_c(daemon: Option<std::sync::Arc<daemon::Client>>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!("tandem: finishing the step in flight… (Ctrl-C again stops at once)");
+    match &daemon {
+        Some(daemon) => {
+            let _ = daemon.call(&Request::Halt).await;
+        }
+        None => {
+            crate::app::halt_run();
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_ok() {
+        eprintln!("tandem: stopped");
+        std::process::exit(130);
     }
 }
 

@@ -302,23 +302,35 @@ fn calls(record: &RunRecord) -> u64 {
     record.api.values().map(|a| a.calls).sum()
 }
 
-pub fn previewed(report: &RunReport, details: bool, all: bool, json: bool) -> String {
+/// A preview as text, and whether every side it is connected to was read.
+pub fn previewed(report: &RunReport, details: bool, all: bool, json: bool) -> (String, bool) {
+    let read = report.unread.is_empty();
     if json {
-        return json_line(report);
+        return (json_line(report), read);
     }
-    let mut out = summary(&report.plan, details, all);
+    // What could not be read comes first: the summary below is not the whole picture.
+    let mut out = String::new();
     if let Some(record) = &report.record {
         note_unreachable(&mut out, record);
     }
-    if report.plan.is_idle() {
-        let _ = writeln!(out, "Nothing to do: both sides are in step.");
-    } else {
+    out.push_str(&summary(&report.plan, details, all));
+    if !read {
+        let unread: Vec<String> = report.unread.iter().map(|s| side_title(*s)).collect();
+        let _ = writeln!(
+            out,
+            "{} was not read: this summary shows only what the other sides changed. Run `tandem sync preview` again once it can be reached.",
+            unread.join(" and ")
+        );
+    }
+    if !report.plan.is_idle() {
         let _ = writeln!(
             out,
             "Run `tandem sync apply` to carry this out, or `tandem sync ignore ITEM` to leave items out."
         );
+    } else if read {
+        let _ = writeln!(out, "Nothing to do: both sides are in step.");
     }
-    out
+    (out, read)
 }
 
 /// What an apply did, and whether a step failed.
@@ -349,6 +361,12 @@ pub fn applied(report: &RunReport, json: bool) -> (String, bool) {
             out,
             "{} item(s) changed since the preview and were not applied: run `tandem sync preview` again.",
             report.held_back
+        );
+    }
+    if report.halted {
+        let _ = writeln!(
+            out,
+            "Stopped on request after the step in flight; what was not carried out waits for the next `tandem sync preview` and `tandem sync apply`."
         );
     }
     note_unreachable(&mut out, record);

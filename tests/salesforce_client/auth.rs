@@ -181,9 +181,13 @@ async fn invalid_grant_requires_login_and_nothing_is_retried() {
 #[tokio::test]
 async fn web_server_login_end_to_end() {
     let emu = start().await;
-    let login = WebLogin::start(&emu.base_url(), &emu.client_id(), "http://127.0.0.1:0/callback")
-        .await
-        .expect("listener");
+    let login = WebLogin::start(
+        &emu.base_url(),
+        &emu.client_id(),
+        "http://127.0.0.1:0/callback",
+    )
+    .await
+    .expect("listener");
     assert!(login.redirect_uri().starts_with("http://127.0.0.1:"));
     let url = login.authorize_url().to_string();
     let secret = emu.client_secret();
@@ -219,9 +223,13 @@ async fn web_server_login_end_to_end() {
 #[tokio::test]
 async fn web_server_login_refuses_a_foreign_state() {
     let emu = start().await;
-    let login = WebLogin::start(&emu.base_url(), &emu.client_id(), "http://127.0.0.1:0/callback")
-        .await
-        .expect("listener");
+    let login = WebLogin::start(
+        &emu.base_url(),
+        &emu.client_id(),
+        "http://127.0.0.1:0/callback",
+    )
+    .await
+    .expect("listener");
     let url = login.authorize_url().to_string();
     let waiting = tokio::spawn(async move { login.finish(&reqwest::Client::new(), None).await });
     let browser = reqwest::Client::builder()

@@ -176,7 +176,8 @@ async fn login_output(dir: &std::path::Path, login_url: &str, client_id: &str) -
 }
 
 #[tokio::test]
-async fn login_listens_on_the_one_callback_the_connected_app_registers_and_says_how_long_it_waits() {
+async fn login_listens_on_the_one_callback_the_connected_app_registers_and_says_how_long_it_waits()
+{
     let emu = start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
@@ -242,7 +243,9 @@ async fn login_without_a_network_says_so_up_front() {
     )
     .await;
     assert!(!ok);
-    let note = out.find("cannot be reached").expect("a note that the login page is unreachable");
+    let note = out
+        .find("cannot be reached")
+        .expect("a note that the login page is unreachable");
     let timeout = out.find("did not come back").expect("the timeout");
     assert!(note < timeout, "the note comes first: {out}");
 }

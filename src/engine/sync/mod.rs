@@ -24,6 +24,7 @@ pub use salesforce::Connection;
 
 use crate::config::Settings;
 use crate::engine::SyncError;
+use crate::salesforce::client::{ClientError, Halt};
 use crate::store::{
     Draft, DraftBody, ObservationDraft, Store, StoreError, WallClock, Writer, read,
 };
@@ -42,6 +43,39 @@ const DESKTOP_WRITES_IN_FLIGHT: usize = 1_024;
 
 /// One run at a time per process: a scheduled run waits for a manual one and the other way round.
 static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The halt of the run in progress, if one is.
+static CURRENT: std::sync::Mutex<Option<Halt>> = std::sync::Mutex::new(None);
+
+/// Ask the run in progress to stop at its next safe point: the step in flight finishes and is
+/// recorded, the rest waits for the next run. Whether a run was in progress.
+pub fn halt_current_run() -> bool {
+    let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
+    match current.as_ref() {
+        Some(halt) => {
+            halt.raise();
+            true
+        }
+        None => false,
+    }
+}
+
+/// The halt of a run, registered while the run lasts.
+struct Running(Halt);
+
+impl Running {
+    fn start() -> Running {
+        let halt = Halt::default();
+        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(halt.clone());
+        Running(halt)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
 
 /// How a run reaches Salesforce.
 pub enum Reach {
@@ -81,6 +115,13 @@ pub struct RunReport {
     pub pulled: BTreeMap<Side, BTreeMap<RecordKind, Pulled>>,
     /// Items the preview did not show in their current state, left for the next preview.
     pub held_back: usize,
+    /// The run was stopped on request before it carried out every step.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub halted: bool,
+    /// Sides tandem is connected to that it could not read in this run: the plan does not show
+    /// what changed there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Side>,
 }
 
 /// Which items `apply` carries out.
@@ -95,11 +136,26 @@ pub struct Selection {
 struct Reached {
     unreachable: BTreeMap<Side, String>,
     api: BTreeMap<Side, ApiUse>,
+    /// Sides tandem is signed in to that it could not read.
+    unread: Vec<Side>,
 }
 
 impl Reached {
+    fn unread(&self) -> Vec<Side> {
+        self.unread.clone()
+    }
+
     fn failed(&mut self, side: Side, why: impl ToString) {
         self.unreachable.insert(side, why.to_string());
+        if !self.unread.contains(&side) {
+            self.unread.push(side);
+        }
+    }
+
+    /// The side is not a side of this run at all (tandem is not signed in to it).
+    fn not_connected(&mut self, side: Side) {
+        self.unreachable
+            .insert(side, SyncError::NotConnected.to_string());
     }
 
     fn used(&mut self, side: Side, connection: &Connection) {
@@ -137,7 +193,7 @@ impl SyncEngine {
         &Side::SYNCED
     }
 
-    async fn connect(&self) -> Result<Option<Connection>, SyncError> {
+    async fn connect(&self, halt: &Halt) -> Result<Option<Connection>, SyncError> {
         let client = match &self.reach {
             Reach::Client(client) => client.clone(),
             Reach::Settings if !self.settings.salesforce.signed_in() => return Ok(None),
@@ -148,17 +204,18 @@ impl SyncEngine {
                 )),
             )?,
         };
+        client.halt_on(halt.clone());
         Ok(Some(
             Connection::with_client(client, self.store.clone(), self.writer.clone()).await?,
         ))
     }
 
     /// Log in to Salesforce; when that fails the run goes on without it, saying why.
-    async fn reach_salesforce(&self, reached: &mut Reached) -> Option<Connection> {
-        match self.connect().await {
+    async fn reach_salesforce(&self, reached: &mut Reached, halt: &Halt) -> Option<Connection> {
+        match self.connect(halt).await {
             Ok(Some(connection)) => Some(connection),
             Ok(None) => {
-                reached.failed(Side::SALESFORCE, SyncError::NotConnected);
+                reached.not_connected(Side::SALESFORCE);
                 None
             }
             Err(e) => {
@@ -206,15 +263,17 @@ impl SyncEngine {
     /// `tandem sync preview`: pull, plan, and record what was shown.
     pub async fn preview(&self) -> Result<RunReport, SyncError> {
         let _running = RUNNING.lock().await;
+        let running = Running::start();
         let started = self.now();
         let mut report = RunReport::default();
         let mut reached = Reached::default();
-        if let Some(connection) = self.reach_salesforce(&mut reached).await {
+        if let Some(connection) = self.reach_salesforce(&mut reached, &running.0).await {
             if let Err(e) = self.pull(&connection, &mut report).await {
                 reached.failed(Side::SALESFORCE, e);
             }
             reached.used(Side::SALESFORCE, &connection);
         }
+        report.unread = reached.unread();
         report.plan = self.plan()?;
         let reviewed = report
             .plan
@@ -261,7 +320,10 @@ impl SyncEngine {
             }),
         };
         self.writer.append(confirm).await?;
-        let mut report = self.execute(RunMode::Manual, plan, false, progress).await?;
+        let running = Running::start();
+        let mut report = self
+            .execute(RunMode::Manual, plan, false, progress, &running.0)
+            .await?;
         report.held_back = held_back;
         Ok(report)
     }
@@ -272,8 +334,15 @@ impl SyncEngine {
         if !self.reviewed_before()? {
             return Err(SyncError::NotReviewed);
         }
-        self.execute(RunMode::Automatic, Plan::default(), true, &|_, _| {})
-            .await
+        let running = Running::start();
+        self.execute(
+            RunMode::Automatic,
+            Plan::default(),
+            true,
+            &|_, _| {},
+            &running.0,
+        )
+        .await
     }
 
     /// When the last automatic or manual run that included `kind` finished.
@@ -317,11 +386,12 @@ impl SyncEngine {
         plan: Plan,
         pull_first: bool,
         progress: &(dyn Fn(u64, u64) + Sync),
+        halt: &Halt,
     ) -> Result<RunReport, SyncError> {
         let started = self.now();
         let mut report = RunReport::default();
         let mut reached = Reached::default();
-        let connection = self.reach_salesforce(&mut reached).await;
+        let connection = self.reach_salesforce(&mut reached, halt).await;
         let mut plan = plan;
         if pull_first {
             if let Some(connection) = &connection
@@ -329,6 +399,7 @@ impl SyncEngine {
             {
                 reached.failed(Side::SALESFORCE, e);
             }
+            report.unread = reached.unread();
             plan = self.plan()?;
         }
         crate::store::ensure_default_collections(&self.store, &self.writer).await?;
@@ -349,6 +420,10 @@ impl SyncEngine {
         // in a first sync. The writer still appends them in order, each on its own condition.
         let mut queued: VecDeque<(usize, desktop::Queued)> = VecDeque::new();
         for item in &plan.items {
+            if halt.raised() {
+                report.halted = true;
+                break;
+            }
             let rules = self.settings.rules(item.kind);
             let running: Vec<(Side, &tandem_protocol::plan::Step)> =
                 item.steps().filter(|(_, s)| s.runs()).collect();
@@ -411,8 +486,10 @@ impl SyncEngine {
                     .push(&self.store, &self.writer, to_salesforce, &rules)
                     .await;
                 results.extend(pushed);
-                if let Some(stopped) = stopped {
-                    reached.failed(Side::SALESFORCE, stopped);
+                match stopped {
+                    Some(ClientError::Halted) => report.halted = true,
+                    Some(stopped) => reached.failed(Side::SALESFORCE, stopped),
+                    None => {}
                 }
             }
             _ => {

@@ -22,6 +22,7 @@ use serde_json::Value as Json;
 use crate::config::SalesforceSettings;
 
 use super::credentials::CredentialsFile;
+use super::halt::Halt;
 use super::session::Session;
 use super::{ApiError, ClientError};
 use tandem_protocol::backoff::Backoff;
@@ -127,6 +128,7 @@ struct Inner {
     retries: AtomicU64,
     usage: Mutex<Option<(u64, u64)>>,
     describes: Mutex<std::collections::HashMap<String, Arc<Describe>>>,
+    halt: Mutex<Halt>,
 }
 
 /// The Salesforce REST client. Cheap to clone; clones share the session, counters and budget.
@@ -188,6 +190,7 @@ impl SalesforceClient {
                 retries: AtomicU64::new(0),
                 usage: Mutex::new(None),
                 describes: Mutex::new(Default::default()),
+                halt: Mutex::new(Halt::default()),
             }),
         })
     }
@@ -222,6 +225,16 @@ impl SalesforceClient {
     /// Counts a retry made above the HTTP layer (a collection resent for its locked records).
     pub(super) fn note_retry(&self) {
         self.inner.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Stop sending once `halt` is raised: a call in flight finishes, no other is sent, and a
+    /// wait between retries ends at once (the call fails with `ClientError::Halted`).
+    pub fn halt_on(&self, halt: Halt) {
+        *lock(&self.inner.halt) = halt;
+    }
+
+    pub(super) fn halt(&self) -> Halt {
+        lock(&self.inner.halt).clone()
     }
 
     /// Starts a new run: the per-run call budget is full again.
@@ -291,7 +304,11 @@ impl SalesforceClient {
         let max = self.inner.settings.max_retries;
         let mut attempt = 0u32;
         let mut renewed = false;
+        let halt = self.halt();
         loop {
+            if halt.raised() {
+                return Err(ClientError::Halted);
+            }
             let failure = match self.attempt(req, &mut renewed).await {
                 Ok(Some(resp)) => return Ok(resp),
                 // The token was renewed after a 401: send again, not counted as a retry.
@@ -309,7 +326,9 @@ impl SalesforceClient {
             attempt += 1;
             self.inner.retries.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(call = %req.name, attempt, error = %error, "retrying a Salesforce call");
-            tokio::time::sleep(self.backoff(attempt - 1)).await;
+            if !halt.sleep(self.backoff(attempt - 1)).await {
+                return Err(ClientError::Halted);
+            }
         }
     }
 

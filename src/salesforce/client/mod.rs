@@ -7,6 +7,7 @@
 //! server said it did nothing; a create whose answer was lost is reconciled, never resent blindly.
 
 pub mod credentials;
+mod halt;
 pub mod http;
 pub mod oauth;
 pub mod pull;
@@ -15,6 +16,7 @@ pub mod query;
 pub mod session;
 
 pub use credentials::CredentialsFile;
+pub use halt::Halt;
 pub use http::{Request, Response, Safety, SalesforceClient, Stats};
 pub use oauth::{TokenResponse, WebLogin};
 pub use pull::{Deletion, FullReason, PullRequest, PullResult};
@@ -60,6 +62,8 @@ pub enum ClientError {
     Credentials(String),
     #[error("cannot record the Salesforce write in the log: {0}")]
     Log(#[from] LedgerError),
+    #[error("the run was stopped on request; what was not sent waits for the next run")]
+    Halted,
 }
 
 impl ClientError {
@@ -91,6 +95,7 @@ impl ClientError {
                 | ClientError::Setup(_)
                 | ClientError::Credentials(_)
                 | ClientError::Log(_)
+                | ClientError::Halted
         )
     }
 

@@ -55,6 +55,9 @@ pub struct Session {
     backoff: Backoff,
 }
 
+/// Retries of a token call whose connection could not be made.
+const CONNECT_RETRIES: u32 = 1;
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -186,12 +189,18 @@ impl Session {
             // Repeat only a call Salesforce did not carry out: the connection never opened, or
             // the server answered 5xx. A call whose answer was lost may have spent a rotating
             // refresh token, so it is not repeated.
-            let transient = match &result {
-                Err(ClientError::Transport { ambiguous, .. }) => !ambiguous,
-                Err(ClientError::Api { error, .. }) => error.status >= 500,
-                _ => false,
+            //
+            // A connection that could not be made at all (refused, no route, no name) means the
+            // org cannot be reached from here — offline, no VPN: one quick retry, then the run
+            // goes on without Salesforce and says so, instead of a quarter minute of silence.
+            let retries = match &result {
+                Err(ClientError::Transport {
+                    ambiguous: false, ..
+                }) => CONNECT_RETRIES.min(self.retries),
+                Err(ClientError::Api { error, .. }) if error.status >= 500 => self.retries,
+                _ => 0,
             };
-            if !transient || attempt >= self.retries {
+            if attempt >= retries {
                 break result;
             }
             let delay = self.backoff.delay_ms(attempt, rand::random());

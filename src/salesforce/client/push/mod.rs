@@ -229,10 +229,12 @@ impl<L: Ledger> Pusher<L> {
         Ok(self.ledger.record(outcomes).await?)
     }
 
-    /// The pause before round `round` of a call: counted as a retry.
+    /// The pause before round `round` of a call: counted as a retry. A halt ends it early (the
+    /// next call then fails with `ClientError::Halted`).
     async fn pause(&self, round: u32) {
         self.client.note_retry();
-        tokio::time::sleep(self.client.backoff(round.saturating_sub(1))).await;
+        let delay = self.client.backoff(round.saturating_sub(1));
+        self.client.halt().sleep(delay).await;
     }
 
     /// One sObject Collections call, read as per-record answers.
