@@ -467,6 +467,23 @@ mod tests {
     }
 
     #[test]
+    fn numbers_out_of_range_say_the_range_and_the_line() {
+        let err = Settings::parse("[events]\nevery_minutes = 100000000\n").unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("between 5 and 1440"),
+            "{err}"
+        );
+        let err = Settings::parse("[tasks]\n\nevery_minutes = \"often\"\n").unwrap_err();
+        assert!(
+            err.contains("line 3") && err.contains("between 5 and 1440"),
+            "{err}"
+        );
+        let err = Settings::parse("[events]\npast_days = -1\n").unwrap_err();
+        assert!(err.contains("between 0 and 3650"), "{err}");
+        assert!(Settings::parse("[events]\nevery_minutes = 60\nfuture_days = 90\n").is_ok());
+    }
+
+    #[test]
     fn the_settings_template_is_valid() {
         let s = Settings::parse(include_str!("../tandem.toml.example")).unwrap();
         assert_eq!(s.salesforce, SalesforceSettings::default());

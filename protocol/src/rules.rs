@@ -111,11 +111,14 @@ pub struct RulesFile {
     pub enabled: Option<bool>,
     pub direction: Option<Direction>,
     pub automatic: Option<bool>,
+    #[serde(default, deserialize_with = "minutes")]
     pub every_minutes: Option<u32>,
     pub hours: Option<Hours>,
     pub prevent_salesforce: Option<Vec<Op>>,
     pub prevent_desktop: Option<Vec<Op>>,
+    #[serde(default, deserialize_with = "days")]
     pub past_days: Option<u32>,
+    #[serde(default, deserialize_with = "days")]
     pub future_days: Option<u32>,
     pub sync_private: Option<bool>,
     pub keep_rich_body: Option<bool>,
@@ -198,6 +201,31 @@ impl Rules {
     }
 }
 
+/// How often automatic runs may start: at least every day, at most every five minutes (more
+/// often spends the org's API allowance for little).
+const EVERY_MINUTES: std::ops::RangeInclusive<u32> = 5..=1440;
+const MINUTES: &str = "it must be a whole number of minutes between 5 and 1440 (one day)";
+/// How far the date window reaches: up to ten years either way.
+const WINDOW_DAYS: std::ops::RangeInclusive<u32> = 0..=3650;
+const DAYS: &str = "it must be a whole number of days between 0 and 3650";
+
+/// A whole number, or an error that says what the key wants (rather than "expected u32").
+fn whole<'de, D: Deserializer<'de>>(d: D, wants: &str) -> Result<Option<u32>, D::Error> {
+    let value = toml::Value::deserialize(d)?;
+    match value.as_integer().map(u32::try_from) {
+        Some(Ok(n)) => Ok(Some(n)),
+        _ => Err(serde::de::Error::custom(format!("`{value}` is not right: {wants}"))),
+    }
+}
+
+fn minutes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    whole(d, MINUTES)
+}
+
+fn days<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    whole(d, DAYS)
+}
+
 /// A key that means nothing for a kind: (key, the kinds it is for).
 type Misplaced = (&'static str, &'static str);
 
@@ -241,8 +269,17 @@ impl RulesFile {
                 ));
             }
         }
-        if self.every_minutes == Some(0) {
-            return Err(format!("[{section}] every_minutes must be at least 1"));
+        if let Some(m) = self.every_minutes
+            && !EVERY_MINUTES.contains(&m)
+        {
+            return Err(format!("[{section}] every_minutes is {m}: {MINUTES}"));
+        }
+        for (key, days) in [("past_days", self.past_days), ("future_days", self.future_days)] {
+            if let Some(d) = days
+                && !WINDOW_DAYS.contains(&d)
+            {
+                return Err(format!("[{section}] {key} is {d}: {DAYS}"));
+            }
         }
         if let Some(book) = &self.address_book
             && !(book.starts_with('/') && book.ends_with('/'))
