@@ -164,6 +164,7 @@ async fn main() {
         writer: None,
         settings: Settings::default(),
         wall: system_clock(),
+        serving: tandem::app::Serving::Local,
     };
 
     let start = Instant::now();

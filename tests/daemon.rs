@@ -174,3 +174,93 @@ fn a_stale_announcement_falls_back_to_the_store() {
     .unwrap();
     assert_eq!(s.log().len(), 1);
 }
+
+/// `sync status --json` through the daemon, polled until `done` holds (or a bounded wait ends).
+fn status_until(
+    s: &Scratch,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status: serde_json::Value =
+            serde_json::from_str(s.ok(&["sync", "status", "--json"]).trim()).unwrap();
+        if done(&status) {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} within 30 s; last status: {status}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn the_daemon_takes_up_an_edited_settings_file_and_keeps_its_settings_when_the_file_is_bad() {
+    let s = Scratch::new();
+    let daemon = Daemon::start(&s);
+    let file = s.path().join("tandem.toml");
+    // The daemon wrote its DAV account here; the user adds a rule below it.
+    let written = std::fs::read_to_string(&file).unwrap_or_default();
+    let status = status_until(&s, "the daemon answers", |st| {
+        st["serving"]["by"] == "daemon"
+    });
+    assert_eq!(status["settings"]["events"]["past_days"], 30);
+    assert!(
+        status["next_automatic_ms"].is_null(),
+        "none before a reviewed run"
+    );
+    s.ok(&["sync", "preview"]);
+    s.ok(&["sync", "apply"]);
+    let text = s.ok(&["sync", "status"]);
+    assert!(
+        text.contains("Automatic runs: on; the next one at "),
+        "{text}"
+    );
+
+    std::fs::write(
+        &file,
+        format!("{written}\n[events]\npast_days = 7\nsync_private = true\nconflict_policy = \"salesforce-wins\"\n"),
+    )
+    .unwrap();
+    let status = status_until(&s, "the new window is in force", |st| {
+        st["settings"]["events"]["past_days"] == 7
+    });
+    assert_eq!(status["settings"]["events"]["sync_private"], true);
+    assert!(status["serving"]["settings_error"].is_null(), "{status}");
+    // The store merges with the policy it opened with: the change waits for a restart, and says so.
+    assert_eq!(
+        status["settings"]["events"]["conflict_policy"],
+        "newest-wins"
+    );
+    assert_eq!(
+        status["serving"]["awaiting_restart"],
+        json!(["[events] conflict_policy"])
+    );
+    let text = s.ok(&["sync", "status"]);
+    assert!(
+        text.contains("Settings in force")
+            && text.contains(
+                "events: automatic every 30 minutes; 7 days back, 365 ahead; private items synced"
+            )
+            && text.contains("in force once `tandem serve` restarts: [events] conflict_policy"),
+        "{text}"
+    );
+
+    std::fs::write(&file, format!("{written}\n[events]\npast_days = 100000\n")).unwrap();
+    let status = status_until(&s, "the bad file is reported", |st| {
+        st["serving"]["settings_error"].is_string()
+    });
+    assert_eq!(
+        status["settings"]["events"]["past_days"], 7,
+        "a bad file changes nothing"
+    );
+    let text = s.ok(&["sync", "status"]);
+    assert!(
+        text.contains("cannot be used, so the settings above stay in force")
+            && text.contains("between 0 and 3650"),
+        "{text}"
+    );
+    daemon.stop();
+}

@@ -112,3 +112,33 @@ fn an_unreachable_salesforce_is_said_at_once_and_the_preview_does_not_claim_the_
     assert!(out.contains("Salesforce was not read"), "{out}");
     assert!(!out.contains("in step"), "{out}");
 }
+
+#[test]
+fn status_speaks_local_time_and_does_not_promise_automatic_runs_without_a_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open_or_create(dir.path()).unwrap());
+    assert!(tandem(dir.path(), &["sync", "preview"]).0);
+    assert!(tandem(dir.path(), &["sync", "apply"]).0);
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("--data")
+        .arg(dir.path())
+        .args(["sync", "status"])
+        .env("TZ", "Asia/Kolkata")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    let last_run = out.lines().next().unwrap_or_default();
+    assert!(
+        last_run.starts_with("Last run: manual at ") && last_run.contains("+05:30 ("),
+        "the run's time in the user's zone, and how long ago: {out}"
+    );
+    assert!(!out.contains("UTC"), "{out}");
+    assert!(last_run.contains("0 steps"), "{out}");
+    assert!(
+        out.contains(
+            "Automatic runs: they run only while `tandem serve` runs, and it is not running."
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("Automatic runs: on"), "{out}");
+}

@@ -194,6 +194,38 @@ impl Rules {
             && self.hours.is_none_or(|h| h.contains(local_time))
     }
 
+    /// When the next automatic run of this kind may start: the interval after the last run (or
+    /// now), moved to the start of `hours` when it falls outside them; `None` when automatic runs
+    /// are off. `local` is the user's offset from UTC, in which `hours` are read.
+    pub fn next_due(
+        &self,
+        last_run: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+        local: chrono::FixedOffset,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        use chrono::TimeZone;
+        if !self.enabled || !self.automatic {
+            return None;
+        }
+        let interval = chrono::Duration::minutes(i64::from(self.every_minutes));
+        let earliest = last_run.map_or(now, |last| (last + interval).max(now));
+        let Some(hours) = self.hours else {
+            return Some(earliest);
+        };
+        let at = earliest.with_timezone(&local);
+        if hours.contains(at.time()) {
+            return Some(earliest);
+        }
+        let mut start = at.date_naive().and_time(hours.from);
+        if start < at.naive_local() {
+            start += chrono::Duration::days(1);
+        }
+        local
+            .from_local_datetime(&start)
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
     pub fn defaults(kind: RecordKind) -> Rules {
         RulesFile::default()
             .resolve(kind)
@@ -214,7 +246,9 @@ fn whole<'de, D: Deserializer<'de>>(d: D, wants: &str) -> Result<Option<u32>, D:
     let value = toml::Value::deserialize(d)?;
     match value.as_integer().map(u32::try_from) {
         Some(Ok(n)) => Ok(Some(n)),
-        _ => Err(serde::de::Error::custom(format!("`{value}` is not right: {wants}"))),
+        _ => Err(serde::de::Error::custom(format!(
+            "`{value}` is not right: {wants}"
+        ))),
     }
 }
 
@@ -274,7 +308,10 @@ impl RulesFile {
         {
             return Err(format!("[{section}] every_minutes is {m}: {MINUTES}"));
         }
-        for (key, days) in [("past_days", self.past_days), ("future_days", self.future_days)] {
+        for (key, days) in [
+            ("past_days", self.past_days),
+            ("future_days", self.future_days),
+        ] {
             if let Some(d) = days
                 && !WINDOW_DAYS.contains(&d)
             {
@@ -395,6 +432,32 @@ mod tests {
             ..RulesFile::default()
         };
         assert!(zero.resolve(RecordKind::Task).is_err());
+    }
+
+    #[test]
+    fn the_next_automatic_run_is_the_interval_on_moved_into_the_hours() {
+        let mut rules = Rules::defaults(RecordKind::Event);
+        let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        let utc = chrono::FixedOffset::east_opt(0).unwrap();
+        let now = at("2026-11-21T10:00:00Z");
+        assert_eq!(rules.next_due(None, now, utc), Some(now));
+        assert_eq!(
+            rules.next_due(Some(at("2026-11-21T09:50:00Z")), now, utc),
+            Some(at("2026-11-21T10:20:00Z"))
+        );
+        rules.hours = Some(Hours::parse("08:00-18:00").unwrap());
+        let berlin = chrono::FixedOffset::east_opt(3600).unwrap();
+        // 17:50 UTC is 18:50 in Berlin: outside the hours, so 08:00 Berlin the next day.
+        assert_eq!(
+            rules.next_due(
+                Some(at("2026-11-21T17:20:00Z")),
+                at("2026-11-21T17:30:00Z"),
+                berlin
+            ),
+            Some(at("2026-11-22T07:00:00Z"))
+        );
+        rules.automatic = false;
+        assert_eq!(rules.next_due(None, now, utc), None);
     }
 
     #[test]

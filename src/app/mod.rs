@@ -29,6 +29,7 @@ pub use sync::{Ignored, Status};
 use crate::config::Settings;
 use crate::engine::sync::{Reach, SyncEngine};
 use crate::store::{Access, Store, WallClock, Writer, read, replay, system_clock};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub fn halt_run() -> bool {
 }
 
 /// A store and what the use cases need around it.
+#[derive(Clone)]
 pub struct App {
     pub dir: PathBuf,
     pub store: Arc<Store>,
@@ -46,6 +48,25 @@ pub struct App {
     pub writer: Option<Writer>,
     pub settings: Settings,
     pub wall: WallClock,
+    pub serving: Serving,
+}
+
+/// Who answers: a command on a store it opened, or the running daemon (whose automatic runs and
+/// settings reloads happen only while it runs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Serving {
+    Local,
+    Daemon {
+        /// When the settings in force were read.
+        settings_loaded_ms: i64,
+        /// Why the settings file on disk is not in force, if it is not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        settings_error: Option<String>,
+        /// Changed settings that are read at start only and wait for a restart.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        awaiting_restart: Vec<String>,
+    },
 }
 
 impl App {
@@ -76,6 +97,7 @@ impl App {
             writer,
             settings,
             wall: system_clock(),
+            serving: Serving::Local,
         })
     }
 
@@ -90,6 +112,7 @@ impl App {
             writer: Some(writer),
             settings,
             wall: system_clock(),
+            serving: Serving::Local,
         })
     }
 
@@ -129,7 +152,7 @@ impl App {
             Request::Ignore { records, how, side } => {
                 Reply::Ignored(self.ignore(&records, how, side).await?)
             }
-            Request::Status => Reply::Status(self.status()?),
+            Request::Status => Reply::Status(Box::new(self.status()?)),
             Request::History { record } => Reply::History(self.history(&record)?),
             Request::Blame { record } => Reply::Blame(self.blame(&record)?),
             Request::Restore { record, at } => Reply::Restored(self.restore(&record, &at).await?),

@@ -88,7 +88,7 @@ impl Request {
 pub enum Reply {
     Run(RunReport),
     Ignored(Vec<Ignored>),
-    Status(Status),
+    Status(Box<Status>),
     History(History),
     Blame(Blame),
     Restored(Restored),

@@ -2,10 +2,11 @@
 
 use super::request::Ignoring;
 use super::{App, AppError};
+use super::{Serving, SettingsView};
 use crate::engine::SyncError;
 use crate::engine::sync::{RunReport, Selection, inputs};
 use crate::store::{Draft, DraftBody, read};
-use chrono::DateTime;
+use chrono::{DateTime, Local, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use tandem_protocol::plan::{Skip, label};
 use tandem_protocol::run::{RunMode, RunRecord};
@@ -30,8 +31,16 @@ pub struct Status {
     pub pending: usize,
     pub conflicts: usize,
     pub ignored: usize,
-    /// Automatic runs are on: a manual run was applied.
+    /// Automatic runs may start: a manual run was applied.
     pub automatic: bool,
+    /// Who answered: the running daemon (whose automatic runs happen while it runs) or a command
+    /// on a stopped store.
+    pub serving: Serving,
+    /// The settings in force.
+    pub settings: SettingsView,
+    /// When the next automatic run may start, while the daemon runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_automatic_ms: Option<i64>,
 }
 
 impl App {
@@ -132,6 +141,7 @@ impl App {
                 })
             })
             .count();
+        let next_automatic_ms = self.next_automatic(now, automatic)?;
         Ok(Status {
             pending: plan.items.iter().filter(|i| i.runs()).count(),
             conflicts: plan.tally().conflicts,
@@ -140,6 +150,30 @@ impl App {
             recent,
             last_preview,
             automatic,
+            serving: self.serving.clone(),
+            settings: SettingsView::of(&self.settings),
+            next_automatic_ms,
         })
+    }
+
+    /// When the scheduler will next start a run: the earliest kind due, while the daemon runs.
+    fn next_automatic(&self, now: DateTime<Utc>, reviewed: bool) -> Result<Option<i64>, AppError> {
+        if !reviewed || self.serving == Serving::Local {
+            return Ok(None);
+        }
+        let local = Local.offset_from_utc_datetime(&now.naive_utc()).fix();
+        let engine = self.engine()?;
+        let mut next: Option<DateTime<Utc>> = None;
+        for kind in self.settings.enabled_kinds() {
+            let due = self
+                .settings
+                .rules(kind)
+                .next_due(engine.last_run(kind)?, now, local);
+            next = match (next, due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(next.map(|t| t.timestamp_millis()))
     }
 }

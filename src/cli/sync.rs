@@ -1,7 +1,7 @@
 //! `tandem sync preview | apply | ignore | status`: the reviewed manual run, as text a person
 //! reads (Salesforce on the left, the desktop on the right) or as JSON.
 
-use crate::app::{Ignored, Ignoring, Request, RunReport, Status};
+use crate::app::{Ignored, Ignoring, Request, RunReport, Serving, SettingsView, Status};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -387,16 +387,64 @@ pub fn ignored(ignored: &[Ignored]) -> String {
     out
 }
 
+/// A time as the user reads it: their local time, and how long ago or ahead it is.
+fn when(ms: i64) -> String {
+    let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
+        return "?".into();
+    };
+    let local = t.with_timezone(&chrono::Local);
+    format!(
+        "{} ({})",
+        local.format("%Y-%m-%d %H:%M %:z"),
+        chrono_humanize::HumanTime::from(t)
+    )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The rules in force that change what a run does, a kind per line.
+fn settings_in_force(out: &mut String, settings: &SettingsView) {
+    for (title, rules) in [
+        ("contacts", &settings.contacts),
+        ("events", &settings.events),
+        ("tasks", &settings.tasks),
+    ] {
+        if !rules.enabled {
+            let _ = writeln!(out, "  {title}: not synced");
+            continue;
+        }
+        let mut parts = vec![match (rules.automatic, &rules.hours) {
+            (false, _) => "no automatic runs".to_string(),
+            (true, None) => format!("automatic every {} minutes", rules.every_minutes),
+            (true, Some(hours)) => {
+                format!(
+                    "automatic every {} minutes within {hours}",
+                    rules.every_minutes
+                )
+            }
+        }];
+        if rules.kind != tandem_protocol::RecordKind::Contact {
+            parts.push(format!(
+                "{} days back, {} ahead",
+                rules.past_days, rules.future_days
+            ));
+            parts.push(if rules.sync_private {
+                "private items synced".into()
+            } else {
+                "private items not synced".into()
+            });
+        }
+        let _ = writeln!(out, "  {title}: {}", parts.join("; "));
+    }
+}
+
 pub fn status(status: &Status, json: bool) -> String {
     if json {
         return json_line(status);
     }
     let mut out = String::new();
-    let time = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-            .unwrap_or_default()
-    };
     match &status.last_run {
         None => {
             let _ = writeln!(
@@ -414,12 +462,12 @@ pub fn status(status: &Status, json: bool) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "Last run: {} at {}, {} steps, {} failed, {} API calls{usage}",
+                "Last run: {} at {}, {}, {} failed, {}{usage}",
                 run.mode.as_str(),
-                time(run.finished_ms),
-                run.results.len(),
+                when(run.finished_ms),
+                plural(run.results.len(), "step", "steps"),
                 failed.len(),
-                calls(run),
+                plural(calls(run) as usize, "API call", "API calls"),
             );
             for f in failed {
                 failure_line(&mut out, f);
@@ -437,30 +485,65 @@ pub fn status(status: &Status, json: bool) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "  {} {:<9} {} steps, {} failed, {} API calls{}",
-                time(run.finished_ms),
+                "  {} {:<9} {}, {} failed, {}{}",
+                when(run.finished_ms),
                 run.mode.as_str(),
-                run.results.len(),
+                plural(run.results.len(), "step", "steps"),
                 run.failures().count(),
-                calls(run),
+                plural(calls(run) as usize, "API call", "API calls"),
                 unreachable.concat()
             );
         }
     }
     if let Some(preview) = &status.last_preview {
-        let _ = writeln!(out, "Last preview: {}", time(preview.finished_ms));
+        let _ = writeln!(out, "Last preview: {}", when(preview.finished_ms));
     }
     let _ = writeln!(
         out,
-        "Pending: {} items, {} conflicts, {} ignored. Automatic runs: {}.",
-        status.pending,
-        status.conflicts,
+        "Pending: {}, {}, {} ignored.",
+        plural(status.pending, "item", "items"),
+        plural(status.conflicts, "conflict", "conflicts"),
         status.ignored,
-        if status.automatic {
-            "on"
-        } else {
-            "off until a manual run is applied"
-        }
     );
+    let automatic = match (&status.serving, status.automatic, status.next_automatic_ms) {
+        (Serving::Local, _, _) => {
+            "they run only while `tandem serve` runs, and it is not running".to_string()
+        }
+        (_, false, _) => "off until a manual run is applied".to_string(),
+        (_, true, Some(next)) => format!("on; the next one at {}", when(next)),
+        (_, true, None) => "on, but no kind of record has them switched on".to_string(),
+    };
+    let _ = writeln!(out, "Automatic runs: {automatic}.");
+    match &status.serving {
+        Serving::Daemon {
+            settings_loaded_ms,
+            settings_error,
+            awaiting_restart,
+        } => {
+            let _ = writeln!(
+                out,
+                "Settings in force (read from tandem.toml at {}):",
+                when(*settings_loaded_ms)
+            );
+            settings_in_force(&mut out, &status.settings);
+            if let Some(error) = settings_error {
+                let _ = writeln!(
+                    out,
+                    "tandem.toml has changed but cannot be used, so the settings above stay in force: {error}"
+                );
+            }
+            if !awaiting_restart.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "Changed in tandem.toml, in force once `tandem serve` restarts: {}",
+                    awaiting_restart.join(", ")
+                );
+            }
+        }
+        Serving::Local => {
+            let _ = writeln!(out, "Settings (tandem.toml):");
+            settings_in_force(&mut out, &status.settings);
+        }
+    }
     out
 }

@@ -3,6 +3,7 @@
 //! out), so a command run against the daemon does exactly what it would do on its own; only a
 //! client with the announced bearer token gets in.
 
+use super::settings::Live;
 use crate::app::{App, Request};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -22,7 +23,7 @@ pub const STATUS: &str = "/api/v1/status";
 /// Answer connections until `stop` completes.
 pub async fn accept_until_stopped(
     listener: TcpListener,
-    app: Arc<App>,
+    live: Live,
     token: String,
     stop: impl std::future::Future<Output = ()>,
 ) {
@@ -39,10 +40,11 @@ pub async fn accept_until_stopped(
                         continue;
                     }
                 };
-                let (app, expected) = (app.clone(), expected.clone());
+                let (live, expected) = (live.clone(), expected.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
-                        let (app, expected) = (app.clone(), expected.clone());
+                        // The app in force when the request comes: settings may have changed.
+                        let (app, expected) = (live.app(), expected.clone());
                         async move {
                             Ok::<_, std::convert::Infallible>(handle(&app, &expected, req).await)
                         }

@@ -7,15 +7,17 @@
 
 mod api;
 mod client;
+mod settings;
 
 pub use client::Client;
 
-use crate::app::{App, AppError};
+use crate::app::{App, AppError, Serving};
 use crate::config::{self, ConfigError, Settings};
 use crate::dav::{self, DavError, DavState, auth::Credentials};
 use crate::engine::scheduler::Scheduler;
 use crate::store::{Store, StoreError, Writer, WriterError, system_clock};
 use serde::{Deserialize, Serialize};
+use settings::Live;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -112,12 +114,17 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
     dav::ensure_default_collections(&dav_state).await?;
     let dav_listener = dav::listen(options.listen).await?;
     let dav_addr = dav_listener.local_addr().map_err(DaemonError::Api)?;
-    let app = Arc::new(App {
+    let live = Live::new(App {
         dir: dir.to_path_buf(),
         store: store.clone(),
         writer: Some(writer.clone()),
         settings: settings.clone(),
         wall: system_clock(),
+        serving: Serving::Daemon {
+            settings_loaded_ms: chrono::Utc::now().timestamp_millis(),
+            settings_error: None,
+            awaiting_restart: Vec::new(),
+        },
     });
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -135,7 +142,7 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
             dav_url: dav_url.clone(),
         },
     )?;
-    greet(dir, addr, &dav_url, &credentials, app.reviewed()?);
+    greet(dir, addr, &dav_url, &credentials, live.app().reviewed()?);
     let stop_dav = Arc::new(tokio::sync::Notify::new());
     let dav_task = {
         let stop = stop_dav.clone();
@@ -154,9 +161,11 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
             dir: dir.to_path_buf(),
             wall: system_clock(),
         }
-        .run(),
+        .run(live.subscribe()),
     );
-    api::accept_until_stopped(listener, app, token, shutdown_signal()).await;
+    let watcher = tokio::spawn(live.clone().watch(dir.to_path_buf()));
+    api::accept_until_stopped(listener, live, token, shutdown_signal()).await;
+    watcher.abort();
     scheduler.abort();
     stop_dav.notify_one();
     let _ = dav_task.await;

@@ -62,12 +62,15 @@ impl Scheduler {
         self.engine(due).automatic().await.map(Some)
     }
 
-    /// Look once a minute until the task is dropped. A failed run is logged and tried again when
-    /// next due.
-    pub async fn run(self) {
+    /// Look once a minute until the task is dropped, with the settings in force at each look. A
+    /// failed run is logged and tried again when next due.
+    pub async fn run(mut self, mut settings: tokio::sync::watch::Receiver<Settings>) {
         let mut minute = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             minute.tick().await;
+            if settings.has_changed().unwrap_or(false) {
+                self.settings = settings.borrow_and_update().clone();
+            }
             match self.tick().await {
                 Ok(Some(report)) => {
                     let failed = report.record.as_ref().map_or(0, |r| r.failures().count());

@@ -546,6 +546,7 @@ async fn offline_edits_on_both_sides_merge_field_by_field_on_reconnect() {
         writer: None,
         settings: Settings::default(),
         wall: tandem::store::system_clock(),
+        serving: tandem::app::Serving::Local,
     };
     let history = tandem::cli::audit::history(&app.history(&id).unwrap(), false);
     assert!(history.contains("Lead Analyst"), "{history}");
