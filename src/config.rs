@@ -244,6 +244,57 @@ pub enum ConfigError {
         path: PathBuf,
         message: InvalidSettings,
     },
+    #[error("cannot write the settings file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Set (`Some`) or remove (`None`) keys of one section of the settings file at `path`, keeping
+/// the user's comments and everything else as it was. The result is checked with the strict
+/// parser before anything is written, so a bad value never leaves an unreadable file behind; the
+/// file is replaced atomically, readable by the user only.
+pub fn set(path: &Path, section: &str, values: &[(&str, Option<&str>)]) -> Result<(), ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message: InvalidSettings(message),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| invalid(e.to_string()))?;
+    let table = doc
+        .entry(section)
+        .or_insert(toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| invalid(format!("`{section}` is not a [{section}] table")))?;
+    for (key, value) in values {
+        match value {
+            Some(v) => {
+                table.insert(key, toml_edit::value(*v));
+            }
+            None => {
+                table.remove(key);
+            }
+        }
+    }
+    let new_text = doc.to_string();
+    Settings::parse(&new_text)
+        .map_err(|e| invalid(format!("the new settings would be invalid: {e}")))?;
+    write_private(path, new_text.as_bytes()).map_err(|source| ConfigError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Write a file of the data directory that holds secrets (the settings' passwords and tokens,
@@ -298,28 +349,13 @@ pub fn ensure_server_credentials(dir: &Path) -> Result<(String, String), ConfigE
     if let (Some(user), Some(password)) = (&settings.server.user, &settings.server.password) {
         return Ok((user.clone(), password.clone()));
     }
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(ConfigError::Read { path, source }),
-    };
-    let mut doc: toml_edit::DocumentMut =
-        text.parse()
-            .map_err(|e: toml_edit::TomlError| ConfigError::Invalid {
-                path: path.clone(),
-                message: InvalidSettings(e.to_string()),
-            })?;
     let user = settings.server.user.unwrap_or_else(|| "tandem".to_string());
     let password = settings.server.password.unwrap_or_else(generate_password);
-    let server = doc
-        .entry("server")
-        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
-    server["user"] = toml_edit::value(user.clone());
-    server["password"] = toml_edit::value(password.clone());
-    write_private(&path, doc.to_string().as_bytes()).map_err(|source| ConfigError::Read {
-        path: path.clone(),
-        source,
-    })?;
+    set(
+        &path,
+        "server",
+        &[("user", Some(&user)), ("password", Some(&password))],
+    )?;
     Ok((user, password))
 }
 

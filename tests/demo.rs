@@ -1,92 +1,244 @@
 //! `tandem demo`, the README's first command: a seeded demo org, the daemon and a first reviewed
-//! sync run, after which a client can connect and `tandem sync` talks to the running daemon.
+//! sync run said in a few lines, after which a client can connect, the org can be edited through
+//! its REST API with the credentials printed, and the demo resumes after Ctrl-C where it was.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Lines};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
 
-#[test]
-fn the_demo_syncs_the_demo_org_and_serves_it_to_clients() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("demo");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .arg("--data")
-        .arg(&data)
-        .args(["demo", "--listen", "127.0.0.1:0", "--seed", "3"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("tandem demo starts");
-    let mut printed = String::new();
-    let mut connect = None;
-    for line in BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .take(5_000)
-    {
-        let line = line.unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some(rest) = line.strip_prefix("Connect a CalDAV/CardDAV client to ") {
-            connect = Some(rest.to_string());
-            break;
+/// A running `tandem demo` and what it printed up to its last line of advice.
+struct Demo {
+    child: Child,
+    printed: String,
+    _rest: Lines<BufReader<ChildStdout>>,
+}
+
+impl Demo {
+    fn start(data: &Path, args: &[&str]) -> Demo {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("--data")
+            .arg(data)
+            .args(["demo", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tandem demo starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut printed = String::new();
+        for line in lines.by_ref().take(200) {
+            let line = line.unwrap();
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.starts_with("Ctrl-C stops the demo") {
+                return Demo {
+                    child,
+                    printed,
+                    _rest: lines,
+                };
+            }
         }
-    }
-    let connect = connect.unwrap_or_else(|| {
         let _ = child.kill();
-        panic!("the demo never printed where to connect:\n{printed}")
-    });
-    // "URL with user U and password P."
-    let words: Vec<&str> = connect.trim_end_matches('.').split_whitespace().collect();
-    let (url, user, password) = (words[0], words[3], words[6]);
-    assert!(printed.contains("Synchronization Summary"), "{printed}");
-    let applied = printed
-        .lines()
-        .find(|l| l.starts_with("Applied "))
-        .expect("the first run was applied");
-    let counts: Vec<&str> = applied.split_whitespace().collect();
-    assert_eq!(
-        counts[1], counts[3],
-        "every step of the first run succeeded: {applied}"
-    );
+        let _ = child.wait();
+        panic!("the demo never said how to stop it:\n{printed}")
+    }
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let listing = rt.block_on(async {
-        reqwest::Client::new()
-            .request(
-                reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
-                format!("{url}addressbooks/contacts/"),
-            )
-            .basic_auth(user, Some(password))
-            .header("Depth", "1")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    });
-    assert!(listing.matches(".vcf").count() > 10, "{listing}");
+    /// The text after `prefix` on the line that starts with it.
+    fn line(&self, prefix: &str) -> &str {
+        self.printed
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{}", self.printed))
+    }
 
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the demo keeps serving after its reader went away"
-    );
-    let status = Command::new(env!("CARGO_BIN_EXE_tandem"))
+    /// Stop it as a person does: Ctrl-C.
+    fn interrupt(mut self) {
+        let sent = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        assert!(
+            self.child.wait().unwrap().success(),
+            "the demo ends cleanly on Ctrl-C"
+        );
+    }
+}
+
+/// A test that fails half-way leaves no demo running behind it.
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tandem(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
         .arg("--data")
-        .arg(&data)
-        .args(["sync", "status"])
+        .arg(data)
+        .args(args)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&status.stdout);
-    assert!(status.status.success(), "{text}");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        text.contains("Last run: manual") && text.contains("Pending: 0 items"),
-        "{text}"
+        out.status.success(),
+        "{args:?}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    text
 }
 
 #[test]
-fn the_demo_refuses_a_directory_that_is_in_use() {
+fn the_demo_says_what_it_did_in_a_few_lines_serves_it_and_resumes_after_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let demo = Demo::start(&data, &["--seed", "3"]);
+    let printed = demo.printed.clone();
+    assert!(
+        printed.lines().count() <= 20,
+        "a short summary, not every record:\n{printed}"
+    );
+    for contradiction in ["No sync run yet", "Run `tandem sync apply`"] {
+        assert!(!printed.contains(contradiction), "{printed}");
+    }
+    // "141 items reviewed and applied, 141 of 141 steps done (…)"
+    let first = demo.line("First sync run: ");
+    let words: Vec<&str> = first.split_whitespace().collect();
+    assert_eq!(words[5], words[7], "every step succeeded: {first}");
+    for kind in ["Contacts", "Events", "Tasks"] {
+        let counts = demo.line(&format!("  {kind}"));
+        assert!(
+            counts.contains("Salesforce: nothing written; desktop: ")
+                && counts.contains(" created"),
+            "{kind}: {counts}"
+        );
+    }
+
+    // "URL with user U and password P."
+    let connect = demo.line("Connect a CalDAV/CardDAV client to ").to_string();
+    let words: Vec<&str> = connect.trim_end_matches('.').split_whitespace().collect();
+    let (dav, user, password) = (words[0], words[3], words[6]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+    let listing = rt.block_on(async {
+        http.request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            format!("{dav}addressbooks/contacts/"),
+        )
+        .basic_auth(user, Some(password))
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+    });
+    assert!(listing.matches(".vcf").count() > 10, "{listing}");
+
+    // The org, edited as the demo says: a token from the printed refresh token, then the REST API.
+    let token_call = demo.line("  curl -s ");
+    let token_url = token_call.split_whitespace().next().unwrap();
+    // The printed values need no escaping: the form body is the -d arguments joined.
+    let form = token_call
+        .split(" -d ")
+        .skip(1)
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("&");
+    let query_url = demo
+        .line("  curl -s -H \"Authorization: Bearer ACCESS_TOKEN\" '")
+        .trim_end_matches('\'')
+        .to_string();
+    let org = token_url
+        .trim_end_matches("/services/oauth2/token")
+        .to_string();
+    let (edited, name) = rt.block_on(async {
+        let token: serde_json::Value = http
+            .post(token_url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+        let query: serde_json::Value = http
+            .get(&query_url)
+            .header("Authorization", &bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let contact = &query["records"][0];
+        let id = contact["Id"].as_str().unwrap().to_string();
+        let name = contact["Name"].as_str().unwrap().to_string();
+        let patched = http
+            .patch(format!("{org}/services/data/v60.0/sobjects/Contact/{id}"))
+            .header("Authorization", &bearer)
+            .json(&serde_json::json!({"Title": "Edited while the demo ran", "LastName": "Renamed"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status(), 204);
+        (id, name)
+    });
+
+    let status = tandem(&data, &["sync", "status"]);
+    assert!(
+        status.contains("Last run: manual") && status.contains("Pending: 0 items"),
+        "{status}"
+    );
+    demo.interrupt();
+
+    // Run again on the same directory: the org (with the edit) and the store are as they were.
+    let again = Demo::start(&data, &[]);
+    assert!(
+        again.printed.starts_with("Resumed the demo in "),
+        "{}",
+        again.printed
+    );
+    assert!(
+        again.printed.contains("1 item waits for review"),
+        "{}",
+        again.printed
+    );
+    assert_eq!(
+        again
+            .line("Connect a CalDAV/CardDAV client to ")
+            .trim_end_matches('.')
+            .split_whitespace()
+            .nth(6),
+        Some(password),
+        "the same account"
+    );
+    // Each column names the record as its side has it, with the whole id.
+    let preview = tandem(&data, &["sync", "preview", "--details"]);
+    let row = preview
+        .lines()
+        .find(|l| l.contains(&format!("[{edited}]")))
+        .unwrap_or_else(|| panic!("the whole Salesforce id {edited}:\n{preview}"));
+    let (salesforce, desktop) = row.split_once("update ->").unwrap();
+    assert!(salesforce.contains(" Renamed "), "{row}");
+    assert!(
+        desktop.contains(&name) && !desktop.contains("Renamed"),
+        "{row}"
+    );
+    assert!(
+        preview.contains("title = \"Edited while the demo ran\""),
+        "{preview}"
+    );
+    let all = tandem(&data, &["sync", "preview", "--all"]);
+    assert!(all.contains("skip: outside the date window "), "{all}");
+    again.interrupt();
+}
+
+#[test]
+fn the_demo_refuses_a_directory_that_is_not_its_own_and_another_seed_than_its_org() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tandem.toml"), "").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
@@ -97,5 +249,20 @@ fn the_demo_refuses_a_directory_that_is_in_use() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is not empty"), "{err}");
+    assert!(
+        err.contains("holds something other than a tandem demo"),
+        "{err}"
+    );
+
+    let data = dir.path().join("demo");
+    Demo::start(&data, &["--seed", "2"]).interrupt();
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("--data")
+        .arg(&data)
+        .args(["demo", "--listen", "127.0.0.1:0", "--seed", "5"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds the demo org of seed 2, not 5"), "{err}");
 }

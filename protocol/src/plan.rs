@@ -164,6 +164,10 @@ pub struct Item {
     /// The record's id on each side that has one (a Salesforce id, a DAV href).
     #[serde(default, skip_serializing_if = "PerSide::is_empty")]
     pub ids: PerSide<String>,
+    /// The label a side shows now, where it differs from `label` (the side has not taken up a
+    /// rename yet): each column of the summary shows its own side's name for the record.
+    #[serde(default, skip_serializing_if = "PerSide::is_empty")]
+    pub labels: PerSide<String>,
     /// The state the actions write; the item is the same item as long as these are the same.
     pub heads: Vec<Hlc>,
     /// What happens on each side that is not in step.
@@ -181,6 +185,11 @@ impl Item {
     /// The record's id on `side`.
     pub fn id_on(&self, side: Side) -> Option<&str> {
         self.ids.get(side).map(String::as_str)
+    }
+
+    /// How `side` names the record now.
+    pub fn label_on(&self, side: Side) -> &str {
+        self.labels.get(side).unwrap_or(&self.label)
     }
 
     /// Whether anything will be written for this item.
@@ -324,15 +333,27 @@ pub fn plan_record(
             step.skipped = Some(skip);
         }
     }
+    let merged = label(record.kind, record.fields);
     Some(Item {
         record: record.id.clone(),
         kind: record.kind,
-        label: label(record.kind, record.fields),
         ids: record
             .copies
             .iter()
             .filter_map(|(side, copy)| Some((side, copy.external_id.clone()?)))
             .collect(),
+        // A side that has seen the heads holds the record as merged (its fields may not even be
+        // projected); one that has not may still show an older name.
+        labels: record
+            .copies
+            .iter()
+            .filter(|(_, copy)| copy.present && copy.seen.as_slice() != record.heads)
+            .filter_map(|(side, copy)| {
+                let own = label(record.kind, &copy.fields);
+                (own != merged && own != UNTITLED).then_some((side, own))
+            })
+            .collect(),
+        label: merged,
         heads: record.heads.to_vec(),
         steps,
         conflicts: conflicts(record),
@@ -518,6 +539,8 @@ fn conflicts(record: &RecordInput<'_>) -> Vec<Conflict> {
         .collect()
 }
 
+const UNTITLED: &str = "(untitled)";
+
 /// A short name for a record: a contact's name, an event's subject and day, a task's subject.
 pub fn label(kind: RecordKind, fields: &Fields) -> String {
     let text = |name: &str| fields.get(name).and_then(Value::as_str).unwrap_or("");
@@ -542,7 +565,7 @@ pub fn label(kind: RecordKind, fields: &Fields) -> String {
         RecordKind::Task => text("subject").to_string(),
     };
     if label.trim().is_empty() {
-        "(untitled)".into()
+        UNTITLED.into()
     } else {
         label
     }

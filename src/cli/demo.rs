@@ -1,38 +1,57 @@
 //! `tandem demo`: everything on one machine without an org — the Salesforce emulator with a
-//! seeded demo org, the daemon (CalDAV/CardDAV server, local API, automatic runs) on a fresh data
-//! directory, and a first reviewed sync run, after which a desktop client can connect.
+//! seeded demo org kept beside the store, the daemon (CalDAV/CardDAV server, local API,
+//! automatic runs), and a first reviewed sync run; run again on the same directory, it resumes
+//! with the org and the store as they were.
 
-use crate::app::AppError;
-use crate::cli::commands::{Output, StoreCommand};
-use crate::cli::sync::SyncCommand;
+use crate::app::{AppError, Reply, Request, RunReport};
+use crate::cli::sync::{carried, side_title};
 use crate::config::{self, ConfigError, SETTINGS_FILE};
 use crate::daemon::{self, DaemonError, ServeOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorError};
+use tandem_protocol::Side;
+use tandem_salesforce_emulator::{
+    DEFAULT_API_VERSION, Emulator, EmulatorConfig, EmulatorError, EmulatorHandle, Snapshot,
+    SnapshotError,
+};
+
+/// The emulator's org, kept beside the store: its presence makes a directory the demo's own.
+pub const ORG_FILE: &str = "demo-org.json";
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
     /// Address of the CalDAV/CardDAV server.
     #[arg(long, default_value = "127.0.0.1:5232")]
     pub listen: SocketAddr,
-    /// Seed of the demo org: the same seed gives the same accounts, contacts, events and tasks.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed of a new demo org: the same seed gives the same accounts, contacts, events and tasks
+    /// [default: 1]. A resumed demo keeps the org it has.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
-/// `explicit`: the `--data` directory, which must be new or empty (the demo org lives in memory
-/// and is made afresh on every start, so an old store would not match it).
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error(
-        "{0} is not empty; the demo needs a new directory (leave out --data to use a fresh one)"
+        "{} holds something other than a tandem demo (there is no {ORG_FILE} in it); give the demo a new directory, or one an earlier demo made",
+        .0.display()
     )]
-    NotEmpty(PathBuf),
+    NotADemo(PathBuf),
+    #[error(
+        "{} holds the demo org of seed {kept}, not {asked}; leave out --seed to resume it, or give another --data directory for a new org",
+        dir.display()
+    )]
+    SeedDiffers { dir: PathBuf, kept: u64, asked: u64 },
+    #[error("cannot find a home directory for the demo's data; pass --data DIR")]
+    NoHome,
+    #[error("cannot make the demo's directory {}: {source}", dir.display())]
+    Dir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Org(#[from] SnapshotError),
     #[error("cannot start the Salesforce emulator: {0}")]
     Emulator(#[from] EmulatorError),
-    #[error("cannot write the demo's settings: {0}")]
-    Settings(std::io::Error),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -45,30 +64,62 @@ pub enum DemoError {
     DaemonTooSlow,
     #[error("the daemon stopped: {0}")]
     DaemonStopped(tokio::task::JoinError),
-    #[error("the first sync run failed; see above")]
-    FirstRunFailed,
+    #[error("the first sync run failed: {0}")]
+    FirstRunFailed(String),
+}
+
+/// Where the demo lives without `--data`: a directory of its own, never the real store's, so
+/// that `tandem demo` again resumes it.
+fn default_dir() -> Result<PathBuf, DemoError> {
+    directories::ProjectDirs::from("", "", "tandem-demo")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .ok_or(DemoError::NoHome)
 }
 
 pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoError> {
     let dir = match explicit {
         Some(dir) => dir,
-        None => std::env::temp_dir().join(format!("tandem-demo-{}", std::process::id())),
+        None => default_dir()?,
     };
-    if std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(DemoError::NotEmpty(dir));
-    }
-    let emulator = Emulator::start(EmulatorConfig {
-        seed: Some(args.seed),
+    let org_file = dir.join(ORG_FILE);
+    let kept = Snapshot::read(&org_file)?;
+    let seed = match (&kept, args.seed) {
+        (None, asked) => {
+            if std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
+                return Err(DemoError::NotADemo(dir));
+            }
+            asked.unwrap_or(1)
+        }
+        (Some(kept), Some(asked)) if kept.seed != Some(asked) => {
+            return Err(DemoError::SeedDiffers {
+                dir,
+                kept: kept.seed.unwrap_or(0),
+                asked,
+            });
+        }
+        (Some(kept), _) => kept.seed.unwrap_or(0),
+    };
+    let resuming = kept.is_some();
+    drop(kept);
+    std::fs::create_dir_all(&dir).map_err(|source| DemoError::Dir {
+        dir: dir.clone(),
+        source,
+    })?;
+    let mut config = EmulatorConfig {
+        seed: Some(seed),
+        org_file: Some(org_file),
+        listen: previous_address(&dir),
         ..EmulatorConfig::default()
-    })
-    .await?;
-    write_settings(&dir, &emulator)?;
-    say(&format!(
-        "Demo org: Salesforce emulator at {} (seed {}); data in {}\n",
-        emulator.base_url(),
-        args.seed,
-        dir.display()
-    ));
+    };
+    // A resumed org listens where it did before when it can, so the URLs the user has still work.
+    let emulator = match Emulator::start(config.clone()).await {
+        Err(EmulatorError::Bind { .. }) if config.listen.is_some() => {
+            config.listen = None;
+            Emulator::start(config.clone()).await?
+        }
+        started => started?,
+    };
+    connect(&dir, &emulator)?;
     let serve = tokio::spawn({
         let dir = dir.clone();
         async move {
@@ -80,50 +131,116 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
                     tls_key: None,
                     user: None,
                     password: None,
+                    quiet: true,
                 },
             )
             .await
         }
     });
     let client = wait_for_daemon(&dir, &serve).await?;
-    for command in [
-        SyncCommand::Preview {
-            details: false,
-            all: false,
-            json: false,
-        },
-        SyncCommand::Apply {
-            items: Vec::new(),
-            json: false,
-        },
-    ] {
-        let Output {
-            stdout,
-            stderr,
-            code,
-        } = {
-            let command = StoreCommand::Sync { command };
-            match client.call(&command.request()).await {
-                Ok(reply) => command.format(&reply),
-                Err(e) => Output::error(e),
-            }
-        };
-        say(&stdout);
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), stderr.as_bytes());
-        if code != 0 && !stderr.is_empty() {
-            return Err(DemoError::FirstRunFailed);
-        }
+    let preview = run_report(client.call(&Request::Preview).await?)?;
+    let data = format!("--data {}", dir.display());
+    if resuming {
+        say(&format!(
+            "Resumed the demo in {}: the demo org (seed {seed}) and the store as they were.\n",
+            dir.display()
+        ));
+        say(&waiting(&preview, &data));
+    } else {
+        say(&format!(
+            "New demo in {}: a demo org of seed {seed} in the Salesforce emulator, and a fresh store.\n",
+            dir.display()
+        ));
+        first_run(&client, &preview).await?;
     }
     let (user, password) = config::ensure_server_credentials(&dir)?;
     say(&format!(
-        "\nConnect a CalDAV/CardDAV client to {} with user {user} and password {password}.\n\
-         Try `tandem --data {} sync preview` after editing on either side. Ctrl-C stops the demo.\n",
-        client.dav_url(),
-        dir.display()
+        "\nConnect a CalDAV/CardDAV client to {} with user {user} and password {password}.\n",
+        client.dav_url()
+    ));
+    say(&org_access(&emulator, &config));
+    say(&format!(
+        "\nNext: edit on either side, then `tandem {data} sync preview` to review and `… sync apply` to carry it out;\n\
+         `tandem {data} sync status`, `… history ITEM` and `… blame ITEM` show what happened.\n\
+         Ctrl-C stops the demo; `tandem demo{}` resumes it.\n",
+        if dir == default_dir().unwrap_or_default() {
+            String::new()
+        } else {
+            format!(" {data}")
+        }
     ));
     let result = serve.await.map_err(DemoError::DaemonStopped)?;
     emulator.shutdown().await;
     Ok(result?)
+}
+
+/// The first run of a new demo: the reviewed plan applied, said in a few lines.
+async fn first_run(client: &daemon::Client, preview: &RunReport) -> Result<(), DemoError> {
+    let reviewed = preview.plan.items.iter().filter(|i| i.runs()).count();
+    let reply = client
+        .call(&Request::Apply {
+            records: Vec::new(),
+        })
+        .await?;
+    let applied = run_report(reply)?;
+    let Some(record) = &applied.record else {
+        return Err(DemoError::FirstRunFailed("it recorded nothing".into()));
+    };
+    if let Some((side, why)) = record.unreachable.iter().next() {
+        return Err(DemoError::FirstRunFailed(format!(
+            "{} could not be reached: {why}",
+            side_title(*side)
+        )));
+    }
+    let failed = record.failures().count();
+    say(&format!(
+        "First sync run: {reviewed} items reviewed and applied, {} of {} steps done ({} Salesforce API calls).\n",
+        record.results.len() - failed,
+        record.results.len(),
+        record.calls(Side::SALESFORCE),
+    ));
+    say(&carried(&applied));
+    if failed > 0 {
+        say(&format!(
+            "{failed} steps failed: `tandem sync status` lists them; the next run tries them again.\n"
+        ));
+    }
+    Ok(())
+}
+
+/// What waits for review on a resumed demo.
+fn waiting(preview: &RunReport, data: &str) -> String {
+    let items = preview.plan.items.iter().filter(|i| i.runs()).count();
+    match items {
+        0 => "Both sides are in step.\n".to_string(),
+        1 => format!("1 item waits for review: `tandem {data} sync preview`.\n"),
+        n => format!("{n} items wait for review: `tandem {data} sync preview`.\n"),
+    }
+}
+
+/// How to reach the demo org as a Salesforce user would: its REST API, with the credentials the
+/// emulator's connected app accepts.
+fn org_access(emulator: &EmulatorHandle, config: &EmulatorConfig) -> String {
+    let url = emulator.base_url();
+    format!(
+        "The demo org is the Salesforce REST API at {url} (user {user}); edit it as you would an org:\n  \
+         curl -s {url}/services/oauth2/token -d grant_type=refresh_token -d client_id={id} -d client_secret={secret} -d refresh_token={token}\n  \
+         curl -s -H \"Authorization: Bearer ACCESS_TOKEN\" '{url}/services/data/v{DEFAULT_API_VERSION}/query?q=SELECT+Id,Name,Email+FROM+Contact'\n",
+        user = config.username,
+        id = emulator.client_id(),
+        secret = emulator.client_secret(),
+        token = emulator.initial_refresh_token(),
+    )
+}
+
+/// The run report of a preview or apply reply.
+fn run_report(reply: Reply) -> Result<RunReport, DemoError> {
+    match reply {
+        Reply::Run(report) => Ok(report),
+        other => Err(DemoError::FirstRunFailed(format!(
+            "the daemon answered {other:?} instead of a run"
+        ))),
+    }
 }
 
 /// Print without panicking when whoever started the demo stopped reading: the demo keeps
@@ -134,25 +251,49 @@ fn say(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-fn write_settings(
-    dir: &Path,
-    emulator: &tandem_salesforce_emulator::EmulatorHandle,
-) -> Result<(), DemoError> {
-    std::fs::create_dir_all(dir).map_err(DemoError::Settings)?;
-    let text = format!(
-        "# Written by `tandem demo`: the local Salesforce emulator's demo org.\n\
-         [salesforce]\n\
-         login_url = \"{url}\"\n\
-         instance_url = \"{url}\"\n\
-         client_id = \"{id}\"\n\
-         client_secret = \"{secret}\"\n\
-         refresh_token = \"{token}\"\n",
-        url = emulator.base_url(),
-        id = emulator.client_id(),
-        secret = emulator.client_secret(),
-        token = emulator.initial_refresh_token(),
+/// Where the demo's emulator listened last time: the address in the URL `connect` wrote.
+fn previous_address(dir: &Path) -> Option<SocketAddr> {
+    let settings = config::Settings::load(dir).ok()?;
+    settings
+        .salesforce
+        .login_url
+        .strip_prefix("http://")?
+        .parse()
+        .ok()
+}
+
+/// Point the settings at the emulator (a resumed demo's emulator listens on a new port), keeping
+/// everything else in the file.
+fn connect(dir: &Path, emulator: &EmulatorHandle) -> Result<(), DemoError> {
+    let path = dir.join(SETTINGS_FILE);
+    if !path.exists() {
+        config::write_private(
+            &path,
+            b"# Written by `tandem demo`: the local Salesforce emulator's demo org.\n",
+        )
+        .map_err(|source| ConfigError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let url = emulator.base_url();
+    let (id, secret, token) = (
+        emulator.client_id(),
+        emulator.client_secret(),
+        emulator.initial_refresh_token(),
     );
-    config::write_private(&dir.join(SETTINGS_FILE), text.as_bytes()).map_err(DemoError::Settings)
+    config::set(
+        &path,
+        "salesforce",
+        &[
+            ("login_url", Some(&url)),
+            ("instance_url", Some(&url)),
+            ("client_id", Some(&id)),
+            ("client_secret", Some(&secret)),
+            ("refresh_token", Some(&token)),
+        ],
+    )?;
+    Ok(())
 }
 
 /// The daemon announces itself once it serves; until then, or until it fails to start, wait.

@@ -34,6 +34,7 @@ pub async fn run(dir: &Path, args: ServeArgs) -> Result<(), DaemonError> {
             tls_key: args.tls_key,
             user: args.user,
             password: args.password,
+            quiet: false,
         },
     )
     .await

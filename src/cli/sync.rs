@@ -102,7 +102,7 @@ fn kind_title(kind: RecordKind) -> &'static str {
 }
 
 /// A side's name in a sentence: Salesforce is a name, the desktop is a place.
-fn side_title(side: Side) -> String {
+pub fn side_title(side: Side) -> String {
     if side == Side::SALESFORCE {
         "Salesforce".into()
     } else {
@@ -146,21 +146,42 @@ fn action(item: &Item) -> String {
     parts.join(" / ")
 }
 
+/// `text` padded to `width`; never cut (an id in it is typed by the user).
 fn column(text: &str, width: usize) -> String {
-    let mut out: String = text.chars().take(width).collect();
-    let len = out.chars().count();
-    out.extend(std::iter::repeat_n(' ', width - len));
-    out
+    format!("{text:<width$}")
 }
 
-/// How the item shows on a side: its label and its id there, or that the side lacks it.
-fn side_column(item: &Item, side: Side) -> String {
-    match item.id_on(side) {
-        Some(id) if side == Side::SALESFORCE => format!("{} [{id}]", item.label),
-        Some(id) => format!("{} [{}]", item.label, id.rsplit('/').next().unwrap_or(id)),
-        None if side == Side::SALESFORCE => "(not in Salesforce)".into(),
-        None => format!("(not on the {side})"),
+/// How wide the left column is before names are elided: ids are never shortened, so a column
+/// with a long id grows past it. The last column is never elided.
+const LEFT_COLUMN: usize = 44;
+
+/// How the item shows on a side: the side's own label for it (elided to fit `width` with the
+/// id, if given) and its whole id there, or that the side lacks it.
+fn side_column(item: &Item, side: Side, width: Option<usize>) -> String {
+    let id = match item.id_on(side) {
+        Some(id) if side == Side::SALESFORCE => id,
+        Some(id) => id.rsplit('/').next().unwrap_or(id),
+        None if side == Side::SALESFORCE => return "(not in Salesforce)".into(),
+        None => return format!("(not on the {side})"),
+    };
+    let label = item.label_on(side);
+    match width {
+        Some(width) => {
+            let room = width.saturating_sub(id.chars().count() + 3).max(12);
+            format!("{} [{id}]", elide(label, room))
+        }
+        None => format!("{label} [{id}]"),
     }
+}
+
+/// `text` shortened to `max` characters, the cut marked.
+fn elide(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 fn step_details(out: &mut String, side: Side, step: &Step, details: bool) {
@@ -222,23 +243,37 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
             continue;
         }
         let _ = writeln!(out, "\n{}", kind_title(kind));
+        let lefts: Vec<String> = shown
+            .iter()
+            .map(|i| side_column(i, left, Some(LEFT_COLUMN)))
+            .collect();
+        let actions: Vec<String> = shown.iter().map(|i| action(i)).collect();
+        let width = |cells: &[String], head: &str| {
+            cells
+                .iter()
+                .map(|c| c.chars().count())
+                .chain([head.len()])
+                .max()
+                .unwrap_or(0)
+        };
+        let (left_width, action_width) = (width(&lefts, left.as_str()), width(&actions, "ACTION"));
         if !shown.is_empty() {
             let heads: Vec<String> = right.iter().map(|s| s.as_str().to_uppercase()).collect();
             let _ = writeln!(
                 out,
                 "  {} {} {}",
-                column(&left.as_str().to_uppercase(), 38),
-                column("ACTION", 22),
+                column(&left.as_str().to_uppercase(), left_width),
+                column("ACTION", action_width),
                 heads.join(" | ")
             );
         }
-        for item in shown {
-            let rights: Vec<String> = right.iter().map(|s| side_column(item, *s)).collect();
+        for ((item, left_cell), action_cell) in shown.iter().zip(&lefts).zip(&actions) {
+            let rights: Vec<String> = right.iter().map(|s| side_column(item, *s, None)).collect();
             let _ = writeln!(
                 out,
                 "  {} {} {}",
-                column(&side_column(item, left), 38),
-                column(&action(item), 22),
+                column(left_cell, left_width),
+                column(action_cell, action_width),
                 rights.join(" | ")
             );
             let _ = writeln!(out, "      id {}", item.record);
@@ -371,6 +406,52 @@ pub fn applied(report: &RunReport, json: bool) -> (String, bool) {
     }
     note_unreachable(&mut out, record);
     (out, failed)
+}
+
+/// What an applied run wrote, a line per kind of record and a column per side: the short form
+/// of `applied`, for the demo.
+pub fn carried(report: &RunReport) -> String {
+    let mut out = String::new();
+    let Some(record) = &report.record else {
+        return out;
+    };
+    let kinds: BTreeMap<_, _> = report
+        .plan
+        .items
+        .iter()
+        .map(|i| (i.record.clone(), i.kind))
+        .collect();
+    let mut done: BTreeMap<(RecordKind, Side), tandem_protocol::run::OpCounts> = BTreeMap::new();
+    for result in record.results.iter().filter(|r| r.error.is_none()) {
+        if let Some(kind) = kinds.get(&result.record) {
+            done.entry((*kind, result.side)).or_default().add(result.op);
+        }
+    }
+    for kind in RecordKind::ALL {
+        let sides: Vec<String> = Side::SYNCED
+            .iter()
+            .map(|side| {
+                let counts = done.get(&(kind, *side)).cloned().unwrap_or_default();
+                let parts: Vec<String> = [
+                    (counts.create, "created"),
+                    (counts.update, "updated"),
+                    (counts.delete, "deleted"),
+                ]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!("{n} {what}"))
+                .collect();
+                let what = if parts.is_empty() {
+                    "nothing written".to_string()
+                } else {
+                    parts.join(", ")
+                };
+                format!("{}: {what}", side_title(*side))
+            })
+            .collect();
+        let _ = writeln!(out, "  {:<9} {}", kind_title(kind), sides.join("; "));
+    }
+    out
 }
 
 pub fn ignored(ignored: &[Ignored]) -> String {

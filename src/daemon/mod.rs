@@ -46,6 +46,8 @@ pub struct ServeOptions {
     pub tls_key: Option<PathBuf>,
     pub user: Option<String>,
     pub password: Option<String>,
+    /// Say nothing on start: the caller (the demo) says what matters itself.
+    pub quiet: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +144,9 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
             dav_url: dav_url.clone(),
         },
     )?;
-    greet(dir, addr, &dav_url, &credentials, live.app().reviewed()?);
+    if !options.quiet {
+        greet(dir, addr, &dav_url, &credentials, live.app().reviewed()?);
+    }
     let stop_dav = Arc::new(tokio::sync::Notify::new());
     let dav_task = {
         let stop = stop_dav.clone();

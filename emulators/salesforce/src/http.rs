@@ -244,6 +244,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Em
         body,
     };
     let (reply, drop) = respond(&state, &api).await;
+    state.keep();
     // Like Salesforce, every response says when it was made, on the org's clock (a client takes its
     // watermarks from this, never from its own clock). Without it hyper would add the host's time.
     let reply = reply.with_header("Date", super::clock::format_http_date(state.clock.now()));

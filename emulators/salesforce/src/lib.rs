@@ -20,11 +20,13 @@ pub mod rules;
 pub mod schema;
 pub mod seed;
 pub mod series;
+pub mod snapshot;
 pub mod soql;
 pub mod validate;
 pub mod value;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
@@ -37,6 +39,7 @@ pub use control::ControlRequest;
 pub use errors::ApiError;
 pub use faults::{FaultKind, FaultSettings};
 pub use schema::{ExternalIdField, TaskStatusDef};
+pub use snapshot::{Snapshot, SnapshotError};
 
 use clock::ShiftedClock;
 use faults::Faults;
@@ -58,6 +61,8 @@ pub enum EmulatorError {
     },
     #[error("invalid emulator configuration: {0}")]
     Config(String),
+    #[error(transparent)]
+    Kept(#[from] SnapshotError),
 }
 
 /// How to start an emulator. `Default` gives an empty org on 127.0.0.1:0 with a Developer Edition limit.
@@ -89,6 +94,9 @@ pub struct EmulatorConfig {
     pub fault_seed: u64,
     /// How far ahead open-ended event series are materialised.
     pub series_horizon_days: i64,
+    /// Keep the org in this file: start from it when it exists (the seed is then not used), and
+    /// write every change to it. `None`: the org lives in memory only.
+    pub org_file: Option<PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -109,6 +117,7 @@ impl Default for EmulatorConfig {
             task_statuses: schema::default_task_statuses(),
             fault_seed: 0,
             series_horizon_days: 365,
+            org_file: None,
         }
     }
 }
@@ -126,6 +135,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("user_time_zone", &self.user_time_zone)
             .field("external_id_fields", &self.external_id_fields)
             .field("fault_seed", &self.fault_seed)
+            .field("org_file", &self.org_file)
             .finish_non_exhaustive()
     }
 }
@@ -140,6 +150,35 @@ pub struct State {
     pub faults: Mutex<Faults>,
     pub cursors: Mutex<Cursors>,
     pub base_url: String,
+    /// Where the org is kept, if it is.
+    pub kept: Option<Kept>,
+}
+
+/// The file an org is kept in, and how far it is written.
+pub struct Kept {
+    pub path: PathBuf,
+    pub seed: Option<u64>,
+    /// `Org::changes` when the file was last written.
+    written: Mutex<u64>,
+}
+
+impl State {
+    /// Write the org to its file if it changed since the last write. Called after every request,
+    /// with the org locked, so files are written in the order of the changes.
+    pub fn keep(&self) {
+        let Some(kept) = &self.kept else {
+            return;
+        };
+        let org = lock(&self.org);
+        let mut written = lock(&kept.written);
+        if org.changes == *written {
+            return;
+        }
+        match Snapshot::of(&org, kept.seed).write(&kept.path) {
+            Ok(()) => *written = org.changes,
+            Err(e) => tracing::warn!("{e}; the org's changes are kept in memory only"),
+        }
+    }
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it.
@@ -175,7 +214,38 @@ impl Emulator {
         let base_url = format!("http://{local}");
         let clock = ShiftedClock::new(config.clock.clone());
         let now = clock.now();
-        let org = seed::build_org(&config, now);
+        let (org, kept) = match &config.org_file {
+            None => (seed::build_org(&config, now), None),
+            Some(path) => {
+                let (org, seed) = match Snapshot::read(path)? {
+                    Some(snapshot) => {
+                        let seed = snapshot.seed;
+                        let schema = Arc::new(schema::Schema::new(
+                            &config.external_id_fields,
+                            &config.task_statuses,
+                        ));
+                        let org = snapshot.into_org(
+                            schema,
+                            config.task_statuses.clone(),
+                            config.series_horizon_days.max(1),
+                            path,
+                        )?;
+                        (org, seed)
+                    }
+                    None => {
+                        let org = seed::build_org(&config, now);
+                        Snapshot::of(&org, config.seed).write(path)?;
+                        (org, config.seed)
+                    }
+                };
+                let kept = Kept {
+                    path: path.clone(),
+                    seed,
+                    written: Mutex::new(org.changes),
+                };
+                (org, Some(kept))
+            }
+        };
         let sessions = Sessions::new(
             AuthConfig {
                 client_id: config.client_id.clone(),
@@ -195,6 +265,7 @@ impl Emulator {
             faults: Mutex::new(Faults::new(config.fault_seed)),
             cursors: Mutex::new(Cursors::default()),
             base_url,
+            kept,
         });
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(http::serve(listener, state.clone(), rx));

@@ -76,15 +76,18 @@ pub struct Org {
     pub task_statuses: Vec<TaskStatusDef>,
     /// How far ahead an open-ended event series is materialised.
     pub series_horizon_days: i64,
-    tables: Vec<BTreeMap<u64, Record>>,
-    index: HashMap<String, (usize, u64)>,
-    seq: u64,
-    id_counter: u64,
-    next_series: u64,
-    deletions: Vec<Deletion>,
-    earliest_available: DateTime<Utc>,
+    pub(crate) tables: Vec<BTreeMap<u64, Record>>,
+    pub(crate) index: HashMap<String, (usize, u64)>,
+    pub(crate) seq: u64,
+    pub(crate) id_counter: u64,
+    pub(crate) next_series: u64,
+    pub(crate) deletions: Vec<Deletion>,
+    pub(crate) earliest_available: DateTime<Utc>,
     journal: Option<Vec<Undo>>,
     marks: Vec<usize>,
+    /// Counts every change (write, delete-log entry, purge, rollback): whoever keeps the org in a
+    /// file knows from it whether there is anything new to write.
+    pub(crate) changes: u64,
 }
 
 impl Org {
@@ -109,6 +112,7 @@ impl Org {
             earliest_available: truncate_seconds(created),
             journal: None,
             marks: Vec::new(),
+            changes: 0,
         };
         org.insert_task_statuses(created);
         org
@@ -379,6 +383,7 @@ impl Org {
         let Some(mark) = self.marks.pop() else {
             return;
         };
+        self.changes += 1;
         let tail = self
             .journal
             .as_mut()
@@ -412,6 +417,7 @@ impl Org {
 
     /// Inserts or replaces a record, journalling the previous state.
     pub fn put(&mut self, rec: Record) {
+        self.changes += 1;
         let (object, seq, before) = match self.index.get(&rec.id) {
             Some(&(object, seq)) => (object, seq, self.tables[object].get(&seq).cloned()),
             None => {
@@ -431,6 +437,7 @@ impl Org {
     }
 
     fn log_deletion(&mut self, d: Deletion) {
+        self.changes += 1;
         self.deletions.push(d);
         if let Some(j) = self.journal.as_mut() {
             j.push(Undo::Deletion);
@@ -658,6 +665,7 @@ impl Org {
         let rid = rec.id.clone();
         self.put(rec);
         self.deletions.retain(|d| d.id != rid);
+        self.changes += 1;
         Ok(())
     }
 
@@ -681,6 +689,7 @@ impl Org {
                 .map(|(k, _)| *k)
                 .collect();
             for k in doomed {
+                self.changes += 1;
                 if let Some(r) = table.remove(&k) {
                     self.index.remove(&r.id);
                     latest_purged = latest_purged.max(r.deleted_at);
@@ -689,6 +698,7 @@ impl Org {
         }
         let before = self.deletions.len();
         self.deletions.retain(|d| !old(d.at));
+        self.changes += (before - self.deletions.len()) as u64;
         if before != self.deletions.len() || latest_purged.is_some() {
             let mark = mark
                 .or(latest_purged)

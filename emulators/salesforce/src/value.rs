@@ -10,7 +10,8 @@ use serde_json::Value as Json;
 use super::clock::format_datetime;
 
 /// One field's value. Dates and datetimes stay typed so SOQL compares instants, not strings.
-#[derive(Debug, Clone, PartialEq)]
+/// (Serde is for the kept org file, not for the API, which renders through `Doc`.)
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Null,
     Bool(bool),

@@ -548,3 +548,18 @@ fn a_third_side_plans_like_the_others() {
     let back = &item.steps.get(outlook).unwrap();
     assert!(back.restore && back.op == Op::Create && back.runs());
 }
+
+#[test]
+fn each_side_is_named_as_it_holds_the_record_until_it_takes_up_a_rename() {
+    let mut case = Case::new(RecordKind::Contact, 9, ana());
+    case.fields.insert("last_name".into(), json!("Ng-Okafor"));
+    case.set(Side::SALESFORCE, copy("003A", 5, &ana()));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 9, &case.fields),
+    );
+    let item = case.plan().unwrap();
+    assert_eq!(item.label, "Ana Ng-Okafor (Acme)");
+    assert_eq!(item.label_on(Side::SALESFORCE), "Ana Ng (Acme)");
+    assert_eq!(item.label_on(Side::DESKTOP), "Ana Ng-Okafor (Acme)");
+}

@@ -46,40 +46,10 @@ impl CredentialsFile {
             .map_err(|e| ClientError::Credentials(format!("{}: {e}", self.path.display())))
     }
 
-    /// Sets (`Some`) or removes (`None`) keys of `[salesforce]` and replaces the file atomically.
-    /// The result is checked with the strict settings parser before anything is written, so a
-    /// bad value can never leave an unreadable settings file behind.
+    /// Sets (`Some`) or removes (`None`) keys of `[salesforce]` (see `config::set`).
     pub fn set(&self, values: &[(&str, Option<&str>)]) -> Result<(), ClientError> {
-        let fail =
-            |what: String| ClientError::Credentials(format!("{}: {what}", self.path.display()));
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(fail(format!("cannot read it: {e}"))),
-        };
-        let mut doc: toml_edit::DocumentMut = text
-            .parse()
-            .map_err(|e| fail(format!("it is not valid TOML: {e}")))?;
-        let section = doc
-            .entry("salesforce")
-            .or_insert(toml_edit::Item::Table(toml_edit::Table::new()))
-            .as_table_mut()
-            .ok_or_else(|| fail("`salesforce` is not a [salesforce] table".into()))?;
-        for (key, value) in values {
-            match value {
-                Some(v) => {
-                    section.insert(key, toml_edit::value(*v));
-                }
-                None => {
-                    section.remove(key);
-                }
-            }
-        }
-        let new_text = doc.to_string();
-        Settings::parse(&new_text)
-            .map_err(|e| fail(format!("the new settings would be invalid: {e}")))?;
-        crate::config::write_private(&self.path, new_text.as_bytes())
-            .map_err(|e| fail(e.to_string()))
+        crate::config::set(&self.path, "salesforce", values)
+            .map_err(|e| ClientError::Credentials(e.to_string()))
     }
 
     /// Stores a rotated refresh token (and the instance it came with).
