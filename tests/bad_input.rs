@@ -197,7 +197,7 @@ fn broken_drafts_are_refused_line_by_line_and_the_rest_is_appended() {
     assert_eq!(acks[0]["line"], 6);
     assert!(err.contains("line 1: not a valid event draft"), "{err}");
     assert!(
-        err.contains("line 2: field `nickname` is not a contact field"),
+        err.contains("line 2: field `nickname` is not one of the contact fields"),
         "{err}"
     );
     assert!(
@@ -208,8 +208,8 @@ fn broken_drafts_are_refused_line_by_line_and_the_rest_is_appended() {
         err.contains("line 4:") && err.contains("has no earlier event"),
         "{err}"
     );
-    assert!(err.contains("line 5: field `start` of a event"), "{err}");
-    assert!(err.contains("5 line(s) were refused"), "{err}");
+    assert!(err.contains("line 5: field `start` of the event"), "{err}");
+    assert!(err.contains("5 lines were refused"), "{err}");
     assert_eq!(s.log().len(), 51);
     assert!(s.run(&["replay", "--verify"]).status.success());
 }
@@ -244,5 +244,56 @@ fn no_store_is_an_error_that_says_how_to_make_one() {
     assert!(
         !s.store_file().exists(),
         "a read command must not create a store"
+    );
+}
+
+#[test]
+fn a_data_directory_that_is_a_file_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "mine").unwrap();
+    for args in [
+        &["serve", "--listen", "127.0.0.1:0"][..],
+        &["log"],
+        &["sync", "status"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("--data")
+            .arg(&file)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("notes.txt is a file, not a directory") && !err.contains("os error"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+}
+
+#[test]
+fn a_serve_that_cannot_listen_leaves_nothing_behind() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--listen", &port])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("cannot listen on {port}")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !data.exists(),
+        "no directory, store or generated password: {:?}",
+        std::fs::read_dir(&data).map(|d| d.count())
     );
 }

@@ -242,7 +242,7 @@ fn the_daemon_takes_up_an_edited_settings_file_and_keeps_its_settings_when_the_f
     assert!(
         text.contains("Settings in force")
             && text.contains(
-                "events: automatic every 30 minutes; 7 days back, 365 ahead; private items synced"
+                "events: automatic every 30 minutes; 7 days back, 365 days ahead; private items synced"
             )
             && text.contains("in force once `tandem serve` restarts: [events] conflict_policy"),
         "{text}"

@@ -111,7 +111,7 @@ fn a_tampered_projection_is_found_and_named() {
     let out = s.run(&["replay", "--verify"]);
     assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("2 difference(s)"), "{stdout}");
+    assert!(stdout.contains("replay found 2 differences"), "{stdout}");
     assert!(stdout.contains("records        Changed"), "{stdout}");
     assert!(
         stdout.contains("aliases        Extra uid:planted"),

@@ -142,3 +142,30 @@ fn status_speaks_local_time_and_does_not_promise_automatic_runs_without_a_daemon
     );
     assert!(!out.contains("Automatic runs: on"), "{out}");
 }
+
+#[test]
+fn the_readme_ingest_example_makes_a_contact_of_the_synced_address_book() {
+    let readme = include_str!("../README.md");
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("echo '") && l.ends_with("| tandem ingest"))
+        .expect("the README shows an ingest example");
+    let draft = &line["echo '".len()..line.rfind('\'').unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("--data")
+        .arg(dir.path())
+        .arg("ingest")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), draft.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    let (ok, out, err) = tandem(dir.path(), &["sync", "preview"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("<- create") && out.contains("Ana Lima"),
+        "the README's contact is one a run takes to Salesforce, not out of scope: {out}"
+    );
+}

@@ -15,14 +15,14 @@ pub enum Error {
     #[error("the event cannot be written as JSON ({0}); this is a bug in tandem")]
     Unencodable(String),
 
-    #[error("field `{field}` is not a {kind} field (known fields: {known})")]
+    #[error("field `{field}` is not one of the {kind} fields (known fields: {known})")]
     UnknownField {
         kind: &'static str,
         field: String,
         known: String,
     },
 
-    #[error("field `{field}` of a {kind} has a value of the wrong shape: {reason}")]
+    #[error("field `{field}` of the {kind} has a value of the wrong shape: {reason}")]
     BadFieldValue {
         kind: &'static str,
         field: String,

@@ -430,7 +430,10 @@ mod tests {
             .check_changes(&unknown)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`nickname` is not a contact field"), "{err}");
+        assert!(
+            err.contains("`nickname` is not one of the contact fields"),
+            "{err}"
+        );
         assert!(err.contains("last_name"), "lists the known fields: {err}");
 
         let bad: Fields = [("birthday".to_string(), json!("last spring"))].into();
@@ -438,7 +441,7 @@ mod tests {
             .check_changes(&bad)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`birthday` of a contact"), "{err}");
+        assert!(err.contains("`birthday` of the contact"), "{err}");
 
         let cleared: Fields = [("birthday".to_string(), Value::Null)].into();
         RecordKind::Contact.check_changes(&cleared).unwrap();

@@ -124,7 +124,10 @@ pub fn describe(event: &Event) -> String {
                 format!("stop ignoring {record}{}", on_side(side))
             }
             Decision::Confirm { run, records } => {
-                format!("confirm run {run} ({} records)", records.len())
+                format!(
+                    "confirm run {run} ({})",
+                    super::count(records.len(), "record", "records")
+                )
             }
             Decision::Resolve {
                 record,
@@ -148,9 +151,9 @@ pub fn describe(event: &Event) -> String {
         EventBody::Run(run) => {
             let failed = run.failures().count();
             format!(
-                "{} sync run: {} steps, {failed} failed",
+                "{} sync run: {}, {failed} failed",
                 run.mode.as_str(),
-                run.results.len()
+                super::count(run.results.len(), "step", "steps")
             )
         }
         EventBody::Collection(c) => {

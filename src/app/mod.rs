@@ -39,6 +39,12 @@ pub fn halt_run() -> bool {
     crate::engine::sync::halt_current_run()
 }
 
+/// A count as a sentence says it: "1 step", "2 steps".
+pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, one: &str, many: &str) -> String {
+    let word = if n == N::from(1) { one } else { many };
+    format!("{n} {word}")
+}
+
 /// A store and what the use cases need around it.
 #[derive(Clone)]
 pub struct App {

@@ -59,10 +59,10 @@ pub fn history(history: &History, json: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} ({}), {} events",
+        "{} ({}), {}",
         history.record,
         history.kind,
-        history.entries.len()
+        crate::app::count(history.entries.len(), "event", "events")
     );
     for e in &history.entries {
         let _ = writeln!(out, "\n#{} {}  {}", e.seq, e.time, e.origin);

@@ -3,7 +3,7 @@
 //! and its typed reply is formatted for the terminal.
 
 use super::{audit, sync};
-use crate::app::{App, AppError, Point, Reply, Request};
+use crate::app::{App, AppError, Point, Reply, Request, count};
 use crate::daemon;
 use crate::store::{Ack, Draft};
 use clap::Subcommand;
@@ -24,6 +24,7 @@ pub enum StoreCommand {
     History {
         /// The record: tandem id, UID, DAV href or Salesforce id.
         record: String,
+        /// Print it as one JSON document (for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -31,6 +32,7 @@ pub enum StoreCommand {
     Blame {
         /// The record: tandem id, UID, DAV href or Salesforce id.
         record: String,
+        /// Print it as one JSON document (for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -227,16 +229,17 @@ fn verified(v: &crate::app::Verified) -> Output {
     if v.differences.is_empty() {
         let _ = writeln!(
             out,
-            "replay verified: {} events rebuilt {} projection rows, identical byte for byte",
-            v.events, v.rows
+            "replay verified: {} rebuilt {}, identical byte for byte",
+            count(v.events, "event", "events"),
+            count(v.rows, "projection row", "projection rows")
         );
         return Output::ok(out);
     }
     let _ = writeln!(
         out,
-        "replay found {} difference(s) between the projections and the log ({} events):",
-        v.differences.len(),
-        v.events
+        "replay found {} between the projections and the log ({}):",
+        count(v.differences.len(), "difference", "differences"),
+        count(v.events, "event", "events")
     );
     for d in v.differences.iter().take(50) {
         let _ = writeln!(out, "  {:<14} {:?} {}", d.table, d.kind, d.key);
@@ -349,7 +352,7 @@ pub enum IngestError {
     App(#[from] AppError),
     #[error("reading standard input: {0}")]
     Stdin(std::io::Error),
-    #[error("{0} line(s) were refused; the others were appended")]
+    #[error("{} refused; the others were appended", crate::app::count(*.0, "line was", "lines were"))]
     Refused(usize),
 }
 

@@ -3,7 +3,7 @@
 //! automatic runs), and a first reviewed sync run; run again on the same directory, it resumes
 //! with the org and the store as they were.
 
-use crate::app::{AppError, Reply, Request, RunReport};
+use crate::app::{AppError, Reply, Request, RunReport, count};
 use crate::cli::sync::{carried, side_title};
 use crate::config::{self, ConfigError, SETTINGS_FILE};
 use crate::daemon::{self, DaemonError, ServeOptions};
@@ -194,15 +194,21 @@ async fn first_run(client: &daemon::Client, preview: &RunReport) -> Result<(), D
     }
     let failed = record.failures().count();
     say(&format!(
-        "First sync run: {reviewed} items reviewed and applied, {} of {} steps done ({} Salesforce API calls).\n",
+        "First sync run: {} reviewed and applied, {} of {} done ({}).\n",
+        count(reviewed, "item", "items"),
         record.results.len() - failed,
-        record.results.len(),
-        record.calls(Side::SALESFORCE),
+        count(record.results.len(), "step", "steps"),
+        count(
+            record.calls(Side::SALESFORCE),
+            "Salesforce API call",
+            "Salesforce API calls"
+        ),
     ));
     say(&carried(&applied));
     if failed > 0 {
         say(&format!(
-            "{failed} steps failed: `tandem sync status` lists them; the next run tries them again.\n"
+            "{} failed: `tandem sync status` lists them; the next run tries them again.\n",
+            count(failed, "step", "steps")
         ));
     }
     Ok(())

@@ -20,6 +20,10 @@ pub struct EmulatorArgs {
     /// Rotate refresh tokens (each refresh returns a new one and invalidates the old one).
     #[arg(long)]
     pub rotate_refresh_tokens: bool,
+    /// Keep the org in this file: start from it when it exists (--seed is then not used), and
+    /// write every change to it.
+    #[arg(long, value_name = "FILE")]
+    pub org_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +41,7 @@ pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorRunError> {
         daily_api_limit: args.daily_limit,
         access_token_ttl: chrono::Duration::minutes(args.token_ttl_minutes.max(1)),
         rotate_refresh_tokens: args.rotate_refresh_tokens,
+        org_file: args.org_file,
         ..EmulatorConfig::default()
     };
     let handle = Emulator::start(config.clone()).await?;

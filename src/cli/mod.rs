@@ -36,8 +36,8 @@ pub enum Command {
     /// local API the other commands use while it runs.
     Serve(serve::ServeArgs),
     /// Try tandem without an org: a seeded demo org in the Salesforce emulator, the
-    /// CalDAV/CardDAV server on a fresh data directory, and a first sync run. Prints the URL,
-    /// user and password to give a client.
+    /// CalDAV/CardDAV server on the demo's own data directory, and a first sync run; run again,
+    /// it resumes where it stopped. Prints where to connect and how to reach the org.
     Demo(demo::DemoArgs),
     /// Run the Salesforce REST API emulator (with a seeded demo org) until Ctrl-C: for trying
     /// tandem without an org, and for tests and benchmarks.
@@ -52,22 +52,36 @@ pub enum Command {
     Store(StoreCommand),
 }
 
-/// There is no home directory to put the data in.
+/// Why there is no data directory to work in.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot find a home directory for tandem's data; pass --data DIR")]
-pub struct NoDataDir;
+pub enum DataDirError {
+    #[error("cannot find a home directory for tandem's data; pass --data DIR")]
+    NoHome,
+    #[error(
+        "{} is a file, not a directory: --data names the directory tandem keeps its store and settings in",
+        .0.display()
+    )]
+    IsAFile(PathBuf),
+}
 
-pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, NoDataDir> {
-    if let Some(dir) = explicit {
-        return Ok(dir);
+/// The data directory: `--data`, or the platform's. Something there that is not a directory is
+/// refused before any command looks inside.
+pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, DataDirError> {
+    let dir = match explicit {
+        Some(dir) => dir,
+        None => directories::ProjectDirs::from("", "", "tandem")
+            .map(|dirs| dirs.data_dir().to_path_buf())
+            .ok_or(DataDirError::NoHome)?,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(DataDirError::IsAFile(dir));
     }
-    directories::ProjectDirs::from("", "", "tandem")
-        .map(|dirs| dirs.data_dir().to_path_buf())
-        .ok_or(NoDataDir)
+    Ok(dir)
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
-    let explicit_dir = cli.data.clone();
+    // The demo picks its own directory when none is given.
+    let explicit = cli.data.is_some();
     let dir = match data_dir(cli.data) {
         Ok(dir) => dir,
         Err(e) => return fail(e),
@@ -78,7 +92,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => done(serve::run(&dir, args).await.map_err(Into::into)),
-        Command::Demo(args) => done(demo::run(explicit_dir, args).await.map_err(Into::into)),
+        Command::Demo(args) => {
+            let explicit = explicit.then(|| dir.clone());
+            done(demo::run(explicit, args).await.map_err(Into::into))
+        }
         Command::Emulator(args) => done(emulator::run(args).await.map_err(Into::into)),
         Command::Login(args) => done(login::run(&dir, args).await.map_err(Into::into)),
         Command::Ingest => done(commands::ingest(&dir).await.map_err(Into::into)),

@@ -1,7 +1,7 @@
 //! `tandem sync preview | apply | ignore | status`: the reviewed manual run, as text a person
 //! reads (Salesforce on the left, the desktop on the right) or as JSON.
 
-use crate::app::{Ignored, Ignoring, Request, RunReport, Serving, SettingsView, Status};
+use crate::app::{Ignored, Ignoring, Request, RunReport, Serving, SettingsView, Status, count};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -20,25 +20,32 @@ pub enum SyncCommand {
         /// List skipped items too (private, outside the window, ignored…), not just their count.
         #[arg(long)]
         all: bool,
+        /// Print the plan as one JSON document (for scripts).
         #[arg(long)]
         json: bool,
     },
     /// Carry out what the last preview listed; with ITEMs, only those of its items.
     Apply {
         /// Records by tandem id, UID, DAV href or Salesforce id.
+        #[arg(value_name = "ITEM")]
         items: Vec<String>,
+        /// Print what was done as one JSON document (for scripts).
         #[arg(long)]
         json: bool,
     },
     /// Leave items out of runs: until any side changes them again (--once, the default), or
     /// for good (--forever); --undo takes an ignore back. --side limits it to one side's step.
     Ignore {
-        #[arg(required = true)]
+        /// Records by tandem id, UID, DAV href or Salesforce id, as the summary shows them.
+        #[arg(required = true, value_name = "ITEM")]
         items: Vec<String>,
+        /// Until either side changes the item again (the default).
         #[arg(long, conflicts_with_all = ["forever", "undo"])]
         once: bool,
+        /// For good, until taken back with --undo.
         #[arg(long, conflicts_with = "undo")]
         forever: bool,
+        /// Take back an ignore (once or forever): the item is synced again.
         #[arg(long)]
         undo: bool,
         /// Only the item's step on this side (salesforce, desktop).
@@ -47,6 +54,7 @@ pub enum SyncCommand {
     },
     /// The last run: when, what it did, what failed; pending items, conflicts, API use.
     Status {
+        /// Print the status as one JSON document (for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -222,10 +230,10 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "Synchronization Summary: {}; {} skipped, {} conflicts",
+        "Synchronization Summary: {}; {} skipped, {}",
         sides.join("; "),
         tally.skipped,
-        tally.conflicts
+        count(tally.conflicts, "conflict", "conflicts")
     );
     let (left, right) = columns();
     for kind in RecordKind::ALL {
@@ -384,9 +392,13 @@ pub fn applied(report: &RunReport, json: bool) -> (String, bool) {
     let ok = record.results.iter().filter(|r| r.error.is_none()).count();
     let _ = writeln!(
         out,
-        "Applied {ok} of {} steps ({} Salesforce API calls).",
-        record.results.len(),
-        record.calls(Side::SALESFORCE)
+        "Applied {ok} of {} ({}).",
+        count(record.results.len(), "step", "steps"),
+        count(
+            record.calls(Side::SALESFORCE),
+            "Salesforce API call",
+            "Salesforce API calls"
+        )
     );
     for f in record.failures() {
         failure_line(&mut out, f);
@@ -394,8 +406,8 @@ pub fn applied(report: &RunReport, json: bool) -> (String, bool) {
     if report.held_back > 0 {
         let _ = writeln!(
             out,
-            "{} item(s) changed since the preview and were not applied: run `tandem sync preview` again.",
-            report.held_back
+            "{} changed since the preview and not applied: run `tandem sync preview` again.",
+            count(report.held_back, "item", "items")
         );
     }
     if report.halted {
@@ -481,10 +493,6 @@ fn when(ms: i64) -> String {
     )
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// The rules in force that change what a run does, a kind per line.
 fn settings_in_force(out: &mut String, settings: &SettingsView) {
     for (title, rules) in [
@@ -508,8 +516,9 @@ fn settings_in_force(out: &mut String, settings: &SettingsView) {
         }];
         if rules.kind != tandem_protocol::RecordKind::Contact {
             parts.push(format!(
-                "{} days back, {} ahead",
-                rules.past_days, rules.future_days
+                "{} back, {} ahead",
+                count(rules.past_days, "day", "days"),
+                count(rules.future_days, "day", "days")
             ));
             parts.push(if rules.sync_private {
                 "private items synced".into()
@@ -546,9 +555,9 @@ pub fn status(status: &Status, json: bool) -> String {
                 "Last run: {} at {}, {}, {} failed, {}{usage}",
                 run.mode.as_str(),
                 when(run.finished_ms),
-                plural(run.results.len(), "step", "steps"),
+                count(run.results.len(), "step", "steps"),
                 failed.len(),
-                plural(calls(run) as usize, "API call", "API calls"),
+                count(calls(run), "API call", "API calls"),
             );
             for f in failed {
                 failure_line(&mut out, f);
@@ -569,9 +578,9 @@ pub fn status(status: &Status, json: bool) -> String {
                 "  {} {:<9} {}, {} failed, {}{}",
                 when(run.finished_ms),
                 run.mode.as_str(),
-                plural(run.results.len(), "step", "steps"),
+                count(run.results.len(), "step", "steps"),
                 run.failures().count(),
-                plural(calls(run) as usize, "API call", "API calls"),
+                count(calls(run), "API call", "API calls"),
                 unreachable.concat()
             );
         }
@@ -582,8 +591,8 @@ pub fn status(status: &Status, json: bool) -> String {
     let _ = writeln!(
         out,
         "Pending: {}, {}, {} ignored.",
-        plural(status.pending, "item", "items"),
-        plural(status.conflicts, "conflict", "conflicts"),
+        count(status.pending, "item", "items"),
+        count(status.conflicts, "conflict", "conflicts"),
         status.ignored,
     );
     let automatic = match (&status.serving, status.automatic, status.next_automatic_ms) {
@@ -627,4 +636,77 @@ pub fn status(status: &Status, json: bool) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tandem_protocol::run::{ApiUse, RunMode, Tally};
+    use tandem_protocol::{Hlc, RecordId};
+
+    fn one_step_run() -> RunRecord {
+        RunRecord {
+            mode: RunMode::Manual,
+            started_ms: 1_796_000_000_000,
+            finished_ms: 1_796_000_001_000,
+            kinds: RecordKind::ALL.to_vec(),
+            tally: Tally::default(),
+            reviewed: Vec::new(),
+            results: vec![StepResult {
+                record: RecordId::derive(RecordKind::Contact, Hlc::new(1, 0)),
+                label: "Ana Lima".into(),
+                side: Side::SALESFORCE,
+                op: Op::Create,
+                error: None,
+            }],
+            unreachable: BTreeMap::new(),
+            api: [(
+                Side::SALESFORCE,
+                ApiUse {
+                    calls: 1,
+                    usage: None,
+                },
+            )]
+            .into_iter()
+            .collect(),
+        }
+    }
+
+    #[test]
+    fn one_of_a_thing_is_said_in_the_singular() {
+        let report = RunReport {
+            record: Some(one_step_run()),
+            held_back: 1,
+            ..RunReport::default()
+        };
+        let (text, _) = applied(&report, false);
+        assert!(
+            text.starts_with("Applied 1 of 1 step (1 Salesforce API call)."),
+            "{text}"
+        );
+        assert!(text.contains("1 item changed since the preview"), "{text}");
+        let status = status(
+            &Status {
+                last_run: Some(one_step_run()),
+                recent: Vec::new(),
+                last_preview: None,
+                pending: 1,
+                conflicts: 1,
+                ignored: 0,
+                automatic: true,
+                serving: Serving::Local,
+                settings: SettingsView::of(&crate::config::Settings::default()),
+                next_automatic_ms: None,
+            },
+            false,
+        );
+        assert!(
+            status.contains(", 1 step, 0 failed, 1 API call"),
+            "{status}"
+        );
+        assert!(
+            status.contains("Pending: 1 item, 1 conflict, 0 ignored."),
+            "{status}"
+        );
+    }
 }

@@ -67,6 +67,11 @@ pub enum DaemonError {
     Dav(#[from] DavError),
     #[error(transparent)]
     App(#[from] AppError),
+    #[error(
+        "tandem serve is already running for {} (its CalDAV/CardDAV server is at {dav_url}); the other commands talk to it",
+        dir.display()
+    )]
+    AlreadyRunning { dir: PathBuf, dav_url: String },
     #[error("TLS needs both a certificate (tls_cert) and its key (tls_key)")]
     HalfTls,
     #[error(
@@ -84,10 +89,6 @@ pub enum DaemonError {
 
 /// Run the daemon until interrupted (Ctrl-C or SIGTERM).
 pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError> {
-    std::fs::create_dir_all(dir).map_err(|source| DaemonError::DataDir {
-        dir: dir.to_path_buf(),
-        source,
-    })?;
     let configured = Settings::load(dir)?.server;
     let tls = match (
         options.tls_cert.or(configured.tls_cert),
@@ -100,6 +101,24 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
     if !options.listen.ip().is_loopback() && tls.is_none() {
         return Err(DaemonError::NotLoopback(options.listen));
     }
+    if let Some(running) = Client::discover(dir).await {
+        return Err(DaemonError::AlreadyRunning {
+            dir: dir.to_path_buf(),
+            dav_url: running.dav_url().to_string(),
+        });
+    }
+    // Both listeners first: a serve that cannot listen leaves nothing behind (no store, no
+    // generated password).
+    let dav_listener = dav::listen(options.listen).await?;
+    let dav_addr = dav_listener.local_addr().map_err(DaemonError::Api)?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(DaemonError::Api)?;
+    let addr = listener.local_addr().map_err(DaemonError::Api)?;
+    std::fs::create_dir_all(dir).map_err(|source| DaemonError::DataDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let (user, password) = config::ensure_server_credentials(dir)?;
     let credentials = Credentials {
         user: options.user.unwrap_or(user),
@@ -114,8 +133,6 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
         credentials.clone(),
     ));
     dav::ensure_default_collections(&dav_state).await?;
-    let dav_listener = dav::listen(options.listen).await?;
-    let dav_addr = dav_listener.local_addr().map_err(DaemonError::Api)?;
     let live = Live::new(App {
         dir: dir.to_path_buf(),
         store: store.clone(),
@@ -128,10 +145,6 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
             awaiting_restart: Vec::new(),
         },
     });
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(DaemonError::Api)?;
-    let addr = listener.local_addr().map_err(DaemonError::Api)?;
     let token = hex::encode(rand::random::<[u8; 32]>());
     let scheme = if tls.is_some() { "https" } else { "http" };
     let dav_url = format!("{scheme}://{dav_addr}/dav/");

@@ -113,3 +113,64 @@ async fn same_seed_same_org_and_a_realistic_mix() {
         0
     );
 }
+
+/// An org kept in a file comes back after a restart as it was — records, edits, the delete log —
+/// and new ids continue after the kept ones.
+#[tokio::test]
+async fn an_org_kept_in_a_file_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = EmulatorConfig {
+        seed: Some(7),
+        clock: Arc::new(FixedClock::at(2024, 5, 6, 10, 0, 0)),
+        org_file: Some(dir.path().join("org.json")),
+        ..EmulatorConfig::default()
+    };
+    let q = "SELECT Id, LastName, Title, SystemModstamp FROM Contact ORDER BY Id";
+    let first = start_with(kept.clone()).await;
+    let created = first
+        .create("Contact", serde_json::json!({"LastName": "Kept"}))
+        .await;
+    let some = dump(&first, q).await["records"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        first
+            .patch(
+                &format!("/sobjects/Contact/{some}"),
+                serde_json::json!({"Title": "Edited"})
+            )
+            .await
+            .status,
+        204
+    );
+    let doomed = dump(&first, q).await["records"][1]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        first
+            .delete(&format!("/sobjects/Contact/{doomed}"))
+            .await
+            .status,
+        204
+    );
+    let before = dump(&first, q).await;
+    first.emu.shutdown().await;
+
+    let again = start_with(EmulatorConfig {
+        seed: Some(99),
+        ..kept
+    })
+    .await;
+    assert_eq!(dump(&again, q).await, before, "the kept org, not seed 99's");
+    let bin = dump(&again, "SELECT Id FROM Contact WHERE IsDeleted = true").await;
+    assert!(
+        bin.to_string().contains(&doomed),
+        "in the recycle bin: {bin}"
+    );
+    let next = again
+        .create("Contact", serde_json::json!({"LastName": "After"}))
+        .await;
+    assert!(next > created, "{next} continues after {created}");
+}

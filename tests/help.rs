@@ -1,0 +1,66 @@
+//! `--help` of every command says what each option and argument is for, and says the
+//! command's description once.
+
+use clap::CommandFactory;
+use std::process::Command;
+
+/// Every command path: `serve`, `sync preview`, …
+fn paths(command: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    for sub in command.get_subcommands().filter(|c| c.get_name() != "help") {
+        let mut path = prefix.clone();
+        path.push(sub.get_name().to_string());
+        out.push(path.clone());
+        paths(sub, path, out);
+    }
+}
+
+#[test]
+fn every_option_and_argument_has_a_help_text_and_the_description_is_said_once() {
+    let mut all = Vec::new();
+    paths(&tandem::cli::Cli::command(), Vec::new(), &mut all);
+    assert!(all.iter().any(|p| p == &["sync", "ignore"]), "{all:?}");
+    for path in all {
+        let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .args(&path)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{path:?}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        let first = help.lines().next().unwrap_or_default();
+        assert_eq!(
+            help.matches(first).count(),
+            1,
+            "{path:?} repeats its description:\n{help}"
+        );
+        let lines: Vec<&str> = help.lines().collect();
+        let mut in_list = false;
+        for (i, line) in lines.iter().enumerate() {
+            if *line == "Options:" || *line == "Arguments:" {
+                in_list = true;
+                continue;
+            }
+            if line.is_empty() || !line.starts_with(' ') {
+                in_list = false;
+                continue;
+            }
+            let entry = line.trim_start();
+            if !in_list || !(entry.starts_with('-') || entry.starts_with('<')) {
+                continue;
+            }
+            // "  --json     Print …", or (long help) the text on the next, deeper line.
+            let same_line = entry
+                .split_once("  ")
+                .is_some_and(|(_, text)| !text.trim().is_empty());
+            let indent = line.len() - entry.len();
+            let next_line = lines.get(i + 1).is_some_and(|next| {
+                let text = next.trim_start();
+                !text.is_empty() && next.len() - text.len() > indent && !text.starts_with('-')
+            });
+            assert!(
+                same_line || next_line,
+                "{path:?}: no help text on `{entry}`:\n{help}"
+            );
+        }
+    }
+}
