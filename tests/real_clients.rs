@@ -419,7 +419,7 @@ fn a_contact_made_in_vdirsyncer_reaches_salesforce_and_an_edit_there_comes_back(
         "{preview}"
     );
     let (ok, applied) = tandem(&data, &["sync", "apply"]);
-    assert!(ok && applied.contains("Applied 1 of 1 steps"), "{applied}");
+    assert!(ok && applied.contains("Applied 1 of 1 step ("), "{applied}");
 
     let client = SalesforceClient::new(
         tandem::config::SalesforceSettings {
