@@ -124,6 +124,10 @@ pub struct Step {
     /// the side will hold it.
     #[serde(default, skip_serializing_if = "Fields::is_empty")]
     pub changes: Fields,
+    /// For an update: what the side holds now of the changed fields (absent: it has none), so a
+    /// front can show old → new.
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub before: Fields,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<Skip>,
     /// The record was deleted on this side, but deleting it on the other side is prevented: it
@@ -315,6 +319,7 @@ pub fn plan_record(
             let mut step = Step {
                 op: Op::Create,
                 changes: project(side, record.kind, record.fields),
+                before: Fields::new(),
                 skipped: None,
                 restore: true,
                 kept_rich_body: false,
@@ -367,6 +372,7 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
     let step = |op, changes| Step {
         op,
         changes,
+        before: Fields::new(),
         skipped: None,
         restore: false,
         kept_rich_body: false,
@@ -395,8 +401,13 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
     if changes.is_empty() {
         return None;
     }
+    let before = changes
+        .keys()
+        .filter_map(|name| Some((name.clone(), have.get(name)?.clone())))
+        .collect();
     Some(Step {
         kept_rich_body,
+        before,
         ..step(Op::Update, changes)
     })
 }

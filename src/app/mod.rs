@@ -27,7 +27,7 @@ pub use signin::{JwtSignIn, SignInArgs, SignedIn, WebSignIn};
 pub use sync::{Ignored, Status};
 
 use crate::config::Settings;
-use crate::engine::sync::{Reach, SyncEngine};
+use crate::engine::sync::{Reach, Selection, SyncEngine};
 use crate::store::{Access, Store, WallClock, Writer, read, replay, system_clock};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -154,7 +154,19 @@ impl App {
     ) -> Result<Reply, AppError> {
         Ok(match request {
             Request::Preview => Reply::Run(self.preview().await?),
-            Request::Apply { records } => Reply::Run(self.apply(records, progress).await?),
+            Request::Apply {
+                records,
+                fingerprints,
+            } => Reply::Run(
+                self.apply(
+                    Selection {
+                        records,
+                        fingerprints,
+                    },
+                    progress,
+                )
+                .await?,
+            ),
             Request::Ignore { records, how, side } => {
                 Reply::Ignored(self.ignore(&records, how, side).await?)
             }

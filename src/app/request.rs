@@ -17,10 +17,13 @@ use tandem_protocol::{Event, Side};
 pub enum Request {
     /// Read Salesforce and list what a run would do: the Synchronization Summary.
     Preview,
-    /// Carry out what the last preview listed (or only these of its records).
+    /// Carry out what the last preview listed (or only these of its records, or only these of
+    /// its items as a front showed them).
     Apply {
         #[serde(default)]
         records: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        fingerprints: Vec<String>,
     },
     /// Leave records out of runs, or take that back.
     Ignore {

@@ -52,10 +52,9 @@ impl App {
     /// Carry out what the last preview listed; with `records`, only those of its items.
     pub async fn apply(
         &self,
-        records: Vec<String>,
+        selection: Selection,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<RunReport, AppError> {
-        let selection = Selection { records };
         Ok(self.engine()?.apply(&selection, progress).await?)
     }
 

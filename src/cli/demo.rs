@@ -180,6 +180,7 @@ async fn first_run(client: &daemon::Client, preview: &RunReport) -> Result<(), D
     let reply = client
         .call(&Request::Apply {
             records: Vec::new(),
+            fingerprints: Vec::new(),
         })
         .await?;
     let applied = run_report(reply)?;

@@ -76,6 +76,7 @@ impl SyncCommand {
             SyncCommand::Preview { .. } => Request::Preview,
             SyncCommand::Apply { items, .. } => Request::Apply {
                 records: items.clone(),
+                fingerprints: Vec::new(),
             },
             SyncCommand::Ignore {
                 items,
@@ -200,7 +201,14 @@ fn step_details(out: &mut String, side: Side, step: &Step, details: bool) {
     let _ = writeln!(out, "      {side}: {names}");
     if details {
         for (name, value) in &step.changes {
-            let _ = writeln!(out, "        {name} = {value}");
+            match step.before.get(name) {
+                Some(was) => {
+                    let _ = writeln!(out, "        {name} = {value} (was {was})");
+                }
+                None => {
+                    let _ = writeln!(out, "        {name} = {value}");
+                }
+            }
         }
     }
     if step.kept_rich_body {

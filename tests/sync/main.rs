@@ -394,6 +394,7 @@ async fn apply_does_exactly_what_the_preview_listed() {
         .apply(
             &Selection {
                 records: vec!["b".into()],
+                ..Selection::default()
             },
             &|_, _| {},
         )
@@ -405,6 +406,58 @@ async fn apply_does_exactly_what_the_preview_listed() {
             .await
             .len(),
         1
+    );
+}
+
+#[tokio::test]
+async fn apply_of_the_items_a_front_showed_holds_back_one_that_changed_since() {
+    let rig = Rig::start().await;
+    for (uid, last) in [("c", "Cole"), ("d", "Dunn"), ("e", "Eder")] {
+        let card = vcard(uid, "Cy", last, &[]);
+        assert!(
+            rig.put(&format!("{CONTACTS}{uid}.vcf"), &card)
+                .await
+                .is_success()
+        );
+    }
+    let preview = rig.preview().await;
+    let shown: Vec<String> = preview
+        .plan
+        .items
+        .iter()
+        .filter(|i| i.runs() && i.label != "Cy Eder")
+        .map(|i| i.fingerprint())
+        .collect();
+    assert_eq!(shown.len(), 2);
+    // Dunn changes after it was shown: what the screen showed of it is no longer the plan.
+    let card = vcard("d", "Cyd", "Dunn", &[]);
+    assert!(
+        rig.put(&format!("{CONTACTS}d.vcf"), &card)
+            .await
+            .is_success()
+    );
+    let report = rig
+        .engine()
+        .apply(
+            &Selection {
+                fingerprints: shown,
+                ..Selection::default()
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.held_back, 1);
+    let names: Vec<Value> = rig
+        .soql("SELECT LastName FROM Contact")
+        .await
+        .into_iter()
+        .map(|r| r["LastName"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![json!("Cole")],
+        "only what was shown and unchanged"
     );
 }
 

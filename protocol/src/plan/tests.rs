@@ -185,6 +185,19 @@ fn a_salesforce_edit_updates_only_the_fields_that_differ_on_the_desktop() {
     let step = item.steps.get(Side::DESKTOP).unwrap().clone();
     assert_eq!(step.op, Op::Update);
     assert_eq!(step.changes, fields(json!({"title": "CFO"})));
+    assert!(step.before.is_empty(), "the desktop had no title");
+    // What a side holds now of a changed field is there to show old → new.
+    case.copy_mut(Side::DESKTOP)
+        .fields
+        .insert("title".into(), json!("Analyst"));
+    let step = case
+        .plan()
+        .unwrap()
+        .steps
+        .get(Side::DESKTOP)
+        .unwrap()
+        .clone();
+    assert_eq!(step.before, fields(json!({"title": "Analyst"})));
 }
 
 #[test]

@@ -44,36 +44,75 @@ const DESKTOP_WRITES_IN_FLIGHT: usize = 1_024;
 /// One run at a time per process: a scheduled run waits for a manual one and the other way round.
 static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The halt of the run in progress, if one is.
-static CURRENT: std::sync::Mutex<Option<Halt>> = std::sync::Mutex::new(None);
+/// The run in progress, if one is: its halt, and how far it is (for a front that shows it).
+static CURRENT: std::sync::Mutex<Option<Current>> = std::sync::Mutex::new(None);
+
+struct Current {
+    halt: Halt,
+    state: InFlight,
+}
+
+/// How far the run in progress is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlight {
+    pub mode: RunMode,
+    pub started_ms: i64,
+    /// Steps carried out so far, of `total`; both 0 while the run reads the sides.
+    pub done: u64,
+    pub total: u64,
+}
+
+fn current() -> std::sync::MutexGuard<'static, Option<Current>> {
+    CURRENT.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Ask the run in progress to stop at its next safe point: the step in flight finishes and is
 /// recorded, the rest waits for the next run. Whether a run was in progress.
 pub fn halt_current_run() -> bool {
-    let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
-    match current.as_ref() {
-        Some(halt) => {
-            halt.raise();
+    match current().as_ref() {
+        Some(run) => {
+            run.halt.raise();
             true
         }
         None => false,
     }
 }
 
-/// The halt of a run, registered while the run lasts.
+/// The run in progress in this process, if one is, and how far it is.
+pub fn in_flight() -> Option<InFlight> {
+    current().as_ref().map(|run| run.state.clone())
+}
+
+/// The run in progress, registered while the run lasts.
 struct Running(Halt);
 
 impl Running {
-    fn start() -> Running {
+    fn start(mode: RunMode, started: DateTime<Utc>) -> Running {
         let halt = Halt::default();
-        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(halt.clone());
+        *current() = Some(Current {
+            halt: halt.clone(),
+            state: InFlight {
+                mode,
+                started_ms: started.timestamp_millis(),
+                done: 0,
+                total: 0,
+            },
+        });
         Running(halt)
+    }
+
+    /// Steps done of the total, as the run reports them.
+    fn advance(done: u64, total: u64) {
+        if let Some(run) = current().as_mut() {
+            run.state.done = done;
+            run.state.total = total;
+        }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *current() = None;
     }
 }
 
@@ -129,6 +168,10 @@ pub struct RunReport {
 pub struct Selection {
     /// Only these records (by id, UID, href or Salesforce id); empty: all reviewed items.
     pub records: Vec<String>,
+    /// Only these items, as a front showed them (`Item::fingerprint`); empty: all reviewed
+    /// items. One whose record changed since is held back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprints: Vec<String>,
 }
 
 /// How the remote sides went in a run: why one could not be reached, and the calls each took.
@@ -263,8 +306,8 @@ impl SyncEngine {
     /// `tandem sync preview`: pull, plan, and record what was shown.
     pub async fn preview(&self) -> Result<RunReport, SyncError> {
         let _running = RUNNING.lock().await;
-        let running = Running::start();
         let started = self.now();
+        let running = Running::start(RunMode::Preview, started);
         let mut report = RunReport::default();
         let mut reached = Reached::default();
         if let Some(connection) = self.reach_salesforce(&mut reached, &running.0).await {
@@ -302,16 +345,28 @@ impl SyncEngine {
         let reviewed: HashSet<&str> = reviewed.iter().map(String::as_str).collect();
         let mut plan = self.plan()?;
         let wanted = self.resolve_selection(selection)?;
-        let held_back = plan
+        let shown: HashSet<&str> = selection.fingerprints.iter().map(String::as_str).collect();
+        let mut held_back = plan
             .items
             .iter()
             .filter(|i| i.runs() && !reviewed.contains(i.fingerprint().as_str()))
             .count();
         plan.items.retain(|item| {
-            reviewed.contains(item.fingerprint().as_str())
+            let fingerprint = item.fingerprint();
+            reviewed.contains(fingerprint.as_str())
                 && (wanted.is_empty() || wanted.contains(&item.record))
+                && (shown.is_empty() || shown.contains(fingerprint.as_str()))
         });
+        if !shown.is_empty() {
+            // What was shown and is no longer the plan (changed since, or not reviewed) waits.
+            let found = plan
+                .items
+                .iter()
+                .filter(|i| shown.contains(i.fingerprint().as_str()));
+            held_back = shown.len() - found.count();
+        }
         let records = plan.items.iter().map(|i| i.record.clone()).collect();
+        let started = self.now();
         let confirm = Draft {
             origin: Origin::new(Side::TANDEM, "cli:sync-apply"),
             body: DraftBody::Decision(Decision::Confirm {
@@ -320,7 +375,7 @@ impl SyncEngine {
             }),
         };
         self.writer.append(confirm).await?;
-        let running = Running::start();
+        let running = Running::start(RunMode::Manual, started);
         let mut report = self
             .execute(RunMode::Manual, plan, false, progress, &running.0)
             .await?;
@@ -334,7 +389,7 @@ impl SyncEngine {
         if !self.reviewed_before()? {
             return Err(SyncError::NotReviewed);
         }
-        let running = Running::start();
+        let running = Running::start(RunMode::Automatic, self.now());
         self.execute(
             RunMode::Automatic,
             Plan::default(),
@@ -408,6 +463,7 @@ impl SyncEngine {
             .iter()
             .map(|i| i.steps().filter(|(_, s)| s.runs()).count() as u64)
             .sum();
+        Running::advance(0, total);
         let mut progress = Progress {
             done: 0,
             total,
@@ -508,6 +564,7 @@ impl SyncEngine {
                 }
             }
         }
+        Running::advance(total, total);
         (progress.report)(total, total);
         if let Some(connection) = &connection {
             reached.used(Side::SALESFORCE, connection);
@@ -575,6 +632,7 @@ struct Progress<'a> {
 impl Progress<'_> {
     fn step(&mut self) {
         self.done += 1;
+        Running::advance(self.done, self.total);
         (self.report)(self.done, self.total);
     }
 }
