@@ -251,50 +251,86 @@ pub enum ConfigError {
     },
 }
 
-/// Set (`Some`) or remove (`None`) keys of one section of the settings file at `path`, keeping
-/// the user's comments and everything else as it was. The result is checked with the strict
-/// parser before anything is written, so a bad value never leaves an unreadable file behind; the
-/// file is replaced atomically, readable by the user only.
-pub fn set(path: &Path, section: &str, values: &[(&str, Option<&str>)]) -> Result<(), ConfigError> {
-    let invalid = |message: String| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        message: InvalidSettings(message),
-    };
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => {
-            return Err(ConfigError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
+/// One change to the settings file: a key of a section set to a value, or removed (`None`:
+/// the default applies again).
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub section: String,
+    pub key: String,
+    pub value: Option<toml_edit::Value>,
+}
+
+impl Change {
+    pub fn new(section: &str, key: &str, value: Option<toml_edit::Value>) -> Change {
+        Change {
+            section: section.to_string(),
+            key: key.to_string(),
+            value,
         }
-    };
+    }
+}
+
+/// `text` with `changes` made, the user's comments and everything else kept as they were; the
+/// result is checked with the strict parser, so the error names what is wrong and where.
+pub fn changed(text: &str, changes: &[Change]) -> Result<String, InvalidSettings> {
     let mut doc: toml_edit::DocumentMut = text
         .parse()
-        .map_err(|e: toml_edit::TomlError| invalid(e.to_string()))?;
-    let table = doc
-        .entry(section)
-        .or_insert(toml_edit::Item::Table(toml_edit::Table::new()))
-        .as_table_mut()
-        .ok_or_else(|| invalid(format!("`{section}` is not a [{section}] table")))?;
-    for (key, value) in values {
-        match value {
-            Some(v) => {
-                table.insert(key, toml_edit::value(*v));
+        .map_err(|e: toml_edit::TomlError| InvalidSettings(e.to_string()))?;
+    for change in changes {
+        let table = doc
+            .entry(&change.section)
+            .or_insert(toml_edit::Item::Table(toml_edit::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| {
+                InvalidSettings(format!("`{0}` is not a [{0}] table", change.section))
+            })?;
+        match &change.value {
+            Some(value) => {
+                table.insert(&change.key, toml_edit::Item::Value(value.clone()));
             }
             None => {
-                table.remove(key);
+                table.remove(&change.key);
             }
         }
     }
     let new_text = doc.to_string();
-    Settings::parse(&new_text)
-        .map_err(|e| invalid(format!("the new settings would be invalid: {e}")))?;
+    Settings::parse(&new_text)?;
+    Ok(new_text)
+}
+
+/// Make `changes` to the settings file at `path` (see [`changed`]). Nothing is written unless the
+/// result is valid; the file is replaced atomically, readable by the user only.
+pub fn edit(path: &Path, changes: &[Change]) -> Result<(), ConfigError> {
+    let text = read_text(path)?;
+    let new_text = changed(&text, changes).map_err(|message| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    })?;
     write_private(path, new_text.as_bytes()).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Set (`Some`) or remove (`None`) text keys of one section of the settings file at `path`.
+pub fn set(path: &Path, section: &str, values: &[(&str, Option<&str>)]) -> Result<(), ConfigError> {
+    let changes: Vec<Change> = values
+        .iter()
+        .map(|(key, value)| Change::new(section, key, value.map(toml_edit::Value::from)))
+        .collect();
+    edit(path, &changes)
+}
+
+/// The settings file's text; a missing file is an empty one.
+pub fn read_text(path: &Path) -> Result<String, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// Write a file of the data directory that holds secrets (the settings' passwords and tokens,
@@ -408,11 +444,7 @@ impl Settings {
     /// Read the settings of a data directory; a missing file means the defaults.
     pub fn load(dir: &Path) -> Result<Settings, ConfigError> {
         let path = dir.join(SETTINGS_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
-            Err(source) => return Err(ConfigError::Read { path, source }),
-        };
+        let text = read_text(&path)?;
         Settings::parse(&text).map_err(|message| ConfigError::Invalid { path, message })
     }
 

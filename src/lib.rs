@@ -12,5 +12,6 @@ pub mod dav;
 pub mod engine;
 pub mod salesforce;
 pub mod store;
+pub mod web;
 
 pub use tandem_protocol as protocol;

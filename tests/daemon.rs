@@ -264,3 +264,130 @@ fn the_daemon_takes_up_an_edited_settings_file_and_keeps_its_settings_when_the_f
     );
     daemon.stop();
 }
+
+/// One HTTP/1.1 request, written as a browser (or an attacker's page) would send it: the raw
+/// response.
+fn raw(addr: &str, head: &str, body: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn the_review_app_refuses_other_sites_a_missing_token_and_foreign_hosts_changing_nothing() {
+    let s = Scratch::new();
+    let daemon = Daemon::start(&s);
+    let announced = announcement(&s);
+    let dav_url = announced["dav_url"].as_str().unwrap();
+    let addr = dav_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/dav/")
+        .to_string();
+    let settings: toml::Value =
+        toml::from_str(&std::fs::read_to_string(s.path().join("tandem.toml")).unwrap()).unwrap();
+    let (user, password) = (
+        settings["server"]["user"].as_str().unwrap(),
+        settings["server"]["password"].as_str().unwrap(),
+    );
+    let origin = format!("http://{addr}");
+    let form = "Content-Type: application/x-www-form-urlencoded";
+
+    // Signed in as a browser on this page would be.
+    let signed_in = raw(
+        &addr,
+        &format!("POST /app/signin HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\n{form}"),
+        &format!("user={user}&password={password}"),
+    );
+    assert!(signed_in.starts_with("HTTP/1.1 303"), "{signed_in}");
+    let cookie = signed_in
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    assert!(signed_in.to_lowercase().contains("httponly"), "{signed_in}");
+    assert!(signed_in.contains("SameSite=Strict"), "{signed_in}");
+    let page = raw(
+        &addr,
+        &format!("GET /app/summary HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}"),
+        "",
+    );
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(
+        !page.to_lowercase().contains("access-control-allow"),
+        "no CORS"
+    );
+    let csrf = page
+        .split("data-csrf=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's CSRF token")
+        .to_string();
+    let before = s.log().len();
+    let review = |extra: &str, body: &str| {
+        raw(
+            &addr,
+            &format!(
+                "POST /app/summary/review HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n{form}{extra}"
+            ),
+            body,
+        )
+    };
+
+    // Another site posting the page's own form, with the user's cookie and even the token.
+    let cross = review("\r\nOrigin: https://evil.example", &format!("csrf={csrf}"));
+    assert!(cross.starts_with("HTTP/1.1 403"), "{cross}");
+    // This page's origin, without the token.
+    let tokenless = review(&format!("\r\nOrigin: {origin}"), "");
+    assert!(tokenless.starts_with("HTTP/1.1 403"), "{tokenless}");
+    let wrong = review(&format!("\r\nOrigin: {origin}"), "csrf=00");
+    assert!(wrong.starts_with("HTTP/1.1 403"), "{wrong}");
+    // A DNS-rebinding page: its own host name, pointing at 127.0.0.1.
+    let port = addr.rsplit(':').next().unwrap();
+    let rebound = raw(
+        &addr,
+        &format!(
+            "POST /app/summary/review HTTP/1.1\r\nHost: evil.example:{port}\r\nCookie: {cookie}\r\n{form}"
+        ),
+        &format!("csrf={csrf}"),
+    );
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    let rebound_read = raw(
+        &addr,
+        &format!("GET /app/connect HTTP/1.1\r\nHost: evil.example:{port}\r\nCookie: {cookie}"),
+        "",
+    );
+    assert!(
+        rebound_read.starts_with("HTTP/1.1 403") && !rebound_read.contains(password),
+        "{rebound_read}"
+    );
+    // The local API: the same guard, before the token is even looked at.
+    let api = announced["addr"].as_str().unwrap();
+    let token = announced["token"].as_str().unwrap();
+    let api_rebound = raw(
+        api,
+        &format!(
+            "POST /api/v1/call HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json"
+        ),
+        r#"{"use":"preview"}"#,
+    );
+    assert!(api_rebound.starts_with("HTTP/1.1 403"), "{api_rebound}");
+    assert_eq!(s.log().len(), before, "nothing refused changed anything");
+
+    // The same request, from this page with its token, is carried out.
+    let allowed = review(&format!("\r\nOrigin: {origin}"), &format!("csrf={csrf}"));
+    assert!(allowed.starts_with("HTTP/1.1 303"), "{allowed}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while s.log().len() == before {
+        assert!(std::time::Instant::now() < deadline, "the review is logged");
+        std::thread::yield_now();
+    }
+    daemon.stop();
+}

@@ -1,6 +1,7 @@
-//! `tandem demo`, the README's first command: a seeded demo org, the daemon and a first reviewed
-//! sync run said in a few lines, after which a client can connect, the org can be edited through
-//! its REST API with the credentials printed, and the demo resumes after Ctrl-C where it was.
+//! `tandem demo`, the README's first command: a seeded demo org, the daemon, and the first sync
+//! reviewed and said in a few lines, ending with the review app's address; once applied a client
+//! can connect, the org can be edited through its REST API with the credentials printed, and the
+//! demo resumes after Ctrl-C where it was.
 
 use std::io::{BufRead, BufReader, Lines};
 use std::path::Path;
@@ -29,7 +30,7 @@ impl Demo {
             let line = line.unwrap();
             printed.push_str(&line);
             printed.push('\n');
-            if line.starts_with("Ctrl-C stops the demo") {
+            if line.starts_with("Open the review app") {
                 return Demo {
                     child,
                     printed,
@@ -39,7 +40,7 @@ impl Demo {
         }
         let _ = child.kill();
         let _ = child.wait();
-        panic!("the demo never said how to stop it:\n{printed}")
+        panic!("the demo never said where the review app is:\n{printed}")
     }
 
     /// The text after `prefix` on the line that starts with it.
@@ -89,7 +90,7 @@ fn tandem(data: &Path, args: &[&str]) -> String {
 }
 
 #[test]
-fn the_demo_says_what_it_did_in_a_few_lines_serves_it_and_resumes_after_ctrl_c() {
+fn the_demo_says_what_waits_for_review_in_a_few_lines_serves_it_and_resumes_after_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let demo = Demo::start(&data, &["--seed", "3"]);
@@ -98,21 +99,33 @@ fn the_demo_says_what_it_did_in_a_few_lines_serves_it_and_resumes_after_ctrl_c()
         printed.lines().count() <= 20,
         "a short summary, not every record:\n{printed}"
     );
-    for contradiction in ["No sync run yet", "Run `tandem sync apply`"] {
+    for contradiction in ["No sync run yet", "applied"] {
         assert!(!printed.contains(contradiction), "{printed}");
     }
-    // "141 items reviewed and applied, 141 of 141 steps done (…)"
-    let first = demo.line("First sync run: ");
-    let words: Vec<&str> = first.split_whitespace().collect();
-    assert_eq!(words[5], words[7], "every step succeeded: {first}");
+    // "141 items wait for review; nothing is written until you apply it:"
+    let waiting = printed
+        .lines()
+        .find(|l| l.contains("items wait for review"))
+        .unwrap_or_else(|| panic!("the review waiting: {printed}"));
+    let reviewed: usize = waiting.split_whitespace().next().unwrap().parse().unwrap();
     for kind in ["Contacts", "Events", "Tasks"] {
         let counts = demo.line(&format!("  {kind}"));
         assert!(
-            counts.contains("Salesforce: nothing written; desktop: ")
-                && counts.contains(" created"),
+            counts.contains("Salesforce: nothing; desktop: ") && counts.contains(" to create"),
             "{kind}: {counts}"
         );
     }
+    assert!(
+        demo.line("Open the review app")
+            .contains("/app/signin/once/"),
+        "it ends with the review app's address"
+    );
+    // Applied in a terminal, through the running demo.
+    let applied = tandem(&data, &["sync", "apply"]);
+    assert!(
+        applied.starts_with(&format!("Applied {reviewed} of {reviewed} steps")),
+        "{applied}"
+    );
 
     // "URL with user U and password P."
     let connect = demo.line("Connect a CalDAV/CardDAV client to ").to_string();

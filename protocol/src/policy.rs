@@ -28,6 +28,15 @@ impl ConflictPolicy {
         }
     }
 
+    /// Why this policy keeps the value it keeps, in a sentence's words.
+    pub fn explain(self) -> &'static str {
+        match self {
+            ConflictPolicy::NewestWins => "the change made last wins",
+            ConflictPolicy::SalesforceWins => "Salesforce's value wins",
+            ConflictPolicy::DesktopWins => "the desktop's value wins",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConflictPolicy::NewestWins => "newest-wins",

@@ -422,3 +422,48 @@ impl App {
         })
     }
 }
+
+/// A record a search found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Found {
+    pub record: RecordId,
+    pub kind: RecordKind,
+    pub label: String,
+    pub deleted: bool,
+}
+
+/// At most this many records are listed for a search.
+const FOUND_AT_MOST: usize = 50;
+
+impl App {
+    /// Records a person may mean by `query`: the one it names exactly (tandem id, UID, DAV href,
+    /// Salesforce id), then those whose name has it in it (any case), deleted ones included.
+    pub fn find(&self, query: &str) -> Result<Vec<Found>, AppError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = self.store.read()?;
+        let exact = read::find_record(&txn, query)?;
+        let needle = query.to_lowercase();
+        let mut found = Vec::new();
+        read::each_record(&txn, &RecordKind::ALL, |stored| {
+            let state = stored.state;
+            let label = tandem_protocol::plan::label(state.kind, &state.fields);
+            let named = exact.as_ref() == Some(&state.id);
+            let room = found.len() < FOUND_AT_MOST;
+            if named || (room && label.to_lowercase().contains(&needle)) {
+                found.push(Found {
+                    record: state.id,
+                    kind: state.kind,
+                    label,
+                    deleted: state.deleted,
+                });
+            }
+            Ok(())
+        })?;
+        // The exact match first.
+        found.sort_by_key(|f| exact.as_ref() != Some(&f.record));
+        Ok(found)
+    }
+}

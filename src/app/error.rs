@@ -51,6 +51,8 @@ pub enum AppError {
     NoRefreshToken,
     #[error("the answer does not fit the request; this is a bug in tandem")]
     Unexpected,
+    #[error("the settings were not saved: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    SettingsRejected(Vec<super::settings::FieldError>),
     /// The running daemon refused the request; its message, as it said it.
     #[error("{0}")]
     Daemon(String),

@@ -7,6 +7,7 @@
 //! opened itself or from the running daemon, which owns the store and answers the same request
 //! with the same code.
 
+mod advice;
 mod audit;
 mod error;
 mod point;
@@ -15,15 +16,16 @@ mod settings;
 mod signin;
 mod sync;
 
-pub use crate::engine::sync::{Pulled, RunReport};
+pub use crate::engine::sync::{InFlight, Pulled, RunReport};
+pub use advice::advice;
 pub use audit::{
-    Blame, BlameLine, ConflictNote, FieldChange, History, HistoryEntry, Restored, describe,
+    Blame, BlameLine, ConflictNote, FieldChange, Found, History, HistoryEntry, Restored, describe,
 };
 pub use error::AppError;
 pub use point::Point;
 pub use request::{Ignoring, Logged, Reply, Request, Verified};
-pub use settings::SettingsView;
-pub use signin::{JwtSignIn, SignInArgs, SignedIn, WebSignIn};
+pub use settings::{FieldError, SettingsView};
+pub use signin::{JwtSignIn, SignInArgs, SignedIn, WebSignIn, sign_out};
 pub use sync::{Ignored, Status};
 
 use crate::config::Settings;
@@ -37,6 +39,11 @@ use std::sync::Arc;
 /// flight finishes and is recorded, the rest waits for the next run. Whether one was running.
 pub fn halt_run() -> bool {
     crate::engine::sync::halt_current_run()
+}
+
+/// The sync run in progress in this process, if one is, and how far it is.
+pub fn in_flight() -> Option<InFlight> {
+    crate::engine::sync::in_flight()
 }
 
 /// A count as a sentence says it: "1 step", "2 steps".
@@ -194,6 +201,12 @@ impl App {
     }
 
     /// Whether a manual sync run was ever applied (automatic runs wait for one).
+    /// The plan as the store has it now, without reading Salesforce (what a shown review looks
+    /// like after an ignore).
+    pub fn replan(&self) -> Result<tandem_protocol::plan::Plan, AppError> {
+        Ok(self.engine()?.plan()?)
+    }
+
     pub fn reviewed(&self) -> Result<bool, AppError> {
         Ok(crate::engine::sync::reviewed_before(&self.store)?)
     }

@@ -2,7 +2,8 @@
 //! in, and the accounts without their secrets (passwords and tokens never leave the settings
 //! file).
 
-use crate::config::{Settings, UpdateCheck};
+use super::{App, AppError};
+use crate::config::{self, Change, SETTINGS_FILE, Settings, UpdateCheck};
 use serde::{Deserialize, Serialize};
 use tandem_protocol::RecordKind;
 use tandem_protocol::rules::Rules;
@@ -49,5 +50,53 @@ impl SettingsView {
                 max_calls_per_run: s.max_calls_per_run,
             },
         }
+    }
+}
+
+/// A change to one setting that cannot be made, and why, in the words the settings file's
+/// checks use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("[{section}] {key}: {message}")]
+pub struct FieldError {
+    pub section: String,
+    pub key: String,
+    pub message: String,
+}
+
+impl App {
+    /// The settings as the file has them now (what a settings page edits; the daemon takes them
+    /// up within a second).
+    pub fn settings_on_disk(&self) -> Result<SettingsView, AppError> {
+        Ok(SettingsView::of(&Settings::load(&self.dir)?))
+    }
+
+    /// Make `changes` to the settings file, keeping the user's comments. Each change is checked
+    /// on its own first, so every bad value is named with its field; if any is bad, nothing is
+    /// written.
+    pub fn save_settings(&self, changes: &[Change]) -> Result<(), AppError> {
+        let path = self.dir.join(SETTINGS_FILE);
+        let text = config::read_text(&path)?;
+        let errors: Vec<FieldError> = changes
+            .iter()
+            .filter_map(|change| {
+                let refused = config::changed(&text, std::slice::from_ref(change)).err()?;
+                // The file's own message, without the line of a file that was never written.
+                let message = refused.to_string();
+                let message = match message.split_once(": ") {
+                    Some((line, rest)) if line.starts_with("line ") => rest.to_string(),
+                    _ => message,
+                };
+                Some(FieldError {
+                    section: change.section.clone(),
+                    key: change.key.clone(),
+                    message,
+                })
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(AppError::SettingsRejected(errors));
+        }
+        config::edit(&path, changes)?;
+        Ok(())
     }
 }

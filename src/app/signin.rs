@@ -114,6 +114,11 @@ impl WebSignIn {
         self.login.authorize_url()
     }
 
+    /// Send the browser to `url` once the login is through (the review app's Connect page).
+    pub fn return_to(&mut self, url: &str) {
+        self.login.return_to(url);
+    }
+
     pub fn redirect_uri(&self) -> &str {
         self.login.redirect_uri()
     }
@@ -166,4 +171,16 @@ impl WebSignIn {
             settings_file: self.file.path().to_path_buf(),
         })
     }
+}
+
+/// Forget the Salesforce connection: the tokens (and a JWT key's user) go, the connected app
+/// stays, so connecting again is one step. Runs say Salesforce is not connected until then.
+pub fn sign_out(dir: &Path) -> Result<(), AppError> {
+    CredentialsFile::in_dir(dir).set(&[
+        ("refresh_token", None),
+        ("instance_url", None),
+        ("jwt_key_file", None),
+        ("username", None),
+    ])?;
+    Ok(())
 }

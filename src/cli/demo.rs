@@ -1,15 +1,15 @@
 //! `tandem demo`: everything on one machine without an org — the Salesforce emulator with a
-//! seeded demo org kept beside the store, the daemon (CalDAV/CardDAV server, local API,
-//! automatic runs), and a first reviewed sync run; run again on the same directory, it resumes
-//! with the org and the store as they were.
+//! seeded demo org kept beside the store, the daemon (CalDAV/CardDAV server, review app, local
+//! API, automatic runs), and the first sync reviewed, waiting to be applied in the review app (or
+//! with `tandem sync apply`); run again on the same directory, it resumes with the org and the
+//! store as they were.
 
 use crate::app::{AppError, Reply, Request, RunReport, count};
-use crate::cli::sync::{carried, side_title};
+use crate::cli::sync::{planned, side_title};
 use crate::config::{self, ConfigError, SETTINGS_FILE};
 use crate::daemon::{self, DaemonError, ServeOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use tandem_protocol::Side;
 use tandem_salesforce_emulator::{
     DEFAULT_API_VERSION, Emulator, EmulatorConfig, EmulatorError, EmulatorHandle, Snapshot,
     SnapshotError,
@@ -64,8 +64,8 @@ pub enum DemoError {
     DaemonTooSlow,
     #[error("the daemon stopped: {0}")]
     DaemonStopped(tokio::task::JoinError),
-    #[error("the first sync run failed: {0}")]
-    FirstRunFailed(String),
+    #[error("the demo's review failed: {0}")]
+    ReviewFailed(String),
 }
 
 /// Where the demo lives without `--data`: a directory of its own, never the real store's, so
@@ -139,20 +139,25 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
     });
     let client = wait_for_daemon(&dir, &serve).await?;
     let preview = run_report(client.call(&Request::Preview).await?)?;
+    if let Some((side, why)) = preview.record.iter().flat_map(|r| &r.unreachable).next() {
+        return Err(DemoError::ReviewFailed(format!(
+            "{} could not be reached: {why}",
+            side_title(*side)
+        )));
+    }
     let data = format!("--data {}", dir.display());
-    if resuming {
-        say(&format!(
+    say(&if resuming {
+        format!(
             "Resumed the demo in {}: the demo org (seed {seed}) and the store as they were.\n",
             dir.display()
-        ));
-        say(&waiting(&preview, &data));
+        )
     } else {
-        say(&format!(
+        format!(
             "New demo in {}: a demo org of seed {seed} in the Salesforce emulator, and a fresh store.\n",
             dir.display()
-        ));
-        first_run(&client, &preview).await?;
-    }
+        )
+    });
+    say(&waiting(&preview));
     let (user, password) = config::ensure_server_credentials(&dir)?;
     say(&format!(
         "\nConnect a CalDAV/CardDAV client to {} with user {user} and password {password}.\n",
@@ -160,69 +165,34 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
     ));
     say(&org_access(&emulator, &config));
     say(&format!(
-        "\nNext: edit on either side, then `tandem {data} sync preview` to review and `… sync apply` to carry it out;\n\
-         `tandem {data} sync status`, `… history ITEM` and `… blame ITEM` show what happened.\n\
-         Ctrl-C stops the demo; `tandem demo{}` resumes it.\n",
+        "\nIn a terminal: `tandem {data} sync preview` reviews, `… sync apply` carries it out, `… sync status`,\n\
+         `… history ITEM` and `… blame ITEM` show what happened. Ctrl-C stops the demo; `tandem demo{}` resumes it.\n",
         if dir == default_dir().unwrap_or_default() {
             String::new()
         } else {
             format!(" {data}")
         }
     ));
+    say(&format!(
+        "Open the review app (this link signs you in once): {}\n",
+        client.sign_in_link().await?
+    ));
     let result = serve.await.map_err(DemoError::DaemonStopped)?;
     emulator.shutdown().await;
     Ok(result?)
 }
 
-/// The first run of a new demo: the reviewed plan applied, said in a few lines.
-async fn first_run(client: &daemon::Client, preview: &RunReport) -> Result<(), DemoError> {
-    let reviewed = preview.plan.items.iter().filter(|i| i.runs()).count();
-    let reply = client
-        .call(&Request::Apply {
-            records: Vec::new(),
-            fingerprints: Vec::new(),
-        })
-        .await?;
-    let applied = run_report(reply)?;
-    let Some(record) = &applied.record else {
-        return Err(DemoError::FirstRunFailed("it recorded nothing".into()));
-    };
-    if let Some((side, why)) = record.unreachable.iter().next() {
-        return Err(DemoError::FirstRunFailed(format!(
-            "{} could not be reached: {why}",
-            side_title(*side)
-        )));
-    }
-    let failed = record.failures().count();
-    say(&format!(
-        "First sync run: {} reviewed and applied, {} of {} done ({}).\n",
-        count(reviewed, "item", "items"),
-        record.results.len() - failed,
-        count(record.results.len(), "step", "steps"),
-        count(
-            record.calls(Side::SALESFORCE),
-            "Salesforce API call",
-            "Salesforce API calls"
-        ),
-    ));
-    say(&carried(&applied));
-    if failed > 0 {
-        say(&format!(
-            "{} failed: `tandem sync status` lists them; the next run tries them again.\n",
-            count(failed, "step", "steps")
-        ));
-    }
-    Ok(())
-}
-
-/// What waits for review on a resumed demo.
-fn waiting(preview: &RunReport, data: &str) -> String {
+/// What the review of the demo's sync found, in a few lines.
+fn waiting(preview: &RunReport) -> String {
     let items = preview.plan.items.iter().filter(|i| i.runs()).count();
-    match items {
-        0 => "Both sides are in step.\n".to_string(),
-        1 => format!("1 item waits for review: `tandem {data} sync preview`.\n"),
-        n => format!("{n} items wait for review: `tandem {data} sync preview`.\n"),
+    if items == 0 {
+        return "Both sides are in step.\n".to_string();
     }
+    format!(
+        "{} for review; nothing is written until you apply it:\n{}",
+        count(items, "item waits", "items wait"),
+        planned(&preview.plan)
+    )
 }
 
 /// How to reach the demo org as a Salesforce user would: its REST API, with the credentials the
@@ -244,7 +214,7 @@ fn org_access(emulator: &EmulatorHandle, config: &EmulatorConfig) -> String {
 fn run_report(reply: Reply) -> Result<RunReport, DemoError> {
     match reply {
         Reply::Run(report) => Ok(report),
-        other => Err(DemoError::FirstRunFailed(format!(
+        other => Err(DemoError::ReviewFailed(format!(
             "the daemon answered {other:?} instead of a run"
         ))),
     }
@@ -276,7 +246,7 @@ fn connect(dir: &Path, emulator: &EmulatorHandle) -> Result<(), DemoError> {
     if !path.exists() {
         config::write_private(
             &path,
-            b"# Written by `tandem demo`: the local Salesforce emulator's demo org.\n",
+            b"# Written by `tandem demo`: the local Salesforce emulator's demo org.\n[salesforce]\n",
         )
         .map_err(|source| ConfigError::Write {
             path: path.clone(),

@@ -428,41 +428,32 @@ pub fn applied(report: &RunReport, json: bool) -> (String, bool) {
     (out, failed)
 }
 
-/// What an applied run wrote, a line per kind of record and a column per side: the short form
-/// of `applied`, for the demo.
-pub fn carried(report: &RunReport) -> String {
+/// What a plan would write, a line per kind of record and a column per side: the short form of
+/// the summary, for the demo.
+pub fn planned(plan: &Plan) -> String {
     let mut out = String::new();
-    let Some(record) = &report.record else {
-        return out;
-    };
-    let kinds: BTreeMap<_, _> = report
-        .plan
-        .items
-        .iter()
-        .map(|i| (i.record.clone(), i.kind))
-        .collect();
-    let mut done: BTreeMap<(RecordKind, Side), tandem_protocol::run::OpCounts> = BTreeMap::new();
-    for result in record.results.iter().filter(|r| r.error.is_none()) {
-        if let Some(kind) = kinds.get(&result.record) {
-            done.entry((*kind, result.side)).or_default().add(result.op);
+    let mut todo: BTreeMap<(RecordKind, Side), tandem_protocol::run::OpCounts> = BTreeMap::new();
+    for item in &plan.items {
+        for (side, step) in item.steps().filter(|(_, s)| s.runs()) {
+            todo.entry((item.kind, side)).or_default().add(step.op);
         }
     }
     for kind in RecordKind::ALL {
         let sides: Vec<String> = Side::SYNCED
             .iter()
             .map(|side| {
-                let counts = done.get(&(kind, *side)).cloned().unwrap_or_default();
+                let counts = todo.get(&(kind, *side)).cloned().unwrap_or_default();
                 let parts: Vec<String> = [
-                    (counts.create, "created"),
-                    (counts.update, "updated"),
-                    (counts.delete, "deleted"),
+                    (counts.create, "to create"),
+                    (counts.update, "to update"),
+                    (counts.delete, "to delete"),
                 ]
                 .iter()
                 .filter(|(n, _)| *n > 0)
                 .map(|(n, what)| format!("{n} {what}"))
                 .collect();
                 let what = if parts.is_empty() {
-                    "nothing written".to_string()
+                    "nothing".to_string()
                 } else {
                     parts.join(", ")
                 };

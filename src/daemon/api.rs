@@ -1,10 +1,14 @@
 //! The daemon's local API: the commands' way to the store while the daemon holds it. One
 //! endpoint carries every use case (`POST /api/v1/call`: an `app::Request` in, an `app::Reply`
 //! out), so a command run against the daemon does exactly what it would do on its own; only a
-//! client with the announced bearer token gets in.
+//! client with the announced bearer token gets in, and only when it names the API's own address
+//! (the review app's Host/Origin guard). `POST /api/v1/open` makes a one-time sign-in link to the
+//! review app.
 
 use super::settings::Live;
-use crate::app::{App, Request};
+use crate::app::Request;
+use crate::web::Web;
+use crate::web::guard::Hosts;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Response, StatusCode, header};
@@ -19,15 +23,27 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 pub const CALL: &str = "/api/v1/call";
 pub const STATUS: &str = "/api/v1/status";
+/// A link that signs in to the review app once (`tandem open`).
+pub const OPEN: &str = "/api/v1/open";
+
+/// What the API answers with.
+pub struct Api {
+    pub live: Live,
+    /// The review app, which makes the one-time sign-in links `tandem open` asks for.
+    pub web: Arc<Web>,
+    pub token: String,
+    /// The API's own address: a request naming another host is refused (DNS rebinding).
+    pub hosts: Hosts,
+}
 
 /// Answer connections until `stop` completes.
 pub async fn accept_until_stopped(
     listener: TcpListener,
-    live: Live,
-    token: String,
+    api: Api,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let expected = Arc::new(format!("Bearer {token}"));
+    let api = Arc::new(api);
+    let expected = Arc::new(format!("Bearer {}", api.token));
     tokio::pin!(stop);
     loop {
         tokio::select! {
@@ -40,13 +56,12 @@ pub async fn accept_until_stopped(
                         continue;
                     }
                 };
-                let (live, expected) = (live.clone(), expected.clone());
+                let (api, expected) = (api.clone(), expected.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
-                        // The app in force when the request comes: settings may have changed.
-                        let (app, expected) = (live.app(), expected.clone());
+                        let (api, expected) = (api.clone(), expected.clone());
                         async move {
-                            Ok::<_, std::convert::Infallible>(handle(&app, &expected, req).await)
+                            Ok::<_, std::convert::Infallible>(handle(&api, &expected, req).await)
                         }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -81,7 +96,12 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<B
     json(status, &serde_json::json!({ "error": message.to_string() }))
 }
 
-async fn handle(app: &App, expected: &str, req: hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(api: &Api, expected: &str, req: hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+    if let Err(refusal) = api.hosts.admit(req.headers()) {
+        return error(StatusCode::FORBIDDEN, refusal);
+    }
+    // The app in force when the request comes: settings may have changed.
+    let app = api.live.app();
     // Constant-time, so the token cannot be guessed byte by byte from response times.
     let authorized = req
         .headers()
@@ -109,6 +129,10 @@ async fn handle(app: &App, expected: &str, req: hyper::Request<Incoming>) -> Res
         (Method::GET, STATUS) => json(
             StatusCode::OK,
             &serde_json::json!({ "pid": std::process::id(), "data": app.dir }),
+        ),
+        (Method::POST, OPEN) => json(
+            StatusCode::OK,
+            &serde_json::json!({ "url": api.web.sign_in_link() }),
         ),
         (Method::POST, CALL) => match serde_json::from_slice::<Request>(&body) {
             Ok(request) => match app.handle(request, &|_, _| {}).await {

@@ -1,7 +1,7 @@
 //! A command's way to the running daemon: found through `daemon.json`, asked over the local API
 //! with the announced token.
 
-use super::api::{CALL, STATUS};
+use super::api::{CALL, OPEN, STATUS};
 use super::{Announcement, DAEMON_FILE};
 use crate::app::{AppError, Reply, Request};
 use http_body_util::{BodyExt, Full};
@@ -35,6 +35,16 @@ impl Client {
     /// The CalDAV/CardDAV server's URL.
     pub fn dav_url(&self) -> &str {
         &self.dav_url
+    }
+
+    /// A link that signs in to the review app once, within a few minutes.
+    pub async fn sign_in_link(&self) -> Result<String, AppError> {
+        let (status, bytes) = self.send(Method::POST, OPEN, Vec::new()).await?;
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .filter(|_| status == StatusCode::OK)
+            .and_then(|v| v["url"].as_str().map(str::to_string))
+            .ok_or_else(|| AppError::Daemon(format!("the daemon answered {status} without a link")))
     }
 
     /// Ask the daemon to carry out a request; its error, if it refuses, as it worded it.

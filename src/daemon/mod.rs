@@ -7,6 +7,7 @@
 
 mod api;
 mod client;
+mod front;
 mod settings;
 
 pub use client::Client;
@@ -16,6 +17,8 @@ use crate::config::{self, ConfigError, Settings};
 use crate::dav::{self, DavError, DavState, auth::Credentials};
 use crate::engine::scheduler::Scheduler;
 use crate::store::{Store, StoreError, Writer, WriterError, system_clock};
+use crate::web::guard::Hosts;
+use crate::web::{Account, Web};
 use serde::{Deserialize, Serialize};
 use settings::Live;
 use std::io::Write as _;
@@ -148,6 +151,16 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
     let token = hex::encode(rand::random::<[u8; 32]>());
     let scheme = if tls.is_some() { "https" } else { "http" };
     let dav_url = format!("{scheme}://{dav_addr}/dav/");
+    let review = Web::new(
+        live.clone(),
+        Account {
+            user: credentials.user.clone(),
+            password: credentials.password.clone(),
+            base: format!("{scheme}://{dav_addr}"),
+        },
+        Hosts::of(dav_addr),
+        tls.is_some(),
+    );
     let announcement = announce(
         dir,
         &Announcement {
@@ -163,8 +176,9 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
     let stop_dav = Arc::new(tokio::sync::Notify::new());
     let dav_task = {
         let stop = stop_dav.clone();
+        let review = review.clone();
         tokio::spawn(async move {
-            dav::serve_with(dav_listener, dav_state, tls, async move {
+            front::serve(dav_listener, dav_state, review, tls, async move {
                 stop.notified().await
             })
             .await
@@ -181,7 +195,17 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
         .run(live.subscribe()),
     );
     let watcher = tokio::spawn(live.clone().watch(dir.to_path_buf()));
-    api::accept_until_stopped(listener, live, token, shutdown_signal()).await;
+    api::accept_until_stopped(
+        listener,
+        api::Api {
+            live,
+            web: review,
+            token,
+            hosts: Hosts::of(addr),
+        },
+        shutdown_signal(),
+    )
+    .await;
     watcher.abort();
     scheduler.abort();
     stop_dav.notify_one();

@@ -136,3 +136,9 @@ fn stamp(dir: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(dir.join(SETTINGS_FILE)).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
+
+impl crate::web::AppSource for Live {
+    fn app(&self) -> Arc<App> {
+        Live::app(self)
+    }
+}

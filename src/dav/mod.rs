@@ -180,18 +180,39 @@ pub async fn serve_with(
     tls: Option<tokio_rustls::TlsAcceptor>,
     stop: impl std::future::Future<Output = ()>,
 ) {
+    serve_requests(listener, tls, stop, move |req| {
+        let state = state.clone();
+        async move { handle(&state, req).await }
+    })
+    .await
+}
+
+/// Serve connections with `answer` answering each request (the daemon puts the review app and
+/// this server on one listener), over TLS when an acceptor is given, until `stop` completes.
+pub async fn serve_requests<A, F, B>(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stop: impl std::future::Future<Output = ()>,
+    answer: A,
+) where
+    A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     tokio::pin!(stop);
     loop {
         tokio::select! {
             _ = &mut stop => return,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let state = state.clone();
                 let tls = tls.clone();
+                let answer = answer.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
-                        let state = state.clone();
-                        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+                        let answer = answer.clone();
+                        async move { Ok::<_, std::convert::Infallible>(answer(req).await) }
                     });
                     let http = hyper::server::conn::http1::Builder::new();
                     match tls {

@@ -1,0 +1,652 @@
+//! The review app driven in a real headless Chromium (through chromedriver), on `tandem demo`:
+//! review the first sync, Shift-select three items and ignore them once, ignore one forever,
+//! apply the rest — the org then holds exactly what was applied, and the next review shows the
+//! ignored ones as ignored; change settings (the file keeps its comments; a bad value is shown at
+//! its field and nothing is written); find a contact in History and restore an earlier title,
+//! which a CalDAV client then sees; Connect shows credentials that work, and disconnects and
+//! connects Salesforce. A screenshot of each page goes to `target/tmp/review-app/`.
+//!
+//! Chromium and chromedriver are installed by `.ci/run`; `cargo test` alone skips this test.
+
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Lines};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A bounded wait for a condition, polled (never a fixed sleep).
+async fn until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `tandem demo` and what it printed.
+struct Demo {
+    child: Child,
+    printed: String,
+    data: PathBuf,
+    _rest: Lines<BufReader<ChildStdout>>,
+}
+
+impl Demo {
+    fn start(data: &Path) -> Demo {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("--data")
+            .arg(data)
+            .args(["demo", "--listen", "127.0.0.1:0", "--seed", "3"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tandem demo starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut printed = String::new();
+        for line in lines.by_ref().take(100) {
+            let line = line.unwrap();
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.starts_with("Open the review app") {
+                return Demo {
+                    child,
+                    printed,
+                    data: data.to_path_buf(),
+                    _rest: lines,
+                };
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the demo never printed the review app's address:\n{printed}")
+    }
+
+    fn line(&self, prefix: &str) -> &str {
+        self.printed
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{}", self.printed))
+    }
+
+    /// The one-time sign-in link, the last thing the demo says.
+    fn link(&self) -> String {
+        let line = self.line("Open the review app");
+        line[line.find("http").unwrap()..].to_string()
+    }
+
+    /// The review app's address (`http://127.0.0.1:PORT`).
+    fn base(&self) -> String {
+        let link = self.link();
+        link[..link.find("/app/").unwrap()].to_string()
+    }
+
+    /// The DAV address, user and password the demo printed.
+    fn dav(&self) -> (String, String, String) {
+        let words: Vec<String> = self
+            .line("Connect a CalDAV/CardDAV client to ")
+            .trim_end_matches('.')
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        (words[0].clone(), words[3].clone(), words[6].clone())
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The emulator's org over its REST API, with the credentials the demo printed.
+struct Org {
+    url: String,
+    bearer: String,
+    http: reqwest::Client,
+}
+
+impl Org {
+    async fn of(demo: &Demo) -> Org {
+        let token_call = demo.line("  curl -s ");
+        let token_url = token_call.split_whitespace().next().unwrap().to_string();
+        let form = token_call
+            .split(" -d ")
+            .skip(1)
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join("&");
+        let http = reqwest::Client::new();
+        let token: Value = http
+            .post(&token_url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Org {
+            url: token_url
+                .trim_end_matches("/services/oauth2/token")
+                .to_string(),
+            bearer: format!("Bearer {}", token["access_token"].as_str().unwrap()),
+            http,
+        }
+    }
+
+    async fn last_names(&self, first: &str) -> Vec<String> {
+        let soql =
+            format!("SELECT LastName FROM Contact WHERE FirstName = '{first}' ORDER BY LastName");
+        let url = reqwest::Url::parse_with_params(
+            &format!("{}/services/data/v60.0/query", self.url),
+            &[("q", soql)],
+        )
+        .unwrap();
+        let answer: Value = self
+            .http
+            .get(url)
+            .header("Authorization", &self.bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["LastName"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// A CalDAV/CardDAV client's requests, with the account the demo printed.
+struct Dav {
+    base: String,
+    user: String,
+    password: String,
+    http: reqwest::Client,
+}
+
+impl Dav {
+    async fn put(&self, path: &str, body: String) {
+        let status = self
+            .http
+            .put(format!("{}{path}", self.base.trim_end_matches("/dav/")))
+            .basic_auth(&self.user, Some(&self.password))
+            .header("Content-Type", "text/vcard")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "PUT {path}: {status}");
+    }
+
+    async fn get(&self, path: &str) -> String {
+        self.http
+            .get(format!("{}{path}", self.base.trim_end_matches("/dav/")))
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+fn card(uid: &str, last: &str, title: &str) -> String {
+    format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nN:{last};Zeta;;;\r\nFN:Zeta {last}\r\nTITLE:{title}\r\nEND:VCARD\r\n"
+    )
+}
+
+/// chromedriver on a free port, and a headless Chromium session through it.
+struct Browser {
+    driver: Child,
+    client: Client,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (installed by .ci/run)");
+        let profile = tempfile::tempdir().unwrap().keep();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync",
+                         "--window-size=1280,1400", "--lang=en-US",
+                         format!("--user-data-dir={}", profile.display())],
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let client = until("chromedriver answers", async || {
+            ClientBuilder::rustls()
+                .ok()?
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+                .ok()
+        })
+        .await;
+        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("review-app");
+        std::fs::create_dir_all(&shots).unwrap();
+        Browser {
+            driver,
+            client,
+            shots,
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn page(&self) -> String {
+        self.client
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Wait until the run the page follows has ended (the page reloads itself).
+    async fn run_ends(&self) {
+        until("the run ends and the page shows it", async || {
+            let busy = self.client.find(Locator::Css("#progress")).await.is_ok();
+            (!busy).then_some(())
+        })
+        .await;
+    }
+
+    /// Shift-click: the way a salesperson selects a range.
+    async fn shift_click(&self, element: fantoccini::elements::Element) {
+        let pause = Duration::from_millis(0);
+        let keys = KeyActions::new("keys".into())
+            .then(KeyAction::Down {
+                value: Key::Shift.into(),
+            })
+            .pause(pause)
+            .pause(pause)
+            .pause(pause)
+            .then(KeyAction::Up {
+                value: Key::Shift.into(),
+            });
+        let mouse = MouseActions::new("mouse".into())
+            .pause(pause)
+            .then(PointerAction::MoveToElement {
+                element,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .pause(pause);
+        self.client
+            .perform_actions(fantoccini::actions::Actions::from(keys).and(mouse))
+            .await
+            .unwrap();
+        self.client.release_actions().await.unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The checkbox of the row whose desktop column names `who`.
+async fn row_box(browser: &Browser, who: &str) -> fantoccini::elements::Element {
+    browser
+        .client
+        .find(Locator::XPath(&format!(
+            "//tr[contains(@class,'item')][td[4][contains(., '{who}')]]//input[@class='pick']"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("the row of {who}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver: run .ci/run"]
+async fn the_review_app_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Demo::start(&dir.path().join("demo"));
+    let (dav_url, user, password) = demo.dav();
+    let dav = Dav {
+        base: dav_url,
+        user,
+        password,
+        http: reqwest::Client::new(),
+    };
+    // Five contacts made on the desktop after the demo's review: they go to Salesforce.
+    for last in ["Alpha", "Bravo", "Charlie", "Delta", "Echo"] {
+        dav.put(
+            &format!("/dav/addressbooks/contacts/zeta-{last}.vcf"),
+            card(&format!("zeta-{last}"), last, "Buyer"),
+        )
+        .await;
+    }
+    let org = Org::of(&demo).await;
+    let browser = Browser::start().await;
+    let base = demo.base();
+
+    // The link signs in once and lands on the setup path: nothing was applied yet.
+    browser.client.goto(&demo.link()).await.unwrap();
+    assert!(browser.text("h1").await.contains("Getting started"));
+    browser.screenshot("setup").await;
+    browser.client.goto(&demo.link()).await.unwrap();
+    assert!(
+        browser.page().await.contains("used already"),
+        "a link signs in once"
+    );
+
+    // The demo's review is waiting; the five new contacts came after it.
+    browser
+        .client
+        .goto(&format!("{base}/app/summary"))
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .text("#changed-since")
+            .await
+            .contains("5 more changed")
+    );
+    browser.click("#review").await;
+    browser.run_ends().await;
+    for last in ["Alpha", "Bravo", "Charlie", "Delta", "Echo"] {
+        assert!(
+            browser.page().await.contains(&format!("Zeta {last}")),
+            "{last}"
+        );
+    }
+    browser.screenshot("summary").await;
+
+    // Shift-select three, ignore them until either side changes.
+    row_box(&browser, "Zeta Alpha").await.click().await.unwrap();
+    browser
+        .shift_click(row_box(&browser, "Zeta Charlie").await)
+        .await;
+    let selected = browser
+        .client
+        .find_all(Locator::Css("input.pick:checked"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(selected, 3, "Shift-click selects the range");
+    browser.click("#ignore-once").await;
+    assert!(
+        browser
+            .text("#note")
+            .await
+            .contains("3 items ignored until either side changes")
+    );
+    row_box(&browser, "Zeta Delta").await.click().await.unwrap();
+    browser.click("#ignore-forever").await;
+    assert!(
+        browser
+            .text("#note")
+            .await
+            .contains("1 item ignored forever")
+    );
+    let apply_all = browser.text("#apply-all").await;
+    browser.click("#apply-all").await;
+    browser.run_ends().await;
+    let applied = browser.text("#applied").await;
+    let pending: usize = apply_all
+        .trim_start_matches("Apply all (")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap();
+    assert!(
+        applied.contains(&format!("{pending} of {pending} steps")),
+        "{applied} after {apply_all}"
+    );
+    browser.screenshot("summary-applied").await;
+    assert_eq!(
+        org.last_names("Zeta").await,
+        vec!["Echo"],
+        "the org holds exactly the applied contact"
+    );
+
+    // The next review shows the ignored ones, as ignored.
+    browser.click("#review").await;
+    browser.run_ends().await;
+    browser.click("#skipped-contacts summary").await;
+    let skipped = browser.text("#skipped-contacts").await;
+    for (last, why) in [
+        ("Alpha", "ignored until it changes"),
+        ("Bravo", "ignored until it changes"),
+        ("Charlie", "ignored until it changes"),
+        ("Delta", "ignored forever"),
+    ] {
+        let line = skipped
+            .lines()
+            .find(|l| l.contains(&format!("Zeta {last}")))
+            .unwrap_or_else(|| panic!("{last} in {skipped}"));
+        assert!(line.contains(why), "{line}");
+    }
+
+    // Runs: the apply, in the user's local time.
+    browser
+        .client
+        .goto(&format!("{base}/app/runs"))
+        .await
+        .unwrap();
+    assert!(browser.page().await.contains("Manual run"));
+    browser.screenshot("runs").await;
+
+    // Settings: past days and the hours window, saved with the file's comments kept.
+    let settings_file = demo.data.join("tandem.toml");
+    browser
+        .client
+        .goto(&format!("{base}/app/settings"))
+        .await
+        .unwrap();
+    let past = browser
+        .client
+        .find(Locator::Css("input[name='events.past_days']"))
+        .await
+        .unwrap();
+    past.clear().await.unwrap();
+    past.send_keys("60").await.unwrap();
+    for (name, time) in [
+        ("events.hours_from", "0800AM"),
+        ("events.hours_to", "0600PM"),
+    ] {
+        browser
+            .client
+            .find(Locator::Css(&format!("input[name='{name}']")))
+            .await
+            .unwrap()
+            .send_keys(time)
+            .await
+            .unwrap();
+    }
+    browser.click("#save").await;
+    assert!(browser.text("#saved").await.contains("Saved"));
+    let text = std::fs::read_to_string(&settings_file).unwrap();
+    let toml: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(toml["events"]["past_days"].as_integer(), Some(60), "{text}");
+    assert_eq!(
+        toml["events"]["hours"].as_str(),
+        Some("08:00-18:00"),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("# Written by `tandem demo`"),
+        "comments kept: {text}"
+    );
+    // A bad value: shown at its field, nothing written.
+    let every = browser
+        .client
+        .find(Locator::Css("input[name='contacts.every_minutes']"))
+        .await
+        .unwrap();
+    every.clear().await.unwrap();
+    every.send_keys("2").await.unwrap();
+    browser.click("#save").await;
+    let error = browser.text("#error-contacts-every_minutes").await;
+    assert!(error.contains("between 5 and 1440"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(&settings_file).unwrap(),
+        text,
+        "nothing written"
+    );
+    browser.screenshot("settings-error").await;
+
+    // History: a title changed on the desktop, restored in the browser, seen by the client.
+    let echo = "/dav/addressbooks/contacts/zeta-Echo.vcf";
+    dav.put(echo, card("zeta-Echo", "Echo", "Head Buyer")).await;
+    browser
+        .client
+        .goto(&format!("{base}/app/history"))
+        .await
+        .unwrap();
+    let q = browser.client.find(Locator::Css("#q")).await.unwrap();
+    q.send_keys("Zeta Echo").await.unwrap();
+    browser.click("#find").await;
+    let timeline = browser.text(".timeline").await;
+    assert!(timeline.contains("Head Buyer"), "{timeline}");
+    browser.screenshot("history").await;
+    // The oldest entry is the creation, with the title "Buyer".
+    let restore_buttons = browser
+        .client
+        .find_all(Locator::Css("button.restore-to"))
+        .await
+        .unwrap();
+    restore_buttons.last().unwrap().click().await.unwrap();
+    assert!(browser.text("h1").await.starts_with("Restore Zeta Echo"));
+    browser.click("#confirm-restore").await;
+    assert!(
+        browser
+            .text("#restored")
+            .await
+            .contains("Restored as event")
+    );
+    browser
+        .client
+        .goto(&format!("{base}/app/summary"))
+        .await
+        .unwrap();
+    browser.click("#review").await;
+    browser.run_ends().await;
+    browser.click("#apply-all").await;
+    browser.run_ends().await;
+    let card = dav.get(echo).await;
+    assert!(
+        card.contains("TITLE:Buyer\r\n"),
+        "the client sees the restored title: {card}"
+    );
+
+    // Connect: the credentials shown work; Salesforce disconnects and connects again.
+    browser
+        .client
+        .goto(&format!("{base}/app/connect"))
+        .await
+        .unwrap();
+    browser.click("#reveal").await;
+    let shown_password = browser
+        .client
+        .find(Locator::Css("#dav-password"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let shown_user = browser.text("#dav-user").await;
+    let shown_url = browser.text("#dav-url").await;
+    let listing = reqwest::Client::new()
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            format!("{shown_url}addressbooks/contacts/"),
+        )
+        .basic_auth(shown_user, Some(shown_password))
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status().as_u16(), 207);
+    browser.screenshot("connect").await;
+    browser.click("#disconnect").await;
+    assert!(browser.text("#sf-state").await.starts_with("Not connected"));
+    // The emulator's connected app takes any callback: listen on a free port.
+    let mut settings = std::fs::read_to_string(&settings_file).unwrap();
+    settings = settings.replace(
+        "[salesforce]\n",
+        "[salesforce]\ncallback_url = \"http://127.0.0.1:0/callback\"\n",
+    );
+    std::fs::write(&settings_file, settings).unwrap();
+    browser.click("#connect-salesforce").await;
+    until(
+        "the login comes back to the Connect page, connected",
+        async || {
+            let state = browser.client.find(Locator::Css("#sf-state")).await.ok()?;
+            state
+                .text()
+                .await
+                .ok()?
+                .starts_with("Connected")
+                .then_some(())
+        },
+    )
+    .await;
+}
