@@ -193,6 +193,42 @@ impl Dav {
         assert!(status.is_success(), "PUT {path}: {status}");
     }
 
+    async fn delete(&self, path: &str) {
+        let status = self
+            .http
+            .delete(format!("{}{path}", self.base.trim_end_matches("/dav/")))
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "DELETE {path}: {status}");
+    }
+
+    /// The hrefs of a collection's members.
+    async fn list(&self, collection: &str) -> Vec<String> {
+        let body = self
+            .http
+            .request(
+                reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+                format!("{}{collection}", self.base.trim_end_matches("/dav/")),
+            )
+            .basic_auth(&self.user, Some(&self.password))
+            .header("Depth", "1")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        body.split("<D:href>")
+            .skip(1)
+            .filter_map(|rest| rest.split("</D:href>").next())
+            .filter(|href| *href != collection)
+            .map(str::to_string)
+            .collect()
+    }
+
     async fn get(&self, path: &str) -> String {
         self.http
             .get(format!("{}{path}", self.base.trim_end_matches("/dav/")))
@@ -268,26 +304,44 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// Click what `css` finds, once the page has it (found again if a reload replaced it).
     async fn click(&self, css: &str) {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        until(&format!("click {css}"), async || {
+            let element = self.client.find(Locator::Css(css)).await.ok()?;
+            element.click().await.ok()
+        })
+        .await
     }
 
+    /// Wait until what `css` finds says `needle` (the page after a click may still be loading);
+    /// its text.
+    async fn expect(&self, css: &str, needle: &str) -> String {
+        let mut seen = String::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if text.contains(needle) {
+                    return text;
+                }
+                seen = text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never said {needle:?}; last: {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The text of what `css` finds, once the page has it.
     async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .unwrap()
+        until(&format!("the text of {css}"), async || {
+            let element = self.client.find(Locator::Css(css)).await.ok()?;
+            element.text().await.ok()
+        })
+        .await
     }
 
     async fn page(&self) -> String {
@@ -300,13 +354,48 @@ impl Browser {
             .unwrap()
     }
 
-    /// Wait until the run the page follows has ended (the page reloads itself).
+    /// Wait until the run the page follows has ended: tandem says no run is under way, and the
+    /// page (which reloads itself when the run ends) no longer follows one.
     async fn run_ends(&self) {
+        const ASK: &str = "var x = new XMLHttpRequest(); x.open('GET', '/app/progress', false); \
+                           x.send(); return JSON.parse(x.responseText).busy;";
         until("the run ends and the page shows it", async || {
-            let busy = self.client.find(Locator::Css("#progress")).await.is_ok();
-            (!busy).then_some(())
+            let busy = self.client.execute(ASK, Vec::new()).await.ok()?;
+            let following = self.client.find(Locator::Css("#progress")).await.is_ok();
+            (busy == Value::Bool(false) && !following).then_some(())
         })
         .await;
+    }
+
+    /// What attribute `name` of what `css` finds says, if the page has it.
+    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let element = self.client.find(Locator::Css(css)).await.ok()?;
+        element.attr(name).await.ok()?
+    }
+
+    /// "Review now", and wait until the page shows the new review.
+    async fn review_now(&self) {
+        let before = self.attr("#reviewed-at", "datetime").await;
+        self.click("#review").await;
+        until("a new review on the page", async || {
+            let now = self.attr("#reviewed-at", "datetime").await;
+            (now.is_some() && now != before).then_some(())
+        })
+        .await;
+        self.run_ends().await;
+    }
+
+    /// Click an apply button once it can be pressed, and wait until the page says what the
+    /// apply did.
+    async fn apply(&self, css: &str) -> String {
+        until(&format!("{css} can be pressed"), async || {
+            let button = self.client.find(Locator::Css(css)).await.ok()?;
+            button.attr("disabled").await.ok()?.is_none().then_some(())
+        })
+        .await;
+        self.click(css).await;
+        self.run_ends().await;
+        self.expect("#applied", "of").await
     }
 
     /// Shift-click: the way a salesperson selects a range.
@@ -389,7 +478,7 @@ async fn the_review_app_in_a_real_browser() {
 
     // The link signs in once and lands on the setup path: nothing was applied yet.
     browser.client.goto(&demo.link()).await.unwrap();
-    assert!(browser.text("h1").await.contains("Getting started"));
+    browser.expect("h1", "Getting started").await;
     browser.screenshot("setup").await;
     browser.client.goto(&demo.link()).await.unwrap();
     assert!(
@@ -403,14 +492,8 @@ async fn the_review_app_in_a_real_browser() {
         .goto(&format!("{base}/app/summary"))
         .await
         .unwrap();
-    assert!(
-        browser
-            .text("#changed-since")
-            .await
-            .contains("5 more changed")
-    );
-    browser.click("#review").await;
-    browser.run_ends().await;
+    browser.expect("#changed-since", "5 more changed").await;
+    browser.review_now().await;
     for last in ["Alpha", "Bravo", "Charlie", "Delta", "Echo"] {
         assert!(
             browser.page().await.contains(&format!("Zeta {last}")),
@@ -432,24 +515,14 @@ async fn the_review_app_in_a_real_browser() {
         .len();
     assert_eq!(selected, 3, "Shift-click selects the range");
     browser.click("#ignore-once").await;
-    assert!(
-        browser
-            .text("#note")
-            .await
-            .contains("3 items ignored until either side changes")
-    );
+    browser
+        .expect("#note", "3 items ignored until either side changes")
+        .await;
     row_box(&browser, "Zeta Delta").await.click().await.unwrap();
     browser.click("#ignore-forever").await;
-    assert!(
-        browser
-            .text("#note")
-            .await
-            .contains("1 item ignored forever")
-    );
+    browser.expect("#note", "1 item ignored forever").await;
     let apply_all = browser.text("#apply-all").await;
-    browser.click("#apply-all").await;
-    browser.run_ends().await;
-    let applied = browser.text("#applied").await;
+    let applied = browser.apply("#apply-all").await;
     let pending: usize = apply_all
         .trim_start_matches("Apply all (")
         .trim_end_matches(')')
@@ -467,8 +540,7 @@ async fn the_review_app_in_a_real_browser() {
     );
 
     // The next review shows the ignored ones, as ignored.
-    browser.click("#review").await;
-    browser.run_ends().await;
+    browser.review_now().await;
     browser.click("#skipped-contacts summary").await;
     let skipped = browser.text("#skipped-contacts").await;
     for (last, why) in [
@@ -483,6 +555,16 @@ async fn the_review_app_in_a_real_browser() {
             .unwrap_or_else(|| panic!("{last} in {skipped}"));
         assert!(line.contains(why), "{line}");
     }
+
+    // Take one ignore back: after a new review it is pending again, and applied on its own.
+    row_box(&browser, "Zeta Alpha").await.click().await.unwrap();
+    browser.click("#undo").await;
+    browser.expect("#note", "1 item is no longer ignored").await;
+    browser.review_now().await;
+    row_box(&browser, "Zeta Alpha").await.click().await.unwrap();
+    let applied = browser.apply("#apply-selected").await;
+    assert!(applied.contains("1 of 1 step"), "{applied}");
+    assert_eq!(org.last_names("Zeta").await, vec!["Alpha", "Echo"]);
 
     // Runs: the apply, in the user's local time.
     browser
@@ -521,7 +603,7 @@ async fn the_review_app_in_a_real_browser() {
             .unwrap();
     }
     browser.click("#save").await;
-    assert!(browser.text("#saved").await.contains("Saved"));
+    browser.expect("#saved", "Saved").await;
     let text = std::fs::read_to_string(&settings_file).unwrap();
     let toml: toml::Value = toml::from_str(&text).unwrap();
     assert_eq!(toml["events"]["past_days"].as_integer(), Some(60), "{text}");
@@ -543,8 +625,13 @@ async fn the_review_app_in_a_real_browser() {
     every.clear().await.unwrap();
     every.send_keys("2").await.unwrap();
     browser.click("#save").await;
-    let error = browser.text("#error-contacts-every_minutes").await;
-    assert!(error.contains("between 5 and 1440"), "{error}");
+    let error = browser
+        .expect("#error-contacts-every_minutes", "between 5 and 1440")
+        .await;
+    assert!(
+        !error.starts_with("line "),
+        "no line of a file never written: {error}"
+    );
     assert_eq!(
         std::fs::read_to_string(&settings_file).unwrap(),
         text,
@@ -563,8 +650,7 @@ async fn the_review_app_in_a_real_browser() {
     let q = browser.client.find(Locator::Css("#q")).await.unwrap();
     q.send_keys("Zeta Echo").await.unwrap();
     browser.click("#find").await;
-    let timeline = browser.text(".timeline").await;
-    assert!(timeline.contains("Head Buyer"), "{timeline}");
+    browser.expect(".timeline", "Head Buyer").await;
     browser.screenshot("history").await;
     // The oldest entry is the creation, with the title "Buyer".
     let restore_buttons = browser
@@ -573,28 +659,88 @@ async fn the_review_app_in_a_real_browser() {
         .await
         .unwrap();
     restore_buttons.last().unwrap().click().await.unwrap();
-    assert!(browser.text("h1").await.starts_with("Restore Zeta Echo"));
+    browser.expect("h1", "Restore Zeta Echo").await;
     browser.click("#confirm-restore").await;
-    assert!(
-        browser
-            .text("#restored")
-            .await
-            .contains("Restored as event")
-    );
+    browser.expect("#restored", "Restored as event").await;
     browser
         .client
         .goto(&format!("{base}/app/summary"))
         .await
         .unwrap();
-    browser.click("#review").await;
-    browser.run_ends().await;
-    browser.click("#apply-all").await;
-    browser.run_ends().await;
+    browser.review_now().await;
+    browser.apply("#apply-all").await;
     let card = dav.get(echo).await;
     assert!(
         card.contains("TITLE:Buyer\r\n"),
         "the client sees the restored title: {card}"
     );
+
+    // Undelete: an event deleted on the desktop, brought back from History.
+    let calendar = dav.list("/dav/calendars/calendar/").await;
+    let event = calendar
+        .iter()
+        .find(|href| href.ends_with(".ics"))
+        .expect("an event of the demo")
+        .clone();
+    dav.delete(&event).await;
+    browser
+        .client
+        .goto(&format!("{base}/app/summary"))
+        .await
+        .unwrap();
+    browser.review_now().await;
+    browser.apply("#apply-all").await;
+    browser
+        .client
+        .goto(&format!("{base}/app/history"))
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("#q"))
+        .await
+        .unwrap()
+        .send_keys(&event)
+        .await
+        .unwrap();
+    browser.click("#find").await;
+    browser.expect("#record", "This record is deleted").await;
+    browser.click("#undelete").await;
+    browser.click("#confirm-restore").await;
+    browser.expect("#restored", "Restored as event").await;
+    browser
+        .client
+        .goto(&format!("{base}/app/summary"))
+        .await
+        .unwrap();
+    browser.review_now().await;
+    browser.apply("#apply-all").await;
+    assert!(
+        dav.list("/dav/calendars/calendar/").await.contains(&event),
+        "the event is back where the client had it"
+    );
+
+    // Sign out, and in again with the account's user and password.
+    browser.click("form.signout button").await;
+    browser.expect("h1", "tandem").await;
+    browser
+        .client
+        .find(Locator::Css("#user"))
+        .await
+        .unwrap()
+        .send_keys(&dav.user)
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(&dav.password)
+        .await
+        .unwrap();
+    browser.click("#signin").await;
+    browser.expect("h1", "Synchronization Summary").await;
 
     // Connect: the credentials shown work; Salesforce disconnects and connects again.
     browser
@@ -627,7 +773,7 @@ async fn the_review_app_in_a_real_browser() {
     assert_eq!(listing.status().as_u16(), 207);
     browser.screenshot("connect").await;
     browser.click("#disconnect").await;
-    assert!(browser.text("#sf-state").await.starts_with("Not connected"));
+    browser.expect("#sf-state", "Not connected").await;
     // The emulator's connected app takes any callback: listen on a free port.
     let mut settings = std::fs::read_to_string(&settings_file).unwrap();
     settings = settings.replace(

@@ -222,6 +222,9 @@ fn empty_state() -> Resolved {
     }
 }
 
+/// The pseudo-field of a history entry that created, deleted or brought back the record.
+pub const EXISTS: &str = "(exists)";
+
 fn diff(before: &Resolved, after: &Resolved) -> Vec<FieldChange> {
     let (a, b) = (before.values(), after.values());
     let mut changes: Vec<FieldChange> = tandem_protocol::record::difference(&a, &b)
@@ -236,7 +239,7 @@ fn diff(before: &Resolved, after: &Resolved) -> Vec<FieldChange> {
         changes.insert(
             0,
             FieldChange {
-                field: "(exists)".into(),
+                field: EXISTS.into(),
                 before: Value::Bool(!before.deleted),
                 after: Value::Bool(!after.deleted),
             },

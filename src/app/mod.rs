@@ -19,7 +19,8 @@ mod sync;
 pub use crate::engine::sync::{InFlight, Pulled, RunReport};
 pub use advice::advice;
 pub use audit::{
-    Blame, BlameLine, ConflictNote, FieldChange, Found, History, HistoryEntry, Restored, describe,
+    Blame, BlameLine, ConflictNote, EXISTS, FieldChange, Found, History, HistoryEntry, Restored,
+    describe,
 };
 pub use error::AppError;
 pub use point::Point;

@@ -67,7 +67,7 @@ fn escape(text: &str) -> String {
 /// A time as RFC 3339 in UTC (`<time datetime>`; the page's script shows it in local time).
 pub fn iso(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
 }
 

@@ -2,7 +2,7 @@
 //! event, from which side, when, the fields before → after, the conflicts — and who set each
 //! field (blame); restore it to a point of its timeline, or undelete it, after a confirmation.
 
-use crate::app::{Found, History, Point};
+use crate::app::{EXISTS, Found, History, Point};
 use crate::web::Web;
 use crate::web::session::Session;
 use crate::web::view::{Base, failure, render, value};
@@ -114,10 +114,11 @@ fn record_view(web: &Web, name: &str) -> Result<RecordView, crate::app::AppError
     let undelete_at = blame
         .deleted
         .then(|| {
-            let deleted = history
-                .entries
-                .iter()
-                .rposition(|e| e.summary.starts_with("delete "))?;
+            let deleted = history.entries.iter().rposition(|e| {
+                e.changes
+                    .iter()
+                    .any(|c| c.field == EXISTS && c.after == serde_json::Value::Bool(false))
+            })?;
             history.entries[..deleted].last().map(|e| e.seq)
         })
         .flatten();

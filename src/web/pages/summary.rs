@@ -103,7 +103,11 @@ fn note(code: &str) -> Option<String> {
             count(n, "item ignored", "items ignored")
         ),
         "forever" => format!("{} forever.", count(n, "item ignored", "items ignored")),
-        "undo" => format!("{} no longer ignored.", count(n, "item is", "items are")),
+        "undo" => format!(
+            "{} no longer ignored: Review now to include {}.",
+            count(n, "item is", "items are"),
+            if n == 1 { "it" } else { "them" }
+        ),
         "busy" => "A run is under way: wait for it to end.".into(),
         _ => return None,
     })
