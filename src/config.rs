@@ -223,6 +223,35 @@ pub struct BadSetting {
 pub struct InvalidSettings(String);
 
 impl InvalidSettings {
+    /// A parser's message, with the line and column of `span` in `text` in front. The settings'
+    /// own text is not quoted — not the line (as toml's message does), not a string found where
+    /// another type belongs (as serde's does) — since a line of tandem.toml may hold a password
+    /// or a token and this message reaches logs.
+    fn at(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> InvalidSettings {
+        let mut said = String::new();
+        let mut rest = message;
+        while let Some(start) = rest.find("string \"") {
+            said.push_str(&rest[..start]);
+            said.push_str("a string");
+            let value = &rest[start + "string \"".len()..];
+            rest = value.find('"').map_or("", |end| &value[end + 1..]);
+        }
+        said.push_str(rest);
+        let Some(at) = span.map(|span| span.start.min(text.len())) else {
+            return InvalidSettings(said);
+        };
+        let before = text.get(..at).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
+        InvalidSettings(format!("line {line}, column {column}: {said}"))
+    }
+
     pub fn contains(&self, text: &str) -> bool {
         self.0.contains(text)
     }
@@ -275,7 +304,7 @@ impl Change {
 pub fn changed(text: &str, changes: &[Change]) -> Result<String, InvalidSettings> {
     let mut doc: toml_edit::DocumentMut = text
         .parse()
-        .map_err(|e: toml_edit::TomlError| InvalidSettings(e.to_string()))?;
+        .map_err(|e: toml_edit::TomlError| InvalidSettings::at(text, e.span(), e.message()))?;
     for change in changes {
         let table = doc
             .entry(&change.section)
@@ -451,7 +480,7 @@ impl Settings {
     /// Parse settings text; the error names the line and column (toml's message does).
     pub fn parse(text: &str) -> Result<Settings, InvalidSettings> {
         let settings: Settings =
-            toml::from_str(text).map_err(|e| InvalidSettings(e.to_string()))?;
+            toml::from_str(text).map_err(|e| InvalidSettings::at(text, e.span(), e.message()))?;
         settings
             .salesforce
             .check()
@@ -490,6 +519,38 @@ fn at_line(text: &str, kind: RecordKind, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_line_is_named_without_quoting_what_it_holds() {
+        for (text, line) in [
+            (
+                "[salesforce]\nrefresh_token = \"5Aep-SECRET\nx = 1\n",
+                "line 2, column 29",
+            ),
+            (
+                "[salesforce]\nrefesh_token = \"5Aep-SECRET\"\n",
+                "line 2, column 1",
+            ),
+            (
+                "[salesforce]\nmax_retries = \"5Aep-SECRET\"\n",
+                "line 2, column 15",
+            ),
+            (
+                "[server]\npassword = \"SECRET\" junk\n",
+                "line 2, column 21",
+            ),
+        ] {
+            let err = Settings::parse(text).unwrap_err().to_string();
+            assert!(err.starts_with(line), "{line}: {err}");
+            assert!(!err.contains("SECRET"), "{err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE);
+        std::fs::write(&path, "[server]\npassword = \"SECRET\nx = 1\n").unwrap();
+        let err = set(&path, "salesforce", &[("client_id", Some("app"))]).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("line 2") && !err.contains("SECRET"), "{err}");
+    }
 
     #[test]
     fn defaults_and_overrides() {
