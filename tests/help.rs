@@ -73,3 +73,64 @@ fn every_option_and_argument_has_a_help_text_and_the_description_is_said_once() 
         }
     }
 }
+
+fn tandem(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tandem {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn completions_for_every_shell_know_the_commands() {
+    let bash = tandem(&["completions", "bash"]);
+    assert!(bash.contains("complete -F _tandem"), "{bash}");
+    for command in ["sync", "service", "preview", "install"] {
+        assert!(bash.contains(command), "bash completes {command}");
+    }
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let script = tandem(&["completions", shell]);
+        assert!(
+            script.contains("sync") && script.contains("service"),
+            "{shell}: {script}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an unknown shell is refused");
+}
+
+#[test]
+fn the_man_page_is_roff_and_names_every_command() {
+    let page = tandem(&["man"]);
+    // After clap_mangen's two preamble lines (an apostrophe that works in groff and others).
+    let title = page
+        .lines()
+        .find(|line| !line.starts_with(".ie ") && !line.starts_with(".el "))
+        .unwrap_or_default();
+    assert!(title.starts_with(".TH tandem 1"), "{page}");
+    for command in ["serve", "sync", "service", "login", "completions"] {
+        assert!(page.contains(command), "{command} in the man page");
+    }
+
+    // The pages it refers to (tandem-sync(1), …) can be written too.
+    let dir = tempfile::tempdir().unwrap();
+    let man1 = dir.path().join("man1");
+    tandem(&["man", "--dir", man1.to_str().unwrap()]);
+    for page in [
+        "tandem.1",
+        "tandem-sync-preview.1",
+        "tandem-service-install.1",
+    ] {
+        let text = std::fs::read_to_string(man1.join(page)).unwrap_or_default();
+        assert!(text.contains(".TH"), "{page} is written");
+    }
+}

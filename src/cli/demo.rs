@@ -132,6 +132,7 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
                     user: None,
                     password: None,
                     quiet: true,
+                    hide_password: false,
                 },
             )
             .await

@@ -50,8 +50,12 @@ pub async fn run(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
         return Ok(());
     }
     let login = WebSignIn::start(dir, &sign_in).await?;
+    let url = login.authorize_url();
     println!("Open this URL in a browser and log in to Salesforce:");
-    println!("{}", login.authorize_url());
+    println!("{url}");
+    if super::browser::open(url) {
+        println!("(It is opening in your browser.)");
+    }
     println!(
         "Waiting up to {} for the browser to come back to {} (the connected app's callback URL); Ctrl-C stops.",
         duration(args.wait_seconds),

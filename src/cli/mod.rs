@@ -3,11 +3,15 @@
 //! allows one process) or not (the store is opened here), so the output is the same either way.
 
 pub mod audit;
+pub mod browser;
 pub mod commands;
+pub mod completions;
 pub mod demo;
 pub mod emulator;
+pub mod logging;
 pub mod login;
 pub mod serve;
+pub mod service;
 pub mod sync;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +54,14 @@ pub enum Command {
     Ingest,
     #[command(flatten)]
     Store(StoreCommand),
+    /// Start tandem at login as a service of this system (systemd, launchd, Task Scheduler),
+    /// stop it, or say how it is doing.
+    Service(service::ServiceArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions(completions::CompletionsArgs),
+    /// Print tandem's man page (roff), e.g. `tandem man > ~/.local/share/man/man1/tandem.1`;
+    /// with --dir, write one for each command too.
+    Man(completions::ManArgs),
 }
 
 /// Why there is no data directory to work in.
@@ -99,6 +111,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Emulator(args) => done(emulator::run(args).await.map_err(Into::into)),
         Command::Login(args) => done(login::run(&dir, args).await.map_err(Into::into)),
         Command::Ingest => done(commands::ingest(&dir).await.map_err(Into::into)),
+        Command::Service(args) => done(service::run(&dir, args).await.map_err(Into::into)),
+        Command::Completions(args) => done(completions::completions(args).map_err(Into::into)),
+        Command::Man(args) => done(completions::man(args).map_err(Into::into)),
         Command::Store(command) => {
             let output = command.run(&dir, true).await;
             print!("{}", output.stdout);

@@ -23,10 +23,15 @@ pub struct ServeArgs {
     /// generated on first start).
     #[arg(long)]
     pub password: Option<String>,
+    /// Run as the login service `tandem service install` registers: log to a file in the
+    /// platform's log directory instead of the terminal, and do not print the password.
+    #[arg(long)]
+    pub service: bool,
 }
 
 pub async fn run(dir: &Path, args: ServeArgs) -> Result<(), DaemonError> {
-    daemon::serve(
+    let service = args.service;
+    let served = daemon::serve(
         dir,
         ServeOptions {
             listen: args.listen,
@@ -35,7 +40,16 @@ pub async fn run(dir: &Path, args: ServeArgs) -> Result<(), DaemonError> {
             user: args.user,
             password: args.password,
             quiet: false,
+            hide_password: service,
         },
     )
-    .await
+    .await;
+    // A service's standard error may go nowhere (a Windows logon task): its log says why it
+    // stopped too.
+    if let Err(e) = &served
+        && service
+    {
+        tracing::error!("tandem serve stopped: {e}");
+    }
+    served
 }

@@ -51,6 +51,9 @@ pub struct ServeOptions {
     pub password: Option<String>,
     /// Say nothing on start: the caller (the demo) says what matters itself.
     pub quiet: bool,
+    /// Say where tandem listens but not the password: a service's output ends up in a journal
+    /// or a file, and the password stays in `tandem.toml`.
+    pub hide_password: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -170,8 +173,21 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
             dav_url: dav_url.clone(),
         },
     )?;
+    tracing::info!(
+        "tandem serve for {}: CalDAV/CardDAV server at {dav_url} (user {}), local API at http://{addr}",
+        dir.display(),
+        credentials.user
+    );
     if !options.quiet {
-        greet(dir, addr, &dav_url, &credentials, live.app().reviewed()?);
+        let reviewed = live.app().reviewed()?;
+        greet(
+            dir,
+            addr,
+            &dav_url,
+            &credentials,
+            options.hide_password,
+            reviewed,
+        );
     }
     let stop_dav = Arc::new(tokio::sync::Notify::new());
     let dav_task = {
@@ -215,15 +231,28 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
     Ok(())
 }
 
-/// Say where tandem serves. Printing must not panic when whoever started the daemon has closed
-/// its stdout (a test that read the first line, a detached service): it keeps serving anyway.
-fn greet(dir: &Path, api: SocketAddr, dav_url: &str, credentials: &Credentials, reviewed: bool) {
+/// Say where tandem serves, and the password unless it is hidden (a service). Printing must not
+/// panic when whoever started the daemon has closed its stdout (a test that read the first line,
+/// a detached service): it keeps serving anyway.
+fn greet(
+    dir: &Path,
+    api: SocketAddr,
+    dav_url: &str,
+    credentials: &Credentials,
+    hide_password: bool,
+    reviewed: bool,
+) {
     let mut out = std::io::stdout().lock();
+    let password = if hide_password {
+        let settings = dir.join(config::SETTINGS_FILE);
+        format!("password: [server] password in {}", settings.display())
+    } else {
+        format!("password {}", credentials.password)
+    };
     let mut text = format!(
-        "tandem is running on {}; local API at http://{api}\nCalDAV/CardDAV server at {dav_url} (user {}, password {})\n",
+        "tandem is running on {}; local API at http://{api}\nCalDAV/CardDAV server at {dav_url} (user {}, {password})\n",
         dir.display(),
         credentials.user,
-        credentials.password
     );
     if !reviewed {
         text.push_str("No sync run yet: review one with `tandem sync preview`, then `tandem sync apply`; automatic runs start after that\n");

@@ -10,13 +10,160 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::auth::{assert_mode_0600, assert_no_temp_files, key_file};
 use crate::common::*;
 
+/// `tandem` on `dir`, opening no browser (the URL is printed all the same).
 fn tandem(dir: &std::path::Path) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tandem"));
     cmd.arg("--data")
         .arg(dir)
         .env_remove("TANDEM_DATA")
+        .env("TANDEM_NO_BROWSER", "1")
         .kill_on_drop(true);
     cmd
+}
+
+/// A "browser" for `BROWSER`: a script that writes the URL it is given to a file.
+#[cfg(unix)]
+fn recording_browser(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let opened = dir.join("opened-url");
+    let script = dir.join("browser");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{}.tmp' && mv '{0}.tmp' '{0}'\n",
+            opened.display()
+        ),
+    )
+    .expect("browser script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, opened)
+}
+
+/// `tandem login` opens the login page in the browser `BROWSER` names, and still prints it; the
+/// page it opened completes the login.
+#[cfg(unix)]
+#[tokio::test]
+async fn tandem_login_opens_the_browser_and_still_prints_the_url() {
+    let emu = start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (browser, opened) = recording_browser(dir.path());
+    let mut child = tandem(dir.path())
+        .env_remove("TANDEM_NO_BROWSER")
+        .env("BROWSER", &browser)
+        .args([
+            "login",
+            "--login-url",
+            &emu.base_url(),
+            "--client-id",
+            &emu.client_id(),
+        ])
+        .args([
+            "--client-secret",
+            &emu.client_secret(),
+            "--wait-seconds",
+            "60",
+        ])
+        .args(["--callback", "http://127.0.0.1:0/callback"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tandem runs");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = Vec::new();
+    while let Some(line) = lines.next_line().await.expect("read") {
+        let done = line.starts_with("Waiting up to");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let url = printed
+        .iter()
+        .find(|l| l.starts_with("http"))
+        .unwrap_or_else(|| panic!("the URL is printed: {printed:?}"))
+        .clone();
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains("opening in your browser")),
+        "{printed:?}"
+    );
+    // The browser runs in the background: wait (bounded) for it to have been handed the URL.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let handed = loop {
+        if let Ok(handed) = std::fs::read_to_string(&opened) {
+            break handed;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser was never started"
+        );
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(handed, url, "the browser opens the printed URL");
+    let follow = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("http");
+    let resp = follow.get(&handed).send().await.expect("authorize");
+    let location = resp.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert_eq!(
+        follow
+            .get(&location)
+            .send()
+            .await
+            .expect("callback")
+            .status()
+            .as_u16(),
+        200
+    );
+    let out = child.wait_with_output().await.expect("tandem ends");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        CredentialsFile::in_dir(dir.path())
+            .load()
+            .expect("settings")
+            .refresh_token
+            .is_some()
+    );
+}
+
+/// With TANDEM_NO_BROWSER, nothing is opened: the URL is printed and the login waits for it.
+#[cfg(unix)]
+#[tokio::test]
+async fn tandem_no_browser_keeps_login_from_opening_one() {
+    let emu = start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (browser, opened) = recording_browser(dir.path());
+    let out = tandem(dir.path())
+        .env("BROWSER", &browser)
+        .args([
+            "login",
+            "--login-url",
+            &emu.base_url(),
+            "--client-id",
+            &emu.client_id(),
+        ])
+        .args([
+            "--wait-seconds",
+            "1",
+            "--callback",
+            "http://127.0.0.1:0/callback",
+        ])
+        .output()
+        .await
+        .expect("tandem runs");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.lines().any(|l| l.starts_with("http")), "{printed}");
+    assert!(!printed.contains("opening in your browser"), "{printed}");
+    assert!(!opened.exists(), "no browser was started");
 }
 
 #[tokio::test]
