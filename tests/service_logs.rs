@@ -1,5 +1,5 @@
-//! `tandem serve --service` (what the login service runs) writes its log to a file in the
-//! platform's log directory, and no password or token ever reaches it: the daemon is run at the
+//! `tandem serve --service` (what the login service runs) writes its log to a file a day in the
+//! platform's log directory, keeping the last fourteen, and no password or token ever reaches it: the daemon is run at the
 //! most verbose level (every dependency's trace lines included) with known secrets, and made to
 //! use each of them — DAV requests with the password (and a wrong one), commands over the local
 //! API with its token, sync runs that log in to the Salesforce emulator with a client secret and
@@ -84,6 +84,15 @@ async fn the_service_logs_to_a_file_that_holds_no_password_or_token() {
         emu.client_id()
     );
     std::fs::write(s.data().join("tandem.toml"), &settings).unwrap();
+    // Twenty days of older logs: the service keeps the last fourteen files, today's included.
+    std::fs::create_dir_all(s.logs()).unwrap();
+    for day in 1..=20 {
+        std::fs::write(
+            s.logs().join(format!("tandem.2020-01-{day:02}.log")),
+            "old\n",
+        )
+        .unwrap();
+    }
 
     let mut daemon = s
         .tandem()
@@ -182,10 +191,17 @@ async fn the_service_logs_to_a_file_that_holds_no_password_or_token() {
         .expect("serve stops on SIGTERM")
         .unwrap();
     assert!(exit.success());
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut daemon.stderr.take().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert_eq!(stderr, "", "a service's log lines all go to its file");
 
     let files = log_files(&s.logs());
-    assert_eq!(files.len(), 1, "one file for today in {:?}", s.logs());
-    let log = std::fs::read_to_string(&files[0]).unwrap();
+    assert_eq!(files.len(), 14, "the last 14 files are kept: {files:?}");
+    let today = files.last().unwrap();
+    assert!(!today.ends_with("tandem.2020-01-20.log"), "{files:?}");
+    let log = std::fs::read_to_string(today).unwrap();
     // The log is really there, at the level asked for, and saw everything above.
     for expected in [
         "tandem serve for",

@@ -31,7 +31,15 @@ pub enum LogError {
     #[error("cannot find a home directory to keep tandem's logs in; set HOME")]
     NoHome,
     #[error(
-        "cannot write logs in {}: {source}; check that the directory can be created and written",
+        "cannot create the log directory {}: {source}; check that it can be created and written",
+        dir.display()
+    )]
+    Directory {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot write logs in {}: {source}; check that the directory can be written",
         dir.display()
     )]
     Create { dir: PathBuf, source: InitError },
@@ -125,6 +133,10 @@ pub fn destination(cli: &super::Cli) -> Destination {
 /// A file a day, written as each line comes (no buffer to lose when the process is killed).
 fn file_appender() -> Result<tracing_appender::rolling::RollingFileAppender, LogError> {
     let dir = log_dir().ok_or(LogError::NoHome)?;
+    // The appender prunes old files before it creates the directory, and says so on stderr.
+    if let Err(source) = std::fs::create_dir_all(&dir) {
+        return Err(LogError::Directory { dir, source });
+    }
     Builder::new()
         .rotation(Rotation::DAILY)
         .filename_prefix(FILE_PREFIX)

@@ -1,5 +1,6 @@
 //! `tandem login`: connects tandem to a Salesforce org and stores the tokens in the settings
-//! file, by the web-server flow (a browser and a callback on 127.0.0.1) or the JWT bearer flow.
+//! file, by the web-server flow (the login page opened in the user's browser, and a callback on
+//! 127.0.0.1) or the JWT bearer flow.
 
 use crate::app::{AppError, JwtSignIn, SignInArgs, WebSignIn};
 use std::io::Write;

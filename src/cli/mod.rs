@@ -46,8 +46,9 @@ pub enum Command {
     /// Run the Salesforce REST API emulator (with a seeded demo org) until Ctrl-C: for trying
     /// tandem without an org, and for tests and benchmarks.
     Emulator(emulator::EmulatorArgs),
-    /// Connect tandem to Salesforce: prints a URL to open, then stores the tokens in the
-    /// settings file. With --jwt, logs in with a connected app's certificate key instead.
+    /// Connect tandem to Salesforce: opens the login page in your browser (and prints its URL),
+    /// then stores the tokens in the settings file. With --jwt, logs in with a connected app's
+    /// certificate key instead.
     Login(login::LoginArgs),
     /// Append events given as JSON lines on standard input (one draft per line) and print one
     /// acknowledgement per line once each is durable. For scripts and other connectors.
