@@ -245,7 +245,10 @@ fn greet(
     let mut out = std::io::stdout().lock();
     let password = if hide_password {
         let settings = dir.join(config::SETTINGS_FILE);
-        format!("password: [server] password in {}", settings.display())
+        format!(
+            "password: [server] password in {}, and on the review app's Connect page",
+            settings.display()
+        )
     } else {
         format!("password {}", credentials.password)
     };
