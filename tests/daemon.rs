@@ -391,3 +391,75 @@ fn the_review_app_refuses_other_sites_a_missing_token_and_foreign_hosts_changing
     }
     daemon.stop();
 }
+
+/// `tandem open` sends the browser `BROWSER` names to a link that signs in to the review app
+/// once; with no daemon it says how to start one.
+#[cfg(unix)]
+#[test]
+fn tandem_open_signs_the_browser_in_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new();
+    let stopped = s
+        .command()
+        .arg("open")
+        .env("TANDEM_NO_BROWSER", "1")
+        .output()
+        .unwrap();
+    assert!(!stopped.status.success());
+    assert!(
+        String::from_utf8_lossy(&stopped.stderr).contains("`tandem serve`"),
+        "{}",
+        String::from_utf8_lossy(&stopped.stderr)
+    );
+    let daemon = Daemon::start(&s);
+    let opened = s.path().join("opened");
+    let browser = s.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = s
+        .command()
+        .arg("open")
+        .env_remove("TANDEM_NO_BROWSER")
+        .env("BROWSER", &browser)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let link = loop {
+        if let Ok(link) = std::fs::read_to_string(&opened)
+            && !link.is_empty()
+        {
+            break link;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser was started"
+        );
+        std::thread::yield_now();
+    };
+    assert!(
+        printed.contains(&link),
+        "the link is printed too: {printed}"
+    );
+    let (addr, path) = link.trim_start_matches("http://").split_once('/').unwrap();
+    let first = raw(addr, &format!("GET /{path} HTTP/1.1\r\nHost: {addr}"), "");
+    assert!(
+        first.starts_with("HTTP/1.1 303") && first.contains("tandem_session="),
+        "{first}"
+    );
+    let again = raw(addr, &format!("GET /{path} HTTP/1.1\r\nHost: {addr}"), "");
+    assert!(
+        !again.contains("tandem_session=") && again.contains("used already"),
+        "a link signs in once: {again}"
+    );
+    daemon.stop();
+}

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod emulator;
 pub mod logging;
 pub mod login;
+pub mod open;
 pub mod serve;
 pub mod service;
 pub mod sync;
@@ -55,6 +56,8 @@ pub enum Command {
     Ingest,
     #[command(flatten)]
     Store(StoreCommand),
+    /// Open the review app in your browser, signed in (tandem must be running).
+    Open,
     /// Start tandem at login as a service of this system (systemd, launchd, Task Scheduler),
     /// stop it, or say how it is doing.
     Service(service::ServiceArgs),
@@ -112,6 +115,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Emulator(args) => done(emulator::run(args).await.map_err(Into::into)),
         Command::Login(args) => done(login::run(&dir, args).await.map_err(Into::into)),
         Command::Ingest => done(commands::ingest(&dir).await.map_err(Into::into)),
+        Command::Open => done(open::run(&dir).await.map_err(Into::into)),
         Command::Service(args) => done(service::run(&dir, args).await.map_err(Into::into)),
         Command::Completions(args) => done(completions::completions(args).map_err(Into::into)),
         Command::Man(args) => done(completions::man(args).map_err(Into::into)),

@@ -252,13 +252,14 @@ fn greet(
     } else {
         format!("password {}", credentials.password)
     };
+    let app_url = format!("{}{}", dav_url.trim_end_matches("dav/"), "app/");
     let mut text = format!(
-        "tandem is running on {}; local API at http://{api}\nCalDAV/CardDAV server at {dav_url} (user {}, {password})\n",
+        "tandem is running on {}; local API at http://{api}\nCalDAV/CardDAV server at {dav_url} (user {}, {password})\nReview app at {app_url} (`tandem open` opens it, signed in)\n",
         dir.display(),
         credentials.user,
     );
     if !reviewed {
-        text.push_str("No sync run yet: review one with `tandem sync preview`, then `tandem sync apply`; automatic runs start after that\n");
+        text.push_str("No sync run yet: review one in the review app (or with `tandem sync preview`, then `tandem sync apply`); automatic runs start after that\n");
     }
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }

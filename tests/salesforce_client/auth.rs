@@ -46,6 +46,31 @@ async fn token_expiry_between_pages_costs_exactly_one_refresh() {
     assert_eq!(client.stats().retries, 0, "a refresh is not a retry");
 }
 
+/// A client made from settings read before a rotation (the running daemon's, until it reads the
+/// file again) logs in with the token the file holds now, not with the spent one.
+#[tokio::test]
+async fn a_client_made_from_stale_settings_uses_the_rotated_token_in_the_file() {
+    let emu = start_with(EmulatorConfig {
+        rotate_refresh_tokens: true,
+        ..config()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings = settings(&emu);
+    let file = credentials_in(dir.path(), &settings);
+    let first = SalesforceClient::new(settings.clone(), Some(file.clone())).expect("client");
+    first
+        .query("SELECT Id FROM Contact")
+        .await
+        .expect("the first run");
+    // `settings` still holds the refresh token the first client spent.
+    let second = SalesforceClient::new(settings, Some(file)).expect("client");
+    second
+        .query("SELECT Id FROM Contact")
+        .await
+        .expect("the next run logs in with the rotated token");
+}
+
 #[tokio::test]
 async fn rotated_refresh_token_is_saved_and_the_old_one_is_refused() {
     let emu = start_with(EmulatorConfig {

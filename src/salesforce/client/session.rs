@@ -84,7 +84,15 @@ impl Session {
                 })?;
                 Grant::Jwt(JwtGrant::from_key_file(key, username)?)
             }
-            (None, Some(token)) => Grant::RefreshToken(token.clone()),
+            (None, Some(token)) => {
+                // The file is where a rotation saves the new token; settings read before it (a
+                // running daemon's, until it reads the file again) still hold the spent one.
+                let saved = credentials
+                    .as_ref()
+                    .and_then(|file| file.load().ok())
+                    .and_then(|on_disk| on_disk.refresh_token);
+                Grant::RefreshToken(saved.unwrap_or_else(|| token.clone()))
+            }
             (None, None) => {
                 return Err(ClientError::LoginRequired {
                     reason: "no refresh token is stored".into(),
