@@ -338,13 +338,14 @@ fn note_unreachable(out: &mut String, record: &RunRecord) {
 }
 
 fn failure_line(out: &mut String, f: &StepResult) {
+    let error = f.error.as_deref().unwrap_or_default();
     let _ = writeln!(
         out,
-        "  failed: {} {} on {}: {}",
+        "  failed: {} {} on {}: {error}\n    what to do: {}",
         op_word(f.op, false),
         f.label,
         f.side,
-        f.error.as_deref().unwrap_or_default()
+        crate::app::advice(error)
     );
 }
 
@@ -669,6 +670,24 @@ mod tests {
             .into_iter()
             .collect(),
         }
+    }
+
+    #[test]
+    fn a_failed_step_says_what_to_do_as_the_review_app_does() {
+        let mut run = one_step_run();
+        run.results[0].error =
+            Some("REQUIRED_FIELD_MISSING: Required fields are missing: [LastName]".into());
+        let report = RunReport {
+            record: Some(run),
+            ..RunReport::default()
+        };
+        let (text, failed) = applied(&report, false);
+        assert!(failed);
+        assert!(
+            text.contains("failed: create Ana Lima on salesforce: REQUIRED_FIELD_MISSING")
+                && text.contains("what to do: Salesforce needs a value this record lacks"),
+            "{text}"
+        );
     }
 
     #[test]
