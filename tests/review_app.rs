@@ -660,6 +660,7 @@ async fn the_review_app_in_a_real_browser() {
         .unwrap();
     restore_buttons.last().unwrap().click().await.unwrap();
     browser.expect("h1", "Restore Zeta Echo").await;
+    browser.screenshot("restore").await;
     browser.click("#confirm-restore").await;
     browser.expect("#restored", "Restored as event").await;
     browser
@@ -723,6 +724,7 @@ async fn the_review_app_in_a_real_browser() {
     // Sign out, and in again with the account's user and password.
     browser.click("form.signout button").await;
     browser.expect("h1", "tandem").await;
+    browser.screenshot("signin").await;
     browser
         .client
         .find(Locator::Css("#user"))

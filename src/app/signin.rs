@@ -114,11 +114,6 @@ impl WebSignIn {
         self.login.authorize_url()
     }
 
-    /// Send the browser to `url` once the login is through (the review app's Connect page).
-    pub fn return_to(&mut self, url: &str) {
-        self.login.return_to(url);
-    }
-
     pub fn redirect_uri(&self) -> &str {
         self.login.redirect_uri()
     }

@@ -192,9 +192,6 @@ pub struct WebLogin {
     state: String,
     verifier: String,
     authorize_url: String,
-    /// Where the browser goes once tandem has the code (the review app); `None`: a page that
-    /// says the window can be closed.
-    return_to: Option<String>,
 }
 
 /// Connections the callback listener serves at most (a browser may also ask for a favicon).
@@ -250,13 +247,7 @@ impl WebLogin {
             state,
             verifier,
             authorize_url,
-            return_to: None,
         })
-    }
-
-    /// Send the browser to `url` once the login is through, instead of a page of its own.
-    pub fn return_to(&mut self, url: &str) {
-        self.return_to = Some(url.to_string());
     }
 
     /// The URL the user opens in a browser.
@@ -319,17 +310,12 @@ impl WebLogin {
                     "no `code` parameter in the redirect",
                 ));
             };
-            let _ = match &self.return_to {
-                Some(url) => redirect(&mut stream, url).await,
-                None => {
-                    reply(
-                        &mut stream,
-                        200,
-                        "tandem is logged in to Salesforce. You can close this window.",
-                    )
-                    .await
-                }
-            };
+            let _ = reply(
+                &mut stream,
+                200,
+                "tandem is logged in to Salesforce. You can close this window.",
+            )
+            .await;
             let mut form = vec![
                 ("grant_type", "authorization_code"),
                 ("code", code.as_str()),
@@ -367,15 +353,6 @@ async fn read_request_target(stream: &mut tokio::net::TcpStream) -> Option<Strin
     let method = parts.next()?;
     let target = parts.next()?;
     (method == "GET").then(|| target.to_string())
-}
-
-/// A 303 to `url`: the browser goes back where the login started.
-async fn redirect(stream: &mut tokio::net::TcpStream, url: &str) -> std::io::Result<()> {
-    let head = format!(
-        "HTTP/1.1 303 See Other\r\nLocation: {url}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.shutdown().await
 }
 
 async fn reply(stream: &mut tokio::net::TcpStream, status: u16, text: &str) -> std::io::Result<()> {

@@ -100,6 +100,12 @@ function credentials() {
 function reload() {
   const waiting = document.querySelector("[data-reload]");
   if (waiting) setTimeout(() => location.reload(), Number(waiting.dataset.reload));
+  // A form that opens another tab (Salesforce's login page): this page looks again after it.
+  for (const form of document.querySelectorAll("form[data-reload-after-submit]")) {
+    form.addEventListener("submit", () => {
+      setTimeout(() => location.reload(), Number(form.dataset.reloadAfterSubmit));
+    });
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {

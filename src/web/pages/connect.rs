@@ -1,6 +1,8 @@
 //! Connect: the CalDAV/CardDAV address, user and password (revealed and copied on demand), the
 //! steps for each client, and the Salesforce connection — its state, "Connect to Salesforce"
-//! (the OAuth web flow, started here; the browser comes back here) and "Disconnect".
+//! (the OAuth web flow, started here: the login page opens in a new tab, and this page shows
+//! the outcome — the session cookie is `SameSite=Strict`, so a redirect chain coming back from
+//! Salesforce's site would not carry it) and "Disconnect".
 
 use crate::app::{SignInArgs, WebSignIn, sign_out};
 use crate::web::Web;
@@ -120,18 +122,17 @@ pub async fn page(State(web): State<Arc<Web>>, Extension(session): Extension<Ses
     })
 }
 
-/// "Connect to Salesforce": listen for the login's callback, then send the browser to
-/// Salesforce's login page; it comes back to this page when the login is through.
+/// "Connect to Salesforce": listen for the login's callback, then send the (new) tab to
+/// Salesforce's login page.
 pub async fn salesforce(State(web): State<Arc<Web>>) -> Response {
     let dir = web.app().dir.clone();
-    let mut sign_in = match WebSignIn::start(&dir, &SignInArgs::default()).await {
+    let sign_in = match WebSignIn::start(&dir, &SignInArgs::default()).await {
         Ok(sign_in) => sign_in,
         Err(e) => {
             web.sign_in.set(SigningIn::Failed(e.to_string()));
             return Redirect::to("/app/connect").into_response();
         }
     };
-    sign_in.return_to(&format!("{}/app/connect", web.account.base));
     let authorize = sign_in.authorize_url().to_string();
     web.sign_in.set(SigningIn::Waiting);
     let waiting = web.clone();
