@@ -3,75 +3,11 @@
 //! can connect, the org can be edited through its REST API with the credentials printed, and the
 //! demo resumes after Ctrl-C where it was.
 
-use std::io::{BufRead, BufReader, Lines};
+mod common;
+
+use common::demo::{Demo, Org};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
-
-/// A running `tandem demo` and what it printed up to its last line of advice.
-struct Demo {
-    child: Child,
-    printed: String,
-    _rest: Lines<BufReader<ChildStdout>>,
-}
-
-impl Demo {
-    fn start(data: &Path, args: &[&str]) -> Demo {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-            .arg("--data")
-            .arg(data)
-            .args(["demo", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("tandem demo starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut printed = String::new();
-        for line in lines.by_ref().take(200) {
-            let line = line.unwrap();
-            printed.push_str(&line);
-            printed.push('\n');
-            if line.starts_with("Open the review app") {
-                return Demo {
-                    child,
-                    printed,
-                    _rest: lines,
-                };
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the demo never said where the review app is:\n{printed}")
-    }
-
-    /// The text after `prefix` on the line that starts with it.
-    fn line(&self, prefix: &str) -> &str {
-        self.printed
-            .lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{}", self.printed))
-    }
-
-    /// Stop it as a person does: Ctrl-C.
-    fn interrupt(mut self) {
-        let sent = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        assert!(
-            self.child.wait().unwrap().success(),
-            "the demo ends cleanly on Ctrl-C"
-        );
-    }
-}
-
-/// A test that fails half-way leaves no demo running behind it.
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::process::Command;
 
 fn tandem(data: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
@@ -127,77 +63,43 @@ fn the_demo_says_what_waits_for_review_in_a_few_lines_serves_it_and_resumes_afte
         "{applied}"
     );
 
-    // "URL with user U and password P."
-    let connect = demo.line("Connect a CalDAV/CardDAV client to ").to_string();
-    let words: Vec<&str> = connect.trim_end_matches('.').split_whitespace().collect();
-    let (dav, user, password) = (words[0], words[3], words[6]);
+    let (dav, user, password) = demo.dav();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let http = reqwest::Client::new();
     let listing = rt.block_on(async {
-        http.request(
-            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
-            format!("{dav}addressbooks/contacts/"),
-        )
-        .basic_auth(user, Some(password))
-        .header("Depth", "1")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+        reqwest::Client::new()
+            .request(
+                reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+                format!("{dav}addressbooks/contacts/"),
+            )
+            .basic_auth(&user, Some(&password))
+            .header("Depth", "1")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     });
     assert!(listing.matches(".vcf").count() > 10, "{listing}");
 
-    // The org, edited as the demo says: a token from the printed refresh token, then the REST API.
-    let token_call = demo.line("  curl -s ");
-    let token_url = token_call.split_whitespace().next().unwrap();
-    // The printed values need no escaping: the form body is the -d arguments joined.
-    let form = token_call
-        .split(" -d ")
-        .skip(1)
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join("&");
-    let query_url = demo
+    // The org, edited as the demo says: a token from the printed refresh token, then the query
+    // it printed, then a change through the REST API.
+    let printed_query = demo
         .line("  curl -s -H \"Authorization: Bearer ACCESS_TOKEN\" '")
-        .trim_end_matches('\'')
-        .to_string();
-    let org = token_url
-        .trim_end_matches("/services/oauth2/token")
-        .to_string();
+        .trim_end_matches('\'');
+    let soql = printed_query.split_once("?q=").unwrap().1.replace('+', " ");
     let (edited, name) = rt.block_on(async {
-        let token: serde_json::Value = http
-            .post(token_url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
-        let query: serde_json::Value = http
-            .get(&query_url)
-            .header("Authorization", &bearer)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let contact = &query["records"][0];
-        let id = contact["Id"].as_str().unwrap().to_string();
-        let name = contact["Name"].as_str().unwrap().to_string();
-        let patched = http
-            .patch(format!("{org}/services/data/v60.0/sobjects/Contact/{id}"))
-            .header("Authorization", &bearer)
-            .json(&serde_json::json!({"Title": "Edited while the demo ran", "LastName": "Renamed"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(patched.status(), 204);
+        let org = Org::of(&demo).await;
+        let contacts = org.query(&soql).await;
+        assert!(
+            contacts.len() > 10,
+            "the printed query answers: {contacts:?}"
+        );
+        let id = contacts[0]["Id"].as_str().unwrap().to_string();
+        let name = contacts[0]["Name"].as_str().unwrap().to_string();
+        let fields =
+            serde_json::json!({"Title": "Edited while the demo ran", "LastName": "Renamed"});
+        assert_eq!(org.patch("Contact", &id, fields).await, 204);
         (id, name)
     });
 
@@ -220,15 +122,7 @@ fn the_demo_says_what_waits_for_review_in_a_few_lines_serves_it_and_resumes_afte
         "{}",
         again.printed
     );
-    assert_eq!(
-        again
-            .line("Connect a CalDAV/CardDAV client to ")
-            .trim_end_matches('.')
-            .split_whitespace()
-            .nth(6),
-        Some(password),
-        "the same account"
-    );
+    assert_eq!(again.dav().2, password, "the same account");
     // Each column names the record as its side has it, with the whole id.
     let preview = tandem(&data, &["sync", "preview", "--details"]);
     let row = preview

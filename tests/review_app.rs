@@ -12,162 +12,45 @@ use fantoccini::actions::{
     InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
 };
 use fantoccini::key::Key;
+mod common;
+
+use common::demo::{Demo, Org};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Lines};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A bounded wait for a condition, polled (never a fixed sleep).
-async fn until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+/// A bounded wait for a condition, polled (never a fixed sleep); `None` after 60 s.
+async fn within<T>(mut probe: impl AsyncFnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(value) = probe().await {
-            return value;
+            return Some(value);
         }
-        assert!(Instant::now() < deadline, "{what}: not within 60 s");
+        if Instant::now() >= deadline {
+            return None;
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-/// `tandem demo` and what it printed.
-struct Demo {
-    child: Child,
-    printed: String,
-    data: PathBuf,
-    _rest: Lines<BufReader<ChildStdout>>,
+/// [`within`], or a failure naming what never happened.
+async fn until<T>(what: &str, probe: impl AsyncFnMut() -> Option<T>) -> T {
+    within(probe)
+        .await
+        .unwrap_or_else(|| panic!("{what}: not within 60 s"))
 }
 
-impl Demo {
-    fn start(data: &Path) -> Demo {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-            .arg("--data")
-            .arg(data)
-            .args(["demo", "--listen", "127.0.0.1:0", "--seed", "3"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("tandem demo starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut printed = String::new();
-        for line in lines.by_ref().take(100) {
-            let line = line.unwrap();
-            printed.push_str(&line);
-            printed.push('\n');
-            if line.starts_with("Open the review app") {
-                return Demo {
-                    child,
-                    printed,
-                    data: data.to_path_buf(),
-                    _rest: lines,
-                };
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the demo never printed the review app's address:\n{printed}")
-    }
-
-    fn line(&self, prefix: &str) -> &str {
-        self.printed
-            .lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{}", self.printed))
-    }
-
-    /// The one-time sign-in link, the last thing the demo says.
-    fn link(&self) -> String {
-        let line = self.line("Open the review app");
-        line[line.find("http").unwrap()..].to_string()
-    }
-
-    /// The review app's address (`http://127.0.0.1:PORT`).
-    fn base(&self) -> String {
-        let link = self.link();
-        link[..link.find("/app/").unwrap()].to_string()
-    }
-
-    /// The DAV address, user and password the demo printed.
-    fn dav(&self) -> (String, String, String) {
-        let words: Vec<String> = self
-            .line("Connect a CalDAV/CardDAV client to ")
-            .trim_end_matches('.')
-            .split_whitespace()
-            .map(str::to_string)
-            .collect();
-        (words[0].clone(), words[3].clone(), words[6].clone())
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The emulator's org over its REST API, with the credentials the demo printed.
-struct Org {
-    url: String,
-    bearer: String,
-    http: reqwest::Client,
-}
-
-impl Org {
-    async fn of(demo: &Demo) -> Org {
-        let token_call = demo.line("  curl -s ");
-        let token_url = token_call.split_whitespace().next().unwrap().to_string();
-        let form = token_call
-            .split(" -d ")
-            .skip(1)
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .join("&");
-        let http = reqwest::Client::new();
-        let token: Value = http
-            .post(&token_url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Org {
-            url: token_url
-                .trim_end_matches("/services/oauth2/token")
-                .to_string(),
-            bearer: format!("Bearer {}", token["access_token"].as_str().unwrap()),
-            http,
-        }
-    }
-
-    async fn last_names(&self, first: &str) -> Vec<String> {
-        let soql =
-            format!("SELECT LastName FROM Contact WHERE FirstName = '{first}' ORDER BY LastName");
-        let url = reqwest::Url::parse_with_params(
-            &format!("{}/services/data/v60.0/query", self.url),
-            &[("q", soql)],
-        )
-        .unwrap();
-        let answer: Value = self
-            .http
-            .get(url)
-            .header("Authorization", &self.bearer)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        answer["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["LastName"].as_str().unwrap().to_string())
-            .collect()
-    }
+/// The first names' contacts in the org, by last name.
+async fn last_names(org: &Org, first: &str) -> Vec<String> {
+    org.query(&format!(
+        "SELECT LastName FROM Contact WHERE FirstName = '{first}' ORDER BY LastName"
+    ))
+    .await
+    .iter()
+    .map(|r| r["LastName"].as_str().unwrap().to_string())
+    .collect()
 }
 
 /// A CalDAV/CardDAV client's requests, with the account the demo printed.
@@ -304,9 +187,28 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// [`until`] on this page: when the wait fails, the failure shows what the page said, and
+    /// a screenshot of it is kept (`failed.png`).
+    async fn until<T>(&self, what: &str, probe: impl AsyncFnMut() -> Option<T>) -> T {
+        if let Some(value) = within(probe).await {
+            return value;
+        }
+        let _ = self
+            .client
+            .screenshot()
+            .await
+            .map(|png| std::fs::write(self.shots.join("failed.png"), png));
+        let shown = match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(e) => format!("(no page: {e})"),
+        };
+        let url = self.client.current_url().await.map(|u| u.to_string());
+        panic!("{what}: not within 60 s; {url:?} showed:\n{shown}");
+    }
+
     /// Click what `css` finds, once the page has it (found again if a reload replaced it).
     async fn click(&self, css: &str) {
-        until(&format!("click {css}"), async || {
+        self.until(&format!("click {css}"), async || {
             let element = self.client.find(Locator::Css(css)).await.ok()?;
             element.click().await.ok()
         })
@@ -337,7 +239,7 @@ impl Browser {
 
     /// The text of what `css` finds, once the page has it.
     async fn text(&self, css: &str) -> String {
-        until(&format!("the text of {css}"), async || {
+        self.until(&format!("the text of {css}"), async || {
             let element = self.client.find(Locator::Css(css)).await.ok()?;
             element.text().await.ok()
         })
@@ -359,7 +261,7 @@ impl Browser {
     async fn run_ends(&self) {
         const ASK: &str = "var x = new XMLHttpRequest(); x.open('GET', '/app/progress', false); \
                            x.send(); return JSON.parse(x.responseText).busy;";
-        until("the run ends and the page shows it", async || {
+        self.until("the run ends and the page shows it", async || {
             let busy = self.client.execute(ASK, Vec::new()).await.ok()?;
             let following = self.client.find(Locator::Css("#progress")).await.is_ok();
             (busy == Value::Bool(false) && !following).then_some(())
@@ -377,7 +279,7 @@ impl Browser {
     async fn review_now(&self) {
         let before = self.attr("#reviewed-at", "datetime").await;
         self.click("#review").await;
-        until("a new review on the page", async || {
+        self.until("a new review on the page", async || {
             let now = self.attr("#reviewed-at", "datetime").await;
             (now.is_some() && now != before).then_some(())
         })
@@ -388,7 +290,7 @@ impl Browser {
     /// Click an apply button once it can be pressed, and wait until the page says what the
     /// apply did.
     async fn apply(&self, css: &str) -> String {
-        until(&format!("{css} can be pressed"), async || {
+        self.until(&format!("{css} can be pressed"), async || {
             let button = self.client.find(Locator::Css(css)).await.ok()?;
             button.attr("disabled").await.ok()?.is_none().then_some(())
         })
@@ -396,6 +298,16 @@ impl Browser {
         self.click(css).await;
         self.run_ends().await;
         self.expect("#applied", "of").await
+    }
+
+    /// Review and apply everything, from the Summary: what a person does after an edit.
+    async fn sync(&self, base: &str) {
+        self.client
+            .goto(&format!("{base}/app/summary"))
+            .await
+            .unwrap();
+        self.review_now().await;
+        self.apply("#apply-all").await;
     }
 
     /// Shift-click: the way a salesperson selects a range.
@@ -456,7 +368,7 @@ async fn row_box(browser: &Browser, who: &str) -> fantoccini::elements::Element 
 #[ignore = "needs chromium and chromedriver: run .ci/run"]
 async fn the_review_app_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = Demo::start(&dir.path().join("demo"));
+    let demo = Demo::start(&dir.path().join("demo"), &["--seed", "3"]);
     let (dav_url, user, password) = demo.dav();
     let dav = Dav {
         base: dav_url,
@@ -534,7 +446,7 @@ async fn the_review_app_in_a_real_browser() {
     );
     browser.screenshot("summary-applied").await;
     assert_eq!(
-        org.last_names("Zeta").await,
+        last_names(&org, "Zeta").await,
         vec!["Echo"],
         "the org holds exactly the applied contact"
     );
@@ -564,7 +476,7 @@ async fn the_review_app_in_a_real_browser() {
     row_box(&browser, "Zeta Alpha").await.click().await.unwrap();
     let applied = browser.apply("#apply-selected").await;
     assert!(applied.contains("1 of 1 step"), "{applied}");
-    assert_eq!(org.last_names("Zeta").await, vec!["Alpha", "Echo"]);
+    assert_eq!(last_names(&org, "Zeta").await, vec!["Alpha", "Echo"]);
 
     // Runs: the apply, in the user's local time.
     browser
@@ -663,13 +575,7 @@ async fn the_review_app_in_a_real_browser() {
     browser.screenshot("restore").await;
     browser.click("#confirm-restore").await;
     browser.expect("#restored", "Restored as event").await;
-    browser
-        .client
-        .goto(&format!("{base}/app/summary"))
-        .await
-        .unwrap();
-    browser.review_now().await;
-    browser.apply("#apply-all").await;
+    browser.sync(&base).await;
     let card = dav.get(echo).await;
     assert!(
         card.contains("TITLE:Buyer\r\n"),
@@ -684,13 +590,7 @@ async fn the_review_app_in_a_real_browser() {
         .expect("an event of the demo")
         .clone();
     dav.delete(&event).await;
-    browser
-        .client
-        .goto(&format!("{base}/app/summary"))
-        .await
-        .unwrap();
-    browser.review_now().await;
-    browser.apply("#apply-all").await;
+    browser.sync(&base).await;
     browser
         .client
         .goto(&format!("{base}/app/history"))
@@ -709,13 +609,7 @@ async fn the_review_app_in_a_real_browser() {
     browser.click("#undelete").await;
     browser.click("#confirm-restore").await;
     browser.expect("#restored", "Restored as event").await;
-    browser
-        .client
-        .goto(&format!("{base}/app/summary"))
-        .await
-        .unwrap();
-    browser.review_now().await;
-    browser.apply("#apply-all").await;
+    browser.sync(&base).await;
     assert!(
         dav.list("/dav/calendars/calendar/").await.contains(&event),
         "the event is back where the client had it"

@@ -140,6 +140,16 @@ pub struct Step {
 }
 
 impl Step {
+    /// What the step does, in a word: `create`, `update`, `delete`, or `restore` (a delete that
+    /// could not travel, undone).
+    pub fn verb(&self) -> &'static str {
+        if self.restore {
+            "restore"
+        } else {
+            self.op.as_str()
+        }
+    }
+
     pub fn runs(&self) -> bool {
         self.skipped.is_none()
     }

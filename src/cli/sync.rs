@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use tandem_protocol::plan::{Item, Plan, Skip, Step};
 use tandem_protocol::run::{RunRecord, StepResult};
-use tandem_protocol::{Op, RecordKind, Side};
+use tandem_protocol::{RecordKind, Side};
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SyncCommand {
@@ -119,15 +119,6 @@ pub fn side_title(side: Side) -> String {
     }
 }
 
-fn op_word(op: Op, restore: bool) -> &'static str {
-    match (op, restore) {
-        (_, true) => "restore",
-        (Op::Create, _) => "create",
-        (Op::Update, _) => "update",
-        (Op::Delete, _) => "delete",
-    }
-}
-
 /// The summary's sides: the first on the left, the others on the right.
 fn columns() -> (Side, &'static [Side]) {
     (Side::SYNCED[0], &Side::SYNCED[1..])
@@ -138,11 +129,11 @@ fn action(item: &Item) -> String {
     let (left, right) = columns();
     let mut parts = Vec::new();
     if let Some(step) = item.step(left).filter(|s| s.runs()) {
-        parts.push(format!("<- {}", op_word(step.op, step.restore)));
+        parts.push(format!("<- {}", step.verb()));
     }
     for side in right {
         if let Some(step) = item.step(*side).filter(|s| s.runs()) {
-            parts.push(format!("{} ->", op_word(step.op, step.restore)));
+            parts.push(format!("{} ->", step.verb()));
         }
     }
     if parts.is_empty() {
@@ -342,7 +333,7 @@ fn failure_line(out: &mut String, f: &StepResult) {
     let _ = writeln!(
         out,
         "  failed: {} {} on {}: {error}\n    what to do: {}",
-        op_word(f.op, false),
+        f.op.as_str(),
         f.label,
         f.side,
         crate::app::advice(error)
@@ -642,7 +633,7 @@ pub fn status(status: &Status, json: bool) -> String {
 mod tests {
     use super::*;
     use tandem_protocol::run::{ApiUse, RunMode, Tally};
-    use tandem_protocol::{Hlc, RecordId};
+    use tandem_protocol::{Hlc, Op, RecordId};
 
     fn one_step_run() -> RunRecord {
         RunRecord {

@@ -54,6 +54,14 @@ pub struct SideState {
     pub deleted: bool,
 }
 
+impl SideState {
+    /// Whether the side has the record now, under `id`: not under an id it went by before (a
+    /// copy deleted there and made again by a restore has a new id) and not deleted.
+    pub fn holds(&self, id: &str) -> bool {
+        !self.deleted && self.external_id.as_deref() == Some(id)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IgnoreState {
     pub forever: bool,

@@ -3,10 +3,13 @@
 
 use super::Web;
 use super::session::Session;
+use crate::app::count;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
+use tandem_protocol::Side;
+use tandem_protocol::run::RunRecord;
 
 /// Largest form accepted (a selection of every item of a large first sync fits).
 pub const MAX_FORM: usize = 8 * 1024 * 1024;
@@ -69,6 +72,52 @@ pub fn iso(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
+}
+
+/// A side's name as a title: `Salesforce`, `Desktop`, `Outlook`.
+pub fn side_title(side: Side) -> String {
+    if side == Side::SALESFORCE {
+        return "Salesforce".into();
+    }
+    let name = side.as_str();
+    name[..1].to_uppercase() + &name[1..]
+}
+
+/// A step that failed, what it said, and what to do about it.
+pub struct Failure {
+    pub what: String,
+    pub error: String,
+    pub advice: &'static str,
+}
+
+/// The failed steps of a run.
+pub fn failures(run: &RunRecord) -> Vec<Failure> {
+    run.failures()
+        .map(|f| {
+            let error = f.error.clone().unwrap_or_default();
+            Failure {
+                what: format!("{} {} on {}", f.op.as_str(), f.label, side_title(f.side)),
+                advice: crate::app::advice(&error),
+                error,
+            }
+        })
+        .collect()
+}
+
+/// The Salesforce API calls a run used, and what the org had left after it when it said.
+pub fn calls(run: &RunRecord) -> String {
+    let used = count(
+        run.calls(Side::SALESFORCE),
+        "Salesforce API call",
+        "Salesforce API calls",
+    );
+    match run.api.get(&Side::SALESFORCE).and_then(|a| a.usage) {
+        Some((done, limit)) => format!(
+            "{used} used; {} left today",
+            count(limit.saturating_sub(done), "call", "calls")
+        ),
+        None => format!("{used} used"),
+    }
 }
 
 /// A field's value as a person reads it: text without quotes, nothing as "(empty)".

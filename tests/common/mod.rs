@@ -2,6 +2,8 @@
 //! directory, feed it events, read what it prints.
 #![allow(dead_code)]
 
+pub mod demo;
+
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};

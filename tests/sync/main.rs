@@ -187,6 +187,51 @@ async fn a_contact_deleted_in_the_client_comes_back_when_salesforce_deletes_are_
 }
 
 #[tokio::test]
+async fn an_undeleted_event_stays_when_later_pulls_read_the_old_copys_deletion_again() {
+    let rig = Rig::start().await;
+    let start = Utc::now() + Duration::days(2);
+    let first = rig.sf_create(
+        "Event",
+        json!({"Subject": "Site visit", "StartDateTime": sf_time(start),
+               "EndDateTime": sf_time(start + Duration::hours(1))}),
+    );
+    rig.sync().await;
+    let members = rig.members(CALENDAR).await;
+    let before = tandem::store::read::log_len(&rig.store.read().unwrap()).unwrap();
+    assert!(rig.delete(&members[0]).await.is_success());
+    rig.sync().await;
+    assert_eq!(rig.sf_get(&first)["IsDeleted"], json!(true));
+
+    // Undelete in tandem: Salesforce gets a new copy, and the desktop keeps its own.
+    let app = tandem::app::App {
+        dir: rig.dir.path().to_path_buf(),
+        store: rig.store.clone(),
+        writer: Some(rig.writer.clone()),
+        settings: rig.settings.clone(),
+        wall: tandem::store::system_clock(),
+        serving: tandem::app::Serving::Local,
+    };
+    app.restore(&members[0], &tandem::app::Point::Seq(before))
+        .await
+        .unwrap();
+    rig.sync().await;
+    // The next pulls read the first copy's deletion again (their overlap reaches back over it,
+    // and Salesforce lists deletions by the minute, once the minute is over): old news about a
+    // copy the record no longer has.
+    rig.emu.advance_clock(Duration::minutes(1));
+    for _ in 0..2 {
+        let preview = rig.preview().await;
+        assert!(preview.plan.is_idle(), "{:#?}", preview.plan.items);
+        let events = &preview.pulled[&Side::SALESFORCE][&tandem::protocol::RecordKind::Event];
+        assert_eq!((events.created, events.deleted), (0, 0), "{events:?}");
+    }
+    assert_eq!(rig.members(CALENDAR).await, members, "the event stays on the desktop");
+    let live = rig.soql("SELECT Id FROM Event WHERE Subject = 'Site visit'").await;
+    assert_eq!(live.len(), 1, "one copy in Salesforce: {live:?}");
+    rig.verify_replay();
+}
+
+#[tokio::test]
 async fn a_private_event_never_leaves_the_desktop() {
     let rig = Rig::start().await;
     let start = Utc::now() + Duration::days(1);

@@ -6,7 +6,9 @@
 
 use crate::engine::SyncError;
 use crate::salesforce::client::{PullRequest, Row, SalesforceClient};
-use crate::store::{Draft, DraftBody, ObservationDraft, Pending, Store, Writer, WriterError, read};
+use crate::store::{
+    Draft, DraftBody, ObservationDraft, Pending, SideState, Store, Writer, WriterError, read,
+};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
 use tandem_protocol::event::Watermark;
@@ -88,18 +90,24 @@ pub async fn pull_into_log(
                 continue;
             }
         };
-        let (known, record) = known_state(store, &id)?.unzip();
-        if let Some(record) = &record {
+        let known = known_state(store, &id)?;
+        let record = known.as_ref().and_then(|k| k.record.as_ref());
+        if let Some(record) = record {
             mapping::keep_known_stamps(kind, record, &mut fields);
         }
-        if known.as_ref().is_some_and(|had| *had == fields) {
+        // What Salesforce reported before, read again (the overlap), is no news — also for a
+        // record deleted elsewhere since, which a re-read must not bring back.
+        if known
+            .as_ref()
+            .is_some_and(|k| !k.copy.deleted && k.copy.fields == fields)
+        {
             summary.unchanged += 1;
             continue;
         }
         let changed_at_ms = text(row, "LastModifiedDate")
             .and_then(|t| mapping::parse_salesforce_datetime(t).ok())
             .map(|t: DateTime<Utc>| t.timestamp_millis());
-        let op = if known.is_some() {
+        let op = if record.is_some() {
             Op::Update
         } else {
             Op::Create
@@ -125,7 +133,10 @@ pub async fn pull_into_log(
         );
     }
     for id in gone {
-        if known_state(store, &id)?.is_none() {
+        // A deletion is news only of the copy the record has now: one read again (the overlap)
+        // was taken in already, and one of a copy a restore has since made anew must not delete
+        // the restored record.
+        if !known_state(store, &id)?.is_some_and(|k| k.copy.holds(&id)) {
             continue;
         }
         let draft = observation(kind, Op::Delete, &id, None, None, None);
@@ -202,23 +213,25 @@ pub fn stored_watermark(store: &Store, scope: &str) -> Result<Option<DateTime<Ut
         })
 }
 
-/// What tandem has as Salesforce's copy of a record, and the record itself, if it knows the
-/// record.
-fn known_state(
-    store: &Store,
-    id: &str,
-) -> Result<Option<(tandem_protocol::Fields, tandem_protocol::Fields)>, SyncError> {
+/// What tandem knows of the record a Salesforce id names.
+struct Known {
+    /// Salesforce's copy: as it last reported it, or as tandem last wrote it.
+    copy: SideState,
+    /// The record's fields, unless it is deleted.
+    record: Option<tandem_protocol::Fields>,
+}
+
+fn known_state(store: &Store, id: &str) -> Result<Option<Known>, SyncError> {
     let txn = store.read()?;
     let Some(record) = read::record_on(&txn, Side::SALESFORCE, id)? else {
         return Ok(None);
     };
-    let Some(state) = read::record(&txn, &record)?.filter(|r| !r.deleted) else {
-        return Ok(None);
-    };
-    let copy = read::side_state(&txn, &record, Side::SALESFORCE)?
-        .map(|s| s.fields)
-        .unwrap_or_default();
-    Ok(Some((copy, state.fields)))
+    Ok(Some(Known {
+        copy: read::side_state(&txn, &record, Side::SALESFORCE)?.unwrap_or_default(),
+        record: read::record(&txn, &record)?
+            .filter(|r| !r.deleted)
+            .map(|r| r.fields),
+    }))
 }
 
 /// The Salesforce ids tandem holds for records of one kind.

@@ -2,10 +2,10 @@
 //! it, the API calls used and left — and the run in flight, followed live (the page asks
 //! `/app/progress` every second and reloads when the run ends).
 
-use crate::app::{InFlight, Serving, advice, count, in_flight};
+use crate::app::{InFlight, Serving, count, in_flight};
 use crate::web::Web;
 use crate::web::session::Session;
-use crate::web::view::{Base, failure, iso, render};
+use crate::web::view::{Base, Failure, calls, failure, failures, iso, render, side_title};
 use askama::Template;
 use axum::Extension;
 use axum::Json;
@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Serialize;
 use std::sync::Arc;
-use tandem_protocol::Side;
 use tandem_protocol::run::{RunMode, RunRecord};
 
 #[derive(Template)]
@@ -32,13 +31,7 @@ struct RunView {
     finished: String,
     line: String,
     unreachable: Vec<String>,
-    failures: Vec<FailureView>,
-}
-
-struct FailureView {
-    what: String,
-    error: String,
-    advice: &'static str,
+    failures: Vec<Failure>,
 }
 
 pub async fn page(State(web): State<Arc<Web>>, Extension(session): Extension<Session>) -> Response {
@@ -76,18 +69,6 @@ pub async fn page(State(web): State<Arc<Web>>, Extension(session): Extension<Ses
 }
 
 fn run_view(run: &RunRecord) -> RunView {
-    let failed = run.failures().count();
-    let usage = run
-        .api
-        .get(&Side::SALESFORCE)
-        .and_then(|a| a.usage)
-        .map(|(used, limit)| {
-            format!(
-                ", {} of the org's {limit} left today",
-                limit.saturating_sub(used)
-            )
-        })
-        .unwrap_or_default();
     RunView {
         mode: match run.mode {
             RunMode::Manual => "Manual",
@@ -96,31 +77,17 @@ fn run_view(run: &RunRecord) -> RunView {
         },
         finished: iso(run.finished_ms),
         line: format!(
-            "{}, {} failed; {} used{usage}",
+            "{}, {} failed; {}.",
             count(run.results.len(), "step", "steps"),
-            failed,
-            count(
-                run.calls(Side::SALESFORCE),
-                "Salesforce API call",
-                "Salesforce API calls"
-            ),
+            run.failures().count(),
+            calls(run),
         ),
         unreachable: run
             .unreachable
             .iter()
-            .map(|(side, why)| format!("{side} could not be reached: {why}"))
+            .map(|(side, why)| format!("{} could not be reached: {why}", side_title(*side)))
             .collect(),
-        failures: run
-            .failures()
-            .map(|f| {
-                let error = f.error.clone().unwrap_or_default();
-                FailureView {
-                    what: format!("{} {} on {}", f.op.as_str(), f.label, f.side),
-                    advice: advice(&error),
-                    error,
-                }
-            })
-            .collect(),
+        failures: failures(run),
     }
 }
 

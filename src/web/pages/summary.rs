@@ -4,11 +4,11 @@
 //! side changes them, or forever), take an ignore back, or apply them. Apply carries out exactly
 //! the items shown (by fingerprint): one that changed since is held back and said so.
 
-use crate::app::{Ignoring, Reply, Request, RunReport, advice, count};
+use crate::app::{Ignoring, Reply, Request, RunReport, count};
 use crate::web::Web;
 use crate::web::review::Run;
 use crate::web::session::Session;
-use crate::web::view::{Base, failure, iso, render, value};
+use crate::web::view::{Base, Failure, calls, failure, failures, iso, render, side_title, value};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use tandem_protocol::plan::{Item, Skip};
 use tandem_protocol::run::RunMode;
-use tandem_protocol::{ConflictPolicy, Op, RecordKind, Side};
+use tandem_protocol::{ConflictPolicy, RecordKind, Side};
 
 #[derive(Template)]
 #[template(path = "web/summary.html")]
@@ -77,12 +77,6 @@ struct Applied {
     held_back: Option<String>,
     halted: bool,
     unreachable: Vec<String>,
-}
-
-struct Failure {
-    what: String,
-    error: String,
-    advice: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -167,25 +161,15 @@ pub async fn page(
             .map(|r| {
                 r.unreachable
                     .iter()
-                    .map(|(side, why)| format!("{} could not be read: {why}", title(*side)))
+                    .map(|(side, why)| format!("{} could not be read: {why}", side_title(*side)))
                     .collect()
             })
             .unwrap_or_default(),
         kinds,
         pending,
         left: "Salesforce",
-        right: title(Side::DESKTOP),
+        right: side_title(Side::DESKTOP),
     })
-}
-
-/// A side's name as a column title.
-fn title(side: Side) -> String {
-    if side == Side::SALESFORCE {
-        "Salesforce".into()
-    } else {
-        let name = side.as_str();
-        name[..1].to_uppercase() + &name[1..]
-    }
 }
 
 fn kind_rows(items: &[&Item], kind: RecordKind, policy: ConflictPolicy) -> KindRows {
@@ -219,29 +203,13 @@ fn cell(item: &Item, side: Side) -> String {
     }
 }
 
-fn op_word(op: Op, restore: bool) -> &'static str {
-    match (op, restore) {
-        (_, true) => "restore",
-        (Op::Create, _) => "create",
-        (Op::Update, _) => "update",
-        (Op::Delete, _) => "delete",
-    }
-}
-
 fn row(item: &Item, policy: ConflictPolicy) -> Row {
     let to_left = item.step(Side::SALESFORCE).filter(|s| s.runs());
     let to_right = item.step(Side::DESKTOP).filter(|s| s.runs());
     let (action, direction) = match (to_left, to_right) {
-        (Some(l), Some(r)) => (
-            format!(
-                "← {} · {} →",
-                op_word(l.op, l.restore),
-                op_word(r.op, r.restore)
-            ),
-            "both",
-        ),
-        (Some(l), None) => (format!("← {}", op_word(l.op, l.restore)), "to-left"),
-        (None, Some(r)) => (format!("{} →", op_word(r.op, r.restore)), "to-right"),
+        (Some(l), Some(r)) => (format!("← {} · {} →", l.verb(), r.verb()), "both"),
+        (Some(l), None) => (format!("← {}", l.verb()), "to-left"),
+        (None, Some(r)) => (format!("{} →", r.verb()), "to-right"),
         (None, None) => ("skip".into(), "skip"),
     };
     let skip = item.steps().find_map(|(_, s)| s.skipped);
@@ -249,7 +217,7 @@ fn row(item: &Item, policy: ConflictPolicy) -> Row {
         .steps()
         .flat_map(|(side, step)| {
             step.changes.iter().map(move |(field, new)| Change {
-                side: title(side),
+                side: side_title(side),
                 field: field.clone(),
                 old: step.before.get(field).map_or_else(String::new, value),
                 new: value(new),
@@ -263,13 +231,13 @@ fn row(item: &Item, policy: ConflictPolicy) -> Row {
             let lost: Vec<String> = c
                 .lost
                 .iter()
-                .map(|(side, v)| format!("{} ({})", value(v), title(*side)))
+                .map(|(side, v)| format!("{} ({})", value(v), side_title(*side)))
                 .collect();
             format!(
                 "{}: kept {} ({}) over {} — {}",
                 c.field,
                 value(&c.kept),
-                title(c.kept_from),
+                side_title(c.kept_from),
                 lost.join(", "),
                 policy.explain()
             )
@@ -298,42 +266,20 @@ fn applied(report: &RunReport) -> Applied {
             unreachable: Vec::new(),
         };
     };
-    let failed: Vec<Failure> = record
-        .failures()
-        .map(|f| {
-            let error = f.error.clone().unwrap_or_default();
-            Failure {
-                what: format!("{} {} on {}", op_word(f.op, false), f.label, title(f.side)),
-                advice: advice(&error),
-                error,
-            }
-        })
-        .collect();
-    let done = record.results.len() - failed.len();
-    let calls = record.calls(Side::SALESFORCE);
-    let usage = record
-        .api
-        .get(&Side::SALESFORCE)
-        .and_then(|a| a.usage)
-        .map(|(used, limit)| {
-            format!(
-                "; {} left today",
-                count(limit.saturating_sub(used), "API call", "API calls")
-            )
-        })
-        .unwrap_or_default();
+    let failures = failures(record);
+    let done = record.results.len() - failures.len();
     Applied {
         line: format!(
-            "{} {done} of {} ({} used{usage}).",
+            "{} {done} of {} ({}).",
             if record.mode == RunMode::Automatic {
                 "The automatic run carried out"
             } else {
                 "Carried out"
             },
             count(record.results.len(), "step", "steps"),
-            count(calls, "Salesforce API call", "Salesforce API calls"),
+            calls(record),
         ),
-        failures: failed,
+        failures,
         held_back: (report.held_back > 0).then(|| {
             format!(
                 "{} changed since the review and {} held back: review again to see {}.",
@@ -346,7 +292,7 @@ fn applied(report: &RunReport) -> Applied {
         unreachable: record
             .unreachable
             .iter()
-            .map(|(side, why)| format!("{} could not be reached: {why}", title(*side)))
+            .map(|(side, why)| format!("{} could not be reached: {why}", side_title(*side)))
             .collect(),
     }
 }
