@@ -225,8 +225,14 @@ async fn an_undeleted_event_stays_when_later_pulls_read_the_old_copys_deletion_a
         let events = &preview.pulled[&Side::SALESFORCE][&tandem::protocol::RecordKind::Event];
         assert_eq!((events.created, events.deleted), (0, 0), "{events:?}");
     }
-    assert_eq!(rig.members(CALENDAR).await, members, "the event stays on the desktop");
-    let live = rig.soql("SELECT Id FROM Event WHERE Subject = 'Site visit'").await;
+    assert_eq!(
+        rig.members(CALENDAR).await,
+        members,
+        "the event stays on the desktop"
+    );
+    let live = rig
+        .soql("SELECT Id FROM Event WHERE Subject = 'Site visit'")
+        .await;
     assert_eq!(live.len(), 1, "one copy in Salesforce: {live:?}");
     rig.verify_replay();
 }
@@ -865,6 +871,55 @@ async fn an_event_series_is_one_event_with_its_rule_on_the_desktop_both_ways() {
     let again = rig.preview().await;
     assert!(again.plan.is_idle(), "{:#?}", again.plan);
     assert_eq!(rig.members(CALENDAR).await.len(), 2);
+    rig.verify_replay();
+}
+
+#[tokio::test]
+async fn a_weekly_rule_without_byday_recurs_on_the_starts_weekday_in_salesforce() {
+    let rig = Rig::start().await;
+    let start = (Utc::now() + Duration::days(3))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
+    // What clients send: RFC 5545 takes the missing BYDAY from DTSTART.
+    let series = vevent(
+        "weekly-1",
+        "Weekly call",
+        start,
+        &["RRULE:FREQ=WEEKLY;COUNT=6"],
+    );
+    assert!(
+        rig.put(&format!("{CALENDAR}weekly.ics"), &series)
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    let rows = rig
+        .soql(
+            "SELECT StartDateTime FROM Event WHERE Subject = 'Weekly call' ORDER BY StartDateTime",
+        )
+        .await;
+    let starts: Vec<chrono::DateTime<Utc>> = rows
+        .iter()
+        .map(|r| {
+            chrono::DateTime::parse_from_str(
+                r["StartDateTime"].as_str().unwrap(),
+                "%Y-%m-%dT%H:%M:%S%.f%z",
+            )
+            .unwrap()
+            .with_timezone(&Utc)
+        })
+        .collect();
+    let expected: Vec<_> = (0..6).map(|w| start + Duration::weeks(w)).collect();
+    assert_eq!(starts, expected, "six weekly occurrences from the start");
+    let (_, body) = rig.get(&format!("{CALENDAR}weekly.ics")).await;
+    assert!(
+        body.contains("RRULE:FREQ=WEEKLY;COUNT=6\r\n"),
+        "the client's rule is kept: {body}"
+    );
+    let again = rig.preview().await;
+    assert!(again.plan.is_idle(), "{:#?}", again.plan);
     rig.verify_replay();
 }
 

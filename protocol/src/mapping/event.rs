@@ -225,7 +225,11 @@ pub(crate) fn write(
                 },
                 _ => ctx.user_time_zone,
             };
-            let pattern = salesforce_pattern(rule, zone)?;
+            let first = match start {
+                When::Date(day) => *day,
+                When::Time { utc, .. } => utc.with_timezone(&zone).date_naive(),
+            };
+            let pattern = salesforce_pattern(rule, zone, first)?;
             body.insert("IsRecurrence2".into(), Value::Bool(true));
             body.insert("Recurrence2PatternText".into(), Value::String(pattern));
             body.insert(

@@ -2,7 +2,7 @@
 //! rules by meaning so a rule Salesforce rewrote is not taken for a change (no update ping-pong).
 
 use super::error::MappingError;
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -236,10 +236,13 @@ pub fn normalize_rrule(rule: &str) -> Result<String, MappingError> {
 }
 
 /// The pattern to send for a record's rule: UNTIL turned into UTC with the series' zone (a
-/// client often writes a date or a local time), and an explicit `WKST=MO` when the week start
-/// matters and the client left it to the RFC default, because Salesforce would assume Sunday.
-pub fn salesforce_pattern(rule: &str, tz: Tz) -> Result<String, MappingError> {
+/// client often writes a date or a local time), the parts RFC 5545 takes from the start when a
+/// rule leaves them out written down (`first` is the series' first day, in its zone), and an
+/// explicit `WKST=MO` when the week start matters and the client left it to the RFC default,
+/// because Salesforce would assume Sunday.
+pub fn salesforce_pattern(rule: &str, tz: Tz, first: NaiveDate) -> Result<String, MappingError> {
     let mut parts = Parts::parse(rule).map_err(|reason| unsupported(rule, reason))?;
+    complete_from_start(&mut parts, first);
     if let Some(until) = parts.get("UNTIL").map(str::to_string)
         && utc_until(&until).is_none()
     {
@@ -272,6 +275,34 @@ pub fn salesforce_pattern(rule: &str, tz: Tz) -> Result<String, MappingError> {
 /// The rule text to keep in a record: Salesforce's pattern without the `RRULE:` prefix.
 pub fn record_rule(pattern: &str) -> String {
     strip_prefix(pattern.trim()).to_string()
+}
+
+/// RFC 5545 §3.3.10: a weekly rule without BYDAY recurs on the start's weekday, a monthly one
+/// without BYDAY or BYMONTHDAY on the start's day of the month, a yearly one on the start's
+/// month and day. Salesforce wants these written, so they are filled in; a rule that names
+/// them already is left as it is.
+fn complete_from_start(parts: &mut Parts, first: NaiveDate) {
+    let weekday = WEEKDAYS[first.weekday().num_days_from_monday() as usize];
+    let (has_day, has_month_day, has_month) = (
+        parts.get("BYDAY").is_some(),
+        parts.get("BYMONTHDAY").is_some(),
+        parts.get("BYMONTH").is_some(),
+    );
+    match parts.get("FREQ") {
+        Some("WEEKLY") if !has_day => parts.set("BYDAY", weekday.to_string()),
+        Some("MONTHLY") if !has_day && !has_month_day => {
+            parts.set("BYMONTHDAY", first.day().to_string());
+        }
+        Some("YEARLY") if !has_day => {
+            if !has_month {
+                parts.set("BYMONTH", first.month().to_string());
+            }
+            if !has_month_day {
+                parts.set("BYMONTHDAY", first.day().to_string());
+            }
+        }
+        _ => {}
+    }
 }
 
 fn unsupported(rule: &str, reason: String) -> MappingError {
@@ -495,17 +526,57 @@ mod tests {
     #[test]
     fn the_outgoing_pattern_keeps_the_clients_meaning() {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let monday = NaiveDate::from_ymd_opt(2024, 1, 8).unwrap();
         assert_eq!(
-            salesforce_pattern("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,SU", berlin).unwrap(),
+            salesforce_pattern("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,SU", berlin, monday).unwrap(),
             "RRULE:FREQ=WEEKLY;BYDAY=MO,SU;WKST=MO;INTERVAL=2"
         );
         assert_eq!(
-            salesforce_pattern("FREQ=DAILY;UNTIL=20240610", berlin).unwrap(),
+            salesforce_pattern("FREQ=DAILY;UNTIL=20240610", berlin, monday).unwrap(),
             "RRULE:FREQ=DAILY;INTERVAL=1;UNTIL=20240610T215959Z"
         );
         assert_eq!(
-            salesforce_pattern("FREQ=DAILY;UNTIL=20240110T090000", berlin).unwrap(),
+            salesforce_pattern("FREQ=DAILY;UNTIL=20240110T090000", berlin, monday).unwrap(),
             "RRULE:FREQ=DAILY;INTERVAL=1;UNTIL=20240110T080000Z"
         );
+    }
+
+    #[test]
+    fn what_a_rule_leaves_to_the_start_is_written_down() {
+        let utc: Tz = "UTC".parse().unwrap();
+        // Tuesday 5 March 2024.
+        let first = NaiveDate::from_ymd_opt(2024, 3, 5).unwrap();
+        for (given, sent) in [
+            (
+                "FREQ=WEEKLY;COUNT=6",
+                "RRULE:FREQ=WEEKLY;BYDAY=TU;WKST=SU;INTERVAL=1;COUNT=6",
+            ),
+            (
+                "FREQ=MONTHLY;INTERVAL=2",
+                "RRULE:FREQ=MONTHLY;BYMONTHDAY=5;INTERVAL=2",
+            ),
+            (
+                "FREQ=YEARLY",
+                "RRULE:FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=5;INTERVAL=1",
+            ),
+            (
+                "FREQ=YEARLY;BYMONTH=4",
+                "RRULE:FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=5;INTERVAL=1",
+            ),
+            // Already said: kept.
+            (
+                "FREQ=MONTHLY;BYDAY=1FR",
+                "RRULE:FREQ=MONTHLY;BYDAY=1FR;INTERVAL=1",
+            ),
+        ] {
+            assert_eq!(
+                salesforce_pattern(given, utc, first).unwrap(),
+                sent,
+                "{given}"
+            );
+        }
+        // Still refused with its reason: what Salesforce cannot express at all.
+        let err = salesforce_pattern("FREQ=YEARLY;BYDAY=MO", utc, first).unwrap_err();
+        assert!(err.to_string().contains("BYMONTH"), "{err}");
     }
 }
