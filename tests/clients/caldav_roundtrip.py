@@ -3,7 +3,7 @@
 Run by tests/real_clients.rs as: python3 caldav_roundtrip.py URL USER PASSWORD
 """
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import caldav
 
@@ -42,4 +42,21 @@ assert len(tasks.todos(include_completed=True)) == 1
 
 again.delete()
 assert events.search(start=datetime(2026, 11, 23, tzinfo=timezone.utc), end=datetime(2026, 11, 24, tzinfo=timezone.utc), event=True) == []
+# An all-day yearly event expanded by the server (python-caldav's testRecurringDateSearch): its
+# instances stay dates, not midnight UTC, which a client west of Greenwich shows a day early.
+events.save_event(
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tandem//test//EN\r\nBEGIN:VEVENT\r\n"
+    "UID:py-caldav-anniversary\r\nDTSTAMP:20261101T120000Z\r\nDTSTART;VALUE=DATE:19971102\r\n"
+    "DTEND;VALUE=DATE:19971103\r\nRRULE:FREQ=YEARLY\r\nSUMMARY:Our Blissful Anniversary\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+expanded = events.search(
+    start=datetime(2027, 1, 1, tzinfo=timezone.utc),
+    end=datetime(2028, 1, 1, tzinfo=timezone.utc),
+    event=True,
+    expand=True,
+    server_expand=True,
+)
+starts = [e.icalendar_component["dtstart"].dt for e in expanded]
+assert starts == [date(2027, 11, 2)] and type(starts[0]) is date, starts
 print("caldav library: ok")

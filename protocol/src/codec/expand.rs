@@ -2,7 +2,7 @@
 //! each a component of its own with a RECURRENCE-ID, times in UTC, and no recurrence rules.
 
 use super::error::CodecError;
-use super::ical::{CalendarObject, parse_icalendar};
+use super::ical::{CalendarObject, Moment, Timing, parse_icalendar};
 use super::recur::expansion;
 use super::unfold::{Comp, split, tokenize, tree};
 use crate::record::RecordKind;
@@ -79,17 +79,32 @@ pub fn expand(
         out.push_str(&lines[i].text);
         out.push_str("\r\n");
     }
+    // An all-day series keeps its instances all-day: DATE values, never midnight UTC (which a
+    // client west of Greenwich shows the day before). A RECURRENCE-ID has the master's type.
+    let dated = |timing: Option<&Timing>| {
+        timing.is_some_and(|t| matches!(t.start.or(t.due), Some(Moment::Date(_))))
+    };
+    let master_dated = dated(Some(&object.primary));
+    let stamp = |name: &str, t: DateTime<Utc>, date: bool| {
+        if date {
+            format!("{name};VALUE=DATE:{}\r\n", t.format("%Y%m%d"))
+        } else {
+            format!("{name}:{}\r\n", utc(t))
+        }
+    };
     for instance in &instances {
-        let component = instance
-            .recurrence_id
-            .and_then(|rid| {
-                object
-                    .overrides
-                    .iter()
-                    .position(|o| o.recurrence_id.map(|m| m.utc()) == Some(rid))
-                    .and_then(|k| overrides.get(k).copied())
-            })
-            .unwrap_or(items[primary]);
+        let overriding = instance.recurrence_id.and_then(|rid| {
+            object
+                .overrides
+                .iter()
+                .position(|o| o.recurrence_id.map(|m| m.utc()) == Some(rid))
+        });
+        let (component, instance_dated) = match overriding
+            .and_then(|k| Some((overrides.get(k).copied()?, object.overrides.get(k))))
+        {
+            Some((component, timing)) => (component, dated(timing)),
+            None => (items[primary], master_dated),
+        };
         out.push_str(&format!("BEGIN:{name}\r\n"));
         for &i in &component.props {
             let keep = tokenize(&lines[i].text)
@@ -99,17 +114,17 @@ pub fn expand(
                 out.push_str("\r\n");
             }
         }
-        out.push_str(&format!("DTSTART:{}\r\n", utc(instance.start)));
+        out.push_str(&stamp("DTSTART", instance.start, instance_dated));
         let end_name = if object.kind == RecordKind::Task {
             "DUE"
         } else {
             "DTEND"
         };
         if instance.end > instance.start {
-            out.push_str(&format!("{end_name}:{}\r\n", utc(instance.end)));
+            out.push_str(&stamp(end_name, instance.end, instance_dated));
         }
         if let Some(rid) = instance.recurrence_id {
-            out.push_str(&format!("RECURRENCE-ID:{}\r\n", utc(rid)));
+            out.push_str(&stamp("RECURRENCE-ID", rid, master_dated));
         }
         for child in &component.children {
             for i in child.all_lines() {
@@ -180,5 +195,28 @@ mod tests {
             .unwrap(),
             single.as_bytes()
         );
+    }
+
+    #[test]
+    fn instances_of_an_all_day_series_stay_all_day() {
+        // RFC 4791's own example shape (python-caldav's testRecurringDateSearch).
+        let yearly = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:y\r\nDTSTAMP:20261101T123000Z\r\nDTSTART;VALUE=DATE:19971102\r\nDTEND;VALUE=DATE:19971103\r\nRRULE:FREQ=YEARLY\r\nSUMMARY:Our Blissful Anniversary\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let out = String::from_utf8(
+            expand(
+                yearly.as_bytes(),
+                at("2027-01-01T00:00:00Z"),
+                at("2028-01-01T00:00:00Z"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(out.matches("BEGIN:VEVENT").count(), 1, "{out}");
+        assert!(out.contains("DTSTART;VALUE=DATE:20271102\r\n"), "{out}");
+        assert!(out.contains("DTEND;VALUE=DATE:20271103\r\n"), "{out}");
+        assert!(
+            out.contains("RECURRENCE-ID;VALUE=DATE:20271102\r\n"),
+            "{out}"
+        );
+        assert!(!out.contains("T000000Z"), "no midnight UTC: {out}");
     }
 }
