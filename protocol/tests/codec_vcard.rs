@@ -303,3 +303,22 @@ fn with_uid_adds_a_uid_and_nothing_else() {
     // Rendering the unchanged card for a server-assigned UID gives the same bytes.
     assert_eq!(render_vcard("abc-123", &card.fields, Some(NO_UID)), out);
 }
+
+#[test]
+fn legacy_charset_exports_read_as_the_names_they_hold() {
+    // The Outlook card again, as a Western code page writes it: the same contact.
+    let western = include_bytes!("../../fixtures/vcf/outlook_v21_windows1252.vcf");
+    let mut expected = contact(OUTLOOK);
+    expected.title = Some("Geschäftsführer".into());
+    assert_eq!(contact(western), expected);
+
+    let cyrillic = include_bytes!("../../fixtures/vcf/phone_v21_windows1251.vcf");
+    let c = contact(cyrillic);
+    assert_eq!(c.last_name.as_deref(), Some("Иванов"));
+    assert_eq!(c.first_name.as_deref(), Some("Иван"));
+    assert_eq!(c.company.as_deref(), Some("ООО Пример"));
+    assert_eq!(
+        c.description.as_deref(),
+        Some("Встреча в Москве.\nЗвонить утром.")
+    );
+}

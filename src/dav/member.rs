@@ -8,7 +8,7 @@ use super::{Call, DavState};
 use crate::store::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition, WriterError};
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode, header};
-use tandem_protocol::codec;
+use tandem_protocol::codec::{self, CodecError};
 use tandem_protocol::dav::conditional::not_modified;
 use tandem_protocol::dav::layout::Target;
 use tandem_protocol::dav::resource::etag;
@@ -70,6 +70,46 @@ struct Upload {
     content_type: &'static str,
 }
 
+/// The body, in UTF-8: one sent in the charset its Content-Type names
+/// (`text/vcard; charset=windows-1252`) is decoded, since a stored resource has no room to
+/// remember a body-wide charset. A body that is UTF-8 already, or whose lines name their own
+/// charsets (vCard 2.1's `CHARSET`), is kept as sent: many clients label every body UTF-8.
+fn in_utf8(call: &Call) -> Result<std::borrow::Cow<'_, [u8]>, Box<Response<Body>>> {
+    let own_charsets = || {
+        call.body
+            .windows(8)
+            .any(|w| w.eq_ignore_ascii_case(b"CHARSET="))
+    };
+    if std::str::from_utf8(&call.body).is_ok() || own_charsets() {
+        return Ok(std::borrow::Cow::Borrowed(&call.body));
+    }
+    let label = call
+        .header("content-type")
+        .and_then(|t| t.parse::<mime::Mime>().ok())
+        .and_then(|t| t.get_param(mime::CHARSET).map(|c| c.as_str().to_string()));
+    let Some(label) = label else {
+        return Ok(std::borrow::Cow::Borrowed(&call.body));
+    };
+    let unsupported =
+        |why: String| Box::new(respond::text(StatusCode::UNSUPPORTED_MEDIA_TYPE, why));
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+        unsupported(format!(
+            "charset={label} is not a charset tandem knows; send UTF-8, or a charset of the WHATWG Encoding Standard (e.g. windows-1252, iso-8859-1)"
+        ))
+    })?;
+    if encoding == encoding_rs::UTF_8 {
+        return Ok(std::borrow::Cow::Borrowed(&call.body));
+    }
+    let (text, _, malformed) = encoding.decode(&call.body);
+    if malformed {
+        return Err(unsupported(format!(
+            "the body is not valid {}, the charset its Content-Type names",
+            encoding.name()
+        )));
+    }
+    Ok(std::borrow::Cow::Owned(text.into_owned().into_bytes()))
+}
+
 fn understand(
     collection: &dav::CollectionState,
     body: &[u8],
@@ -110,12 +150,17 @@ fn understand(
             })
         }
         CollectionKind::Addressbook => {
-            let card = codec::parse_vcard(body).map_err(|e| {
-                refused(
+            let card = codec::parse_vcard(body).map_err(|e| match e {
+                CodecError::UnknownCharset { .. } => refused(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    &Precondition::new(PropName::new_static(ns::CARDDAV, "supported-address-data")),
+                    e,
+                ),
+                e => refused(
                     StatusCode::FORBIDDEN,
                     &Precondition::new(PropName::new_static(ns::CARDDAV, "valid-address-data")),
                     e,
-                )
+                ),
             })?;
             let (uid, bytes) = match card.uid {
                 Some(uid) => (uid, body.to_vec()),
@@ -139,8 +184,13 @@ fn understand(
                 kind: RecordKind::Contact,
                 uid,
                 fields: card.fields,
+                // A card whose lines name their own charsets is not one UTF-8 text.
+                content_type: if std::str::from_utf8(&bytes).is_ok() {
+                    "text/vcard; charset=utf-8"
+                } else {
+                    "text/vcard"
+                },
                 bytes,
-                content_type: "text/vcard; charset=utf-8",
             })
         }
     }
@@ -169,7 +219,11 @@ pub async fn put(state: &DavState, call: &Call) -> Response<Body> {
         }
         Err(e) => return respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
-    let upload = match understand(&collection_state, &call.body) {
+    let body = match in_utf8(call) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    let upload = match understand(&collection_state, &body) {
         Ok(upload) => upload,
         Err(response) => return *response,
     };

@@ -430,7 +430,7 @@ pub(crate) fn value(
                         }
                         None => bytes,
                     };
-                    V::Text(String::from_utf8_lossy(&bytes).into_owned())
+                    V::Text(tandem_protocol::codec::utf8_text(&bytes))
                 })
             }
             _ => None,

@@ -209,3 +209,162 @@ async fn the_whole_calendar_is_one_icalendar_feed_with_etag() {
     );
     assert_eq!(cards.body.matches("BEGIN:VCARD").count(), 2);
 }
+
+#[tokio::test]
+async fn a_vcard_2_1_in_a_legacy_charset_is_read_by_its_charset_and_served_as_sent() {
+    let s = Server::start().await;
+    // What Outlook exports: vCard 2.1, Windows-1252 bytes, a quoted-printable address.
+    let card: &[u8] = b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=Windows-1252:M\xFCller;J\xFCrgen\r\nFN;CHARSET=Windows-1252:J\xFCrgen M\xFCller\r\nADR;WORK;CHARSET=Windows-1252;ENCODING=QUOTED-PRINTABLE:;;Stra=DFe 1;K=F6ln\r\nUID:legacy-1\r\nEND:VCARD\r\n";
+    let href = format!("{CONTACTS}legacy.vcf");
+    let created = s
+        .send("PUT", &href, &[("Content-Type", "text/x-vcard")], card)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+    let got = s.request("GET", &href).send().await.unwrap();
+    assert_eq!(
+        got.headers()["content-type"],
+        "text/vcard",
+        "no claim that the card is UTF-8"
+    );
+    assert_eq!(
+        got.bytes().await.unwrap(),
+        card,
+        "served back byte for byte"
+    );
+
+    // Searched and reported as the names they are.
+    let r = s
+        .report(
+            CONTACTS,
+            "1",
+            r#"<CR:addressbook-query xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><CR:address-data/></D:prop><CR:filter><CR:prop-filter name="FN"><CR:text-match collation="i;unicode-casemap" match-type="contains">jürgen</CR:text-match></CR:prop-filter></CR:filter></CR:addressbook-query>"#,
+        )
+        .await;
+    let responses = r.responses();
+    assert_eq!(responses.len(), 1, "{}", r.body);
+    assert!(responses[0].1.contains("FN:Jürgen Müller"), "{}", r.body);
+    // Still quoted-printable, now of UTF-8 bytes: "Straße 1", "Köln".
+    assert!(
+        responses[0]
+            .1
+            .contains("CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:;;Stra=C3=9Fe 1;K=C3=B6ln"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn a_body_in_the_charset_its_content_type_names_is_taken_in_as_utf8() {
+    let s = Server::start().await;
+    let card: &[u8] =
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:latin-1\r\nFN:Ren\xE9e Dupr\xE9\r\nN:Dupr\xE9;Ren\xE9e;;;\r\nEND:VCARD\r\n";
+    let href = format!("{CONTACTS}latin.vcf");
+    let created = s
+        .send(
+            "PUT",
+            &href,
+            &[("Content-Type", "text/vcard; charset=iso-8859-1")],
+            card,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let got = s.send("GET", &href, &[], "").await;
+    assert!(got.body.contains("FN:Renée Dupré\r\n"), "{}", got.body);
+}
+
+#[tokio::test]
+async fn a_charset_tandem_cannot_read_is_named_and_nothing_is_stored() {
+    let s = Server::start().await;
+    let before = s.log_len();
+    let line = s
+        .send(
+            "PUT",
+            &format!("{CONTACTS}odd.vcf"),
+            &[],
+            b"BEGIN:VCARD\r\nVERSION:2.1\r\nUID:odd\r\nFN;CHARSET=X-KLINGON:\xFF\r\nEND:VCARD\r\n"
+                .as_slice(),
+        )
+        .await;
+    assert_eq!(
+        line.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        line.body
+    );
+    assert!(line.body.contains("X-KLINGON"), "{}", line.body);
+    let body = s
+        .send(
+            "PUT",
+            &format!("{CONTACTS}odd.vcf"),
+            &[("Content-Type", "text/vcard; charset=x-klingon")],
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:odd\r\nFN:\xFF\r\nEND:VCARD\r\n".as_slice(),
+        )
+        .await;
+    assert_eq!(
+        body.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        body.body
+    );
+    assert!(body.body.contains("x-klingon"), "{}", body.body);
+    // Undeclared bytes that are not UTF-8: the line, and how to say the charset.
+    let bare = s
+        .send(
+            "PUT",
+            &format!("{CONTACTS}odd.vcf"),
+            &[],
+            b"BEGIN:VCARD\r\nVERSION:2.1\r\nUID:odd\r\nFN:\xFF\r\nEND:VCARD\r\n".as_slice(),
+        )
+        .await;
+    assert_eq!(bare.status, StatusCode::FORBIDDEN);
+    assert!(
+        bare.body.contains("line 4") && bare.body.contains("CHARSET"),
+        "{}",
+        bare.body
+    );
+    assert_eq!(s.log_len(), before, "nothing stored");
+}
+
+#[tokio::test]
+async fn every_card_and_calendar_of_the_fixtures_comes_back_byte_for_byte() {
+    let s = Server::start().await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut checked = 0;
+    for (dir, collection) in [("vcf", CONTACTS), ("ics", CALENDAR)] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let bytes = std::fs::read(&file).unwrap();
+            let name = file.file_name().unwrap().to_string_lossy().to_string();
+            let collection = if bytes.windows(12).any(|w| w == b"BEGIN:VTODO\r") {
+                TASKS
+            } else {
+                collection
+            };
+            let href = format!("{collection}{name}");
+            let put = s.send("PUT", &href, &[], bytes.clone()).await;
+            assert!(
+                put.status.is_success(),
+                "{name}: {} {}",
+                put.status,
+                put.body
+            );
+            let got = s.request("GET", &href).send().await.unwrap();
+            let served = got.bytes().await.unwrap();
+            // A card without a UID is given one (Evolution); every other byte is the client's.
+            let without_added_uid: Vec<u8> = served
+                .split_inclusive(|&b| b == b'\n')
+                .filter(|line| !line.starts_with(b"UID:tandem-"))
+                .flatten()
+                .copied()
+                .collect();
+            assert!(without_added_uid == bytes, "{name} changed");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked} fixtures");
+}

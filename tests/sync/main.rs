@@ -64,6 +64,56 @@ async fn a_contact_created_in_the_client_appears_in_salesforce_linked_to_its_acc
 }
 
 #[tokio::test]
+async fn a_windows_1252_card_reaches_salesforce_by_its_names_and_keeps_its_bytes() {
+    let rig = Rig::start().await;
+    let card: &[u8] = b"BEGIN:VCARD\r\nVERSION:2.1\r\nUID:legacy-2\r\nN;CHARSET=Windows-1252:M\xFCller;J\xFCrgen\r\nFN;CHARSET=Windows-1252:J\xFCrgen M\xFCller\r\nTITLE;CHARSET=Windows-1252:Gesch\xE4ftsf\xFChrer\r\nEND:VCARD\r\n";
+    let href = format!("{}{CONTACTS}juergen.vcf", rig.base);
+    let put = rig
+        .http
+        .put(&href)
+        .basic_auth(rig::USER, Some(rig::PASSWORD))
+        .header("Content-Type", "text/x-vcard")
+        .body(card)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+    rig.sync().await;
+    let rows = rig
+        .soql("SELECT Id, FirstName, LastName, Title FROM Contact WHERE LastName = 'Müller'")
+        .await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["FirstName"], json!("Jürgen"));
+    assert_eq!(rows[0]["Title"], json!("Geschäftsführer"));
+    assert!(rig.preview().await.plan.is_idle(), "nothing echoes back");
+    let get = |rig: &Rig| {
+        rig.http
+            .get(&href)
+            .basic_auth(rig::USER, Some(rig::PASSWORD))
+            .send()
+    };
+    assert_eq!(get(&rig).await.unwrap().bytes().await.unwrap(), card);
+
+    // A change in Salesforce rewrites its own line only; the others keep their bytes.
+    let id = rows[0]["Id"].as_str().unwrap();
+    rig.sf_update("Contact", id, json!({"Title": "Inhaber"}));
+    rig.sync().await;
+    let now = get(&rig).await.unwrap().bytes().await.unwrap();
+    let text = String::from_utf8_lossy(&now);
+    assert!(
+        text.contains("Inhaber") && !text.contains("Gesch"),
+        "{text}"
+    );
+    assert!(
+        now.windows(b"N;CHARSET=Windows-1252:M\xFCller;J\xFCrgen".len())
+            .any(|w| w == b"N;CHARSET=Windows-1252:M\xFCller;J\xFCrgen"),
+        "{text}"
+    );
+    assert!(rig.preview().await.plan.is_idle());
+    rig.verify_replay();
+}
+
+#[tokio::test]
 async fn contacts_of_one_company_cost_one_account_lookup_per_run() {
     let rig = Rig::start().await;
     let acme = rig.sf_create("Account", json!({"Name": "Acme"}));

@@ -15,9 +15,17 @@ pub enum CodecError {
     NotVcard,
 
     #[error(
-        "line {line}: invalid UTF-8 (byte 0x{byte:02X}); the body must be UTF-8 (a fold inside a character is fine)"
+        "line {line}: invalid UTF-8 (byte 0x{byte:02X}); the body must be UTF-8, or the line must name its charset (vCard 2.1: `;CHARSET=Windows-1252`)"
     )]
     InvalidUtf8 { line: usize, byte: u8 },
+
+    #[error(
+        "line {line}: CHARSET={charset} is not a charset tandem knows; send the line in UTF-8 or in a charset of the WHATWG Encoding Standard (e.g. Windows-1252, ISO-8859-1, KOI8-R, Shift_JIS)"
+    )]
+    UnknownCharset { line: usize, charset: String },
+
+    #[error("line {line}: the value is not valid {charset}; check the line's CHARSET parameter")]
+    Undecodable { line: usize, charset: String },
 
     #[error("line {line}: property without a colon: `{text}`")]
     NoColon { line: usize, text: String },

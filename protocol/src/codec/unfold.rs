@@ -99,11 +99,7 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Vec<Line>, CodecError> {
         if text.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let text = String::from_utf8(text).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            let byte = e.as_bytes().get(at).copied().unwrap_or(0);
-            CodecError::InvalidUtf8 { line: number, byte }
-        })?;
+        let text = super::charset::line_text(text, number)?;
         lines.push(Line {
             text,
             raw: raw.start..raw_end,
