@@ -974,6 +974,55 @@ async fn a_weekly_rule_without_byday_recurs_on_the_starts_weekday_in_salesforce(
 }
 
 #[tokio::test]
+async fn an_invitees_copy_of_a_colleagues_meeting_never_reaches_the_desktop() {
+    for owner_only in [true, false] {
+        let settings = Settings::parse(&format!("[events]\nowner_only = {owner_only}\n")).unwrap();
+        let rig = Rig::with_settings(settings).await;
+        let me = rig.emu.org().current_user_id();
+        let colleague = rig
+            .soql("SELECT Id FROM User")
+            .await
+            .into_iter()
+            .map(|u| u["Id"].as_str().unwrap().to_string())
+            .find(|id| *id != me)
+            .expect("a colleague");
+        let start = Utc::now() + Duration::days(2);
+        // The colleague's meeting, to which the user is invited: Salesforce gives the user a
+        // copy of their own (IsChild), owned by them.
+        let meeting = rig.sf_create(
+            "Event",
+            json!({"Subject": "Partner QBR", "OwnerId": colleague,
+                   "StartDateTime": sf_time(start),
+                   "EndDateTime": sf_time(start + Duration::hours(1))}),
+        );
+        rig.sf_create(
+            "EventRelation",
+            json!({"EventId": meeting, "RelationId": me, "IsInvitee": true}),
+        );
+        let copies = rig.soql("SELECT Id FROM Event WHERE IsChild = true").await;
+        assert_eq!(copies.len(), 1, "the org holds the user's copy");
+
+        rig.sync().await;
+        let members = rig.members(CALENDAR).await;
+        // Only the user's own events: none; all events: the colleague's meeting, once.
+        let expected = if owner_only { 0 } else { 1 };
+        assert_eq!(
+            members.len(),
+            expected,
+            "owner_only = {owner_only}: {members:?}"
+        );
+        assert!(rig.preview().await.plan.is_idle());
+        assert_eq!(
+            rig.soql("SELECT Id FROM Event WHERE Subject = 'Partner QBR'")
+                .await
+                .len(),
+            2,
+            "nothing written back"
+        );
+    }
+}
+
+#[tokio::test]
 async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything() {
     let rig = Rig::start().await;
     let id = rig.sf_create(

@@ -26,7 +26,8 @@ pub use error::{MappingError, Warning};
 pub use limits::{is_salesforce_email, truncate};
 pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence};
 pub use soql::{
-    select_fields, soql_datetime, soql_literal, soql_quote, soql_select, soql_select_for,
+    pull_condition, select_fields, soql_datetime, soql_literal, soql_quote, soql_select,
+    soql_select_for,
 };
 pub use table::{Direction, Row, SfType, Table, object_name, table};
 pub use time::{parse_salesforce_datetime, salesforce_datetime};

@@ -23,6 +23,14 @@ fn select(kind: RecordKind, enabled: &[String]) -> String {
     )
 }
 
+/// What a pull of `kind` always leaves out, as a SOQL condition. An invitee's copy of someone
+/// else's meeting (`IsChild`) is not the user's event: the invitation reaches the desktop
+/// through the user's mail, the meeting itself (when synced) through its organiser's record,
+/// and Salesforce lets an invitee change nothing on the copy but its reminder.
+pub fn pull_condition(kind: RecordKind) -> Option<&'static str> {
+    (kind == RecordKind::Event).then_some("IsChild = false")
+}
+
 /// The fields a pull reads for this org: what [`soql_select_for`] selects, as a list.
 pub fn select_fields(kind: RecordKind, ctx: &SalesforceContext) -> Vec<String> {
     field_list(kind, &ctx.enabled_optional_fields)

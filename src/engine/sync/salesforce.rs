@@ -63,7 +63,10 @@ impl Connection {
         kind: RecordKind,
         rules: &Rules,
     ) -> Result<PullSummary, SyncError> {
-        let mut conditions = Vec::new();
+        let mut conditions: Vec<String> = mapping::pull_condition(kind)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         if rules.owner_only
             && let Some(user) = &self.user_id
         {
