@@ -819,6 +819,43 @@ async fn invitees_and_attachments_are_listed_in_salesforce_and_stripped_on_the_w
 }
 
 #[tokio::test]
+async fn an_invitee_added_on_the_desktop_shows_in_the_salesforce_description() {
+    let settings = Settings::parse("[events]\ninvitees_in_description = true\n").unwrap();
+    let rig = Rig::with_settings(settings).await;
+    let start = Utc::now() + Duration::days(3);
+    let ana = "ATTENDEE;CN=Ana Ng;PARTSTAT=ACCEPTED:mailto:ana@acme.test";
+    let href = format!("{CALENDAR}kickoff.ics");
+    let first = vevent("inv-2", "Kickoff", start, &["DESCRIPTION:Agenda", ana]);
+    assert!(rig.put(&href, &first).await.is_success());
+    rig.sync().await;
+
+    // Only the attendees change: the block follows, the user's text stays.
+    let bo = "ATTENDEE;CN=Bo Lind;PARTSTAT=NEEDS-ACTION:mailto:bo@lind.test";
+    let second = vevent("inv-2", "Kickoff", start, &["DESCRIPTION:Agenda", ana, bo]);
+    assert!(rig.put(&href, &second).await.is_success());
+    let preview = rig.preview().await;
+    assert_eq!(preview.plan.items.len(), 1, "{:#?}", preview.plan);
+    rig.apply().await;
+    let rows = rig.soql("SELECT Description FROM Event").await;
+    let description = rows[0]["Description"].as_str().unwrap();
+    assert!(description.starts_with("Agenda"), "{description}");
+    assert!(description.contains("bo@lind.test"), "{description}");
+    assert!(rig.preview().await.plan.is_idle());
+
+    // And one removed leaves it.
+    let third = vevent("inv-2", "Kickoff", start, &["DESCRIPTION:Agenda", bo]);
+    assert!(rig.put(&href, &third).await.is_success());
+    rig.sync().await;
+    let rows = rig.soql("SELECT Description FROM Event").await;
+    let description = rows[0]["Description"].as_str().unwrap();
+    assert!(!description.contains("ana@acme.test"), "{description}");
+    assert!(description.contains("bo@lind.test"), "{description}");
+    let (_, body) = rig.get(&href).await;
+    assert!(body.contains("DESCRIPTION:Agenda\r\n"), "{body}");
+    assert!(rig.preview().await.plan.is_idle());
+}
+
+#[tokio::test]
 async fn a_formatted_desktop_body_is_not_overwritten_by_plain_text_from_salesforce() {
     let rig = Rig::start().await;
     let start = Utc::now() + Duration::days(4);
