@@ -222,6 +222,11 @@ pub enum When {
         utc: DateTime<Utc>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tzid: Option<String>,
+        /// A floating time (RFC 5545 §3.3.5: no zone, "the same hour wherever you are"): `utc`
+        /// holds the wall-clock time as if it were UTC, and Salesforce reads it in the user's
+        /// zone.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        floating: bool,
     },
 }
 
@@ -402,6 +407,7 @@ mod tests {
             start: Some(When::Time {
                 utc: "2026-11-23T09:00:00Z".parse().unwrap(),
                 tzid: Some("W. Europe Standard Time".into()),
+                floating: false,
             }),
             end: Some(When::Date("2026-11-24".parse().unwrap())),
             private: true,

@@ -58,14 +58,16 @@ fn outlook_fixture_maps_to_event_fields() {
         e.start,
         Some(When::Time {
             utc: utc("2024-01-08T09:00:00Z"),
-            tzid: Some("W. Europe Standard Time".into())
+            tzid: Some("W. Europe Standard Time".into()),
+            floating: false,
         })
     );
     assert_eq!(
         e.end,
         Some(When::Time {
             utc: utc("2024-01-08T09:30:00Z"),
-            tzid: Some("W. Europe Standard Time".into())
+            tzid: Some("W. Europe Standard Time".into()),
+            floating: false,
         })
     );
     assert_eq!(
@@ -191,6 +193,7 @@ fn moving_the_start_and_the_reminder_edits_those_lines_only() {
     e.start = Some(When::Time {
         utc: utc("2024-01-08T10:00:00Z"),
         tzid: Some("W. Europe Standard Time".into()),
+        floating: false,
     });
     e.reminder_minutes = Some(30);
     let fields = tandem_protocol::record::to_fields(&e);
@@ -240,10 +243,12 @@ fn clean_render_of_a_salesforce_event_has_a_vtimezone_and_round_trips() {
         start: Some(When::Time {
             utc: utc("2026-11-23T09:00:00Z"),
             tzid: Some("Europe/Berlin".into()),
+            floating: false,
         }),
         end: Some(When::Time {
             utc: utc("2026-11-23T10:00:00Z"),
             tzid: Some("Europe/Berlin".into()),
+            floating: false,
         }),
         rrule: Some("FREQ=MONTHLY;COUNT=3".into()),
         reminder_minutes: Some(10),

@@ -1060,6 +1060,35 @@ async fn an_invitees_copy_of_a_colleagues_meeting_never_reaches_the_desktop() {
 }
 
 #[tokio::test]
+async fn a_floating_time_is_the_users_wall_clock_time_in_salesforce() {
+    let rig = Rig::start().await;
+    // The emulator's user lives in Berlin (EmulatorConfig::default()).
+    let zone = chrono_tz::Europe::Berlin;
+    let day = (Utc::now() + Duration::days(4)).date_naive();
+    let local = day.and_hms_opt(9, 0, 0).unwrap();
+    // No zone at all (RFC 5545 floating time): nine o'clock wherever the user is.
+    let body = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:floating-1\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Standup\r\nDTSTART:{}\r\nDTEND:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        local.format("%Y%m%dT%H%M%S"),
+        (local + Duration::minutes(15)).format("%Y%m%dT%H%M%S"),
+    );
+    let href = format!("{CALENDAR}floating.ics");
+    assert!(rig.put(&href, &body).await.is_success());
+    rig.sync().await;
+    let rows = rig
+        .soql("SELECT StartDateTime FROM Event WHERE Subject = 'Standup'")
+        .await;
+    let expected = local.and_local_timezone(zone).unwrap().with_timezone(&Utc);
+    assert_eq!(rows[0]["StartDateTime"], json!(sf_time(expected)));
+    assert!(rig.preview().await.plan.is_idle());
+    let (_, served) = rig.get(&href).await;
+    assert_eq!(
+        served, body,
+        "the client's floating time stays as it wrote it"
+    );
+}
+
+#[tokio::test]
 async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything() {
     let rig = Rig::start().await;
     let id = rig.sf_create(

@@ -9,7 +9,8 @@ use super::time::{
 };
 use super::{Outgoing, SalesforceContext, typed};
 use crate::record::{Event, Fields, RecordKind, When};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde_json::Value;
 
 const OBJECT: &str = "Event";
@@ -76,9 +77,17 @@ pub(crate) fn read(
             json(&When::Time {
                 utc: start,
                 tzid: tzid.clone(),
+                floating: false,
             }),
         );
-        fields.insert("end".into(), json(&When::Time { utc: end, tzid }));
+        fields.insert(
+            "end".into(),
+            json(&When::Time {
+                utc: end,
+                tzid,
+                floating: false,
+            }),
+        );
         anchor = Some(start);
     }
 
@@ -94,6 +103,22 @@ pub(crate) fn read(
         fields.insert("rrule".into(), Value::String(record_rule(&pattern)));
     }
     Ok(())
+}
+
+/// The instant a time names: a floating time (its wall-clock time kept as UTC) is read in the
+/// user's zone, as the user meant it.
+fn instant(utc: DateTime<Utc>, floating: bool, zone: Tz) -> DateTime<Utc> {
+    if !floating {
+        return utc;
+    }
+    zone.from_local_datetime(&utc.naive_utc())
+        .earliest()
+        // A time the clocks skip (spring forward) is the hour after.
+        .or_else(|| {
+            zone.from_local_datetime(&(utc.naive_utc() + Duration::hours(1)))
+                .earliest()
+        })
+        .map_or(utc, |t| t.with_timezone(&Utc))
 }
 
 pub(crate) fn write(
@@ -149,11 +174,13 @@ pub(crate) fn write(
             body.insert("DurationInMinutes".into(), Value::from(days * 1440));
             local_midnight(*first, ctx.user_time_zone)
         }
-        (When::Time { utc, .. }, end) => {
-            let start = whole_seconds(*utc);
+        (When::Time { utc, floating, .. }, end) => {
+            let start = whole_seconds(instant(*utc, *floating, ctx.user_time_zone));
             let end = match end {
                 None => start,
-                Some(When::Time { utc, .. }) => whole_seconds(*utc),
+                Some(When::Time { utc, floating, .. }) => {
+                    whole_seconds(instant(*utc, *floating, ctx.user_time_zone))
+                }
                 Some(When::Date(_)) => return Err(mixed()),
             };
             let minutes = (end - start).num_minutes();

@@ -297,9 +297,10 @@ fn moment_from(
 fn when(moment: Moment, tzid: Option<String>) -> When {
     match moment {
         Moment::Date(d) => When::Date(d),
-        Moment::Time { .. } => When::Time {
+        Moment::Time { tz, .. } => When::Time {
             utc: moment.utc(),
             tzid,
+            floating: tz == Tz::Floating,
         },
     }
 }
@@ -555,10 +556,13 @@ fn map_component(
                 Moment::Date(date) => date
                     .checked_add_signed(TimeDelta::days(d.num_days()))
                     .map(When::Date),
-                Moment::Time { .. } => start.utc().checked_add_signed(d).map(|utc| When::Time {
-                    utc,
-                    tzid: start_tzid.clone(),
-                }),
+                Moment::Time { tz, .. } => {
+                    start.utc().checked_add_signed(d).map(|utc| When::Time {
+                        utc,
+                        tzid: start_tzid.clone(),
+                        floating: tz == Tz::Floating,
+                    })
+                }
             };
         } else if event.end.is_some()
             && let Some(idx) = duration_line

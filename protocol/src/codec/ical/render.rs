@@ -292,7 +292,13 @@ fn date_text(d: NaiveDate) -> String {
 fn when_line(name: &str, when: &When, zones: &Zones) -> String {
     match when {
         When::Date(d) => format!("{name};VALUE=DATE:{}", date_text(*d)),
-        When::Time { utc, tzid } => {
+        // A floating time stays floating: the wall-clock time, without a zone.
+        When::Time {
+            utc,
+            floating: true,
+            ..
+        } => format!("{name}:{}", utc.naive_utc().format("%Y%m%dT%H%M%S")),
+        When::Time { utc, tzid, .. } => {
             match tzid.as_deref().and_then(|t| Some((t, zones.resolve(t)?))) {
                 Some((tzid, tz)) => format!(
                     "{name};TZID={}:{}",
