@@ -14,6 +14,8 @@ pub enum SyncError {
     #[error(transparent)]
     Mapping(#[from] tandem_protocol::mapping::MappingError),
     #[error(transparent)]
+    Occurrences(#[from] crate::salesforce::client::RowsNotDeleted),
+    #[error(transparent)]
     Desktop(#[from] crate::engine::sync::desktop::DesktopError),
     #[error(
         "there is no preview to apply: run `tandem sync preview` first and review what it lists"

@@ -1089,6 +1089,71 @@ async fn a_floating_time_is_the_users_wall_clock_time_in_salesforce() {
 }
 
 #[tokio::test]
+async fn a_cancelled_occurrence_of_a_desktop_series_is_deleted_in_salesforce() {
+    let rig = Rig::start().await;
+    let start = (Utc::now() + Duration::days(2))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
+    let occurrence = |week: i64| start + Duration::weeks(week);
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let starts = |rows: Vec<Value>| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["StartDateTime"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let query =
+        "SELECT StartDateTime FROM Event WHERE Subject = 'Weekly sync' ORDER BY StartDateTime";
+    // Six weeks, the fifth cancelled before the series ever reached Salesforce.
+    let href = format!("{CALENDAR}weekly-sync.ics");
+    let exdate = format!("EXDATE:{}", fmt(occurrence(4)));
+    let series = vevent(
+        "weekly-sync",
+        "Weekly sync",
+        start,
+        &["RRULE:FREQ=WEEKLY;COUNT=6", &exdate],
+    );
+    assert!(rig.put(&href, &series).await.is_success());
+    rig.sync().await;
+    let expected: Vec<String> = [0, 1, 2, 3, 5]
+        .into_iter()
+        .map(|w| sf_time(occurrence(w)))
+        .collect();
+    assert_eq!(
+        starts(rig.soql(query).await),
+        expected,
+        "the cancelled meeting is not there"
+    );
+    let again = rig.preview().await;
+    assert!(again.plan.is_idle(), "{:#?}", again.plan);
+
+    // The second cancelled later: its row goes too, the others stay.
+    let both = format!("EXDATE:{},{}", fmt(occurrence(1)), fmt(occurrence(4)));
+    let series = vevent(
+        "weekly-sync",
+        "Weekly sync",
+        start,
+        &["RRULE:FREQ=WEEKLY;COUNT=6", &both],
+    );
+    assert!(rig.put(&href, &series).await.is_success());
+    rig.sync().await;
+    let expected: Vec<String> = [0, 2, 3, 5]
+        .into_iter()
+        .map(|w| sf_time(occurrence(w)))
+        .collect();
+    assert_eq!(starts(rig.soql(query).await), expected);
+    let again = rig.preview().await;
+    assert!(again.plan.is_idle(), "{:#?}", again.plan);
+    let (_, body) = rig.get(&href).await;
+    assert!(
+        body.contains(&both),
+        "the desktop keeps its series as written: {body}"
+    );
+    rig.verify_replay();
+}
+
+#[tokio::test]
 async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything() {
     let rig = Rig::start().await;
     let id = rig.sf_create(

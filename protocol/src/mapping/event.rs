@@ -263,16 +263,6 @@ pub(crate) fn write(
                 "Recurrence2PatternTimeZone".into(),
                 Value::String(zone.name().to_string()),
             );
-            if !event.exdates.is_empty() {
-                out.warnings.push(Warning::NotSent {
-                    object: OBJECT,
-                    field: "Recurrence2PatternText".into(),
-                    reason: format!(
-                        "a Salesforce series can't exclude dates; {} excluded occurrence(s) must be deleted one by one",
-                        event.exdates.len()
-                    ),
-                });
-            }
         }
         None => {
             body.insert("IsRecurrence2".into(), Value::Bool(false));

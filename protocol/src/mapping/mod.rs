@@ -14,6 +14,7 @@ mod contact;
 mod error;
 mod event;
 mod limits;
+mod occurrence;
 mod recurrence;
 mod soql;
 mod table;
@@ -24,6 +25,7 @@ pub use account::{AccountCandidate, AccountMatch, account_query, pick_account};
 pub use annotate::{Annotations, annotate_description, strip_annotations};
 pub use error::{MappingError, Warning};
 pub use limits::{is_salesforce_email, truncate};
+pub use occurrence::{cancellations_to_send, cancelled_rows, series_head_query, series_rows_query};
 pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence};
 pub use soql::{
     pull_condition, select_fields, soql_datetime, soql_literal, soql_quote, soql_select,
@@ -390,6 +392,11 @@ pub fn salesforce_fields(kind: RecordKind) -> Vec<&'static str> {
             .collect(),
         Err(_) => Vec::new(),
     };
+    // An event's cancelled occurrences: Salesforce has no EXDATE, they are sent as deletions of
+    // the occurrences' rows (see `occurrence`), and a pull keeps what was sent.
+    if kind == RecordKind::Event {
+        names.push("exdates");
+    }
     names.sort_unstable();
     names.dedup();
     names
@@ -427,6 +434,18 @@ pub fn read_back(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> 
         out.extend(read);
     }
     out
+}
+
+/// What Salesforce holds but cannot report, kept from its copy (`copy`, as tandem last wrote or
+/// read it) in a row just read (`now`): a series' cancelled occurrences are rows deleted, not a
+/// field of the series.
+pub fn keep_unreported(kind: RecordKind, copy: &Fields, now: &mut Fields) {
+    if kind != RecordKind::Event || !now.get("rrule").is_some_and(Value::is_string) {
+        return;
+    }
+    if let Some(cancelled) = copy.get("exdates") {
+        now.insert("exdates".into(), cancelled.clone());
+    }
 }
 
 /// Salesforce stamps a task's CompletedDateTime itself whenever the task is saved closed — also

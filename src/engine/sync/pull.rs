@@ -95,6 +95,9 @@ pub async fn pull_into_log(
         if let Some(record) = record {
             mapping::keep_known_stamps(kind, record, &mut fields);
         }
+        if let Some(known) = &known {
+            mapping::keep_unreported(kind, &known.copy.fields, &mut fields);
+        }
         // What Salesforce reported before, read again (the overlap), is no news — also for a
         // record deleted elsewhere since, which a re-read must not bring back.
         if known

@@ -20,7 +20,9 @@ use tandem_protocol::plan::{Item, Step};
 use tandem_protocol::record::overlay;
 use tandem_protocol::rules::Rules;
 use tandem_protocol::run::StepResult;
-use tandem_protocol::{Fields, Hlc, Op, Origin, Outcome, OutcomeResult, RecordKind, Side};
+use tandem_protocol::{
+    Fields, Hlc, Op, Origin, Outcome, OutcomeResult, RecordId, RecordKind, Side,
+};
 
 /// A logged-in Salesforce org, ready for a run.
 pub struct Connection {
@@ -152,13 +154,19 @@ impl Connection {
                     };
                     let side = side_copy(store, item);
                     let target = overlay(&side.fields, &step.changes);
+                    // Cancelled occurrences go first: deleting a row twice is harmless, so a
+                    // run stopped after them sends them again before recording anything.
+                    if let Err(e) = self.cancel_occurrences(&id, &side.fields, &target).await {
+                        results.push(fail(item, Op::Update, e.to_string()));
+                        continue;
+                    }
                     let body =
                         mapping::changes_to_salesforce(item.kind, &side.fields, &target, &self.ctx)
                             .map(|out| {
                                 mapping::annotate_body(
                                     item.kind,
                                     out.fields,
-                                    &read_fields(store, item),
+                                    &read_fields(store, &item.record),
                                     annotations(&rules),
                                 )
                             });
@@ -166,25 +174,8 @@ impl Connection {
                         Err(e) => results.push(fail(item, Op::Update, e.to_string())),
                         // Nothing Salesforce holds changes: note that it has seen this state.
                         Ok(body) if body.is_empty() => {
-                            let outcome = Outcome {
-                                record: item.record.clone(),
-                                side: Side::SALESFORCE,
-                                op: Op::Update,
-                                written,
-                                result: OutcomeResult::Succeeded {
-                                    external_id: Some(id),
-                                    version: None,
-                                },
-                                side_fields: Some(mapping::read_back(
-                                    item.kind, &self.ctx, &target,
-                                )),
-                                payload: None,
-                            };
-                            let draft = Draft {
-                                origin: Origin::new(Side::TANDEM, "sync:salesforce"),
-                                body: DraftBody::Outcome(outcome),
-                            };
-                            results.push(match writer.append(draft).await {
+                            let seen = self.seen(&item.record, id, written, &target);
+                            results.push(match writer.append(seen).await {
                                 Ok(_) => done(item, Op::Update),
                                 Err(e) => fail(item, Op::Update, e.to_string()),
                             });
@@ -236,7 +227,40 @@ impl Connection {
                 (record, label)
             })
             .collect();
+        // A new series' cancelled occurrences exist once the series does: Salesforce's copy is
+        // recorded without them, then they are cancelled and recorded (a run stopped between the
+        // two leaves an update for the next run, which cancels them then).
+        let series: Vec<(RecordId, Fields, Fields, Vec<Hlc>)> = creates
+            .iter()
+            .filter(|c| c.object == "Event")
+            .filter_map(|c| {
+                let had = c.side_fields.clone()?;
+                let mut target = had.clone();
+                target.insert(
+                    "exdates".into(),
+                    read_fields(store, &c.record).remove("exdates")?,
+                );
+                (!mapping::cancellations_to_send(&had, &target).is_empty())
+                    .then(|| (c.record.clone(), had, target, c.written.clone()))
+            })
+            .collect();
         let report = self.pusher.push(creates, updates, deletes).await;
+        for (record, had, target, written) in series {
+            let Some(ItemOutcome::Created { id, .. }) = report.outcome(&record) else {
+                continue;
+            };
+            let done = match self.cancel_occurrences(id, &had, &target).await {
+                Ok(()) => writer
+                    .append(self.seen(&record, id.clone(), written, &target))
+                    .await
+                    .map(|_| ())
+                    .map_err(SyncError::from),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = done {
+                tracing::warn!(%record, "cancelled occurrences wait for the next run: {e}");
+            }
+        }
         for item in report.items {
             let error = match &item.outcome {
                 ItemOutcome::Created { .. }
@@ -260,6 +284,49 @@ impl Connection {
             });
         }
         (results, report.stopped)
+    }
+
+    /// Delete the Salesforce rows of the occurrences `target` cancels and Salesforce's copy
+    /// `had` does not (the series linked as `id`).
+    async fn cancel_occurrences(
+        &self,
+        id: &str,
+        had: &Fields,
+        target: &Fields,
+    ) -> Result<(), SyncError> {
+        let cancelled = mapping::cancellations_to_send(had, target);
+        if cancelled.is_empty() {
+            return Ok(());
+        }
+        let head = self.client.query(mapping::series_head_query(id)).await?;
+        let Some(soql) = head.first().and_then(mapping::series_rows_query) else {
+            return Ok(());
+        };
+        let rows = self.client.query(soql).await?;
+        let ids = mapping::cancelled_rows(&cancelled, &rows, &self.ctx);
+        self.pusher.delete_rows(&ids).await?;
+        Ok(())
+    }
+
+    /// The outcome that says Salesforce (as `id`) holds `target` as of `written`, without a write
+    /// of a field of its own.
+    fn seen(&self, record: &RecordId, id: String, written: Vec<Hlc>, target: &Fields) -> Draft {
+        let kind = record.kind().unwrap_or(RecordKind::Event);
+        Draft {
+            origin: Origin::new(Side::TANDEM, "sync:salesforce"),
+            body: DraftBody::Outcome(Outcome {
+                record: record.clone(),
+                side: Side::SALESFORCE,
+                op: Op::Update,
+                written,
+                result: OutcomeResult::Succeeded {
+                    external_id: Some(id),
+                    version: None,
+                },
+                side_fields: Some(mapping::read_back(kind, &self.ctx, target)),
+                payload: None,
+            }),
+        }
     }
 
     /// The body of a create: the record's Salesforce fields, the Account its company names, the
@@ -298,14 +365,17 @@ impl Connection {
         let out = mapping::to_salesforce(item.kind, &fields, &self.ctx)?;
         // Only events are annotated and only contacts linked, so this read never needs the
         // queued link.
-        let full = read_fields(store, item);
+        let full = read_fields(store, &item.record);
         let body = mapping::annotate_body(item.kind, out.fields, &full, annotations(rules));
+        let mut side_fields = mapping::read_back(item.kind, &self.ctx, &fields);
+        // Salesforce has the series' occurrences, not its cancellations, until they are sent.
+        side_fields.remove("exdates");
         let create = Create {
             record: item.record.clone(),
             object: object_name(item.kind).to_string(),
             fields: body,
             written,
-            side_fields: Some(mapping::read_back(item.kind, &self.ctx, &fields)),
+            side_fields: Some(side_fields),
         };
         Ok((create, link_appended))
     }
@@ -386,18 +456,18 @@ fn side_copy(store: &Store, item: &Item) -> crate::store::SideState {
         .unwrap_or_default()
 }
 
-fn read_fields(store: &Store, item: &Item) -> Fields {
+fn read_fields(store: &Store, record: &RecordId) -> Fields {
     store
         .read()
         .ok()
-        .and_then(|txn| read::record(&txn, &item.record).ok())
+        .and_then(|txn| read::record(&txn, record).ok())
         .flatten()
         .map(|r| r.fields)
         .unwrap_or_default()
 }
 
 fn read_field(store: &Store, item: &Item, name: &str) -> Option<String> {
-    read_fields(store, item)
+    read_fields(store, &item.record)
         .get(name)
         .and_then(Value::as_str)
         .map(str::to_string)

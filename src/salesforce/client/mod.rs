@@ -20,7 +20,9 @@ pub use halt::Halt;
 pub use http::{Request, Response, Safety, SalesforceClient, Stats};
 pub use oauth::{TokenResponse, WebLogin};
 pub use pull::{Deletion, FullReason, PullRequest, PullResult};
-pub use push::{Create, Delete, ItemResult, Ledger, LedgerError, PushReport, Pusher, Update};
+pub use push::{
+    Create, Delete, ItemResult, Ledger, LedgerError, PushReport, Pusher, RowsNotDeleted, Update,
+};
 pub use query::{Page, QueryPager};
 pub use session::{AccessToken, Session};
 pub use tandem_protocol::salesforce::ApiError;

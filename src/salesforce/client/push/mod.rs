@@ -26,6 +26,7 @@ use tandem_protocol::{Fields, Hlc, Op, Outcome, OutcomeResult, RecordId, Side};
 use super::http::{Request, SalesforceClient};
 use super::{ClientError, Row};
 
+pub use delete::RowsNotDeleted;
 pub use tandem_protocol::salesforce::push::{Describe, FieldInfo};
 
 /// Records per sObject Collections call.

@@ -1,0 +1,163 @@
+//! Cancelled occurrences of an event series: Salesforce keeps a series as one Event row per
+//! occurrence and has no EXDATE, so an occurrence the desktop cancelled (`EXDATE`) is deleted
+//! there, row by row. This module decides which cancellations Salesforce still lacks and which
+//! rows they name; the engine finds the rows and deletes them.
+
+use super::time::parse_salesforce_datetime;
+use super::{SalesforceContext, soql_quote};
+use crate::record::{Fields, When};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde_json::{Map, Value};
+
+/// The cancellations `target` has that Salesforce's copy `had` lacks. A changed rule or start
+/// makes Salesforce create the occurrences anew, so then every cancellation is sent again.
+pub fn cancellations_to_send(had: &Fields, target: &Fields) -> Vec<When> {
+    let dates = |fields: &Fields| -> Vec<When> {
+        fields
+            .get("exdates")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    };
+    let wanted = dates(target);
+    if wanted.is_empty() || target.get("rrule").is_none_or(Value::is_null) {
+        return Vec::new();
+    }
+    let regenerated = ["rrule", "start", "end"]
+        .iter()
+        .any(|f| had.get(*f) != target.get(*f));
+    if regenerated {
+        return wanted;
+    }
+    let sent = dates(had);
+    wanted.into_iter().filter(|d| !sent.contains(d)).collect()
+}
+
+/// The query for what [`series_rows_query`] needs of the row tandem links a series to.
+pub fn series_head_query(id: &str) -> String {
+    format!(
+        "SELECT Id, Recurrence2PatternStartDate, OwnerId, Subject FROM Event WHERE Id = {}",
+        soql_quote(id)
+    )
+}
+
+/// The query for a series' rows, given its first occurrence's row (`Recurrence2PatternStartDate`
+/// and owner); `None` when the row is not one of a series. Salesforce exposes no series id in
+/// SOQL: the rows of one series share the pattern start, the owner and the subject.
+pub fn series_rows_query(first: &Map<String, Value>) -> Option<String> {
+    let text = |f: &str| first.get(f).and_then(Value::as_str);
+    let pattern_start = parse_salesforce_datetime(text("Recurrence2PatternStartDate")?).ok()?;
+    let mut soql = format!(
+        "SELECT Id, StartDateTime, ActivityDate, IsAllDayEvent FROM Event WHERE IsRecurrence2 = true AND IsChild = false AND Recurrence2PatternStartDate = {}",
+        pattern_start.format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    if let Some(owner) = text("OwnerId") {
+        soql.push_str(&format!(" AND OwnerId = {}", soql_quote(owner)));
+    }
+    if let Some(subject) = text("Subject") {
+        soql.push_str(&format!(" AND Subject = {}", soql_quote(subject)));
+    }
+    Some(soql)
+}
+
+/// The ids of the rows the cancellations name: a timed cancellation names the row starting at
+/// that instant, a date the row on that day (in the user's zone, as Salesforce shows it).
+pub fn cancelled_rows(
+    cancelled: &[When],
+    rows: &[Map<String, Value>],
+    ctx: &SalesforceContext,
+) -> Vec<String> {
+    let start = |row: &Map<String, Value>| {
+        row.get("StartDateTime")
+            .and_then(Value::as_str)
+            .and_then(|t| parse_salesforce_datetime(t).ok())
+    };
+    let day = |row: &Map<String, Value>| -> Option<NaiveDate> {
+        let all_day = row.get("IsAllDayEvent").and_then(Value::as_bool) == Some(true);
+        match row.get("ActivityDate").and_then(Value::as_str) {
+            Some(date) if all_day => NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
+            _ => start(row).map(|t| t.with_timezone(&ctx.user_time_zone).date_naive()),
+        }
+    };
+    let instant = |utc: DateTime<Utc>, floating: bool| {
+        if floating {
+            ctx.user_time_zone
+                .from_local_datetime(&utc.naive_utc())
+                .earliest()
+                .map_or(utc, |t| t.with_timezone(&Utc))
+        } else {
+            utc
+        }
+    };
+    rows.iter()
+        .filter(|row| {
+            cancelled.iter().any(|when| match when {
+                When::Date(d) => day(row) == Some(*d),
+                When::Time { utc, floating, .. } => {
+                    start(row).map(|t| t.timestamp()) == Some(instant(*utc, *floating).timestamp())
+                }
+            })
+        })
+        .filter_map(|row| row.get("Id").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(value: Value) -> Fields {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn only_new_cancellations_are_sent_unless_the_series_is_made_anew() {
+        let one = json!({"time": {"utc": "2027-03-10T09:00:00Z"}});
+        let two = json!({"time": {"utc": "2027-03-17T09:00:00Z"}});
+        let had = fields(json!({"rrule": "FREQ=WEEKLY", "start": 1, "exdates": [one]}));
+        let target = fields(json!({"rrule": "FREQ=WEEKLY", "start": 1, "exdates": [one, two]}));
+        assert_eq!(
+            cancellations_to_send(&had, &target),
+            vec![serde_json::from_value::<When>(two.clone()).unwrap()]
+        );
+        let moved = fields(json!({"rrule": "FREQ=WEEKLY", "start": 2, "exdates": [one, two]}));
+        assert_eq!(cancellations_to_send(&had, &moved).len(), 2);
+        let single = fields(json!({"exdates": [one]}));
+        assert!(cancellations_to_send(&Fields::new(), &single).is_empty());
+    }
+
+    #[test]
+    fn a_cancellation_names_the_row_at_its_time_or_on_its_day() {
+        let ctx = SalesforceContext::standard(chrono_tz::Europe::Berlin);
+        let rows: Vec<Map<String, Value>> = [
+            json!({"Id": "a", "StartDateTime": "2027-03-10T09:00:00.000+0000", "IsAllDayEvent": false}),
+            json!({"Id": "b", "StartDateTime": "2027-03-17T09:00:00.000+0000", "IsAllDayEvent": false}),
+            json!({"Id": "c", "StartDateTime": "2027-03-24T00:00:00.000+0000", "ActivityDate": "2027-03-24", "IsAllDayEvent": true}),
+        ]
+        .into_iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect();
+        let cancelled: Vec<When> = serde_json::from_value(json!([
+            {"time": {"utc": "2027-03-17T09:00:00Z", "tzid": "Europe/Berlin"}},
+            {"date": "2027-03-24"},
+            {"time": {"utc": "2027-03-31T09:00:00Z"}},
+        ]))
+        .unwrap();
+        assert_eq!(cancelled_rows(&cancelled, &rows, &ctx), vec!["b", "c"]);
+    }
+
+    #[test]
+    fn the_rows_of_a_series_are_found_by_its_pattern_start_owner_and_subject() {
+        let first = json!({"Id": "00U1", "Recurrence2PatternStartDate": "2027-03-10T09:00:00.000+0000",
+                           "OwnerId": "005A", "Subject": "Rock 'n' roll"});
+        let soql = series_rows_query(first.as_object().unwrap()).unwrap();
+        assert!(
+            soql.ends_with("Recurrence2PatternStartDate = 2027-03-10T09:00:00Z AND OwnerId = '005A' AND Subject = 'Rock \\'n\\' roll'"),
+            "{soql}"
+        );
+        assert_eq!(
+            series_rows_query(json!({"Id": "x"}).as_object().unwrap()),
+            None
+        );
+    }
+}
