@@ -25,7 +25,10 @@ pub use account::{AccountCandidate, AccountMatch, account_query, pick_account};
 pub use annotate::{Annotations, annotate_description, strip_annotations};
 pub use error::{MappingError, Warning};
 pub use limits::{is_salesforce_email, truncate};
-pub use occurrence::{cancellations_to_send, cancelled_rows, series_head_query, series_rows_query};
+pub use occurrence::{
+    cancellation_of, cancellations_to_send, cancelled_rows, deleted_rows_query,
+    head_of_deleted_query, is_cancelled, series_head_query, series_rows_query,
+};
 pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence};
 pub use soql::{
     pull_condition, select_fields, soql_datetime, soql_literal, soql_quote, soql_select,

@@ -1,7 +1,8 @@
 //! Cancelled occurrences of an event series: Salesforce keeps a series as one Event row per
 //! occurrence and has no EXDATE, so an occurrence the desktop cancelled (`EXDATE`) is deleted
-//! there, row by row. This module decides which cancellations Salesforce still lacks and which
-//! rows they name; the engine finds the rows and deletes them.
+//! there, row by row, and a row deleted there is a cancellation for the desktop. This module
+//! decides which cancellations Salesforce still lacks, which rows they name, and what a deleted
+//! row cancels; the engine runs the queries and writes.
 
 use super::time::parse_salesforce_datetime;
 use super::{SalesforceContext, soql_quote};
@@ -101,6 +102,62 @@ pub fn cancelled_rows(
         .collect()
 }
 
+/// The query that tells what deleted Event rows were (queryAll: they are in the recycle bin).
+pub fn deleted_rows_query(ids: &[String]) -> String {
+    let ids: Vec<String> = ids.iter().map(|id| soql_quote(id)).collect();
+    format!(
+        "SELECT Id, StartDateTime, ActivityDate, IsAllDayEvent, IsRecurrence2, Recurrence2PatternStartDate, OwnerId, Subject FROM Event WHERE IsDeleted = true AND Id IN ({})",
+        ids.join(", ")
+    )
+}
+
+/// For a deleted row that was a later occurrence of a series, the query for the series' first
+/// row (the one tandem links the series to); `None` for any other row.
+pub fn head_of_deleted_query(row: &Map<String, Value>) -> Option<String> {
+    if row.get("IsRecurrence2").and_then(Value::as_bool) != Some(true)
+        || !super::is_later_series_occurrence(row)
+    {
+        return None;
+    }
+    let rows = series_rows_query(row)?;
+    let start = row.get("Recurrence2PatternStartDate")?.as_str()?;
+    let start = parse_salesforce_datetime(start).ok()?;
+    Some(format!(
+        "{rows} AND StartDateTime = {}",
+        start.format("%Y-%m-%dT%H:%M:%SZ")
+    ))
+}
+
+/// Whether `dates` cancel the occurrence `when` names: the same day, or the same instant however
+/// its zone is written.
+pub fn is_cancelled(dates: &[When], when: &When) -> bool {
+    dates.iter().any(|d| match (d, when) {
+        (When::Date(a), When::Date(b)) => a == b,
+        (When::Time { utc: a, .. }, When::Time { utc: b, .. }) => a == b,
+        _ => false,
+    })
+}
+
+/// The cancellation a deleted occurrence row means for a series whose start is `start` (its
+/// zone is kept, so the desktop's EXDATE is written like its DTSTART).
+pub fn cancellation_of(row: &Map<String, Value>, start: &When) -> Option<When> {
+    match start {
+        When::Date(_) => row
+            .get("ActivityDate")
+            .and_then(Value::as_str)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(When::Date),
+        When::Time { tzid, floating, .. } => {
+            let utc = parse_salesforce_datetime(row.get("StartDateTime")?.as_str()?).ok()?;
+            Some(When::Time {
+                utc,
+                tzid: tzid.clone(),
+                floating: *floating,
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +216,36 @@ mod tests {
             series_rows_query(json!({"Id": "x"}).as_object().unwrap()),
             None
         );
+    }
+
+    #[test]
+    fn a_deleted_later_occurrence_names_its_series_and_the_day_it_cancels() {
+        let row = json!({"Id": "00U3", "IsRecurrence2": true, "OwnerId": "005A", "Subject": "Sync",
+                         "StartDateTime": "2027-03-24T09:00:00.000+0000",
+                         "Recurrence2PatternStartDate": "2027-03-10T09:00:00.000+0000"});
+        let row = row.as_object().unwrap();
+        let head = head_of_deleted_query(row).unwrap();
+        assert!(
+            head.ends_with("Subject = 'Sync' AND StartDateTime = 2027-03-10T09:00:00Z"),
+            "{head}"
+        );
+        let start: When = serde_json::from_value(
+            json!({"time": {"utc": "2027-03-10T09:00:00Z", "tzid": "Europe/Berlin"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            cancellation_of(row, &start),
+            Some(
+                serde_json::from_value(
+                    json!({"time": {"utc": "2027-03-24T09:00:00Z", "tzid": "Europe/Berlin"}})
+                )
+                .unwrap()
+            )
+        );
+        // The first row stands for the series: its deletion is the series', not an occurrence's.
+        let first = json!({"Id": "00U1", "IsRecurrence2": true,
+                           "StartDateTime": "2027-03-10T09:00:00.000+0000",
+                           "Recurrence2PatternStartDate": "2027-03-10T09:00:00.000+0000"});
+        assert_eq!(head_of_deleted_query(first.as_object().unwrap()), None);
     }
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
 use tandem_protocol::event::Watermark;
 use tandem_protocol::mapping::{self, SalesforceContext, object_name};
+use tandem_protocol::record::When;
 use tandem_protocol::{Op, Origin, RecordKind, Side};
 
 /// What one pull did to the log.
@@ -30,6 +31,8 @@ pub struct PullSummary {
     /// Rows that are later occurrences of an event series: the series' first occurrence stands
     /// for all of them.
     pub series_occurrences: usize,
+    /// Occurrences of a series deleted in Salesforce, taken in as cancellations of the series.
+    pub cancelled_occurrences: usize,
 }
 
 fn text<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
@@ -135,17 +138,27 @@ pub async fn pull_into_log(
                 .filter(|id| !all.contains(id)),
         );
     }
+    let mut unlinked = Vec::new();
     for id in gone {
         // A deletion is news only of the copy the record has now: one read again (the overlap)
         // was taken in already, and one of a copy a restore has since made anew must not delete
         // the restored record.
-        if !known_state(store, &id)?.is_some_and(|k| k.copy.holds(&id)) {
+        let known = known_state(store, &id)?;
+        if known.is_none() {
+            unlinked.push(id);
+            continue;
+        }
+        if !known.is_some_and(|k| k.copy.holds(&id)) {
             continue;
         }
         let draft = observation(kind, Op::Delete, &id, None, None, None);
         queued.push((id, Op::Delete, writer.submit(draft).await?));
     }
     settle(&mut queued, &mut summary).await?;
+    if kind == RecordKind::Event && !unlinked.is_empty() {
+        summary.cancelled_occurrences =
+            cancel_occurrences(client, writer, store, &unlinked).await?;
+    }
     let watermark = Draft {
         origin: Origin::new(Side::SALESFORCE, "salesforce:pull"),
         body: DraftBody::Watermark(Watermark {
@@ -156,6 +169,63 @@ pub async fn pull_into_log(
     };
     writer.append(watermark).await?;
     Ok(summary)
+}
+
+/// Deleted rows tandem never linked may be later occurrences of a series it has: each is a
+/// cancellation of that occurrence (an EXDATE on the desktop), observed on the series from
+/// Salesforce. A cancellation the series has already is no news.
+async fn cancel_occurrences(
+    client: &SalesforceClient,
+    writer: &Writer,
+    store: &Store,
+    deleted: &[String],
+) -> Result<usize, SyncError> {
+    let mut cancelled = 0;
+    for chunk in deleted.chunks(200) {
+        let rows = client.query_all(mapping::deleted_rows_query(chunk)).await?;
+        for row in &rows {
+            let Some(head_query) = mapping::head_of_deleted_query(row) else {
+                continue;
+            };
+            let Some(head) = client
+                .query(head_query)
+                .await?
+                .into_iter()
+                .find_map(|h| text(&h, "Id").map(str::to_string))
+            else {
+                continue;
+            };
+            let Some(known) = known_state(store, &head)?.filter(|k| k.copy.holds(&head)) else {
+                continue;
+            };
+            let mut copy = known.copy.fields.clone();
+            let Some(start) = copy
+                .get("start")
+                .and_then(|s| serde_json::from_value::<When>(s.clone()).ok())
+            else {
+                continue;
+            };
+            let Some(when) = mapping::cancellation_of(row, &start) else {
+                continue;
+            };
+            let mut dates: Vec<When> = copy
+                .get("exdates")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            if mapping::is_cancelled(&dates, &when) {
+                continue;
+            }
+            dates.push(when);
+            copy.insert(
+                "exdates".into(),
+                serde_json::to_value(&dates).unwrap_or_default(),
+            );
+            let draft = observation(RecordKind::Event, Op::Update, &head, Some(copy), None, None);
+            writer.append(draft).await?;
+            cancelled += 1;
+        }
+    }
+    Ok(cancelled)
 }
 
 /// Wait for the queued observations, in order, and count them; a record the log refuses is
