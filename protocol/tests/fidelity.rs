@@ -390,3 +390,46 @@ fn a_birthday_without_a_year_stays_on_the_desktop_and_is_not_sent() {
     let served = String::from_utf8(render_vcard("c-1", &changed, Some(&card))).unwrap();
     assert!(served.contains("BDAY:--0415\r\n"), "{served}");
 }
+
+#[test]
+fn files_shaped_like_real_clients_output_map_as_their_shapes() {
+    let cases: [(&str, &[u8], Value); 4] = [
+        (
+            "Outlook series with a cancelled Monday",
+            include_bytes!("../../fixtures/ics/outlook_series_exdate.ics"),
+            json!({"IsRecurrence2": true, "Recurrence2PatternTimeZone": "Europe/Berlin",
+                   "StartDateTime": "2027-01-04T09:00:00.000+0000", "IsReminderSet": true,
+                   "ReminderDateTime": "2027-01-04T08:45:00.000+0000"}),
+        ),
+        (
+            "Thunderbird floating time",
+            include_bytes!("../../fixtures/ics/thunderbird_floating.ics"),
+            json!({"StartDateTime": "2027-01-12T07:30:00.000+0000", "DurationInMinutes": 30}),
+        ),
+        (
+            "Google all-day, three days",
+            include_bytes!("../../fixtures/ics/google_allday_multiday.ics"),
+            json!({"IsAllDayEvent": true, "ActivityDate": "2027-03-15", "DurationInMinutes": 4320,
+                   "Location": "Messe München", "ShowAs": "Free"}),
+        ),
+        (
+            "Apple private event across the clock change",
+            include_bytes!("../../fixtures/ics/apple_private_alarm.ics"),
+            json!({"IsPrivate": true, "StartDateTime": "2027-03-28T00:30:00.000+0000",
+                   "DurationInMinutes": 60, "ReminderDateTime": "2027-03-28T00:00:00.000+0000"}),
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let record = parse(RecordKind::Event, bytes);
+        let out = to_salesforce(RecordKind::Event, &record, &ctx())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for (field, value) in expected.as_object().unwrap() {
+            assert_eq!(out.fields.get(field), Some(value), "{name}: {field}");
+        }
+    }
+    let outlook = parse(
+        RecordKind::Event,
+        include_bytes!("../../fixtures/ics/outlook_series_exdate.ics"),
+    );
+    assert_eq!(outlook["exdates"].as_array().map(Vec::len), Some(1));
+}
