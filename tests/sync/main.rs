@@ -1215,6 +1215,74 @@ async fn an_occurrence_deleted_in_salesforce_is_cancelled_on_the_desktop() {
 }
 
 #[tokio::test]
+async fn deleting_a_series_first_occurrence_in_salesforce_cancels_only_that_one() {
+    let rig = Rig::start().await;
+    let zone = chrono_tz::Europe::Berlin;
+    let start = (Utc::now() + Duration::days(2))
+        .with_timezone(&zone)
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_local_timezone(zone)
+        .unwrap()
+        .with_timezone(&Utc);
+    let first = rig.sf_create(
+        "Event",
+        json!({"Subject": "Forecast call", "StartDateTime": sf_time(start),
+               "EndDateTime": sf_time(start + Duration::minutes(30)),
+               "IsRecurrence2": true,
+               "Recurrence2PatternText": "RRULE:FREQ=DAILY;INTERVAL=1;COUNT=4",
+               "Recurrence2PatternTimeZone": "Europe/Berlin"}),
+    );
+    rig.sync().await;
+    let members = rig.members(CALENDAR).await;
+    let (_, before) = rig.get(&members[0]).await;
+
+    rig.emu
+        .org()
+        .delete(&first)
+        .expect("the first occurrence is deleted");
+    rig.emu.advance_clock(Duration::minutes(1));
+    rig.sync().await;
+    let members_now = rig.members(CALENDAR).await;
+    assert_eq!(members_now, members, "the series stays on the desktop");
+    let (_, body) = rig.get(&members[0]).await;
+    let local = start.with_timezone(&zone).format("%Y%m%dT%H%M%S");
+    assert!(
+        body.contains(&format!("EXDATE;TZID=Europe/Berlin:{local}\r\n")),
+        "only the first meeting is cancelled: {body}"
+    );
+    let dtstart = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("DTSTART"))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        dtstart(&body),
+        dtstart(&before),
+        "the series still starts where it did"
+    );
+    assert!(rig.preview().await.plan.is_idle());
+
+    // A later edit of the series in Salesforce still reaches the desktop.
+    let rows = rig
+        .soql("SELECT Id FROM Event WHERE Subject = 'Forecast call' ORDER BY StartDateTime")
+        .await;
+    assert_eq!(rows.len(), 3);
+    rig.sf_update(
+        "Event",
+        rows[0]["Id"].as_str().unwrap(),
+        json!({"Location": "Room 7"}),
+    );
+    rig.sync().await;
+    let (_, body) = rig.get(&members[0]).await;
+    assert!(body.contains("LOCATION:Room 7"), "{body}");
+    assert!(body.contains("EXDATE"), "{body}");
+    assert!(rig.preview().await.plan.is_idle());
+    rig.verify_replay();
+}
+
+#[tokio::test]
 async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything() {
     let rig = Rig::start().await;
     let id = rig.sf_create(

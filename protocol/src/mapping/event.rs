@@ -37,6 +37,18 @@ pub(crate) fn read(
     let series = row.flag("IsRecurrence2")?;
     let pattern = row.text("Recurrence2PatternText")?;
     let pattern_zone = row.text("Recurrence2PatternTimeZone")?;
+    // A timed series starts where its pattern starts: the row a series is linked to is its
+    // first occurrence — or, once that one was deleted in Salesforce, the next one.
+    let pattern_start = match series {
+        true => row.datetime("Recurrence2PatternStartDate")?,
+        false => None,
+    };
+    let (start_time, end_time) = match (pattern_start, start_time) {
+        (Some(first), Some(start)) if first != start && !all_day => {
+            (Some(first), end_time.map(|end| first + (end - start)))
+        }
+        _ => (start_time, end_time),
+    };
 
     // The instant a reminder counts back from.
     let mut anchor: Option<DateTime<Utc>> = None;

@@ -102,6 +102,15 @@ pub fn cancelled_rows(
         .collect()
 }
 
+/// The query for the rows of a series still there after its first row `first` was deleted, the
+/// earliest first.
+pub fn remaining_rows_query(first: &Map<String, Value>) -> Option<String> {
+    Some(format!(
+        "{} ORDER BY StartDateTime",
+        series_rows_query(first)?
+    ))
+}
+
 /// The query that tells what deleted Event rows were (queryAll: they are in the recycle bin).
 pub fn deleted_rows_query(ids: &[String]) -> String {
     let ids: Vec<String> = ids.iter().map(|id| soql_quote(id)).collect();

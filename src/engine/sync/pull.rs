@@ -71,7 +71,12 @@ pub async fn pull_into_log(
     let mut queued = Vec::new();
     let mut in_flight = HashSet::new();
     for row in &result.changed {
-        if kind == RecordKind::Event && mapping::is_later_series_occurrence(row) {
+        // A later occurrence is part of the series its first row stands for — unless the series
+        // is linked to it, since its first occurrence was deleted in Salesforce.
+        if kind == RecordKind::Event
+            && mapping::is_later_series_occurrence(row)
+            && !text(row, "Id").is_some_and(|id| links(store, id))
+        {
             summary.series_occurrences += 1;
             continue;
         }
@@ -148,7 +153,13 @@ pub async fn pull_into_log(
             unlinked.push(id);
             continue;
         }
-        if !known.is_some_and(|k| k.copy.holds(&id)) {
+        let Some(known) = known.filter(|k| k.copy.holds(&id)) else {
+            continue;
+        };
+        if kind == RecordKind::Event
+            && let Some(draft) = first_occurrence_deleted(client, &id, &known).await?
+        {
+            queued.push((id, Op::Update, writer.submit(draft).await?));
             continue;
         }
         let draft = observation(kind, Op::Delete, &id, None, None, None);
@@ -169,6 +180,75 @@ pub async fn pull_into_log(
     };
     writer.append(watermark).await?;
     Ok(summary)
+}
+
+/// Whether tandem links a record to this Salesforce id now.
+fn links(store: &Store, id: &str) -> bool {
+    known_state(store, id).is_ok_and(|k| k.is_some_and(|k| k.copy.holds(id)))
+}
+
+/// When the deleted row `id` was the first occurrence of a timed series whose other
+/// occurrences are still there, only that occurrence was deleted in Salesforce: the series is
+/// linked to the next row, with the first occurrence cancelled. `None`: the row's deletion is
+/// the record's.
+async fn first_occurrence_deleted(
+    client: &SalesforceClient,
+    id: &str,
+    known: &Known,
+) -> Result<Option<Draft>, SyncError> {
+    let start = known
+        .copy
+        .fields
+        .get("start")
+        .and_then(|s| serde_json::from_value::<When>(s.clone()).ok());
+    let Some(start @ When::Time { .. }) = start else {
+        return Ok(None);
+    };
+    if !known
+        .copy
+        .fields
+        .get("rrule")
+        .is_some_and(|r| r.is_string())
+    {
+        return Ok(None);
+    }
+    let deleted = client
+        .query_all(mapping::deleted_rows_query(&[id.to_string()]))
+        .await?;
+    let Some(first) = deleted.first() else {
+        return Ok(None);
+    };
+    let Some(query) = mapping::remaining_rows_query(first) else {
+        return Ok(None);
+    };
+    let Some(next) = client
+        .query(query)
+        .await?
+        .into_iter()
+        .find_map(|row| text(&row, "Id").map(str::to_string))
+    else {
+        return Ok(None);
+    };
+    let Some(when) = mapping::cancellation_of(first, &start) else {
+        return Ok(None);
+    };
+    let mut copy = known.copy.fields.clone();
+    let mut dates: Vec<When> = copy
+        .get("exdates")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if !mapping::is_cancelled(&dates, &when) {
+        dates.push(when);
+    }
+    copy.insert(
+        "exdates".into(),
+        serde_json::to_value(&dates).unwrap_or_default(),
+    );
+    let mut draft = observation(RecordKind::Event, Op::Update, &next, Some(copy), None, None);
+    if let DraftBody::Observation(o) = &mut draft.body {
+        o.record = Some(known.record_id.clone());
+    }
+    Ok(Some(draft))
 }
 
 /// Deleted rows tandem never linked may be later occurrences of a series it has: each is a
@@ -288,6 +368,7 @@ pub fn stored_watermark(store: &Store, scope: &str) -> Result<Option<DateTime<Ut
 
 /// What tandem knows of the record a Salesforce id names.
 struct Known {
+    record_id: tandem_protocol::RecordId,
     /// Salesforce's copy: as it last reported it, or as tandem last wrote it.
     copy: SideState,
     /// The record's fields, unless it is deleted.
@@ -300,6 +381,7 @@ fn known_state(store: &Store, id: &str) -> Result<Option<Known>, SyncError> {
         return Ok(None);
     };
     Ok(Some(Known {
+        record_id: record.clone(),
         copy: read::side_state(&txn, &record, Side::SALESFORCE)?.unwrap_or_default(),
         record: read::record(&txn, &record)?
             .filter(|r| !r.deleted)
