@@ -137,6 +137,10 @@ pub struct Step {
     /// The desktop body has formatting, and the plain-text change was held back.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub kept_rich_body: bool,
+    /// What the side will not hold as the record has it (a value cut to the field's length,
+    /// something it cannot express), or why it will refuse the step: said before it runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Step {
@@ -333,6 +337,7 @@ pub fn plan_record(
                 skipped: None,
                 restore: true,
                 kept_rich_body: false,
+                notes: Vec::new(),
             };
             step.skipped = skip_reason(record, side, &step, rules, now);
             steps.insert(side, step);
@@ -346,6 +351,11 @@ pub fn plan_record(
             .or(record.ignores.all.as_ref());
         if let Some(skip) = ignore.and_then(|i| i.skip(record.heads)) {
             step.skipped = Some(skip);
+        }
+    }
+    for (side, step) in steps.iter_mut() {
+        if side.role() == Some(Role::Crm) && step.runs() && step.op != Op::Delete {
+            step.notes = mapping::notes(record.kind, record.fields);
         }
     }
     let merged = label(record.kind, record.fields);
@@ -386,6 +396,7 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
         skipped: None,
         restore: false,
         kept_rich_body: false,
+        notes: Vec::new(),
     };
     if record.deleted {
         return present.then(|| step(Op::Delete, Fields::new()));

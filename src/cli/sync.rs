@@ -208,6 +208,9 @@ fn step_details(out: &mut String, side: Side, step: &Step, details: bool) {
             "      {side} keeps its formatted description (the plain-text change is not applied)"
         );
     }
+    for note in &step.notes {
+        let _ = writeln!(out, "      {side}: note: {note}");
+    }
 }
 
 /// The Synchronization Summary.

@@ -1283,6 +1283,71 @@ async fn deleting_a_series_first_occurrence_in_salesforce_cancels_only_that_one(
 }
 
 #[tokio::test]
+async fn the_summary_says_what_salesforce_will_not_hold_before_the_run() {
+    let rig = Rig::start().await;
+    let start = (Utc::now() + Duration::days(3))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let long = "Quarterly planning with every region ".repeat(8);
+    let moved = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:moved-1\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Weekly 1:1\r\nDTSTART:{s}\r\nDTEND:{e}\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:moved-1\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID:{r}\r\nSUMMARY:Weekly 1:1 (moved)\r\nDTSTART:{m}\r\nDTEND:{n}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        s = fmt(start),
+        e = fmt(start + Duration::hours(1)),
+        r = fmt(start + Duration::weeks(2)),
+        m = fmt(start + Duration::weeks(2) + Duration::hours(5)),
+        n = fmt(start + Duration::weeks(2) + Duration::hours(6)),
+    );
+    let cases = [
+        (
+            "long.ics",
+            vevent("long-1", long.trim(), start, &[]),
+            "truncated",
+        ),
+        ("moved.ics", moved, "moved or changed apart from the series"),
+        (
+            "sabbatical.ics",
+            format!(
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:long-2\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Sabbatical\r\nDTSTART:{}\r\nDTEND:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                fmt(start),
+                fmt(start + Duration::days(20))
+            ),
+            "Salesforce would refuse it",
+        ),
+    ];
+    for (name, body, _) in &cases {
+        assert!(
+            rig.put(&format!("{CALENDAR}{name}"), body)
+                .await
+                .is_success()
+        );
+    }
+    let preview = rig.preview().await;
+    for (name, _, says) in &cases {
+        let item = preview
+            .plan
+            .items
+            .iter()
+            .find(|i| i.id_on(Side::DESKTOP).is_some_and(|h| h.ends_with(name)))
+            .unwrap_or_else(|| panic!("{name} is planned"));
+        let notes = &item.step(Side::SALESFORCE).unwrap().notes;
+        assert!(notes.iter().any(|n| n.contains(says)), "{name}: {notes:?}");
+    }
+    // The refused one fails alone, with the same reason; the others are carried out.
+    let report = rig.apply().await;
+    let failures: Vec<_> = report.record.as_ref().unwrap().failures().collect();
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert_eq!(
+        rig.soql("SELECT Id FROM Event WHERE Subject LIKE 'Quarterly%'")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
 async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything() {
     let rig = Rig::start().await;
     let id = rig.sf_create(

@@ -118,9 +118,9 @@ impl fmt::Display for Warning {
                 field,
                 reason,
             } => write!(f, "{object}.{field} was not sent: {reason}"),
-            Warning::TimeZoneReplaced { given, used } => write!(
+            Warning::TimeZoneReplaced { given, .. } => write!(
                 f,
-                "time zone `{given}` is not a Salesforce (IANA) time zone; used `{used}`"
+                "time zone `{given}` is not a Salesforce (IANA) time zone; the series repeats in your Salesforce time zone"
             ),
         }
     }

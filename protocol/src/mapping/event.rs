@@ -269,6 +269,25 @@ pub(crate) fn write(
                 When::Time { utc, .. } => utc.with_timezone(&zone).date_naive(),
             };
             let pattern = salesforce_pattern(rule, zone, first)?;
+            // Overrides (RECURRENCE-ID) are kept whole in the record's unmapped lines.
+            let moved = event
+                .unmapped
+                .iter()
+                .filter(|l| l.to_ascii_uppercase().starts_with("RECURRENCE-ID"))
+                .count();
+            if moved > 0 {
+                out.warnings.push(Warning::NotSent {
+                    object: OBJECT,
+                    field: "Recurrence2PatternText".into(),
+                    reason: format!(
+                        "{moved} occurrence{} moved or changed apart from the series stay{} on the desktop; Salesforce shows {} as the series has {}",
+                        if moved == 1 { "" } else { "s" },
+                        if moved == 1 { "s" } else { "" },
+                        if moved == 1 { "it" } else { "them" },
+                        if moved == 1 { "it" } else { "them" },
+                    ),
+                });
+            }
             body.insert("IsRecurrence2".into(), Value::Bool(true));
             body.insert("Recurrence2PatternText".into(), Value::String(pattern));
             body.insert(

@@ -440,6 +440,16 @@ pub fn read_back(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> 
     out
 }
 
+/// What a summary says about sending a record to Salesforce: each warning of the mapping (a
+/// value cut, a time zone replaced, something not sent), or why Salesforce would refuse it.
+/// Neither depends on the org, so a plan made without a connection says the same.
+pub fn notes(kind: RecordKind, fields: &Fields) -> Vec<String> {
+    match to_salesforce(kind, fields, &SalesforceContext::standard(chrono_tz::UTC)) {
+        Ok(out) => out.warnings.iter().map(ToString::to_string).collect(),
+        Err(e) => vec![format!("Salesforce would refuse it: {e}")],
+    }
+}
+
 /// What Salesforce holds but cannot report, kept from its copy (`copy`, as tandem last wrote or
 /// read it) in a row just read (`now`): a series' cancelled occurrences are rows deleted, not a
 /// field of the series.

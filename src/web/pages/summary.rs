@@ -59,6 +59,8 @@ struct Row {
     right: String,
     changes: Vec<Change>,
     conflicts: Vec<String>,
+    /// What a side will not hold as the record has it, said before the run.
+    notes: Vec<String>,
     /// Why it is skipped.
     skip: Option<&'static str>,
     ignored: bool,
@@ -243,8 +245,18 @@ fn row(item: &Item, policy: ConflictPolicy) -> Row {
             )
         })
         .collect();
+    let notes = item
+        .steps()
+        .filter(|(_, step)| step.runs())
+        .flat_map(|(side, step)| {
+            step.notes
+                .iter()
+                .map(move |note| format!("{}: {note}", side_title(side)))
+        })
+        .collect();
     Row {
         fingerprint: item.fingerprint(),
+        notes,
         left: cell(item, Side::SALESFORCE),
         action,
         direction,
