@@ -20,6 +20,41 @@ fn sf_time(t: chrono::DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S.000+0000").to_string()
 }
 
+/// Nine o'clock in Berlin (the emulator's user lives there), `days` from today, in UTC.
+fn berlin_nine(days: i64) -> chrono::DateTime<Utc> {
+    let berlin = chrono_tz::Europe::Berlin;
+    (Utc::now() + Duration::days(days))
+        .with_timezone(&berlin)
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_local_timezone(berlin)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// An hour-long meeting made in the org at `start`; its id.
+fn hour_meeting(rig: &Rig, subject: &str, start: chrono::DateTime<Utc>) -> String {
+    rig.sf_create(
+        "Event",
+        json!({"Subject": subject, "StartDateTime": sf_time(start),
+               "EndDateTime": sf_time(start + Duration::hours(1))}),
+    )
+}
+
+/// A daily series of half-hour meetings made in the org, `count` of them from `start`; the id
+/// of its first row.
+fn daily_series(rig: &Rig, subject: &str, start: chrono::DateTime<Utc>, count: u32) -> String {
+    rig.sf_create(
+        "Event",
+        json!({"Subject": subject, "StartDateTime": sf_time(start),
+               "EndDateTime": sf_time(start + Duration::minutes(30)),
+               "IsRecurrence2": true,
+               "Recurrence2PatternText": format!("RRULE:FREQ=DAILY;INTERVAL=1;COUNT={count}"),
+               "Recurrence2PatternTimeZone": "Europe/Berlin"}),
+    )
+}
+
 #[tokio::test]
 async fn a_contact_created_in_the_client_appears_in_salesforce_linked_to_its_account() {
     let rig = Rig::start().await;
@@ -146,11 +181,7 @@ async fn contacts_of_one_company_cost_one_account_lookup_per_run() {
 async fn an_event_edited_in_salesforce_appears_in_the_client() {
     let rig = Rig::start().await;
     let start = Utc::now() + Duration::days(2);
-    let id = rig.sf_create(
-        "Event",
-        json!({"Subject": "Pipeline review", "StartDateTime": sf_time(start),
-               "EndDateTime": sf_time(start + Duration::hours(1))}),
-    );
+    let id = hour_meeting(&rig, "Pipeline review", start);
     rig.sync().await;
     let members = rig.members(CALENDAR).await;
     assert_eq!(members.len(), 1, "{members:?}");
@@ -240,11 +271,7 @@ async fn a_contact_deleted_in_the_client_comes_back_when_salesforce_deletes_are_
 async fn an_undeleted_event_stays_when_later_pulls_read_the_old_copys_deletion_again() {
     let rig = Rig::start().await;
     let start = Utc::now() + Duration::days(2);
-    let first = rig.sf_create(
-        "Event",
-        json!({"Subject": "Site visit", "StartDateTime": sf_time(start),
-               "EndDateTime": sf_time(start + Duration::hours(1))}),
-    );
+    let first = hour_meeting(&rig, "Site visit", start);
     rig.sync().await;
     let members = rig.members(CALENDAR).await;
     let before = tandem::store::read::log_len(&rig.store.read().unwrap()).unwrap();
@@ -441,11 +468,7 @@ async fn apply_does_exactly_what_the_preview_listed() {
             .await
             .is_success()
     );
-    rig.sf_create(
-        "Event",
-        json!({"Subject": "Demo", "StartDateTime": sf_time(start),
-               "EndDateTime": sf_time(start + Duration::hours(1))}),
-    );
+    hour_meeting(&rig, "Demo", start);
     let preview = rig.preview().await;
     let listed: Vec<(String, String, Op)> = preview
         .plan
@@ -900,14 +923,7 @@ async fn a_formatted_desktop_body_is_not_overwritten_by_plain_text_from_salesfor
 #[tokio::test]
 async fn an_event_series_is_one_event_with_its_rule_on_the_desktop_both_ways() {
     let rig = Rig::start().await;
-    let start = (Utc::now() + Duration::days(1))
-        .with_timezone(&chrono_tz::Europe::Berlin)
-        .date_naive()
-        .and_hms_opt(9, 0, 0)
-        .unwrap()
-        .and_local_timezone(chrono_tz::Europe::Berlin)
-        .unwrap()
-        .with_timezone(&Utc);
+    let start = berlin_nine(1);
     rig.sf_create(
         "Event",
         json!({"Subject": "Every other day", "StartDateTime": sf_time(start),
@@ -1159,22 +1175,8 @@ async fn a_cancelled_occurrence_of_a_desktop_series_is_deleted_in_salesforce() {
 async fn an_occurrence_deleted_in_salesforce_is_cancelled_on_the_desktop() {
     let rig = Rig::start().await;
     let zone = chrono_tz::Europe::Berlin;
-    let start = (Utc::now() + Duration::days(2))
-        .with_timezone(&zone)
-        .date_naive()
-        .and_hms_opt(9, 0, 0)
-        .unwrap()
-        .and_local_timezone(zone)
-        .unwrap()
-        .with_timezone(&Utc);
-    rig.sf_create(
-        "Event",
-        json!({"Subject": "Pipeline call", "StartDateTime": sf_time(start),
-               "EndDateTime": sf_time(start + Duration::minutes(30)),
-               "IsRecurrence2": true,
-               "Recurrence2PatternText": "RRULE:FREQ=DAILY;INTERVAL=1;COUNT=5",
-               "Recurrence2PatternTimeZone": "Europe/Berlin"}),
-    );
+    let start = berlin_nine(2);
+    daily_series(&rig, "Pipeline call", start, 5);
     rig.sync().await;
     let members = rig.members(CALENDAR).await;
     assert_eq!(members.len(), 1);
@@ -1218,22 +1220,8 @@ async fn an_occurrence_deleted_in_salesforce_is_cancelled_on_the_desktop() {
 async fn deleting_a_series_first_occurrence_in_salesforce_cancels_only_that_one() {
     let rig = Rig::start().await;
     let zone = chrono_tz::Europe::Berlin;
-    let start = (Utc::now() + Duration::days(2))
-        .with_timezone(&zone)
-        .date_naive()
-        .and_hms_opt(9, 0, 0)
-        .unwrap()
-        .and_local_timezone(zone)
-        .unwrap()
-        .with_timezone(&Utc);
-    let first = rig.sf_create(
-        "Event",
-        json!({"Subject": "Forecast call", "StartDateTime": sf_time(start),
-               "EndDateTime": sf_time(start + Duration::minutes(30)),
-               "IsRecurrence2": true,
-               "Recurrence2PatternText": "RRULE:FREQ=DAILY;INTERVAL=1;COUNT=4",
-               "Recurrence2PatternTimeZone": "Europe/Berlin"}),
-    );
+    let start = berlin_nine(2);
+    let first = daily_series(&rig, "Forecast call", start, 4);
     rig.sync().await;
     let members = rig.members(CALENDAR).await;
     let (_, before) = rig.get(&members[0]).await;

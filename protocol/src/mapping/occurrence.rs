@@ -147,6 +147,24 @@ pub fn is_cancelled(dates: &[When], when: &When) -> bool {
     })
 }
 
+/// A series' fields with the occurrence a deleted row was cancelled; `None` when it is cancelled
+/// already (or the series has no start to place it by).
+pub fn with_cancelled(series: &Fields, deleted: &Map<String, Value>) -> Option<Fields> {
+    let start: When = serde_json::from_value(series.get("start")?.clone()).ok()?;
+    let when = cancellation_of(deleted, &start)?;
+    let mut dates: Vec<When> = series
+        .get("exdates")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if is_cancelled(&dates, &when) {
+        return None;
+    }
+    dates.push(when);
+    let mut out = series.clone();
+    out.insert("exdates".into(), serde_json::to_value(dates).ok()?);
+    Some(out)
+}
+
 /// The cancellation a deleted occurrence row means for a series whose start is `start` (its
 /// zone is kept, so the desktop's EXDATE is written like its DTSTART).
 pub fn cancellation_of(row: &Map<String, Value>, start: &When) -> Option<When> {

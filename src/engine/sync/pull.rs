@@ -182,6 +182,12 @@ pub async fn pull_into_log(
     Ok(summary)
 }
 
+fn first_id(rows: Vec<Row>) -> Option<String> {
+    rows.first()
+        .and_then(|row| text(row, "Id"))
+        .map(str::to_string)
+}
+
 /// Whether tandem links a record to this Salesforce id now.
 fn links(store: &Store, id: &str) -> bool {
     known_state(store, id).is_ok_and(|k| k.is_some_and(|k| k.copy.holds(id)))
@@ -201,9 +207,9 @@ async fn first_occurrence_deleted(
         .fields
         .get("start")
         .and_then(|s| serde_json::from_value::<When>(s.clone()).ok());
-    let Some(start @ When::Time { .. }) = start else {
+    if !matches!(start, Some(When::Time { .. })) {
         return Ok(None);
-    };
+    }
     if !known
         .copy
         .fields
@@ -221,29 +227,12 @@ async fn first_occurrence_deleted(
     let Some(query) = mapping::remaining_rows_query(first) else {
         return Ok(None);
     };
-    let Some(next) = client
-        .query(query)
-        .await?
-        .into_iter()
-        .find_map(|row| text(&row, "Id").map(str::to_string))
-    else {
+    let Some(next) = first_id(client.query(query).await?) else {
         return Ok(None);
     };
-    let Some(when) = mapping::cancellation_of(first, &start) else {
-        return Ok(None);
-    };
-    let mut copy = known.copy.fields.clone();
-    let mut dates: Vec<When> = copy
-        .get("exdates")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    if !mapping::is_cancelled(&dates, &when) {
-        dates.push(when);
-    }
-    copy.insert(
-        "exdates".into(),
-        serde_json::to_value(&dates).unwrap_or_default(),
-    );
+    // Relinked even when the first occurrence is cancelled already.
+    let copy = mapping::with_cancelled(&known.copy.fields, first)
+        .unwrap_or_else(|| known.copy.fields.clone());
     let mut draft = observation(RecordKind::Event, Op::Update, &next, Some(copy), None, None);
     if let DraftBody::Observation(o) = &mut draft.body {
         o.record = Some(known.record_id.clone());
@@ -267,39 +256,15 @@ async fn cancel_occurrences(
             let Some(head_query) = mapping::head_of_deleted_query(row) else {
                 continue;
             };
-            let Some(head) = client
-                .query(head_query)
-                .await?
-                .into_iter()
-                .find_map(|h| text(&h, "Id").map(str::to_string))
-            else {
+            let Some(head) = first_id(client.query(head_query).await?) else {
                 continue;
             };
             let Some(known) = known_state(store, &head)?.filter(|k| k.copy.holds(&head)) else {
                 continue;
             };
-            let mut copy = known.copy.fields.clone();
-            let Some(start) = copy
-                .get("start")
-                .and_then(|s| serde_json::from_value::<When>(s.clone()).ok())
-            else {
+            let Some(copy) = mapping::with_cancelled(&known.copy.fields, row) else {
                 continue;
             };
-            let Some(when) = mapping::cancellation_of(row, &start) else {
-                continue;
-            };
-            let mut dates: Vec<When> = copy
-                .get("exdates")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default();
-            if mapping::is_cancelled(&dates, &when) {
-                continue;
-            }
-            dates.push(when);
-            copy.insert(
-                "exdates".into(),
-                serde_json::to_value(&dates).unwrap_or_default(),
-            );
             let draft = observation(RecordKind::Event, Op::Update, &head, Some(copy), None, None);
             writer.append(draft).await?;
             cancelled += 1;

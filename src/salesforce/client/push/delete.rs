@@ -18,13 +18,8 @@ impl<L: Ledger> Pusher<L> {
     pub async fn delete_rows(&self, ids: &[String]) -> Result<(), RowsNotDeleted> {
         for chunk in ids.chunks(COLLECTION_SIZE) {
             let what = format!("the delete of {} occurrences", chunk.len());
-            let request = |pending: &[usize]| {
-                let ids: Vec<&str> = pending.iter().map(|&i| chunk[i].as_str()).collect();
-                Request::new(Method::DELETE, "/composite/sobjects", Safety::Idempotent)
-                    .named(what.clone())
-                    .param("ids", ids.join(","))
-                    .param("allOrNone", "false")
-            };
+            let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let request = |pending: &[usize]| delete_call(&what, &ids, pending);
             let (outcomes, stop) = self
                 .rounds(chunk.len(), request, |i, answer| {
                     settle::delete(&chunk[i], answer)
@@ -42,10 +37,11 @@ impl<L: Ledger> Pusher<L> {
                             reason: format!("{code}: {message}"),
                         });
                     }
-                    other => {
+                    _ => {
                         return Err(RowsNotDeleted::Refused {
                             id: id.clone(),
-                            reason: format!("{other:?}"),
+                            reason: "Salesforce gave no clear answer; the next run sends it again"
+                                .into(),
                         });
                     }
                 }
@@ -62,13 +58,8 @@ impl<L: Ledger> Pusher<L> {
                 continue;
             }
             let what = format!("the delete of {} records", chunk.len());
-            let request = |pending: &[usize]| {
-                let ids: Vec<&str> = pending.iter().map(|&i| chunk[i].id.as_str()).collect();
-                Request::new(Method::DELETE, "/composite/sobjects", Safety::Idempotent)
-                    .named(what.clone())
-                    .param("ids", ids.join(","))
-                    .param("allOrNone", "false")
-            };
+            let ids: Vec<&str> = chunk.iter().map(|d| d.id.as_str()).collect();
+            let request = |pending: &[usize]| delete_call(&what, &ids, pending);
             let (outcomes, stop) = self
                 .rounds(chunk.len(), request, |i, answer| {
                     settle::delete(&chunk[i].id, answer)
@@ -86,6 +77,15 @@ impl<L: Ledger> Pusher<L> {
         }
         report
     }
+}
+
+/// One collection call deleting the `pending` ones of `ids`.
+fn delete_call(what: &str, ids: &[&str], pending: &[usize]) -> Request {
+    let ids: Vec<&str> = pending.iter().map(|&i| ids[i]).collect();
+    Request::new(Method::DELETE, "/composite/sobjects", Safety::Idempotent)
+        .named(what)
+        .param("ids", ids.join(","))
+        .param("allOrNone", "false")
 }
 
 /// Rows of an event series that could not be deleted; the next run tries again.
