@@ -1,0 +1,318 @@
+//! The Graph endpoints of a mailbox's contacts over HTTP, with what every request goes
+//! through first: the bearer token, the throttling faults, and Outlook's limit of 4 requests in
+//! flight per mailbox (throttling-limits.md, "Outlook service limits").
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::Shared;
+use crate::delta::{self, Token};
+use crate::error::GraphError;
+use crate::mailbox::IdType;
+
+/// Delta pages hold this many items unless `Prefer: odata.maxpagesize` asks for fewer.
+const PAGE_SIZE: usize = 10;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/v1.0/me/contactFolders",
+            get(list_folders).post(create_folder),
+        )
+        .route(
+            "/v1.0/me/contactFolders/{folder}/contacts",
+            get(list_contacts).post(create_contact),
+        )
+        .route(
+            "/v1.0/me/contactFolders/{folder}/contacts/delta",
+            get(delta_round),
+        )
+        .route(
+            "/v1.0/me/contacts/{id}",
+            get(get_contact).patch(update_contact).delete(delete_contact),
+        )
+        .fallback(|| async {
+            GraphError::bad_request(
+                "BadRequest",
+                "Resource not found for the segment (this emulator serves contact folders and contacts).",
+            )
+        })
+        .with_state(shared)
+}
+
+/// What every request passes before its handler: a known bearer token, no throttling fault
+/// waiting, and a free slot among the mailbox's 4.
+async fn admit(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<tokio::sync::OwnedSemaphorePermit, GraphError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| GraphError::unauthenticated("Access token is empty."))?;
+    if !shared.lock_tokens().contains(token) {
+        return Err(GraphError::unauthenticated(
+            "Access token validation failure. Invalid audience or expired.",
+        ));
+    }
+    if let Some(retry_after) = shared.lock_faults().take_throttle() {
+        return Err(GraphError::throttled(retry_after));
+    }
+    let permit = shared
+        .in_flight
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| GraphError::throttled(Some(1)))?;
+    let mut held = shared.held.subscribe();
+    // The sender lives as long as the server, so waiting cannot fail for another reason.
+    let _ = held.wait_for(|held| !held).await;
+    Ok(permit)
+}
+
+/// The `Prefer` header's preferences, lower-cased names.
+fn preferences(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|p| {
+            let (name, value) = p.split_once('=')?;
+            Some((
+                name.trim().to_ascii_lowercase(),
+                value.trim().trim_matches('"').to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn id_type(headers: &HeaderMap) -> IdType {
+    match preferences(headers).get("idtype").map(String::as_str) {
+        Some("ImmutableId") => IdType::Immutable,
+        _ => IdType::Rest,
+    }
+}
+
+fn object(body: Value) -> Result<Map<String, Value>, GraphError> {
+    match body {
+        Value::Object(map) => Ok(map),
+        _ => Err(GraphError::bad_request(
+            "RequestBodyRead",
+            "The request body must be a JSON object.",
+        )),
+    }
+}
+
+async fn list_folders(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, GraphError> {
+    let _permit = admit(&shared, &headers).await?;
+    let mailbox = shared.lock_mailbox();
+    let value: Vec<Value> = mailbox
+        .folders
+        .iter()
+        .map(|f| json!({"id": f.id, "displayName": f.name, "parentFolderId": null}))
+        .collect();
+    Ok(Json(json!({"value": value})))
+}
+
+async fn create_folder(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, GraphError> {
+    let _permit = admit(&shared, &headers).await?;
+    let name = body
+        .get("displayName")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let folder = shared.lock_mailbox().create_folder(&name)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": folder.id, "displayName": folder.name, "parentFolderId": null})),
+    )
+        .into_response())
+}
+
+/// `$filter` on one single-value extended property (the way a client finds the item it made,
+/// singlevaluelegacyextendedproperty-get.md), and `$expand` of extended properties.
+fn extended_filter(filter: &str) -> Result<(String, String), GraphError> {
+    let quoted = |after: &str| -> Option<String> {
+        let start = filter.find(after)? + after.len();
+        let rest = &filter[start..];
+        Some(rest[..rest.find('\'')?].to_string())
+    };
+    match (quoted("ep/id eq '"), quoted("ep/value eq '")) {
+        (Some(id), Some(value)) => Ok((id, value)),
+        _ => Err(GraphError::bad_request(
+            "ErrorInvalidUrlQueryFilter",
+            "The query filter contains one or more invalid nodes (this emulator filters on one single-value extended property).",
+        )),
+    }
+}
+
+fn expanded(query: &HashMap<String, String>) -> Option<String> {
+    let expand = query.get("$expand")?;
+    let rest = expand.strip_prefix("singleValueExtendedProperties")?;
+    Some(
+        rest.split("id eq '")
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+async fn list_contacts(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(folder): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, GraphError> {
+    let _permit = admit(&shared, &headers).await?;
+    let ids = id_type(&headers);
+    let filter = query
+        .get("$filter")
+        .map(|f| extended_filter(f))
+        .transpose()?;
+    let expand = expanded(&query);
+    let mailbox = shared.lock_mailbox();
+    mailbox.folder(&folder)?;
+    let value: Vec<Value> = mailbox
+        .in_folder(&folder)
+        .into_iter()
+        .filter(|c| {
+            filter
+                .as_ref()
+                .is_none_or(|(id, value)| c.extended.get(id) == Some(value))
+        })
+        .map(|c| c.to_json(ids, expand.as_deref()))
+        .collect();
+    Ok(Json(json!({"value": value})))
+}
+
+async fn create_contact(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(folder): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, GraphError> {
+    let _permit = admit(&shared, &headers).await?;
+    let body = object(body)?;
+    let now = (shared.clock)();
+    let contact = shared.lock_mailbox().create(&folder, &body, now)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(contact.to_json(id_type(&headers), None)),
+    )
+        .into_response())
+}
+
+async fn get_contact(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, GraphError> {
+    let _permit = admit(&shared, &headers).await?;
+    let mailbox = shared.lock_mailbox();
+    let contact = mailbox.find(&id)?;
+    Ok(Json(
+        contact.to_json(id_type(&headers), expanded(&query).as_deref()),
+    ))
+}
+
+async fn update_contact(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, GraphError> {
+    let _permit = admit(&shared, &headers).await?;
+    let body = object(body)?;
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let now = (shared.clock)();
+    let contact = shared
+        .lock_mailbox()
+        .update(&id, &body, if_match.as_deref(), now)?;
+    Ok(Json(contact.to_json(id_type(&headers), None)))
+}
+
+async fn delete_contact(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, GraphError> {
+    let _permit = admit(&shared, &headers).await?;
+    shared.lock_mailbox().delete(&id)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delta_round(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(folder): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, GraphError> {
+    let _permit = admit(&shared, &headers).await?;
+    let size = preferences(&headers)
+        .get("odata.maxpagesize")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(PAGE_SIZE);
+    let mailbox = shared.lock_mailbox();
+    let token = match (query.get("$skiptoken"), query.get("$deltatoken")) {
+        (Some(t), _) | (None, Some(t)) => {
+            let token = Token::decode(t)?;
+            if token.folder != folder {
+                return Err(GraphError::sync_state_not_found());
+            }
+            match (query.contains_key("$deltatoken"), token.since) {
+                // A new round from a delta token: it reads up to now.
+                (true, Some(_)) => Token {
+                    upto: mailbox.seq,
+                    empty: shared.lock_faults().empty_pages,
+                    ..token
+                },
+                _ => token,
+            }
+        }
+        (None, None) => Token {
+            folder: folder.clone(),
+            since: None,
+            upto: mailbox.seq,
+            offset: 0,
+            empty: shared.lock_faults().empty_pages,
+        },
+    };
+    let page = delta::page(&mailbox, &token, size, id_type(&headers))?;
+    let link = |name: &str, token: &Token| {
+        format!(
+            "{}/v1.0/me/contactFolders/{folder}/contacts/delta?{name}={}",
+            shared.base_url,
+            token.encode()
+        )
+    };
+    let mut body = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(contact)",
+        "value": page.value,
+    });
+    if let Some(next) = &page.next {
+        body["@odata.nextLink"] = json!(link("$skiptoken", next));
+    }
+    if let Some(delta) = &page.delta {
+        body["@odata.deltaLink"] = json!(link("$deltatoken", delta));
+    }
+    Ok(Json(body))
+}
