@@ -5,7 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -19,7 +19,19 @@ use crate::mailbox::IdType;
 /// Delta pages hold this many items unless `Prefer: odata.maxpagesize` asks for fewer.
 const PAGE_SIZE: usize = 10;
 
+/// The API: its routes, and `$batch`, which runs requests through them.
 pub fn router(shared: Arc<Shared>) -> Router {
+    let routes = routes(shared);
+    let inner = routes.clone();
+    routes.route(
+        "/v1.0/$batch",
+        post(move |headers: HeaderMap, body: Json<Value>| {
+            crate::batch::run(inner.clone(), headers, body.0)
+        }),
+    )
+}
+
+fn routes(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(
             "/v1.0/me/contactFolders",

@@ -8,6 +8,7 @@
 //! [`GraphHandle`], as the Outlook user (editing, moving, deleting contacts) or as the service
 //! (throttling, evicting delta tokens, slow answers).
 
+mod batch;
 mod delta;
 mod error;
 mod http;

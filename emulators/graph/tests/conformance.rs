@@ -433,3 +433,52 @@ async fn a_contact_is_found_by_its_extended_property() {
         "con-01"
     );
 }
+
+/// concepts/json-batching.md: at most 20 requests, ids unique, each answered in its own slot of
+/// a 200; a request whose `dependsOn` failed answers 424 and is not run.
+#[tokio::test]
+async fn a_batch_answers_each_request_and_skips_those_whose_dependency_failed() {
+    let c = Client::start().await;
+    let folder = c.folder("Salesforce Contacts").await;
+    let batch = json!({"requests": [
+        {"id": "1", "method": "POST", "url": format!("/me/contactFolders/{folder}/contacts"),
+         "headers": {"Content-Type": "application/json"}, "body": {"givenName": "Ana"}},
+        {"id": "2", "method": "PATCH", "url": "/me/contacts/AAMkAnone",
+         "headers": {"Content-Type": "application/json"}, "body": {"jobTitle": "x"}},
+        {"id": "3", "method": "DELETE", "url": "/me/contacts/AAMkAnone", "dependsOn": ["2"]},
+        {"id": "4", "method": "GET", "url": "/me/contactFolders", "dependsOn": ["1"]},
+    ]});
+    let (status, body) = c.post("/$batch", batch).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let by_id = |id: &str| {
+        body["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_id("1")["status"], 201);
+    assert_eq!(by_id("1")["body"]["givenName"], "Ana");
+    assert_eq!(by_id("2")["status"], 404);
+    assert_eq!(by_id("2")["body"]["error"]["code"], "ErrorItemNotFound");
+    assert_eq!(by_id("3")["status"], 424);
+    assert_eq!(by_id("4")["status"], 200);
+    let (_, list) = c
+        .get(&format!("/me/contactFolders/{folder}/contacts"), &[])
+        .await;
+    assert_eq!(list["value"].as_array().unwrap().len(), 1, "created once");
+
+    let too_many: Vec<Value> = (0..21)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/me/contactFolders"}))
+        .collect();
+    let (status, body) = c.post("/$batch", json!({"requests": too_many})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let twice = json!({"requests": [
+        {"id": "1", "method": "GET", "url": "/me/contactFolders"},
+        {"id": "1", "method": "GET", "url": "/me/contactFolders"},
+    ]});
+    let (status, _) = c.post("/$batch", twice).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
