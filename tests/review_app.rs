@@ -193,6 +193,11 @@ impl Browser {
         if let Some(value) = within(probe).await {
             return value;
         }
+        self.fail(&format!("{what}: not within 60 s")).await
+    }
+
+    /// Fail with what the page shows, and keep a screenshot of it (`failed.png`).
+    async fn fail(&self, what: &str) -> ! {
         let _ = self
             .client
             .screenshot()
@@ -203,7 +208,7 @@ impl Browser {
             Err(e) => format!("(no page: {e})"),
         };
         let url = self.client.current_url().await.map(|u| u.to_string());
-        panic!("{what}: not within 60 s; {url:?} showed:\n{shown}");
+        panic!("{what}; {url:?} showed:\n{shown}");
     }
 
     /// Click what `css` finds, once the page has it (found again if a reload replaced it).
@@ -276,9 +281,33 @@ impl Browser {
     }
 
     /// "Review now", and wait until the page shows the new review.
+    /// Click a button that submits a form, and wait until the browser has left the page for
+    /// the answer. A click the browser drops (it happens now and then to a headless Chromium
+    /// right after a page load) is made again; a server that never answers fails here.
+    async fn submit(&self, css: &str) {
+        const MARK: &str = "document.documentElement.dataset.before = '1'; return true;";
+        const LEFT: &str = "return document.documentElement.dataset.before !== '1';";
+        for _ in 0..3 {
+            self.client.execute(MARK, Vec::new()).await.unwrap();
+            self.click(css).await;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                let left = self.client.execute(LEFT, Vec::new()).await;
+                if left.is_ok_and(|v| v == Value::Bool(true)) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        self.fail(&format!(
+            "the page never answered {css}, clicked three times"
+        ))
+        .await
+    }
+
     async fn review_now(&self) {
         let before = self.attr("#reviewed-at", "datetime").await;
-        self.click("#review").await;
+        self.submit("#review").await;
         self.until("a new review on the page", async || {
             let now = self.attr("#reviewed-at", "datetime").await;
             (now.is_some() && now != before).then_some(())
@@ -295,7 +324,7 @@ impl Browser {
             button.attr("disabled").await.ok()?.is_none().then_some(())
         })
         .await;
-        self.click(css).await;
+        self.submit(css).await;
         self.run_ends().await;
         self.expect("#applied", "of").await
     }

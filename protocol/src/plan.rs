@@ -353,11 +353,6 @@ pub fn plan_record(
             step.skipped = Some(skip);
         }
     }
-    for (side, step) in steps.iter_mut() {
-        if side.role() == Some(Role::Crm) && step.runs() && step.op != Op::Delete {
-            step.notes = mapping::notes(record.kind, record.fields);
-        }
-    }
     let merged = label(record.kind, record.fields);
     Some(Item {
         record: record.id.clone(),
@@ -383,6 +378,18 @@ pub fn plan_record(
         steps,
         conflicts: conflicts(record),
     })
+}
+
+/// Say on the item's CRM step what Salesforce will not hold of `fields` (the record the item
+/// plans) or why it would refuse it. Done for what a person reviews, not for an apply, since
+/// it maps the record once more.
+pub fn annotate(item: &mut Item, fields: &Fields) {
+    let kind = item.kind;
+    for (side, step) in item.steps.iter_mut() {
+        if side.role() == Some(Role::Crm) && step.runs() && step.op != Op::Delete {
+            step.notes = mapping::notes(kind, fields);
+        }
+    }
 }
 
 /// What `side` needs to be in step with the record, before the rules are asked.

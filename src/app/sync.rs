@@ -130,6 +130,7 @@ impl App {
             &Side::SYNCED,
             &self.settings.enabled_kinds(),
             now,
+            inputs::Purpose::Run,
         )?;
         let ignored = plan
             .items

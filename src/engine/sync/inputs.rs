@@ -28,6 +28,14 @@ fn ignore(decided: IgnoreState) -> Ignore {
     }
 }
 
+/// What a plan is for: a person to review (each item says what Salesforce will not hold), or a
+/// run to carry out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Review,
+    Run,
+}
+
 /// Plan the records of `kinds` for the run's `sides`, as the store holds them now. Records are
 /// planned as they are read, one at a time, so a run never holds every record in memory.
 pub fn plan_from_store(
@@ -36,6 +44,7 @@ pub fn plan_from_store(
     sides: &[Side],
     kinds: &[RecordKind],
     now: DateTime<Utc>,
+    purpose: Purpose,
 ) -> Result<Plan, StoreError> {
     let rules: HashMap<RecordKind, Rules> = RecordKind::ALL
         .into_iter()
@@ -68,7 +77,10 @@ pub fn plan_from_store(
             copies: &copies,
             ignores: &ignores,
         };
-        if let Some(item) = plan::plan_record(&input, sides, &rules[&state.kind], now) {
+        if let Some(mut item) = plan::plan_record(&input, sides, &rules[&state.kind], now) {
+            if purpose == Purpose::Review {
+                plan::annotate(&mut item, &state.fields);
+            }
             plan.items.push(item);
         }
         Ok(())

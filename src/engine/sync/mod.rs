@@ -274,7 +274,9 @@ impl SyncEngine {
         // finds them known instead of taking them for records new in Salesforce.
         let pending = read::pending_creates(&self.store.read()?, Side::SALESFORCE)?;
         if !pending.is_empty() {
-            connection.adopt_pending(&self.store, &self.plan()?).await?;
+            connection
+                .adopt_pending(&self.store, &self.plan_for(inputs::Purpose::Run)?)
+                .await?;
         }
         for kind in self.kinds() {
             let summary = connection
@@ -293,13 +295,19 @@ impl SyncEngine {
         Ok(())
     }
 
+    /// The plan as a person reviews it: each item says what Salesforce will not hold of it.
     pub fn plan(&self) -> Result<Plan, SyncError> {
+        self.plan_for(inputs::Purpose::Review)
+    }
+
+    fn plan_for(&self, purpose: inputs::Purpose) -> Result<Plan, SyncError> {
         Ok(inputs::plan_from_store(
             &self.store,
             &self.settings,
             self.sides(),
             &self.kinds(),
             self.now(),
+            purpose,
         )?)
     }
 
@@ -343,7 +351,7 @@ impl SyncEngine {
         // A set, not the list: every item is looked up, and scanning a list of 20,000
         // fingerprints for each of 20,000 items took seconds (quadratic in the run's size).
         let reviewed: HashSet<&str> = reviewed.iter().map(String::as_str).collect();
-        let mut plan = self.plan()?;
+        let mut plan = self.plan_for(inputs::Purpose::Run)?;
         let wanted = self.resolve_selection(selection)?;
         let shown: HashSet<&str> = selection.fingerprints.iter().map(String::as_str).collect();
         let mut held_back = plan
@@ -455,7 +463,7 @@ impl SyncEngine {
                 reached.failed(Side::SALESFORCE, e);
             }
             report.unread = reached.unread();
-            plan = self.plan()?;
+            plan = self.plan_for(inputs::Purpose::Run)?;
         }
         crate::store::ensure_default_collections(&self.store, &self.writer).await?;
         let total: u64 = plan
