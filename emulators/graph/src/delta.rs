@@ -1,8 +1,9 @@
-//! Delta rounds of a contact folder (api/contact-delta.md, concepts/delta-query-overview.md): a
-//! round is pages joined by `@odata.nextLink` (`$skiptoken`) and ends with an
-//! `@odata.deltaLink` (`$deltatoken`) that the next round starts from. The first round lists the
-//! folder; later ones list what changed since, a contact that left the folder (deleted or moved
-//! out) as `@removed`. Tokens are opaque to clients; an evicted one is a 410.
+//! Delta rounds of a contact folder or a To Do list (api/contact-delta.md,
+//! api/todotask-delta.md, concepts/delta-query-overview.md): a round is pages joined by
+//! `@odata.nextLink` (`$skiptoken`) and ends with an `@odata.deltaLink` (`$deltatoken`) that the
+//! next round starts from. The first round lists the container; later ones list what changed
+//! since, an item that left it (deleted or moved out) as `@removed`. Tokens are opaque to
+//! clients; an evicted one is a 410.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::GraphError;
-use crate::mailbox::{IdType, Mailbox};
+use crate::mailbox::{IdType, Kind, Mailbox};
 
 /// Where a round stands: in a skip token (`offset` into the round) or a delta token (a round
 /// not begun, `offset` 0).
@@ -57,11 +58,12 @@ pub struct Page {
 /// The page of `token`'s round that starts at its offset.
 pub fn page(
     mailbox: &Mailbox,
+    kind: Kind,
     token: &Token,
     size: usize,
     ids: IdType,
 ) -> Result<Page, GraphError> {
-    mailbox.folder(&token.folder)?;
+    mailbox.folder(&token.folder, kind)?;
     if token
         .since
         .is_some_and(|since| since < mailbox.evicted_before)
@@ -78,7 +80,7 @@ pub fn page(
             delta: None,
         });
     }
-    let items = items(mailbox, token, ids);
+    let items = items(mailbox, kind, token, ids);
     let end = (token.offset + size.max(1)).min(items.len());
     let value = items[token.offset.min(end)..end].to_vec();
     if end < items.len() {
@@ -105,7 +107,7 @@ pub fn page(
 }
 
 /// Everything the round lists, in a stable order.
-fn items(mailbox: &Mailbox, token: &Token, ids: IdType) -> Vec<Value> {
+fn items(mailbox: &Mailbox, kind: Kind, token: &Token, ids: IdType) -> Vec<Value> {
     let Some(since) = token.since else {
         return mailbox
             .in_folder(&token.folder)
@@ -124,11 +126,11 @@ fn items(mailbox: &Mailbox, token: &Token, ids: IdType) -> Vec<Value> {
         seen.push((change.immutable_id.clone(), change.rest_id.clone()));
     }
     seen.into_iter()
-        .map(|(immutable, rest)| match mailbox.contacts.get(&immutable) {
-            Some(contact) if contact.folder == token.folder => contact.to_json(ids, None),
+        .map(|(immutable, rest)| match mailbox.items.get(&immutable) {
+            Some(item) if item.folder == token.folder => item.to_json(ids, None),
             _ => json!({
-                "@odata.type": "#microsoft.graph.contact",
-                "id": if ids == IdType::Immutable { immutable } else { rest },
+                "@odata.type": format!("#{}", kind.type_name()),
+                "id": if ids == IdType::Immutable && kind == Kind::Contact { immutable } else { rest },
                 "@removed": {"reason": "deleted"},
             }),
         })

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::Shared;
 use crate::delta::{self, Token};
 use crate::error::GraphError;
-use crate::mailbox::IdType;
+use crate::mailbox::{Folder, IdType, Item, Kind, Mailbox};
 
 /// Delta pages hold this many items unless `Prefer: odata.maxpagesize` asks for fewer.
 const PAGE_SIZE: usize = 10;
@@ -32,31 +32,113 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn routes(shared: Arc<Shared>) -> Router {
+    use Kind::{Contact, Task};
     Router::new()
         .route(
             "/v1.0/me/contactFolders",
-            get(list_folders).post(create_folder),
+            get(|s: State<Arc<Shared>>, h: HeaderMap| list_folders(Contact, s, h))
+                .post(|s: State<Arc<Shared>>, h: HeaderMap, b: Json<Value>| {
+                    create_folder(Contact, s, h, b)
+                }),
         )
         .route(
             "/v1.0/me/contactFolders/{folder}/contacts",
-            get(list_contacts).post(create_contact),
+            get(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(f): Path<String>, q: Query<Params>| {
+                    list_items(Contact, s, h, f, q)
+                },
+            )
+            .post(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(f): Path<String>, b: Json<Value>| {
+                    create_item(Contact, s, h, f, b)
+                },
+            ),
         )
         .route(
             "/v1.0/me/contactFolders/{folder}/contacts/delta",
-            get(delta_round),
+            get(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(f): Path<String>, q: Query<Params>| {
+                    let link = format!("/v1.0/me/contactFolders/{f}/contacts/delta");
+                    delta_round(Contact, s, h, f, link, q)
+                },
+            ),
         )
         .route(
             "/v1.0/me/contacts/{id}",
-            get(get_contact).patch(update_contact).delete(delete_contact),
+            get(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(id): Path<String>, q: Query<Params>| {
+                    get_item(Contact, s, h, None, id, q)
+                },
+            )
+            .patch(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(id): Path<String>, b: Json<Value>| {
+                    update_item(Contact, s, h, None, id, b)
+                },
+            )
+            .delete(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(id): Path<String>| {
+                    delete_item(Contact, s, h, None, id)
+                },
+            ),
+        )
+        .route(
+            "/v1.0/me/todo/lists",
+            get(|s: State<Arc<Shared>>, h: HeaderMap| list_folders(Task, s, h)).post(
+                |s: State<Arc<Shared>>, h: HeaderMap, b: Json<Value>| create_folder(Task, s, h, b),
+            ),
+        )
+        .route(
+            "/v1.0/me/todo/lists/{list}/tasks",
+            get(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(l): Path<String>, q: Query<Params>| {
+                    list_items(Task, s, h, l, q)
+                },
+            )
+            .post(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(l): Path<String>, b: Json<Value>| {
+                    create_item(Task, s, h, l, b)
+                },
+            ),
+        )
+        .route(
+            "/v1.0/me/todo/lists/{list}/tasks/delta",
+            get(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path(l): Path<String>, q: Query<Params>| {
+                    let link = format!("/v1.0/me/todo/lists/{l}/tasks/delta");
+                    delta_round(Task, s, h, l, link, q)
+                },
+            ),
+        )
+        .route(
+            "/v1.0/me/todo/lists/{list}/tasks/{id}",
+            get(
+                |s: State<Arc<Shared>>,
+                 h: HeaderMap,
+                 Path((l, id)): Path<(String, String)>,
+                 q: Query<Params>| get_item(Task, s, h, Some(l), id, q),
+            )
+            .patch(
+                |s: State<Arc<Shared>>,
+                 h: HeaderMap,
+                 Path((l, id)): Path<(String, String)>,
+                 b: Json<Value>| update_item(Task, s, h, Some(l), id, b),
+            )
+            .delete(
+                |s: State<Arc<Shared>>, h: HeaderMap, Path((l, id)): Path<(String, String)>| {
+                    delete_item(Task, s, h, Some(l), id)
+                },
+            ),
         )
         .fallback(|| async {
             GraphError::bad_request(
                 "BadRequest",
-                "Resource not found for the segment (this emulator serves contact folders and contacts).",
+                "Resource not found for the segment (this emulator serves contacts and To Do tasks).",
             )
         })
         .with_state(shared)
 }
+
+type Params = HashMap<String, String>;
 
 /// What every request passes before its handler: a known bearer token, no throttling fault
 /// waiting, and a free slot among the mailbox's 4.
@@ -122,7 +204,23 @@ fn object(body: Value) -> Result<Map<String, Value>, GraphError> {
     }
 }
 
+fn folder_json(folder: &Folder) -> Value {
+    match folder.kind {
+        Kind::Contact => {
+            json!({"id": folder.id, "displayName": folder.name, "parentFolderId": null})
+        }
+        Kind::Task => json!({
+            "id": folder.id,
+            "displayName": folder.name,
+            "wellknownListName": folder.wellknown.unwrap_or("none"),
+            "isOwner": true,
+            "isShared": false,
+        }),
+    }
+}
+
 async fn list_folders(
+    kind: Kind,
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GraphError> {
@@ -131,12 +229,14 @@ async fn list_folders(
     let value: Vec<Value> = mailbox
         .folders
         .iter()
-        .map(|f| json!({"id": f.id, "displayName": f.name, "parentFolderId": null}))
+        .filter(|f| f.kind == kind)
+        .map(folder_json)
         .collect();
     Ok(Json(json!({"value": value})))
 }
 
 async fn create_folder(
+    kind: Kind,
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Json(body): Json<Value>,
@@ -147,12 +247,8 @@ async fn create_folder(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let folder = shared.lock_mailbox().create_folder(&name)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": folder.id, "displayName": folder.name, "parentFolderId": null})),
-    )
-        .into_response())
+    let folder = shared.lock_mailbox().create_folder(&name, kind)?;
+    Ok((StatusCode::CREATED, Json(folder_json(&folder))).into_response())
 }
 
 /// `$filter` on one single-value extended property (the way a client finds the item it made,
@@ -172,7 +268,7 @@ fn extended_filter(filter: &str) -> Result<(String, String), GraphError> {
     }
 }
 
-fn expanded(query: &HashMap<String, String>) -> Option<String> {
+fn expanded(query: &Params) -> Option<String> {
     let expand = query.get("$expand")?;
     let rest = expand.strip_prefix("singleValueExtendedProperties")?;
     Some(
@@ -184,11 +280,12 @@ fn expanded(query: &HashMap<String, String>) -> Option<String> {
     )
 }
 
-async fn list_contacts(
+async fn list_items(
+    kind: Kind,
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(folder): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    folder: String,
+    Query(query): Query<Params>,
 ) -> Result<Json<Value>, GraphError> {
     let _permit = admit(&shared, &headers).await?;
     let ids = id_type(&headers);
@@ -198,55 +295,74 @@ async fn list_contacts(
         .transpose()?;
     let expand = expanded(&query);
     let mailbox = shared.lock_mailbox();
-    mailbox.folder(&folder)?;
+    mailbox.folder(&folder, kind)?;
     let value: Vec<Value> = mailbox
         .in_folder(&folder)
         .into_iter()
-        .filter(|c| {
+        .filter(|i| {
             filter
                 .as_ref()
-                .is_none_or(|(id, value)| c.extended.get(id) == Some(value))
+                .is_none_or(|(id, value)| i.extended.get(id) == Some(value))
         })
-        .map(|c| c.to_json(ids, expand.as_deref()))
+        .map(|i| i.to_json(ids, expand.as_deref()))
         .collect();
     Ok(Json(json!({"value": value})))
 }
 
-async fn create_contact(
+async fn create_item(
+    kind: Kind,
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(folder): Path<String>,
+    folder: String,
     Json(body): Json<Value>,
 ) -> Result<Response, GraphError> {
     let _permit = admit(&shared, &headers).await?;
     let body = object(body)?;
     let now = (shared.clock)();
-    let contact = shared.lock_mailbox().create(&folder, &body, now)?;
+    let item = shared.lock_mailbox().create(&folder, kind, &body, now)?;
     Ok((
         StatusCode::CREATED,
-        Json(contact.to_json(id_type(&headers), None)),
+        Json(item.to_json(id_type(&headers), None)),
     )
         .into_response())
 }
 
-async fn get_contact(
+/// The item `id` of `kind`, which must be in `folder` when the URL names one (a task's does).
+fn located<'m>(
+    mailbox: &'m Mailbox,
+    kind: Kind,
+    folder: Option<&str>,
+    id: &str,
+) -> Result<&'m Item, GraphError> {
+    let item = mailbox.find(id, kind)?;
+    match folder {
+        Some(folder) if item.folder != folder => Err(GraphError::not_found()),
+        _ => Ok(item),
+    }
+}
+
+async fn get_item(
+    kind: Kind,
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    folder: Option<String>,
+    id: String,
+    Query(query): Query<Params>,
 ) -> Result<Json<Value>, GraphError> {
     let _permit = admit(&shared, &headers).await?;
     let mailbox = shared.lock_mailbox();
-    let contact = mailbox.find(&id)?;
+    let item = located(&mailbox, kind, folder.as_deref(), &id)?;
     Ok(Json(
-        contact.to_json(id_type(&headers), expanded(&query).as_deref()),
+        item.to_json(id_type(&headers), expanded(&query).as_deref()),
     ))
 }
 
-async fn update_contact(
+async fn update_item(
+    kind: Kind,
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    folder: Option<String>,
+    id: String,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, GraphError> {
     let _permit = admit(&shared, &headers).await?;
@@ -256,27 +372,33 @@ async fn update_contact(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let now = (shared.clock)();
-    let contact = shared
-        .lock_mailbox()
-        .update(&id, &body, if_match.as_deref(), now)?;
-    Ok(Json(contact.to_json(id_type(&headers), None)))
+    let mut mailbox = shared.lock_mailbox();
+    located(&mailbox, kind, folder.as_deref(), &id)?;
+    let item = mailbox.update(&id, kind, &body, if_match.as_deref(), now)?;
+    Ok(Json(item.to_json(id_type(&headers), None)))
 }
 
-async fn delete_contact(
+async fn delete_item(
+    kind: Kind,
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    folder: Option<String>,
+    id: String,
 ) -> Result<StatusCode, GraphError> {
     let _permit = admit(&shared, &headers).await?;
-    shared.lock_mailbox().delete(&id)?;
+    let mut mailbox = shared.lock_mailbox();
+    located(&mailbox, kind, folder.as_deref(), &id)?;
+    mailbox.delete(&id, kind)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn delta_round(
+    kind: Kind,
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Path(folder): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    folder: String,
+    path: String,
+    Query(query): Query<Params>,
 ) -> Result<Json<Value>, GraphError> {
     let _permit = admit(&shared, &headers).await?;
     let size = preferences(&headers)
@@ -284,6 +406,8 @@ async fn delta_round(
         .and_then(|s| s.parse().ok())
         .unwrap_or(PAGE_SIZE);
     let mailbox = shared.lock_mailbox();
+    mailbox.folder(&folder, kind)?;
+    let empty = shared.lock_faults().empty_pages;
     let token = match (query.get("$skiptoken"), query.get("$deltatoken")) {
         (Some(t), _) | (None, Some(t)) => {
             let token = Token::decode(t)?;
@@ -294,7 +418,7 @@ async fn delta_round(
                 // A new round from a delta token: it reads up to now.
                 (true, Some(_)) => Token {
                     upto: mailbox.seq,
-                    empty: shared.lock_faults().empty_pages,
+                    empty,
                     ..token
                 },
                 _ => token,
@@ -305,19 +429,14 @@ async fn delta_round(
             since: None,
             upto: mailbox.seq,
             offset: 0,
-            empty: shared.lock_faults().empty_pages,
+            empty,
         },
     };
-    let page = delta::page(&mailbox, &token, size, id_type(&headers))?;
-    let link = |name: &str, token: &Token| {
-        format!(
-            "{}/v1.0/me/contactFolders/{folder}/contacts/delta?{name}={}",
-            shared.base_url,
-            token.encode()
-        )
-    };
+    let page = delta::page(&mailbox, kind, &token, size, id_type(&headers))?;
+    let link =
+        |name: &str, token: &Token| format!("{}{path}?{name}={}", shared.base_url, token.encode());
     let mut body = json!({
-        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(contact)",
+        "@odata.context": format!("https://graph.microsoft.com/v1.0/$metadata#Collection({})", kind.type_name().trim_start_matches("microsoft.graph.")),
         "value": page.value,
     });
     if let Some(next) = &page.next {

@@ -1,7 +1,7 @@
-//! A Microsoft Graph emulator for tandem's tests: one Outlook mailbox's contacts — contact
-//! folders, contacts, delta rounds, change keys and `If-Match`, immutable ids, Graph's error
-//! envelope, throttling — over real HTTP on 127.0.0.1, following Graph's documentation (each
-//! behaviour names its page; `tests/conformance.rs` checks them). Events, To Do tasks, `$batch`
+//! A Microsoft Graph emulator for tandem's tests: one Outlook mailbox's contacts and To Do
+//! tasks — contact folders and lists, delta rounds, change keys and `If-Match`, immutable ids,
+//! `$batch`, Graph's error envelope, throttling — over real HTTP on 127.0.0.1, following Graph's
+//! documentation (each behaviour names its page; `tests/conformance.rs` checks them). Events
 //! and sign-in come with the Outlook connector that needs them.
 //!
 //! A test drives the mailbox two ways: through the API, as a client; and through
@@ -15,7 +15,7 @@ mod http;
 mod mailbox;
 
 pub use error::GraphError;
-pub use mailbox::{Contact, IdType, Mailbox};
+pub use mailbox::{Folder, IdType, Item, Kind, Mailbox};
 
 use chrono::{DateTime, Utc};
 use std::collections::{HashSet, VecDeque};

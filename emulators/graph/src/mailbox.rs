@@ -1,6 +1,7 @@
-//! One Outlook mailbox's contacts: folders, contacts with their two ids (the REST id that
-//! changes when the item moves, and the immutable id, outlook-immutable-id.md), change keys that
-//! change on every write, and a journal of changes per folder that delta queries read.
+//! One Outlook mailbox: contact folders with their contacts, To Do lists with their tasks.
+//! Items have two ids (the REST id that changes when the item moves, and the immutable id,
+//! outlook-immutable-id.md, which To Do tasks do not have), change keys that change on every
+//! write, and a journal of changes per container that delta queries read.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -8,48 +9,119 @@ use std::collections::BTreeMap;
 
 use crate::error::GraphError;
 
-/// The contact properties a client may write (resources/contact.md, the subset tandem maps and
-/// the ones Outlook users fill in most); anything else is refused as Graph refuses it.
-const WRITABLE: &[&str] = &[
-    "givenName",
-    "middleName",
-    "surname",
-    "displayName",
-    "nickName",
-    "title",
-    "jobTitle",
-    "companyName",
-    "department",
-    "emailAddresses",
-    "businessPhones",
-    "homePhones",
-    "mobilePhone",
-    "businessAddress",
-    "homeAddress",
-    "otherAddress",
-    "birthday",
-    "personalNotes",
-    "categories",
-    "singleValueExtendedProperties",
-];
+/// What a container holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Contact,
+    Task,
+}
 
-/// A property's value when the contact has none, as Graph returns it.
-fn empty(name: &str) -> Value {
-    match name {
-        "emailAddresses" | "businessPhones" | "homePhones" | "categories" => json!([]),
-        "businessAddress" | "homeAddress" | "otherAddress" => json!({}),
-        _ => Value::Null,
+impl Kind {
+    /// The properties a client may write: for contacts (resources/contact.md) the ones Outlook
+    /// users fill in most, for tasks resources/todotask.md; anything else is refused as Graph
+    /// refuses it.
+    fn writable(self) -> &'static [&'static str] {
+        match self {
+            Kind::Contact => &[
+                "givenName",
+                "middleName",
+                "surname",
+                "displayName",
+                "nickName",
+                "title",
+                "jobTitle",
+                "companyName",
+                "department",
+                "emailAddresses",
+                "businessPhones",
+                "homePhones",
+                "mobilePhone",
+                "businessAddress",
+                "homeAddress",
+                "otherAddress",
+                "birthday",
+                "personalNotes",
+                "categories",
+                "singleValueExtendedProperties",
+            ],
+            Kind::Task => &[
+                "title",
+                "body",
+                "importance",
+                "status",
+                "dueDateTime",
+                "startDateTime",
+                "completedDateTime",
+                "reminderDateTime",
+                "isReminderOn",
+                "categories",
+                "singleValueExtendedProperties",
+            ],
+        }
+    }
+
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::Contact => "microsoft.graph.contact",
+            Kind::Task => "microsoft.graph.todoTask",
+        }
+    }
+
+    /// Immutable ids cover contacts, not To Do tasks (outlook-immutable-id.md).
+    fn immutable_ids(self) -> bool {
+        self == Kind::Contact
+    }
+
+    /// A property's value when the item has none, as Graph returns it.
+    fn empty(self, name: &str) -> Value {
+        match (self, name) {
+            (_, "emailAddresses" | "businessPhones" | "homePhones" | "categories") => json!([]),
+            (_, "businessAddress" | "homeAddress" | "otherAddress") => json!({}),
+            (Kind::Task, "status") => json!("notStarted"),
+            (Kind::Task, "importance") => json!("normal"),
+            (Kind::Task, "isReminderOn") => json!(false),
+            (Kind::Task, "body") => json!({"content": "", "contentType": "text"}),
+            _ => Value::Null,
+        }
+    }
+
+    /// Values a property takes from a fixed list (resources/todotask.md).
+    fn check(self, name: &str, value: &Value) -> Result<(), GraphError> {
+        let allowed: &[&str] = match (self, name) {
+            (Kind::Task, "status") => &[
+                "notStarted",
+                "inProgress",
+                "completed",
+                "waitingOnOthers",
+                "deferred",
+            ],
+            (Kind::Task, "importance") => &["low", "normal", "high"],
+            _ => return Ok(()),
+        };
+        match value.as_str() {
+            Some(v) if allowed.contains(&v) => Ok(()),
+            _ => Err(GraphError::bad_request(
+                "RequestBodyRead",
+                format!("Cannot convert the literal '{value}' to the expected type of '{name}'."),
+            )),
+        }
     }
 }
 
+/// A contact folder or a To Do list.
 #[derive(Debug, Clone)]
 pub struct Folder {
     pub id: String,
     pub name: String,
+    pub kind: Kind,
+    /// `defaultList` for the To Do list named "Tasks".
+    pub wellknown: Option<&'static str>,
 }
 
+/// A contact or a task.
 #[derive(Debug, Clone)]
-pub struct Contact {
+pub struct Item {
+    pub kind: Kind,
     pub immutable_id: String,
     pub rest_id: String,
     pub folder: String,
@@ -67,11 +139,11 @@ pub enum IdType {
     Immutable,
 }
 
-impl Contact {
+impl Item {
     pub fn id(&self, ids: IdType) -> &str {
         match ids {
-            IdType::Rest => &self.rest_id,
-            IdType::Immutable => &self.immutable_id,
+            IdType::Immutable if self.kind.immutable_ids() => &self.immutable_id,
+            _ => &self.rest_id,
         }
     }
 
@@ -79,8 +151,8 @@ impl Contact {
         format!("W/\"{}\"", self.change_key)
     }
 
-    /// The contact as Graph returns it: every property, absent ones empty; extended
-    /// properties only when asked for (`$expand`).
+    /// The item as Graph returns it: every property, absent ones empty; extended properties
+    /// only when asked for (`$expand`).
     pub fn to_json(&self, ids: IdType, expand: Option<&str>) -> Value {
         let mut out = Map::new();
         out.insert("@odata.etag".into(), json!(self.etag()));
@@ -93,9 +165,13 @@ impl Contact {
             "lastModifiedDateTime".into(),
             json!(self.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
         );
-        out.insert("changeKey".into(), json!(self.change_key));
-        out.insert("parentFolderId".into(), json!(self.folder));
-        for name in WRITABLE
+        if self.kind == Kind::Contact {
+            out.insert("changeKey".into(), json!(self.change_key));
+            out.insert("parentFolderId".into(), json!(self.folder));
+        }
+        for name in self
+            .kind
+            .writable()
             .iter()
             .filter(|n| **n != "singleValueExtendedProperties")
         {
@@ -103,7 +179,7 @@ impl Contact {
                 .fields
                 .get(*name)
                 .cloned()
-                .unwrap_or_else(|| empty(name));
+                .unwrap_or_else(|| self.kind.empty(name));
             out.insert((*name).into(), value);
         }
         if let Some(wanted) = expand {
@@ -119,7 +195,7 @@ impl Contact {
     }
 }
 
-/// One entry of the change journal: the contact changed (or left) this folder at `seq`.
+/// One entry of the change journal: the item changed (or left) this container at `seq`.
 #[derive(Debug, Clone)]
 pub struct Change {
     pub seq: u64,
@@ -132,7 +208,7 @@ pub struct Change {
 #[derive(Debug, Default)]
 pub struct Mailbox {
     pub folders: Vec<Folder>,
-    pub contacts: BTreeMap<String, Contact>,
+    pub items: BTreeMap<String, Item>,
     pub journal: Vec<Change>,
     pub seq: u64,
     next_id: u64,
@@ -141,13 +217,22 @@ pub struct Mailbox {
 }
 
 impl Mailbox {
-    /// A mailbox with Outlook's default "Contacts" folder.
+    /// A mailbox with Outlook's default "Contacts" folder and To Do's "Tasks" list.
     pub fn new() -> Mailbox {
         let mut mailbox = Mailbox::default();
         let id = mailbox.new_id("folder");
         mailbox.folders.push(Folder {
             id,
             name: "Contacts".into(),
+            kind: Kind::Contact,
+            wellknown: None,
+        });
+        let id = mailbox.new_id("list");
+        mailbox.folders.push(Folder {
+            id,
+            name: "Tasks".into(),
+            kind: Kind::Task,
+            wellknown: Some("defaultList"),
         });
         mailbox
     }
@@ -168,14 +253,15 @@ impl Mailbox {
         format!("EQAAABYAAAD{:010}", self.seq)
     }
 
-    pub fn folder(&self, id: &str) -> Result<&Folder, GraphError> {
+    /// A container of `kind` by id.
+    pub fn folder(&self, id: &str, kind: Kind) -> Result<&Folder, GraphError> {
         self.folders
             .iter()
-            .find(|f| f.id == id)
+            .find(|f| f.id == id && f.kind == kind)
             .ok_or_else(GraphError::not_found)
     }
 
-    pub fn create_folder(&mut self, name: &str) -> Result<Folder, GraphError> {
+    pub fn create_folder(&mut self, name: &str, kind: Kind) -> Result<Folder, GraphError> {
         if name.trim().is_empty() {
             return Err(GraphError::bad_request(
                 "ErrorInvalidRequest",
@@ -185,23 +271,27 @@ impl Mailbox {
         if self
             .folders
             .iter()
-            .any(|f| f.name.eq_ignore_ascii_case(name))
+            .any(|f| f.kind == kind && f.name.eq_ignore_ascii_case(name))
         {
             return Err(GraphError::folder_exists());
         }
         let folder = Folder {
             id: self.new_id("folder"),
             name: name.to_string(),
+            kind,
+            wellknown: None,
         };
         self.folders.push(folder.clone());
         Ok(folder)
     }
 
-    /// A contact by either of its ids.
-    pub fn find(&self, id: &str) -> Result<&Contact, GraphError> {
-        self.contacts
+    /// An item of `kind` by either of its ids.
+    pub fn find(&self, id: &str, kind: Kind) -> Result<&Item, GraphError> {
+        self.items
             .get(id)
-            .or_else(|| self.contacts.values().find(|c| c.rest_id == id))
+            .filter(|i| i.kind.immutable_ids())
+            .or_else(|| self.items.values().find(|i| i.rest_id == id))
+            .filter(|i| i.kind == kind)
             .ok_or_else(GraphError::not_found)
     }
 
@@ -217,14 +307,16 @@ impl Mailbox {
     pub fn create(
         &mut self,
         folder: &str,
+        kind: Kind,
         body: &Map<String, Value>,
         now: DateTime<Utc>,
-    ) -> Result<Contact, GraphError> {
-        self.folder(folder)?;
-        let (fields, extended) = writable(body)?;
-        let immutable_id = self.new_id("contact");
+    ) -> Result<Item, GraphError> {
+        self.folder(folder, kind)?;
+        let (fields, extended) = writable(kind, body)?;
+        let immutable_id = self.new_id("item");
         let rest_id = self.new_id("rest");
-        let contact = Contact {
+        let contact = Item {
+            kind,
             immutable_id: immutable_id.clone(),
             rest_id: rest_id.clone(),
             folder: folder.to_string(),
@@ -235,7 +327,7 @@ impl Mailbox {
             extended,
         };
         self.record(folder, &immutable_id, &rest_id);
-        self.contacts.insert(immutable_id, contact.clone());
+        self.items.insert(immutable_id, contact.clone());
         Ok(contact)
     }
 
@@ -244,12 +336,13 @@ impl Mailbox {
     pub fn update(
         &mut self,
         id: &str,
+        kind: Kind,
         body: &Map<String, Value>,
         if_match: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Contact, GraphError> {
-        let key = self.find(id)?.immutable_id.clone();
-        let current = self.contacts[&key].etag();
+    ) -> Result<Item, GraphError> {
+        let key = self.find(id, kind)?.immutable_id.clone();
+        let current = self.items[&key].etag();
         if let Some(wanted) = if_match
             && wanted != "*"
             && wanted.trim() != current
@@ -257,12 +350,9 @@ impl Mailbox {
         {
             return Err(GraphError::conflict());
         }
-        let (fields, extended) = writable(body)?;
+        let (fields, extended) = writable(kind, body)?;
         let change_key = self.change_key();
-        let contact = self
-            .contacts
-            .get_mut(&key)
-            .ok_or_else(GraphError::not_found)?;
+        let contact = self.items.get_mut(&key).ok_or_else(GraphError::not_found)?;
         for (name, value) in fields {
             if value.is_null() {
                 contact.fields.remove(&name);
@@ -278,28 +368,23 @@ impl Mailbox {
         Ok(contact)
     }
 
-    pub fn delete(&mut self, id: &str) -> Result<(), GraphError> {
-        let key = self.find(id)?.immutable_id.clone();
-        let contact = self
-            .contacts
-            .remove(&key)
-            .ok_or_else(GraphError::not_found)?;
+    pub fn delete(&mut self, id: &str, kind: Kind) -> Result<(), GraphError> {
+        let key = self.find(id, kind)?.immutable_id.clone();
+        let contact = self.items.remove(&key).ok_or_else(GraphError::not_found)?;
         self.seq += 1;
         self.record(&contact.folder, &contact.immutable_id, &contact.rest_id);
         Ok(())
     }
 
-    /// What the user does in Outlook by dragging a contact to another folder: it leaves one
-    /// folder's delta and joins the other's, and its REST id changes (the immutable one stays).
-    pub fn move_contact(&mut self, id: &str, folder: &str) -> Result<Contact, GraphError> {
-        self.folder(folder)?;
-        let key = self.find(id)?.immutable_id.clone();
+    /// What the user does in Outlook by dragging an item to another folder or list: it leaves
+    /// one container's delta and joins the other's, and its REST id changes (the immutable one
+    /// of a contact stays).
+    pub fn move_item(&mut self, id: &str, kind: Kind, folder: &str) -> Result<Item, GraphError> {
+        self.folder(folder, kind)?;
+        let key = self.find(id, kind)?.immutable_id.clone();
         let rest_id = self.new_id("rest");
         let change_key = self.change_key();
-        let contact = self
-            .contacts
-            .get_mut(&key)
-            .ok_or_else(GraphError::not_found)?;
+        let contact = self.items.get_mut(&key).ok_or_else(GraphError::not_found)?;
         let (from, old_rest) = (contact.folder.clone(), contact.rest_id.clone());
         contact.folder = folder.to_string();
         contact.rest_id = rest_id;
@@ -310,12 +395,9 @@ impl Mailbox {
         Ok(contact)
     }
 
-    /// The folder's contacts, in id order.
-    pub fn in_folder(&self, folder: &str) -> Vec<&Contact> {
-        self.contacts
-            .values()
-            .filter(|c| c.folder == folder)
-            .collect()
+    /// The container's items, in id order.
+    pub fn in_folder(&self, folder: &str) -> Vec<&Item> {
+        self.items.values().filter(|c| c.folder == folder).collect()
     }
 }
 
@@ -324,21 +406,26 @@ type Extended = BTreeMap<String, String>;
 
 /// The writable properties of a request body, and its extended properties; an unknown
 /// property is refused with the message Graph gives.
-fn writable(body: &Map<String, Value>) -> Result<(Map<String, Value>, Extended), GraphError> {
+fn writable(
+    kind: Kind,
+    body: &Map<String, Value>,
+) -> Result<(Map<String, Value>, Extended), GraphError> {
     let mut fields = Map::new();
     let mut extended = BTreeMap::new();
     for (name, value) in body {
         if name.starts_with("@odata") {
             continue;
         }
-        if !WRITABLE.contains(&name.as_str()) {
+        if !kind.writable().contains(&name.as_str()) {
             return Err(GraphError::bad_request(
                 "RequestBodyRead",
                 format!(
-                    "Could not find a property named '{name}' on type 'microsoft.graph.contact'."
+                    "Could not find a property named '{name}' on type '{}'.",
+                    kind.type_name()
                 ),
             ));
         }
+        kind.check(name, value)?;
         if name == "singleValueExtendedProperties" {
             for property in value.as_array().into_iter().flatten() {
                 let (Some(id), Some(value)) = (

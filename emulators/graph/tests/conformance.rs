@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
-use tandem_graph_emulator::{GraphEmulator, GraphHandle, MAILBOX_CONCURRENCY};
+use tandem_graph_emulator::{GraphEmulator, GraphHandle, Kind, MAILBOX_CONCURRENCY};
 
 struct Client {
     graph: GraphHandle,
@@ -328,7 +328,7 @@ async fn ids_change_on_a_move_unless_immutable_ids_are_asked_for() {
         .await;
 
     c.graph
-        .mailbox(|m| m.move_contact(&stable, &other))
+        .mailbox(|m| m.move_item(&stable, Kind::Contact, &other))
         .unwrap();
     let (_, moved) = c.get(&format!("/me/contacts/{stable}"), &immutable).await;
     assert_eq!(moved["id"], json!(stable), "the immutable id stays");
@@ -481,4 +481,85 @@ async fn a_batch_answers_each_request_and_skips_those_whose_dependency_failed() 
     ]});
     let (status, _) = c.post("/$batch", twice).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// resources/todotasklist.md and resources/todotask.md: the "Tasks" list is the
+/// `defaultList`; a task's status and importance take their documented values only; its delta
+/// (api/todotask-delta.md) works like a folder's; and To Do tasks are not covered by immutable
+/// ids (outlook-immutable-id.md), so a task moved to another list gets a new id either way.
+#[tokio::test]
+async fn to_do_lists_hold_tasks_with_their_documented_values_and_deltas() {
+    let c = Client::start().await;
+    let (_, lists) = c.get("/me/todo/lists", &[]).await;
+    let default = lists["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["wellknownListName"] == "defaultList")
+        .expect("the Tasks list");
+    assert_eq!(default["displayName"], "Tasks");
+    let list = default["id"].as_str().unwrap().to_string();
+
+    let (status, task) = c
+        .post(
+            &format!("/me/todo/lists/{list}/tasks"),
+            json!({"title": "Send the quote",
+                   "dueDateTime": {"dateTime": "2027-03-12T00:00:00.0000000", "timeZone": "Europe/Berlin"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    assert_eq!(task["status"], "notStarted");
+    assert_eq!(task["importance"], "normal");
+    let id = task["id"].as_str().unwrap().to_string();
+    let (status, _, bad) = c
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/me/todo/lists/{list}/tasks/{id}"),
+            &[],
+            Some(json!({"status": "done"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&bad), "RequestBodyRead");
+    let start = format!("/me/todo/lists/{list}/tasks/delta");
+    let (items, _, delta) = c.round(&start, &[]).await;
+    assert_eq!(items.len(), 1);
+    let (status, _, done) = c
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/me/todo/lists/{list}/tasks/{id}"),
+            &[("If-Match", task["@odata.etag"].as_str().unwrap())],
+            Some(json!({"status": "completed",
+                        "completedDateTime": {"dateTime": "2027-03-11T16:15:00.0000000", "timeZone": "UTC"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let (items, _, _) = c.round(&delta, &[]).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["status"], "completed");
+
+    // Another list; a task is not a contact.
+    let (status, other) = c
+        .post("/me/todo/lists", json!({"displayName": "Follow-ups"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let other = other["id"].as_str().unwrap().to_string();
+    let (status, _) = c.get(&format!("/me/contacts/{id}"), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let immutable = [("Prefer", "IdType=\"ImmutableId\"")];
+    c.graph
+        .mailbox(|m| m.move_item(&id, Kind::Task, &other))
+        .unwrap();
+    let (_, moved) = c
+        .get(&format!("/me/todo/lists/{other}/tasks"), &immutable)
+        .await;
+    assert_ne!(
+        moved["value"][0]["id"],
+        json!(id),
+        "a moved task has a new id"
+    );
+    let (status, _) = c
+        .get(&format!("/me/todo/lists/{list}/tasks/{id}"), &[])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
