@@ -3,6 +3,10 @@
 //! row tandem wrote itself is no change — its deletions become deletes, and the watermark is
 //! appended last, once the changes it covers are durable. One row that cannot be mapped is
 //! reported and skipped; it never stops the others.
+//!
+//! Event series are the exception to "one row, one record": Salesforce keeps a row per
+//! occurrence. A deleted occurrence row is a cancellation of its series (an EXDATE), and the
+//! deleted first row of a series that goes on moves the series to its next row.
 
 use crate::engine::SyncError;
 use crate::salesforce::client::{PullRequest, Row, SalesforceClient};

@@ -107,7 +107,7 @@ impl Connection {
                     object: object_name(item.kind).to_string(),
                     fields: out.fields,
                     written: item.heads.clone(),
-                    side_fields: Some(mapping::read_back(item.kind, &self.ctx, &step.changes)),
+                    side_fields: Some(created_copy(item.kind, &self.ctx, &step.changes)),
                 });
             }
         }
@@ -174,7 +174,7 @@ impl Connection {
                         Err(e) => results.push(fail(item, Op::Update, e.to_string())),
                         // Nothing Salesforce holds changes: note that it has seen this state.
                         Ok(body) if body.is_empty() => {
-                            let seen = self.seen(&item.record, id, written, &target);
+                            let seen = self.seen(item.kind, &item.record, id, written, &target);
                             results.push(match writer.append(seen).await {
                                 Ok(_) => done(item, Op::Update),
                                 Err(e) => fail(item, Op::Update, e.to_string()),
@@ -251,7 +251,7 @@ impl Connection {
             };
             let done = match self.cancel_occurrences(id, &had, &target).await {
                 Ok(()) => writer
-                    .append(self.seen(&record, id.clone(), written, &target))
+                    .append(self.seen(RecordKind::Event, &record, id.clone(), written, &target))
                     .await
                     .map(|_| ())
                     .map_err(SyncError::from),
@@ -310,8 +310,14 @@ impl Connection {
 
     /// The outcome that says Salesforce (as `id`) holds `target` as of `written`, without a write
     /// of a field of its own.
-    fn seen(&self, record: &RecordId, id: String, written: Vec<Hlc>, target: &Fields) -> Draft {
-        let kind = record.kind().unwrap_or(RecordKind::Event);
+    fn seen(
+        &self,
+        kind: RecordKind,
+        record: &RecordId,
+        id: String,
+        written: Vec<Hlc>,
+        target: &Fields,
+    ) -> Draft {
         Draft {
             origin: Origin::new(Side::TANDEM, "sync:salesforce"),
             body: DraftBody::Outcome(Outcome {
@@ -367,15 +373,12 @@ impl Connection {
         // queued link.
         let full = read_fields(store, &item.record);
         let body = mapping::annotate_body(item.kind, out.fields, &full, annotations(rules));
-        let mut side_fields = mapping::read_back(item.kind, &self.ctx, &fields);
-        // Salesforce has the series' occurrences, not its cancellations, until they are sent.
-        side_fields.remove("exdates");
         let create = Create {
             record: item.record.clone(),
             object: object_name(item.kind).to_string(),
             fields: body,
             written,
-            side_fields: Some(side_fields),
+            side_fields: Some(created_copy(item.kind, &self.ctx, &fields)),
         };
         Ok((create, link_appended))
     }
@@ -454,6 +457,14 @@ fn side_copy(store: &Store, item: &Item) -> crate::store::SideState {
         .and_then(|txn| read::side_state(&txn, &item.record, Side::SALESFORCE).ok())
         .flatten()
         .unwrap_or_default()
+}
+
+/// Salesforce's copy of a record it has just created from `fields`: the values read back, and
+/// a series' occurrences but not its cancellations, which are sent after the create.
+fn created_copy(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> Fields {
+    let mut copy = mapping::read_back(kind, ctx, fields);
+    copy.remove("exdates");
+    copy
 }
 
 fn read_fields(store: &Store, record: &RecordId) -> Fields {
