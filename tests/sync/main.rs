@@ -1336,6 +1336,44 @@ async fn the_summary_says_what_salesforce_will_not_hold_before_the_run() {
 }
 
 #[tokio::test]
+async fn deleting_an_all_day_series_first_day_in_salesforce_cancels_only_that_day() {
+    let rig = Rig::start().await;
+    let day = (Utc::now() + Duration::days(3)).date_naive();
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let first = rig.sf_create(
+        "Event",
+        json!({"Subject": "Trade fair duty", "IsAllDayEvent": true,
+               "ActivityDate": day.format("%Y-%m-%d").to_string(),
+               "StartDateTime": sf_time(midnight), "EndDateTime": sf_time(midnight),
+               "DurationInMinutes": 1440, "IsRecurrence2": true,
+               "Recurrence2PatternText": "RRULE:FREQ=DAILY;INTERVAL=1;COUNT=3"}),
+    );
+    rig.sync().await;
+    let members = rig.members(CALENDAR).await;
+    let (_, before) = rig.get(&members[0]).await;
+    rig.emu
+        .org()
+        .delete(&first)
+        .expect("the first day is deleted");
+    rig.emu.advance_clock(Duration::minutes(1));
+    rig.sync().await;
+    assert_eq!(rig.members(CALENDAR).await, members, "the series stays");
+    let (_, body) = rig.get(&members[0]).await;
+    assert!(
+        body.contains(&format!("EXDATE;VALUE=DATE:{}\r\n", day.format("%Y%m%d"))),
+        "{body}"
+    );
+    let dtstart = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("DTSTART"))
+            .map(str::to_string)
+    };
+    assert_eq!(dtstart(&body), dtstart(&before));
+    assert!(rig.preview().await.plan.is_idle());
+    rig.verify_replay();
+}
+
+#[tokio::test]
 async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything() {
     let rig = Rig::start().await;
     let id = rig.sf_create(

@@ -37,25 +37,29 @@ pub(crate) fn read(
     let series = row.flag("IsRecurrence2")?;
     let pattern = row.text("Recurrence2PatternText")?;
     let pattern_zone = row.text("Recurrence2PatternTimeZone")?;
-    // A timed series starts where its pattern starts: the row a series is linked to is its
-    // first occurrence — or, once that one was deleted in Salesforce, the next one.
+    // A series starts where its pattern starts: the row a series is linked to is its first
+    // occurrence — or, once that one was deleted in Salesforce, the next one.
     let pattern_start = match series {
         true => row.datetime("Recurrence2PatternStartDate")?,
         false => None,
     };
-    let (start_time, end_time) = match (pattern_start, start_time) {
-        (Some(first), Some(start)) if first != start && !all_day => {
-            (Some(first), end_time.map(|end| first + (end - start)))
-        }
-        _ => (start_time, end_time),
+    let moved_by = match (pattern_start, start_time) {
+        (Some(first), Some(start)) if first != start => Some(first - start),
+        _ => None,
+    };
+    let (start_time, end_time) = match moved_by {
+        Some(by) => (start_time.map(|t| t + by), end_time.map(|t| t + by)),
+        None => (start_time, end_time),
     };
 
     // The instant a reminder counts back from.
     let mut anchor: Option<DateTime<Utc>> = None;
     if all_day {
-        let first = match row.date("ActivityDate")? {
-            Some(d) => Some(d),
-            None => start_time.map(|t| t.date_naive()),
+        // An all-day row starts at midnight UTC of its day, so the pattern start's UTC date is
+        // the series' first day.
+        let first = match (moved_by, row.date("ActivityDate")?) {
+            (None, Some(d)) => Some(d),
+            _ => start_time.map(|t| t.date_naive()),
         };
         if let Some(first) = first {
             // Salesforce's end is the last day itself; the record's end is the day after.

@@ -17,7 +17,6 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
 use tandem_protocol::event::Watermark;
 use tandem_protocol::mapping::{self, SalesforceContext, object_name};
-use tandem_protocol::record::When;
 use tandem_protocol::{Op, Origin, RecordKind, Side};
 
 /// What one pull did to the log.
@@ -197,23 +196,14 @@ fn links(store: &Store, id: &str) -> bool {
     known_state(store, id).is_ok_and(|k| k.is_some_and(|k| k.copy.holds(id)))
 }
 
-/// When the deleted row `id` was the first occurrence of a timed series whose other
-/// occurrences are still there, only that occurrence was deleted in Salesforce: the series is
-/// linked to the next row, with the first occurrence cancelled. `None`: the row's deletion is
-/// the record's.
+/// When the deleted row `id` was the first occurrence of a series whose other occurrences are
+/// still there, only that occurrence was deleted in Salesforce: the series is linked to the
+/// next row, with the first occurrence cancelled. `None`: the row's deletion is the record's.
 async fn first_occurrence_deleted(
     client: &SalesforceClient,
     id: &str,
     known: &Known,
 ) -> Result<Option<Draft>, SyncError> {
-    let start = known
-        .copy
-        .fields
-        .get("start")
-        .and_then(|s| serde_json::from_value::<When>(s.clone()).ok());
-    if !matches!(start, Some(When::Time { .. })) {
-        return Ok(None);
-    }
     if !known
         .copy
         .fields
