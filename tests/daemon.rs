@@ -44,6 +44,17 @@ impl Daemon {
     }
 }
 
+/// A test that fails while its daemon runs must not leave it running: the daemon holds the
+/// test's standard error open, and the harness would wait for it forever.
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn announcement(s: &Scratch) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(s.path().join("daemon.json")).unwrap()).unwrap()
 }
@@ -143,6 +154,47 @@ fn the_api_refuses_a_wrong_token_and_the_announcement_is_private() {
         "the error says where the token is: {wrong}"
     );
     assert!(request("").starts_with("HTTP/1.1 401"));
+    daemon.stop();
+}
+
+/// The data directory holds customer data, the DAV password and the Salesforce tokens: no other
+/// local user reads it, also when an older tandem left it and its store world-readable.
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_the_store_are_their_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let s = Scratch::new();
+    let data = s.path().join("not-yet");
+    let serve = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("--data")
+            .arg(&data)
+            .env_remove("TANDEM_DATA")
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tandem serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("local API"), "{line}");
+        Daemon { child }
+    };
+    let daemon = serve();
+    assert_eq!(mode(&data), 0o700, "the directory serve made");
+    assert_eq!(mode(&data.join("tandem.redb")), 0o600, "the store");
+    daemon.stop();
+
+    // Left readable by everyone (as older versions did): tightened on the next start.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let store = data.join("tandem.redb");
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let daemon = serve();
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&store), 0o600);
     daemon.stop();
 }
 

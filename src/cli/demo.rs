@@ -101,7 +101,7 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
     };
     let resuming = kept.is_some();
     drop(kept);
-    std::fs::create_dir_all(&dir).map_err(|source| DemoError::Dir {
+    crate::store::create_private_dir(&dir).map_err(|source| DemoError::Dir {
         dir: dir.clone(),
         source,
     })?;

@@ -134,7 +134,7 @@ pub fn destination(cli: &super::Cli) -> Destination {
 fn file_appender() -> Result<tracing_appender::rolling::RollingFileAppender, LogError> {
     let dir = log_dir().ok_or(LogError::NoHome)?;
     // The appender prunes old files before it creates the directory, and says so on stderr.
-    if let Err(source) = std::fs::create_dir_all(&dir) {
+    if let Err(source) = crate::store::create_private_dir(&dir) {
         return Err(LogError::Directory { dir, source });
     }
     Builder::new()

@@ -121,7 +121,7 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
         .await
         .map_err(DaemonError::Api)?;
     let addr = listener.local_addr().map_err(DaemonError::Api)?;
-    std::fs::create_dir_all(dir).map_err(|source| DaemonError::DataDir {
+    crate::store::create_private_dir(dir).map_err(|source| DaemonError::DataDir {
         dir: dir.to_path_buf(),
         source,
     })?;

@@ -47,18 +47,52 @@ pub enum Access {
     ReadWrite,
 }
 
+/// Create the data directory (and what is missing above it) and make it its owner's alone: it
+/// holds a salesperson's customer data, the password and the tokens. An existing one is
+/// tightened too, as the store file is when it is opened for writing.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+/// The store file readable and writable by its owner only.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Open the store of a data directory for writing, creating directory and store if needed.
     pub fn open_or_create(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io { path, source }
+        };
+        create_private_dir(dir).map_err(io(dir))?;
         let path = dir.join(STORE_FILE);
         if path.exists() {
+            make_private(&path).map_err(io(&path))?;
             return Store::open_file(&path, Access::ReadWrite);
         }
         let db = Database::create(&path).map_err(|e| StoreError::from_database(&path, e))?;
+        make_private(&path).map_err(io(&path))?;
         let store = Store {
             handle: Handle::ReadWrite(db),
             path,
