@@ -14,8 +14,15 @@ struct Daemon {
 
 impl Daemon {
     fn start(s: &Scratch) -> Daemon {
-        let mut child = s
-            .command()
+        Daemon::start_in(s.path())
+    }
+
+    /// `tandem serve` on the data directory `data` (made if missing).
+    fn start_in(data: &std::path::Path) -> Daemon {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("--data")
+            .arg(data)
+            .env_remove("TANDEM_DATA")
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -37,10 +44,12 @@ impl Daemon {
             .status()
             .unwrap();
         assert!(status.success());
-        assert!(
-            self.child.wait().unwrap().success(),
-            "the daemon exits cleanly on SIGTERM"
-        );
+        let exit = self.child.wait().unwrap();
+        let mut said = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut said);
+        }
+        assert!(exit.success(), "the daemon exits cleanly on SIGTERM: {exit}\n{said}");
     }
 }
 
@@ -167,23 +176,7 @@ fn the_data_directory_and_the_store_are_their_owners_alone() {
         |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     let s = Scratch::new();
     let data = s.path().join("not-yet");
-    let serve = || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
-            .arg("--data")
-            .arg(&data)
-            .env_remove("TANDEM_DATA")
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("tandem serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains("local API"), "{line}");
-        Daemon { child }
-    };
-    let daemon = serve();
+    let daemon = Daemon::start_in(&data);
     assert_eq!(mode(&data), 0o700, "the directory serve made");
     assert_eq!(mode(&data.join("tandem.redb")), 0o600, "the store");
     daemon.stop();
@@ -192,7 +185,7 @@ fn the_data_directory_and_the_store_are_their_owners_alone() {
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     let store = data.join("tandem.redb");
     std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let daemon = serve();
+    let daemon = Daemon::start_in(&data);
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&store), 0o600);
     daemon.stop();

@@ -164,6 +164,9 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
         Hosts::of(dav_addr),
         tls.is_some(),
     );
+    // From here on a stop is a clean shutdown: the handlers are in place before anyone is told
+    // tandem runs (a service manager may stop it right after it starts).
+    let stopped = shutdown_signal();
     let announcement = announce(
         dir,
         &Announcement {
@@ -219,7 +222,7 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
             token,
             hosts: Hosts::of(addr),
         },
-        shutdown_signal(),
+        stopped,
     )
     .await;
     watcher.abort();
@@ -264,19 +267,26 @@ fn greet(
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM, listened for from the call on (not from the first poll, which comes later).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        signal(SignalKind::terminate())
+            .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+            .ok()
+    };
+    async move {
+        #[cfg(unix)]
+        if let Some((mut term, mut interrupt)) = signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = interrupt.recv() => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Write `daemon.json` atomically (write, then rename), readable by the user only.

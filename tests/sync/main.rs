@@ -33,6 +33,13 @@ fn berlin_nine(days: i64) -> chrono::DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The DTSTART line of a body.
+fn dtstart(text: &str) -> Option<String> {
+    text.lines()
+        .find(|l| l.starts_with("DTSTART"))
+        .map(str::to_string)
+}
+
 /// An hour-long meeting made in the org at `start`; its id.
 fn hour_meeting(rig: &Rig, subject: &str, start: chrono::DateTime<Utc>) -> String {
     rig.sf_create(
@@ -1240,11 +1247,6 @@ async fn deleting_a_series_first_occurrence_in_salesforce_cancels_only_that_one(
         body.contains(&format!("EXDATE;TZID=Europe/Berlin:{local}\r\n")),
         "only the first meeting is cancelled: {body}"
     );
-    let dtstart = |text: &str| {
-        text.lines()
-            .find(|l| l.starts_with("DTSTART"))
-            .map(str::to_string)
-    };
     assert_eq!(
         dtstart(&body),
         dtstart(&before),
@@ -1363,11 +1365,6 @@ async fn deleting_an_all_day_series_first_day_in_salesforce_cancels_only_that_da
         body.contains(&format!("EXDATE;VALUE=DATE:{}\r\n", day.format("%Y%m%d"))),
         "{body}"
     );
-    let dtstart = |text: &str| {
-        text.lines()
-            .find(|l| l.starts_with("DTSTART"))
-            .map(str::to_string)
-    };
     assert_eq!(dtstart(&body), dtstart(&before));
     assert!(rig.preview().await.plan.is_idle());
     rig.verify_replay();
