@@ -49,7 +49,10 @@ impl Daemon {
         if let Some(mut err) = self.child.stderr.take() {
             let _ = err.read_to_string(&mut said);
         }
-        assert!(exit.success(), "the daemon exits cleanly on SIGTERM: {exit}\n{said}");
+        assert!(
+            exit.success(),
+            "the daemon exits cleanly on SIGTERM: {exit}\n{said}"
+        );
     }
 }
 
