@@ -122,7 +122,7 @@ fn round_trip(shape: &Shape) {
     assert_eq!(resent, expected_body, "{name}: {}", shown());
 }
 
-macro_rules! vevent {
+macro_rules! event_body {
     ($($line:expr),* $(,)?) => {
         concat!(
             "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//fidelity//EN\nBEGIN:VEVENT\nUID:f-1\nDTSTAMP:20270101T120000Z\n",
@@ -132,7 +132,7 @@ macro_rules! vevent {
     };
 }
 
-macro_rules! vtodo {
+macro_rules! task_body {
     ($($line:expr),* $(,)?) => {
         concat!(
             "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//fidelity//EN\nBEGIN:VTODO\nUID:t-1\nDTSTAMP:20270101T120000Z\n",
@@ -142,7 +142,7 @@ macro_rules! vtodo {
     };
 }
 
-macro_rules! vcard {
+macro_rules! card_body {
     ($($line:expr),* $(,)?) => {
         concat!("BEGIN:VCARD\nVERSION:3.0\nUID:c-1\n", $($line, "\n",)* "END:VCARD")
     };
@@ -153,7 +153,7 @@ fn every_shape_goes_the_whole_way_round() {
     let shapes = [
         Shape {
             name: "all-day, one day",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Trade fair",
                 "DTSTART;VALUE=DATE:20270310",
                 "DTEND;VALUE=DATE:20270311"
@@ -164,7 +164,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "all-day, three days",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Offsite",
                 "DTSTART;VALUE=DATE:20270310",
                 "DTEND;VALUE=DATE:20270313"
@@ -175,7 +175,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "timed, in a named zone",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Pipeline review",
                 "DTSTART;TZID=Europe/Berlin:20270310T090000",
                 "DTEND;TZID=Europe/Berlin:20270310T100000"
@@ -186,7 +186,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "floating time: the user's zone",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Call",
                 "DTSTART:20270310T090000",
                 "DTEND:20270310T093000"
@@ -197,7 +197,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "UTC",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Call",
                 "DTSTART:20270310T090000Z",
                 "DTEND:20270310T093000Z"
@@ -208,7 +208,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "across the spring DST change",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Night shift handover",
                 "DTSTART;TZID=Europe/Berlin:20270328T013000",
                 "DTEND;TZID=Europe/Berlin:20270328T033000"
@@ -220,7 +220,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "a Windows zone name (Outlook)",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Steering committee",
                 "DTSTART;TZID=W. Europe Standard Time:20270310T140000",
                 "DTEND;TZID=W. Europe Standard Time:20270310T150000"
@@ -231,7 +231,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "across midnight",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Flight",
                 "DTSTART;TZID=Europe/Berlin:20270310T230000",
                 "DTEND;TZID=Europe/Berlin:20270311T013000"
@@ -242,7 +242,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "a reminder",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Demo",
                 "DTSTART:20270310T090000Z",
                 "DTEND:20270310T100000Z",
@@ -257,7 +257,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "private",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Doctor",
                 "CLASS:PRIVATE",
                 "DTSTART:20270310T090000Z",
@@ -269,7 +269,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "confidential is private too",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:Board",
                 "CLASS:CONFIDENTIAL",
                 "DTSTART:20270310T090000Z",
@@ -295,7 +295,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "Unicode names",
-            body: vevent!(
+            body: event_body!(
                 "SUMMARY:会議 with Zoë 🚀",
                 "LOCATION:Zürich, Bahnhofstraße 1",
                 "DTSTART:20270310T090000Z",
@@ -307,14 +307,14 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "a task with only a due date",
-            body: vtodo!("SUMMARY:Send the quote", "DUE;VALUE=DATE:20270312"),
+            body: task_body!("SUMMARY:Send the quote", "DUE;VALUE=DATE:20270312"),
             salesforce: json!({"Subject": "Send the quote", "ActivityDate": "2027-03-12"}),
             warning: None,
             kept: &["subject", "due"],
         },
         Shape {
             name: "a completed task",
-            body: vtodo!(
+            body: task_body!(
                 "SUMMARY:Call back",
                 "DUE;VALUE=DATE:20270312",
                 "STATUS:COMPLETED",
@@ -326,7 +326,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "a contact with more numbers and addresses than Salesforce has fields",
-            body: vcard!(
+            body: card_body!(
                 "FN:Ana Lima",
                 "N:Lima;Ana;;;",
                 "EMAIL;TYPE=work:ana@lima.test",
@@ -344,7 +344,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "Unicode contact names",
-            body: vcard!(
+            body: card_body!(
                 "FN:Łukasz Żółć",
                 "N:Żółć;Łukasz;;;",
                 "ORG:Świętokrzyskie Sp. z o.o."
@@ -355,7 +355,7 @@ fn every_shape_goes_the_whole_way_round() {
         },
         Shape {
             name: "a birthday without a year",
-            body: vcard!("FN:Bo Lind", "N:Lind;Bo;;;", "BDAY:--0415"),
+            body: card_body!("FN:Bo Lind", "N:Lind;Bo;;;", "BDAY:--0415"),
             // Salesforce's Birthdate needs a year: not sent, and kept on the desktop (below).
             salesforce: json!({"LastName": "Lind"}),
             warning: None,
@@ -369,7 +369,7 @@ fn every_shape_goes_the_whole_way_round() {
 
 #[test]
 fn an_event_longer_than_salesforce_allows_is_a_clear_error_for_that_item() {
-    let long = crlf(vevent!(
+    let long = crlf(event_body!(
         "SUMMARY:Sabbatical",
         "DTSTART:20270301T090000Z",
         "DTEND:20270320T090000Z"
@@ -381,7 +381,7 @@ fn an_event_longer_than_salesforce_allows_is_a_clear_error_for_that_item() {
 
 #[test]
 fn a_birthday_without_a_year_stays_on_the_desktop_and_is_not_sent() {
-    let card = crlf(vcard!("FN:Bo Lind", "N:Lind;Bo;;;", "BDAY:--0415"));
+    let card = crlf(card_body!("FN:Bo Lind", "N:Lind;Bo;;;", "BDAY:--0415"));
     let record = parse(RecordKind::Contact, &card);
     let out = to_salesforce(RecordKind::Contact, &record, &ctx()).unwrap();
     assert!(!out.fields.contains_key("Birthdate"), "{:?}", out.fields);
