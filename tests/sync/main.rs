@@ -453,12 +453,7 @@ async fn ignore_once_lasts_until_a_change_and_ignore_forever_lasts() {
         );
     }
     rig.sync().await;
-    let names: Vec<Value> = rig
-        .soql("SELECT LastName FROM Contact")
-        .await
-        .into_iter()
-        .map(|r| r["LastName"].clone())
-        .collect();
+    let names = rig.last_names().await;
     assert_eq!(
         names,
         vec![json!("Once")],
@@ -579,12 +574,7 @@ async fn apply_of_the_items_a_front_showed_holds_back_one_that_changed_since() {
         .await
         .unwrap();
     assert_eq!(report.held_back, 1);
-    let names: Vec<Value> = rig
-        .soql("SELECT LastName FROM Contact")
-        .await
-        .into_iter()
-        .map(|r| r["LastName"].clone())
-        .collect();
+    let names = rig.last_names().await;
     assert_eq!(
         names,
         vec![json!("Cole")],

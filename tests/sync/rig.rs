@@ -201,6 +201,15 @@ impl Rig {
             .collect()
     }
 
+    /// The last names of the org's contacts.
+    pub async fn last_names(&self) -> Vec<Value> {
+        self.soql("SELECT LastName FROM Contact")
+            .await
+            .into_iter()
+            .map(|r| r["LastName"].clone())
+            .collect()
+    }
+
     /// Create a record in the org as its user would (no API call is counted).
     pub fn sf_create(&self, object: &str, fields: Value) -> String {
         self.emu
