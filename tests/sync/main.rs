@@ -1186,11 +1186,7 @@ async fn an_occurrence_deleted_in_salesforce_is_cancelled_on_the_desktop() {
             third.format("%Y-%m-%dT%H:%M:%SZ")
         ))
         .await;
-    rig.emu
-        .org()
-        .delete(rows[0]["Id"].as_str().unwrap())
-        .expect("the occurrence is deleted");
-    rig.emu.advance_clock(Duration::minutes(1));
+    rig.sf_delete(rows[0]["Id"].as_str().unwrap());
     let preview = rig.preview().await;
     let step = preview.plan.items[0].step(Side::DESKTOP).unwrap();
     assert_eq!(step.op, Op::Update, "{:#?}", preview.plan);
@@ -1223,11 +1219,7 @@ async fn deleting_a_series_first_occurrence_in_salesforce_cancels_only_that_one(
     let members = rig.members(CALENDAR).await;
     let (_, before) = rig.get(&members[0]).await;
 
-    rig.emu
-        .org()
-        .delete(&first)
-        .expect("the first occurrence is deleted");
-    rig.emu.advance_clock(Duration::minutes(1));
+    rig.sf_delete(&first);
     rig.sync().await;
     let members_now = rig.members(CALENDAR).await;
     assert_eq!(members_now, members, "the series stays on the desktop");
@@ -1343,11 +1335,7 @@ async fn deleting_an_all_day_series_first_day_in_salesforce_cancels_only_that_da
     rig.sync().await;
     let members = rig.members(CALENDAR).await;
     let (_, before) = rig.get(&members[0]).await;
-    rig.emu
-        .org()
-        .delete(&first)
-        .expect("the first day is deleted");
-    rig.emu.advance_clock(Duration::minutes(1));
+    rig.sf_delete(&first);
     rig.sync().await;
     assert_eq!(rig.members(CALENDAR).await, members, "the series stays");
     let (_, body) = rig.get(&members[0]).await;

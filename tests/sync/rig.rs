@@ -201,6 +201,13 @@ impl Rig {
             .collect()
     }
 
+    /// Delete a row in the org as its user would, and let the minute pass: Salesforce lists a
+    /// deletion once its minute is over.
+    pub fn sf_delete(&self, id: &str) {
+        self.emu.org().delete(id).expect("the row is deleted");
+        self.emu.advance_clock(chrono::Duration::minutes(1));
+    }
+
     /// The last names of the org's contacts.
     pub async fn last_names(&self) -> Vec<Value> {
         self.soql("SELECT LastName FROM Contact")
