@@ -32,102 +32,42 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn routes(shared: Arc<Shared>) -> Router {
-    use Kind::{Contact, Task};
     Router::new()
         .route(
             "/v1.0/me/contactFolders",
-            get(|s: State<Arc<Shared>>, h: HeaderMap| list_folders(Contact, s, h))
-                .post(|s: State<Arc<Shared>>, h: HeaderMap, b: Json<Value>| {
-                    create_folder(Contact, s, h, b)
-                }),
+            get(list_folders::<Contacts>).post(create_folder::<Contacts>),
         )
         .route(
             "/v1.0/me/contactFolders/{folder}/contacts",
-            get(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(f): Path<String>, q: Query<Params>| {
-                    list_items(Contact, s, h, f, q)
-                },
-            )
-            .post(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(f): Path<String>, b: Json<Value>| {
-                    create_item(Contact, s, h, f, b)
-                },
-            ),
+            get(list_items::<Contacts>).post(create_item::<Contacts>),
         )
         .route(
             "/v1.0/me/contactFolders/{folder}/contacts/delta",
-            get(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(f): Path<String>, q: Query<Params>| {
-                    let link = format!("/v1.0/me/contactFolders/{f}/contacts/delta");
-                    delta_round(Contact, s, h, f, link, q)
-                },
-            ),
+            get(delta_round::<Contacts>),
         )
         .route(
             "/v1.0/me/contacts/{id}",
-            get(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(id): Path<String>, q: Query<Params>| {
-                    get_item(Contact, s, h, None, id, q)
-                },
-            )
-            .patch(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(id): Path<String>, b: Json<Value>| {
-                    update_item(Contact, s, h, None, id, b)
-                },
-            )
-            .delete(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(id): Path<String>| {
-                    delete_item(Contact, s, h, None, id)
-                },
-            ),
+            get(get_item::<Contacts>)
+                .patch(update_item::<Contacts>)
+                .delete(delete_item::<Contacts>),
         )
         .route(
             "/v1.0/me/todo/lists",
-            get(|s: State<Arc<Shared>>, h: HeaderMap| list_folders(Task, s, h)).post(
-                |s: State<Arc<Shared>>, h: HeaderMap, b: Json<Value>| create_folder(Task, s, h, b),
-            ),
+            get(list_folders::<Tasks>).post(create_folder::<Tasks>),
         )
         .route(
-            "/v1.0/me/todo/lists/{list}/tasks",
-            get(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(l): Path<String>, q: Query<Params>| {
-                    list_items(Task, s, h, l, q)
-                },
-            )
-            .post(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(l): Path<String>, b: Json<Value>| {
-                    create_item(Task, s, h, l, b)
-                },
-            ),
+            "/v1.0/me/todo/lists/{folder}/tasks",
+            get(list_items::<Tasks>).post(create_item::<Tasks>),
         )
         .route(
-            "/v1.0/me/todo/lists/{list}/tasks/delta",
-            get(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path(l): Path<String>, q: Query<Params>| {
-                    let link = format!("/v1.0/me/todo/lists/{l}/tasks/delta");
-                    delta_round(Task, s, h, l, link, q)
-                },
-            ),
+            "/v1.0/me/todo/lists/{folder}/tasks/delta",
+            get(delta_round::<Tasks>),
         )
         .route(
-            "/v1.0/me/todo/lists/{list}/tasks/{id}",
-            get(
-                |s: State<Arc<Shared>>,
-                 h: HeaderMap,
-                 Path((l, id)): Path<(String, String)>,
-                 q: Query<Params>| get_item(Task, s, h, Some(l), id, q),
-            )
-            .patch(
-                |s: State<Arc<Shared>>,
-                 h: HeaderMap,
-                 Path((l, id)): Path<(String, String)>,
-                 b: Json<Value>| update_item(Task, s, h, Some(l), id, b),
-            )
-            .delete(
-                |s: State<Arc<Shared>>, h: HeaderMap, Path((l, id)): Path<(String, String)>| {
-                    delete_item(Task, s, h, Some(l), id)
-                },
-            ),
+            "/v1.0/me/todo/lists/{folder}/tasks/{id}",
+            get(get_item::<Tasks>)
+                .patch(update_item::<Tasks>)
+                .delete(delete_item::<Tasks>),
         )
         .fallback(|| async {
             GraphError::bad_request(
@@ -136,6 +76,38 @@ fn routes(shared: Arc<Shared>) -> Router {
             )
         })
         .with_state(shared)
+}
+
+/// Which part of the mailbox a route serves: contact folders, or To Do lists.
+trait Part: Send + 'static {
+    const KIND: Kind;
+    /// Where a container's delta rounds are, for the links in their pages.
+    fn delta_path(folder: &str) -> String;
+}
+
+struct Contacts;
+struct Tasks;
+
+impl Part for Contacts {
+    const KIND: Kind = Kind::Contact;
+    fn delta_path(folder: &str) -> String {
+        format!("/v1.0/me/contactFolders/{folder}/contacts/delta")
+    }
+}
+
+impl Part for Tasks {
+    const KIND: Kind = Kind::Task;
+    fn delta_path(folder: &str) -> String {
+        format!("/v1.0/me/todo/lists/{folder}/tasks/delta")
+    }
+}
+
+/// The path's names: `folder` (a contact folder or a list) and `id` (an item), as the route has
+/// them.
+type Names = Path<HashMap<String, String>>;
+
+fn name(names: &HashMap<String, String>, key: &str) -> String {
+    names.get(key).cloned().unwrap_or_default()
 }
 
 type Params = HashMap<String, String>;
@@ -219,11 +191,11 @@ fn folder_json(folder: &Folder) -> Value {
     }
 }
 
-async fn list_folders(
-    kind: Kind,
+async fn list_folders<P: Part>(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GraphError> {
+    let kind = P::KIND;
     let _permit = admit(&shared, &headers).await?;
     let mailbox = shared.lock_mailbox();
     let value: Vec<Value> = mailbox
@@ -235,12 +207,12 @@ async fn list_folders(
     Ok(Json(json!({"value": value})))
 }
 
-async fn create_folder(
-    kind: Kind,
+async fn create_folder<P: Part>(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, GraphError> {
+    let kind = P::KIND;
     let _permit = admit(&shared, &headers).await?;
     let name = body
         .get("displayName")
@@ -280,13 +252,13 @@ fn expanded(query: &Params) -> Option<String> {
     )
 }
 
-async fn list_items(
-    kind: Kind,
+async fn list_items<P: Part>(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    folder: String,
+    Path(names): Names,
     Query(query): Query<Params>,
 ) -> Result<Json<Value>, GraphError> {
+    let (kind, folder) = (P::KIND, name(&names, "folder"));
     let _permit = admit(&shared, &headers).await?;
     let ids = id_type(&headers);
     let filter = query
@@ -309,13 +281,13 @@ async fn list_items(
     Ok(Json(json!({"value": value})))
 }
 
-async fn create_item(
-    kind: Kind,
+async fn create_item<P: Part>(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    folder: String,
+    Path(names): Names,
     Json(body): Json<Value>,
 ) -> Result<Response, GraphError> {
+    let (kind, folder) = (P::KIND, name(&names, "folder"));
     let _permit = admit(&shared, &headers).await?;
     let body = object(body)?;
     let now = (shared.clock)();
@@ -341,30 +313,28 @@ fn located<'m>(
     }
 }
 
-async fn get_item(
-    kind: Kind,
+async fn get_item<P: Part>(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    folder: Option<String>,
-    id: String,
+    Path(names): Names,
     Query(query): Query<Params>,
 ) -> Result<Json<Value>, GraphError> {
+    let (kind, folder, id) = (P::KIND, names.get("folder"), name(&names, "id"));
     let _permit = admit(&shared, &headers).await?;
     let mailbox = shared.lock_mailbox();
-    let item = located(&mailbox, kind, folder.as_deref(), &id)?;
+    let item = located(&mailbox, kind, folder.map(String::as_str), &id)?;
     Ok(Json(
         item.to_json(id_type(&headers), expanded(&query).as_deref()),
     ))
 }
 
-async fn update_item(
-    kind: Kind,
+async fn update_item<P: Part>(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    folder: Option<String>,
-    id: String,
+    Path(names): Names,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, GraphError> {
+    let (kind, folder, id) = (P::KIND, names.get("folder"), name(&names, "id"));
     let _permit = admit(&shared, &headers).await?;
     let body = object(body)?;
     let if_match = headers
@@ -373,33 +343,32 @@ async fn update_item(
         .map(str::to_string);
     let now = (shared.clock)();
     let mut mailbox = shared.lock_mailbox();
-    located(&mailbox, kind, folder.as_deref(), &id)?;
+    located(&mailbox, kind, folder.map(String::as_str), &id)?;
     let item = mailbox.update(&id, kind, &body, if_match.as_deref(), now)?;
     Ok(Json(item.to_json(id_type(&headers), None)))
 }
 
-async fn delete_item(
-    kind: Kind,
+async fn delete_item<P: Part>(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    folder: Option<String>,
-    id: String,
+    Path(names): Names,
 ) -> Result<StatusCode, GraphError> {
+    let (kind, folder, id) = (P::KIND, names.get("folder"), name(&names, "id"));
     let _permit = admit(&shared, &headers).await?;
     let mut mailbox = shared.lock_mailbox();
-    located(&mailbox, kind, folder.as_deref(), &id)?;
+    located(&mailbox, kind, folder.map(String::as_str), &id)?;
     mailbox.delete(&id, kind)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn delta_round(
-    kind: Kind,
+async fn delta_round<P: Part>(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    folder: String,
-    path: String,
+    Path(names): Names,
     Query(query): Query<Params>,
 ) -> Result<Json<Value>, GraphError> {
+    let (kind, folder) = (P::KIND, name(&names, "folder"));
+    let path = P::delta_path(&folder);
     let _permit = admit(&shared, &headers).await?;
     let size = preferences(&headers)
         .get("odata.maxpagesize")
