@@ -104,12 +104,7 @@ impl Dav {
             .text()
             .await
             .unwrap();
-        body.split("<D:href>")
-            .skip(1)
-            .filter_map(|rest| rest.split("</D:href>").next())
-            .filter(|href| *href != collection)
-            .map(str::to_string)
-            .collect()
+        common::members_in(&body, collection)
     }
 
     async fn get(&self, path: &str) -> String {

@@ -4,6 +4,8 @@
 //! runs Salesforce has every desktop contact exactly once, no change from either side is lost,
 //! both sides agree (the next preview is idle), and the store replays and verifies.
 
+mod common;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -293,15 +295,7 @@ impl Desktop {
                 .await
                 .unwrap()
         });
-        body.split("href>")
-            .filter_map(|part| {
-                part.strip_suffix("</d:")
-                    .or(part.strip_suffix("</D:"))
-                    .or(part.strip_suffix("</"))
-            })
-            .filter(|href| *href != CONTACTS && href.starts_with(CONTACTS))
-            .map(str::to_string)
-            .collect()
+        common::members_in(&body, CONTACTS)
     }
 
     /// SIGTERM, as a service manager stops it; it must close the store and exit cleanly.

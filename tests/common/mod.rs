@@ -9,6 +9,20 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+/// The members of `collection` a PROPFIND (Depth 1) answer lists, by href.
+pub fn members_in(multistatus: &str, collection: &str) -> Vec<String> {
+    multistatus
+        .split("href>")
+        .filter_map(|part| {
+            part.strip_suffix("</d:")
+                .or(part.strip_suffix("</D:"))
+                .or(part.strip_suffix("</"))
+        })
+        .filter(|href| *href != collection && href.starts_with(collection))
+        .map(str::to_string)
+        .collect()
+}
+
 pub struct Scratch {
     pub dir: tempfile::TempDir,
 }

@@ -277,7 +277,14 @@ async fn a_body_in_the_charset_its_content_type_names_is_taken_in_as_utf8() {
 async fn a_charset_tandem_cannot_read_is_named_and_nothing_is_stored() {
     let s = Server::start().await;
     let before = s.log_len();
-    let cases: [(&[(&str, &str)], &[u8], StatusCode, &[&str]); 3] = [
+    // Headers, the card, the answer, and the words it must say.
+    type Case<'a> = (
+        &'a [(&'a str, &'a str)],
+        &'a [u8],
+        StatusCode,
+        &'a [&'a str],
+    );
+    let cases: [Case; 3] = [
         // A line's charset nobody knows.
         (
             &[],

@@ -1,6 +1,8 @@
 //! End to end: a desktop client over CalDAV/CardDAV, the Salesforce emulator over its REST API,
 //! and sync runs between them — what a person relies on when they review and apply a run.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod rig;
 mod tasks;
 

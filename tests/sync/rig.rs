@@ -179,15 +179,7 @@ impl Rig {
             .text()
             .await
             .unwrap();
-        body.split("href>")
-            .filter_map(|part| {
-                part.strip_suffix("</d:")
-                    .or(part.strip_suffix("</D:"))
-                    .or(part.strip_suffix("</"))
-            })
-            .map(str::to_string)
-            .filter(|href| href != collection && href.starts_with(collection))
-            .collect()
+        crate::common::members_in(&body, collection)
     }
 
     /// Rows of a SOQL query, read over the API.
