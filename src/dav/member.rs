@@ -70,44 +70,15 @@ struct Upload {
     content_type: &'static str,
 }
 
-/// The body, in UTF-8: one sent in the charset its Content-Type names
-/// (`text/vcard; charset=windows-1252`) is decoded, since a stored resource has no room to
-/// remember a body-wide charset. A body that is UTF-8 already, or whose lines name their own
-/// charsets (vCard 2.1's `CHARSET`), is kept as sent: many clients label every body UTF-8.
+/// The body in UTF-8, read in the charset its `Content-Type` names (`codec::body_in_utf8`
+/// decides when that applies); a charset it cannot read it in is a 415 that names it.
 fn in_utf8(call: &Call) -> Result<std::borrow::Cow<'_, [u8]>, Box<Response<Body>>> {
-    let own_charsets = || {
-        call.body
-            .windows(8)
-            .any(|w| w.eq_ignore_ascii_case(b"CHARSET="))
-    };
-    if std::str::from_utf8(&call.body).is_ok() || own_charsets() {
-        return Ok(std::borrow::Cow::Borrowed(&call.body));
-    }
-    let label = call
+    let charset = call
         .header("content-type")
         .and_then(|t| t.parse::<mime::Mime>().ok())
         .and_then(|t| t.get_param(mime::CHARSET).map(|c| c.as_str().to_string()));
-    let Some(label) = label else {
-        return Ok(std::borrow::Cow::Borrowed(&call.body));
-    };
-    let unsupported =
-        |why: String| Box::new(respond::text(StatusCode::UNSUPPORTED_MEDIA_TYPE, why));
-    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
-        unsupported(format!(
-            "charset={label} is not a charset tandem knows; send UTF-8, or a charset of the WHATWG Encoding Standard (e.g. windows-1252, iso-8859-1)"
-        ))
-    })?;
-    if encoding == encoding_rs::UTF_8 {
-        return Ok(std::borrow::Cow::Borrowed(&call.body));
-    }
-    let (text, _, malformed) = encoding.decode(&call.body);
-    if malformed {
-        return Err(unsupported(format!(
-            "the body is not valid {}, the charset its Content-Type names",
-            encoding.name()
-        )));
-    }
-    Ok(std::borrow::Cow::Owned(text.into_owned().into_bytes()))
+    codec::body_in_utf8(&call.body, charset.as_deref())
+        .map_err(|e| Box::new(respond::text(StatusCode::UNSUPPORTED_MEDIA_TYPE, e)))
 }
 
 fn understand(

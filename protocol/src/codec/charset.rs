@@ -6,6 +6,7 @@
 use super::error::CodecError;
 use super::render::quoted_printable;
 use encoding_rs::{Encoding, UTF_8};
+use std::borrow::Cow;
 
 /// The text of one unfolded content line: UTF-8 as it is, or decoded from the charset the line
 /// declares (its value unquoted from QUOTED-PRINTABLE first when it says so).
@@ -72,6 +73,49 @@ pub(crate) fn line_text(bytes: Vec<u8>, line: usize) -> Result<String, CodecErro
         out.push_str(&text);
     }
     Ok(out)
+}
+
+/// A body in UTF-8, for a body sent in the charset `charset` (the request's `Content-Type`
+/// parameter): decoded, since a stored resource has no room to remember a body-wide charset. A
+/// body that is UTF-8 already, or whose lines name their own charsets (vCard 2.1's `CHARSET`,
+/// read by [`line_text`] and kept as sent), is left as it is: many clients label every body
+/// UTF-8.
+pub fn body_in_utf8<'a>(
+    bytes: &'a [u8],
+    charset: Option<&str>,
+) -> Result<Cow<'a, [u8]>, BodyCharsetError> {
+    let own_charsets = || {
+        bytes
+            .windows(8)
+            .any(|w| w.eq_ignore_ascii_case(b"CHARSET="))
+    };
+    let Some(label) = charset else {
+        return Ok(Cow::Borrowed(bytes));
+    };
+    if std::str::from_utf8(bytes).is_ok() || own_charsets() {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let encoding = Encoding::for_label(label.as_bytes())
+        .ok_or_else(|| BodyCharsetError::Unknown(label.to_string()))?;
+    if encoding == UTF_8 {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let (text, _, malformed) = encoding.decode(bytes);
+    if malformed {
+        return Err(BodyCharsetError::Undecodable(encoding.name()));
+    }
+    Ok(Cow::Owned(text.into_owned().into_bytes()))
+}
+
+/// Why a body could not be read in the charset its `Content-Type` names.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BodyCharsetError {
+    #[error(
+        "charset={0} is not a charset tandem knows; send UTF-8, or a charset of the WHATWG Encoding Standard (e.g. windows-1252, iso-8859-1)"
+    )]
+    Unknown(String),
+    #[error("the body is not valid {0}, the charset its Content-Type names")]
+    Undecodable(&'static str),
 }
 
 /// A body as UTF-8 text, for places that hold nothing else (a REPORT's XML): as it is when it

@@ -37,7 +37,7 @@ mod tz;
 mod unfold;
 mod vcard;
 
-pub use charset::utf8_text;
+pub use charset::{BodyCharsetError, body_in_utf8, utf8_text};
 pub use error::{CodecError, Precondition};
 pub use expand::expand;
 pub use filter::{bounds, calendar_matches, card_matches};
