@@ -51,6 +51,14 @@ impl Home {
     /// A systemctl stand-in: records its arguments a line per call, answers `is-enabled` and
     /// `is-active` as systemctl does for a running service, and fails `fail_on` as a refusing
     /// systemd would.
+    /// `tandem service VERB` with `manager` as systemctl, run to its end.
+    fn service(&self, manager: &Path, verb: &str) -> Output {
+        self.tandem(manager)
+            .args(["service", verb])
+            .output()
+            .unwrap()
+    }
+
     fn systemctl(&self, fail_on: &str) -> (PathBuf, PathBuf) {
         let calls = self.path().join("systemctl-calls");
         let script = self.path().join("systemctl");
@@ -122,11 +130,7 @@ fn install_status_and_uninstall_register_the_unit_and_leave_everything_else_as_i
     let before = home.files();
     let (systemctl, recorded) = home.systemctl("never");
 
-    let out = home
-        .tandem(&systemctl)
-        .args(["service", "status"])
-        .output()
-        .unwrap();
+    let out = home.service(&systemctl, "status");
     assert!(out.status.success(), "{}", said(&out));
     assert!(said(&out).starts_with("Not installed"), "{}", said(&out));
     assert!(
@@ -134,11 +138,7 @@ fn install_status_and_uninstall_register_the_unit_and_leave_everything_else_as_i
         "status of nothing asks nothing"
     );
 
-    let out = home
-        .tandem(&systemctl)
-        .args(["service", "install"])
-        .output()
-        .unwrap();
+    let out = home.service(&systemctl, "install");
     assert!(out.status.success(), "{}", said(&out));
     assert!(
         said(&out).contains("Enabled, and started now."),
@@ -168,11 +168,7 @@ fn install_status_and_uninstall_register_the_unit_and_leave_everything_else_as_i
         said(&out)
     );
 
-    let out = home
-        .tandem(&systemctl)
-        .args(["service", "status"])
-        .output()
-        .unwrap();
+    let out = home.service(&systemctl, "status");
     let status = said(&out);
     assert!(out.status.success(), "{status}");
     assert!(
@@ -199,11 +195,7 @@ fn install_status_and_uninstall_register_the_unit_and_leave_everything_else_as_i
     );
     assert!(status.contains("journalctl --user -u tandem"), "{status}");
 
-    let out = home
-        .tandem(&systemctl)
-        .args(["service", "uninstall"])
-        .output()
-        .unwrap();
+    let out = home.service(&systemctl, "uninstall");
     assert!(out.status.success(), "{}", said(&out));
     assert!(
         said(&out).contains("Stopped the service and removed"),
@@ -224,11 +216,7 @@ fn install_status_and_uninstall_register_the_unit_and_leave_everything_else_as_i
         "uninstall takes away what install wrote and nothing else"
     );
 
-    let out = home
-        .tandem(&systemctl)
-        .args(["service", "uninstall"])
-        .output()
-        .unwrap();
+    let out = home.service(&systemctl, "uninstall");
     assert!(out.status.success(), "{}", said(&out));
     assert!(said(&out).contains("not installed"), "{}", said(&out));
 }
@@ -274,11 +262,7 @@ fn without_a_user_systemd_install_writes_the_unit_and_says_how_to_enable_it() {
 fn a_systemd_that_refuses_is_an_error_that_says_where_to_look() {
     let home = Home::new();
     let (systemctl, _) = home.systemctl("enable");
-    let out = home
-        .tandem(&systemctl)
-        .args(["service", "install"])
-        .output()
-        .unwrap();
+    let out = home.service(&systemctl, "install");
     let text = said(&out);
     assert!(!out.status.success(), "{text}");
     assert!(
