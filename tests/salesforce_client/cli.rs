@@ -11,6 +11,24 @@ use crate::auth::{assert_mode_0600, assert_no_temp_files, key_file};
 use crate::common::*;
 
 /// `tandem` on `dir`, opening no browser (the URL is printed all the same).
+/// `tandem login` against the emulator's connected app, its callback on a free port.
+fn login(
+    dir: &std::path::Path,
+    emu: &tandem_salesforce_emulator::EmulatorHandle,
+) -> tokio::process::Command {
+    let mut cmd = tandem(dir);
+    cmd.args([
+        "login",
+        "--login-url",
+        &emu.base_url(),
+        "--client-id",
+        &emu.client_id(),
+        "--callback",
+        "http://127.0.0.1:0/callback",
+    ]);
+    cmd
+}
+
 fn tandem(dir: &std::path::Path) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tandem"));
     cmd.arg("--data")
@@ -47,23 +65,15 @@ async fn tandem_login_opens_the_browser_and_still_prints_the_url() {
     let emu = start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let (browser, opened) = recording_browser(dir.path());
-    let mut child = tandem(dir.path())
+    let mut child = login(dir.path(), &emu)
         .env_remove("TANDEM_NO_BROWSER")
         .env("BROWSER", &browser)
-        .args([
-            "login",
-            "--login-url",
-            &emu.base_url(),
-            "--client-id",
-            &emu.client_id(),
-        ])
         .args([
             "--client-secret",
             &emu.client_secret(),
             "--wait-seconds",
             "60",
         ])
-        .args(["--callback", "http://127.0.0.1:0/callback"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -142,21 +152,9 @@ async fn tandem_no_browser_keeps_login_from_opening_one() {
     let emu = start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let (browser, opened) = recording_browser(dir.path());
-    let out = tandem(dir.path())
+    let out = login(dir.path(), &emu)
         .env("BROWSER", &browser)
-        .args([
-            "login",
-            "--login-url",
-            &emu.base_url(),
-            "--client-id",
-            &emu.client_id(),
-        ])
-        .args([
-            "--wait-seconds",
-            "1",
-            "--callback",
-            "http://127.0.0.1:0/callback",
-        ])
+        .args(["--wait-seconds", "1"])
         .output()
         .await
         .expect("tandem runs");
@@ -170,21 +168,12 @@ async fn tandem_no_browser_keeps_login_from_opening_one() {
 async fn tandem_login_web_flow_prints_a_url_and_stores_the_tokens() {
     let emu = start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = tandem(dir.path())
-        .args([
-            "login",
-            "--login-url",
-            &emu.base_url(),
-            "--client-id",
-            &emu.client_id(),
-        ])
+    let mut child = login(dir.path(), &emu)
         .args([
             "--client-secret",
             &emu.client_secret(),
             "--wait-seconds",
             "60",
-            "--callback",
-            "http://127.0.0.1:0/callback",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
