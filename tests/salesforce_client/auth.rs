@@ -46,15 +46,20 @@ async fn token_expiry_between_pages_costs_exactly_one_refresh() {
     assert_eq!(client.stats().retries, 0, "a refresh is not a retry");
 }
 
+/// An org whose refresh tokens are spent on use, a new one given each time.
+async fn rotating() -> tandem_salesforce_emulator::EmulatorHandle {
+    start_with(EmulatorConfig {
+        rotate_refresh_tokens: true,
+        ..config()
+    })
+    .await
+}
+
 /// A client made from settings read before a rotation (the running daemon's, until it reads the
 /// file again) logs in with the token the file holds now, not with the spent one.
 #[tokio::test]
 async fn a_client_made_from_stale_settings_uses_the_rotated_token_in_the_file() {
-    let emu = start_with(EmulatorConfig {
-        rotate_refresh_tokens: true,
-        ..config()
-    })
-    .await;
+    let emu = rotating().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let settings = settings(&emu);
     let file = credentials_in(dir.path(), &settings);
@@ -73,11 +78,7 @@ async fn a_client_made_from_stale_settings_uses_the_rotated_token_in_the_file() 
 
 #[tokio::test]
 async fn rotated_refresh_token_is_saved_and_the_old_one_is_refused() {
-    let emu = start_with(EmulatorConfig {
-        rotate_refresh_tokens: true,
-        ..config()
-    })
-    .await;
+    let emu = rotating().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let settings = settings(&emu);
     std::fs::write(
