@@ -76,6 +76,11 @@ impl Case {
         plan_record(&self.input(), &Side::SYNCED, rules, now())
     }
 
+    /// The step the default plan has for `side` (there must be one).
+    fn step(&self, side: Side) -> Step {
+        self.plan().unwrap().steps.get(side).unwrap().clone()
+    }
+
     fn plan_with_sides(&self, sides: &[Side]) -> Option<Item> {
         plan_record(&self.input(), sides, &Rules::defaults(self.kind), now())
     }
@@ -146,25 +151,10 @@ fn a_contact_elsewhere_needs_the_sync_category() {
         Side::DESKTOP,
         copy("/dav/addressbooks/private/a.vcf", 5, &ana()),
     );
-    let step = case
-        .plan()
-        .unwrap()
-        .steps
-        .get(Side::SALESFORCE)
-        .unwrap()
-        .clone();
+    let step = case.step(Side::SALESFORCE);
     assert_eq!(step.skipped, Some(Skip::Scope));
     case.fields.insert("categories".into(), json!(["crm"]));
-    assert_eq!(
-        case.plan()
-            .unwrap()
-            .steps
-            .get(Side::SALESFORCE)
-            .unwrap()
-            .clone()
-            .skipped,
-        None
-    );
+    assert_eq!(case.step(Side::SALESFORCE).skipped, None);
 }
 
 #[test]
@@ -190,13 +180,7 @@ fn a_salesforce_edit_updates_only_the_fields_that_differ_on_the_desktop() {
     case.copy_mut(Side::DESKTOP)
         .fields
         .insert("title".into(), json!("Analyst"));
-    let step = case
-        .plan()
-        .unwrap()
-        .steps
-        .get(Side::DESKTOP)
-        .unwrap()
-        .clone();
+    let step = case.step(Side::DESKTOP);
     assert_eq!(step.before, fields(json!({"title": "Analyst"})));
 }
 
@@ -261,13 +245,7 @@ fn private_events_never_leave_unless_the_rules_say_so() {
         Side::DESKTOP,
         copy("/dav/calendars/calendar/e.ics", 3, &case.fields),
     );
-    let step = case
-        .plan()
-        .unwrap()
-        .steps
-        .get(Side::SALESFORCE)
-        .unwrap()
-        .clone();
+    let step = case.step(Side::SALESFORCE);
     assert_eq!(step.skipped, Some(Skip::Private));
     let open = RulesFile {
         sync_private: Some(true),
@@ -291,13 +269,7 @@ fn the_window_keeps_old_and_far_items_untouched() {
             Side::DESKTOP,
             copy("/dav/calendars/calendar/e.ics", 3, &case.fields),
         );
-        let step = case
-            .plan()
-            .unwrap()
-            .steps
-            .get(Side::SALESFORCE)
-            .unwrap()
-            .clone();
+        let step = case.step(Side::SALESFORCE);
         assert_eq!(step.skipped.is_none(), inside, "{day}");
         if !inside {
             assert_eq!(step.skipped, Some(Skip::Window));
@@ -317,16 +289,7 @@ fn the_window_keeps_old_and_far_items_untouched() {
     let mut old = Case::new(RecordKind::Event, 9, meeting("2026-01-05"));
     old.deleted = true;
     old.set(Side::SALESFORCE, copy("00UA", 3, &meeting("2026-01-05")));
-    assert_eq!(
-        old.plan()
-            .unwrap()
-            .steps
-            .get(Side::SALESFORCE)
-            .unwrap()
-            .clone()
-            .skipped,
-        Some(Skip::Window)
-    );
+    assert_eq!(old.step(Side::SALESFORCE).skipped, Some(Skip::Window));
 }
 
 #[test]
@@ -365,13 +328,7 @@ fn a_rich_desktop_body_is_not_overwritten_by_plain_text() {
         copy("/dav/calendars/calendar/e.ics", 3, &rich),
     );
     case.set(Side::SALESFORCE, copy("00UA", 9, &case.fields));
-    let step = case
-        .plan()
-        .unwrap()
-        .steps
-        .get(Side::DESKTOP)
-        .unwrap()
-        .clone();
+    let step = case.step(Side::DESKTOP);
     assert!(step.kept_rich_body);
     assert_eq!(step.changes, fields(json!({"location": "Room 1"})));
     // Only the plain text changed: nothing to do at all.
@@ -479,13 +436,7 @@ fn a_default_spelled_out_by_one_side_is_no_change() {
     assert_eq!(case.plan(), None);
     sf.insert("show_as".into(), json!("free"));
     case.copy_mut(Side::SALESFORCE).fields = sf;
-    let step = case
-        .plan()
-        .unwrap()
-        .steps
-        .get(Side::SALESFORCE)
-        .unwrap()
-        .clone();
+    let step = case.step(Side::SALESFORCE);
     assert_eq!(step.changes, fields(json!({"show_as": null})));
 }
 
