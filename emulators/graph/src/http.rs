@@ -32,43 +32,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn routes(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(
-            "/v1.0/me/contactFolders",
-            get(list_folders::<Contacts>).post(create_folder::<Contacts>),
-        )
-        .route(
-            "/v1.0/me/contactFolders/{folder}/contacts",
-            get(list_items::<Contacts>).post(create_item::<Contacts>),
-        )
-        .route(
-            "/v1.0/me/contactFolders/{folder}/contacts/delta",
-            get(delta_round::<Contacts>),
-        )
-        .route(
-            "/v1.0/me/contacts/{id}",
-            get(get_item::<Contacts>)
-                .patch(update_item::<Contacts>)
-                .delete(delete_item::<Contacts>),
-        )
-        .route(
-            "/v1.0/me/todo/lists",
-            get(list_folders::<Tasks>).post(create_folder::<Tasks>),
-        )
-        .route(
-            "/v1.0/me/todo/lists/{folder}/tasks",
-            get(list_items::<Tasks>).post(create_item::<Tasks>),
-        )
-        .route(
-            "/v1.0/me/todo/lists/{folder}/tasks/delta",
-            get(delta_round::<Tasks>),
-        )
-        .route(
-            "/v1.0/me/todo/lists/{folder}/tasks/{id}",
-            get(get_item::<Tasks>)
-                .patch(update_item::<Tasks>)
-                .delete(delete_item::<Tasks>),
-        )
+    mount::<Tasks>(mount::<Contacts>(Router::new()))
         .fallback(|| async {
             GraphError::bad_request(
                 "BadRequest",
@@ -78,11 +42,20 @@ fn routes(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Which part of the mailbox a route serves: contact folders, or To Do lists.
+/// Which part of the mailbox a route serves: contact folders, or To Do lists; and where.
 trait Part: Send + 'static {
     const KIND: Kind;
+    /// The containers; under a container (`{folder}`), its items and its delta rounds; an item
+    /// (`{id}`).
+    const CONTAINERS: &'static str;
+    const ITEMS: &'static str;
+    const DELTA: &'static str;
+    const ITEM: &'static str;
+
     /// Where a container's delta rounds are, for the links in their pages.
-    fn delta_path(folder: &str) -> String;
+    fn delta_path(folder: &str) -> String {
+        Self::DELTA.replace("{folder}", folder)
+    }
 }
 
 struct Contacts;
@@ -90,16 +63,35 @@ struct Tasks;
 
 impl Part for Contacts {
     const KIND: Kind = Kind::Contact;
-    fn delta_path(folder: &str) -> String {
-        format!("/v1.0/me/contactFolders/{folder}/contacts/delta")
-    }
+    const CONTAINERS: &'static str = "/v1.0/me/contactFolders";
+    const ITEMS: &'static str = "/v1.0/me/contactFolders/{folder}/contacts";
+    const DELTA: &'static str = "/v1.0/me/contactFolders/{folder}/contacts/delta";
+    const ITEM: &'static str = "/v1.0/me/contacts/{id}";
 }
 
 impl Part for Tasks {
     const KIND: Kind = Kind::Task;
-    fn delta_path(folder: &str) -> String {
-        format!("/v1.0/me/todo/lists/{folder}/tasks/delta")
-    }
+    const CONTAINERS: &'static str = "/v1.0/me/todo/lists";
+    const ITEMS: &'static str = "/v1.0/me/todo/lists/{folder}/tasks";
+    const DELTA: &'static str = "/v1.0/me/todo/lists/{folder}/tasks/delta";
+    const ITEM: &'static str = "/v1.0/me/todo/lists/{folder}/tasks/{id}";
+}
+
+/// The routes of one part of the mailbox.
+fn mount<P: Part>(router: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
+    router
+        .route(
+            P::CONTAINERS,
+            get(list_folders::<P>).post(create_folder::<P>),
+        )
+        .route(P::ITEMS, get(list_items::<P>).post(create_item::<P>))
+        .route(P::DELTA, get(delta_round::<P>))
+        .route(
+            P::ITEM,
+            get(get_item::<P>)
+                .patch(update_item::<P>)
+                .delete(delete_item::<P>),
+        )
 }
 
 /// The path's names: `folder` (a contact folder or a list) and `id` (an item), as the route has
