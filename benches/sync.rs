@@ -360,6 +360,7 @@ impl Rig {
             settings: self.settings.clone(),
             dir: self.dir.path().to_path_buf(),
             reach: Reach::Client(self.client()),
+            outlook: None,
             wall: system_clock(),
             only: Vec::new(),
         }

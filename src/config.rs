@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tandem_protocol::rules::{Rules, RulesFile};
-use tandem_protocol::{ConflictPolicy, Policies, RecordKind};
+use tandem_protocol::{ConflictPolicy, Policies, RecordKind, Side};
 
 pub const SETTINGS_FILE: &str = "tandem.toml";
 
@@ -24,6 +24,10 @@ pub struct Settings {
     /// client treats the org's API (retries, budget, paging).
     #[serde(default)]
     pub salesforce: SalesforceSettings,
+    /// The Outlook connection (Microsoft Graph): where to sign in, the token `tandem login
+    /// outlook` stored, and which folder and list sync.
+    #[serde(default)]
+    pub outlook: OutlookSettings,
 }
 
 /// The CalDAV/CardDAV server: the account desktop clients log in with.
@@ -207,6 +211,122 @@ impl SalesforceSettings {
         }
         Ok(())
     }
+}
+
+/// The `[outlook]` section: Outlook on Exchange Online through Microsoft Graph. The refresh token
+/// is written by `tandem login outlook` (and replaced on every use), never by hand.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", default)]
+pub struct OutlookSettings {
+    /// The Microsoft identity platform: `https://login.microsoftonline.com`.
+    pub login_url: String,
+    /// The directory: `organizations` (any work account), `common`, or the tenant's id.
+    pub tenant: String,
+    /// Microsoft Graph: `https://graph.microsoft.com` (the API is under `/v1.0`).
+    pub graph_url: String,
+    /// The application (client) id of the app registration tandem signs in with: a public
+    /// client, no secret (README, "Outlook").
+    pub client_id: Option<String>,
+    /// The refresh token of the last sign-in; each use replaces it.
+    pub refresh_token: Option<String>,
+    /// Where the browser comes back to after signing in: a loopback redirect URI registered
+    /// for the app ("Mobile and desktop applications").
+    pub callback_url: String,
+    /// The contact folder whose contacts all sync; created on the first run.
+    pub contacts_folder: String,
+    /// The To Do list whose tasks sync.
+    pub task_list: String,
+    /// Retries of a call after a throttling answer or a transient failure.
+    pub max_retries: u32,
+    /// First backoff delay when Graph gives no `Retry-After`; it doubles up to `backoff_max_ms`.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// A call that takes longer than this fails (and counts as a transient failure).
+    pub request_timeout_seconds: u64,
+}
+
+/// The redirect `tandem login outlook` listens on unless told otherwise.
+pub const DEFAULT_OUTLOOK_CALLBACK: &str = "http://localhost:1718/outlook";
+
+impl Default for OutlookSettings {
+    fn default() -> Self {
+        OutlookSettings {
+            login_url: "https://login.microsoftonline.com".into(),
+            tenant: "organizations".into(),
+            graph_url: "https://graph.microsoft.com".into(),
+            client_id: None,
+            refresh_token: None,
+            callback_url: DEFAULT_OUTLOOK_CALLBACK.into(),
+            contacts_folder: "Salesforce Contacts".into(),
+            task_list: "Tasks".into(),
+            max_retries: 5,
+            backoff_base_ms: 500,
+            backoff_max_ms: 30_000,
+            request_timeout_seconds: 60,
+        }
+    }
+}
+
+/// The refresh token is never printed.
+impl std::fmt::Debug for OutlookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutlookSettings")
+            .field("login_url", &self.login_url)
+            .field("tenant", &self.tenant)
+            .field("graph_url", &self.graph_url)
+            .field("client_id", &self.client_id)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<hidden>"),
+            )
+            .field("contacts_folder", &self.contacts_folder)
+            .field("task_list", &self.task_list)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutlookSettings {
+    /// Whether tandem has signed in to Outlook: an app and a refresh token.
+    pub fn signed_in(&self) -> bool {
+        self.client_id.is_some() && self.refresh_token.is_some()
+    }
+
+    /// Range checks serde cannot express; the error names the key.
+    pub fn check(&self) -> Result<(), BadOutlookSetting> {
+        let bad = |key: &'static str, why: &'static str| Err(BadOutlookSetting { key, why });
+        for (key, url) in [
+            ("login_url", &self.login_url),
+            ("graph_url", &self.graph_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return bad(key, "must start with https://");
+            }
+        }
+        let loopback = ["http://localhost:", "http://127.0.0.1:"]
+            .iter()
+            .any(|p| self.callback_url.starts_with(p));
+        if !loopback {
+            return bad(
+                "callback_url",
+                "must be a loopback address with a port, such as http://localhost:1718/outlook",
+            );
+        }
+        if self.contacts_folder.trim().is_empty() {
+            return bad("contacts_folder", "must name a contact folder");
+        }
+        if self.task_list.trim().is_empty() {
+            return bad("task_list", "must name a To Do list");
+        }
+        Ok(())
+    }
+}
+
+/// An `[outlook]` value out of its range.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("[outlook] {key} {why}")]
+pub struct BadOutlookSetting {
+    pub key: &'static str,
+    pub why: &'static str,
 }
 
 /// A `[salesforce]` value out of its range.
@@ -449,6 +569,16 @@ impl Settings {
             .unwrap_or_else(|_| Rules::defaults(kind))
     }
 
+    /// The sides a run syncs: Salesforce and the desktop always, a connector's side once tandem
+    /// is signed in to it; in the order the summary shows them.
+    pub fn sides(&self) -> Vec<Side> {
+        let mut sides = Side::SYNCED.to_vec();
+        if self.outlook.signed_in() {
+            sides.push(Side::OUTLOOK);
+        }
+        sides
+    }
+
     /// The kinds of record that sync at all.
     pub fn enabled_kinds(&self) -> Vec<RecordKind> {
         RecordKind::ALL
@@ -483,6 +613,10 @@ impl Settings {
             toml::from_str(text).map_err(|e| InvalidSettings::at(text, e.span(), e.message()))?;
         settings
             .salesforce
+            .check()
+            .map_err(|e| InvalidSettings(e.to_string()))?;
+        settings
+            .outlook
             .check()
             .map_err(|e| InvalidSettings(e.to_string()))?;
         for kind in RecordKind::ALL {

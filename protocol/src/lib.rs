@@ -9,6 +9,7 @@ pub mod codec;
 pub mod dav;
 pub mod error;
 pub mod event;
+pub mod graph;
 pub mod hlc;
 pub mod mapping;
 pub mod merge;

@@ -231,6 +231,32 @@ impl Item {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub items: Vec<Item>,
+    /// The sides the run plans for, in the order the summary shows them as columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sides: Vec<Side>,
+}
+
+impl Plan {
+    /// The summary's columns: the run's sides, or, for a plan made without them, every side an
+    /// item names.
+    pub fn columns(&self) -> Vec<Side> {
+        if !self.sides.is_empty() {
+            return self.sides.clone();
+        }
+        let mut sides: Vec<Side> = Side::SYNCED.to_vec();
+        for item in &self.items {
+            for side in item
+                .steps()
+                .map(|(s, _)| s)
+                .chain(item.ids.iter().map(|(s, _)| s))
+            {
+                if !sides.contains(&side) {
+                    sides.push(side);
+                }
+            }
+        }
+        sides
+    }
 }
 
 impl Plan {
@@ -463,17 +489,25 @@ fn skip_reason(
             return Some(Skip::Window);
         }
     }
-    if side.role() == Some(Role::Crm) && step.op != Op::Delete {
-        if record.kind == RecordKind::Contact && !in_scope(record, rules) {
-            return Some(Skip::Scope);
-        }
-        if record.kind == RecordKind::Task
-            && rules.only_related
-            && !fields.contains_key("who")
-            && !fields.contains_key("what")
-        {
-            return Some(Skip::Unrelated);
-        }
+    // A contact reaches Salesforce, and a connector's synced folder, only in scope: a personal
+    // contact on the desktop must not land in Outlook's "Salesforce Contacts" (from where it
+    // would reach Salesforce).
+    let scoped = side.role() == Some(Role::Crm) || side.scopes_itself();
+    if scoped
+        && step.op != Op::Delete
+        && record.kind == RecordKind::Contact
+        && !in_scope(record, rules)
+    {
+        return Some(Skip::Scope);
+    }
+    if side.role() == Some(Role::Crm)
+        && step.op != Op::Delete
+        && record.kind == RecordKind::Task
+        && rules.only_related
+        && !fields.contains_key("who")
+        && !fields.contains_key("what")
+    {
+        return Some(Skip::Unrelated);
     }
     if rules.prevented(side, step.op) {
         return Some(Skip::Prevented);
@@ -482,19 +516,21 @@ fn skip_reason(
 }
 
 /// A contact is synced to Salesforce when Salesforce has it already, when a PIM holds it in the
-/// synced address book, or when it carries the sync category.
+/// synced address book, when a connector that reports only its scope holds it, or when it
+/// carries the sync category.
 fn in_scope(record: &RecordInput<'_>, rules: &Rules) -> bool {
     let held = |role: Role| {
         record
             .copies
             .iter()
             .filter(move |(side, _)| side.role() == Some(role))
-            .filter_map(|(_, copy)| copy.external_id.as_deref())
+            .filter_map(|(side, copy)| Some((side, copy.external_id.as_deref()?)))
     };
     if held(Role::Crm).next().is_some() {
         return true;
     }
-    let in_book = held(Role::Pim).any(|id| id.starts_with(&rules.address_book));
+    let in_book = held(Role::Pim)
+        .any(|(side, id)| side.scopes_itself() || id.starts_with(&rules.address_book));
     let tagged = rules.category.as_deref().is_some_and(|wanted| {
         record
             .fields

@@ -35,12 +35,18 @@ impl Side {
     /// The CalDAV/CardDAV server, and every desktop and phone client behind it.
     pub const DESKTOP: Side = named("desktop");
     pub const SALESFORCE: Side = named("salesforce");
+    /// Outlook on Exchange Online, through Microsoft Graph.
+    pub const OUTLOOK: Side = named("outlook");
     /// tandem itself acting for the user (a restore, a decision, a write it makes): an origin of
     /// changes, never a side that holds records.
     pub const TANDEM: Side = named("tandem");
 
-    /// The sides this build syncs, in the order the summary shows them.
+    /// The sides every run syncs, in the order the summary shows them; a connector's side
+    /// (Outlook) joins them once tandem is signed in to it.
     pub const SYNCED: [Side; 2] = [Side::SALESFORCE, Side::DESKTOP];
+
+    /// Every side this build can sync.
+    pub const KNOWN: [Side; 3] = [Side::SALESFORCE, Side::DESKTOP, Side::OUTLOOK];
 
     pub fn as_str(&self) -> &str {
         self.0.as_str()
@@ -59,6 +65,13 @@ impl Side {
     }
 
     /// What the side is to the rules; `None` for tandem itself.
+    /// Whether the side reports only the contacts in scope (a connector reads the synced folder
+    /// and the categorised contacts, never the personal ones), so whatever it holds is in scope.
+    /// The DAV server holds every address book of its clients and says nothing of scope.
+    pub fn scopes_itself(self) -> bool {
+        self == Side::OUTLOOK
+    }
+
     pub fn role(self) -> Option<Role> {
         if self == Side::SALESFORCE {
             Some(Role::Crm)

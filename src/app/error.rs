@@ -20,6 +20,16 @@ pub enum AppError {
     #[error(transparent)]
     Salesforce(#[from] ClientError),
     #[error(transparent)]
+    Outlook(#[from] crate::outlook::OutlookError),
+    #[error(transparent)]
+    OutlookSetting(#[from] crate::config::BadOutlookSetting),
+    #[error(
+        "tandem needs the application (client) id of an app registration to sign in to Outlook: pass --client-id or set [outlook] client_id (README, \"Outlook\")"
+    )]
+    NoOutlookApp,
+    #[error("nobody signed in to Outlook within {0}; run `tandem login outlook` again")]
+    OutlookSignInTimedOut(String),
+    #[error(transparent)]
     Record(#[from] tandem_protocol::Error),
     #[error(
         "no record is named `{0}` (looked for a tandem id, a UID, a DAV href and a Salesforce id); `tandem log` lists the records that exist"

@@ -10,6 +10,7 @@
 mod advice;
 mod audit;
 mod error;
+mod outlook_signin;
 mod point;
 mod request;
 mod settings;
@@ -23,6 +24,7 @@ pub use audit::{
     describe,
 };
 pub use error::AppError;
+pub use outlook_signin::{OutlookSignIn, OutlookSignInArgs};
 pub use point::Point;
 pub use request::{Ignoring, Logged, Reply, Request, Verified};
 pub use settings::{FieldError, SettingsView};
@@ -149,6 +151,7 @@ impl App {
             settings: self.settings.clone(),
             dir: self.dir.clone(),
             reach: Reach::Settings,
+            outlook: None,
             wall: self.wall.clone(),
             only: Vec::new(),
         })

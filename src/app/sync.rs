@@ -127,7 +127,7 @@ impl App {
         let plan = inputs::plan_from_store(
             &self.store,
             &self.settings,
-            &Side::SYNCED,
+            &self.settings.sides(),
             &self.settings.enabled_kinds(),
             now,
             inputs::Purpose::Run,

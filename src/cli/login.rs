@@ -1,14 +1,36 @@
 //! `tandem login`: connects tandem to a Salesforce org and stores the tokens in the settings
 //! file, by the web-server flow (the login page opened in the user's browser, and a callback on
-//! 127.0.0.1) or the JWT bearer flow.
+//! 127.0.0.1) or the JWT bearer flow. `tandem login outlook` signs in to Outlook (Microsoft
+//! Graph) in a browser, or with `--device-code` on a machine without one.
 
-use crate::app::{AppError, JwtSignIn, SignInArgs, WebSignIn};
+use crate::app::{AppError, JwtSignIn, OutlookSignIn, OutlookSignInArgs, SignInArgs, WebSignIn};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// What to sign in to.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Service {
+    #[default]
+    Salesforce,
+    Outlook,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct LoginArgs {
+    /// What to sign in to: salesforce (the default) or outlook.
+    #[arg(value_enum, default_value_t = Service::Salesforce)]
+    pub service: Service,
+    /// Outlook: sign in with a code typed on any device instead of a browser on this machine.
+    #[arg(long)]
+    pub device_code: bool,
+    /// Outlook: the directory (tenant id, `organizations` or `common`). Defaults to [outlook]
+    /// tenant.
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+    /// Outlook: Microsoft Graph's address. Defaults to [outlook] graph_url.
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
     /// Where to log in: https://login.salesforce.com, https://test.salesforce.com (sandboxes) or
     /// your My Domain URL. Defaults to [salesforce] login_url.
     #[arg(long, value_name = "URL")]
@@ -35,6 +57,9 @@ pub struct LoginArgs {
 }
 
 pub async fn run(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
+    if args.service == Service::Outlook {
+        return outlook(dir, args).await;
+    }
     let sign_in = SignInArgs {
         login_url: args.login_url,
         client_id: args.client_id,
@@ -77,6 +102,48 @@ pub async fn run(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
         signed.settings_file.display()
     );
     Ok(())
+}
+
+async fn outlook(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
+    let sign_in = OutlookSignIn::prepare(
+        dir,
+        &OutlookSignInArgs {
+            login_url: args.login_url,
+            tenant: args.tenant,
+            graph_url: args.graph_url,
+            client_id: args.client_id,
+            callback_url: args.callback,
+        },
+    )?;
+    let wait = Duration::from_secs(args.wait_seconds);
+    let saved = if args.device_code {
+        let code = sign_in.device_code().await?;
+        println!("{}", code.message);
+        let _ = std::io::stdout().flush();
+        tokio::time::timeout(wait, sign_in.finish_device(&code))
+            .await
+            .map_err(|_| timed_out(args.wait_seconds))??
+    } else {
+        let flow = sign_in.browser().await?;
+        println!("Open this URL in a browser and sign in to Outlook:");
+        println!("{}", flow.authorize_url());
+        if super::browser::open(flow.authorize_url()) {
+            println!("(It is opening in your browser.)");
+        }
+        let _ = std::io::stdout().flush();
+        tokio::time::timeout(wait, sign_in.finish_browser(flow))
+            .await
+            .map_err(|_| timed_out(args.wait_seconds))??
+    };
+    println!(
+        "Signed in to Outlook; the refresh token is saved in {} (mode 0600). The next sync run includes Outlook.",
+        saved.display()
+    );
+    Ok(())
+}
+
+fn timed_out(seconds: u64) -> AppError {
+    AppError::OutlookSignInTimedOut(duration(seconds))
 }
 
 /// "10 minutes", "45 seconds".

@@ -62,12 +62,12 @@ pub enum SyncCommand {
 
 fn parse_side(name: &str) -> Result<Side, UnknownSide> {
     Side::parse(name)
-        .filter(|side| Side::SYNCED.contains(side))
+        .filter(|side| Side::KNOWN.contains(side))
         .ok_or_else(|| UnknownSide(name.to_string()))
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not a side tandem syncs (salesforce, desktop)")]
+#[error("`{0}` is not a side tandem syncs (salesforce, desktop, outlook)")]
 pub struct UnknownSide(String);
 
 impl SyncCommand {
@@ -110,30 +110,34 @@ fn kind_title(kind: RecordKind) -> &'static str {
     }
 }
 
-/// A side's name in a sentence: Salesforce is a name, the desktop is a place.
+/// A side's name in a sentence: Salesforce and Outlook are names, the desktop is a place.
 pub fn side_title(side: Side) -> String {
-    if side == Side::SALESFORCE {
-        "Salesforce".into()
-    } else {
-        side.to_string()
+    match side {
+        Side::SALESFORCE => "Salesforce".into(),
+        Side::OUTLOOK => "Outlook".into(),
+        side => side.to_string(),
     }
 }
 
-/// The summary's sides: the first on the left, the others on the right.
-fn columns() -> (Side, &'static [Side]) {
-    (Side::SYNCED[0], &Side::SYNCED[1..])
+/// The summary's sides: the first (Salesforce) on the left, the others on the right.
+fn columns(plan: &Plan) -> (Side, Vec<Side>) {
+    let sides = plan.columns();
+    let left = sides.first().copied().unwrap_or(Side::SALESFORCE);
+    (left, sides.into_iter().skip(1).collect())
 }
 
 /// The middle column: what happens, with an arrow pointing at the side that is written.
-fn action(item: &Item) -> String {
-    let (left, right) = columns();
+fn action(item: &Item, left: Side, right: &[Side]) -> String {
     let mut parts = Vec::new();
     if let Some(step) = item.step(left).filter(|s| s.runs()) {
         parts.push(format!("<- {}", step.verb()));
     }
     for side in right {
         if let Some(step) = item.step(*side).filter(|s| s.runs()) {
-            parts.push(format!("{} ->", step.verb()));
+            match right.len() {
+                1 => parts.push(format!("{} ->", step.verb())),
+                _ => parts.push(format!("{} -> {side}", step.verb())),
+            }
         }
     }
     if parts.is_empty() {
@@ -217,7 +221,8 @@ fn step_details(out: &mut String, side: Side, step: &Step, details: bool) {
 pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
     let mut out = String::new();
     let tally = plan.tally();
-    let sides: Vec<String> = Side::SYNCED
+    let sides: Vec<String> = plan
+        .columns()
         .iter()
         .map(|side| {
             let counts = tally.side(*side);
@@ -237,7 +242,7 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
         tally.skipped,
         count(tally.conflicts, "conflict", "conflicts")
     );
-    let (left, right) = columns();
+    let (left, right) = columns(plan);
     for kind in RecordKind::ALL {
         let items: Vec<&Item> = plan.items.iter().filter(|i| i.kind == kind).collect();
         let shown: Vec<&&Item> = items.iter().filter(|i| all || i.runs()).collect();
@@ -257,7 +262,7 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
             .iter()
             .map(|i| side_column(i, left, Some(LEFT_COLUMN)))
             .collect();
-        let actions: Vec<String> = shown.iter().map(|i| action(i)).collect();
+        let actions: Vec<String> = shown.iter().map(|i| action(i, left, &right)).collect();
         let width = |cells: &[String], head: &str| {
             cells
                 .iter()
@@ -287,7 +292,7 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
                 rights.join(" | ")
             );
             let _ = writeln!(out, "      id {}", item.record);
-            for side in Side::SYNCED {
+            for side in plan.columns() {
                 if let Some(step) = item.step(side) {
                     step_details(&mut out, side, step, details);
                 }
@@ -434,7 +439,8 @@ pub fn planned(plan: &Plan) -> String {
         }
     }
     for kind in RecordKind::ALL {
-        let sides: Vec<String> = Side::SYNCED
+        let sides: Vec<String> = plan
+            .columns()
             .iter()
             .map(|side| {
                 let counts = todo.get(&(kind, *side)).cloned().unwrap_or_default();

@@ -12,6 +12,10 @@ pub enum SyncError {
     #[error(transparent)]
     Salesforce(#[from] ClientError),
     #[error(transparent)]
+    Outlook(#[from] crate::outlook::OutlookError),
+    #[error(transparent)]
+    OutlookMapping(#[from] tandem_protocol::graph::GraphMappingError),
+    #[error(transparent)]
     Mapping(#[from] tandem_protocol::mapping::MappingError),
     #[error(transparent)]
     Occurrences(#[from] crate::salesforce::client::RowsNotDeleted),

@@ -27,6 +27,7 @@ impl Scheduler {
             settings: self.settings.clone(),
             dir: self.dir.clone(),
             reach: Reach::Settings,
+            outlook: None,
             wall: self.wall.clone(),
             only,
         }

@@ -152,7 +152,7 @@ pub fn find_record(txn: &ReadTransaction, name: &str) -> Result<Option<RecordId>
         return Ok(Some(id));
     }
     let path = url_path(name);
-    for side in Side::SYNCED {
+    for side in Side::KNOWN {
         for candidate in [name, path] {
             if let Some(id) = record_on(txn, side, candidate)? {
                 return Ok(Some(id));

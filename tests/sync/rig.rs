@@ -99,6 +99,7 @@ impl Rig {
             settings: self.settings.clone(),
             dir: self.dir.path().to_path_buf(),
             reach,
+            outlook: None,
             wall: system_clock(),
             only: Vec::new(),
         }

@@ -130,7 +130,7 @@ fn items(mailbox: &Mailbox, kind: Kind, token: &Token, ids: IdType) -> Vec<Value
             Some(item) if item.folder == token.folder => item.to_json(ids, None),
             _ => json!({
                 "@odata.type": format!("#{}", kind.type_name()),
-                "id": if ids == IdType::Immutable && kind == Kind::Contact { immutable } else { rest },
+                "id": if ids == IdType::Immutable && kind.immutable_ids() { immutable } else { rest },
                 "@removed": {"reason": "deleted"},
             }),
         })

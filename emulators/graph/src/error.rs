@@ -32,6 +32,16 @@ impl GraphError {
         )
     }
 
+    /// A token without the permission the request needs (the code and text Graph answers,
+    /// microsoftgraph/msgraph-sample-pythondjangoapp#29: /me/events without Calendars.Read).
+    pub fn access_denied() -> GraphError {
+        GraphError::new(
+            StatusCode::FORBIDDEN,
+            "ErrorAccessDenied",
+            "Access is denied. Check credentials and try again.",
+        )
+    }
+
     pub fn not_found() -> GraphError {
         GraphError::new(
             StatusCode::NOT_FOUND,

@@ -1,6 +1,7 @@
-//! The Graph endpoints of a mailbox's contacts over HTTP, with what every request goes
-//! through first: the bearer token, the throttling faults, and Outlook's limit of 4 requests in
-//! flight per mailbox (throttling-limits.md, "Outlook service limits").
+//! The Graph endpoints of a mailbox's contacts and To Do tasks over HTTP (the calendar's are
+//! events_http.rs's, sign-in's signin.rs's), with what every API request goes through first:
+//! the bearer token and its permissions, the throttling faults, and Outlook's limit of 4
+//! requests in flight per mailbox (throttling-limits.md, "Outlook service limits").
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,29 +15,72 @@ use std::sync::Arc;
 use crate::Shared;
 use crate::delta::{self, Token};
 use crate::error::GraphError;
+use crate::grants::{Access, Resource};
 use crate::mailbox::{Folder, IdType, Item, Kind, Mailbox};
 
 /// Delta pages hold this many items unless `Prefer: odata.maxpagesize` asks for fewer.
-const PAGE_SIZE: usize = 10;
+pub(crate) const PAGE_SIZE: usize = 10;
 
 /// The API: its routes, and `$batch`, which runs requests through them.
 pub fn router(shared: Arc<Shared>) -> Router {
-    let routes = routes(shared);
+    let routes = routes(shared.clone());
     let inner = routes.clone();
-    routes.route(
-        "/v1.0/$batch",
-        post(move |headers: HeaderMap, body: Json<Value>| {
-            crate::batch::run(inner.clone(), headers, body.0)
-        }),
-    )
+    routes
+        .route(
+            "/v1.0/$batch",
+            post(move |headers: HeaderMap, body: Json<Value>| {
+                crate::batch::run(inner.clone(), headers, body.0)
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(shared, answer_gate))
+}
+
+/// Counts requests, and holds the answers of writes while a test asks (the write is made; the
+/// answer waits).
+async fn answer_gate(
+    State(shared): State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use std::sync::atomic::Ordering;
+    shared.requests.fetch_add(1, Ordering::SeqCst);
+    // Sign-in answers are never held: the fault is the mailbox's.
+    let write =
+        request.method() != axum::http::Method::GET && request.uri().path().starts_with("/v1.0/");
+    let response = next.run(request).await;
+    if write && *shared.answers_held.borrow() {
+        let _waiting = Waiting::count(&shared.answers_waiting);
+        let mut held = shared.answers_held.subscribe();
+        // The sender lives as long as the server, so waiting cannot fail for another reason.
+        let _ = held.wait_for(|held| !held).await;
+    }
+    response
+}
+
+/// One answer counted as waiting while it waits: also when the client goes away and the
+/// server drops the request unanswered.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl<'a> Waiting<'a> {
+    fn count(counter: &'a std::sync::atomic::AtomicU64) -> Waiting<'a> {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Waiting(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 fn routes(shared: Arc<Shared>) -> Router {
-    mount::<Tasks>(mount::<Contacts>(Router::new()))
+    let api = crate::events_http::mount(mount::<Tasks>(mount::<Contacts>(Router::new())));
+    crate::signin::routes(api)
         .fallback(|| async {
             GraphError::bad_request(
                 "BadRequest",
-                "Resource not found for the segment (this emulator serves contacts and To Do tasks).",
+                "Resource not found for the segment (this emulator serves contacts, events, To Do tasks and sign-in).",
             )
         })
         .with_state(shared)
@@ -55,6 +99,15 @@ trait Part: Send + 'static {
     /// Where a container's delta rounds are, for the links in their pages.
     fn delta_path(folder: &str) -> String {
         Self::DELTA.replace("{folder}", folder)
+    }
+
+    /// The permission its requests need (permissions-reference.md).
+    fn resource() -> Resource {
+        match Self::KIND {
+            Kind::Contact => Resource::Contacts,
+            Kind::Task => Resource::Tasks,
+            Kind::Event => Resource::Calendars,
+        }
     }
 }
 
@@ -102,23 +155,38 @@ fn name(names: &HashMap<String, String>, key: &str) -> String {
     names.get(key).cloned().unwrap_or_default()
 }
 
-type Params = HashMap<String, String>;
+pub(crate) type Params = HashMap<String, String>;
 
-/// What every request passes before its handler: a known bearer token, no throttling fault
-/// waiting, and a free slot among the mailbox's 4.
-async fn admit(
+/// What every API request passes before its handler: a known, unexpired bearer token that
+/// holds the permission the request needs, no throttling fault waiting, and a free slot among
+/// the mailbox's 4.
+pub(crate) async fn admit(
     shared: &Shared,
     headers: &HeaderMap,
+    resource: Resource,
+    access: Access,
 ) -> Result<tokio::sync::OwnedSemaphorePermit, GraphError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| GraphError::unauthenticated("Access token is empty."))?;
-    if !shared.lock_tokens().contains(token) {
-        return Err(GraphError::unauthenticated(
-            "Access token validation failure. Invalid audience or expired.",
-        ));
+    let allowed = {
+        let tokens = shared.lock_tokens();
+        let grant = tokens.get(token).ok_or_else(|| {
+            GraphError::unauthenticated(
+                "Access token validation failure. Invalid audience or expired.",
+            )
+        })?;
+        if grant.expired((shared.clock)()) {
+            return Err(GraphError::unauthenticated(
+                "Lifetime validation failed, the token is expired.",
+            ));
+        }
+        grant.allows(resource, access)
+    };
+    if !allowed {
+        return Err(GraphError::access_denied());
     }
     if let Some(retry_after) = shared.lock_faults().take_throttle() {
         return Err(GraphError::throttled(retry_after));
@@ -135,7 +203,7 @@ async fn admit(
 }
 
 /// The `Prefer` header's preferences, lower-cased names.
-fn preferences(headers: &HeaderMap) -> HashMap<String, String> {
+pub(crate) fn preferences(headers: &HeaderMap) -> HashMap<String, String> {
     headers
         .get_all("prefer")
         .iter()
@@ -151,14 +219,14 @@ fn preferences(headers: &HeaderMap) -> HashMap<String, String> {
         .collect()
 }
 
-fn id_type(headers: &HeaderMap) -> IdType {
+pub(crate) fn id_type(headers: &HeaderMap) -> IdType {
     match preferences(headers).get("idtype").map(String::as_str) {
         Some("ImmutableId") => IdType::Immutable,
         _ => IdType::Rest,
     }
 }
 
-fn object(body: Value) -> Result<Map<String, Value>, GraphError> {
+pub(crate) fn object(body: Value) -> Result<Map<String, Value>, GraphError> {
     match body {
         Value::Object(map) => Ok(map),
         _ => Err(GraphError::bad_request(
@@ -180,6 +248,7 @@ fn folder_json(folder: &Folder) -> Value {
             "isOwner": true,
             "isShared": false,
         }),
+        Kind::Event => json!({"id": folder.id, "name": folder.name, "isDefaultCalendar": true}),
     }
 }
 
@@ -188,7 +257,7 @@ async fn list_folders<P: Part>(
     headers: HeaderMap,
 ) -> Result<Json<Value>, GraphError> {
     let kind = P::KIND;
-    let _permit = admit(&shared, &headers).await?;
+    let _permit = admit(&shared, &headers, P::resource(), Access::Read).await?;
     let mailbox = shared.lock_mailbox();
     let value: Vec<Value> = mailbox
         .folders
@@ -205,7 +274,7 @@ async fn create_folder<P: Part>(
     Json(body): Json<Value>,
 ) -> Result<Response, GraphError> {
     let kind = P::KIND;
-    let _permit = admit(&shared, &headers).await?;
+    let _permit = admit(&shared, &headers, P::resource(), Access::Write).await?;
     let name = body
         .get("displayName")
         .and_then(Value::as_str)
@@ -217,7 +286,7 @@ async fn create_folder<P: Part>(
 
 /// `$filter` on one single-value extended property (the way a client finds the item it made,
 /// singlevaluelegacyextendedproperty-get.md), and `$expand` of extended properties.
-fn extended_filter(filter: &str) -> Result<(String, String), GraphError> {
+pub(crate) fn extended_filter(filter: &str) -> Result<(String, String), GraphError> {
     let quoted = |after: &str| -> Option<String> {
         let start = filter.find(after)? + after.len();
         let rest = &filter[start..];
@@ -232,8 +301,11 @@ fn extended_filter(filter: &str) -> Result<(String, String), GraphError> {
     }
 }
 
-fn expanded(query: &Params) -> Option<String> {
+pub(crate) fn expanded(query: &Params) -> Option<String> {
     let expand = query.get("$expand")?;
+    if expand == crate::mailbox::LINKED_RESOURCES {
+        return Some(expand.clone());
+    }
     let rest = expand.strip_prefix("singleValueExtendedProperties")?;
     Some(
         rest.split("id eq '")
@@ -251,7 +323,7 @@ async fn list_items<P: Part>(
     Query(query): Query<Params>,
 ) -> Result<Json<Value>, GraphError> {
     let (kind, folder) = (P::KIND, name(&names, "folder"));
-    let _permit = admit(&shared, &headers).await?;
+    let _permit = admit(&shared, &headers, P::resource(), Access::Read).await?;
     let ids = id_type(&headers);
     let filter = query
         .get("$filter")
@@ -280,7 +352,7 @@ async fn create_item<P: Part>(
     Json(body): Json<Value>,
 ) -> Result<Response, GraphError> {
     let (kind, folder) = (P::KIND, name(&names, "folder"));
-    let _permit = admit(&shared, &headers).await?;
+    let _permit = admit(&shared, &headers, P::resource(), Access::Write).await?;
     let body = object(body)?;
     let now = (shared.clock)();
     let item = shared.lock_mailbox().create(&folder, kind, &body, now)?;
@@ -312,7 +384,7 @@ async fn get_item<P: Part>(
     Query(query): Query<Params>,
 ) -> Result<Json<Value>, GraphError> {
     let (kind, folder, id) = (P::KIND, names.get("folder"), name(&names, "id"));
-    let _permit = admit(&shared, &headers).await?;
+    let _permit = admit(&shared, &headers, P::resource(), Access::Read).await?;
     let mailbox = shared.lock_mailbox();
     let item = located(&mailbox, kind, folder.map(String::as_str), &id)?;
     Ok(Json(
@@ -327,7 +399,7 @@ async fn update_item<P: Part>(
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, GraphError> {
     let (kind, folder, id) = (P::KIND, names.get("folder"), name(&names, "id"));
-    let _permit = admit(&shared, &headers).await?;
+    let _permit = admit(&shared, &headers, P::resource(), Access::Write).await?;
     let body = object(body)?;
     let if_match = headers
         .get(header::IF_MATCH)
@@ -346,7 +418,7 @@ async fn delete_item<P: Part>(
     Path(names): Names,
 ) -> Result<StatusCode, GraphError> {
     let (kind, folder, id) = (P::KIND, names.get("folder"), name(&names, "id"));
-    let _permit = admit(&shared, &headers).await?;
+    let _permit = admit(&shared, &headers, P::resource(), Access::Write).await?;
     let mut mailbox = shared.lock_mailbox();
     located(&mailbox, kind, folder.map(String::as_str), &id)?;
     mailbox.delete(&id, kind)?;
@@ -361,7 +433,7 @@ async fn delta_round<P: Part>(
 ) -> Result<Json<Value>, GraphError> {
     let (kind, folder) = (P::KIND, name(&names, "folder"));
     let path = P::delta_path(&folder);
-    let _permit = admit(&shared, &headers).await?;
+    let _permit = admit(&shared, &headers, P::resource(), Access::Read).await?;
     let size = preferences(&headers)
         .get("odata.maxpagesize")
         .and_then(|s| s.parse().ok())

@@ -1,4 +1,5 @@
-//! One Outlook mailbox: contact folders with their contacts, To Do lists with their tasks.
+//! One Outlook mailbox: contact folders with their contacts, To Do lists with their tasks, and
+//! the default calendar with its events (whose series and time rules are events.rs's).
 //! Items have two ids (the REST id that changes when the item moves, and the immutable id,
 //! outlook-immutable-id.md, which To Do tasks do not have), change keys that change on every
 //! write, and a journal of changes per container that delta queries read.
@@ -14,6 +15,7 @@ use crate::error::GraphError;
 pub enum Kind {
     Contact,
     Task,
+    Event,
 }
 
 impl Kind {
@@ -41,9 +43,13 @@ impl Kind {
                 "otherAddress",
                 "birthday",
                 "personalNotes",
+                "generation",
+                "assistantName",
                 "categories",
                 "singleValueExtendedProperties",
             ],
+            // A To Do task has no extended properties in v1.0; a partner application links
+            // its own id through linkedResources (todotasklist-post-tasks.md, linkedresource.md).
             Kind::Task => &[
                 "title",
                 "body",
@@ -55,6 +61,27 @@ impl Kind {
                 "reminderDateTime",
                 "isReminderOn",
                 "categories",
+                "recurrence",
+                "linkedResources",
+            ],
+            // resources/event.md: what a sync client writes; the rest is read-only or not
+            // modelled (online meetings, attachments, responses).
+            Kind::Event => &[
+                "subject",
+                "body",
+                "start",
+                "end",
+                "isAllDay",
+                "location",
+                "sensitivity",
+                "showAs",
+                "importance",
+                "isReminderOn",
+                "reminderMinutesBeforeStart",
+                "categories",
+                "attendees",
+                "recurrence",
+                "transactionId",
                 "singleValueExtendedProperties",
             ],
         }
@@ -64,18 +91,23 @@ impl Kind {
         match self {
             Kind::Contact => "microsoft.graph.contact",
             Kind::Task => "microsoft.graph.todoTask",
+            Kind::Event => "microsoft.graph.event",
         }
     }
 
-    /// Immutable ids cover contacts, not To Do tasks (outlook-immutable-id.md).
-    fn immutable_ids(self) -> bool {
-        self == Kind::Contact
+    /// Immutable ids cover contacts and events, not To Do tasks (outlook-immutable-id.md).
+    pub(crate) fn immutable_ids(self) -> bool {
+        matches!(self, Kind::Contact | Kind::Event)
     }
 
     /// A property's value when the item has none, as Graph returns it.
     fn empty(self, name: &str) -> Value {
         match (self, name) {
-            (_, "emailAddresses" | "businessPhones" | "homePhones" | "categories") => json!([]),
+            (
+                _,
+                "emailAddresses" | "businessPhones" | "homePhones" | "categories"
+                | "linkedResources",
+            ) => json!([]),
             (_, "businessAddress" | "homeAddress" | "otherAddress") => json!({}),
             (Kind::Task, "status") => json!("notStarted"),
             (Kind::Task, "importance") => json!("normal"),
@@ -85,7 +117,7 @@ impl Kind {
         }
     }
 
-    /// Values a property takes from a fixed list (resources/todotask.md).
+    /// Values a property takes from a fixed list (resources/todotask.md, resources/event.md).
     fn check(self, name: &str, value: &Value) -> Result<(), GraphError> {
         let allowed: &[&str] = match (self, name) {
             (Kind::Task, "status") => &[
@@ -95,7 +127,16 @@ impl Kind {
                 "waitingOnOthers",
                 "deferred",
             ],
-            (Kind::Task, "importance") => &["low", "normal", "high"],
+            (Kind::Task | Kind::Event, "importance") => &["low", "normal", "high"],
+            (Kind::Event, "sensitivity") => &["normal", "personal", "private", "confidential"],
+            (Kind::Event, "showAs") => &[
+                "free",
+                "tentative",
+                "busy",
+                "oof",
+                "workingElsewhere",
+                "unknown",
+            ],
             _ => return Ok(()),
         };
         match value.as_str() {
@@ -108,7 +149,10 @@ impl Kind {
     }
 }
 
-/// A contact folder or a To Do list.
+/// What `$expand` names to bring a task's linked resources along.
+pub const LINKED_RESOURCES: &str = "linkedResources";
+
+/// A contact folder, a To Do list, or the calendar.
 #[derive(Debug, Clone)]
 pub struct Folder {
     pub id: String,
@@ -118,7 +162,7 @@ pub struct Folder {
     pub wellknown: Option<&'static str>,
 }
 
-/// A contact or a task.
+/// A contact, a task, or an event (a single one or a series master).
 #[derive(Debug, Clone)]
 pub struct Item {
     pub kind: Kind,
@@ -174,6 +218,8 @@ impl Item {
             .writable()
             .iter()
             .filter(|n| **n != "singleValueExtendedProperties")
+            // A navigation property: only with `$expand=linkedResources`.
+            .filter(|n| **n != "linkedResources" || expand == Some(LINKED_RESOURCES))
         {
             let value = self
                 .fields
@@ -182,7 +228,7 @@ impl Item {
                 .unwrap_or_else(|| self.kind.empty(name));
             out.insert((*name).into(), value);
         }
-        if let Some(wanted) = expand {
+        if let Some(wanted) = expand.filter(|e| *e != LINKED_RESOURCES) {
             let list: Vec<Value> = self
                 .extended
                 .iter()
@@ -214,10 +260,15 @@ pub struct Mailbox {
     next_id: u64,
     /// Delta tokens from before this journal position were evicted: their rounds answer 410.
     pub evicted_before: u64,
+    /// The occurrences of series masters that were changed or cancelled, by master.
+    pub series: BTreeMap<String, crate::events::Series>,
+    /// Where the calendar view's delta rounds stand.
+    pub(crate) calendar_sync: crate::event_delta::SyncStates,
 }
 
 impl Mailbox {
-    /// A mailbox with Outlook's default "Contacts" folder and To Do's "Tasks" list.
+    /// A mailbox with Outlook's default "Contacts" folder, To Do's "Tasks" list and the default
+    /// "Calendar".
     pub fn new() -> Mailbox {
         let mut mailbox = Mailbox::default();
         let id = mailbox.new_id("folder");
@@ -234,21 +285,26 @@ impl Mailbox {
             kind: Kind::Task,
             wellknown: Some("defaultList"),
         });
+        let id = mailbox.new_id("calendar");
+        mailbox.folders.push(Folder {
+            id,
+            name: "Calendar".into(),
+            kind: Kind::Event,
+            wellknown: None,
+        });
         mailbox
     }
 
     /// An opaque id in Exchange's base64 shape, unique in the mailbox.
     fn new_id(&mut self, what: &str) -> String {
-        use base64::Engine;
         self.next_id += 1;
-        let raw = format!("tandem-graph-emulator/{what}/{:016x}", self.next_id);
-        format!(
-            "AAMkA{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-        )
+        encode_id(&format!(
+            "tandem-graph-emulator/{what}/{:016x}",
+            self.next_id
+        ))
     }
 
-    fn change_key(&mut self) -> String {
+    pub(crate) fn change_key(&mut self) -> String {
         self.seq += 1;
         format!("EQAAABYAAAD{:010}", self.seq)
     }
@@ -295,7 +351,7 @@ impl Mailbox {
             .ok_or_else(GraphError::not_found)
     }
 
-    fn record(&mut self, folder: &str, immutable_id: &str, rest_id: &str) {
+    pub(crate) fn record(&mut self, folder: &str, immutable_id: &str, rest_id: &str) {
         self.journal.push(Change {
             seq: self.seq,
             folder: folder.to_string(),
@@ -401,12 +457,30 @@ impl Mailbox {
     }
 }
 
+/// An id in Exchange's base64 shape around `raw`.
+pub(crate) fn encode_id(raw: &str) -> String {
+    use base64::Engine;
+    format!(
+        "AAMkA{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    )
+}
+
+/// What `encode_id` wrapped, for an id the emulator made.
+pub(crate) fn decode_id(id: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id.strip_prefix("AAMkA")?)
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 /// Single-value extended properties: property id → value.
-type Extended = BTreeMap<String, String>;
+pub type Extended = BTreeMap<String, String>;
 
 /// The writable properties of a request body, and its extended properties; an unknown
 /// property is refused with the message Graph gives.
-fn writable(
+pub(crate) fn writable(
     kind: Kind,
     body: &Map<String, Value>,
 ) -> Result<(Map<String, Value>, Extended), GraphError> {

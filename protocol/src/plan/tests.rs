@@ -158,6 +158,34 @@ fn a_contact_elsewhere_needs_the_sync_category() {
 }
 
 #[test]
+fn a_connector_folder_is_in_scope_and_a_personal_desktop_contact_never_reaches_it() {
+    let sides = [Side::SALESFORCE, Side::DESKTOP, Side::OUTLOOK];
+    // Outlook reports only its synced folder and categorised contacts: what it holds is in
+    // scope, category or not.
+    let mut case = Case::new(RecordKind::Contact, 5, ana());
+    case.set(Side::OUTLOOK, copy("AAMk1", 5, &ana()));
+    let item = case.plan_with_sides(&sides).unwrap();
+    assert_eq!(item.steps.get(Side::SALESFORCE).unwrap().skipped, None);
+
+    // A contact of a private address book is out of scope for Salesforce and for Outlook's
+    // synced folder alike (from there it would reach Salesforce).
+    let mut personal = Case::new(RecordKind::Contact, 5, ana());
+    personal.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/private/a.vcf", 5, &ana()),
+    );
+    let item = personal.plan_with_sides(&sides).unwrap();
+    assert_eq!(
+        item.steps.get(Side::OUTLOOK).unwrap().skipped,
+        Some(Skip::Scope)
+    );
+    assert_eq!(
+        item.steps.get(Side::SALESFORCE).unwrap().skipped,
+        Some(Skip::Scope)
+    );
+}
+
+#[test]
 fn a_salesforce_edit_updates_only_the_fields_that_differ_on_the_desktop() {
     let mut had = ana();
     let mut case = Case::new(RecordKind::Contact, 9, ana());
@@ -403,6 +431,7 @@ fn conflicts_are_reported_with_the_policy_outcome() {
     );
     let plan = Plan {
         items: vec![case.plan().unwrap()],
+        ..Plan::default()
     };
     assert_eq!(plan.tally().side(Side::DESKTOP).update, 1);
     assert_eq!(plan.tally().conflicts, 1);

@@ -50,7 +50,10 @@ pub fn plan_from_store(
         .into_iter()
         .map(|k| (k, settings.rules(k)))
         .collect();
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        sides: sides.to_vec(),
+        ..Plan::default()
+    };
     read::each_record(&store.read()?, kinds, |stored| {
         let copies: PerSide<SideCopy> = stored
             .sides

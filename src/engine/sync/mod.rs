@@ -15,10 +15,12 @@
 pub mod desktop;
 pub mod inputs;
 mod ledger;
+pub mod outlook;
 mod pull;
 pub mod salesforce;
 
 pub use ledger::LogLedger;
+pub use outlook::OutlookConnection;
 pub use pull::{PullSummary, pull_into_log, stored_watermark, watermark_scope};
 pub use salesforce::Connection;
 
@@ -130,6 +132,8 @@ pub struct SyncEngine {
     pub settings: Settings,
     pub dir: PathBuf,
     pub reach: Reach,
+    /// An already made Outlook client (tests, benchmarks); otherwise the settings' sign-in.
+    pub outlook: Option<crate::outlook::OutlookClient>,
     pub wall: WallClock,
     /// Limit the run to these kinds (the automatic runs that are due); empty: every enabled kind.
     pub only: Vec<RecordKind>,
@@ -201,6 +205,12 @@ impl Reached {
             .insert(side, SyncError::NotConnected.to_string());
     }
 
+    fn used_outlook(&mut self, connection: &OutlookConnection) {
+        let calls = connection.client.stats().calls;
+        self.api
+            .insert(Side::OUTLOOK, ApiUse { calls, usage: None });
+    }
+
     fn used(&mut self, side: Side, connection: &Connection) {
         let stats = connection.client.stats();
         self.api.insert(
@@ -232,8 +242,8 @@ impl SyncEngine {
     }
 
     /// The sides a run plans for.
-    fn sides(&self) -> &'static [Side] {
-        &Side::SYNCED
+    fn sides(&self) -> Vec<Side> {
+        self.settings.sides()
     }
 
     async fn connect(&self, halt: &Halt) -> Result<Option<Connection>, SyncError> {
@@ -266,6 +276,45 @@ impl SyncEngine {
                 None
             }
         }
+    }
+
+    /// Sign in to Outlook, when tandem is; when that fails the run goes on without it.
+    async fn reach_outlook(&self, reached: &mut Reached) -> Option<OutlookConnection> {
+        let opened = match &self.outlook {
+            Some(client) => OutlookConnection::with_client(client.clone())
+                .await
+                .map(Some)
+                .map_err(SyncError::from),
+            None => OutlookConnection::open(&self.settings, &self.dir).await,
+        };
+        match opened {
+            Ok(connection) => connection,
+            Err(e) => {
+                reached.failed(Side::OUTLOOK, e);
+                None
+            }
+        }
+    }
+
+    /// Read Outlook into the log: first what an earlier run may have created without recording
+    /// it, then every enabled kind.
+    async fn pull_outlook(
+        &self,
+        connection: &OutlookConnection,
+        report: &mut RunReport,
+    ) -> Result<(), SyncError> {
+        connection.adopt_pending(&self.store, &self.writer).await?;
+        for kind in self.kinds() {
+            let pulled = connection
+                .pull(&self.store, &self.writer, kind, &self.settings.rules(kind))
+                .await?;
+            report
+                .pulled
+                .entry(Side::OUTLOOK)
+                .or_default()
+                .insert(kind, pulled);
+        }
+        Ok(())
     }
 
     /// Pull every enabled kind; the error says why Salesforce could not be read.
@@ -304,7 +353,7 @@ impl SyncEngine {
         Ok(inputs::plan_from_store(
             &self.store,
             &self.settings,
-            self.sides(),
+            &self.sides(),
             &self.kinds(),
             self.now(),
             purpose,
@@ -323,6 +372,12 @@ impl SyncEngine {
                 reached.failed(Side::SALESFORCE, e);
             }
             reached.used(Side::SALESFORCE, &connection);
+        }
+        if let Some(outlook) = self.reach_outlook(&mut reached).await {
+            if let Err(e) = self.pull_outlook(&outlook, &mut report).await {
+                reached.failed(Side::OUTLOOK, e);
+            }
+            reached.used_outlook(&outlook);
         }
         report.unread = reached.unread();
         report.plan = self.plan()?;
@@ -455,12 +510,18 @@ impl SyncEngine {
         let mut report = RunReport::default();
         let mut reached = Reached::default();
         let connection = self.reach_salesforce(&mut reached, halt).await;
+        let outlook = self.reach_outlook(&mut reached).await;
         let mut plan = plan;
         if pull_first {
             if let Some(connection) = &connection
                 && let Err(e) = self.pull(connection, &mut report).await
             {
                 reached.failed(Side::SALESFORCE, e);
+            }
+            if let Some(outlook) = &outlook
+                && let Err(e) = self.pull_outlook(outlook, &mut report).await
+            {
+                reached.failed(Side::OUTLOOK, e);
             }
             report.unread = reached.unread();
             plan = self.plan_for(inputs::Purpose::Run)?;
@@ -479,6 +540,7 @@ impl SyncEngine {
         };
         let mut results: Vec<StepResult> = Vec::new();
         let mut to_salesforce = Vec::new();
+        let mut to_outlook = Vec::new();
         // Desktop writes are queued and their outcomes awaited later (each fills in its own
         // result): awaiting each before the next cost one commit, an fsync, per record — 10,000
         // in a first sync. The writer still appends them in order, each on its own condition.
@@ -535,6 +597,8 @@ impl SyncEngine {
                     .await;
                 } else if side == Side::SALESFORCE {
                     to_salesforce.push((item, step, written.clone()));
+                } else if side == Side::OUTLOOK {
+                    to_outlook.push((item, step, written.clone()));
                 } else {
                     let why = SyncError::NoConnector(side);
                     results.push(result(item, side, step.op, Some(why.to_string())));
@@ -572,10 +636,40 @@ impl SyncEngine {
                 }
             }
         }
+        if !to_outlook.is_empty() {
+            match &outlook {
+                Some(outlook) if !reached.unreachable.contains_key(&Side::OUTLOOK) => {
+                    let (pushed, stopped) =
+                        outlook.push(&self.store, &self.writer, to_outlook).await;
+                    results.extend(pushed);
+                    if let Some(stopped) = stopped {
+                        reached.failed(Side::OUTLOOK, stopped);
+                    }
+                }
+                _ => {
+                    let why = reached
+                        .unreachable
+                        .get(&Side::OUTLOOK)
+                        .cloned()
+                        .unwrap_or_else(|| crate::outlook::OutlookError::NotSignedIn.to_string());
+                    for (item, step, _) in to_outlook {
+                        results.push(result(
+                            item,
+                            Side::OUTLOOK,
+                            step.op,
+                            Some(format!("not sent: {why}")),
+                        ));
+                    }
+                }
+            }
+        }
         Running::advance(total, total);
         (progress.report)(total, total);
         if let Some(connection) = &connection {
             reached.used(Side::SALESFORCE, connection);
+        }
+        if let Some(outlook) = &outlook {
+            reached.used_outlook(outlook);
         }
         let mut record = self.run_record(mode, started, &plan, reached, Vec::new());
         record.results = results;

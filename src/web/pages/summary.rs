@@ -39,8 +39,8 @@ struct SummaryPage {
     unread: Vec<String>,
     kinds: Vec<KindRows>,
     pending: usize,
-    left: &'static str,
-    right: String,
+    left: String,
+    rights: Vec<String>,
 }
 
 struct KindRows {
@@ -56,7 +56,10 @@ struct Row {
     action: String,
     /// `to-left`, `to-right`, `both` or `skip`: which way the arrow points.
     direction: &'static str,
-    right: String,
+    /// The item on each side of the right, in the columns' order.
+    rights: Vec<String>,
+    /// What the item is called, for a screen reader's "Select …".
+    name: String,
     changes: Vec<Change>,
     conflicts: Vec<String>,
     /// What a side will not hold as the record has it, said before the run.
@@ -131,6 +134,8 @@ pub async fn page(
     });
     let mut kinds = Vec::new();
     let (mut pending, mut changed_since) = (0, 0);
+    let sides = app.settings.sides();
+    let columns: Columns = (sides[0], sides[1..].to_vec());
     if let Some(preview) = waiting {
         // What the review listed, as the store has it now: an item that changed since is not
         // shown (an apply would hold it back), only counted.
@@ -147,7 +152,14 @@ pub async fn page(
         pending = listed.iter().filter(|i| i.runs()).count();
         kinds = RecordKind::ALL
             .iter()
-            .map(|&kind| kind_rows(&listed, kind, app.settings.rules(kind).conflict_policy))
+            .map(|&kind| {
+                kind_rows(
+                    &listed,
+                    kind,
+                    app.settings.rules(kind).conflict_policy,
+                    &columns,
+                )
+            })
             .filter(|k| !k.pending.is_empty() || !k.skipped.is_empty())
             .collect();
     }
@@ -169,12 +181,20 @@ pub async fn page(
             .unwrap_or_default(),
         kinds,
         pending,
-        left: "Salesforce",
-        right: side_title(Side::DESKTOP),
+        left: side_title(columns.0),
+        rights: columns.1.iter().map(|s| side_title(*s)).collect(),
     })
 }
 
-fn kind_rows(items: &[&Item], kind: RecordKind, policy: ConflictPolicy) -> KindRows {
+/// The summary's sides: Salesforce on the left, the PIM sides on the right.
+type Columns = (Side, Vec<Side>);
+
+fn kind_rows(
+    items: &[&Item],
+    kind: RecordKind,
+    policy: ConflictPolicy,
+    columns: &Columns,
+) -> KindRows {
     let (title, key) = match kind {
         RecordKind::Contact => ("Contacts", "contacts"),
         RecordKind::Event => ("Calendar", "events"),
@@ -188,8 +208,14 @@ fn kind_rows(items: &[&Item], kind: RecordKind, policy: ConflictPolicy) -> KindR
     KindRows {
         title,
         key,
-        pending: pending.into_iter().map(|i| row(i, policy)).collect(),
-        skipped: skipped.into_iter().map(|i| row(i, policy)).collect(),
+        pending: pending
+            .into_iter()
+            .map(|i| row(i, policy, columns))
+            .collect(),
+        skipped: skipped
+            .into_iter()
+            .map(|i| row(i, policy, columns))
+            .collect(),
     }
 }
 
@@ -205,14 +231,24 @@ fn cell(item: &Item, side: Side) -> String {
     }
 }
 
-fn row(item: &Item, policy: ConflictPolicy) -> Row {
-    let to_left = item.step(Side::SALESFORCE).filter(|s| s.runs());
-    let to_right = item.step(Side::DESKTOP).filter(|s| s.runs());
-    let (action, direction) = match (to_left, to_right) {
-        (Some(l), Some(r)) => (format!("← {} · {} →", l.verb(), r.verb()), "both"),
-        (Some(l), None) => (format!("← {}", l.verb()), "to-left"),
-        (None, Some(r)) => (format!("{} →", r.verb()), "to-right"),
-        (None, None) => ("skip".into(), "skip"),
+fn row(item: &Item, policy: ConflictPolicy, (left, rights): &Columns) -> Row {
+    let to_left = item.step(*left).filter(|s| s.runs());
+    // With one side on the right the arrow says enough; with more, it names the side.
+    let to_right: Vec<String> = rights
+        .iter()
+        .filter_map(|side| {
+            let step = item.step(*side).filter(|s| s.runs())?;
+            Some(match rights.len() {
+                1 => format!("{} →", step.verb()),
+                _ => format!("{} → {}", step.verb(), side_title(*side)),
+            })
+        })
+        .collect();
+    let (action, direction) = match (to_left, to_right.is_empty()) {
+        (Some(l), false) => (format!("← {} · {}", l.verb(), to_right.join(" · ")), "both"),
+        (Some(l), true) => (format!("← {}", l.verb()), "to-left"),
+        (None, false) => (to_right.join(" · "), "to-right"),
+        (None, true) => ("skip".into(), "skip"),
     };
     let skip = item.steps().find_map(|(_, s)| s.skipped);
     let changes = item
@@ -257,10 +293,11 @@ fn row(item: &Item, policy: ConflictPolicy) -> Row {
     Row {
         fingerprint: item.fingerprint(),
         notes,
-        left: cell(item, Side::SALESFORCE),
+        left: cell(item, *left),
         action,
         direction,
-        right: cell(item, Side::DESKTOP),
+        rights: rights.iter().map(|side| cell(item, *side)).collect(),
+        name: item.label.clone(),
         changes,
         conflicts,
         skip: skip.map(Skip::describe),

@@ -1,0 +1,114 @@
+//! Microsoft Graph items (Outlook contacts, calendar events, To Do tasks) ⇄ record fields.
+//!
+//! Coming in, an item as Graph returns it (a contact, a todoTask, an event) becomes the
+//! record's fields ([`from_graph`]); a recurring event's master, occurrences and exceptions
+//! become one record ([`gather_series`]). Going out, fields become a create body, or an update
+//! body holding only what must change, built on the item as Graph last returned it so what
+//! tandem does not map there stays ([`to_graph`]). Items tandem creates carry the record id
+//! ([`stamp`], [`stamped_record_id`]) so a create whose answer was lost is found again.
+//!
+//! Codemap: `contact`, `task`, `event` — one kind each; `body` — itemBody; `time` —
+//! dateTimeTimeZone, days stored as midnight, the zones Graph accepts; `recurrence` —
+//! patternedRecurrence ⇄ RRULE; `series` — gathering a series; `diff` — what an update sends;
+//! `stamp` — the record id on an item, and query options; `json` — reading Graph JSON.
+//!
+//! What does not map, and what several values collapse to, is said where it happens; in short:
+//! a contact's fax, other phone, assistant's phone, owner, account and manager have no Graph
+//! property (v1.0) and are neither read nor written; To Do has no "cancelled" (sent as
+//! completed) and no privacy flag; an event's `tentative` and `workingElsewhere` read as busy,
+//! `confidential` as private and `personal` as not private (and are kept when the record says
+//! the same); attachments, who/what/owner links and `unmapped` do not travel.
+
+mod body;
+mod contact;
+mod diff;
+mod error;
+mod event;
+mod json;
+mod recurrence;
+mod series;
+mod stamp;
+mod task;
+mod time;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::GraphMappingError;
+pub use series::{EventRound, Series, SeriesException, gather_series, split_event_round};
+pub use stamp::{
+    LINK_APPLICATION, RECORD_ID_PROPERTY, expand, record_id_filter, select, stamp, stamp_for,
+    stamped_record_id,
+};
+
+use crate::record::{Fields, RecordKind};
+use chrono_tz::Tz;
+use json::Item;
+use serde_json::{Map, Value};
+
+/// Graph's name of the item kind that holds a record kind.
+pub(crate) fn item_kind(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Contact => contact::ITEM,
+        RecordKind::Task => task::ITEM,
+        RecordKind::Event => event::ITEM,
+    }
+}
+
+/// Item JSON (as Graph returns it: contact / todoTask / event) → the record's fields.
+/// `zone`: the user's zone, for an all-day or floating value that needs one. Unset properties
+/// (`null`, `""`, `[]`, `{}`) are absent fields, as empty values are in every record.
+pub fn from_graph(kind: RecordKind, item: &Value, zone: Tz) -> Result<Fields, GraphMappingError> {
+    let fields = read(kind, item, zone)?;
+    kind.check_changes(&fields).map_err(|e| invalid(kind, e))?;
+    Ok(fields)
+}
+
+pub(crate) fn invalid(kind: RecordKind, reason: impl std::fmt::Display) -> GraphMappingError {
+    GraphMappingError::InvalidFields {
+        kind: kind.as_str(),
+        reason: reason.to_string(),
+    }
+}
+
+pub(crate) fn read(kind: RecordKind, item: &Value, zone: Tz) -> Result<Fields, GraphMappingError> {
+    let item = Item::new(item_kind(kind), item)?;
+    match kind {
+        RecordKind::Contact => contact::read(&item, zone),
+        RecordKind::Task => task::read(&item, zone),
+        RecordKind::Event => event::read(&item, zone),
+    }
+}
+
+/// The body to send for `fields`: with `current: None` a full create body (only properties
+/// that have a value); with `current: Some(item as Graph last returned it)` an update body
+/// holding only the properties whose value must change (a cleared field → the property's
+/// empty value, or Outlook's default for a choice), built so that what tandem does not map in
+/// the current item is kept (a contact's 2nd and 3rd e-mail address, a phone list's other
+/// numbers, an event's attendees' responses, an HTML body whose text is the record's text).
+/// Empty map = nothing to send.
+pub fn to_graph(
+    kind: RecordKind,
+    fields: &Fields,
+    current: Option<&Value>,
+    zone: Tz,
+) -> Result<Map<String, Value>, GraphMappingError> {
+    kind.check_changes(fields).map_err(|e| invalid(kind, e))?;
+    match current {
+        None => write(kind, fields, None, zone),
+        Some(current) => diff::changes(kind, fields, current, zone),
+    }
+}
+
+pub(crate) fn write(
+    kind: RecordKind,
+    fields: &Fields,
+    current: Option<&Value>,
+    zone: Tz,
+) -> Result<Map<String, Value>, GraphMappingError> {
+    match kind {
+        RecordKind::Contact => contact::write(fields, current),
+        RecordKind::Task => task::write(fields, current, zone),
+        RecordKind::Event => event::write(fields, current, zone),
+    }
+}

@@ -1,0 +1,68 @@
+//! What can go wrong talking to Microsoft Graph and its sign-in, each saying what to do.
+
+/// Why a call to Outlook failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutlookError {
+    #[error("tandem is not signed in to Outlook; run `tandem login outlook`")]
+    NotSignedIn,
+    #[error(
+        "Outlook refused the sign-in ({error}: {description}); run `tandem login outlook` again"
+    )]
+    SignIn { error: String, description: String },
+    #[error(
+        "cannot save the Outlook token in {path}: {why}; check the data directory's permissions"
+    )]
+    Credentials { path: String, why: String },
+    #[error("Outlook could not be reached ({0}); tandem tries again on the next run")]
+    Unreachable(#[source] reqwest::Error),
+    #[error("Outlook answered {status} to {call}: {code}: {message}")]
+    Api {
+        call: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "Outlook kept throttling {call} after {tries} tries; tandem tries again on the next run"
+    )]
+    Throttled { call: String, tries: u32 },
+    #[error("Outlook's answer to {call} is not what Graph documents: {why}")]
+    Malformed { call: String, why: String },
+    #[error("the {what} `{name}` is not in the mailbox and could not be created: {why}")]
+    NoContainer {
+        what: &'static str,
+        name: String,
+        why: String,
+    },
+    #[error("the run was stopped on request")]
+    Halted,
+}
+
+impl OutlookError {
+    /// The item changed in Outlook since tandem read it (`If-Match` failed).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, OutlookError::Api { status: 412, .. })
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, OutlookError::Api { status: 404, .. })
+    }
+
+    /// The delta token is no longer valid: the round starts over.
+    pub fn is_sync_reset(&self) -> bool {
+        match self {
+            OutlookError::Api { status: 410, .. } => true,
+            OutlookError::Api { code, .. } => code == "syncStateNotFound",
+            _ => false,
+        }
+    }
+
+    /// Whether the whole side is out of reach for this run (not one item's problem).
+    pub fn stops_run(&self) -> bool {
+        match self {
+            OutlookError::Api { status, .. } => *status == 401 || *status == 403 || *status >= 500,
+            OutlookError::Malformed { .. } => false,
+            _ => true,
+        }
+    }
+}

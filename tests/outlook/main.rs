@@ -1,0 +1,469 @@
+//! End to end with Outlook as a third side: the Graph emulator's mailbox (edited as its Outlook
+//! user would, and read by tandem over HTTP after a real device-code sign-in), the Salesforce
+//! emulator, and the CalDAV/CardDAV server — what a salesperson who lives in Outlook relies on.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../sync/rig.rs"]
+mod rig;
+
+use rig::Rig;
+use serde_json::{Map, Value, json};
+use tandem::app::{OutlookSignIn, OutlookSignInArgs};
+use tandem::config::Settings;
+use tandem::protocol::Side;
+use tandem_graph_emulator::{DEFAULT_CLIENT_ID, GraphEmulator, GraphHandle, Item, Kind};
+
+const CONTACTS: &str = "/dav/addressbooks/contacts/";
+
+/// The product with Outlook signed in.
+struct Three {
+    rig: Rig,
+    graph: GraphHandle,
+}
+
+impl Three {
+    async fn start() -> Three {
+        Three::with_settings(Settings::default()).await
+    }
+
+    async fn with_settings(settings: Settings) -> Three {
+        let graph = GraphEmulator::start()
+            .await
+            .expect("the Graph emulator starts");
+        // The test's client polls the token endpoint without waiting between polls.
+        graph.device_code_interval(0);
+        let mut rig = Rig::with_settings(settings).await;
+        let sign_in = OutlookSignIn::prepare(
+            rig.dir.path(),
+            &OutlookSignInArgs {
+                login_url: Some(graph.base_url()),
+                graph_url: Some(graph.base_url()),
+                client_id: Some(DEFAULT_CLIENT_ID.into()),
+                ..OutlookSignInArgs::default()
+            },
+        )
+        .expect("the sign-in is prepared");
+        let code = sign_in.device_code().await.expect("a device code");
+        graph
+            .approve_device_code(&code.user_code)
+            .expect("the user approves");
+        sign_in
+            .finish_device(&code)
+            .await
+            .expect("the sign-in completes");
+        let saved = Settings::load(rig.dir.path()).expect("the settings file reads");
+        rig.settings.outlook = tandem::config::OutlookSettings {
+            backoff_base_ms: 0,
+            backoff_max_ms: 0,
+            ..saved.outlook
+        };
+        assert!(rig.settings.outlook.signed_in());
+        Three { rig, graph }
+    }
+
+    fn folder(&self, name: &str, kind: Kind) -> String {
+        self.graph.mailbox(|m| {
+            m.folders
+                .iter()
+                .find(|f| f.name == name && f.kind == kind)
+                .map(|f| f.id.clone())
+                .unwrap_or_else(|| panic!("no {name} in the mailbox"))
+        })
+    }
+
+    /// The Outlook user saves an item in a folder or list.
+    fn outlook_create(&self, folder: &str, kind: Kind, body: Value) -> Item {
+        let body: Map<String, Value> = body.as_object().cloned().unwrap();
+        let now = self.graph.now();
+        self.graph
+            .mailbox(|m| m.create(folder, kind, &body, now))
+            .expect("the item is saved")
+    }
+
+    fn outlook_update(&self, id: &str, kind: Kind, body: Value) -> Item {
+        let body: Map<String, Value> = body.as_object().cloned().unwrap();
+        let now = self.graph.now();
+        self.graph
+            .mailbox(|m| m.update(id, kind, &body, None, now))
+            .expect("the item is saved")
+    }
+
+    fn items_in(&self, folder: &str) -> Vec<Item> {
+        self.graph
+            .mailbox(|m| m.in_folder(folder).into_iter().cloned().collect())
+    }
+
+    fn item(&self, id: &str, kind: Kind) -> Item {
+        self.graph
+            .mailbox(|m| m.find(id, kind).cloned())
+            .expect("the item is in the mailbox")
+    }
+}
+
+fn field<'a>(item: &'a Item, name: &str) -> &'a Value {
+    item.fields.get(name).unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn a_contact_saved_in_the_synced_folder_reaches_salesforce_with_its_account_and_the_carddav_client()
+ {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let account = rig.sf_create("Account", json!({"Name": "Lima Consulting"}));
+    // The first run creates the synced folder, as SmartCloud Connect does.
+    rig.sync().await;
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    three.outlook_create(
+        &synced,
+        Kind::Contact,
+        json!({
+            "givenName": "Ana",
+            "surname": "Lima",
+            "companyName": "Lima Consulting",
+            "jobTitle": "Director",
+            "emailAddresses": [{"address": "ana@lima.example", "name": "Ana Lima"}],
+        }),
+    );
+
+    let preview = rig.preview().await;
+    let pulled = &preview.pulled[&Side::OUTLOOK][&tandem::protocol::RecordKind::Contact];
+    assert_eq!(pulled.created, 1);
+    rig.apply().await;
+    let rows = rig
+        .soql("SELECT Id, LastName, FirstName, Email, Title, AccountId FROM Contact")
+        .await;
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0]["LastName"], "Lima");
+    assert_eq!(rows[0]["Email"], "ana@lima.example");
+    assert_eq!(rows[0]["Title"], "Director");
+    assert_eq!(
+        rows[0]["AccountId"],
+        json!(account),
+        "linked to its Account"
+    );
+    let members = rig.members(CONTACTS).await;
+    assert_eq!(members.len(), 1, "{members:?}");
+    let (_, card) = rig.get(&members[0]).await;
+    assert!(card.contains("FN:Ana Lima"), "{card}");
+    assert!(card.contains("ana@lima.example"), "{card}");
+
+    // Nothing echoes back, and nothing is made twice.
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+    assert_eq!(three.items_in(&synced).len(), 1);
+    assert_eq!(rig.soql("SELECT Id FROM Contact").await.len(), 1);
+    rig.verify_replay();
+}
+
+#[tokio::test]
+async fn a_categorised_contact_of_the_main_folder_syncs_and_a_personal_one_never_does() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let main = three.folder("Contacts", Kind::Contact);
+    three.outlook_create(
+        &main,
+        Kind::Contact,
+        json!({"givenName": "Cleo", "surname": "Park", "categories": ["CRM"]}),
+    );
+    let personal = three.outlook_create(
+        &main,
+        Kind::Contact,
+        json!({"givenName": "Mum", "surname": "Home", "homePhones": ["+44 20 7946 0000"]}),
+    );
+
+    rig.sync().await;
+    let names = rig.last_names().await;
+    assert_eq!(names, vec![json!("Park")], "only the categorised contact");
+    assert_eq!(rig.members(CONTACTS).await.len(), 1);
+    // The personal contact was never touched: not rewritten, not moved.
+    let after = three.item(&personal.immutable_id, Kind::Contact);
+    assert_eq!(after.change_key, personal.change_key);
+    assert_eq!(after.folder, main);
+
+    // Categorising it later brings it into scope.
+    three.outlook_update(
+        &personal.immutable_id,
+        Kind::Contact,
+        json!({"categories": ["CRM"]}),
+    );
+    rig.sync().await;
+    let mut names = rig.last_names().await;
+    names.sort_by_key(|v| v.to_string());
+    assert_eq!(names, vec![json!("Home"), json!("Park")]);
+}
+
+#[tokio::test]
+async fn a_salesforce_edit_and_an_outlook_edit_of_other_fields_both_survive_everywhere() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let sf = rig.sf_create(
+        "Contact",
+        json!({"FirstName": "Ben", "LastName": "Okafor", "Title": "Buyer"}),
+    );
+    rig.sync().await;
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    let items = three.items_in(&synced);
+    assert_eq!(
+        items.len(),
+        1,
+        "the Salesforce contact reached Outlook's synced folder"
+    );
+    let outlook_id = items[0].immutable_id.clone();
+    assert_eq!(field(&items[0], "jobTitle"), "Buyer");
+
+    // Both edit before the next run: Outlook the mobile phone, Salesforce the title.
+    three.outlook_update(
+        &outlook_id,
+        Kind::Contact,
+        json!({"mobilePhone": "+49 170 1234567"}),
+    );
+    rig.sf_update("Contact", &sf, json!({"Title": "Head of Purchasing"}));
+    rig.sync().await;
+
+    let item = three.item(&outlook_id, Kind::Contact);
+    assert_eq!(field(&item, "jobTitle"), "Head of Purchasing");
+    assert_eq!(field(&item, "mobilePhone"), "+49 170 1234567");
+    let row = rig.sf_get(&sf);
+    assert_eq!(row["Title"], "Head of Purchasing");
+    assert_eq!(row["MobilePhone"], "+49 170 1234567");
+    let members = rig.members(CONTACTS).await;
+    let (_, card) = rig.get(&members[0]).await;
+    assert!(
+        card.contains("Head of Purchasing") && card.contains("+49 170 1234567"),
+        "{card}"
+    );
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+    assert_eq!(three.items_in(&synced).len(), 1);
+}
+
+#[tokio::test]
+async fn a_task_completed_in_outlook_closes_in_salesforce() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let due = (chrono::Utc::now() + chrono::Duration::days(3)).date_naive();
+    let sf = rig.sf_create(
+        "Task",
+        json!({"Subject": "Send the offer", "ActivityDate": due.to_string(), "Status": "Not Started"}),
+    );
+    rig.sync().await;
+    let list = three.folder("Tasks", Kind::Task);
+    let tasks = three.items_in(&list);
+    assert_eq!(tasks.len(), 1, "the Salesforce task reached the To Do list");
+    assert_eq!(field(&tasks[0], "title"), "Send the offer");
+    let due_there = field(&tasks[0], "dueDateTime")["dateTime"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        due_there.starts_with(&due.to_string()),
+        "the due day does not move: {due_there}"
+    );
+
+    three.outlook_update(
+        &tasks[0].rest_id,
+        Kind::Task,
+        json!({"status": "completed", "completedDateTime": {"dateTime": format!("{due}T10:00:00.0000000"), "timeZone": "UTC"}}),
+    );
+    rig.sync().await;
+    let row = rig.sf_get(&sf);
+    assert_eq!(row["Status"], "Completed", "{row:#}");
+    assert_eq!(row["ActivityDate"], due.to_string());
+}
+
+#[tokio::test]
+async fn a_reset_delta_a_throttling_storm_and_an_expired_token_end_in_a_complete_run_with_nothing_twice()
+ {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    rig.sync().await;
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    for i in 0..5 {
+        three.outlook_create(
+            &synced,
+            Kind::Contact,
+            json!({"givenName": "Lee", "surname": format!("Number {i}")}),
+        );
+    }
+    rig.sf_create(
+        "Contact",
+        json!({"FirstName": "Sam", "LastName": "Salesforce"}),
+    );
+    // Graph forgets the delta tokens, throttles the next requests (with and without a wait),
+    // and the access token expires.
+    three.graph.evict_delta_tokens();
+    three.graph.throttle(3, Some(0));
+    three.graph.throttle(3, None);
+    three.graph.expire_tokens();
+    // The first run may not get through the storm; the next one completes.
+    rig.preview().await;
+    rig.apply().await;
+    rig.sync().await;
+
+    assert_eq!(rig.soql("SELECT Id FROM Contact").await.len(), 6);
+    assert_eq!(
+        three.items_in(&synced).len(),
+        6,
+        "five from Outlook, one from Salesforce"
+    );
+    assert_eq!(rig.members(CONTACTS).await.len(), 6);
+
+    // Once more with everything reset: still nothing twice.
+    three.graph.evict_delta_tokens();
+    let again = rig.sync().await;
+    assert!(
+        again.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        again.plan
+    );
+    assert_eq!(three.items_in(&synced).len(), 6);
+    assert_eq!(rig.soql("SELECT Id FROM Contact").await.len(), 6);
+    rig.verify_replay();
+}
+
+#[tokio::test]
+async fn the_summary_shows_outlook_as_its_own_column() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    rig.sf_create("Contact", json!({"FirstName": "Ida", "LastName": "Column"}));
+    let preview = rig.preview().await;
+    assert_eq!(
+        preview.plan.columns(),
+        vec![Side::SALESFORCE, Side::DESKTOP, Side::OUTLOOK]
+    );
+    let text = tandem::cli::sync::summary(&preview.plan, false, false);
+    assert!(text.contains("Outlook 1 create"), "{text}");
+    assert!(text.contains("OUTLOOK"), "{text}");
+    assert!(text.contains("create -> outlook"), "{text}");
+}
+
+/// Polls `done` (bounded in count and time).
+async fn until(mut done: impl FnMut() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            return;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    panic!("the condition never came true");
+}
+
+/// An apply that dies while Outlook's answer to its first write is on its way: the write was
+/// made, tandem never heard of it.
+async fn apply_dies_waiting_for_an_answer(three: &Three) {
+    three.rig.preview().await;
+    three.graph.hold_answers();
+    let engine = three.rig.engine();
+    let run = tokio::spawn(async move {
+        engine
+            .apply(&tandem::engine::sync::Selection::default(), &|_, _| {})
+            .await
+    });
+    until(|| three.graph.answers_waiting() > 0).await;
+    run.abort();
+    let _ = run.await;
+    three.graph.release_answers();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_outlook_made_whose_answer_never_came_back_is_found_not_made_twice() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let list = three.folder("Tasks", Kind::Task);
+    // A contact: found again by its extended property.
+    rig.sf_create("Contact", json!({"FirstName": "Eve", "LastName": "Once"}));
+    apply_dies_waiting_for_an_answer(&three).await;
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    assert_eq!(three.items_in(&synced).len(), 1, "Outlook made the contact");
+    rig.sync().await;
+    assert_eq!(three.items_in(&synced).len(), 1, "the contact exists once");
+
+    // A task: To Do has no extended properties; found again by its linked resource.
+    let due = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+    rig.sf_create(
+        "Task",
+        json!({"Subject": "Call Eve", "ActivityDate": due.to_string(), "Status": "Not Started"}),
+    );
+    apply_dies_waiting_for_an_answer(&three).await;
+    assert_eq!(three.items_in(&list).len(), 1, "Outlook made the task");
+    rig.sync().await;
+    assert_eq!(three.items_in(&list).len(), 1, "the task exists once");
+
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+    rig.verify_replay();
+}
+
+#[tokio::test]
+async fn tandem_login_outlook_with_a_device_code_saves_a_refresh_token_that_works() {
+    use tokio::io::AsyncBufReadExt;
+    let graph = GraphEmulator::start().await.unwrap();
+    graph.device_code_interval(0);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("--data")
+        .arg(dir.path())
+        .args([
+            "login",
+            "outlook",
+            "--device-code",
+            "--client-id",
+            DEFAULT_CLIENT_ID,
+        ])
+        .args([
+            "--login-url",
+            &graph.base_url(),
+            "--graph-url",
+            &graph.base_url(),
+        ])
+        .env_remove("TANDEM_DATA")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tandem login starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let message = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the sign-in message");
+    // "To sign in, use a web browser to open the page … and enter the code XXXX to authenticate."
+    let code = message
+        .split("enter the code ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("a code in {message}"));
+    graph.approve_device_code(code).expect("the user approves");
+    let status = child.wait().await.unwrap();
+    assert!(status.success());
+    let saved = Settings::load(dir.path()).unwrap().outlook;
+    assert!(saved.signed_in(), "{saved:?}");
+    assert_eq!(saved.graph_url, graph.base_url());
+
+    // A refresh token that was used once is spent: a second client with it is refused, the
+    // saved one (rotated) still works.
+    let session = |settings: &tandem::config::OutlookSettings| {
+        tandem::outlook::signin::Session::new(settings, None).unwrap()
+    };
+    let http = reqwest::Client::new();
+    session(&saved)
+        .access_token(&http)
+        .await
+        .expect("the saved token works");
+    let spent = session(&saved).access_token(&http).await.unwrap_err();
+    assert!(spent.to_string().contains("invalid_grant"), "{spent}");
+}
