@@ -8,6 +8,6 @@ mod error;
 pub mod signin;
 
 pub use client::{
-    Answer, Containers, Created, DeltaRound, OutlookClient, OutlookStats, Part, Written,
+    Answer, Containers, Created, DeltaRound, OutlookClient, OutlookStats, Part, Window, Written,
 };
 pub use error::OutlookError;

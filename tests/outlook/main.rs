@@ -467,3 +467,199 @@ async fn tandem_login_outlook_with_a_device_code_saves_a_refresh_token_that_work
     let spent = session(&saved).access_token(&http).await.unwrap_err();
     assert!(spent.to_string().contains("invalid_grant"), "{spent}");
 }
+
+/// A weekly series in Outlook: Mondays at 09:00 UTC from next Monday, six times.
+fn weekly_body(subject: &str) -> (Value, chrono::NaiveDate) {
+    let today = chrono::Utc::now().date_naive();
+    let monday = today + chrono::Days::new(7 - u64::from(today.weekday().num_days_from_monday()));
+    let body = json!({
+        "subject": subject,
+        "start": {"dateTime": format!("{monday}T09:00:00"), "timeZone": "UTC"},
+        "end": {"dateTime": format!("{monday}T10:00:00"), "timeZone": "UTC"},
+        "recurrence": {
+            "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"], "firstDayOfWeek": "monday"},
+            "range": {"type": "numbered", "startDate": monday.to_string(), "numberOfOccurrences": 6, "recurrenceTimeZone": "UTC"},
+        },
+    });
+    (body, monday)
+}
+
+use chrono::Datelike;
+
+impl Three {
+    fn calendar(&self) -> String {
+        self.graph
+            .mailbox(|m| m.calendar_id().map(str::to_string))
+            .expect("the mailbox has a calendar")
+    }
+
+    /// The Outlook user saves an event.
+    fn outlook_event(&self, body: Value) -> tandem_graph_emulator::Instance {
+        let body: Map<String, Value> = body.as_object().cloned().unwrap();
+        let now = self.graph.now();
+        let calendar = self.calendar();
+        self.graph
+            .mailbox(|m| m.create_event(&calendar, &body, now))
+            .expect("the event is saved")
+            .0
+    }
+
+    fn occurrences(&self, master: &str) -> Vec<tandem_graph_emulator::Instance> {
+        let now = self.graph.now();
+        self.graph
+            .mailbox(|m| {
+                m.event_instances(
+                    master,
+                    now - chrono::Duration::days(30),
+                    now + chrono::Duration::days(365),
+                )
+            })
+            .expect("the series' instances")
+    }
+
+    fn event_count(&self) -> usize {
+        self.graph.mailbox(|m| m.events().count())
+    }
+}
+
+#[tokio::test]
+async fn an_outlook_series_with_a_cancelled_occurrence_is_one_series_in_salesforce_and_comes_back_unchanged()
+ {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let (body, monday) = weekly_body("Pipeline review");
+    let master = three.outlook_event(body);
+    let occurrences = three.occurrences(&master.id);
+    assert_eq!(occurrences.len(), 6);
+    // The user cancels the third meeting and moves the fifth by an hour.
+    three
+        .graph
+        .mailbox(|m| m.cancel_occurrence(&occurrences[2].id))
+        .unwrap();
+    let fifth = &occurrences[4];
+    let now = three.graph.now();
+    three
+        .graph
+        .mailbox(|m| {
+            m.move_occurrence(
+                &fifth.id,
+                fifth.start + chrono::Duration::hours(1),
+                fifth.end + chrono::Duration::hours(1),
+                now,
+            )
+        })
+        .unwrap();
+    let before: Vec<_> = three
+        .occurrences(&master.id)
+        .iter()
+        .map(|i| (i.start, i.change_key.clone()))
+        .collect();
+
+    rig.sync().await;
+    // One series in Salesforce: its occurrences but the cancelled one, nothing doubled.
+    let rows = rig
+        .soql("SELECT Id, Subject, StartDateTime, IsRecurrence2 FROM Event ORDER BY StartDateTime")
+        .await;
+    let days: Vec<String> = rows
+        .iter()
+        .map(|r| r["StartDateTime"].as_str().unwrap()[..10].to_string())
+        .collect();
+    let cancelled = (monday + chrono::Days::new(14)).to_string();
+    assert!(
+        !days.contains(&cancelled),
+        "the cancelled Monday is not in Salesforce: {days:?}"
+    );
+    assert_eq!(rows.len(), 5, "{days:?}");
+    assert!(rows.iter().all(|r| r["Subject"] == "Pipeline review"));
+    // On the desktop: one event with its rule and the cancellation.
+    let calendar = rig.members("/dav/calendars/calendar/").await;
+    assert_eq!(calendar.len(), 1, "{calendar:?}");
+    let (_, ics) = rig.get(&calendar[0]).await;
+    assert!(ics.contains("RRULE:FREQ=WEEKLY"), "{ics}");
+    assert!(ics.contains("EXDATE"), "{ics}");
+
+    // Outlook is as the user left it: no write came back, no extra event or occurrence.
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+    let after: Vec<_> = three
+        .occurrences(&master.id)
+        .iter()
+        .map(|i| (i.start, i.change_key.clone()))
+        .collect();
+    assert_eq!(after, before);
+    assert_eq!(three.event_count(), 1);
+    rig.verify_replay();
+}
+
+#[tokio::test]
+async fn a_private_outlook_event_never_leaves_outlook() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let day = chrono::Utc::now().date_naive() + chrono::Days::new(2);
+    three.outlook_event(json!({
+        "subject": "Doctor",
+        "sensitivity": "private",
+        "start": {"dateTime": format!("{day}T08:00:00"), "timeZone": "UTC"},
+        "end": {"dateTime": format!("{day}T09:00:00"), "timeZone": "UTC"},
+    }));
+    three.outlook_event(json!({
+        "subject": "Demo at Lima",
+        "start": {"dateTime": format!("{day}T14:00:00"), "timeZone": "W. Europe Standard Time"},
+        "end": {"dateTime": format!("{day}T15:00:00"), "timeZone": "W. Europe Standard Time"},
+    }));
+    rig.sync().await;
+    let rows = rig.soql("SELECT Subject, StartDateTime FROM Event").await;
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0]["Subject"], "Demo at Lima");
+    let calendar = rig.members("/dav/calendars/calendar/").await;
+    assert_eq!(
+        calendar.len(),
+        1,
+        "the private event stays in Outlook: {calendar:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_salesforce_meeting_reaches_the_outlook_calendar_once_and_its_edit_follows() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let day = chrono::Utc::now().date_naive() + chrono::Days::new(3);
+    let sf = rig.sf_create(
+        "Event",
+        json!({
+            "Subject": "Kick-off",
+            "StartDateTime": format!("{day}T10:00:00.000+0000"),
+            "EndDateTime": format!("{day}T11:00:00.000+0000"),
+            "Location": "Room 4",
+        }),
+    );
+    rig.sync().await;
+    let events: Vec<Value> = three.graph.mailbox(|m| {
+        m.events()
+            .map(|e| Value::Object(e.fields.clone()))
+            .collect()
+    });
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["subject"], "Kick-off");
+    assert_eq!(events[0]["location"]["displayName"], "Room 4");
+
+    rig.sf_update("Event", &sf, json!({"Location": "Room 7"}));
+    rig.sync().await;
+    let events: Vec<Value> = three.graph.mailbox(|m| {
+        m.events()
+            .map(|e| Value::Object(e.fields.clone()))
+            .collect()
+    });
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["location"]["displayName"], "Room 7");
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+}

@@ -55,6 +55,65 @@ pub(crate) fn item_kind(kind: RecordKind) -> &'static str {
     }
 }
 
+/// The record fields Outlook holds of `kind`: those this mapping writes and reads back the same.
+/// What Graph has no property for (a contact's fax, a task's privacy, links to Salesforce
+/// records, the lines of other clients in `unmapped`) and what tandem does not write (an
+/// event's organizer, which Graph keeps read-only, and its attendees, since writing them sends
+/// invitations from the user's mailbox) are not, so a plan never sends them and what Outlook
+/// reports without them is not taken as cleared.
+pub fn holds(kind: RecordKind, field: &str) -> bool {
+    let held: &[&str] = match kind {
+        RecordKind::Contact => &[
+            "salutation",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "suffix",
+            "company",
+            "title",
+            "department",
+            "email",
+            "phone",
+            "mobile_phone",
+            "home_phone",
+            "assistant_name",
+            "birthday",
+            "mailing_address",
+            "other_address",
+            "description",
+            "categories",
+        ],
+        RecordKind::Task => &[
+            "subject",
+            "description",
+            "description_html",
+            "start",
+            "due",
+            "status",
+            "priority",
+            "completed_at",
+            "reminder_at",
+            "rrule",
+            "categories",
+        ],
+        RecordKind::Event => &[
+            "subject",
+            "location",
+            "description",
+            "description_html",
+            "start",
+            "end",
+            "rrule",
+            "exdates",
+            "reminder_minutes",
+            "categories",
+            "private",
+            "show_as",
+        ],
+    };
+    held.contains(&field)
+}
+
 /// Item JSON (as Graph returns it: contact / todoTask / event) → the record's fields.
 /// `zone`: the user's zone, for an all-day or floating value that needs one. Unset properties
 /// (`null`, `""`, `[]`, `{}`) are absent fields, as empty values are in every record.

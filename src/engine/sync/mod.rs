@@ -306,7 +306,13 @@ impl SyncEngine {
         connection.adopt_pending(&self.store, &self.writer).await?;
         for kind in self.kinds() {
             let pulled = connection
-                .pull(&self.store, &self.writer, kind, &self.settings.rules(kind))
+                .pull(
+                    &self.store,
+                    &self.writer,
+                    kind,
+                    &self.settings.rules(kind),
+                    self.now(),
+                )
                 .await?;
             report
                 .pulled

@@ -1,0 +1,272 @@
+//! The plan's Outlook steps, carried out: creates 20 to a `$batch`, each announced in the log
+//! before it is sent and stamped with its record id; updates with `If-Match`, sending only the
+//! step's changes over the item as Outlook has it now; deletes.
+
+use super::{OutlookConnection, ZONE, failed, made, record_outcome, result, text};
+use crate::engine::SyncError;
+use crate::outlook::{OutlookError, Part};
+use crate::store::{Store, Writer, read};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime};
+use serde_json::Value;
+use tandem_protocol::graph;
+use tandem_protocol::plan::{Item, Step};
+use tandem_protocol::run::StepResult;
+use tandem_protocol::{Hlc, Op, Outcome, OutcomeResult, RecordKind, Side};
+
+impl OutlookConnection {
+    /// Carry out the plan's Outlook steps; the results, and the error that stopped the side.
+    pub async fn push(
+        &self,
+        store: &Store,
+        writer: &Writer,
+        steps: Vec<(&Item, &Step, Vec<Hlc>)>,
+    ) -> (Vec<StepResult>, Option<OutlookError>) {
+        let mut results = Vec::new();
+        let mut stopped = None;
+        let (creates, others): (Vec<_>, Vec<_>) = steps
+            .into_iter()
+            .partition(|(_, step, _)| step.op == Op::Create);
+        for kind in RecordKind::ALL {
+            let batch: Vec<_> = creates.iter().filter(|(i, _, _)| i.kind == kind).collect();
+            if batch.is_empty() {
+                continue;
+            }
+            match self.create(store, writer, kind, &batch).await {
+                Ok(done) => results.extend(done),
+                Err(e) => {
+                    for (item, step, _) in batch {
+                        results.push(result(item, step.op, Some(e.to_string())));
+                    }
+                }
+            }
+        }
+        for (item, step, written) in others {
+            if let Some(e) = &stopped {
+                results.push(result(item, step.op, Some(format!("not sent: {e}"))));
+                continue;
+            }
+            let error = match self.write(store, writer, item, step, written).await {
+                Ok(()) => None,
+                Err(SyncError::Outlook(e)) if e.stops_run() => {
+                    let why = e.to_string();
+                    stopped = Some(e);
+                    Some(why)
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            results.push(result(item, step.op, error));
+        }
+        (results, stopped)
+    }
+
+    /// Create the items of one kind, 20 to a batch, each announced in the log first.
+    async fn create(
+        &self,
+        store: &Store,
+        writer: &Writer,
+        kind: RecordKind,
+        batch: &[&(&Item, &Step, Vec<Hlc>)],
+    ) -> Result<Vec<StepResult>, SyncError> {
+        let Some((part, container)) = self.home(kind) else {
+            return Ok(batch
+                .iter()
+                .map(|(item, step, _)| {
+                    result(
+                        item,
+                        step.op,
+                        Some(SyncError::NoConnector(Side::OUTLOOK).to_string()),
+                    )
+                })
+                .collect());
+        };
+        let mut results = Vec::new();
+        let mut bodies = Vec::new();
+        let mut sent = Vec::new();
+        for (item, step, written) in batch {
+            let fields = read::record(&store.read()?, &item.record)?
+                .map(|r| tandem_protocol::plan::project(Side::OUTLOOK, kind, &r.fields))
+                .unwrap_or_else(|| step.changes.clone());
+            match graph::to_graph(kind, &fields, None, ZONE) {
+                Ok(mut body) => {
+                    graph::stamp_for(kind, &mut body, item.record.as_str());
+                    if kind == RecordKind::Event {
+                        // Graph makes one event per transaction id however often it is sent
+                        // (resources/event.md): a resent create after a lost answer is not a
+                        // second meeting.
+                        body.insert("transactionId".into(), item.record.as_str().into());
+                    }
+                    let intent = Outcome {
+                        record: item.record.clone(),
+                        side: Side::OUTLOOK,
+                        op: Op::Create,
+                        written: written.clone(),
+                        result: OutcomeResult::Intent,
+                        side_fields: Some(fields),
+                        payload: None,
+                    };
+                    record_outcome(writer, intent).await?;
+                    bodies.push(body);
+                    sent.push((*item, *step, written.clone()));
+                }
+                Err(e) => results.push(result(item, step.op, Some(e.to_string()))),
+            }
+        }
+        let answers = self.client.create(part, container, bodies).await;
+        for ((item, step, written), answer) in sent.into_iter().zip(answers) {
+            let outcome = match answer {
+                Ok(made_item) => {
+                    if let Some(exdates) = step.changes.get("exdates") {
+                        self.cancel_occurrences(&made_item, exdates).await?;
+                    }
+                    made(&item.record, kind, written, &made_item, None)
+                }
+                // No answer: the create may have been made; the next run finds it by its stamp.
+                Err(OutlookError::Unreachable(e)) => {
+                    results.push(result(
+                        item,
+                        step.op,
+                        Some(OutlookError::Unreachable(e).to_string()),
+                    ));
+                    continue;
+                }
+                Err(e) => failed(
+                    &item.record,
+                    Op::Create,
+                    written,
+                    "refused",
+                    &e.to_string(),
+                    !matches!(e, OutlookError::Api { status: 400, .. }),
+                ),
+            };
+            let error = match &outcome.result {
+                OutcomeResult::Failed { message, .. } => Some(message.clone()),
+                _ => None,
+            };
+            record_outcome(writer, outcome).await?;
+            results.push(result(item, step.op, error));
+        }
+        Ok(results)
+    }
+
+    /// One update or delete. An update sends only the step's changes, laid over the item as
+    /// Outlook holds it now, on the condition that it is still so (`If-Match`); when it changed
+    /// in between, it is read again and sent once more: what the user changed in Outlook
+    /// meanwhile stays, and the next pull brings it in.
+    async fn write(
+        &self,
+        store: &Store,
+        writer: &Writer,
+        item: &Item,
+        step: &Step,
+        written: Vec<Hlc>,
+    ) -> Result<(), SyncError> {
+        let kind = item.kind;
+        let (part, container) = self
+            .home(kind)
+            .ok_or(SyncError::NoConnector(Side::OUTLOOK))?;
+        let id = item
+            .id_on(Side::OUTLOOK)
+            .ok_or(SyncError::NoConnector(Side::OUTLOOK))?
+            .to_string();
+        if step.op == Op::Delete {
+            self.client.delete(part, container, &id).await?;
+            let outcome = Outcome {
+                record: item.record.clone(),
+                side: Side::OUTLOOK,
+                op: Op::Delete,
+                written,
+                result: OutcomeResult::Succeeded {
+                    external_id: Some(id),
+                    version: None,
+                },
+                side_fields: None,
+                payload: None,
+            };
+            return record_outcome(writer, outcome).await;
+        }
+        let had = read::side_state(&store.read()?, &item.record, Side::OUTLOOK)?
+            .map(|s| s.fields)
+            .unwrap_or_default();
+        let mut answer = Err(OutlookError::Halted);
+        for _ in 0..2 {
+            let current = self.client.get(part, container, &id).await?;
+            let now = graph::from_graph(kind, &current, ZONE).unwrap_or_default();
+            let want = tandem_protocol::record::overlay(&now, &step.changes);
+            let body = graph::to_graph(kind, &want, Some(&current), ZONE)?;
+            if body.is_empty() {
+                answer = Ok(current);
+                break;
+            }
+            let etag = text(&current, "@odata.etag").unwrap_or("*").to_string();
+            answer = self.client.update(part, container, &id, body, &etag).await;
+            match &answer {
+                Err(e) if e.is_conflict() => continue,
+                _ => break,
+            }
+        }
+        let answer = answer?;
+        if let Some(exdates) = step.changes.get("exdates") {
+            self.cancel_occurrences(&answer, exdates).await?;
+        }
+        // What tandem believes Outlook holds: what it had, with this step's changes. A change
+        // the user made meanwhile is not in it, so the next pull sees it as news.
+        let side_fields = tandem_protocol::record::overlay(&had, &step.changes);
+        let outcome = made(&item.record, kind, written, &answer, Some(side_fields));
+        record_outcome(writer, outcome).await
+    }
+
+    /// Outlook has no EXDATE: an occurrence cancelled elsewhere is deleted from the series.
+    async fn cancel_occurrences(&self, master: &Value, exdates: &Value) -> Result<(), SyncError> {
+        let (Some(id), Some(exdates)) = (text(master, "id"), exdates.as_array()) else {
+            return Ok(());
+        };
+        let days: Vec<NaiveDate> = exdates.iter().filter_map(day_of).collect();
+        let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else {
+            return Ok(());
+        };
+        let midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+        let window = (
+            midnight(*first - Days::new(1)),
+            midnight(*last + Days::new(2)),
+        );
+        for occurrence in self.client.instances(id, window).await? {
+            let original = text(&occurrence, "originalStart").unwrap_or_default();
+            let cancelled = exdates.iter().any(|when| same_start(original, when));
+            if cancelled
+                && text(&occurrence, "type") == Some("occurrence")
+                && let Some(occurrence) = text(&occurrence, "id")
+            {
+                self.client
+                    .delete(Part::Events, &self.containers.calendar, occurrence)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The day of an exdate (`{"date": …}` or `{"time": {"utc": …}}`).
+fn day_of(when: &Value) -> Option<NaiveDate> {
+    when.get("date")
+        .and_then(Value::as_str)
+        .or_else(|| when.get("time")?.get("utc")?.as_str())?
+        .get(..10)?
+        .parse()
+        .ok()
+}
+
+/// Whether an occurrence's `originalStart` (UTC) is the start an exdate cancels: the same
+/// instant, or for an all-day series the same day.
+fn same_start(original: &str, when: &Value) -> bool {
+    let Ok(original) = DateTime::parse_from_rfc3339(original) else {
+        return false;
+    };
+    if let Some(utc) = when
+        .get("time")
+        .and_then(|t| t.get("utc"))
+        .and_then(Value::as_str)
+    {
+        return DateTime::parse_from_rfc3339(utc).is_ok_and(|t| t == original);
+    }
+    day_of(when) == Some(original.date_naive())
+}
