@@ -173,3 +173,47 @@ fn the_demo_refuses_a_directory_that_is_not_its_own_and_another_seed_than_its_or
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("holds the demo org of seed 2, not 5"), "{err}");
 }
+
+#[test]
+fn the_demo_with_outlook_reviews_three_sides_and_applies_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let demo = Demo::start(&data, &["--seed", "4", "--outlook"]);
+    // "  Contacts    Salesforce: 12 to create; desktop: …; Outlook: … to create"
+    let contacts = demo.line("  Contacts");
+    assert!(
+        contacts.contains("Outlook: ") && contacts.contains(" to create"),
+        "{contacts}"
+    );
+    assert!(
+        demo.printed
+            .contains("The Outlook mailbox (Graph emulator) is at"),
+        "{}",
+        demo.printed
+    );
+    let applied = tandem(&data, &["sync", "apply"]);
+    assert!(applied.starts_with("Applied "), "{applied}");
+    // "Applied N of N steps …"
+    let words: Vec<&str> = applied.split_whitespace().collect();
+    assert_eq!(words[1], words[3], "every step carried out: {applied}");
+    let preview = tandem(&data, &["sync", "preview"]);
+    assert!(
+        preview.contains("Outlook 0 create, 0 update, 0 delete"),
+        "{preview}"
+    );
+    demo.interrupt();
+
+    // Resumed, the mailbox is gone with the demo that had it; the demo says so if asked again.
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("--data")
+        .arg(&data)
+        .args(["demo", "--listen", "127.0.0.1:0", "--outlook"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("lives only as long as the demo that made it"),
+        "{err}"
+    );
+}

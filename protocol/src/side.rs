@@ -65,6 +65,23 @@ impl Side {
     }
 
     /// What the side is to the rules; `None` for tandem itself.
+    /// The side as a sentence names it: Salesforce and Outlook are names, the desktop is a place.
+    pub fn title(self) -> String {
+        match self {
+            Side::SALESFORCE => "Salesforce".into(),
+            Side::OUTLOOK => "Outlook".into(),
+            side => side.as_str().into(),
+        }
+    }
+
+    /// What a summary's column says of an item the side does not have.
+    pub fn missing(self) -> String {
+        match self {
+            Side::DESKTOP => "(not on the desktop)".into(),
+            side => format!("(not in {})", side.title()),
+        }
+    }
+
     /// Whether the side reports only the contacts in scope (a connector reads the synced folder
     /// and the categorised contacts, never the personal ones), so whatever it holds is in scope.
     /// The DAV server holds every address book of its clients and says nothing of scope.

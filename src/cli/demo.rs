@@ -4,12 +4,13 @@
 //! with `tandem sync apply`); run again on the same directory, it resumes with the org and the
 //! store as they were.
 
-use crate::app::{AppError, Reply, Request, RunReport, count};
-use crate::cli::sync::{planned, side_title};
+use crate::app::{AppError, OutlookSignIn, OutlookSignInArgs, Reply, Request, RunReport, count};
+use crate::cli::sync::planned;
 use crate::config::{self, ConfigError, SETTINGS_FILE};
 use crate::daemon::{self, DaemonError, ServeOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use tandem_graph_emulator::{DEFAULT_CLIENT_ID, GraphEmulator, GraphHandle};
 use tandem_salesforce_emulator::{
     DEFAULT_API_VERSION, Emulator, EmulatorConfig, EmulatorError, EmulatorHandle, Snapshot,
     SnapshotError,
@@ -27,6 +28,11 @@ pub struct DemoArgs {
     /// [default: 1]. A resumed demo keeps the org it has.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Also an Outlook mailbox, in the Graph emulator, signed in to as a user would (with a
+    /// device code): Outlook joins the sync as a third side. The mailbox lives as long as this
+    /// demo runs, so only a new demo has it.
+    #[arg(long)]
+    pub outlook: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +72,12 @@ pub enum DemoError {
     DaemonStopped(tokio::task::JoinError),
     #[error("the demo's review failed: {0}")]
     ReviewFailed(String),
+    #[error(
+        "the demo's Outlook mailbox lives only as long as the demo that made it: start a new demo with --outlook (`tandem demo --outlook --data NEW_DIR`)"
+    )]
+    OutlookOnResume,
+    #[error("cannot start the Graph emulator: {0}")]
+    GraphEmulator(String),
 }
 
 /// Where the demo lives without `--data`: a directory of its own, never the real store's, so
@@ -120,6 +132,15 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
         started => started?,
     };
     connect(&dir, &emulator)?;
+    let outlook = match (args.outlook, resuming) {
+        (true, true) => return Err(DemoError::OutlookOnResume),
+        (true, false) => Some(outlook_mailbox(&dir).await?),
+        (false, _) => {
+            // A mailbox of an earlier run is gone with it: no run should look for it.
+            sign_out_of_outlook(&dir)?;
+            None
+        }
+    };
     let serve = tokio::spawn({
         let dir = dir.clone();
         async move {
@@ -143,7 +164,7 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
     if let Some((side, why)) = preview.record.iter().flat_map(|r| &r.unreachable).next() {
         return Err(DemoError::ReviewFailed(format!(
             "{} could not be reached: {why}",
-            side_title(*side)
+            side.title()
         )));
     }
     let data = format!("--data {}", dir.display());
@@ -165,6 +186,12 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
         client.dav_url()
     ));
     say(&org_access(&emulator, &config));
+    if let Some(graph) = &outlook {
+        say(&format!(
+            "The Outlook mailbox (Graph emulator) is at {}/v1.0/me, signed in as the demo user.\n",
+            graph.base_url()
+        ));
+    }
     say(&format!(
         "\nIn a terminal: `tandem {data} sync preview` reviews, `… sync apply` carries it out, `… sync status`,\n\
          `… history ITEM` and `… blame ITEM` show what happened. Ctrl-C stops the demo; `tandem demo{}` resumes it.\n",
@@ -180,6 +207,7 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
     ));
     let result = serve.await.map_err(DemoError::DaemonStopped)?;
     emulator.shutdown().await;
+    drop(outlook);
     Ok(result?)
 }
 
@@ -271,6 +299,43 @@ fn connect(dir: &Path, emulator: &EmulatorHandle) -> Result<(), DemoError> {
             ("refresh_token", Some(&token)),
         ],
     )?;
+    Ok(())
+}
+
+/// A mailbox with a few contacts, events and tasks in the Graph emulator, and tandem signed
+/// in to it the way a user without a browser signs in: a device code, entered (here, by the
+/// demo itself) on the emulated sign-in page.
+async fn outlook_mailbox(dir: &Path) -> Result<GraphHandle, DemoError> {
+    let graph = GraphEmulator::start()
+        .await
+        .map_err(|e| DemoError::GraphEmulator(e.to_string()))?;
+    graph
+        .seed(12, 10, 6)
+        .map_err(|e| DemoError::GraphEmulator(e.to_string()))?;
+    graph.device_code_interval(0);
+    let sign_in = OutlookSignIn::prepare(
+        dir,
+        &OutlookSignInArgs {
+            login_url: Some(graph.base_url()),
+            graph_url: Some(graph.base_url()),
+            client_id: Some(DEFAULT_CLIENT_ID.into()),
+            ..OutlookSignInArgs::default()
+        },
+    )?;
+    let code = sign_in.device_code().await?;
+    graph
+        .approve_device_code(&code.user_code)
+        .map_err(|e| DemoError::GraphEmulator(e.to_string()))?;
+    sign_in.finish_device(&code).await?;
+    Ok(graph)
+}
+
+/// Forget the Outlook sign-in of an earlier demo run.
+fn sign_out_of_outlook(dir: &Path) -> Result<(), DemoError> {
+    let path = dir.join(SETTINGS_FILE);
+    if config::Settings::load(dir)?.outlook.refresh_token.is_some() {
+        config::set(&path, "outlook", &[("refresh_token", None)])?;
+    }
     Ok(())
 }
 

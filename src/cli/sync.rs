@@ -110,15 +110,6 @@ fn kind_title(kind: RecordKind) -> &'static str {
     }
 }
 
-/// A side's name in a sentence: Salesforce and Outlook are names, the desktop is a place.
-pub fn side_title(side: Side) -> String {
-    match side {
-        Side::SALESFORCE => "Salesforce".into(),
-        Side::OUTLOOK => "Outlook".into(),
-        side => side.to_string(),
-    }
-}
-
 /// The summary's sides: the first (Salesforce) on the left, the others on the right.
 fn columns(plan: &Plan) -> (Side, Vec<Side>) {
     let sides = plan.columns();
@@ -165,8 +156,7 @@ fn side_column(item: &Item, side: Side, width: Option<usize>) -> String {
     let id = match item.id_on(side) {
         Some(id) if side == Side::SALESFORCE => id,
         Some(id) => id.rsplit('/').next().unwrap_or(id),
-        None if side == Side::SALESFORCE => return "(not in Salesforce)".into(),
-        None => return format!("(not on the {side})"),
+        None => return side.missing(),
     };
     let label = item.label_on(side);
     match width {
@@ -228,7 +218,7 @@ pub fn summary(plan: &Plan, details: bool, all: bool) -> String {
             let counts = tally.side(*side);
             format!(
                 "{} {} create, {} update, {} delete",
-                side_title(*side),
+                side.title(),
                 counts.create,
                 counts.update,
                 counts.delete
@@ -331,7 +321,7 @@ fn note_unreachable(out: &mut String, record: &RunRecord) {
         let _ = writeln!(
             out,
             "{} could not be reached: {error}\nDesktop changes are kept and merge on the next run that reaches it.\n",
-            side_title(*side)
+            side.title()
         );
     }
 }
@@ -366,7 +356,7 @@ pub fn previewed(report: &RunReport, details: bool, all: bool, json: bool) -> (S
     }
     out.push_str(&summary(&report.plan, details, all));
     if !read {
-        let unread: Vec<String> = report.unread.iter().map(|s| side_title(*s)).collect();
+        let unread: Vec<String> = report.unread.iter().map(|s| s.title()).collect();
         let _ = writeln!(
             out,
             "{} was not read: this summary shows only what the other sides changed. Run `tandem sync preview` again once it can be reached.",
@@ -458,7 +448,7 @@ pub fn planned(plan: &Plan) -> String {
                 } else {
                     parts.join(", ")
                 };
-                format!("{}: {what}", side_title(*side))
+                format!("{}: {what}", side.title())
             })
             .collect();
         let _ = writeln!(out, "  {:<9} {}", kind_title(kind), sides.join("; "));
@@ -571,7 +561,7 @@ pub fn status(status: &Status, json: bool) -> String {
             let unreachable: Vec<String> = run
                 .unreachable
                 .keys()
-                .map(|side| format!(", {} unreachable", side_title(*side)))
+                .map(|side| format!(", {} unreachable", side.title()))
                 .collect();
             let _ = writeln!(
                 out,

@@ -76,10 +76,7 @@ pub fn iso(ms: i64) -> String {
 
 /// A side's name as a title: `Salesforce`, `Desktop`, `Outlook`.
 pub fn side_title(side: Side) -> String {
-    if side == Side::SALESFORCE {
-        return "Salesforce".into();
-    }
-    let name = side.as_str();
+    let name = side.title();
     name[..1].to_uppercase() + &name[1..]
 }
 

@@ -14,6 +14,20 @@ pub struct GraphError {
     pub retry_after: Option<u64>,
 }
 
+impl std::fmt::Display for GraphError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for GraphError {}
+
 impl GraphError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> GraphError {
         GraphError {

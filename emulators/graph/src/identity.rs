@@ -48,6 +48,14 @@ pub struct IdentityError {
     pub text: String,
 }
 
+impl std::fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (AADSTS{}): {}", self.error, self.code, self.text)
+    }
+}
+
+impl std::error::Error for IdentityError {}
+
 impl IdentityError {
     fn new(error: &'static str, code: u32, text: impl Into<String>) -> IdentityError {
         let status = if error == "invalid_client" {

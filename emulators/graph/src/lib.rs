@@ -291,7 +291,7 @@ impl GraphHandle {
     }
 
     /// Fill the mailbox with plausible items fast (for demos and benchmarks): `contacts` in
-    /// "Contacts", `tasks` in "Tasks", and `events` in the calendar over the 60 days from now
+    /// "Contacts" (nine in ten with the category "CRM"), `tasks` in "Tasks", and `events` in the calendar over the 60 days from now
     /// (every tenth a weekly series of ten).
     pub fn seed(&self, contacts: usize, events: usize, tasks: usize) -> Result<(), GraphError> {
         let now = self.now();

@@ -46,6 +46,9 @@ pub fn fill(
             "emailAddresses": [{"address": format!("{}.{n}@example.com", given.to_lowercase()), "name": given}],
             "businessPhones": [format!("+1 555 01{:02}", n % 100)],
             "companyName": format!("{surname} Trading"),
+            // Nine in ten are business contacts, categorised as the seeds' users are told to;
+            // the tenth is personal.
+            "categories": if n % 10 == 9 { json!([]) } else { json!(["CRM"]) },
         }));
         mailbox.create(&contact_folder, Kind::Contact, &body, now)?;
     }

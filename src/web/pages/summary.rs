@@ -226,8 +226,7 @@ fn cell(item: &Item, side: Side) -> String {
             item.label_on(side),
             id.rsplit('/').next().unwrap_or(id)
         ),
-        None if side == Side::SALESFORCE => "(not in Salesforce)".into(),
-        None => format!("(not on the {side})"),
+        None => side.missing(),
     }
 }
 
