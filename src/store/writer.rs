@@ -57,6 +57,8 @@ struct Job {
 
 enum Message {
     Append(Box<Job>),
+    /// Appended in one transaction: all of them are durable, or none.
+    Together(Vec<Job>),
     /// Finish what is queued, then close the store and end the thread.
     Stop,
 }
@@ -94,14 +96,21 @@ impl Writer {
             .name("tandem-writer".into())
             .spawn(move || {
                 let mut stopping = false;
+                // A group that came while a batch was gathered: the next batch, alone.
+                let mut next: Option<Vec<Job>> = None;
                 while !stopping {
-                    let Some(Message::Append(first)) = inbox.blocking_recv() else {
-                        break;
+                    let mut batch = match next.take() {
+                        Some(group) => group,
+                        None => match inbox.blocking_recv() {
+                            Some(Message::Append(first)) => vec![*first],
+                            Some(Message::Together(group)) => group,
+                            Some(Message::Stop) | None => break,
+                        },
                     };
-                    let mut batch = vec![*first];
-                    while batch.len() < MAX_BATCH {
+                    while batch.len() < MAX_BATCH && next.is_none() {
                         match inbox.try_recv() {
                             Ok(Message::Append(job)) => batch.push(*job),
+                            Ok(Message::Together(group)) => next = Some(group),
                             Ok(Message::Stop) => {
                                 stopping = true;
                                 break;
@@ -111,6 +120,9 @@ impl Writer {
                     }
                     commit_batch(&store, &projector, &mut clock, &mut next_seq, &wall, batch);
                     counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                if let Some(group) = next {
+                    commit_batch(&store, &projector, &mut clock, &mut next_seq, &wall, group);
                 }
                 // `store` is dropped here, which closes the redb file cleanly.
             })
@@ -141,6 +153,30 @@ impl Writer {
     /// Append one event; returns once it is durable.
     pub async fn append(&self, draft: Draft) -> Result<Ack, WriterError> {
         self.submit(draft).await?.await
+    }
+
+    /// Append events in one transaction, so that a crash leaves all of them or none; returns
+    /// once they are durable, with each one's acknowledgement in order.
+    pub async fn append_together(
+        &self,
+        drafts: Vec<Draft>,
+    ) -> Result<Vec<Result<Ack, WriterError>>, WriterError> {
+        let mut jobs = Vec::with_capacity(drafts.len());
+        let mut answers = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let (reply, answer) = oneshot::channel();
+            jobs.push(Job { draft, reply });
+            answers.push(Pending(answer));
+        }
+        self.jobs
+            .send(Message::Together(jobs))
+            .await
+            .map_err(|_| WriterError::Stopped)?;
+        let mut acks = Vec::with_capacity(answers.len());
+        for answer in answers {
+            acks.push(answer.await);
+        }
+        Ok(acks)
     }
 
     /// Queue an event and return at once with the future of its acknowledgement. Events are

@@ -31,8 +31,10 @@ impl Three {
         let graph = GraphEmulator::start()
             .await
             .expect("the Graph emulator starts");
-        // The test's client polls the token endpoint without waiting between polls.
+        // The test's client polls the token endpoint without waiting between polls; a refresh
+        // token used once is spent, so every run must use the one the last saved.
         graph.device_code_interval(0);
+        graph.rotate_refresh_tokens_strictly();
         let mut rig = Rig::with_settings(settings).await;
         let sign_in = OutlookSignIn::prepare(
             rig.dir.path(),
@@ -384,9 +386,21 @@ async fn a_create_outlook_made_whose_answer_never_came_back_is_found_not_made_tw
     rig.sf_create("Contact", json!({"FirstName": "Eve", "LastName": "Once"}));
     apply_dies_waiting_for_an_answer(&three).await;
     let synced = three.folder("Salesforce Contacts", Kind::Contact);
-    assert_eq!(three.items_in(&synced).len(), 1, "Outlook made the contact");
+    let made = three.items_in(&synced);
+    assert_eq!(made.len(), 1, "Outlook made the contact");
+    // The user edits it before tandem has heard of it: the edit must not be taken as tandem's.
+    three.outlook_update(
+        &made[0].immutable_id,
+        Kind::Contact,
+        json!({"jobTitle": "Founder"}),
+    );
     rig.sync().await;
     assert_eq!(three.items_in(&synced).len(), 1, "the contact exists once");
+    let rows = rig.soql("SELECT Title FROM Contact").await;
+    assert_eq!(
+        rows[0]["Title"], "Founder",
+        "the Outlook edit reached Salesforce"
+    );
 
     // A task: To Do has no extended properties; found again by its linked resource.
     let due = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
@@ -413,6 +427,7 @@ async fn tandem_login_outlook_with_a_device_code_saves_a_refresh_token_that_work
     use tokio::io::AsyncBufReadExt;
     let graph = GraphEmulator::start().await.unwrap();
     graph.device_code_interval(0);
+    graph.rotate_refresh_tokens_strictly();
     let dir = tempfile::tempdir().unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
         .arg("--data")

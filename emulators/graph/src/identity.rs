@@ -7,9 +7,10 @@
 //! strict, and says so where it is:
 //! - PKCE is required, with `S256` only (the platform also takes `plain`, and no PKCE at all
 //!   from a desktop app; RFC 7636 §4.2: a client that can do S256 must).
-//! - Refresh tokens rotate strictly: one that was used to get a new one stops working (the
-//!   platform lets the old one live on, but v2-oauth2-auth-code-flow.md: "You're expected to
-//!   discard the old refresh token"). A client that reuses an old one fails here at once.
+//! - Refresh tokens: every refresh answers a new one. As documented, the old one lives on
+//!   (refresh-tokens.md; v2-oauth2-auth-code-flow.md: "You're expected to discard the old
+//!   refresh token"); with [`Identity::strict_rotation`] a used one stops working at once, so a
+//!   test catches a client that reuses an old one instead of keeping the newest.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -209,6 +210,8 @@ pub struct Identity {
     devices: Vec<DeviceFlow>,
     /// Seconds a device code client is asked to wait between polls.
     pub interval: u64,
+    /// A refresh token used once is refused from then on (stricter than the platform).
+    pub strict_rotation: bool,
     next: u64,
 }
 
@@ -220,6 +223,7 @@ impl Default for Identity {
             refresh: HashMap::new(),
             devices: Vec::new(),
             interval: DEVICE_CODE_INTERVAL,
+            strict_rotation: false,
             next: 0,
         }
     }
@@ -492,6 +496,7 @@ impl Identity {
         };
         match grant.state {
             RefreshState::Live => {}
+            RefreshState::Used if !self.strict_rotation => {}
             RefreshState::Used => {
                 return Err(IdentityError::new(
                     "invalid_grant",

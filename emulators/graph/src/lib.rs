@@ -213,6 +213,12 @@ impl GraphHandle {
         self.shared.lock_identity().interval = seconds;
     }
 
+    /// A refresh token used once is refused from then on (the platform lets it live on, as
+    /// documented): a client that does not keep the newest fails at once.
+    pub fn rotate_refresh_tokens_strictly(&self) {
+        self.shared.lock_identity().strict_rotation = true;
+    }
+
     /// Every refresh token stops working (`invalid_grant`, AADSTS50173), as when the user's
     /// sessions are revoked; the client must sign in again.
     pub fn revoke_refresh_tokens(&self) {

@@ -136,13 +136,16 @@ impl OutlookConnection {
             let Some((part, container)) = record.kind().and_then(|k| self.home(k)) else {
                 continue;
             };
-            let (kind, written) = announced(store, &record)?;
+            let (written, meant) = announced(store, &record)?;
             let found = self
                 .client
                 .find_stamped(part, container, record.as_str())
                 .await?;
             let outcome = match found {
-                Some(item) => made(&record, kind, written, &item, None),
+                // Taken as what tandem meant to make, not as it is now: the user may have
+                // changed it since (quicker than the run that recovers), and the next read must
+                // bring that change in, not find it already known.
+                Some(item) => made(&record, Op::Create, written, &item, meant),
                 None => failed(
                     &record,
                     Op::Create,
@@ -265,10 +268,10 @@ fn known(store: &Store, id: &str) -> Result<Option<crate::store::SideState>, Syn
     ))
 }
 
-/// The kind and the heads the last create intent of `record` on Outlook announced.
-fn announced(store: &Store, record: &RecordId) -> Result<(RecordKind, Vec<Hlc>), SyncError> {
+/// The heads and the fields the last create intent of `record` on Outlook announced.
+fn announced(store: &Store, record: &RecordId) -> Result<(Vec<Hlc>, Fields), SyncError> {
     let txn = store.read()?;
-    let written = read::record_events(&txn, record)?
+    let (written, fields) = read::record_events(&txn, record)?
         .into_iter()
         .rev()
         .find_map(|(_, event)| match event.body {
@@ -277,40 +280,40 @@ fn announced(store: &Store, record: &RecordId) -> Result<(RecordKind, Vec<Hlc>),
                 op: Op::Create,
                 result: OutcomeResult::Intent,
                 written,
+                side_fields,
                 ..
-            }) => Some(written),
+            }) => Some((written, side_fields.unwrap_or_default())),
             _ => None,
         })
         .unwrap_or_default();
-    let kind = record.kind().unwrap_or(RecordKind::Contact);
-    Ok((kind, written))
+    Ok((written, fields))
 }
 
-/// A write Outlook made: the item's id and version, and the record as Outlook holds it (from the
-/// answer, unless the caller knows better).
+/// A write Outlook made: the item's id and version, and the record as Outlook holds it.
 fn made(
     record: &RecordId,
-    kind: RecordKind,
+    op: Op,
     written: Vec<Hlc>,
     item: &Value,
-    side_fields: Option<Fields>,
+    side_fields: Fields,
 ) -> Outcome {
     Outcome {
         record: record.clone(),
         side: Side::OUTLOOK,
-        op: if side_fields.is_some() {
-            Op::Update
-        } else {
-            Op::Create
-        },
+        op,
         written,
         result: OutcomeResult::Succeeded {
             external_id: text(item, "id").map(str::to_string),
             version: text(item, "@odata.etag").map(str::to_string),
         },
-        side_fields: side_fields.or_else(|| graph::from_graph(kind, item, ZONE).ok()),
+        side_fields: Some(side_fields),
         payload: None,
     }
+}
+
+/// The record as Outlook holds it after a create: as it answered.
+fn created(kind: RecordKind, item: &Value) -> Fields {
+    graph::from_graph(kind, item, ZONE).unwrap_or_default()
 }
 
 fn failed(

@@ -2,7 +2,7 @@
 //! before it is sent and stamped with its record id; updates with `If-Match`, sending only the
 //! step's changes over the item as Outlook has it now; deletes.
 
-use super::{OutlookConnection, ZONE, failed, made, record_outcome, result, text};
+use super::{OutlookConnection, ZONE, created, failed, made, record_outcome, result, text};
 use crate::engine::SyncError;
 use crate::outlook::{OutlookError, Part};
 use crate::store::{Store, Writer, read};
@@ -118,7 +118,13 @@ impl OutlookConnection {
                     if let Some(exdates) = step.changes.get("exdates") {
                         self.cancel_occurrences(&made_item, exdates).await?;
                     }
-                    made(&item.record, kind, written, &made_item, None)
+                    made(
+                        &item.record,
+                        Op::Create,
+                        written,
+                        &made_item,
+                        created(kind, &made_item),
+                    )
                 }
                 // No answer: the create may have been made; the next run finds it by its stamp.
                 Err(OutlookError::Unreachable(e)) => {
@@ -211,7 +217,7 @@ impl OutlookConnection {
         // What tandem believes Outlook holds: what it had, with this step's changes. A change
         // the user made meanwhile is not in it, so the next pull sees it as news.
         let side_fields = tandem_protocol::record::overlay(&had, &step.changes);
-        let outcome = made(&item.record, kind, written, &answer, Some(side_fields));
+        let outcome = made(&item.record, Op::Update, written, &answer, side_fields);
         record_outcome(writer, outcome).await
     }
 
