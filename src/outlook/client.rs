@@ -401,12 +401,74 @@ impl OutlookClient {
         container: &str,
         bodies: Vec<Map<String, Value>>,
     ) -> Vec<Created> {
-        let url = part.items(container);
+        let path = part.items(container);
         let requests = bodies
             .into_iter()
-            .map(|body| (Method::POST, url.clone(), Some(Value::Object(body)), None))
+            .map(|body| Request {
+                method: Method::POST,
+                path: path.clone(),
+                body: Some(Value::Object(body)),
+                if_match: None,
+            })
             .collect();
-        self.batch(requests).await
+        self.send_all(requests).await
+    }
+
+    /// Read items, 20 to a `$batch`, each with tandem's stamp.
+    pub async fn get_all(&self, part: Part, container: &str, ids: &[String]) -> Vec<Written> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("$expand", &graph::expand(part.kind()))
+            .finish();
+        let requests = ids
+            .iter()
+            .map(|id| Request {
+                method: Method::GET,
+                path: format!("{}?{query}", part.item(container, id)),
+                body: None,
+                if_match: None,
+            })
+            .collect();
+        self.send_all(requests).await
+    }
+
+    /// Change items, 20 to a `$batch`, each only if still at its `@odata.etag`.
+    pub async fn update_all(
+        &self,
+        part: Part,
+        container: &str,
+        changes: Vec<(String, Map<String, Value>, String)>,
+    ) -> Vec<Written> {
+        let requests = changes
+            .into_iter()
+            .map(|(id, body, etag)| Request {
+                method: Method::PATCH,
+                path: part.item(container, &id),
+                body: Some(Value::Object(body)),
+                if_match: Some(etag),
+            })
+            .collect();
+        self.send_all(requests).await
+    }
+
+    /// Delete items, 20 to a `$batch`; one already gone is deleted.
+    pub async fn delete_all(&self, part: Part, container: &str, ids: &[String]) -> Vec<Written> {
+        let requests = ids
+            .iter()
+            .map(|id| Request {
+                method: Method::DELETE,
+                path: part.item(container, id),
+                body: None,
+                if_match: None,
+            })
+            .collect();
+        self.send_all(requests)
+            .await
+            .into_iter()
+            .map(|answer| match answer {
+                Err(e) if e.is_not_found() => Ok(Value::Null),
+                other => other,
+            })
+            .collect()
     }
 
     /// The item as Outlook holds it now, with tandem's stamp.
@@ -488,52 +550,28 @@ impl OutlookClient {
 
     /// Requests sent in `$batch`es of 20; the answers in order. An item Graph throttled inside
     /// the batch is sent again alone (which waits as the answer says).
-    async fn batch(
-        &self,
-        requests: Vec<(Method, String, Option<Value>, Option<String>)>,
-    ) -> Vec<Created> {
+    pub async fn send_all(&self, requests: Vec<Request>) -> Vec<Written> {
         let mut answers = Vec::with_capacity(requests.len());
         for chunk in requests.chunks(BATCH_SIZE) {
             let body = json!({
-                "requests": chunk.iter().enumerate().map(|(i, (method, url, body, etag))| {
-                    let mut request = json!({"id": i.to_string(), "method": method.as_str(), "url": url});
-                    // The batch's own headers do not reach the requests inside it: each asks
-                    // for immutable ids itself, or its answer names the item by a REST id.
-                    let mut headers = Map::new();
-                    headers.insert("Prefer".into(), json!(IMMUTABLE_IDS));
-                    if let Some(body) = body {
-                        request["body"] = body.clone();
-                        headers.insert("Content-Type".into(), json!("application/json"));
-                    }
-                    if let Some(etag) = etag {
-                        headers.insert("If-Match".into(), json!(etag));
-                    }
-                    request["headers"] = Value::Object(headers);
-                    request
-                }).collect::<Vec<_>>()
+                "requests": chunk.iter().enumerate().map(|(i, r)| r.in_batch(i)).collect::<Vec<_>>()
             });
             let answer = match self.call(Method::POST, "/$batch", Some(&body), None).await {
                 Ok(answer) => answer,
                 Err(e) => {
-                    let why = e.to_string();
-                    answers.extend(chunk.iter().map(|_| {
-                        Err(OutlookError::Malformed {
-                            call: "$batch".into(),
-                            why: why.clone(),
-                        })
-                    }));
+                    answers.extend(chunk.iter().map(|_| Err(e.for_each_request())));
                     continue;
                 }
             };
             let responses = answer["responses"].as_array().cloned().unwrap_or_default();
-            for (i, (method, url, body, etag)) in chunk.iter().enumerate() {
+            for (i, request) in chunk.iter().enumerate() {
                 let response = responses
                     .iter()
                     .find(|r| r["id"].as_str() == Some(i.to_string().as_str()));
                 let Some(response) = response else {
-                    answers.push(Err(OutlookError::Malformed {
-                        call: "$batch".into(),
-                        why: format!("no answer for request {i}"),
+                    answers.push(Err(OutlookError::NoAnswer {
+                        call: request.describe(),
+                        why: format!("the $batch answer has no response {i}"),
                     }));
                     continue;
                 };
@@ -541,11 +579,16 @@ impl OutlookClient {
                 let answer = match status {
                     200..=299 => Ok(response["body"].clone()),
                     429 | 503 | 504 => {
-                        self.call(method.clone(), url, body.as_ref(), etag.as_deref())
-                            .await
+                        self.call(
+                            request.method.clone(),
+                            &request.path,
+                            request.body.as_ref(),
+                            request.if_match.as_deref(),
+                        )
+                        .await
                     }
                     _ => Err(api_error(
-                        format!("{method} {url}"),
+                        request.describe(),
                         status,
                         &response["body"].to_string(),
                     )),
@@ -554,6 +597,44 @@ impl OutlookClient {
             }
         }
         answers
+    }
+}
+
+/// One request of a `$batch`.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: Method,
+    /// Under `/v1.0`, with its query.
+    pub path: String,
+    pub body: Option<Value>,
+    pub if_match: Option<String>,
+}
+
+impl Request {
+    fn describe(&self) -> String {
+        format!(
+            "{} {}",
+            self.method,
+            self.path.split('?').next().unwrap_or("")
+        )
+    }
+
+    /// As the `i`th request of a `$batch`. The batch's own headers do not reach the requests
+    /// inside it: each asks for immutable ids itself, or its answer names the item by a REST id.
+    fn in_batch(&self, i: usize) -> Value {
+        let mut request =
+            json!({"id": i.to_string(), "method": self.method.as_str(), "url": self.path});
+        let mut headers = Map::new();
+        headers.insert("Prefer".into(), json!(IMMUTABLE_IDS));
+        if let Some(body) = &self.body {
+            request["body"] = body.clone();
+            headers.insert("Content-Type".into(), json!("application/json"));
+        }
+        if let Some(etag) = &self.if_match {
+            headers.insert("If-Match".into(), json!(etag));
+        }
+        request["headers"] = Value::Object(headers);
+        request
     }
 }
 

@@ -34,11 +34,55 @@ pub enum OutlookError {
         name: String,
         why: String,
     },
+    #[error(
+        "Outlook gave no answer to {call} ({why}); whether it was carried out is found out on the next run"
+    )]
+    NoAnswer { call: String, why: String },
     #[error("the run was stopped on request")]
     Halted,
 }
 
 impl OutlookError {
+    /// The same failure for each request of a `$batch` that failed as a whole. One without an
+    /// answer may have been carried out: it stays ambiguous.
+    pub fn for_each_request(&self) -> OutlookError {
+        match self {
+            OutlookError::Api {
+                call,
+                status,
+                code,
+                message,
+            } => OutlookError::Api {
+                call: call.clone(),
+                status: *status,
+                code: code.clone(),
+                message: message.clone(),
+            },
+            OutlookError::Throttled { call, tries } => OutlookError::Throttled {
+                call: call.clone(),
+                tries: *tries,
+            },
+            OutlookError::SignIn { error, description } => OutlookError::SignIn {
+                error: error.clone(),
+                description: description.clone(),
+            },
+            OutlookError::NotSignedIn => OutlookError::NotSignedIn,
+            OutlookError::Halted => OutlookError::Halted,
+            other => OutlookError::NoAnswer {
+                call: "$batch".into(),
+                why: other.to_string(),
+            },
+        }
+    }
+
+    /// No answer came: the request may or may not have been carried out.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(
+            self,
+            OutlookError::Unreachable(_) | OutlookError::NoAnswer { .. }
+        )
+    }
+
     /// The item changed in Outlook since tandem read it (`If-Match` failed).
     pub fn is_conflict(&self) -> bool {
         matches!(self, OutlookError::Api { status: 412, .. })

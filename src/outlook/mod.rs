@@ -8,6 +8,7 @@ mod error;
 pub mod signin;
 
 pub use client::{
-    Answer, Containers, Created, DeltaRound, OutlookClient, OutlookStats, Part, Window, Written,
+    Answer, BATCH_SIZE, Containers, Created, DeltaRound, OutlookClient, OutlookStats, Part,
+    Request, Window, Written,
 };
 pub use error::OutlookError;

@@ -4,7 +4,7 @@
 //! and the occurrences Outlook no longer lists as `exdates`. An `@removed` entry means deleted
 //! or moved out of the window; the event is looked up to tell which.
 
-use super::{OutlookConnection, ZONE, gone, known, observe, text, watermark};
+use super::{OutlookConnection, Queue, ZONE, gone, known, observe, text, watermark};
 use crate::engine::SyncError;
 use crate::engine::sync::Pulled;
 use crate::outlook::{Part, Window};
@@ -35,6 +35,7 @@ impl OutlookConnection {
         now: DateTime<Utc>,
     ) -> Result<Pulled, SyncError> {
         let mut pulled = Pulled::default();
+        let mut queue = Queue::new(writer);
         let calendar = &self.containers.calendar;
         let window = window(rules, now);
         // A link reads the window it was made for: a new day is a new window, read whole.
@@ -57,7 +58,7 @@ impl OutlookConnection {
                     let uid = text(item, "iCalUId").map(str::to_string);
                     observe(
                         store,
-                        writer,
+                        &mut queue,
                         RecordKind::Event,
                         item,
                         fields,
@@ -89,7 +90,7 @@ impl OutlookConnection {
                 (true, listed) => listed.cloned().unwrap_or_default(),
                 (false, _) => self.client.instances(id, window).await?,
             };
-            self.observe_series(store, writer, master, &instances, window, &mut pulled)
+            self.observe_series(store, &mut queue, master, &instances, window, &mut pulled)
                 .await?;
         }
         let mut removed: Vec<String> = round.removed.clone();
@@ -106,17 +107,17 @@ impl OutlookConnection {
                 continue;
             }
             match self.client.find(Part::Events, calendar, id).await? {
-                None => gone(store, writer, RecordKind::Event, id, &mut pulled).await?,
+                None => gone(store, &mut queue, RecordKind::Event, id, &mut pulled).await?,
                 // Moved out of the window: still there, as it is now.
                 Some(item) if text(&item, "type") == Some("seriesMaster") => {
-                    self.observe_series(store, writer, &item, &[], window, &mut pulled)
+                    self.observe_series(store, &mut queue, &item, &[], window, &mut pulled)
                         .await?
                 }
                 Some(item) => {
                     if let Ok(fields) = graph::from_graph(RecordKind::Event, &item, ZONE) {
                         observe(
                             store,
-                            writer,
+                            &mut queue,
                             RecordKind::Event,
                             &item,
                             fields,
@@ -128,7 +129,7 @@ impl OutlookConnection {
                 }
             }
         }
-        watermark(writer, scope, round.link).await?;
+        watermark(&mut queue, scope, round.link).await?;
         Ok(pulled)
     }
 
@@ -136,7 +137,7 @@ impl OutlookConnection {
     async fn observe_series(
         &self,
         store: &Store,
-        writer: &Writer,
+        queue: &mut Queue<'_>,
         master: &Value,
         instances: &[Value],
         window: Window,
@@ -155,16 +156,7 @@ impl OutlookConnection {
             keep_exdates_outside(&mut fields, &copy.fields, window);
         }
         let uid = text(master, "iCalUId").map(str::to_string);
-        observe(
-            store,
-            writer,
-            RecordKind::Event,
-            master,
-            fields,
-            uid,
-            pulled,
-        )
-        .await
+        observe(store, queue, RecordKind::Event, master, fields, uid, pulled).await
     }
 }
 

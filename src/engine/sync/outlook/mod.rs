@@ -17,9 +17,10 @@ use crate::engine::SyncError;
 use crate::engine::sync::Pulled;
 use crate::outlook::signin::{Session, TokenFile};
 use crate::outlook::{Containers, OutlookClient, OutlookError, Part};
-use crate::store::{Draft, DraftBody, ObservationDraft, Store, Writer, read};
+use crate::store::{Draft, DraftBody, ObservationDraft, Pending, Store, Writer, WriterError, read};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::collections::HashSet;
 use std::path::Path;
 use tandem_protocol::event::Watermark;
 use tandem_protocol::graph;
@@ -173,11 +174,59 @@ fn categorised(item: &Value, rules: &Rules) -> bool {
     })
 }
 
+/// Observations submitted to the writer and not awaited yet: queued, the writer commits them
+/// together (awaiting each cost one fsync per item); all are durable before a watermark.
+struct Queue<'w> {
+    writer: &'w Writer,
+    pending: Vec<Pending>,
+    /// The items queued: one seen again waits for the first to be in the log.
+    ids: HashSet<String>,
+}
+
+impl<'w> Queue<'w> {
+    fn new(writer: &'w Writer) -> Queue<'w> {
+        Queue {
+            writer,
+            pending: Vec::new(),
+            ids: HashSet::new(),
+        }
+    }
+
+    /// Before what tandem knows of `id` is read: the item's earlier observation, if one is
+    /// queued, is in the log first.
+    async fn before(&mut self, id: &str) -> Result<(), SyncError> {
+        if self.ids.contains(id) {
+            self.settle().await?;
+        }
+        Ok(())
+    }
+
+    async fn submit(&mut self, id: &str, draft: Draft) -> Result<(), SyncError> {
+        self.ids.insert(id.to_string());
+        self.pending.push(self.writer.submit(draft).await?);
+        Ok(())
+    }
+
+    /// Wait for what is queued; an item the log refuses is reported and skipped, a log that
+    /// fails stops the pull.
+    async fn settle(&mut self) -> Result<(), SyncError> {
+        for pending in self.pending.drain(..) {
+            match pending.await {
+                Ok(_) => {}
+                Err(WriterError::Store(e)) => tracing::warn!("an Outlook item is left out: {e}"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.ids.clear();
+        Ok(())
+    }
+}
+
 /// Take in an item Outlook reported as `fields`: a create, an update, or no news when it is
 /// what tandem knows Outlook has. `uid` names a new record (an event's iCalendar UID).
 async fn observe(
     store: &Store,
-    writer: &Writer,
+    queue: &mut Queue<'_>,
     kind: RecordKind,
     item: &Value,
     fields: Fields,
@@ -187,6 +236,7 @@ async fn observe(
     let Some(id) = text(item, "id") else {
         return Ok(());
     };
+    queue.before(id).await?;
     let known = known(store, id)?;
     if known
         .as_ref()
@@ -212,7 +262,7 @@ async fn observe(
             ..ObservationDraft::new(kind, op)
         }),
     };
-    writer.append(draft).await?;
+    queue.submit(id, draft).await?;
     match op {
         Op::Create => pulled.created += 1,
         _ => pulled.updated += 1,
@@ -223,11 +273,12 @@ async fn observe(
 /// The item `id` is gone from Outlook: a delete of the record that holds it, if one does.
 async fn gone(
     store: &Store,
-    writer: &Writer,
+    queue: &mut Queue<'_>,
     kind: RecordKind,
     id: &str,
     pulled: &mut Pulled,
 ) -> Result<(), SyncError> {
+    queue.before(id).await?;
     if !known(store, id)?.is_some_and(|k| k.holds(id)) {
         return Ok(());
     }
@@ -238,13 +289,14 @@ async fn gone(
             ..ObservationDraft::new(kind, Op::Delete)
         }),
     };
-    writer.append(draft).await?;
+    queue.submit(id, draft).await?;
     pulled.deleted += 1;
     Ok(())
 }
 
 /// Where the next round of a container starts, once what this one read is in the log.
-async fn watermark(writer: &Writer, scope: String, link: String) -> Result<(), SyncError> {
+async fn watermark(queue: &mut Queue<'_>, scope: String, link: String) -> Result<(), SyncError> {
+    queue.settle().await?;
     let draft = Draft {
         origin: origin(),
         body: DraftBody::Watermark(Watermark {
@@ -253,7 +305,7 @@ async fn watermark(writer: &Writer, scope: String, link: String) -> Result<(), S
             value: link,
         }),
     };
-    writer.append(draft).await?;
+    queue.writer.append(draft).await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! the synced folder, and from the main folder only when they carry the sync category;
 //! personal contacts are read past, never taken in.
 
-use super::{OutlookConnection, ZONE, categorised, gone, observe, text, watermark};
+use super::{OutlookConnection, Queue, ZONE, categorised, gone, observe, text, watermark};
 use crate::engine::SyncError;
 use crate::engine::sync::Pulled;
 use crate::outlook::Window;
@@ -30,6 +30,7 @@ impl OutlookConnection {
         rules: &Rules,
     ) -> Result<Pulled, SyncError> {
         let mut pulled = Pulled::default();
+        let mut queue = Queue::new(writer);
         let sources = self.sources(kind);
         let mut rounds = Vec::new();
         for source in &sources {
@@ -66,7 +67,7 @@ impl OutlookConnection {
                         continue;
                     }
                 };
-                observe(store, writer, kind, item, fields, None, &mut pulled).await?;
+                observe(store, &mut queue, kind, item, fields, None, &mut pulled).await?;
             }
             removed.extend(round.removed.iter().cloned());
             if round.reset {
@@ -75,10 +76,10 @@ impl OutlookConnection {
             }
         }
         for id in removed.iter().filter(|id| !seen.contains(*id)) {
-            gone(store, writer, kind, id, &mut pulled).await?;
+            gone(store, &mut queue, kind, id, &mut pulled).await?;
         }
         for (scope, round) in rounds {
-            watermark(writer, scope, round.link).await?;
+            watermark(&mut queue, scope, round.link).await?;
         }
         Ok(pulled)
     }

@@ -4,10 +4,11 @@
 
 use super::{OutlookConnection, ZONE, created, failed, made, record_outcome, result, text};
 use crate::engine::SyncError;
+use crate::outlook::BATCH_SIZE;
 use crate::outlook::{OutlookError, Part};
 use crate::store::{Store, Writer, read};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tandem_protocol::graph;
 use tandem_protocol::plan::{Item, Step};
 use tandem_protocol::run::StepResult;
@@ -40,21 +41,30 @@ impl OutlookConnection {
                 }
             }
         }
-        for (item, step, written) in others {
-            if let Some(e) = &stopped {
-                results.push(result(item, step.op, Some(format!("not sent: {e}"))));
-                continue;
-            }
-            let error = match self.write(store, writer, item, step, written).await {
-                Ok(()) => None,
-                Err(SyncError::Outlook(e)) if e.stops_run() => {
-                    let why = e.to_string();
-                    stopped = Some(e);
-                    Some(why)
+        for kind in RecordKind::ALL {
+            let mine: Vec<_> = others.iter().filter(|(i, _, _)| i.kind == kind).collect();
+            for chunk in mine.chunks(BATCH_SIZE) {
+                if let Some(e) = &stopped {
+                    for (item, step, _) in chunk {
+                        results.push(result(item, step.op, Some(format!("not sent: {e}"))));
+                    }
+                    continue;
                 }
-                Err(e) => Some(e.to_string()),
-            };
-            results.push(result(item, step.op, error));
+                let done = self.change(store, writer, kind, chunk).await;
+                for (at, outcome) in done {
+                    let (item, step, _) = chunk[at];
+                    let error = match outcome {
+                        Ok(()) => None,
+                        Err(SyncError::Outlook(e)) if e.stops_run() && !e.is_ambiguous() => {
+                            let why = e.to_string();
+                            stopped.get_or_insert(e);
+                            Some(why)
+                        }
+                        Err(e) => Some(e.to_string()),
+                    };
+                    results.push(result(item, step.op, error));
+                }
+            }
         }
         (results, stopped)
     }
@@ -127,12 +137,8 @@ impl OutlookConnection {
                     )
                 }
                 // No answer: the create may have been made; the next run finds it by its stamp.
-                Err(OutlookError::Unreachable(e)) => {
-                    results.push(result(
-                        item,
-                        step.op,
-                        Some(OutlookError::Unreachable(e).to_string()),
-                    ));
+                Err(e) if e.is_ambiguous() => {
+                    results.push(result(item, step.op, Some(e.to_string())));
                     continue;
                 }
                 Err(e) => failed(
@@ -154,10 +160,137 @@ impl OutlookConnection {
         Ok(results)
     }
 
-    /// One update or delete. An update sends only the step's changes, laid over the item as
-    /// Outlook holds it now, on the condition that it is still so (`If-Match`); when it changed
-    /// in between, it is read again and sent once more: what the user changed in Outlook
-    /// meanwhile stays, and the next pull brings it in.
+    /// Up to 20 updates and deletes of one kind: the items read in one `$batch`, the changes
+    /// sent in another, each on its `If-Match`; one that changed in Outlook in between is sent
+    /// again alone. Each step's outcome, by its place in `chunk`.
+    async fn change(
+        &self,
+        store: &Store,
+        writer: &Writer,
+        kind: RecordKind,
+        chunk: &[&(&Item, &Step, Vec<Hlc>)],
+    ) -> Vec<(usize, Result<(), SyncError>)> {
+        let mut done = Vec::new();
+        let Some((part, container)) = self.home(kind) else {
+            return (0..chunk.len())
+                .map(|at| (at, Err(SyncError::NoConnector(Side::OUTLOOK))))
+                .collect();
+        };
+        let mut deletes = Vec::new();
+        let mut updates = Vec::new();
+        for (at, (item, step, _)) in chunk.iter().enumerate() {
+            match item.id_on(Side::OUTLOOK) {
+                None => done.push((at, Err(SyncError::NoConnector(Side::OUTLOOK)))),
+                Some(id) if step.op == Op::Delete => deletes.push((at, id.to_string())),
+                Some(id) => updates.push((at, id.to_string())),
+            }
+        }
+        let ids: Vec<String> = deletes.iter().map(|(_, id)| id.clone()).collect();
+        let answers = self.client.delete_all(part, container, &ids).await;
+        for ((at, id), answer) in deletes.into_iter().zip(answers) {
+            let (item, _, written) = chunk[at];
+            let outcome = match answer {
+                Ok(_) => {
+                    let outcome = Outcome {
+                        record: item.record.clone(),
+                        side: Side::OUTLOOK,
+                        op: Op::Delete,
+                        written: written.clone(),
+                        result: OutcomeResult::Succeeded {
+                            external_id: Some(id),
+                            version: None,
+                        },
+                        side_fields: None,
+                        payload: None,
+                    };
+                    record_outcome(writer, outcome).await
+                }
+                Err(e) => Err(e.into()),
+            };
+            done.push((at, outcome));
+        }
+        let ids: Vec<String> = updates.iter().map(|(_, id)| id.clone()).collect();
+        let currents = self.client.get_all(part, container, &ids).await;
+        let mut sends: Vec<(usize, String, Map<String, Value>, String)> = Vec::new();
+        for ((at, id), current) in updates.into_iter().zip(currents) {
+            let (item, step, written) = chunk[at];
+            let body = current.map_err(SyncError::from).and_then(|current| {
+                let now = graph::from_graph(kind, &current, ZONE).unwrap_or_default();
+                let want = tandem_protocol::record::overlay(&now, &step.changes);
+                Ok((graph::to_graph(kind, &want, Some(&current), ZONE)?, current))
+            });
+            match body {
+                Ok((body, current)) if body.is_empty() => {
+                    let outcome = self
+                        .updated(store, writer, item, step, written, &current)
+                        .await;
+                    done.push((at, outcome));
+                }
+                Ok((body, current)) => {
+                    let etag = text(&current, "@odata.etag").unwrap_or("*").to_string();
+                    sends.push((at, id, body, etag));
+                }
+                Err(e) => done.push((at, Err(e))),
+            }
+        }
+        let changes = sends
+            .iter()
+            .map(|(_, id, body, etag)| (id.clone(), body.clone(), etag.clone()))
+            .collect();
+        let answers = self.client.update_all(part, container, changes).await;
+        for ((at, ..), answer) in sends.into_iter().zip(answers) {
+            let (item, step, written) = chunk[at];
+            let outcome = match answer {
+                Ok(answer) => {
+                    self.updated(store, writer, item, step, written, &answer)
+                        .await
+                }
+                // Changed in Outlook since it was read: read again and sent alone.
+                Err(e) if e.is_conflict() => {
+                    self.write(store, writer, item, step, written.clone()).await
+                }
+                Err(e) => Err(e.into()),
+            };
+            done.push((at, outcome));
+        }
+        done.sort_by_key(|(at, _)| *at);
+        done
+    }
+
+    /// Record an update Outlook made (`answer`: the item now), cancelling the occurrences the
+    /// step cancels.
+    async fn updated(
+        &self,
+        store: &Store,
+        writer: &Writer,
+        item: &Item,
+        step: &Step,
+        written: &[Hlc],
+        answer: &Value,
+    ) -> Result<(), SyncError> {
+        if let Some(exdates) = step.changes.get("exdates") {
+            self.cancel_occurrences(answer, exdates).await?;
+        }
+        let had = read::side_state(&store.read()?, &item.record, Side::OUTLOOK)?
+            .map(|s| s.fields)
+            .unwrap_or_default();
+        // What tandem believes Outlook holds: what it had, with this step's changes. A change
+        // the user made meanwhile is not in it, so the next pull sees it as news.
+        let side_fields = tandem_protocol::record::overlay(&had, &step.changes);
+        let outcome = made(
+            &item.record,
+            Op::Update,
+            written.to_vec(),
+            answer,
+            side_fields,
+        );
+        record_outcome(writer, outcome).await
+    }
+
+    /// One update, alone: it sends only the step's changes, laid over the item as Outlook holds
+    /// it now, on the condition that it is still so (`If-Match`); when it changed in between,
+    /// it is read again and sent once more: what the user changed in Outlook meanwhile stays,
+    /// and the next pull brings it in.
     async fn write(
         &self,
         store: &Store,
@@ -174,25 +307,6 @@ impl OutlookConnection {
             .id_on(Side::OUTLOOK)
             .ok_or(SyncError::NoConnector(Side::OUTLOOK))?
             .to_string();
-        if step.op == Op::Delete {
-            self.client.delete(part, container, &id).await?;
-            let outcome = Outcome {
-                record: item.record.clone(),
-                side: Side::OUTLOOK,
-                op: Op::Delete,
-                written,
-                result: OutcomeResult::Succeeded {
-                    external_id: Some(id),
-                    version: None,
-                },
-                side_fields: None,
-                payload: None,
-            };
-            return record_outcome(writer, outcome).await;
-        }
-        let had = read::side_state(&store.read()?, &item.record, Side::OUTLOOK)?
-            .map(|s| s.fields)
-            .unwrap_or_default();
         let mut answer = Err(OutlookError::Halted);
         for _ in 0..2 {
             let current = self.client.get(part, container, &id).await?;
@@ -211,14 +325,8 @@ impl OutlookConnection {
             }
         }
         let answer = answer?;
-        if let Some(exdates) = step.changes.get("exdates") {
-            self.cancel_occurrences(&answer, exdates).await?;
-        }
-        // What tandem believes Outlook holds: what it had, with this step's changes. A change
-        // the user made meanwhile is not in it, so the next pull sees it as news.
-        let side_fields = tandem_protocol::record::overlay(&had, &step.changes);
-        let outcome = made(&item.record, Op::Update, written, &answer, side_fields);
-        record_outcome(writer, outcome).await
+        self.updated(store, writer, item, step, &written, &answer)
+            .await
     }
 
     /// Outlook has no EXDATE: an occurrence cancelled elsewhere is deleted from the series.
