@@ -38,6 +38,10 @@ pub enum OutlookError {
         "Outlook gave no answer to {call} ({why}); whether it was carried out is found out on the next run"
     )]
     NoAnswer { call: String, why: String },
+    #[error(
+        "{0} changed in Outlook since tandem read it, in a field this step writes; the next run takes the change in and merges both"
+    )]
+    ChangedMeanwhile(String),
     #[error("the run was stopped on request")]
     Halted,
 }
@@ -105,7 +109,7 @@ impl OutlookError {
     pub fn stops_run(&self) -> bool {
         match self {
             OutlookError::Api { status, .. } => *status == 401 || *status == 403 || *status >= 500,
-            OutlookError::Malformed { .. } => false,
+            OutlookError::Malformed { .. } | OutlookError::ChangedMeanwhile(_) => false,
             _ => true,
         }
     }

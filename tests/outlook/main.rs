@@ -249,6 +249,81 @@ async fn a_salesforce_edit_and_an_outlook_edit_of_other_fields_both_survive_ever
 }
 
 #[tokio::test]
+async fn a_salesforce_edit_sent_with_a_stale_if_match_is_read_again_and_the_outlook_edit_stays() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let sf = rig.sf_create(
+        "Contact",
+        json!({"FirstName": "Kai", "LastName": "Race", "Title": "Buyer"}),
+    );
+    rig.sync().await;
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    let id = three.items_in(&synced)[0].immutable_id.clone();
+    rig.sf_update("Contact", &sf, json!({"Title": "Head of Purchasing"}));
+    rig.preview().await;
+    // The user saves the contact in Outlook just as tandem's update arrives: its If-Match is
+    // stale, the update is refused (412), read again and sent once more.
+    three
+        .graph
+        .edit_before_next_write(&id, json!({"mobilePhone": "+49 170 7654321"}));
+    rig.apply().await;
+    let item = three.item(&id, Kind::Contact);
+    assert_eq!(field(&item, "jobTitle"), "Head of Purchasing");
+    assert_eq!(
+        field(&item, "mobilePhone"),
+        "+49 170 7654321",
+        "the user's edit stays"
+    );
+    // The next run brings the Outlook edit to Salesforce.
+    rig.sync().await;
+    assert_eq!(rig.sf_get(&sf)["MobilePhone"], "+49 170 7654321");
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+}
+
+#[tokio::test]
+async fn the_same_field_edited_in_outlook_during_the_run_is_not_overwritten_unseen() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let sf = rig.sf_create(
+        "Contact",
+        json!({"FirstName": "Mo", "LastName": "Same", "Title": "Buyer"}),
+    );
+    rig.sync().await;
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    let id = three.items_in(&synced)[0].immutable_id.clone();
+    rig.sf_update("Contact", &sf, json!({"Title": "Head of Purchasing"}));
+    rig.preview().await;
+    // The user retitles the contact in Outlook just as tandem's update arrives.
+    three
+        .graph
+        .edit_before_next_write(&id, json!({"jobTitle": "Chief Buyer"}));
+    let applied = rig.apply().await;
+    let failed: Vec<_> = applied.record.as_ref().unwrap().failures().collect();
+    assert_eq!(failed.len(), 1, "the Outlook step waits: {failed:#?}");
+    assert_eq!(
+        field(&three.item(&id, Kind::Contact), "jobTitle"),
+        "Chief Buyer",
+        "not overwritten"
+    );
+    // The next run takes the Outlook edit in; the conflict policy decides, and every side ends
+    // with the same title.
+    rig.sync().await;
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+    let outlook = field(&three.item(&id, Kind::Contact), "jobTitle").clone();
+    assert_eq!(rig.sf_get(&sf)["Title"], outlook);
+}
+
+#[tokio::test]
 async fn a_task_completed_in_outlook_closes_in_salesforce() {
     let three = Three::start().await;
     let rig = &three.rig;

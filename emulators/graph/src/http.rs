@@ -406,8 +406,12 @@ async fn update_item<P: Part>(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let now = (shared.clock)();
+    let race = shared.lock_faults().take_race(&id);
     let mut mailbox = shared.lock_mailbox();
     located(&mailbox, kind, folder.map(String::as_str), &id)?;
+    if let Some(edit) = race {
+        mailbox.update(&id, kind, &edit, None, now)?;
+    }
     let item = mailbox.update(&id, kind, &body, if_match.as_deref(), now)?;
     Ok(Json(item.to_json(id_type(&headers), None)))
 }

@@ -50,9 +50,20 @@ pub struct Faults {
     throttle: VecDeque<Option<u64>>,
     /// Empty pages (with a next link) at the start of every delta round.
     pub empty_pages: usize,
+    /// The user's edit that lands just before the next client write to that item: a race a
+    /// client must lose gracefully (its `If-Match` is stale by then).
+    race: Option<(String, serde_json::Map<String, serde_json::Value>)>,
 }
 
 impl Faults {
+    /// The user's edit waiting for a client write to `id`, if one is.
+    fn take_race(&mut self, id: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+        match &self.race {
+            Some((on, _)) if on == id => self.race.take().map(|(_, body)| body),
+            _ => None,
+        }
+    }
+
     fn take_throttle(&mut self) -> Option<Option<u64>> {
         self.throttle.pop_front()
     }
@@ -279,6 +290,14 @@ impl GraphHandle {
         self.shared
             .requests
             .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The Outlook user saves `body` on item `id` just before the next client write to it
+    /// arrives: that write's `If-Match` names the version the client read, which is no longer
+    /// current (412, errors.md).
+    pub fn edit_before_next_write(&self, id: &str, body: serde_json::Value) {
+        let body = body.as_object().cloned().unwrap_or_default();
+        self.shared.lock_faults().race = Some((id.to_string(), body));
     }
 
     /// Every delta round begins with this many empty pages.

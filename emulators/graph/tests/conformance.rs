@@ -228,6 +228,32 @@ async fn every_write_changes_the_etag_and_a_stale_if_match_is_a_412() {
     assert_eq!(error_code(&gone), "ErrorItemNotFound");
 }
 
+/// errors.md (412): a write whose `If-Match` names the version the client read fails once the
+/// user has saved the item in between — the race `edit_before_next_write` stages — and the
+/// user's edit is what the item holds.
+#[tokio::test]
+async fn a_user_edit_between_a_read_and_a_write_makes_the_write_a_412() {
+    let c = Client::start().await;
+    let folder = c.folder("Salesforce Contacts").await;
+    let created = c.contact(&folder, "Ana").await;
+    let id = created["id"].as_str().unwrap();
+    let etag = created["@odata.etag"].as_str().unwrap().to_string();
+    c.graph
+        .edit_before_next_write(id, json!({"mobilePhone": "+49 170 1"}));
+    let (status, _, stale) = c
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/me/contacts/{id}"),
+            &[("If-Match", &etag)],
+            Some(json!({"jobTitle": "Buyer"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{stale}");
+    let (_, now) = c.get(&format!("/me/contacts/{id}"), &[]).await;
+    assert_eq!(now["mobilePhone"], "+49 170 1");
+    assert_eq!(now["jobTitle"], Value::Null);
+}
+
 /// concepts/delta-query-overview.md and api/contact-delta.md: a round follows nextLinks to a
 /// deltaLink, pages may be empty and still carry a nextLink (`Prefer: odata.maxpagesize` sets
 /// their size); the next round lists what changed, deletions as `@removed`.

@@ -214,11 +214,9 @@ impl OutlookConnection {
         let mut sends: Vec<(usize, String, Map<String, Value>, String)> = Vec::new();
         for ((at, id), current) in updates.into_iter().zip(currents) {
             let (item, step, written) = chunk[at];
-            let body = current.map_err(SyncError::from).and_then(|current| {
-                let now = graph::from_graph(kind, &current, ZONE).unwrap_or_default();
-                let want = tandem_protocol::record::overlay(&now, &step.changes);
-                Ok((graph::to_graph(kind, &want, Some(&current), ZONE)?, current))
-            });
+            let body = current
+                .map_err(SyncError::from)
+                .and_then(|current| Ok((self.body(store, item, step, &current)?, current)));
             match body {
                 Ok((body, current)) if body.is_empty() => {
                     let outcome = self
@@ -255,6 +253,33 @@ impl OutlookConnection {
         }
         done.sort_by_key(|(at, _)| *at);
         done
+    }
+
+    /// What an update sends: the step's changes laid over the item as Outlook holds it now —
+    /// unless the user changed one of those very fields in Outlook since tandem last read it.
+    /// Then the step waits: the next run takes the user's change in and the merge decides,
+    /// instead of tandem overwriting an edit the log never saw.
+    fn body(
+        &self,
+        store: &Store,
+        item: &Item,
+        step: &Step,
+        current: &Value,
+    ) -> Result<Map<String, Value>, SyncError> {
+        let kind = item.kind;
+        let now = graph::from_graph(kind, current, ZONE).unwrap_or_default();
+        let had = read::side_state(&store.read()?, &item.record, Side::OUTLOOK)?
+            .map(|s| s.fields)
+            .unwrap_or_default();
+        if step
+            .changes
+            .keys()
+            .any(|field| now.get(field) != had.get(field))
+        {
+            return Err(OutlookError::ChangedMeanwhile(item.label.clone()).into());
+        }
+        let want = tandem_protocol::record::overlay(&now, &step.changes);
+        Ok(graph::to_graph(kind, &want, Some(current), ZONE)?)
     }
 
     /// Record an update Outlook made (`answer`: the item now), cancelling the occurrences the
@@ -310,9 +335,7 @@ impl OutlookConnection {
         let mut answer = Err(OutlookError::Halted);
         for _ in 0..2 {
             let current = self.client.get(part, container, &id).await?;
-            let now = graph::from_graph(kind, &current, ZONE).unwrap_or_default();
-            let want = tandem_protocol::record::overlay(&now, &step.changes);
-            let body = graph::to_graph(kind, &want, Some(&current), ZONE)?;
+            let body = self.body(store, item, step, &current)?;
             if body.is_empty() {
                 answer = Ok(current);
                 break;
