@@ -753,3 +753,46 @@ async fn a_salesforce_meeting_reaches_the_outlook_calendar_once_and_its_edit_fol
         idle.plan
     );
 }
+
+#[tokio::test]
+async fn tandem_login_outlook_in_a_browser_comes_back_to_the_loopback_and_saves_the_token() {
+    use tokio::io::AsyncBufReadExt;
+    let graph = GraphEmulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("--data")
+        .arg(dir.path())
+        .args(["login", "outlook", "--client-id", DEFAULT_CLIENT_ID])
+        .args(["--login-url", &graph.base_url(), "--graph-url", &graph.base_url()])
+        // Port 0: one the system picks (a real registration names a fixed one).
+        .args(["--callback", "http://127.0.0.1:0/outlook"])
+        .env_remove("TANDEM_DATA")
+        .env("TANDEM_NO_BROWSER", "1")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tandem login starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    for _ in 0..10 {
+        let line = lines.next_line().await.unwrap().expect("the sign-in page's address");
+        if line.starts_with("http") {
+            url = Some(line);
+            break;
+        }
+    }
+    let url = url.expect("the authorize URL is printed");
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    assert!(!url.contains("client_secret"), "a public client: {url}");
+    // The browser: the platform (a user who consented) redirects to the loopback address.
+    let landed = reqwest::get(&url).await.expect("the browser comes back");
+    assert!(landed.status().is_success(), "{}", landed.status());
+    assert!(child.wait().await.unwrap().success());
+    let saved = Settings::load(dir.path()).unwrap().outlook;
+    assert!(saved.signed_in(), "{saved:?}");
+    let session = tandem::outlook::signin::Session::new(&saved, None).unwrap();
+    session
+        .access_token(&reqwest::Client::new())
+        .await
+        .expect("the saved refresh token works");
+}
