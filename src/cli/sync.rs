@@ -338,9 +338,21 @@ fn failure_line(out: &mut String, f: &StepResult) {
     );
 }
 
-/// The API calls of a run, all remote sides together.
-fn calls(record: &RunRecord) -> u64 {
-    record.api.values().map(|a| a.calls).sum()
+/// The calls a run made to each remote side: "11 Salesforce API calls, 6 Graph requests".
+fn calls(record: &RunRecord) -> String {
+    let mut said = vec![count(
+        record.calls(Side::SALESFORCE),
+        "Salesforce API call",
+        "Salesforce API calls",
+    )];
+    if record.api.contains_key(&Side::OUTLOOK) {
+        said.push(count(
+            record.calls(Side::OUTLOOK),
+            "Graph request",
+            "Graph requests",
+        ));
+    }
+    said.join(", ")
 }
 
 /// A preview as text, and whether every side it is connected to was read.
@@ -392,11 +404,7 @@ pub fn applied(report: &RunReport, json: bool) -> (String, bool) {
         out,
         "Applied {ok} of {} ({}).",
         count(record.results.len(), "step", "steps"),
-        count(
-            record.calls(Side::SALESFORCE),
-            "Salesforce API call",
-            "Salesforce API calls"
-        )
+        calls(record)
     );
     for f in record.failures() {
         failure_line(&mut out, f);
@@ -547,7 +555,7 @@ pub fn status(status: &Status, json: bool) -> String {
                 when(run.finished_ms),
                 count(run.results.len(), "step", "steps"),
                 failed.len(),
-                count(calls(run), "API call", "API calls"),
+                calls(run),
             );
             for f in failed {
                 failure_line(&mut out, f);
@@ -570,7 +578,7 @@ pub fn status(status: &Status, json: bool) -> String {
                 run.mode.as_str(),
                 count(run.results.len(), "step", "steps"),
                 run.failures().count(),
-                count(calls(run), "API call", "API calls"),
+                calls(run),
                 unreachable.concat()
             );
         }
@@ -709,7 +717,7 @@ mod tests {
             false,
         );
         assert!(
-            status.contains(", 1 step, 0 failed, 1 API call"),
+            status.contains(", 1 step, 0 failed, 1 Salesforce API call"),
             "{status}"
         );
         assert!(

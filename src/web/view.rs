@@ -101,19 +101,27 @@ pub fn failures(run: &RunRecord) -> Vec<Failure> {
         .collect()
 }
 
-/// The Salesforce API calls a run used, and what the org had left after it when it said.
+/// The Salesforce API calls a run used, and what the org had left after it when it said; the
+/// Graph requests, when it reached Outlook.
 pub fn calls(run: &RunRecord) -> String {
     let used = count(
         run.calls(Side::SALESFORCE),
         "Salesforce API call",
         "Salesforce API calls",
     );
-    match run.api.get(&Side::SALESFORCE).and_then(|a| a.usage) {
+    let salesforce = match run.api.get(&Side::SALESFORCE).and_then(|a| a.usage) {
         Some((done, limit)) => format!(
             "{used} used; {} left today",
             count(limit.saturating_sub(done), "call", "calls")
         ),
         None => format!("{used} used"),
+    };
+    match run.api.get(&Side::OUTLOOK) {
+        Some(outlook) => format!(
+            "{salesforce}; {}",
+            count(outlook.calls, "Graph request", "Graph requests")
+        ),
+        None => salesforce,
     }
 }
 

@@ -763,7 +763,12 @@ async fn tandem_login_outlook_in_a_browser_comes_back_to_the_loopback_and_saves_
         .arg("--data")
         .arg(dir.path())
         .args(["login", "outlook", "--client-id", DEFAULT_CLIENT_ID])
-        .args(["--login-url", &graph.base_url(), "--graph-url", &graph.base_url()])
+        .args([
+            "--login-url",
+            &graph.base_url(),
+            "--graph-url",
+            &graph.base_url(),
+        ])
         // Port 0: one the system picks (a real registration names a fixed one).
         .args(["--callback", "http://127.0.0.1:0/outlook"])
         .env_remove("TANDEM_DATA")
@@ -775,7 +780,11 @@ async fn tandem_login_outlook_in_a_browser_comes_back_to_the_loopback_and_saves_
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let mut url = None;
     for _ in 0..10 {
-        let line = lines.next_line().await.unwrap().expect("the sign-in page's address");
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the sign-in page's address");
         if line.starts_with("http") {
             url = Some(line);
             break;
