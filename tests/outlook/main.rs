@@ -705,6 +705,19 @@ async fn a_private_outlook_event_never_leaves_outlook() {
     let rows = rig.soql("SELECT Subject, StartDateTime FROM Event").await;
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!(rows[0]["Subject"], "Demo at Lima");
+    // 14:00 in Berlin (a Windows zone name in Outlook) is 13:00 UTC in winter.
+    let start = chrono::DateTime::parse_from_str(
+        rows[0]["StartDateTime"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.3f%z",
+    )
+    .unwrap();
+    let berlin = chrono_tz::Europe::Berlin;
+    use chrono::TimeZone;
+    let expected = berlin
+        .from_local_datetime(&day.and_hms_opt(14, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert_eq!(start.with_timezone(&chrono::Utc), expected);
     let calendar = rig.members("/dav/calendars/calendar/").await;
     assert_eq!(
         calendar.len(),
@@ -804,4 +817,49 @@ async fn tandem_login_outlook_in_a_browser_comes_back_to_the_loopback_and_saves_
         .access_token(&reqwest::Client::new())
         .await
         .expect("the saved refresh token works");
+}
+
+#[tokio::test]
+async fn a_desktop_series_with_a_cancelled_occurrence_reaches_outlook_as_one_series_without_it() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let (_, monday) = weekly_body("unused");
+    let start = monday.and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let third = start + chrono::Duration::weeks(2);
+    let ics = rig::vevent(
+        "weekly-standup@desktop",
+        "Weekly stand-up",
+        start,
+        &[
+            "RRULE:FREQ=WEEKLY;COUNT=5",
+            &format!("EXDATE:{}", third.format("%Y%m%dT%H%M%SZ")),
+        ],
+    );
+    assert!(
+        rig.put("/dav/calendars/calendar/standup.ics", &ics)
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    assert_eq!(
+        three.event_count(),
+        1,
+        "one series in Outlook, not five events"
+    );
+    let master = three
+        .graph
+        .mailbox(|m| m.events().next().unwrap().immutable_id.clone());
+    let starts: Vec<_> = three.occurrences(&master).iter().map(|i| i.start).collect();
+    assert_eq!(
+        starts.len(),
+        4,
+        "five weeks but the cancelled one: {starts:?}"
+    );
+    assert!(!starts.contains(&third), "{starts:?}");
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
 }

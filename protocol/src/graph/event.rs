@@ -166,6 +166,20 @@ fn person(
     }))
 }
 
+/// Whether a zone name (IANA, Windows, or Outlook's own) means UTC itself.
+fn is_utc(name: &str) -> bool {
+    [
+        "UTC",
+        "Etc/UTC",
+        "Etc/Universal",
+        "Universal",
+        "Zulu",
+        "tzone://Microsoft/Utc",
+    ]
+    .iter()
+    .any(|utc| utc.eq_ignore_ascii_case(name.trim()))
+}
+
 /// The event's start and end.
 fn times(item: &Item, zone: Tz) -> Result<(Option<When>, Option<When>), GraphMappingError> {
     let all_day = item.flag("isAllDay")?;
@@ -188,7 +202,10 @@ fn times(item: &Item, zone: Tz) -> Result<(Option<When>, Option<When>), GraphMap
             .map(|s| {
                 Ok(When::Time {
                     utc: s.utc(item, property)?,
-                    tzid: Some(tzid),
+                    // A time in UTC is a `Z` time on the desktop, not one with a zone named
+                    // UTC: the same instant either way, and written the same, so a round trip
+                    // does not read as a change.
+                    tzid: (!is_utc(&tzid)).then_some(tzid),
                     floating: false,
                 })
             })

@@ -114,6 +114,27 @@ pub fn holds(kind: RecordKind, field: &str) -> bool {
     held.contains(&field)
 }
 
+/// Outlook spells out what a record may leave implicit — a weekly rule's day (`BYDAY=MO` for a
+/// client's `FREQ=WEEKLY` starting on a Monday). Where what Outlook `reported` means the same as
+/// `known` (the record, or what tandem knows Outlook has), the known spelling stays, so a round
+/// trip through Outlook is no change and the client's rule stays as it wrote it.
+pub fn keep_equivalent(known: &Fields, reported: &mut Fields) {
+    let first = reported
+        .get("start")
+        .and_then(|v| serde_json::from_value::<crate::record::When>(v.clone()).ok())
+        .map(|when| match when {
+            crate::record::When::Date(day) => day,
+            crate::record::When::Time { utc, .. } => utc.date_naive(),
+        });
+    if let (Some(Value::String(was)), Some(Value::String(now)), Some(first)) =
+        (known.get("rrule"), reported.get("rrule"), first)
+        && was != now
+        && crate::mapping::same_recurrence_from(was, now, first)
+    {
+        reported.insert("rrule".into(), Value::String(was.clone()));
+    }
+}
+
 /// Item JSON (as Graph returns it: contact / todoTask / event) → the record's fields.
 /// `zone`: the user's zone, for an all-day or floating value that needs one. Unset properties
 /// (`null`, `""`, `[]`, `{}`) are absent fields, as empty values are in every record.

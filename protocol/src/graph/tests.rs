@@ -917,3 +917,23 @@ fn what_the_record_cannot_tell_apart_stays_as_outlook_has_it() {
     let body = to_graph(RecordKind::Event, &public, Some(&graph), BERLIN).unwrap();
     assert_eq!(Value::Object(body), json!({"sensitivity": "normal"}));
 }
+
+#[test]
+fn a_rule_outlook_spells_out_keeps_the_clients_spelling_and_a_different_one_does_not() {
+    let known: Fields = [("rrule".to_string(), json!("FREQ=WEEKLY;COUNT=5"))].into();
+    let monday = json!({"time": {"utc": "2026-12-07T09:00:00Z"}});
+    let mut same: Fields = [
+        ("rrule".to_string(), json!("FREQ=WEEKLY;COUNT=5;BYDAY=MO")),
+        ("start".to_string(), monday.clone()),
+    ]
+    .into();
+    super::keep_equivalent(&known, &mut same);
+    assert_eq!(same["rrule"], json!("FREQ=WEEKLY;COUNT=5"));
+    let mut other: Fields = [
+        ("rrule".to_string(), json!("FREQ=WEEKLY;COUNT=5;BYDAY=TU")),
+        ("start".to_string(), monday),
+    ]
+    .into();
+    super::keep_equivalent(&known, &mut other);
+    assert_eq!(other["rrule"], json!("FREQ=WEEKLY;COUNT=5;BYDAY=TU"));
+}

@@ -30,7 +30,7 @@ pub use occurrence::{
     head_of_deleted_query, is_cancelled, remaining_rows_query, series_head_query,
     series_rows_query, with_cancelled,
 };
-pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence};
+pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence, same_recurrence_from};
 pub use soql::{
     pull_condition, select_fields, soql_datetime, soql_literal, soql_quote, soql_select,
     soql_select_for,

@@ -226,6 +226,21 @@ pub fn same_recurrence(a: &str, b: &str) -> bool {
     }
 }
 
+/// `same_recurrence` for two rules of a series that starts on `first`: the parts a rule leaves
+/// to the start (a weekly rule's day) count as written. Outlook writes them out
+/// (`FREQ=WEEKLY;BYDAY=MO`) where a client left them to the start (`FREQ=WEEKLY`).
+pub fn same_recurrence_from(a: &str, b: &str, first: NaiveDate) -> bool {
+    let complete = |rule: &str| -> Option<String> {
+        let mut parts = Parts::parse(rule).ok()?;
+        complete_from_start(&mut parts, first);
+        Some(render(&parts, None))
+    };
+    match (complete(a), complete(b)) {
+        (Some(a), Some(b)) => same_recurrence(&a, &b),
+        _ => false,
+    }
+}
+
 /// Check a rule against the subset Salesforce accepts for an event series and return it in
 /// the form Salesforce stores: `RRULE:` prefix, parts in Salesforce's order, `INTERVAL`
 /// always, `WKST=SU` added to weekly rules.

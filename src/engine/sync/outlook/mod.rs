@@ -238,6 +238,10 @@ async fn observe(
     };
     queue.before(id).await?;
     let known = known(store, id)?;
+    let mut fields = fields;
+    if let Some(known) = &known {
+        graph::keep_equivalent(&known.fields, &mut fields);
+    }
     if known
         .as_ref()
         .is_some_and(|k| !k.deleted && k.fields == fields)

@@ -111,30 +111,29 @@ impl OutlookConnection {
                         op: Op::Create,
                         written: written.clone(),
                         result: OutcomeResult::Intent,
-                        side_fields: Some(fields),
+                        side_fields: Some(fields.clone()),
                         payload: None,
                     };
                     record_outcome(writer, intent).await?;
                     bodies.push(body);
-                    sent.push((*item, *step, written.clone()));
+                    sent.push((*item, *step, written.clone(), fields));
                 }
                 Err(e) => results.push(result(item, step.op, Some(e.to_string()))),
             }
         }
         let answers = self.client.create(part, container, bodies).await;
-        for ((item, step, written), answer) in sent.into_iter().zip(answers) {
+        for ((item, step, written, fields), answer) in sent.into_iter().zip(answers) {
             let outcome = match answer {
                 Ok(made_item) => {
+                    // Outlook as it answered, in the record's spelling where it means the same;
+                    // the occurrences cancelled next are not in the answer.
+                    let mut holds = created(kind, &made_item);
+                    graph::keep_equivalent(&fields, &mut holds);
                     if let Some(exdates) = step.changes.get("exdates") {
                         self.cancel_occurrences(&made_item, exdates).await?;
+                        holds.insert("exdates".into(), exdates.clone());
                     }
-                    made(
-                        &item.record,
-                        Op::Create,
-                        written,
-                        &made_item,
-                        created(kind, &made_item),
-                    )
+                    made(&item.record, Op::Create, written, &made_item, holds)
                 }
                 // No answer: the create may have been made; the next run finds it by its stamp.
                 Err(e) if e.is_ambiguous() => {
