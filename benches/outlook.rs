@@ -9,10 +9,12 @@
 //! Run with `cargo bench --bench outlook` (release build). Sizes: `TANDEM_BENCH_CONTACTS`,
 //! `TANDEM_BENCH_EVENTS`, `TANDEM_BENCH_TASKS`; changes per side: `TANDEM_BENCH_CHANGES` (100).
 
+#[path = "../tests/common/outlook.rs"]
+mod outlook;
+
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tandem::app::{OutlookSignIn, OutlookSignInArgs};
 use tandem::config::{OutlookSettings, SalesforceSettings, Settings};
 use tandem::dav;
 use tandem::dav::auth::Credentials;
@@ -20,7 +22,7 @@ use tandem::engine::sync::{Reach, RunReport, Selection, SyncEngine};
 use tandem::protocol::Side;
 use tandem::salesforce::client::SalesforceClient;
 use tandem::store::{Store, Writer, system_clock};
-use tandem_graph_emulator::{DEFAULT_CLIENT_ID, GraphEmulator, GraphHandle, Kind};
+use tandem_graph_emulator::{GraphEmulator, GraphHandle, Kind};
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 
 const USER: &str = "bench";
@@ -51,19 +53,7 @@ impl Rig {
     async fn start(emu: &EmulatorHandle, graph: &GraphHandle) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open_or_create(dir.path()).unwrap());
-        let sign_in = OutlookSignIn::prepare(
-            dir.path(),
-            &OutlookSignInArgs {
-                login_url: Some(graph.base_url()),
-                graph_url: Some(graph.base_url()),
-                client_id: Some(DEFAULT_CLIENT_ID.into()),
-                ..OutlookSignInArgs::default()
-            },
-        )
-        .unwrap();
-        let code = sign_in.device_code().await.unwrap();
-        graph.approve_device_code(&code.user_code).unwrap();
-        sign_in.finish_device(&code).await.unwrap();
+        outlook::sign_in(graph, dir.path()).await;
         let mut settings = Settings::load(dir.path()).unwrap();
         settings.outlook = OutlookSettings {
             backoff_base_ms: 0,
@@ -156,7 +146,6 @@ async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
     .await
     .unwrap();
     let graph = GraphEmulator::start().await.unwrap();
-    graph.device_code_interval(0);
     graph.seed(contacts, events, tasks).unwrap();
     let rig = Rig::start(&emu, &graph).await;
     println!(

@@ -192,10 +192,7 @@ impl SalesforceSettings {
                 return bad(key, "must start with https://");
             }
         }
-        let loopback = ["http://localhost:", "http://127.0.0.1:"]
-            .iter()
-            .any(|p| self.callback_url.starts_with(p));
-        if !loopback {
+        if !loopback(&self.callback_url) {
             return bad(
                 "callback_url",
                 "must be a loopback address with a port, such as http://localhost:1717/callback",
@@ -302,10 +299,7 @@ impl OutlookSettings {
                 return bad(key, "must start with https://");
             }
         }
-        let loopback = ["http://localhost:", "http://127.0.0.1:"]
-            .iter()
-            .any(|p| self.callback_url.starts_with(p));
-        if !loopback {
+        if !loopback(&self.callback_url) {
             return bad(
                 "callback_url",
                 "must be a loopback address with a port, such as http://localhost:1718/outlook",
@@ -327,6 +321,14 @@ impl OutlookSettings {
 pub struct BadOutlookSetting {
     pub key: &'static str,
     pub why: &'static str,
+}
+
+/// Whether a redirect URL is on this machine, with a port: where a sign-in's browser comes back
+/// to tandem listening.
+fn loopback(url: &str) -> bool {
+    ["http://localhost:", "http://127.0.0.1:"]
+        .iter()
+        .any(|p| url.starts_with(p))
 }
 
 /// A `[salesforce]` value out of its range.

@@ -5,6 +5,8 @@
 //! Afterwards every contact exists exactly once on every side, every edit arrived, the next
 //! preview is idle, and the store replays and verifies.
 
+mod common;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
@@ -12,8 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tandem::app::{OutlookSignIn, OutlookSignInArgs};
-use tandem_graph_emulator::{DEFAULT_CLIENT_ID, GraphEmulator, GraphHandle, Kind};
+use tandem_graph_emulator::{GraphEmulator, GraphHandle, Kind};
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 
 /// Rounds of preview, then an apply killed at a random point.
@@ -57,7 +58,6 @@ impl World {
             // Refresh tokens as the platform keeps them (the old one lives on): under strict
             // rotation no client survives a kill between the platform's answer and the save.
             let graph = GraphEmulator::start().await.unwrap();
-            graph.device_code_interval(0);
             (org, graph)
         });
         // The store a first `tandem serve` would make.
@@ -74,21 +74,7 @@ impl World {
             ),
         )
         .unwrap();
-        rt.block_on(async {
-            let sign_in = OutlookSignIn::prepare(
-                dir.path(),
-                &OutlookSignInArgs {
-                    login_url: Some(graph.base_url()),
-                    graph_url: Some(graph.base_url()),
-                    client_id: Some(DEFAULT_CLIENT_ID.into()),
-                    ..OutlookSignInArgs::default()
-                },
-            )
-            .unwrap();
-            let code = sign_in.device_code().await.unwrap();
-            graph.approve_device_code(&code.user_code).unwrap();
-            sign_in.finish_device(&code).await.unwrap();
-        });
+        rt.block_on(common::outlook::sign_in(&graph, dir.path()));
         World {
             _rt: rt,
             org,

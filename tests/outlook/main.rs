@@ -9,7 +9,6 @@ mod rig;
 
 use rig::Rig;
 use serde_json::{Map, Value, json};
-use tandem::app::{OutlookSignIn, OutlookSignInArgs};
 use tandem::config::Settings;
 use tandem::protocol::Side;
 use tandem_graph_emulator::{DEFAULT_CLIENT_ID, GraphEmulator, GraphHandle, Item, Kind};
@@ -31,29 +30,10 @@ impl Three {
         let graph = GraphEmulator::start()
             .await
             .expect("the Graph emulator starts");
-        // The test's client polls the token endpoint without waiting between polls; a refresh
-        // token used once is spent, so every run must use the one the last saved.
-        graph.device_code_interval(0);
+        // A refresh token used once is spent: every run must use the one the last saved.
         graph.rotate_refresh_tokens_strictly();
         let mut rig = Rig::with_settings(settings).await;
-        let sign_in = OutlookSignIn::prepare(
-            rig.dir.path(),
-            &OutlookSignInArgs {
-                login_url: Some(graph.base_url()),
-                graph_url: Some(graph.base_url()),
-                client_id: Some(DEFAULT_CLIENT_ID.into()),
-                ..OutlookSignInArgs::default()
-            },
-        )
-        .expect("the sign-in is prepared");
-        let code = sign_in.device_code().await.expect("a device code");
-        graph
-            .approve_device_code(&code.user_code)
-            .expect("the user approves");
-        sign_in
-            .finish_device(&code)
-            .await
-            .expect("the sign-in completes");
+        common::outlook::sign_in(&graph, rig.dir.path()).await;
         let saved = Settings::load(rig.dir.path()).expect("the settings file reads");
         rig.settings.outlook = tandem::config::OutlookSettings {
             backoff_base_ms: 0,
@@ -94,6 +74,22 @@ impl Three {
     fn items_in(&self, folder: &str) -> Vec<Item> {
         self.graph
             .mailbox(|m| m.in_folder(folder).into_iter().cloned().collect())
+    }
+
+    /// A Salesforce contact synced to Outlook, then retitled in Salesforce and previewed: the
+    /// run waiting to update Outlook. Its Salesforce id and its Outlook id.
+    async fn retitled_in_salesforce(&self, first: &str, last: &str) -> (String, String) {
+        let rig = &self.rig;
+        let sf = rig.sf_create(
+            "Contact",
+            json!({"FirstName": first, "LastName": last, "Title": "Buyer"}),
+        );
+        rig.sync().await;
+        let synced = self.folder("Salesforce Contacts", Kind::Contact);
+        let id = self.items_in(&synced)[0].immutable_id.clone();
+        rig.sf_update("Contact", &sf, json!({"Title": "Head of Purchasing"}));
+        rig.preview().await;
+        (sf, id)
     }
 
     fn item(&self, id: &str, kind: Kind) -> Item {
@@ -252,15 +248,7 @@ async fn a_salesforce_edit_and_an_outlook_edit_of_other_fields_both_survive_ever
 async fn a_salesforce_edit_sent_with_a_stale_if_match_is_read_again_and_the_outlook_edit_stays() {
     let three = Three::start().await;
     let rig = &three.rig;
-    let sf = rig.sf_create(
-        "Contact",
-        json!({"FirstName": "Kai", "LastName": "Race", "Title": "Buyer"}),
-    );
-    rig.sync().await;
-    let synced = three.folder("Salesforce Contacts", Kind::Contact);
-    let id = three.items_in(&synced)[0].immutable_id.clone();
-    rig.sf_update("Contact", &sf, json!({"Title": "Head of Purchasing"}));
-    rig.preview().await;
+    let (sf, id) = three.retitled_in_salesforce("Kai", "Race").await;
     // The user saves the contact in Outlook just as tandem's update arrives: its If-Match is
     // stale, the update is refused (412), read again and sent once more.
     three
@@ -289,15 +277,7 @@ async fn a_salesforce_edit_sent_with_a_stale_if_match_is_read_again_and_the_outl
 async fn the_same_field_edited_in_outlook_during_the_run_is_not_overwritten_unseen() {
     let three = Three::start().await;
     let rig = &three.rig;
-    let sf = rig.sf_create(
-        "Contact",
-        json!({"FirstName": "Mo", "LastName": "Same", "Title": "Buyer"}),
-    );
-    rig.sync().await;
-    let synced = three.folder("Salesforce Contacts", Kind::Contact);
-    let id = three.items_in(&synced)[0].immutable_id.clone();
-    rig.sf_update("Contact", &sf, json!({"Title": "Head of Purchasing"}));
-    rig.preview().await;
+    let (sf, id) = three.retitled_in_salesforce("Mo", "Same").await;
     // The user retitles the contact in Outlook just as tandem's update arrives.
     three
         .graph
