@@ -647,6 +647,12 @@ async fn an_outlook_series_with_a_cancelled_occurrence_is_one_series_in_salesfor
     let (_, ics) = rig.get(&calendar[0]).await;
     assert!(ics.contains("RRULE:FREQ=WEEKLY"), "{ics}");
     assert!(ics.contains("EXDATE"), "{ics}");
+    // The moved meeting is an override at its new time.
+    let moved = (fifth.start + chrono::Duration::hours(1))
+        .format("%Y%m%dT%H%M%SZ")
+        .to_string();
+    assert!(ics.contains("RECURRENCE-ID"), "{ics}");
+    assert!(ics.contains(&moved), "the fifth meeting at {moved}: {ics}");
 
     // Outlook is as the user left it: no write came back, no extra event or occurrence.
     let idle = rig.sync().await;

@@ -151,12 +151,34 @@ impl OutlookConnection {
                 return Ok(());
             }
         };
-        let mut fields = series.fields;
+        // Occurrences moved or changed apart from the series travel as the desktop keeps them:
+        // overrides (RECURRENCE-ID) rendered with the UID the record has, or will have.
+        let uid = self
+            .uid_of(store, id)?
+            .or_else(|| text(master, "iCalUId").map(str::to_string));
+        let mut fields = match &uid {
+            Some(uid) => series.fields_with_overrides(uid),
+            None => series.fields,
+        };
         if let Some(copy) = known(store, id)? {
             keep_exdates_outside(&mut fields, &copy.fields, window);
         }
-        let uid = text(master, "iCalUId").map(str::to_string);
         observe(store, queue, RecordKind::Event, master, fields, uid, pulled).await
+    }
+}
+
+impl OutlookConnection {
+    /// The UID of the record Outlook's `id` is linked to, if one is.
+    fn uid_of(&self, store: &Store, id: &str) -> Result<Option<String>, SyncError> {
+        let txn = store.read()?;
+        let Some(record) = read::record_on(&txn, Side::OUTLOOK, id)? else {
+            return Ok(None);
+        };
+        let uid = read::record(&txn, &record)?.and_then(|r| r.uid);
+        Ok(Some(tandem_protocol::dav::layout::uid_for(
+            &record,
+            uid.as_deref(),
+        )))
     }
 }
 
