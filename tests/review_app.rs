@@ -716,3 +716,33 @@ async fn the_review_app_in_a_real_browser() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: run .ci/run"]
+async fn the_review_app_shows_outlook_as_a_column_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Demo::start(&dir.path().join("demo"), &["--seed", "5", "--outlook"]);
+    let browser = Browser::start().await;
+    let base = demo.base();
+    browser.client.goto(&demo.link()).await.unwrap();
+    browser
+        .client
+        .goto(&format!("{base}/app/summary"))
+        .await
+        .unwrap();
+    // Salesforce on the left, the desktop and Outlook on the right, each its own column.
+    let heads = browser.text("#kind-contacts thead").await.to_lowercase();
+    assert!(
+        heads.contains("salesforce") && heads.contains("desktop") && heads.contains("outlook"),
+        "{heads}"
+    );
+    let page = browser.page().await;
+    assert!(page.contains("create → Outlook"), "{page}");
+    assert!(page.contains("(not in Outlook)"), "{page}");
+    browser.screenshot("summary-outlook").await;
+    // "Carried out 340 of 340 steps (… Salesforce API calls …; 11 Graph requests)."
+    let applied = browser.apply("#apply-all").await;
+    let words: Vec<&str> = applied.split_whitespace().collect();
+    assert_eq!(words[2], words[4], "every step carried out: {applied}");
+    assert!(applied.contains("Graph requests"), "{applied}");
+}
