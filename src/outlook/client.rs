@@ -103,8 +103,8 @@ pub struct DeltaRound {
     pub removed: Vec<String>,
     /// The `@odata.deltaLink` the next round starts from.
     pub link: String,
-    /// The stored link was no longer valid (410, `syncStateNotFound`): this round read the
-    /// whole container again.
+    /// This round listed the whole container: the stored link was no longer valid (410,
+    /// `syncStateNotFound`) and it started over (the caller also sets it for a first round).
     pub reset: bool,
 }
 

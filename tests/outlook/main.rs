@@ -196,6 +196,40 @@ async fn a_categorised_contact_of_the_main_folder_syncs_and_a_personal_one_never
 }
 
 #[tokio::test]
+async fn a_contact_that_loses_its_category_is_left_alone_and_nothing_is_deleted() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let main = three.folder("Contacts", Kind::Contact);
+    let cleo = three.outlook_create(
+        &main,
+        Kind::Contact,
+        json!({"givenName": "Cleo", "surname": "Park", "categories": ["CRM"]}),
+    );
+    rig.sync().await;
+    assert_eq!(rig.last_names().await, vec![json!("Park")]);
+    // The user takes the category off: the contact is personal again.
+    three.outlook_update(&cleo.immutable_id, Kind::Contact, json!({"categories": []}));
+    rig.sync().await;
+    // Also when Graph has forgotten the delta links and every folder is listed whole.
+    three.graph.evict_delta_tokens();
+    rig.sync().await;
+    assert_eq!(
+        rig.last_names().await,
+        vec![json!("Park")],
+        "not deleted in Salesforce"
+    );
+    assert_eq!(rig.members(CONTACTS).await.len(), 1, "nor on the desktop");
+    let after = three.item(&cleo.immutable_id, Kind::Contact);
+    assert_eq!(after.folder, main, "not moved");
+    assert_eq!(field(&after, "categories"), &json!([]), "not recategorised");
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    assert!(
+        three.items_in(&synced).is_empty(),
+        "not taken for deleted (and brought back into the synced folder)"
+    );
+}
+
+#[tokio::test]
 async fn a_salesforce_edit_and_an_outlook_edit_of_other_fields_both_survive_everywhere() {
     let three = Three::start().await;
     let rig = &three.rig;

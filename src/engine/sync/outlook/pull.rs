@@ -32,23 +32,27 @@ impl OutlookConnection {
         let mut pulled = Pulled::default();
         let mut queue = Queue::new(writer);
         let sources = self.sources(kind);
+        // Each container's round, and whether it listed the container whole (a first round, or
+        // one whose link Graph refused).
         let mut rounds = Vec::new();
         for source in &sources {
             let scope = format!("delta:{}", source.id);
             let link = read::watermark(&store.read()?, Side::OUTLOOK, &scope)?;
             let start = source.part.delta(&source.id, unbounded());
-            rounds.push((scope, self.client.delta(&start, link.as_deref()).await?));
+            let mut round = self.client.delta(&start, link.as_deref()).await?;
+            round.reset |= link.is_none();
+            rounds.push((scope, round));
         }
         if rounds.iter().any(|(_, r)| r.reset) {
-            // One container was read whole again: read them all whole, so that "not seen"
-            // means "not in scope any more" for every container.
-            rounds.clear();
-            for source in &sources {
-                let scope = format!("delta:{}", source.id);
-                let start = source.part.delta(&source.id, unbounded());
-                let mut round = self.client.delta(&start, None).await?;
-                round.reset = true;
-                rounds.push((scope, round));
+            // One container was listed whole (its link was refused, or it is new: a synced
+            // folder the user deleted was made again): list them all whole, so that "not
+            // listed" means "gone" whichever container an item was in.
+            for ((_, round), source) in rounds.iter_mut().zip(&sources) {
+                if !round.reset {
+                    let start = source.part.delta(&source.id, unbounded());
+                    *round = self.client.delta(&start, None).await?;
+                    round.reset = true;
+                }
             }
         }
         let mut seen = HashSet::new();
@@ -56,10 +60,12 @@ impl OutlookConnection {
         for ((_, round), source) in rounds.iter().zip(&sources) {
             for item in &round.changed {
                 let Some(id) = text(item, "id") else { continue };
+                // Listed, so not gone; without the category it is personal (again): left
+                // alone, neither read nor deleted elsewhere.
+                seen.insert(id.to_string());
                 if source.only_categorised && !categorised(item, rules) {
                     continue;
                 }
-                seen.insert(id.to_string());
                 let fields = match graph::from_graph(kind, item, ZONE) {
                     Ok(fields) => fields,
                     Err(e) => {
