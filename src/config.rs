@@ -752,6 +752,7 @@ mod tests {
     fn the_settings_template_is_valid() {
         let s = Settings::parse(include_str!("../tandem.toml.example")).unwrap();
         assert_eq!(s.salesforce, SalesforceSettings::default());
+        assert_eq!(s.outlook, OutlookSettings::default());
         for kind in RecordKind::ALL {
             assert_eq!(
                 s.rules(kind),
