@@ -17,6 +17,7 @@ use crate::auth;
 use crate::dql;
 use crate::error::{DominoError, Envelope};
 use crate::jwt::Claims;
+use crate::mailfile::MailFile;
 use crate::{Shared, lock};
 
 type Params = Query<HashMap<String, String>>;
@@ -92,10 +93,7 @@ async fn create(
     }
     let mut mail = shared.mail();
     let unid = mail.create(items);
-    let doc = mail
-        .get(&unid)
-        .ok_or_else(|| DominoError::not_found(&unid))?;
-    Ok(Json(mail.render(doc)))
+    answer(&mail, &unid)
 }
 
 async fn read(
@@ -106,10 +104,7 @@ async fn read(
 ) -> Result<Json<Value>, DominoError> {
     admit(&shared, &headers, &params)?;
     let mail = shared.mail();
-    let doc = mail
-        .get(&unid)
-        .ok_or_else(|| DominoError::not_found(&format!("no document {unid}")))?;
-    Ok(Json(mail.render(doc)))
+    answer(&mail, &unid)
 }
 
 async fn replace(
@@ -174,10 +169,7 @@ fn write(
         }
     }
     mail.update(unid, items, replace);
-    let doc = mail
-        .get(unid)
-        .ok_or_else(|| DominoError::not_found(&format!("no document {unid}")))?;
-    Ok(Json(mail.render(doc)))
+    answer(&mail, unid)
 }
 
 async fn delete(
@@ -286,4 +278,12 @@ async fn bulk_etag(
         out.insert(unid.to_string(), answer);
     }
     Ok(Json(Value::Object(out)))
+}
+
+/// The document as the API answers it, or a 404 naming it.
+fn answer(mail: &MailFile, unid: &str) -> Result<Json<Value>, DominoError> {
+    let doc = mail
+        .get(unid)
+        .ok_or_else(|| DominoError::not_found(&format!("no document {unid}")))?;
+    Ok(Json(mail.render(doc)))
 }
