@@ -883,3 +883,95 @@ async fn a_desktop_series_with_a_cancelled_occurrence_reaches_outlook_as_one_ser
         idle.plan
     );
 }
+
+#[tokio::test]
+async fn a_contact_deleted_in_outlook_comes_back_there_while_salesforce_prevents_the_delete() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    rig.sf_create("Contact", json!({"FirstName": "Liv", "LastName": "Kept"}));
+    rig.sync().await;
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    let gone = three.items_in(&synced)[0].immutable_id.clone();
+    three
+        .graph
+        .mailbox(|m| m.delete(&gone, Kind::Contact))
+        .unwrap();
+    rig.sync().await;
+    // Salesforce contact deletes are prevented by default: the contact is brought back where
+    // it was deleted, once, and stays everywhere else.
+    let back = three.items_in(&synced);
+    assert_eq!(back.len(), 1, "{back:#?}");
+    assert_eq!(field(&back[0], "surname"), "Kept");
+    assert_eq!(rig.last_names().await, vec![json!("Kept")]);
+    assert_eq!(rig.members(CONTACTS).await.len(), 1);
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+    assert_eq!(three.items_in(&synced).len(), 1);
+}
+
+#[tokio::test]
+async fn a_to_do_made_in_outlook_reaches_salesforce_and_closing_it_there_completes_it_in_outlook() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let list = three.folder("Tasks", Kind::Task);
+    let due = (chrono::Utc::now() + chrono::Days::new(5)).date_naive();
+    let todo = three.outlook_create(
+        &list,
+        Kind::Task,
+        json!({
+            "title": "Prepare the renewal",
+            "importance": "high",
+            "dueDateTime": {"dateTime": format!("{due}T00:00:00.0000000"), "timeZone": "Pacific/Auckland"},
+        }),
+    );
+    rig.sync().await;
+    let rows = rig
+        .soql("SELECT Id, Subject, ActivityDate, Priority, Status FROM Task")
+        .await;
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0]["Subject"], "Prepare the renewal");
+    assert_eq!(
+        rows[0]["ActivityDate"],
+        due.to_string(),
+        "the due day does not move"
+    );
+    assert_eq!(rows[0]["Priority"], "High");
+    let sf = rows[0]["Id"].as_str().unwrap().to_string();
+    rig.sf_update("Task", &sf, json!({"Status": "Completed"}));
+    rig.sync().await;
+    let done = three.item(&todo.rest_id, Kind::Task);
+    assert_eq!(field(&done, "status"), "completed", "{done:#?}");
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+}
+
+#[tokio::test]
+async fn a_meeting_deleted_in_outlook_is_deleted_in_salesforce_and_on_the_desktop() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let day = chrono::Utc::now().date_naive() + chrono::Days::new(4);
+    let meeting = three.outlook_event(json!({
+        "subject": "Cancelled later",
+        "start": {"dateTime": format!("{day}T10:00:00"), "timeZone": "UTC"},
+        "end": {"dateTime": format!("{day}T11:00:00"), "timeZone": "UTC"},
+    }));
+    rig.sync().await;
+    assert_eq!(rig.soql("SELECT Id FROM Event").await.len(), 1);
+    assert_eq!(rig.members("/dav/calendars/calendar/").await.len(), 1);
+    three
+        .graph
+        .mailbox(|m| m.delete_event(&meeting.id))
+        .unwrap();
+    rig.sync().await;
+    assert!(rig.soql("SELECT Id FROM Event").await.is_empty());
+    assert!(rig.members("/dav/calendars/calendar/").await.is_empty());
+    assert_eq!(three.event_count(), 0, "not brought back");
+}
