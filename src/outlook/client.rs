@@ -108,13 +108,8 @@ pub struct DeltaRound {
     pub reset: bool,
 }
 
-/// A create's answer: the item as Outlook holds it now.
-pub type Created = Result<Value, OutlookError>;
-/// An update's or delete's answer.
+/// A write's answer: the item as Outlook holds it now (`null` for a delete's 204).
 pub type Written = Result<Value, OutlookError>;
-
-/// A successful answer's body (`null` for 204).
-pub type Answer = Value;
 
 /// Calls made, for the run record.
 #[derive(Clone, Copy, Debug, Default)]
@@ -169,7 +164,7 @@ impl OutlookClient {
         path: &str,
         body: Option<&Value>,
         if_match: Option<&str>,
-    ) -> Result<Answer, OutlookError> {
+    ) -> Written {
         let url = self.url(path);
         let call = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let mut refreshed = false;
@@ -400,7 +395,7 @@ impl OutlookClient {
         part: Part,
         container: &str,
         bodies: Vec<Map<String, Value>>,
-    ) -> Vec<Created> {
+    ) -> Vec<Written> {
         let path = part.items(container);
         let requests = bodies
             .into_iter()

@@ -8,7 +8,6 @@ mod error;
 pub mod signin;
 
 pub use client::{
-    Answer, BATCH_SIZE, Containers, Created, DeltaRound, OutlookClient, OutlookStats, Part,
-    Request, Window, Written,
+    BATCH_SIZE, Containers, DeltaRound, OutlookClient, OutlookStats, Part, Request, Window, Written,
 };
 pub use error::OutlookError;

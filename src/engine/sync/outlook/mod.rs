@@ -105,11 +105,11 @@ impl OutlookConnection {
     }
 
     /// Where tandem creates an item of `kind`.
-    fn home(&self, kind: RecordKind) -> Option<(Part, &str)> {
+    fn home(&self, kind: RecordKind) -> (Part, &str) {
         match kind {
-            RecordKind::Contact => Some((Part::Contacts, &self.containers.synced_contacts)),
-            RecordKind::Task => Some((Part::Tasks, &self.containers.tasks)),
-            RecordKind::Event => Some((Part::Events, &self.containers.calendar)),
+            RecordKind::Contact => (Part::Contacts, &self.containers.synced_contacts),
+            RecordKind::Task => (Part::Tasks, &self.containers.tasks),
+            RecordKind::Event => (Part::Events, &self.containers.calendar),
         }
     }
 
@@ -134,7 +134,7 @@ impl OutlookConnection {
     pub async fn adopt_pending(&self, store: &Store, writer: &Writer) -> Result<(), SyncError> {
         let pending = read::pending_creates(&store.read()?, Side::OUTLOOK)?;
         for record in pending {
-            let Some((part, container)) = record.kind().and_then(|k| self.home(k)) else {
+            let Some((part, container)) = record.kind().map(|k| self.home(k)) else {
                 continue;
             };
             let (written, meant) = announced(store, &record)?;

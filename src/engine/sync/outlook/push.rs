@@ -77,18 +77,7 @@ impl OutlookConnection {
         kind: RecordKind,
         batch: &[&(&Item, &Step, Vec<Hlc>)],
     ) -> Result<Vec<StepResult>, SyncError> {
-        let Some((part, container)) = self.home(kind) else {
-            return Ok(batch
-                .iter()
-                .map(|(item, step, _)| {
-                    result(
-                        item,
-                        step.op,
-                        Some(SyncError::NoConnector(Side::OUTLOOK).to_string()),
-                    )
-                })
-                .collect());
-        };
+        let (part, container) = self.home(kind);
         let mut results = Vec::new();
         let mut bodies = Vec::new();
         let mut sent = Vec::new();
@@ -170,11 +159,7 @@ impl OutlookConnection {
         chunk: &[&(&Item, &Step, Vec<Hlc>)],
     ) -> Vec<(usize, Result<(), SyncError>)> {
         let mut done = Vec::new();
-        let Some((part, container)) = self.home(kind) else {
-            return (0..chunk.len())
-                .map(|at| (at, Err(SyncError::NoConnector(Side::OUTLOOK))))
-                .collect();
-        };
+        let (part, container) = self.home(kind);
         let mut deletes = Vec::new();
         let mut updates = Vec::new();
         for (at, (item, step, _)) in chunk.iter().enumerate() {
@@ -324,9 +309,7 @@ impl OutlookConnection {
         written: Vec<Hlc>,
     ) -> Result<(), SyncError> {
         let kind = item.kind;
-        let (part, container) = self
-            .home(kind)
-            .ok_or(SyncError::NoConnector(Side::OUTLOOK))?;
+        let (part, container) = self.home(kind);
         let id = item
             .id_on(Side::OUTLOOK)
             .ok_or(SyncError::NoConnector(Side::OUTLOOK))?
