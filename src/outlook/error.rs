@@ -42,6 +42,8 @@ pub enum OutlookError {
         "{0} changed in Outlook since tandem read it, in a field this step writes; the next run takes the change in and merges both"
     )]
     ChangedMeanwhile(String),
+    #[error("{0} has no Outlook id to write to; this is a bug in tandem, please report it")]
+    NoId(String),
     #[error("the run was stopped on request")]
     Halted,
 }
@@ -109,7 +111,9 @@ impl OutlookError {
     pub fn stops_run(&self) -> bool {
         match self {
             OutlookError::Api { status, .. } => *status == 401 || *status == 403 || *status >= 500,
-            OutlookError::Malformed { .. } | OutlookError::ChangedMeanwhile(_) => false,
+            OutlookError::Malformed { .. }
+            | OutlookError::ChangedMeanwhile(_)
+            | OutlookError::NoId(_) => false,
             _ => true,
         }
     }

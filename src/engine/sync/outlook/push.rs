@@ -164,7 +164,7 @@ impl OutlookConnection {
         let mut updates = Vec::new();
         for (at, (item, step, _)) in chunk.iter().enumerate() {
             match item.id_on(Side::OUTLOOK) {
-                None => done.push((at, Err(SyncError::NoConnector(Side::OUTLOOK)))),
+                None => done.push((at, Err(OutlookError::NoId(item.label.clone()).into()))),
                 Some(id) if step.op == Op::Delete => deletes.push((at, id.to_string())),
                 Some(id) => updates.push((at, id.to_string())),
             }
@@ -312,7 +312,7 @@ impl OutlookConnection {
         let (part, container) = self.home(kind);
         let id = item
             .id_on(Side::OUTLOOK)
-            .ok_or(SyncError::NoConnector(Side::OUTLOOK))?
+            .ok_or_else(|| OutlookError::NoId(item.label.clone()))?
             .to_string();
         let mut answer = Err(OutlookError::Halted);
         for _ in 0..2 {
