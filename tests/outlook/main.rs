@@ -975,3 +975,72 @@ async fn a_meeting_deleted_in_outlook_is_deleted_in_salesforce_and_on_the_deskto
     assert!(rig.members("/dav/calendars/calendar/").await.is_empty());
     assert_eq!(three.event_count(), 0, "not brought back");
 }
+
+#[tokio::test]
+async fn a_desktop_meeting_in_a_named_zone_reaches_outlook_at_its_time_and_nothing_echoes() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let day = chrono::Utc::now().date_naive() + chrono::Days::new(6);
+    let ics = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//tandem tests//EN",
+        "BEGIN:VEVENT",
+        "UID:zoned@desktop",
+        "DTSTAMP:20261101T000000Z",
+        &format!("DTSTART;TZID=Europe/Berlin:{}T093000", day.format("%Y%m%d")),
+        &format!("DTEND;TZID=Europe/Berlin:{}T103000", day.format("%Y%m%d")),
+        "SUMMARY:Berlin stand-up",
+        "LOCATION:Room 2",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+    .join("\r\n");
+    assert!(
+        rig.put("/dav/calendars/calendar/zoned.ics", &ics)
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    let events: Vec<Value> = three.graph.mailbox(|m| {
+        m.events()
+            .map(|e| Value::Object(e.fields.clone()))
+            .collect()
+    });
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let start = &events[0]["start"];
+    // 09:30 in Berlin, whichever name Outlook was given for the zone.
+    use chrono::TimeZone;
+    let local = chrono::NaiveDateTime::parse_from_str(
+        start["dateTime"].as_str().unwrap().get(..19).unwrap(),
+        "%Y-%m-%dT%H:%M:%S",
+    )
+    .unwrap();
+    let zone = start["timeZone"].as_str().unwrap();
+    let berlin = chrono_tz::Europe::Berlin;
+    let expected = berlin
+        .from_local_datetime(&day.and_hms_opt(9, 30, 0).unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let sent = match zone {
+        "UTC" => local.and_utc(),
+        "Europe/Berlin" | "W. Europe Standard Time" => berlin
+            .from_local_datetime(&local)
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+        other => panic!("an unexpected zone {other}"),
+    };
+    assert_eq!(sent, expected);
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+    let (_, body) = rig.get("/dav/calendars/calendar/zoned.ics").await;
+    assert!(
+        body.contains("TZID=Europe/Berlin"),
+        "the client's zone stays: {body}"
+    );
+}
