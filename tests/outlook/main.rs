@@ -1044,3 +1044,40 @@ async fn a_desktop_meeting_in_a_named_zone_reaches_outlook_at_its_time_and_nothi
         "the client's zone stays: {body}"
     );
 }
+
+#[tokio::test]
+async fn a_revoked_sign_in_leaves_the_other_sides_running_and_says_to_sign_in_again() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    rig.sync().await;
+    three.graph.revoke_refresh_tokens();
+    rig.sf_create(
+        "Contact",
+        json!({"FirstName": "Ola", "LastName": "Meanwhile"}),
+    );
+    let preview = rig.preview().await;
+    let why = &preview.record.as_ref().unwrap().unreachable[&Side::OUTLOOK];
+    assert!(why.contains("tandem login outlook"), "{why}");
+    assert_eq!(preview.unread, vec![Side::OUTLOOK]);
+    let applied = rig.apply().await;
+    // The desktop got the contact; Outlook's step waits for the sign-in, said per item.
+    let record = applied.record.as_ref().unwrap();
+    let waiting: Vec<_> = record.failures().collect();
+    assert!(
+        waiting.iter().all(|f| f.side == Side::OUTLOOK),
+        "{waiting:#?}"
+    );
+    assert_eq!(rig.members(CONTACTS).await.len(), 1);
+
+    // Signed in again, the next run completes, once.
+    common::outlook::sign_in(&three.graph, rig.dir.path()).await;
+    rig.sync().await;
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    assert_eq!(three.items_in(&synced).len(), 1);
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+}
