@@ -81,12 +81,14 @@ impl OutlookError {
         }
     }
 
-    /// No answer came: the request may or may not have been carried out.
+    /// No answer came, or a server error did: the request may or may not have been carried
+    /// out (a create is then found by its stamp, never made again blindly).
     pub fn is_ambiguous(&self) -> bool {
-        matches!(
-            self,
-            OutlookError::Unreachable(_) | OutlookError::NoAnswer { .. }
-        )
+        match self {
+            OutlookError::Unreachable(_) | OutlookError::NoAnswer { .. } => true,
+            OutlookError::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
     }
 
     /// The item changed in Outlook since tandem read it (`If-Match` failed).

@@ -1081,3 +1081,34 @@ async fn a_revoked_sign_in_leaves_the_other_sides_running_and_says_to_sign_in_ag
         idle.plan
     );
 }
+
+#[tokio::test]
+async fn a_batch_with_one_failed_create_makes_the_others_and_the_next_run_makes_it_once() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    rig.sync().await;
+    for last in ["One", "Two", "Three"] {
+        rig.sf_create("Contact", json!({"FirstName": "Batch", "LastName": last}));
+    }
+    rig.preview().await;
+    // Graph answers the second create of the batch with a 500 and makes the others.
+    three.graph.fail_in_next_batch(1, 500);
+    let applied = rig.apply().await;
+    let failed: Vec<_> = applied.record.as_ref().unwrap().failures().collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0].side, Side::OUTLOOK);
+    let synced = three.folder("Salesforce Contacts", Kind::Contact);
+    assert_eq!(three.items_in(&synced).len(), 2);
+    rig.sync().await;
+    assert_eq!(
+        three.items_in(&synced).len(),
+        3,
+        "the failed one made once, no other twice"
+    );
+    let idle = rig.sync().await;
+    assert!(
+        idle.plan.items.iter().all(|i| !i.runs()),
+        "{:#?}",
+        idle.plan
+    );
+}

@@ -17,8 +17,14 @@ use crate::error::GraphError;
 /// Requests in one batch, at most.
 pub const MAX_REQUESTS: usize = 20;
 
-pub async fn run(routes: Router, headers: HeaderMap, body: Value) -> Response {
-    match answer(routes, &headers, &body).await {
+/// Run a batch; `failure`: a request (by position) answered with a status instead of run.
+pub async fn run(
+    routes: Router,
+    headers: HeaderMap,
+    body: Value,
+    failure: Option<(usize, u16)>,
+) -> Response {
+    match answer(routes, &headers, &body, failure).await {
         Ok(responses) => axum::Json(json!({"responses": responses})).into_response(),
         Err(e) => e.into_response(),
     }
@@ -28,6 +34,7 @@ async fn answer(
     routes: Router,
     headers: &HeaderMap,
     body: &Value,
+    failure: Option<(usize, u16)>,
 ) -> Result<Vec<Value>, GraphError> {
     let requests = body
         .get("requests")
@@ -58,7 +65,7 @@ async fn answer(
     }
     let mut statuses: HashMap<String, u16> = HashMap::new();
     let mut responses = Vec::new();
-    for request in requests {
+    for (position, request) in requests.iter().enumerate() {
         let id = request["id"].as_str().unwrap_or_default().to_string();
         let failed_dependency = request
             .get("dependsOn")
@@ -67,7 +74,21 @@ async fn answer(
             .flatten()
             .filter_map(Value::as_str)
             .any(|d| statuses.get(d).is_none_or(|s| *s >= 400));
-        let (status, headers, body) = if failed_dependency {
+        let staged = failure
+            .filter(|(at, _)| *at == position)
+            .map(|(_, status)| status);
+        let (status, headers, body) = if let Some(status) = staged {
+            let code = if status == 503 {
+                "serviceNotAvailable"
+            } else {
+                "generalException"
+            };
+            (
+                status,
+                json!({}),
+                json!({"error": {"code": code, "message": "The service could not answer this request."}}),
+            )
+        } else if failed_dependency {
             (
                 StatusCode::FAILED_DEPENDENCY.as_u16(),
                 json!({}),

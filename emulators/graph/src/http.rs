@@ -25,11 +25,13 @@ pub(crate) const PAGE_SIZE: usize = 10;
 pub fn router(shared: Arc<Shared>) -> Router {
     let routes = routes(shared.clone());
     let inner = routes.clone();
+    let faults = shared.clone();
     routes
         .route(
             "/v1.0/$batch",
             post(move |headers: HeaderMap, body: Json<Value>| {
-                crate::batch::run(inner.clone(), headers, body.0)
+                let failure = faults.lock_faults().take_batch_failure();
+                crate::batch::run(inner.clone(), headers, body.0, failure)
             }),
         )
         .layer(axum::middleware::from_fn_with_state(shared, answer_gate))

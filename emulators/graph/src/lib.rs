@@ -53,9 +53,17 @@ pub struct Faults {
     /// The user's edit that lands just before the next client write to that item: a race a
     /// client must lose gracefully (its `If-Match` is stale by then).
     race: Option<(String, serde_json::Map<String, serde_json::Value>)>,
+    /// The next `$batch` answers its request at this position with this status, without
+    /// running it (a partial failure: the other requests run).
+    batch_failure: Option<(usize, u16)>,
 }
 
 impl Faults {
+    /// The partial failure staged for the next batch, if one is.
+    pub(crate) fn take_batch_failure(&mut self) -> Option<(usize, u16)> {
+        self.batch_failure.take()
+    }
+
     /// The user's edit waiting for a client write to `id`, if one is.
     fn take_race(&mut self, id: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
         match &self.race {
@@ -298,6 +306,13 @@ impl GraphHandle {
     pub fn edit_before_next_write(&self, id: &str, body: serde_json::Value) {
         let body = body.as_object().cloned().unwrap_or_default();
         self.shared.lock_faults().race = Some((id.to_string(), body));
+    }
+
+    /// The next `$batch` answers its request number `position` (from 0) with `status` — 500
+    /// (`generalException`) or 503 (`serviceNotAvailable`) — without running it; the others
+    /// run (json-batching.md: each request succeeds or fails on its own).
+    pub fn fail_in_next_batch(&self, position: usize, status: u16) {
+        self.shared.lock_faults().batch_failure = Some((position, status));
     }
 
     /// Every delta round begins with this many empty pages.

@@ -254,6 +254,49 @@ async fn a_user_edit_between_a_read_and_a_write_makes_the_write_a_412() {
     assert_eq!(now["jobTitle"], Value::Null);
 }
 
+/// concepts/json-batching.md: each request of a batch succeeds or fails on its own inside the
+/// batch's 200 — a staged failure of one (`fail_in_next_batch`) leaves the others carried out.
+#[tokio::test]
+async fn one_request_of_a_batch_fails_and_the_others_are_carried_out() {
+    let c = Client::start().await;
+    let folder = c.folder("Salesforce Contacts").await;
+    c.graph.fail_in_next_batch(1, 503);
+    let requests: Vec<Value> = ["Ana", "Bo", "Cleo"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            json!({"id": i.to_string(), "method": "POST",
+                   "url": format!("/me/contactFolders/{folder}/contacts"),
+                   "headers": {"Content-Type": "application/json"},
+                   "body": {"givenName": name}})
+        })
+        .collect();
+    let (status, _, answer) = c
+        .send(
+            reqwest::Method::POST,
+            "/$batch",
+            &[],
+            Some(json!({"requests": requests})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let statuses: Vec<u64> = answer["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![201, 503, 201]);
+    let (_, listed) = c
+        .get(&format!("/me/contactFolders/{folder}/contacts"), &[])
+        .await;
+    assert_eq!(
+        listed["value"].as_array().unwrap().len(),
+        2,
+        "Bo was not made"
+    );
+}
+
 /// concepts/delta-query-overview.md and api/contact-delta.md: a round follows nextLinks to a
 /// deltaLink, pages may be empty and still carry a nextLink (`Prefer: odata.maxpagesize` sets
 /// their size); the next round lists what changed, deletions as `@removed`.
