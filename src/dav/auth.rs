@@ -1,9 +1,40 @@
 //! HTTP Basic authentication of desktop clients against the user and password in the settings.
 
 use base64::Engine as _;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use hyper::HeaderMap;
 use hyper::header::AUTHORIZATION;
+use std::num::NonZeroU32;
 use subtle::ConstantTimeEq;
+
+/// Wrong passwords a minute before the next one is answered "wait" (429): enough for a client
+/// whose password was changed to show its dialog a few times, too few to guess one.
+const GUESSES_PER_MINUTE: u32 = 10;
+
+/// Wrong passwords, slowed down: every listener of tandem's is on this machine, so the limit is
+/// the server's, not a client address's. The right password always gets in, so someone guessing
+/// cannot lock the user out.
+pub struct Guesses(DefaultDirectRateLimiter);
+
+impl Default for Guesses {
+    fn default() -> Guesses {
+        let per_minute = NonZeroU32::new(GUESSES_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
+        Guesses(RateLimiter::direct(Quota::per_minute(per_minute)))
+    }
+}
+
+impl Guesses {
+    /// Count a wrong password; `Err(seconds)` to wait when too many came.
+    pub fn wrong(&self) -> Result<(), u64> {
+        self.0.check().map_err(|not_until| {
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1)
+        })
+    }
+}
 
 #[derive(Clone)]
 pub struct Credentials {

@@ -62,6 +62,7 @@ pub struct DavState {
     pub store: Arc<Store>,
     pub writer: Writer,
     pub credentials: Credentials,
+    pub guesses: auth::Guesses,
     pub limits: Limits,
     pub max_body: usize,
 }
@@ -72,6 +73,7 @@ impl DavState {
             store,
             writer,
             credentials,
+            guesses: auth::Guesses::default(),
             limits: Limits::default(),
             max_body: MAX_BODY,
         }
@@ -257,6 +259,9 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
             .finish(Default::default());
     }
     let authorized = state.credentials.admit(req.headers());
+    // A request without credentials is a client asking for the dialog; one with wrong ones is
+    // a guess.
+    let guessed = !authorized && req.headers().contains_key(header::AUTHORIZATION);
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let headers = req.headers().clone();
@@ -275,6 +280,15 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
             );
         }
     };
+    if guessed && let Err(wait) = state.guesses.wrong() {
+        return respond::builder(StatusCode::TOO_MANY_REQUESTS)
+            .header(header::RETRY_AFTER, wait.to_string())
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .finish(
+                format!("Too many wrong passwords; wait {wait} seconds. The password is in tandem.toml in tandem's data directory ([server] password).\n")
+                    .into(),
+            );
+    }
     if !authorized {
         return respond::builder(StatusCode::UNAUTHORIZED)
             .header(header::WWW_AUTHENTICATE, "Basic realm=\"tandem\", charset=\"UTF-8\"")

@@ -4,6 +4,54 @@ use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test]
+async fn wrong_passwords_are_slowed_down_and_the_right_one_still_gets_in() {
+    let s = Server::start().await;
+    let propfind = |password: &str| {
+        s.client
+            .request(
+                reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+                s.url("/dav/"),
+            )
+            .basic_auth(USER, Some(password.to_string()))
+            .header("Depth", "0")
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for n in 0..15 {
+        statuses.push(propfind(&format!("guess-{n}")).await.unwrap().status());
+    }
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[10..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "the eleventh guess within a minute waits: {statuses:?}"
+    );
+    let slowed = propfind("one more").await.unwrap();
+    let wait: u64 = slowed.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(
+        slowed
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many wrong passwords")
+    );
+    // The right password is never slowed down: guessing cannot lock the user out.
+    let right = propfind(PASSWORD).await.unwrap();
+    assert_eq!(right.status(), StatusCode::MULTI_STATUS);
+}
+
+#[tokio::test]
 async fn wrong_or_missing_credentials_are_refused() {
     let s = Server::start().await;
     let wrong = s
