@@ -511,3 +511,47 @@ fn tandem_open_signs_the_browser_in_once() {
     );
     daemon.stop();
 }
+
+#[test]
+fn guessing_the_password_at_the_review_app_and_the_dav_server_is_slowed_down_together() {
+    let s = Scratch::new();
+    let _daemon = Daemon::start(&s);
+    let announced = announcement(&s);
+    let addr = announced["dav_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .trim_end_matches("/dav/")
+        .to_string();
+    let origin = format!("http://{addr}");
+    let guess = |n: usize| {
+        raw(
+            &addr,
+            &format!(
+                "POST /app/signin HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nContent-Type: application/x-www-form-urlencoded"
+            ),
+            &format!("user=tandem&password=guess-{n}"),
+        )
+    };
+    let answers: Vec<String> = (0..10).map(guess).collect();
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.starts_with("HTTP/1.1 200") && a.contains("not the user and password")),
+        "{answers:?}"
+    );
+    let slowed = guess(10);
+    assert!(slowed.starts_with("HTTP/1.1 429"), "{slowed}");
+    assert!(slowed.contains("Too many wrong passwords"), "{slowed}");
+    // The DAV server counts with it: the same password, the same guesser.
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode("tandem:another-guess");
+    let dav = raw(
+        &addr,
+        &format!(
+            "PROPFIND /dav/ HTTP/1.1\r\nHost: {addr}\r\nDepth: 0\r\nAuthorization: Basic {basic}"
+        ),
+        "",
+    );
+    assert!(dav.starts_with("HTTP/1.1 429"), "{dav}");
+}

@@ -138,6 +138,7 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
         writer.clone(),
         credentials.clone(),
     ));
+    let guesses = dav_state.guesses.clone();
     dav::ensure_default_collections(&dav_state).await?;
     let live = Live::new(App {
         dir: dir.to_path_buf(),
@@ -159,6 +160,7 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
         Account {
             user: credentials.user.clone(),
             password: credentials.password.clone(),
+            guesses: Arc::new(move || guesses.wrong()),
             base: format!("{scheme}://{dav_addr}"),
         },
         Hosts::of(dav_addr),

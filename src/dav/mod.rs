@@ -62,7 +62,8 @@ pub struct DavState {
     pub store: Arc<Store>,
     pub writer: Writer,
     pub credentials: Credentials,
-    pub guesses: auth::Guesses,
+    /// Wrong passwords, counted with the review app's sign-in (the daemon shares them).
+    pub guesses: Arc<auth::Guesses>,
     pub limits: Limits,
     pub max_body: usize,
 }
@@ -73,7 +74,7 @@ impl DavState {
             store,
             writer,
             credentials,
-            guesses: auth::Guesses::default(),
+            guesses: Arc::default(),
             limits: Limits::default(),
             max_body: MAX_BODY,
         }

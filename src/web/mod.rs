@@ -35,10 +35,17 @@ pub trait AppSource: Send + Sync + 'static {
 pub struct Account {
     pub user: String,
     pub password: String,
+    /// What a wrong password costs: `Err(seconds)` to wait when too many came. The daemon
+    /// shares one count between the review app's sign-in and the DAV server, which take the
+    /// same password.
+    pub guesses: Guesses,
     /// Where the listener is, without a trailing slash (`http://127.0.0.1:5232`): the DAV server
     /// is under `/dav/`, the review app under `/app/`.
     pub base: String,
 }
+
+/// Counts a wrong password; `Err(seconds)` when the next one must wait.
+pub type Guesses = std::sync::Arc<dyn Fn() -> Result<(), u64> + Send + Sync>;
 
 impl Account {
     pub fn dav_url(&self) -> String {

@@ -46,6 +46,16 @@ pub async fn submit(
         .as_bytes()
         .ct_eq(web.account.password.as_bytes());
     if !bool::from(same_user & same_password) {
+        if (web.account.guesses)().is_err() {
+            let mut page = render(&SignInPage {
+                error: Some(
+                    "Too many wrong passwords in the last minute; wait a minute and try again. The password is in tandem.toml ([server] password); `tandem open` signs you in without it.",
+                ),
+                user: form.user,
+            });
+            *page.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+            return page;
+        }
         return render(&SignInPage {
             error: Some(
                 "That is not the user and password of tandem's CalDAV/CardDAV account. They are in tandem.toml ([server] user, password); `tandem open` signs you in without them.",
