@@ -92,6 +92,16 @@ impl Three {
         (sf, id)
     }
 
+    /// One more run finds nothing to do on any side: no echo, nothing left behind.
+    async fn in_step(&self) {
+        let idle = self.rig.sync().await;
+        assert!(
+            idle.plan.items.iter().all(|i| !i.runs()),
+            "{:#?}",
+            idle.plan
+        );
+    }
+
     fn item(&self, id: &str, kind: Kind) -> Item {
         self.graph
             .mailbox(|m| m.find(id, kind).cloned())
@@ -147,12 +157,7 @@ async fn a_contact_saved_in_the_synced_folder_reaches_salesforce_with_its_accoun
     assert!(card.contains("ana@lima.example"), "{card}");
 
     // Nothing echoes back, and nothing is made twice.
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
     assert_eq!(three.items_in(&synced).len(), 1);
     assert_eq!(rig.soql("SELECT Id FROM Contact").await.len(), 1);
     rig.verify_replay();
@@ -269,12 +274,7 @@ async fn a_salesforce_edit_and_an_outlook_edit_of_other_fields_both_survive_ever
         card.contains("Head of Purchasing") && card.contains("+49 170 1234567"),
         "{card}"
     );
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
     assert_eq!(three.items_in(&synced).len(), 1);
 }
 
@@ -299,12 +299,7 @@ async fn a_salesforce_edit_sent_with_a_stale_if_match_is_read_again_and_the_outl
     // The next run brings the Outlook edit to Salesforce.
     rig.sync().await;
     assert_eq!(rig.sf_get(&sf)["MobilePhone"], "+49 170 7654321");
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
 }
 
 #[tokio::test]
@@ -327,12 +322,7 @@ async fn the_same_field_edited_in_outlook_during_the_run_is_not_overwritten_unse
     // The next run takes the Outlook edit in; the conflict policy decides, and every side ends
     // with the same title.
     rig.sync().await;
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
     let outlook = field(&three.item(&id, Kind::Contact), "jobTitle").clone();
     assert_eq!(rig.sf_get(&sf)["Title"], outlook);
 }
@@ -410,12 +400,7 @@ async fn a_reset_delta_a_throttling_storm_and_an_expired_token_end_in_a_complete
 
     // Once more with everything reset: still nothing twice.
     three.graph.evict_delta_tokens();
-    let again = rig.sync().await;
-    assert!(
-        again.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        again.plan
-    );
+    three.in_step().await;
     assert_eq!(three.items_in(&synced).len(), 6);
     assert_eq!(rig.soql("SELECT Id FROM Contact").await.len(), 6);
     rig.verify_replay();
@@ -502,12 +487,7 @@ async fn a_create_outlook_made_whose_answer_never_came_back_is_found_not_made_tw
     rig.sync().await;
     assert_eq!(three.items_in(&list).len(), 1, "the task exists once");
 
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
     rig.verify_replay();
 }
 
@@ -689,12 +669,7 @@ async fn an_outlook_series_with_a_cancelled_occurrence_is_one_series_in_salesfor
     assert!(ics.contains(&moved), "the fifth meeting at {moved}: {ics}");
 
     // Outlook is as the user left it: no write came back, no extra event or occurrence.
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
     let after: Vec<_> = three
         .occurrences(&master.id)
         .iter()
@@ -779,12 +754,7 @@ async fn a_salesforce_meeting_reaches_the_outlook_calendar_once_and_its_edit_fol
     });
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["location"]["displayName"], "Room 7");
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
 }
 
 #[tokio::test]
@@ -876,12 +846,7 @@ async fn a_desktop_series_with_a_cancelled_occurrence_reaches_outlook_as_one_ser
         "five weeks but the cancelled one: {starts:?}"
     );
     assert!(!starts.contains(&third), "{starts:?}");
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
 }
 
 #[tokio::test]
@@ -904,12 +869,7 @@ async fn a_contact_deleted_in_outlook_comes_back_there_while_salesforce_prevents
     assert_eq!(field(&back[0], "surname"), "Kept");
     assert_eq!(rig.last_names().await, vec![json!("Kept")]);
     assert_eq!(rig.members(CONTACTS).await.len(), 1);
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
     assert_eq!(three.items_in(&synced).len(), 1);
 }
 
@@ -945,12 +905,7 @@ async fn a_to_do_made_in_outlook_reaches_salesforce_and_closing_it_there_complet
     rig.sync().await;
     let done = three.item(&todo.rest_id, Kind::Task);
     assert_eq!(field(&done, "status"), "completed", "{done:#?}");
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
 }
 
 #[tokio::test]
@@ -1032,12 +987,7 @@ async fn a_desktop_meeting_in_a_named_zone_reaches_outlook_at_its_time_and_nothi
         other => panic!("an unexpected zone {other}"),
     };
     assert_eq!(sent, expected);
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
     let (_, body) = rig.get("/dav/calendars/calendar/zoned.ics").await;
     assert!(
         body.contains("TZID=Europe/Berlin"),
@@ -1074,12 +1024,7 @@ async fn a_revoked_sign_in_leaves_the_other_sides_running_and_says_to_sign_in_ag
     rig.sync().await;
     let synced = three.folder("Salesforce Contacts", Kind::Contact);
     assert_eq!(three.items_in(&synced).len(), 1);
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
 }
 
 #[tokio::test]
@@ -1105,10 +1050,5 @@ async fn a_batch_with_one_failed_create_makes_the_others_and_the_next_run_makes_
         3,
         "the failed one made once, no other twice"
     );
-    let idle = rig.sync().await;
-    assert!(
-        idle.plan.items.iter().all(|i| !i.runs()),
-        "{:#?}",
-        idle.plan
-    );
+    three.in_step().await;
 }
