@@ -299,13 +299,18 @@ macro_rules! record_struct {
 
 /// Empty values are left out of the field map: "absent" and "empty" mean the same to both sides.
 fn is_empty<T: Serialize>(value: &T) -> bool {
-    match serde_json::to_value(value) {
-        Ok(Value::Null) => true,
-        Ok(Value::Bool(b)) => !b,
-        Ok(Value::String(s)) => s.is_empty(),
-        Ok(Value::Array(a)) => a.is_empty(),
-        Ok(Value::Object(o)) => o.is_empty(),
-        _ => false,
+    serde_json::to_value(value).is_ok_and(|v| is_empty_value(&v))
+}
+
+/// Whether a field's value means "absent": null, false, "", [] or {}.
+pub(crate) fn is_empty_value(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::Number(_) => false,
     }
 }
 

@@ -42,5 +42,6 @@ pub use error::{CodecError, Precondition};
 pub use expand::expand;
 pub use filter::{bounds, calendar_matches, card_matches};
 pub use ical::{CalendarObject, parse_icalendar, render_icalendar};
+pub(crate) use recur::weekday;
 pub use recur::{BusyType, Expansion, Occurrence, busy_periods, expansion, occurrences, overlaps};
 pub use vcard::{Card, VcardVersion, parse_vcard, render_vcard, with_uid};

@@ -592,15 +592,6 @@ fn rule_set(
         ICalendarFrequency::Minutely => Frequency::Minutely,
         ICalendarFrequency::Secondly => Frequency::Secondly,
     };
-    let weekday = |w: &ICalendarWeekday| match w {
-        ICalendarWeekday::Monday => Weekday::Mon,
-        ICalendarWeekday::Tuesday => Weekday::Tue,
-        ICalendarWeekday::Wednesday => Weekday::Wed,
-        ICalendarWeekday::Thursday => Weekday::Thu,
-        ICalendarWeekday::Friday => Weekday::Fri,
-        ICalendarWeekday::Saturday => Weekday::Sat,
-        ICalendarWeekday::Sunday => Weekday::Sun,
-    };
     let anchor = |local: NaiveDateTime| rrule::Tz::UTC.from_utc_datetime(&local);
     let mut r = RRule::new(freq);
     if let Some(i) = rule.interval {
@@ -673,4 +664,17 @@ fn rule_set(
         r = r.week_start(weekday(w));
     }
     r.build(anchor(start_local)).ok()
+}
+
+/// An iCalendar weekday as chrono's.
+pub(crate) fn weekday(day: &ICalendarWeekday) -> Weekday {
+    match day {
+        ICalendarWeekday::Monday => Weekday::Mon,
+        ICalendarWeekday::Tuesday => Weekday::Tue,
+        ICalendarWeekday::Wednesday => Weekday::Wed,
+        ICalendarWeekday::Thursday => Weekday::Thu,
+        ICalendarWeekday::Friday => Weekday::Fri,
+        ICalendarWeekday::Saturday => Weekday::Sat,
+        ICalendarWeekday::Sunday => Weekday::Sun,
+    }
 }

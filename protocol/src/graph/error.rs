@@ -46,13 +46,4 @@ pub enum GraphMappingError {
     BadSeries { id: String, reason: String },
 }
 
-/// Show a JSON value in an error without flooding the message.
-pub(crate) fn show(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 80 {
-        let cut: String = text.chars().take(77).collect();
-        format!("{cut}...")
-    } else {
-        text
-    }
-}
+pub(crate) use crate::mapping::show;

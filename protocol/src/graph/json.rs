@@ -155,15 +155,7 @@ impl<'a> Item<'a> {
 /// Set a field to a typed value; a value that serializes empty is left out, as in any record.
 pub(crate) fn put<T: Serialize>(fields: &mut Fields, name: &str, value: T) {
     let value = serde_json::to_value(value).unwrap_or(Value::Null);
-    let empty = match &value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        Value::Number(_) => false,
-    };
-    if !empty {
+    if !crate::record::is_empty_value(&value) {
         fields.insert(name.to_string(), value);
     }
 }

@@ -9,9 +9,8 @@
 use super::error::GraphMappingError;
 use super::json::Item;
 use super::time::{parse_date, resolve, to_local, to_utc};
-use calcard::icalendar::{
-    ICalendar, ICalendarFrequency, ICalendarRecurrenceRule, ICalendarValue, ICalendarWeekday,
-};
+use crate::codec::weekday;
+use calcard::icalendar::{ICalendar, ICalendarFrequency, ICalendarRecurrenceRule, ICalendarValue};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
@@ -62,18 +61,6 @@ fn graph_day(day: Weekday) -> &'static str {
     DAYS.iter()
         .find(|(_, _, w)| *w == day)
         .map_or("monday", |(g, _, _)| *g)
-}
-
-fn weekday(day: &ICalendarWeekday) -> Weekday {
-    match day {
-        ICalendarWeekday::Monday => Weekday::Mon,
-        ICalendarWeekday::Tuesday => Weekday::Tue,
-        ICalendarWeekday::Wednesday => Weekday::Wed,
-        ICalendarWeekday::Thursday => Weekday::Thu,
-        ICalendarWeekday::Friday => Weekday::Fri,
-        ICalendarWeekday::Saturday => Weekday::Sat,
-        ICalendarWeekday::Sunday => Weekday::Sun,
-    }
 }
 
 /// The item's `recurrence` as an RRULE (without `RRULE:`), `None` when it has none.

@@ -23,6 +23,7 @@ mod time;
 
 pub use account::{AccountCandidate, AccountMatch, account_query, pick_account};
 pub use annotate::{Annotations, annotate_description, strip_annotations};
+pub(crate) use error::show;
 pub use error::{MappingError, Warning};
 pub use limits::{is_salesforce_email, truncate};
 pub use occurrence::{
@@ -364,16 +365,7 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(
 
 /// "Absent" and "empty" mean the same in a record: drop nulls, false, "", [] and {}.
 fn prune(fields: &mut Fields) {
-    fn empty(v: &Value) -> bool {
-        match v {
-            Value::Null => true,
-            Value::Bool(b) => !b,
-            Value::String(s) => s.is_empty(),
-            Value::Array(a) => a.is_empty(),
-            Value::Object(o) => o.is_empty(),
-            Value::Number(_) => false,
-        }
-    }
+    use crate::record::is_empty_value as empty;
     for value in fields.values_mut() {
         if let Value::Object(inner) = value {
             inner.retain(|_, v| !empty(v));
