@@ -6,10 +6,7 @@
 
 use super::OutlookError;
 use crate::config::OutlookSettings;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -286,7 +283,7 @@ pub struct CodeSignIn {
 }
 
 fn random_token() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    tandem_protocol::pkce::secret(rand::random())
 }
 
 impl CodeSignIn {
@@ -312,7 +309,7 @@ impl CodeSignIn {
         let _ = redirect.set_port(Some(port));
         let state = random_token();
         let verifier = random_token();
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let challenge = tandem_protocol::pkce::challenge(&verifier);
         let redirect_uri = redirect.to_string();
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", &authority.client_id)

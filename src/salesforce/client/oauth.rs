@@ -2,10 +2,7 @@
 //! (RS256 with a key file), and the web-server flow with a one-shot callback listener on
 //! 127.0.0.1 (PKCE and a checked `state`).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -176,7 +173,7 @@ pub async fn token_call(
 }
 
 fn random_token() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    tandem_protocol::pkce::secret(rand::random())
 }
 
 /// The web-server (authorization code) flow: listen on the callback address the connected app
@@ -226,7 +223,7 @@ impl WebLogin {
         let callback_path = redirect.path().to_string();
         let state = random_token();
         let verifier = random_token();
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let challenge = tandem_protocol::pkce::challenge(&verifier);
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("response_type", "code")
             .append_pair("client_id", client_id)
