@@ -20,7 +20,7 @@ use crate::record::{Fields, RecordId, RecordKind};
 use crate::rules::Rules;
 use crate::run::Tally;
 use crate::side::{PerSide, Role, Side};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -534,26 +534,13 @@ fn in_scope(record: &RecordInput<'_>, rules: &Rules) -> bool {
     }
     let in_book = held(Role::Pim)
         .any(|(side, id)| side.scopes_itself() || id.starts_with(&rules.address_book));
-    let tagged = rules.category.as_deref().is_some_and(|wanted| {
-        record
-            .fields
-            .get("categories")
-            .and_then(Value::as_array)
-            .is_some_and(|all| {
-                all.iter()
-                    .filter_map(Value::as_str)
-                    .any(|c| c.eq_ignore_ascii_case(wanted))
-            })
-    });
-    in_book || tagged
+    in_book || rules.carries_category(record.fields.get("categories"))
 }
 
 /// Whether an event or task falls inside the window: an event overlaps it (a series while it
 /// still recurs), a task is due in it; undated tasks always sync.
 fn in_window(kind: RecordKind, fields: &Fields, rules: &Rules, now: DateTime<Utc>) -> bool {
-    let today = now.date_naive();
-    let first = today - Days::new(u64::from(rules.past_days));
-    let last = today + Days::new(u64::from(rules.future_days));
+    let (first, last) = rules.window(now.date_naive());
     let day = |name: &str| fields.get(name).and_then(day_of);
     match kind {
         RecordKind::Contact => true,
@@ -575,7 +562,7 @@ fn in_window(kind: RecordKind, fields: &Fields, rules: &Rules, now: DateTime<Utc
 }
 
 /// The day of a `When` (a date, or an instant's UTC day) or of a plain date.
-fn day_of(value: &Value) -> Option<NaiveDate> {
+pub(crate) fn day_of(value: &Value) -> Option<NaiveDate> {
     if let Some(text) = value.as_str() {
         return text.get(..10)?.parse().ok();
     }

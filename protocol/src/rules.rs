@@ -9,7 +9,7 @@ use crate::event::Op;
 use crate::policy::ConflictPolicy;
 use crate::record::RecordKind;
 use crate::side::{Role, Side};
-use chrono::NaiveTime;
+use chrono::{Days, NaiveDate, NaiveTime};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -175,6 +175,29 @@ pub struct Rules {
 pub const DEFAULT_ADDRESS_BOOK: &str = "/dav/addressbooks/contacts/";
 
 impl Rules {
+    /// The date window around `today`: its first and last day, both inside.
+    pub fn window(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        (
+            today - Days::new(u64::from(self.past_days)),
+            today + Days::new(u64::from(self.future_days)),
+        )
+    }
+
+    /// Whether a list of categories (a record's, or an item's as its side lists them) holds the
+    /// sync category, in any letter case.
+    pub fn carries_category(&self, categories: Option<&serde_json::Value>) -> bool {
+        let Some(wanted) = self.category.as_deref() else {
+            return false;
+        };
+        categories
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|all| {
+                all.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .any(|c| c.eq_ignore_ascii_case(wanted))
+            })
+    }
+
     pub fn prevented(&self, side: Side, op: Op) -> bool {
         self.prevent.get(&side).is_some_and(|ops| ops.contains(&op))
     }

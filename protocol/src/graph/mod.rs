@@ -35,7 +35,10 @@ mod time;
 mod tests;
 
 pub use error::GraphMappingError;
-pub use series::{EventRound, Series, SeriesException, gather_series, split_event_round};
+pub use series::{
+    EventRound, Series, SeriesException, cancels, exdate_window, gather_series,
+    keep_exdates_outside, split_event_round,
+};
 pub use stamp::{
     LINK_APPLICATION, RECORD_ID_PROPERTY, expand, record_id_filter, select, stamp, stamp_for,
     stamped_record_id,
@@ -178,6 +181,34 @@ pub fn to_graph(
         None => write(kind, fields, None, zone),
         Some(current) => diff::changes(kind, fields, current, zone),
     }
+}
+
+/// What an update of an Outlook item does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Update {
+    /// Send this body (empty: nothing to send).
+    Send(Map<String, Value>),
+    /// The user changed, since tandem last knew the item (`had`), one of the very fields the
+    /// step writes: the step waits, the next read takes the change in and the merge decides,
+    /// instead of tandem overwriting an edit the log never saw.
+    ChangedMeanwhile,
+}
+
+/// The update of `current` (the item as Outlook holds it now) for a step's `changes`: those
+/// changes laid over it, so what the user changed in other fields meanwhile stays.
+pub fn update(
+    kind: RecordKind,
+    had: &Fields,
+    changes: &Fields,
+    current: &Value,
+    zone: Tz,
+) -> Result<Update, GraphMappingError> {
+    let now = from_graph(kind, current, zone).unwrap_or_default();
+    if changes.keys().any(|field| now.get(field) != had.get(field)) {
+        return Ok(Update::ChangedMeanwhile);
+    }
+    let want = crate::record::overlay(&now, changes);
+    Ok(Update::Send(to_graph(kind, &want, Some(current), zone)?))
 }
 
 pub(crate) fn write(

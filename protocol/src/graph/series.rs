@@ -237,6 +237,70 @@ impl Key {
     }
 }
 
+/// A round says which occurrences are cancelled inside its window only: the cancellations
+/// tandem `known` of outside it stay in `fields`.
+pub fn keep_exdates_outside(
+    fields: &mut Fields,
+    known: &Fields,
+    window: (DateTime<Utc>, DateTime<Utc>),
+) {
+    let outside = |when: &Value| {
+        crate::plan::day_of(when)
+            .is_some_and(|d| d < window.0.date_naive() || d >= window.1.date_naive())
+    };
+    let kept: Vec<&Value> = known
+        .get("exdates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|w| outside(w))
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    let mut all: Vec<Value> = fields
+        .get("exdates")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for when in kept {
+        if !all.contains(when) {
+            all.push(when.clone());
+        }
+    }
+    fields.insert("exdates".into(), Value::Array(all));
+}
+
+/// Where to look for the occurrences `exdates` cancel: from the day before the first to the
+/// day after the last (a zone can move an instant's day by one).
+pub fn exdate_window(exdates: &[Value]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let days: Vec<NaiveDate> = exdates.iter().filter_map(crate::plan::day_of).collect();
+    let (first, last) = (days.iter().min()?, days.iter().max()?);
+    let midnight = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    Some((
+        midnight(*first - chrono::Days::new(1)),
+        midnight(*last + chrono::Days::new(2)),
+    ))
+}
+
+/// Whether an occurrence whose `originalStart` (Graph's, in UTC) is this one is cancelled by
+/// one of `exdates`: the same instant, or for an all-day series the same day.
+pub fn cancels(exdates: &[Value], original_start: &str) -> bool {
+    let Ok(original) = DateTime::parse_from_rfc3339(original_start) else {
+        return false;
+    };
+    exdates.iter().any(|when| {
+        match when
+            .get("time")
+            .and_then(|t| t.get("utc"))
+            .and_then(Value::as_str)
+        {
+            Some(utc) => DateTime::parse_from_rfc3339(utc).is_ok_and(|t| t == original),
+            None => crate::plan::day_of(when) == Some(original.date_naive()),
+        }
+    })
+}
+
 impl SeriesException {
     /// This exception as an iCalendar override (a VEVENT with RECURRENCE-ID), unfolded lines
     /// rendered by the codec, for the series record's `unmapped`: that is where the codec keeps

@@ -14,16 +14,13 @@ use serde_json::Value;
 use std::collections::HashSet;
 use tandem_protocol::graph;
 use tandem_protocol::rules::Rules;
-use tandem_protocol::{Fields, RecordKind, Side};
+use tandem_protocol::{RecordKind, Side};
 
-/// The rules' date window around `now`, whole days in UTC.
+/// The rules' date window around `now`, as the instants a calendar view is asked for.
 fn window(rules: &Rules, now: DateTime<Utc>) -> Window {
-    let today = now.date_naive();
-    let day = |d: chrono::NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
-    (
-        day(today - Days::new(u64::from(rules.past_days))),
-        day(today + Days::new(u64::from(rules.future_days) + 1)),
-    )
+    let (first, last) = rules.window(now.date_naive());
+    let midnight = |d: chrono::NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+    (midnight(first), midnight(last + Days::new(1)))
 }
 
 impl OutlookConnection {
@@ -161,7 +158,7 @@ impl OutlookConnection {
             None => series.fields,
         };
         if let Some(copy) = known(store, id)? {
-            keep_exdates_outside(&mut fields, &copy.fields, window);
+            graph::keep_exdates_outside(&mut fields, &copy.fields, window);
         }
         observe(store, queue, RecordKind::Event, master, fields, uid, pulled).await
     }
@@ -180,40 +177,4 @@ impl OutlookConnection {
             uid.as_deref(),
         )))
     }
-}
-
-/// A series' round says which occurrences are cancelled inside the window only: those tandem
-/// knew of outside it stay.
-fn keep_exdates_outside(fields: &mut Fields, known: &Fields, window: Window) {
-    let outside = |when: &Value| {
-        let day = when
-            .get("date")
-            .and_then(Value::as_str)
-            .or_else(|| when.get("time")?.get("utc")?.as_str())
-            .and_then(|t| t.get(..10))
-            .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
-        day.is_some_and(|d| d < window.0.date_naive() || d >= window.1.date_naive())
-    };
-    let kept: Vec<Value> = known
-        .get("exdates")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|w| outside(w))
-        .cloned()
-        .collect();
-    if kept.is_empty() {
-        return;
-    }
-    let mut all: Vec<Value> = fields
-        .get("exdates")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for when in kept {
-        if !all.contains(&when) {
-            all.push(when);
-        }
-    }
-    fields.insert("exdates".into(), Value::Array(all));
 }

@@ -162,18 +162,6 @@ impl OutlookConnection {
     }
 }
 
-/// Whether a main-folder contact carries the sync category.
-fn categorised(item: &Value, rules: &Rules) -> bool {
-    let Some(wanted) = rules.category.as_deref() else {
-        return false;
-    };
-    item["categories"].as_array().is_some_and(|all| {
-        all.iter()
-            .filter_map(Value::as_str)
-            .any(|c| c.eq_ignore_ascii_case(wanted))
-    })
-}
-
 /// Observations submitted to the writer and not awaited yet: queued, the writer commits them
 /// together (awaiting each cost one fsync per item); all are durable before a watermark.
 struct Queue<'w> {

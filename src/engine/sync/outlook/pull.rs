@@ -2,7 +2,7 @@
 //! the synced folder, and from the main folder only when they carry the sync category;
 //! personal contacts are read past, never taken in.
 
-use super::{OutlookConnection, Queue, ZONE, categorised, gone, observe, text, watermark};
+use super::{OutlookConnection, Queue, ZONE, gone, observe, text, watermark};
 use crate::engine::SyncError;
 use crate::engine::sync::Pulled;
 use crate::outlook::Window;
@@ -63,7 +63,7 @@ impl OutlookConnection {
                 // Listed, so not gone; without the category it is personal (again): left
                 // alone, neither read nor deleted elsewhere.
                 seen.insert(id.to_string());
-                if source.only_categorised && !categorised(item, rules) {
+                if source.only_categorised && !rules.carries_category(item.get("categories")) {
                     continue;
                 }
                 let fields = match graph::from_graph(kind, item, ZONE) {

@@ -7,7 +7,6 @@ use crate::engine::SyncError;
 use crate::outlook::BATCH_SIZE;
 use crate::outlook::{OutlookError, Part};
 use crate::store::{Store, Writer, read};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime};
 use serde_json::{Map, Value};
 use tandem_protocol::graph;
 use tandem_protocol::plan::{Item, Step};
@@ -239,10 +238,7 @@ impl OutlookConnection {
         done
     }
 
-    /// What an update sends: the step's changes laid over the item as Outlook holds it now —
-    /// unless the user changed one of those very fields in Outlook since tandem last read it.
-    /// Then the step waits: the next run takes the user's change in and the merge decides,
-    /// instead of tandem overwriting an edit the log never saw.
+    /// What an update sends (`graph::update`), measured against what tandem knows Outlook has.
     fn body(
         &self,
         store: &Store,
@@ -250,20 +246,15 @@ impl OutlookConnection {
         step: &Step,
         current: &Value,
     ) -> Result<Map<String, Value>, SyncError> {
-        let kind = item.kind;
-        let now = graph::from_graph(kind, current, ZONE).unwrap_or_default();
         let had = read::side_state(&store.read()?, &item.record, Side::OUTLOOK)?
             .map(|s| s.fields)
             .unwrap_or_default();
-        if step
-            .changes
-            .keys()
-            .any(|field| now.get(field) != had.get(field))
-        {
-            return Err(OutlookError::ChangedMeanwhile(item.label.clone()).into());
+        match graph::update(item.kind, &had, &step.changes, current, ZONE)? {
+            graph::Update::Send(body) => Ok(body),
+            graph::Update::ChangedMeanwhile => {
+                Err(OutlookError::ChangedMeanwhile(item.label.clone()).into())
+            }
         }
-        let want = tandem_protocol::record::overlay(&now, &step.changes);
-        Ok(graph::to_graph(kind, &want, Some(current), ZONE)?)
     }
 
     /// Record an update Outlook made (`answer`: the item now), cancelling the occurrences the
@@ -339,19 +330,12 @@ impl OutlookConnection {
         let (Some(id), Some(exdates)) = (text(master, "id"), exdates.as_array()) else {
             return Ok(());
         };
-        let days: Vec<NaiveDate> = exdates.iter().filter_map(day_of).collect();
-        let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else {
+        let Some(window) = graph::exdate_window(exdates) else {
             return Ok(());
         };
-        let midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
-        let window = (
-            midnight(*first - Days::new(1)),
-            midnight(*last + Days::new(2)),
-        );
         for occurrence in self.client.instances(id, window).await? {
             let original = text(&occurrence, "originalStart").unwrap_or_default();
-            let cancelled = exdates.iter().any(|when| same_start(original, when));
-            if cancelled
+            if graph::cancels(exdates, original)
                 && text(&occurrence, "type") == Some("occurrence")
                 && let Some(occurrence) = text(&occurrence, "id")
             {
@@ -362,30 +346,4 @@ impl OutlookConnection {
         }
         Ok(())
     }
-}
-
-/// The day of an exdate (`{"date": …}` or `{"time": {"utc": …}}`).
-fn day_of(when: &Value) -> Option<NaiveDate> {
-    when.get("date")
-        .and_then(Value::as_str)
-        .or_else(|| when.get("time")?.get("utc")?.as_str())?
-        .get(..10)?
-        .parse()
-        .ok()
-}
-
-/// Whether an occurrence's `originalStart` (UTC) is the start an exdate cancels: the same
-/// instant, or for an all-day series the same day.
-fn same_start(original: &str, when: &Value) -> bool {
-    let Ok(original) = DateTime::parse_from_rfc3339(original) else {
-        return false;
-    };
-    if let Some(utc) = when
-        .get("time")
-        .and_then(|t| t.get("utc"))
-        .and_then(Value::as_str)
-    {
-        return DateTime::parse_from_rfc3339(utc).is_ok_and(|t| t == original);
-    }
-    day_of(when) == Some(original.date_naive())
 }
