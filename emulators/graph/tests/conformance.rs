@@ -5,118 +5,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
-use tandem_graph_emulator::{GraphEmulator, GraphHandle, Kind, MAILBOX_CONCURRENCY};
+mod common;
 
-struct Client {
-    graph: GraphHandle,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Client {
-    async fn start() -> Client {
-        let graph = GraphEmulator::start().await.expect("the emulator starts");
-        let token = graph.issue_token();
-        Client {
-            graph,
-            token,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("http") {
-            path.to_string()
-        } else {
-            format!("{}/v1.0{path}", self.graph.base_url())
-        }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut request = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.token);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        (status, headers, body)
-    }
-
-    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, Value) {
-        let (status, _, body) = self.send(reqwest::Method::GET, path, headers, None).await;
-        (status, body)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let (status, _, body) = self
-            .send(reqwest::Method::POST, path, &[], Some(body))
-            .await;
-        (status, body)
-    }
-
-    async fn folder(&self, name: &str) -> String {
-        let (status, body) = self
-            .post("/me/contactFolders", json!({"displayName": name}))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["id"].as_str().unwrap().to_string()
-    }
-
-    async fn contact(&self, folder: &str, given: &str) -> Value {
-        let (status, body) = self
-            .post(
-                &format!("/me/contactFolders/{folder}/contacts"),
-                json!({"givenName": given, "surname": "Lima", "categories": ["CRM"]}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body
-    }
-
-    /// A whole delta round from `start` (a path or a link): every item, the pages it took, and
-    /// the delta link it ended with.
-    async fn round(&self, start: &str, headers: &[(&str, &str)]) -> (Vec<Value>, usize, String) {
-        let (mut items, mut pages, mut next) = (Vec::new(), 0, start.to_string());
-        loop {
-            let (status, body) = self.get(&next, headers).await;
-            assert_eq!(status, StatusCode::OK, "{body}");
-            pages += 1;
-            assert!(pages < 100, "a round ends");
-            items.extend(body["value"].as_array().unwrap().iter().cloned());
-            match (
-                body["@odata.nextLink"].as_str(),
-                body["@odata.deltaLink"].as_str(),
-            ) {
-                (Some(link), None) => next = link.to_string(),
-                (None, Some(delta)) => return (items, pages, delta.to_string()),
-                other => panic!("a page has exactly one link: {other:?}"),
-            }
-        }
-    }
-}
-
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
-}
+use common::{Client, error_code};
+use tandem_graph_emulator::{Kind, MAILBOX_CONCURRENCY};
 
 /// concepts/errors.md: a 401 without a valid token, in the error envelope with `innerError`.
 #[tokio::test]
@@ -176,7 +68,7 @@ async fn every_write_changes_the_etag_and_a_stale_if_match_is_a_412() {
     assert_eq!(created["businessPhones"], json!([]));
 
     let (status, _, updated) = c
-        .send(
+        .exchange(
             reqwest::Method::PATCH,
             &format!("/me/contacts/{id}"),
             &[("If-Match", &etag)],
@@ -191,7 +83,7 @@ async fn every_write_changes_the_etag_and_a_stale_if_match_is_a_412() {
     );
 
     let (status, _, stale) = c
-        .send(
+        .exchange(
             reqwest::Method::PATCH,
             &format!("/me/contacts/{id}"),
             &[("If-Match", &etag)],
@@ -204,7 +96,7 @@ async fn every_write_changes_the_etag_and_a_stale_if_match_is_a_412() {
     assert_eq!(now["jobTitle"], "Buyer");
 
     let (status, _, bad) = c
-        .send(
+        .exchange(
             reqwest::Method::PATCH,
             &format!("/me/contacts/{id}"),
             &[],
@@ -215,7 +107,7 @@ async fn every_write_changes_the_etag_and_a_stale_if_match_is_a_412() {
     assert_eq!(error_code(&bad), "RequestBodyRead");
 
     let (status, _, _) = c
-        .send(
+        .exchange(
             reqwest::Method::DELETE,
             &format!("/me/contacts/{id}"),
             &[],
@@ -241,7 +133,7 @@ async fn a_user_edit_between_a_read_and_a_write_makes_the_write_a_412() {
     c.graph
         .edit_before_next_write(id, json!({"mobilePhone": "+49 170 1"}));
     let (status, _, stale) = c
-        .send(
+        .exchange(
             reqwest::Method::PATCH,
             &format!("/me/contacts/{id}"),
             &[("If-Match", &etag)],
@@ -272,7 +164,7 @@ async fn one_request_of_a_batch_fails_and_the_others_are_carried_out() {
         })
         .collect();
     let (status, _, answer) = c
-        .send(
+        .exchange(
             reqwest::Method::POST,
             "/$batch",
             &[],
@@ -323,14 +215,14 @@ async fn delta_rounds_list_the_folder_then_its_changes_and_removals() {
     let (items, _, delta) = c.round(&delta, &small).await;
     assert!(items.is_empty(), "nothing changed: {items:?}");
 
-    c.send(
+    c.exchange(
         reqwest::Method::PATCH,
         &format!("/me/contacts/{}", ids[1]),
         &[],
         Some(json!({"jobTitle": "CFO"})),
     )
     .await;
-    c.send(
+    c.exchange(
         reqwest::Method::DELETE,
         &format!("/me/contacts/{}", ids[2]),
         &[],
@@ -375,7 +267,7 @@ async fn ids_change_on_a_move_unless_immutable_ids_are_asked_for() {
     let immutable = [("Prefer", "IdType=\"ImmutableId\"")];
     let (status, made) = {
         let (status, _, body) = c
-            .send(
+            .exchange(
                 reqwest::Method::POST,
                 &format!("/me/contactFolders/{crm}/contacts"),
                 &immutable,
@@ -423,13 +315,13 @@ async fn throttling_answers_429_and_more_than_four_requests_in_flight_are_refuse
     c.graph.throttle(1, Some(3));
     c.graph.throttle(1, None);
     let (status, headers, body) = c
-        .send(reqwest::Method::GET, "/me/contactFolders", &[], None)
+        .exchange(reqwest::Method::GET, "/me/contactFolders", &[], None)
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error_code(&body), "ApplicationThrottled");
     assert_eq!(headers["retry-after"], "3");
     let (status, headers, _) = c
-        .send(reqwest::Method::GET, "/me/contactFolders", &[], None)
+        .exchange(reqwest::Method::GET, "/me/contactFolders", &[], None)
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(headers.get("retry-after").is_none());
@@ -581,7 +473,7 @@ async fn to_do_lists_hold_tasks_with_their_documented_values_and_deltas() {
     assert_eq!(task["importance"], "normal");
     let id = task["id"].as_str().unwrap().to_string();
     let (status, _, bad) = c
-        .send(
+        .exchange(
             reqwest::Method::PATCH,
             &format!("/me/todo/lists/{list}/tasks/{id}"),
             &[],
@@ -594,7 +486,7 @@ async fn to_do_lists_hold_tasks_with_their_documented_values_and_deltas() {
     let (items, _, delta) = c.round(&start, &[]).await;
     assert_eq!(items.len(), 1);
     let (status, _, done) = c
-        .send(
+        .exchange(
             reqwest::Method::PATCH,
             &format!("/me/todo/lists/{list}/tasks/{id}"),
             &[("If-Match", task["@odata.etag"].as_str().unwrap())],

@@ -67,6 +67,18 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        let (status, _, body) = self.exchange(method, path, headers, body).await;
+        (status, body)
+    }
+
+    /// A request, and the whole answer: status, headers and body.
+    pub async fn exchange(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let mut request = self
             .http
             .request(method, self.url(path))
@@ -79,13 +91,14 @@ impl Client {
         }
         let response = request.send().await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let text = response.text().await.unwrap();
         let body = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap()
         };
-        (status, body)
+        (status, headers, body)
     }
 
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -109,6 +122,30 @@ impl Client {
 
     pub async fn delete(&self, path: &str) -> StatusCode {
         self.send(reqwest::Method::DELETE, path, &[], None).await.0
+    }
+
+    /// A new contact folder's id.
+    pub async fn folder(&self, name: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/me/contactFolders",
+                serde_json::json!({"displayName": name}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// A new contact in `folder`, as Graph answered its creation.
+    pub async fn contact(&self, folder: &str, given: &str) -> Value {
+        let (status, body) = self
+            .post(
+                &format!("/me/contactFolders/{folder}/contacts"),
+                serde_json::json!({"givenName": given, "surname": "Lima", "categories": ["CRM"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
     }
 
     /// A whole delta round from `start` (a path or a link): every entry, the pages it took,
