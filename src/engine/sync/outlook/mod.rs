@@ -341,16 +341,28 @@ fn made(
     item: &Value,
     side_fields: Fields,
 ) -> Outcome {
+    let result = OutcomeResult::Succeeded {
+        external_id: text(item, "id").map(str::to_string),
+        version: text(item, "@odata.etag").map(str::to_string),
+    };
+    outcome(record, op, written, result, Some(side_fields))
+}
+
+/// An outcome of a write to Outlook.
+fn outcome(
+    record: &RecordId,
+    op: Op,
+    written: Vec<Hlc>,
+    result: OutcomeResult,
+    side_fields: Option<Fields>,
+) -> Outcome {
     Outcome {
         record: record.clone(),
         side: Side::OUTLOOK,
         op,
         written,
-        result: OutcomeResult::Succeeded {
-            external_id: text(item, "id").map(str::to_string),
-            version: text(item, "@odata.etag").map(str::to_string),
-        },
-        side_fields: Some(side_fields),
+        result,
+        side_fields,
         payload: None,
     }
 }
@@ -368,19 +380,12 @@ fn failed(
     message: &str,
     retryable: bool,
 ) -> Outcome {
-    Outcome {
-        record: record.clone(),
-        side: Side::OUTLOOK,
-        op,
-        written,
-        result: OutcomeResult::Failed {
-            code: code.to_string(),
-            message: message.to_string(),
-            retryable,
-        },
-        side_fields: None,
-        payload: None,
-    }
+    let result = OutcomeResult::Failed {
+        code: code.to_string(),
+        message: message.to_string(),
+        retryable,
+    };
+    outcome(record, op, written, result, None)
 }
 
 async fn record_outcome(writer: &Writer, outcome: Outcome) -> Result<(), SyncError> {
@@ -393,11 +398,5 @@ async fn record_outcome(writer: &Writer, outcome: Outcome) -> Result<(), SyncErr
 }
 
 fn result(item: &Item, op: Op, error: Option<String>) -> StepResult {
-    StepResult {
-        record: item.record.clone(),
-        label: item.label.clone(),
-        side: Side::OUTLOOK,
-        op,
-        error,
-    }
+    super::result(item, Side::OUTLOOK, op, error)
 }

@@ -2,7 +2,9 @@
 //! before it is sent and stamped with its record id; updates with `If-Match`, sending only the
 //! step's changes over the item as Outlook has it now; deletes.
 
-use super::{OutlookConnection, ZONE, created, failed, made, record_outcome, result, text};
+use super::{
+    OutlookConnection, ZONE, created, failed, made, outcome, record_outcome, result, text,
+};
 use crate::engine::SyncError;
 use crate::outlook::BATCH_SIZE;
 use crate::outlook::{OutlookError, Part};
@@ -11,7 +13,7 @@ use serde_json::{Map, Value};
 use tandem_protocol::graph;
 use tandem_protocol::plan::{Item, Step};
 use tandem_protocol::run::StepResult;
-use tandem_protocol::{Hlc, Op, Outcome, OutcomeResult, RecordKind, Side};
+use tandem_protocol::{Hlc, Op, OutcomeResult, RecordKind, Side};
 
 impl OutlookConnection {
     /// Carry out the plan's Outlook steps; the results, and the error that stopped the side.
@@ -93,15 +95,13 @@ impl OutlookConnection {
                         // second meeting.
                         body.insert("transactionId".into(), item.record.as_str().into());
                     }
-                    let intent = Outcome {
-                        record: item.record.clone(),
-                        side: Side::OUTLOOK,
-                        op: Op::Create,
-                        written: written.clone(),
-                        result: OutcomeResult::Intent,
-                        side_fields: Some(fields.clone()),
-                        payload: None,
-                    };
+                    let intent = outcome(
+                        &item.record,
+                        Op::Create,
+                        written.clone(),
+                        OutcomeResult::Intent,
+                        Some(fields.clone()),
+                    );
                     record_outcome(writer, intent).await?;
                     bodies.push(body);
                     sent.push((*item, *step, written.clone(), fields));
@@ -174,19 +174,12 @@ impl OutlookConnection {
             let (item, _, written) = chunk[at];
             let outcome = match answer {
                 Ok(_) => {
-                    let outcome = Outcome {
-                        record: item.record.clone(),
-                        side: Side::OUTLOOK,
-                        op: Op::Delete,
-                        written: written.clone(),
-                        result: OutcomeResult::Succeeded {
-                            external_id: Some(id),
-                            version: None,
-                        },
-                        side_fields: None,
-                        payload: None,
+                    let gone = OutcomeResult::Succeeded {
+                        external_id: Some(id),
+                        version: None,
                     };
-                    record_outcome(writer, outcome).await
+                    let done = outcome(&item.record, Op::Delete, written.clone(), gone, None);
+                    record_outcome(writer, done).await
                 }
                 Err(e) => Err(e.into()),
             };
