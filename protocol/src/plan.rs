@@ -257,6 +257,15 @@ impl Plan {
         }
         sides
     }
+
+    /// Columns as the summary lays them out: the first (Salesforce) on the left, the others on
+    /// the right.
+    pub fn left_and_right(sides: &[Side]) -> (Side, Vec<Side>) {
+        match sides.split_first() {
+            Some((left, right)) => (*left, right.to_vec()),
+            None => (Side::SALESFORCE, Vec::new()),
+        }
+    }
 }
 
 impl Plan {

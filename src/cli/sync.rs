@@ -112,9 +112,7 @@ fn kind_title(kind: RecordKind) -> &'static str {
 
 /// The summary's sides: the first (Salesforce) on the left, the others on the right.
 fn columns(plan: &Plan) -> (Side, Vec<Side>) {
-    let sides = plan.columns();
-    let left = sides.first().copied().unwrap_or(Side::SALESFORCE);
-    (left, sides.into_iter().skip(1).collect())
+    Plan::left_and_right(&plan.columns())
 }
 
 /// The middle column: what happens, with an arrow pointing at the side that is written.

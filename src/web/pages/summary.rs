@@ -17,7 +17,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::sync::Arc;
-use tandem_protocol::plan::{Item, Skip};
+use tandem_protocol::plan::{Item, Plan, Skip};
 use tandem_protocol::run::RunMode;
 use tandem_protocol::{ConflictPolicy, RecordKind, Side};
 
@@ -134,8 +134,7 @@ pub async fn page(
     });
     let mut kinds = Vec::new();
     let (mut pending, mut changed_since) = (0, 0);
-    let sides = app.settings.sides();
-    let columns: Columns = (sides[0], sides[1..].to_vec());
+    let columns: Columns = Plan::left_and_right(&app.settings.sides());
     if let Some(preview) = waiting {
         // What the review listed, as the store has it now: an item that changed since is not
         // shown (an apply would hold it back), only counted.
