@@ -34,16 +34,27 @@ pub struct Token {
 
 impl Token {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+        encode_token(self)
     }
 
     pub fn decode(text: &str) -> Result<Token, GraphError> {
-        URL_SAFE_NO_PAD
-            .decode(text)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(GraphError::sync_state_not_found)
+        decode_token(text)
     }
+}
+
+/// A round's state as the opaque token in a link: base64url JSON.
+pub(crate) fn encode_token(state: &impl Serialize) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(state).unwrap_or_default())
+}
+
+/// A token back into its round's state; one that is not a token tandem gave is
+/// `syncStateNotFound`, as Graph answers a token it does not know.
+pub(crate) fn decode_token<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, GraphError> {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(GraphError::sync_state_not_found)
 }
 
 /// One page of a round.

@@ -14,8 +14,6 @@
 //! token used with another window, or forgotten (evicted, or pushed out by newer ones), is a
 //! 410 `syncStateNotFound`.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -133,15 +131,11 @@ pub struct Token {
 
 impl Token {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+        crate::delta::encode_token(self)
     }
 
     pub fn decode(text: &str) -> Result<Token, GraphError> {
-        URL_SAFE_NO_PAD
-            .decode(text)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(GraphError::sync_state_not_found)
+        crate::delta::decode_token(text)
     }
 
     fn window(&self) -> Option<Window> {
