@@ -22,6 +22,15 @@ fn sf_time(t: chrono::DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S.000+0000").to_string()
 }
 
+/// `hour` o'clock UTC, `days` from today.
+fn utc_at(days: i64, hour: u32) -> chrono::DateTime<Utc> {
+    (Utc::now() + Duration::days(days))
+        .date_naive()
+        .and_hms_opt(hour, 0, 0)
+        .unwrap()
+        .and_utc()
+}
+
 /// Nine o'clock in Berlin (the emulator's user lives there), `days` from today, in UTC.
 fn berlin_nine(days: i64) -> chrono::DateTime<Utc> {
     let berlin = chrono_tz::Europe::Berlin;
@@ -979,11 +988,7 @@ async fn an_event_series_is_one_event_with_its_rule_on_the_desktop_both_ways() {
 #[tokio::test]
 async fn a_weekly_rule_without_byday_recurs_on_the_starts_weekday_in_salesforce() {
     let rig = Rig::start().await;
-    let start = (Utc::now() + Duration::days(3))
-        .date_naive()
-        .and_hms_opt(10, 0, 0)
-        .unwrap()
-        .and_utc();
+    let start = utc_at(3, 10);
     // What clients send: RFC 5545 takes the missing BYDAY from DTSTART.
     let series = vevent(
         "weekly-1",
@@ -1106,11 +1111,7 @@ async fn a_floating_time_is_the_users_wall_clock_time_in_salesforce() {
 #[tokio::test]
 async fn a_cancelled_occurrence_of_a_desktop_series_is_deleted_in_salesforce() {
     let rig = Rig::start().await;
-    let start = (Utc::now() + Duration::days(2))
-        .date_naive()
-        .and_hms_opt(10, 0, 0)
-        .unwrap()
-        .and_utc();
+    let start = utc_at(2, 10);
     let occurrence = |week: i64| start + Duration::weeks(week);
     let fmt = |t: chrono::DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
     let starts = |rows: Vec<Value>| -> Vec<String> {
@@ -1259,11 +1260,7 @@ async fn deleting_a_series_first_occurrence_in_salesforce_cancels_only_that_one(
 #[tokio::test]
 async fn the_summary_says_what_salesforce_will_not_hold_before_the_run() {
     let rig = Rig::start().await;
-    let start = (Utc::now() + Duration::days(3))
-        .date_naive()
-        .and_hms_opt(10, 0, 0)
-        .unwrap()
-        .and_utc();
+    let start = utc_at(3, 10);
     let fmt = |t: chrono::DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
     let long = "Quarterly planning with every region ".repeat(8);
     let moved = format!(
