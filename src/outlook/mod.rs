@@ -7,7 +7,5 @@ mod client;
 mod error;
 pub mod signin;
 
-pub use client::{
-    BATCH_SIZE, Containers, DeltaRound, OutlookClient, OutlookStats, Part, Request, Window, Written,
-};
+pub use client::{BATCH_SIZE, Containers, OutlookClient, Part, Window};
 pub use error::OutlookError;
