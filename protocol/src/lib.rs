@@ -13,6 +13,7 @@ pub mod graph;
 pub mod hlc;
 pub mod mapping;
 pub mod merge;
+pub mod notes;
 pub mod pkce;
 pub mod plan;
 pub mod policy;

@@ -44,6 +44,10 @@ pub use stamp::{
     stamped_record_id,
 };
 
+// The Notes mapping reads HTML bodies and local times the same way.
+pub(crate) use body::{html_text, is_rich};
+pub(crate) use time::{to_local, to_utc};
+
 use crate::record::{Fields, RecordKind};
 use chrono_tz::Tz;
 use json::Item;
