@@ -28,6 +28,10 @@ pub struct Settings {
     /// outlook` stored, and which folder and list sync.
     #[serde(default)]
     pub outlook: OutlookSettings,
+    /// The Notes connection (the Domino REST API): the server, the account `tandem login notes`
+    /// stored, and the mail file's scope.
+    #[serde(default)]
+    pub notes: NotesSettings,
 }
 
 /// The CalDAV/CardDAV server: the account desktop clients log in with.
@@ -323,6 +327,89 @@ pub struct BadOutlookSetting {
     pub why: &'static str,
 }
 
+/// The `[notes]` section: HCL Notes through the Domino REST API (DRAPI, Domino 12.0.2 and
+/// later). `tandem login notes` writes the user name and password after they worked.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", default)]
+pub struct NotesSettings {
+    /// The Domino REST API's address, such as `https://mail.example.com:8880` (the APIs are
+    /// under `/api/v1` and `/api/pim-v1`).
+    pub url: Option<String>,
+    /// The Notes user name or internet address the REST API logs in (`POST /api/v1/auth`).
+    pub username: Option<String>,
+    /// The HTTP password of that user (kept like the other secrets: this file is mode 0600).
+    pub password: Option<String>,
+    /// The REST API scope the administrator made for the user's mail file: contacts and
+    /// to-dos are read and written through it (README, "Notes").
+    pub data_source: String,
+    /// Retries of a call after a transient failure (503, 504, 429).
+    pub max_retries: u32,
+    /// First backoff delay; it doubles up to `backoff_max_ms`.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// A call that takes longer than this fails (and counts as a transient failure).
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for NotesSettings {
+    fn default() -> Self {
+        NotesSettings {
+            url: None,
+            username: None,
+            password: None,
+            data_source: "mail".into(),
+            max_retries: 5,
+            backoff_base_ms: 500,
+            backoff_max_ms: 30_000,
+            request_timeout_seconds: 60,
+        }
+    }
+}
+
+/// The password is never printed.
+impl std::fmt::Debug for NotesSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotesSettings")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("data_source", &self.data_source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NotesSettings {
+    /// Whether tandem has signed in to Notes: a server, a user and a password.
+    pub fn signed_in(&self) -> bool {
+        self.url.is_some() && self.username.is_some() && self.password.is_some()
+    }
+
+    /// Range checks serde cannot express; the error names the key.
+    pub fn check(&self) -> Result<(), BadNotesSetting> {
+        let bad = |key: &'static str, why: &'static str| Err(BadNotesSetting { key, why });
+        if let Some(url) = &self.url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return bad("url", "must start with https://");
+        }
+        if self.data_source.trim().is_empty() {
+            return bad(
+                "data_source",
+                "must name the REST API scope of your mail file",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A `[notes]` value out of its range.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("[notes] {key} {why}")]
+pub struct BadNotesSetting {
+    pub key: &'static str,
+    pub why: &'static str,
+}
+
 /// Whether a redirect URL is on this machine, with a port: where a sign-in's browser comes back
 /// to tandem listening.
 fn loopback(url: &str) -> bool {
@@ -578,6 +665,9 @@ impl Settings {
         if self.outlook.signed_in() {
             sides.push(Side::OUTLOOK);
         }
+        if self.notes.signed_in() {
+            sides.push(Side::NOTES);
+        }
         sides
     }
 
@@ -619,6 +709,10 @@ impl Settings {
             .map_err(|e| InvalidSettings(e.to_string()))?;
         settings
             .outlook
+            .check()
+            .map_err(|e| InvalidSettings(e.to_string()))?;
+        settings
+            .notes
             .check()
             .map_err(|e| InvalidSettings(e.to_string()))?;
         for kind in RecordKind::ALL {

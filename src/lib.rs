@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod dav;
 pub mod engine;
+pub mod notes;
 pub mod outlook;
 pub mod salesforce;
 pub mod store;

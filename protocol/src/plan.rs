@@ -291,13 +291,14 @@ impl Plan {
 }
 
 /// The fields a side holds of a record of `kind`: the CRM holds the fields the mapping writes
-/// both ways; Outlook what the Graph mapping carries; the DAV server everything but the links
+/// both ways; Outlook and Notes what their mappings carry; the DAV server everything but the links
 /// to other Salesforce records.
 pub fn held_by(side: Side, kind: RecordKind, field: &str) -> bool {
     match side.role() {
         Some(Role::Crm) => mapping::salesforce_fields(kind).contains(&field),
         // A connector's PIM holds what its mapping carries.
         Some(Role::Pim) if side == Side::OUTLOOK => crate::graph::holds(kind, field),
+        Some(Role::Pim) if side == Side::NOTES => crate::notes::holds(kind, field),
         Some(Role::Pim) => !matches!(
             (kind, field),
             (RecordKind::Contact, "account" | "owner" | "reports_to")

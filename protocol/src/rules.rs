@@ -183,6 +183,44 @@ impl Rules {
         )
     }
 
+    /// A contact's `categories` with the sync category added when missing: what a contact
+    /// tandem makes in a PIM that selects contacts by category carries, so it stays in scope.
+    pub fn with_category(
+        &self,
+        categories: Option<&serde_json::Value>,
+    ) -> Option<serde_json::Value> {
+        let mut all: Vec<serde_json::Value> = categories
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(wanted) = &self.category
+            && !self.carries_category(categories)
+        {
+            all.push(serde_json::Value::String(wanted.clone()));
+        }
+        (!all.is_empty()).then_some(serde_json::Value::Array(all))
+    }
+
+    /// The sync category tandem added to a contact it wrote (`with_category`) is a mark of
+    /// scope, not a change: where the categories a side `reported` are what tandem `known`
+    /// plus that category, the known ones stay.
+    pub fn keep_known_categories(
+        &self,
+        known: &crate::record::Fields,
+        reported: &mut crate::record::Fields,
+    ) {
+        let was = known.get("categories");
+        if reported.get("categories") == was {
+            return;
+        }
+        if self.with_category(was).as_ref() == reported.get("categories") {
+            match was {
+                Some(was) => reported.insert("categories".into(), was.clone()),
+                None => reported.remove("categories"),
+            };
+        }
+    }
+
     /// Whether a list of categories (a record's, or an item's as its side lists them) holds the
     /// sync category, in any letter case.
     pub fn carries_category(&self, categories: Option<&serde_json::Value>) -> bool {

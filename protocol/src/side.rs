@@ -37,16 +37,18 @@ impl Side {
     pub const SALESFORCE: Side = named("salesforce");
     /// Outlook on Exchange Online, through Microsoft Graph.
     pub const OUTLOOK: Side = named("outlook");
+    /// HCL Notes: the user's mail file on a Domino server, through the Domino REST API.
+    pub const NOTES: Side = named("notes");
     /// tandem itself acting for the user (a restore, a decision, a write it makes): an origin of
     /// changes, never a side that holds records.
     pub const TANDEM: Side = named("tandem");
 
     /// The sides every run syncs, in the order the summary shows them; a connector's side
-    /// (Outlook) joins them once tandem is signed in to it.
+    /// (Outlook, Notes) joins them once tandem is signed in to it.
     pub const SYNCED: [Side; 2] = [Side::SALESFORCE, Side::DESKTOP];
 
     /// Every side this build can sync.
-    pub const KNOWN: [Side; 3] = [Side::SALESFORCE, Side::DESKTOP, Side::OUTLOOK];
+    pub const KNOWN: [Side; 4] = [Side::SALESFORCE, Side::DESKTOP, Side::OUTLOOK, Side::NOTES];
 
     pub fn as_str(&self) -> &str {
         self.0.as_str()
@@ -70,7 +72,18 @@ impl Side {
         match self {
             Side::SALESFORCE => "Salesforce".into(),
             Side::OUTLOOK => "Outlook".into(),
+            Side::NOTES => "Notes".into(),
             side => side.as_str().into(),
+        }
+    }
+
+    /// What one call to the side's API is called, singular and plural ("Graph request").
+    pub fn call_name(self) -> (&'static str, &'static str) {
+        match self {
+            Side::SALESFORCE => ("Salesforce API call", "Salesforce API calls"),
+            Side::OUTLOOK => ("Graph request", "Graph requests"),
+            Side::NOTES => ("Domino REST API request", "Domino REST API requests"),
+            _ => ("request", "requests"),
         }
     }
 
@@ -86,7 +99,7 @@ impl Side {
     /// and the categorised contacts, never the personal ones), so whatever it holds is in scope.
     /// The DAV server holds every address book of its clients and says nothing of scope.
     pub fn scopes_itself(self) -> bool {
-        self == Side::OUTLOOK
+        self == Side::OUTLOOK || self == Side::NOTES
     }
 
     pub fn role(self) -> Option<Role> {

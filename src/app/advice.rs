@@ -51,7 +51,7 @@ pub fn advice(error: &str) -> &'static str {
         return what;
     }
     if error.starts_with("not sent") {
-        return "Salesforce could not be reached: nothing is lost, the next run that reaches it sends this.";
+        return "That side could not be reached: nothing is lost, the next run that reaches it sends this.";
     }
     "The next run tries it again. If it keeps failing, the record's history shows what was sent and answered."
 }

@@ -30,6 +30,14 @@ pub enum AppError {
     #[error("nobody signed in to Outlook within {0}; run `tandem login outlook` again")]
     OutlookSignInTimedOut(String),
     #[error(transparent)]
+    Notes(#[from] crate::notes::NotesError),
+    #[error(transparent)]
+    NotesSetting(#[from] crate::config::BadNotesSetting),
+    #[error(
+        "tandem needs the Domino REST API's address, your Notes user name and your HTTP password: pass --url and --username (the password is asked for, or read from TANDEM_NOTES_PASSWORD) (README, \"Notes\")"
+    )]
+    NoNotesAccount,
+    #[error(transparent)]
     Record(#[from] tandem_protocol::Error),
     #[error(
         "no record is named `{0}` (looked for a tandem id, a UID, a DAV href and a Salesforce id); `tandem log` lists the records that exist"

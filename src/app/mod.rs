@@ -10,6 +10,7 @@
 mod advice;
 mod audit;
 mod error;
+mod notes_signin;
 mod outlook_signin;
 mod point;
 mod request;
@@ -24,6 +25,9 @@ pub use audit::{
     describe,
 };
 pub use error::AppError;
+pub use notes_signin::{
+    NotesSignInArgs, NotesSignedIn, reach_text as notes_reach_text, sign_in as notes_sign_in,
+};
 pub use outlook_signin::{OutlookSignIn, OutlookSignInArgs};
 pub use point::Point;
 pub use request::{Ignoring, Logged, Reply, Request, Verified};

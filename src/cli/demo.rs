@@ -4,12 +4,15 @@
 //! with `tandem sync apply`); run again on the same directory, it resumes with the org and the
 //! store as they were.
 
-use crate::app::{AppError, OutlookSignIn, OutlookSignInArgs, Reply, Request, RunReport, count};
+use crate::app::{
+    AppError, NotesSignInArgs, OutlookSignIn, OutlookSignInArgs, Reply, Request, RunReport, count,
+};
 use crate::cli::sync::planned;
 use crate::config::{self, ConfigError, SETTINGS_FILE};
 use crate::daemon::{self, DaemonError, ServeOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use tandem_domino_emulator::{DominoEmulator, DominoHandle};
 use tandem_graph_emulator::{DEFAULT_CLIENT_ID, GraphEmulator, GraphHandle};
 use tandem_salesforce_emulator::{
     DEFAULT_API_VERSION, Emulator, EmulatorConfig, EmulatorError, EmulatorHandle, Snapshot,
@@ -33,6 +36,11 @@ pub struct DemoArgs {
     /// demo runs, so only a new demo has it.
     #[arg(long)]
     pub outlook: bool,
+    /// Also a Notes mail file, in the Domino REST API emulator, logged in to as a user would
+    /// (`tandem login notes`): Notes joins the sync as a side of its own. The mail file lives
+    /// as long as this demo runs, so only a new demo has it.
+    #[arg(long)]
+    pub notes: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +84,12 @@ pub enum DemoError {
         "the demo's Outlook mailbox lives only as long as the demo that made it: start a new demo with --outlook (`tandem demo --outlook --data NEW_DIR`)"
     )]
     OutlookOnResume,
+    #[error(
+        "the demo's Notes mail file lives only as long as the demo that made it: start a new demo with --notes (`tandem demo --notes --data NEW_DIR`)"
+    )]
+    NotesOnResume,
+    #[error("cannot start the Domino emulator: {0}")]
+    DominoEmulator(String),
     #[error("cannot start the Graph emulator: {0}")]
     GraphEmulator(String),
 }
@@ -141,6 +155,14 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
             None
         }
     };
+    let notes = match (args.notes, resuming) {
+        (true, true) => return Err(DemoError::NotesOnResume),
+        (true, false) => Some(notes_mail_file(&dir).await?),
+        (false, _) => {
+            sign_out_of_notes(&dir)?;
+            None
+        }
+    };
     let serve = tokio::spawn({
         let dir = dir.clone();
         async move {
@@ -192,6 +214,12 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
             graph.base_url()
         ));
     }
+    if let Some(domino) = &notes {
+        say(&format!(
+            "The Notes mail file (Domino REST API emulator) is at {}/api, logged in to as {NOTES_USER}.\n",
+            domino.base_url()
+        ));
+    }
     say(&format!(
         "\nIn a terminal: `tandem {data} sync preview` reviews, `… sync apply` carries it out, `… sync status`,\n\
          `… history ITEM` and `… blame ITEM` show what happened. Ctrl-C stops the demo; `tandem demo{}` resumes it.\n",
@@ -208,6 +236,7 @@ pub async fn run(explicit: Option<PathBuf>, args: DemoArgs) -> Result<(), DemoEr
     let result = serve.await.map_err(DemoError::DaemonStopped)?;
     emulator.shutdown().await;
     drop(outlook);
+    drop(notes);
     Ok(result?)
 }
 
@@ -336,6 +365,47 @@ pub async fn sign_in_to_mailbox(graph: &GraphHandle, dir: &Path) -> Result<(), D
         .approve_device_code(&code.user_code)
         .map_err(|e| DemoError::GraphEmulator(e.to_string()))?;
     sign_in.finish_device(&code).await?;
+    Ok(())
+}
+
+/// The Notes user the demo's mail file belongs to.
+const NOTES_USER: &str = "Ann Lee";
+
+/// A mail file with contacts (half of them in the CRM category), calendar entries and to-dos
+/// in the Domino emulator, and tandem logged in to it as `tandem login notes` does.
+async fn notes_mail_file(dir: &Path) -> Result<DominoHandle, DemoError> {
+    let domino = DominoEmulator::start()
+        .await
+        .map_err(|e| DemoError::DominoEmulator(e.to_string()))?;
+    domino.seed(12, 10, 6);
+    log_in_to_mail_file(&domino, dir).await?;
+    Ok(domino)
+}
+
+/// `tandem login notes` against the Domino emulator, as the demo user: `dir`'s settings file
+/// holds the account afterwards. The demo's login, and the tests' and benchmark's.
+pub async fn log_in_to_mail_file(domino: &DominoHandle, dir: &Path) -> Result<(), DemoError> {
+    let password = "demo-password";
+    domino.add_user(NOTES_USER, password, "CN=Ann Lee/O=Demo");
+    crate::app::notes_sign_in(
+        dir,
+        &NotesSignInArgs {
+            url: Some(domino.base_url()),
+            username: Some(NOTES_USER.into()),
+            password: Some(password.into()),
+            data_source: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Forget the Notes account of an earlier demo run.
+fn sign_out_of_notes(dir: &Path) -> Result<(), DemoError> {
+    let path = dir.join(SETTINGS_FILE);
+    if config::Settings::load(dir)?.notes.password.is_some() {
+        config::set(&path, "notes", &[("password", None)])?;
+    }
     Ok(())
 }
 

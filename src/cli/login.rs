@@ -1,9 +1,12 @@
 //! `tandem login`: connects tandem to a Salesforce org and stores the tokens in the settings
 //! file, by the web-server flow (the login page opened in the user's browser, and a callback on
 //! 127.0.0.1) or the JWT bearer flow. `tandem login outlook` signs in to Outlook (Microsoft
-//! Graph) in a browser, or with `--device-code` on a machine without one.
+//! Graph) in a browser, or with `--device-code` on a machine without one. `tandem login notes`
+//! logs in to the Domino REST API with the user's name and HTTP password.
 
-use crate::app::{AppError, JwtSignIn, OutlookSignIn, OutlookSignInArgs, SignInArgs, WebSignIn};
+use crate::app::{
+    AppError, JwtSignIn, NotesSignInArgs, OutlookSignIn, OutlookSignInArgs, SignInArgs, WebSignIn,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,11 +17,12 @@ pub enum Service {
     #[default]
     Salesforce,
     Outlook,
+    Notes,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct LoginArgs {
-    /// What to sign in to: salesforce (the default) or outlook.
+    /// What to sign in to: salesforce (the default), outlook or notes.
     #[arg(value_enum, default_value_t = Service::Salesforce)]
     pub service: Service,
     /// Outlook: sign in with a code typed on any device instead of a browser on this machine.
@@ -31,6 +35,21 @@ pub struct LoginArgs {
     /// Outlook: Microsoft Graph's address. Defaults to [outlook] graph_url.
     #[arg(long, value_name = "URL")]
     pub graph_url: Option<String>,
+    /// Notes: the Domino REST API's address, such as https://mail.example.com:8880. Defaults
+    /// to [notes] url.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Notes: the REST API scope of your mail file. Defaults to [notes] data_source ("mail").
+    #[arg(long, value_name = "SCOPE")]
+    pub data_source: Option<String>,
+    /// Notes: your HTTP password; asked for when not given.
+    #[arg(
+        long,
+        env = "TANDEM_NOTES_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub notes_password: Option<String>,
     /// Where to log in: https://login.salesforce.com, https://test.salesforce.com (sandboxes) or
     /// your My Domain URL. Defaults to [salesforce] login_url.
     #[arg(long, value_name = "URL")]
@@ -44,7 +63,7 @@ pub struct LoginArgs {
     /// Log in with the JWT bearer flow, signing with this RSA private key (PEM).
     #[arg(long, value_name = "KEYFILE", requires = "username")]
     pub jwt: Option<PathBuf>,
-    /// The Salesforce username (for --jwt).
+    /// The Salesforce username (for --jwt), or the Notes user name.
     #[arg(long, value_name = "U")]
     pub username: Option<String>,
     /// The callback URL registered in the connected app, on this machine (default [salesforce]
@@ -57,8 +76,10 @@ pub struct LoginArgs {
 }
 
 pub async fn run(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
-    if args.service == Service::Outlook {
-        return outlook(dir, args).await;
+    match args.service {
+        Service::Outlook => return outlook(dir, args).await,
+        Service::Notes => return notes(dir, args).await,
+        Service::Salesforce => {}
     }
     let sign_in = SignInArgs {
         login_url: args.login_url,
@@ -100,6 +121,32 @@ pub async fn run(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
         "Logged in to {}; the refresh token is saved in {} (mode 0600).",
         signed.instance_url,
         signed.settings_file.display()
+    );
+    Ok(())
+}
+
+async fn notes(dir: &Path, args: LoginArgs) -> Result<(), AppError> {
+    let password = match args.notes_password {
+        Some(password) => Some(password),
+        None => Some(
+            rpassword::prompt_password("Notes HTTP password: ")
+                .map_err(|_| AppError::NoNotesAccount)?,
+        ),
+    };
+    let signed = crate::app::notes_sign_in(
+        dir,
+        &NotesSignInArgs {
+            url: args.url,
+            username: args.username,
+            password,
+            data_source: args.data_source,
+        },
+    )
+    .await?;
+    println!(
+        "Signed in to Notes; the account is saved in {} (mode 0600). {} The next sync run includes Notes.",
+        signed.settings_file.display(),
+        crate::app::notes_reach_text(&signed.reach)
     );
     Ok(())
 }

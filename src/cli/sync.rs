@@ -67,7 +67,7 @@ fn parse_side(name: &str) -> Result<Side, UnknownSide> {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not a side tandem syncs (salesforce, desktop, outlook)")]
+#[error("`{0}` is not a side tandem syncs (salesforce, desktop, outlook, notes)")]
 pub struct UnknownSide(String);
 
 impl SyncCommand {
@@ -338,17 +338,11 @@ fn failure_line(out: &mut String, f: &StepResult) {
 
 /// The calls a run made to each remote side: "11 Salesforce API calls, 6 Graph requests".
 fn calls(record: &RunRecord) -> String {
-    let mut said = vec![count(
-        record.calls(Side::SALESFORCE),
-        "Salesforce API call",
-        "Salesforce API calls",
-    )];
-    if record.api.contains_key(&Side::OUTLOOK) {
-        said.push(count(
-            record.calls(Side::OUTLOOK),
-            "Graph request",
-            "Graph requests",
-        ));
+    let (one, many) = Side::SALESFORCE.call_name();
+    let mut said = vec![count(record.calls(Side::SALESFORCE), one, many)];
+    for (side, api) in record.api.iter().filter(|(s, _)| **s != Side::SALESFORCE) {
+        let (one, many) = side.call_name();
+        said.push(count(api.calls, one, many));
     }
     said.join(", ")
 }

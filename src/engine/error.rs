@@ -16,6 +16,10 @@ pub enum SyncError {
     #[error(transparent)]
     OutlookMapping(#[from] tandem_protocol::graph::GraphMappingError),
     #[error(transparent)]
+    Notes(#[from] crate::notes::NotesError),
+    #[error(transparent)]
+    NotesMapping(#[from] tandem_protocol::notes::NotesMappingError),
+    #[error(transparent)]
     Mapping(#[from] tandem_protocol::mapping::MappingError),
     #[error(transparent)]
     Occurrences(#[from] crate::salesforce::client::RowsNotDeleted),
@@ -31,7 +35,7 @@ pub enum SyncError {
     NotReviewed,
     #[error("tandem is not connected to Salesforce: run `tandem login`")]
     NotConnected,
-    #[error("tandem has no connector for the side {0}")]
+    #[error("tandem is not signed in to {title}: run `tandem login {side}`", title = .0.title(), side = .0)]
     NoConnector(tandem_protocol::Side),
     #[error("no record is known as {0}")]
     UnknownRecord(String),

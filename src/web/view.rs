@@ -102,7 +102,7 @@ pub fn failures(run: &RunRecord) -> Vec<Failure> {
 }
 
 /// The Salesforce API calls a run used, and what the org had left after it when it said; the
-/// Graph requests, when it reached Outlook.
+/// requests of each connector side it reached.
 pub fn calls(run: &RunRecord) -> String {
     let used = count(
         run.calls(Side::SALESFORCE),
@@ -116,13 +116,12 @@ pub fn calls(run: &RunRecord) -> String {
         ),
         None => format!("{used} used"),
     };
-    match run.api.get(&Side::OUTLOOK) {
-        Some(outlook) => format!(
-            "{salesforce}; {}",
-            count(outlook.calls, "Graph request", "Graph requests")
-        ),
-        None => salesforce,
+    let mut said = vec![salesforce];
+    for (side, api) in run.api.iter().filter(|(s, _)| **s != Side::SALESFORCE) {
+        let (one, many) = side.call_name();
+        said.push(count(api.calls, one, many));
     }
+    said.join("; ")
 }
 
 /// A field's value as a person reads it: text without quotes, nothing as "(empty)".

@@ -145,6 +145,9 @@ fn write(
         return Err(DominoError::bad_request("'Form' is required"));
     }
     let mut mail = shared.mail();
+    if std::mem::take(&mut lock(&shared.faults).save_before_next_update) {
+        mail.update(unid, Map::new(), false);
+    }
     let current = mail
         .get(unid)
         .ok_or_else(|| DominoError::not_found(&format!("no document {unid}")))?

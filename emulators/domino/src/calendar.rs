@@ -273,6 +273,25 @@ impl MailFile {
     }
 }
 
+impl MailFile {
+    /// A calendar entry changed in the Notes client: `change` edits its JSCalendar body (no
+    /// notices). Err for an unknown entry or a body the PIM API would refuse.
+    pub fn edit_entry(
+        &mut self,
+        unid: &str,
+        change: impl FnOnce(&mut Map<String, Value>),
+    ) -> Result<(), String> {
+        let mut event = self
+            .get(unid)
+            .and_then(|d| d.event.clone())
+            .ok_or_else(|| format!("no calendar entry {unid}"))?;
+        change(&mut event);
+        let event = accept(event)?;
+        self.update_event(unid, items(&event), event);
+        Ok(())
+    }
+}
+
 /// Items without nulls, for a new document.
 fn strip(items: Map<String, Value>) -> Map<String, Value> {
     items.into_iter().filter(|(_, v)| !v.is_null()).collect()

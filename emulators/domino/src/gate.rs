@@ -1,5 +1,5 @@
 //! The router, and what every request goes through before its handler: the request count,
-//! held answers, injected failures (in the envelope of the API asked), and the 302 of a
+//! held requests and answers, injected failures (in the envelope of the API asked), and the 302 of a
 //! mailbox on another server (openapi.pim.json info.description: "If the mailbox is located
 //! on a different server, a 302 redirect reply gets issued").
 
@@ -69,5 +69,17 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
         let location = format!("{}{target}", server.trim_end_matches('/'));
         return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if *shared.answers_held.borrow() {
+        // Carried out, the answer not sent: a client killed now never learns of the write.
+        shared
+            .answers_waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut held = shared.answers_held.subscribe();
+        let _ = held.wait_for(|held| !held).await;
+        shared
+            .answers_waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    response
 }

@@ -71,6 +71,9 @@ pub(crate) struct Faults {
     pub fail: Vec<axum::http::StatusCode>,
     /// When set, PIM requests are redirected here (302) as for a mailbox on another server.
     pub mailbox_server: Option<String>,
+    /// The next document update finds its document saved once more just before it, as when
+    /// the user saves it in the Notes client in between.
+    pub save_before_next_update: bool,
 }
 
 pub(crate) struct Shared {
@@ -81,6 +84,10 @@ pub(crate) struct Shared {
     pub data_source: Mutex<String>,
     /// While true, requests wait before they are answered.
     pub held: tokio::sync::watch::Sender<bool>,
+    /// While true, requests are carried out and their answers wait.
+    pub answers_held: tokio::sync::watch::Sender<bool>,
+    /// Answers waiting to be sent.
+    pub answers_waiting: std::sync::atomic::AtomicU64,
     pub requests: std::sync::atomic::AtomicU64,
     pub clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
 }
@@ -137,6 +144,8 @@ impl DominoEmulator {
             notices: Mutex::new(Vec::new()),
             data_source: Mutex::new(DEFAULT_DATA_SOURCE.to_string()),
             held: tokio::sync::watch::Sender::new(false),
+            answers_held: tokio::sync::watch::Sender::new(false),
+            answers_waiting: std::sync::atomic::AtomicU64::new(0),
             requests: std::sync::atomic::AtomicU64::new(0),
             clock,
         });
@@ -248,6 +257,12 @@ impl DominoHandle {
             .extend(std::iter::repeat_n(status, count));
     }
 
+    /// The next document update (PUT or PATCH) finds the document saved again just before it
+    /// lands, as when the Notes user saves it at that moment: its revision is a new one.
+    pub fn save_before_next_update(&self) {
+        lock(&self.shared.faults).save_before_next_update = true;
+    }
+
     /// Requests wait, unanswered, until [`DominoHandle::release`].
     pub fn hold(&self) {
         self.shared.held.send_replace(true);
@@ -255,6 +270,23 @@ impl DominoHandle {
 
     pub fn release(&self) {
         self.shared.held.send_replace(false);
+    }
+
+    /// Requests are carried out, and their answers wait until [`DominoHandle::release_answers`]:
+    /// a client that dies meanwhile made a write it never heard of.
+    pub fn hold_answers(&self) {
+        self.shared.answers_held.send_replace(true);
+    }
+
+    pub fn release_answers(&self) {
+        self.shared.answers_held.send_replace(false);
+    }
+
+    /// Answers held back so far (requests carried out, not answered).
+    pub fn answers_waiting(&self) -> u64 {
+        self.shared
+            .answers_waiting
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Moves the user's mailbox to the server at `base_url` (PIM requests get a 302 there,

@@ -12,14 +12,18 @@
 //! server's projection in the store, Salesforce through its connection. The plan itself names
 //! sides, never adapters.
 
+mod connector;
 pub mod desktop;
 pub mod inputs;
 mod ledger;
+pub mod notes;
 pub mod outlook;
 mod pull;
 pub mod salesforce;
 
+use connector::Connector;
 pub use ledger::LogLedger;
+pub use notes::NotesConnection;
 pub use outlook::OutlookConnection;
 pub use pull::{PullSummary, pull_into_log, stored_watermark, watermark_scope};
 pub use salesforce::Connection;
@@ -205,10 +209,10 @@ impl Reached {
             .insert(side, SyncError::NotConnected.to_string());
     }
 
-    fn used_outlook(&mut self, connection: &OutlookConnection) {
-        let calls = connection.client.stats().calls;
+    fn used_connector(&mut self, connector: &Connector) {
+        let calls = connector.calls();
         self.api
-            .insert(Side::OUTLOOK, ApiUse { calls, usage: None });
+            .insert(connector.side(), ApiUse { calls, usage: None });
     }
 
     fn used(&mut self, side: Side, connection: &Connection) {
@@ -278,34 +282,42 @@ impl SyncEngine {
         }
     }
 
-    /// Sign in to Outlook, when tandem is; when that fails the run goes on without it.
-    async fn reach_outlook(&self, reached: &mut Reached) -> Option<OutlookConnection> {
-        let opened = match &self.outlook {
+    /// Sign in to the connector sides tandem is signed in to (Outlook, Notes); one that fails
+    /// is left out of the run, saying why.
+    async fn reach_connectors(&self, reached: &mut Reached) -> Vec<Connector> {
+        let mut connectors = Vec::new();
+        let outlook = match &self.outlook {
             Some(client) => OutlookConnection::with_client(client.clone())
                 .await
                 .map(Some)
                 .map_err(SyncError::from),
             None => OutlookConnection::open(&self.settings, &self.dir).await,
         };
-        match opened {
-            Ok(connection) => connection,
-            Err(e) => {
-                reached.failed(Side::OUTLOOK, e);
-                None
-            }
+        match outlook {
+            Ok(connection) => connectors.extend(connection.map(Connector::Outlook)),
+            Err(e) => reached.failed(Side::OUTLOOK, e),
         }
+        match NotesConnection::open(&self.settings).await {
+            Ok(connection) => connectors.extend(connection.map(Connector::Notes)),
+            Err(e) => reached.failed(Side::NOTES, e),
+        }
+        connectors
     }
 
-    /// Read Outlook into the log: first what an earlier run may have created without recording
-    /// it, then every enabled kind.
-    async fn pull_outlook(
+    /// Read a connector side into the log: first what an earlier run may have created without
+    /// recording it, then every enabled kind. A kind the side cannot reach is said, the others
+    /// are read.
+    async fn pull_connector(
         &self,
-        connection: &OutlookConnection,
+        connector: &Connector,
         report: &mut RunReport,
     ) -> Result<(), SyncError> {
-        connection.adopt_pending(&self.store, &self.writer).await?;
+        let events = self.settings.rules(RecordKind::Event);
+        connector
+            .adopt_pending(&self.store, &self.writer, &events, self.now())
+            .await?;
         for kind in self.kinds() {
-            let pulled = connection
+            let pulled = connector
                 .pull(
                     &self.store,
                     &self.writer,
@@ -316,7 +328,7 @@ impl SyncEngine {
                 .await?;
             report
                 .pulled
-                .entry(Side::OUTLOOK)
+                .entry(connector.side())
                 .or_default()
                 .insert(kind, pulled);
         }
@@ -379,11 +391,11 @@ impl SyncEngine {
             }
             reached.used(Side::SALESFORCE, &connection);
         }
-        if let Some(outlook) = self.reach_outlook(&mut reached).await {
-            if let Err(e) = self.pull_outlook(&outlook, &mut report).await {
-                reached.failed(Side::OUTLOOK, e);
+        for connector in self.reach_connectors(&mut reached).await {
+            if let Err(e) = self.pull_connector(&connector, &mut report).await {
+                reached.failed(connector.side(), e);
             }
-            reached.used_outlook(&outlook);
+            reached.used_connector(&connector);
         }
         report.unread = reached.unread();
         report.plan = self.plan()?;
@@ -516,7 +528,7 @@ impl SyncEngine {
         let mut report = RunReport::default();
         let mut reached = Reached::default();
         let connection = self.reach_salesforce(&mut reached, halt).await;
-        let outlook = self.reach_outlook(&mut reached).await;
+        let connectors = self.reach_connectors(&mut reached).await;
         let mut plan = plan;
         if pull_first {
             if let Some(connection) = &connection
@@ -524,10 +536,10 @@ impl SyncEngine {
             {
                 reached.failed(Side::SALESFORCE, e);
             }
-            if let Some(outlook) = &outlook
-                && let Err(e) = self.pull_outlook(outlook, &mut report).await
-            {
-                reached.failed(Side::OUTLOOK, e);
+            for connector in &connectors {
+                if let Err(e) = self.pull_connector(connector, &mut report).await {
+                    reached.failed(connector.side(), e);
+                }
             }
             report.unread = reached.unread();
             plan = self.plan_for(inputs::Purpose::Run)?;
@@ -546,7 +558,7 @@ impl SyncEngine {
         };
         let mut results: Vec<StepResult> = Vec::new();
         let mut to_salesforce = Vec::new();
-        let mut to_outlook = Vec::new();
+        let mut to_connectors: BTreeMap<Side, Vec<_>> = BTreeMap::new();
         // Desktop writes are queued and their outcomes awaited later (each fills in its own
         // result): awaiting each before the next cost one commit, an fsync, per record — 10,000
         // in a first sync. The writer still appends them in order, each on its own condition.
@@ -603,11 +615,11 @@ impl SyncEngine {
                     .await;
                 } else if side == Side::SALESFORCE {
                     to_salesforce.push((item, step, written.clone()));
-                } else if side == Side::OUTLOOK {
-                    to_outlook.push((item, step, written.clone()));
                 } else {
-                    let why = SyncError::NoConnector(side);
-                    results.push(result(item, side, step.op, Some(why.to_string())));
+                    to_connectors
+                        .entry(side)
+                        .or_default()
+                        .push((item, step, written.clone()));
                 }
             }
         }
@@ -642,26 +654,26 @@ impl SyncEngine {
                 }
             }
         }
-        if !to_outlook.is_empty() {
-            match &outlook {
-                Some(outlook) if !reached.unreachable.contains_key(&Side::OUTLOOK) => {
-                    let (pushed, stopped) =
-                        outlook.push(&self.store, &self.writer, to_outlook).await;
+        for (side, steps) in to_connectors {
+            let connector = connectors.iter().find(|c| c.side() == side);
+            match connector {
+                Some(connector) if !reached.unreachable.contains_key(&side) => {
+                    let (pushed, stopped) = connector.push(&self.store, &self.writer, steps).await;
                     results.extend(pushed);
                     if let Some(stopped) = stopped {
-                        reached.failed(Side::OUTLOOK, stopped);
+                        reached.failed(side, stopped);
                     }
                 }
                 _ => {
                     let why = reached
                         .unreachable
-                        .get(&Side::OUTLOOK)
+                        .get(&side)
                         .cloned()
-                        .unwrap_or_else(|| crate::outlook::OutlookError::NotSignedIn.to_string());
-                    for (item, step, _) in to_outlook {
+                        .unwrap_or_else(|| SyncError::NoConnector(side).to_string());
+                    for (item, step, _) in steps {
                         results.push(result(
                             item,
-                            Side::OUTLOOK,
+                            side,
                             step.op,
                             Some(format!("not sent: {why}")),
                         ));
@@ -674,8 +686,8 @@ impl SyncEngine {
         if let Some(connection) = &connection {
             reached.used(Side::SALESFORCE, connection);
         }
-        if let Some(outlook) = &outlook {
-            reached.used_outlook(outlook);
+        for connector in &connectors {
+            reached.used_connector(connector);
         }
         let mut record = self.run_record(mode, started, &plan, reached, Vec::new());
         record.results = results;

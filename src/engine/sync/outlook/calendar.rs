@@ -4,9 +4,10 @@
 //! and the occurrences Outlook no longer lists as `exdates`. An `@removed` entry means deleted
 //! or moved out of the window; the event is looked up to tell which.
 
-use super::{OutlookConnection, Queue, ZONE, gone, known, observe, text, watermark};
+use super::{OutlookConnection, ZONE, observe, text};
 use crate::engine::SyncError;
 use crate::engine::sync::Pulled;
+use crate::engine::sync::connector::{Queue, known, uid_of};
 use crate::outlook::{Part, Window};
 use crate::store::{Store, Writer, read};
 use chrono::{DateTime, Days, NaiveTime, Utc};
@@ -32,7 +33,7 @@ impl OutlookConnection {
         now: DateTime<Utc>,
     ) -> Result<Pulled, SyncError> {
         let mut pulled = Pulled::default();
-        let mut queue = Queue::new(writer);
+        let mut queue = Queue::new(Side::OUTLOOK, writer);
         let calendar = &self.containers.calendar;
         let window = window(rules, now);
         // A link reads the window it was made for: a new day is a new window, read whole.
@@ -100,11 +101,15 @@ impl OutlookConnection {
             )?);
         }
         for id in removed.iter().filter(|id| !seen.contains(*id)) {
-            if !known(store, id)?.is_some_and(|k| k.holds(id)) {
+            if !known(store, Side::OUTLOOK, id)?.is_some_and(|k| k.holds(id)) {
                 continue;
             }
             match self.client.find(Part::Events, calendar, id).await? {
-                None => gone(store, &mut queue, RecordKind::Event, id, &mut pulled).await?,
+                None => {
+                    queue
+                        .gone(store, RecordKind::Event, id, &mut pulled)
+                        .await?
+                }
                 // Moved out of the window: still there, as it is now.
                 Some(item) if text(&item, "type") == Some("seriesMaster") => {
                     self.observe_series(store, &mut queue, &item, &[], window, &mut pulled)
@@ -126,7 +131,7 @@ impl OutlookConnection {
                 }
             }
         }
-        watermark(&mut queue, scope, round.link).await?;
+        queue.watermark(scope, round.link).await?;
         Ok(pulled)
     }
 
@@ -150,31 +155,15 @@ impl OutlookConnection {
         };
         // Occurrences moved or changed apart from the series travel as the desktop keeps them:
         // overrides (RECURRENCE-ID) rendered with the UID the record has, or will have.
-        let uid = self
-            .uid_of(store, id)?
+        let uid = uid_of(store, Side::OUTLOOK, id)?
             .or_else(|| text(master, "iCalUId").map(str::to_string));
         let mut fields = match &uid {
             Some(uid) => series.fields_with_overrides(uid),
             None => series.fields,
         };
-        if let Some(copy) = known(store, id)? {
+        if let Some(copy) = known(store, Side::OUTLOOK, id)? {
             graph::keep_exdates_outside(&mut fields, &copy.fields, window);
         }
         observe(store, queue, RecordKind::Event, master, fields, uid, pulled).await
-    }
-}
-
-impl OutlookConnection {
-    /// The UID of the record Outlook's `id` is linked to, if one is.
-    fn uid_of(&self, store: &Store, id: &str) -> Result<Option<String>, SyncError> {
-        let txn = store.read()?;
-        let Some(record) = read::record_on(&txn, Side::OUTLOOK, id)? else {
-            return Ok(None);
-        };
-        let uid = read::record(&txn, &record)?.and_then(|r| r.uid);
-        Ok(Some(tandem_protocol::dav::layout::uid_for(
-            &record,
-            uid.as_deref(),
-        )))
     }
 }

@@ -2,9 +2,10 @@
 //! the synced folder, and from the main folder only when they carry the sync category;
 //! personal contacts are read past, never taken in.
 
-use super::{OutlookConnection, Queue, ZONE, gone, observe, text, watermark};
+use super::{OutlookConnection, ZONE, observe, text};
 use crate::engine::SyncError;
 use crate::engine::sync::Pulled;
+use crate::engine::sync::connector::Queue;
 use crate::outlook::Window;
 use crate::store::{Store, Writer, read};
 use std::collections::HashSet;
@@ -30,7 +31,7 @@ impl OutlookConnection {
         rules: &Rules,
     ) -> Result<Pulled, SyncError> {
         let mut pulled = Pulled::default();
-        let mut queue = Queue::new(writer);
+        let mut queue = Queue::new(Side::OUTLOOK, writer);
         let sources = self.sources(kind);
         // Each container's round, and whether it listed the container whole (a first round, or
         // one whose link Graph refused).
@@ -82,10 +83,10 @@ impl OutlookConnection {
             }
         }
         for id in removed.iter().filter(|id| !seen.contains(*id)) {
-            gone(store, &mut queue, kind, id, &mut pulled).await?;
+            queue.gone(store, kind, id, &mut pulled).await?;
         }
         for (scope, round) in rounds {
-            watermark(&mut queue, scope, round.link).await?;
+            queue.watermark(scope, round.link).await?;
         }
         Ok(pulled)
     }

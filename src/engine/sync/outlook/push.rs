@@ -2,10 +2,9 @@
 //! before it is sent and stamped with its record id; updates with `If-Match`, sending only the
 //! step's changes over the item as Outlook has it now; deletes.
 
-use super::{
-    OutlookConnection, ZONE, created, failed, made, outcome, record_outcome, result, text,
-};
+use super::{OutlookConnection, ZONE, created, made, result, text};
 use crate::engine::SyncError;
+use crate::engine::sync::connector::{error_of, failed, had, outcome, record_outcome};
 use crate::outlook::BATCH_SIZE;
 use crate::outlook::{OutlookError, Part};
 use crate::store::{Store, Writer, read};
@@ -96,6 +95,7 @@ impl OutlookConnection {
                         body.insert("transactionId".into(), item.record.as_str().into());
                     }
                     let intent = outcome(
+                        Side::OUTLOOK,
                         &item.record,
                         Op::Create,
                         written.clone(),
@@ -129,18 +129,15 @@ impl OutlookConnection {
                     continue;
                 }
                 Err(e) => failed(
+                    Side::OUTLOOK,
                     &item.record,
                     Op::Create,
                     written,
-                    "refused",
-                    &e.to_string(),
+                    ("refused", &e.to_string()),
                     !matches!(e, OutlookError::Api { status: 400, .. }),
                 ),
             };
-            let error = match &outcome.result {
-                OutcomeResult::Failed { message, .. } => Some(message.clone()),
-                _ => None,
-            };
+            let error = error_of(&outcome);
             record_outcome(writer, outcome).await?;
             results.push(result(item, step.op, error));
         }
@@ -178,7 +175,14 @@ impl OutlookConnection {
                         external_id: Some(id),
                         version: None,
                     };
-                    let done = outcome(&item.record, Op::Delete, written.clone(), gone, None);
+                    let done = outcome(
+                        Side::OUTLOOK,
+                        &item.record,
+                        Op::Delete,
+                        written.clone(),
+                        gone,
+                        None,
+                    );
                     record_outcome(writer, done).await
                 }
                 Err(e) => Err(e.into()),
@@ -239,9 +243,7 @@ impl OutlookConnection {
         step: &Step,
         current: &Value,
     ) -> Result<Map<String, Value>, SyncError> {
-        let had = read::side_state(&store.read()?, &item.record, Side::OUTLOOK)?
-            .map(|s| s.fields)
-            .unwrap_or_default();
+        let had = had(store, Side::OUTLOOK, &item.record)?;
         match graph::update(item.kind, &had, &step.changes, current, ZONE)? {
             graph::Update::Send(body) => Ok(body),
             graph::Update::ChangedMeanwhile => {
@@ -264,9 +266,7 @@ impl OutlookConnection {
         if let Some(exdates) = step.changes.get("exdates") {
             self.cancel_occurrences(answer, exdates).await?;
         }
-        let had = read::side_state(&store.read()?, &item.record, Side::OUTLOOK)?
-            .map(|s| s.fields)
-            .unwrap_or_default();
+        let had = had(store, Side::OUTLOOK, &item.record)?;
         // What tandem believes Outlook holds: what it had, with this step's changes. A change
         // the user made meanwhile is not in it, so the next pull sees it as news.
         let side_fields = tandem_protocol::record::overlay(&had, &step.changes);
