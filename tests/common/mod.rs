@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod demo;
+pub mod notes;
 pub mod outlook;
 
 use serde_json::{Value, json};
