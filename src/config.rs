@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tandem_protocol::rules::{Rules, RulesFile};
-use tandem_protocol::{ConflictPolicy, Policies, RecordKind, Side};
+use tandem_protocol::{ConflictPolicy, Op, Policies, RecordKind, Side};
 
 pub const SETTINGS_FILE: &str = "tandem.toml";
 
@@ -342,6 +342,10 @@ pub struct NotesSettings {
     /// The REST API scope the administrator made for the user's mail file: contacts and
     /// to-dos are read and written through it (README, "Notes").
     pub data_source: String,
+    /// How contacts and to-dos are reached, as `tandem login notes` found: `documents` (the
+    /// scope: read, created, updated, deleted) or `pim_items` (no scope: the PIM API reads
+    /// and updates them, and cannot create or delete them).
+    pub contacts_and_todos: NotesItems,
     /// Retries of a call after a transient failure (503, 504, 429).
     pub max_retries: u32,
     /// First backoff delay; it doubles up to `backoff_max_ms`.
@@ -358,10 +362,31 @@ impl Default for NotesSettings {
             username: None,
             password: None,
             data_source: "mail".into(),
+            contacts_and_todos: NotesItems::Documents,
             max_retries: 5,
             backoff_base_ms: 500,
             backoff_max_ms: 30_000,
             request_timeout_seconds: 60,
+        }
+    }
+}
+
+/// Which API of the Domino REST API reaches a mail file's contacts and to-dos.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotesItems {
+    /// The basis API on the mail file's scope: everything.
+    #[default]
+    Documents,
+    /// The PIM API's item and search endpoints: read and update only.
+    PimItems,
+}
+
+impl NotesItems {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotesItems::Documents => "documents",
+            NotesItems::PimItems => "pim_items",
         }
     }
 }
@@ -652,10 +677,24 @@ impl Settings {
     }
 
     /// The effective sync rules of a kind. Settings that were parsed are known to resolve.
+    /// A Notes server reached without a scope for the mail file cannot create contacts or
+    /// to-dos: those creates are prevented, so the summary says so instead of failing them.
     pub fn rules(&self, kind: RecordKind) -> Rules {
-        self.rules_file(kind)
+        let mut rules = self
+            .rules_file(kind)
             .resolve(kind)
-            .unwrap_or_else(|_| Rules::defaults(kind))
+            .unwrap_or_else(|_| Rules::defaults(kind));
+        if kind != RecordKind::Event
+            && self.notes.signed_in()
+            && self.notes.contacts_and_todos == NotesItems::PimItems
+        {
+            rules
+                .prevent
+                .entry(Side::NOTES)
+                .or_default()
+                .push(Op::Create);
+        }
+        rules
     }
 
     /// The sides a run syncs: Salesforce and the desktop always, a connector's side once tandem

@@ -217,3 +217,33 @@ fn the_demo_with_outlook_reviews_three_sides_and_applies_them() {
         "{err}"
     );
 }
+
+#[test]
+fn the_demo_with_notes_reviews_a_notes_column_and_applies_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let demo = Demo::start(&data, &["--seed", "4", "--notes"]);
+    // "  Contacts    Salesforce: 12 to create; desktop: …; Notes: … to create"
+    let contacts = demo.line("  Contacts");
+    assert!(
+        contacts.contains("Notes: ") && contacts.contains(" to create"),
+        "{contacts}"
+    );
+    assert!(
+        demo.printed
+            .contains("The Notes mail file (Domino REST API emulator) is at"),
+        "{}",
+        demo.printed
+    );
+    let applied = tandem(&data, &["sync", "apply"]);
+    assert!(applied.starts_with("Applied "), "{applied}");
+    let words: Vec<&str> = applied.split_whitespace().collect();
+    assert_eq!(words[1], words[3], "every step carried out: {applied}");
+    assert!(applied.contains("Domino REST API requests"), "{applied}");
+    let preview = tandem(&data, &["sync", "preview"]);
+    assert!(
+        preview.contains("Notes 0 create, 0 update, 0 delete"),
+        "{preview}"
+    );
+    demo.interrupt();
+}

@@ -240,7 +240,9 @@ fn notes_apply_killed_at_random_points_leaves_every_contact_once_and_every_edit(
             let title = format!("edited in round {round}");
             let items: Map<String, Value> =
                 json!({"JobTitle": title}).as_object().cloned().unwrap();
-            world.domino.mail_file(|m| m.update(unid, items, false).is_some());
+            world
+                .domino
+                .mail_file(|m| m.update(unid, items, false).is_some());
             expected.insert(name.clone(), title);
         }
         for n in 0..SALESFORCE_NEW {

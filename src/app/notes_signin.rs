@@ -4,7 +4,7 @@
 //! 0600), and the user hears what their server lets tandem reach.
 
 use super::AppError;
-use crate::config::{NotesSettings, SETTINGS_FILE, Settings};
+use crate::config::{NotesItems, NotesSettings, SETTINGS_FILE, Settings};
 use crate::notes::{NotesClient, Reach};
 use std::path::{Path, PathBuf};
 
@@ -43,7 +43,7 @@ pub async fn sign_in(dir: &Path, args: &NotesSignInArgs) -> Result<NotesSignedIn
         return Err(AppError::NoNotesAccount);
     }
     let reach = NotesClient::new(settings.clone())?.reach().await?;
-    if !reach.documents && !reach.calendar {
+    if !reach.documents && !reach.items && !reach.calendar {
         return Err(crate::notes::NotesError::NoDocuments {
             why: "neither the mail file's scope nor its calendar answered".into(),
         }
@@ -58,6 +58,14 @@ pub async fn sign_in(dir: &Path, args: &NotesSignInArgs) -> Result<NotesSignedIn
             ("username", settings.username.as_deref()),
             ("password", settings.password.as_deref()),
             ("data_source", Some(settings.data_source.as_str())),
+            (
+                "contacts_and_todos",
+                Some(if reach.documents {
+                    NotesItems::Documents.as_str()
+                } else {
+                    NotesItems::PimItems.as_str()
+                }),
+            ),
         ],
     )?;
     Ok(NotesSignedIn {
@@ -69,17 +77,22 @@ pub async fn sign_in(dir: &Path, args: &NotesSignInArgs) -> Result<NotesSignedIn
 /// What the user's server lets tandem sync, said plainly.
 pub fn reach_text(reach: &Reach) -> String {
     let mut said = Vec::new();
-    if reach.documents {
+    if reach.documents || reach.items {
         said.push("contacts (those in the category your [contacts] settings name) and to-dos");
     }
     if reach.calendar {
         said.push("calendar entries");
     }
     let mut text = format!("Notes syncs {}.", said.join(" and "));
-    if !reach.documents {
-        text.push_str(
-            " Contacts and to-dos do not: your mail file has no Domino REST API scope tandem can use. Ask your administrator for one and set it with `tandem login notes --data-source NAME` (README, \"Notes\").",
-        );
+    let ask = "Ask your administrator for a Domino REST API scope for your mail file and give it with `tandem login notes --data-source NAME` (README, \"Notes\").";
+    if reach.items {
+        text.push_str(&format!(
+            " Your mail file has no REST API scope tandem can use, so contacts and to-dos go through the PIM API: they are read and updated both ways, but tandem cannot create them in Notes (the summary lists those as prevented) nor delete them there. {ask}"
+        ));
+    } else if !reach.documents {
+        text.push_str(&format!(
+            " Contacts and to-dos do not: neither a REST API scope nor the PIM API's items answered. {ask}"
+        ));
     }
     if !reach.calendar {
         text.push_str(" The calendar does not: the PIM API refused your mailbox.");

@@ -54,8 +54,12 @@ pub struct NotesStats {
 /// What the user's server lets tandem reach, found at sign-in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reach {
-    /// Contacts and to-dos: the mail file's scope answers DQL.
+    /// Contacts and to-dos as documents of the mail file's REST API scope: read, created,
+    /// updated on their revision, deleted.
     pub documents: bool,
+    /// Without a scope, the PIM API's item and search endpoints: contacts and to-dos read and
+    /// updated, never created or deleted (the API has no such operation).
+    pub items: bool,
     /// The calendar through the PIM API.
     pub calendar: bool,
 }
@@ -205,12 +209,12 @@ impl NotesClient {
         };
         let today = chrono::Utc::now().date_naive();
         let calendar = refused(self.entries(today, today).await)?;
-        let documents = refused(
-            self.query("Form = 'Person' and @Created > @dt('2999-01-01T00:00:00Z')")
-                .await,
-        )?;
+        let none = "Form = 'Person' and @Created > @dt('2999-01-01T00:00:00Z')";
+        let documents = refused(self.query(none).await)?;
+        let items = !documents && refused(self.search(none).await)?;
         Ok(Reach {
             documents,
+            items,
             calendar,
         })
     }
@@ -366,6 +370,59 @@ impl NotesClient {
                 return Ok(all);
             }
         }
+    }
+
+    /// The documents a DQL search of the mailbox finds through the PIM API (searchPIM), every
+    /// page of them (`count`/`skip`).
+    pub async fn search(&self, dql: &str) -> Result<Vec<Value>, NotesError> {
+        let mut all = Vec::new();
+        loop {
+            let body = json!({"type": "DQL", "query": dql, "count": PAGE_SIZE, "skip": all.len()});
+            let answer = self
+                .call(Api::Pim, Method::POST, "/search", &[], Some(&body))
+                .await?;
+            let Some(page) = answer.get("result").and_then(Value::as_array) else {
+                return Err(NotesError::Malformed {
+                    call: "POST /search".into(),
+                    why: "the answer has no result list".into(),
+                });
+            };
+            let last = page.len() < PAGE_SIZE;
+            all.extend(page.iter().cloned());
+            if last {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// A document of the mailbox through the PIM API (getPimItem).
+    pub async fn pim_item(&self, unid: &str) -> Result<Value, NotesError> {
+        self.call(
+            Api::Pim,
+            Method::GET,
+            &format!("/pimitem/{unid}"),
+            &[],
+            None,
+        )
+        .await
+    }
+
+    /// Set fields of a document through the PIM API (updatePimItem; a `null` removes one).
+    /// It has no revision check: the caller has just read the document.
+    pub async fn update_pim_item(
+        &self,
+        unid: &str,
+        fields: Map<String, Value>,
+    ) -> Result<(), NotesError> {
+        self.call(
+            Api::Pim,
+            Method::PUT,
+            &format!("/pimitem/{unid}"),
+            &[],
+            Some(&Value::Object(fields)),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Which of `unids` still exist (`POST /bulk/etag`): deletions show only this way.

@@ -33,6 +33,10 @@ pub enum NotesError {
     )]
     NoDocuments { why: String },
     #[error(
+        "Notes cannot {0} contacts or to-dos without a REST API scope for your mail file (the PIM API reads and updates them only); ask your Domino administrator for one and run `tandem login notes --data-source NAME` (README, \"Notes\")"
+    )]
+    NeedsScope(&'static str),
+    #[error(
         "{0} changed in Notes since tandem read it, in a field this step writes; the next run takes the change in and merges both"
     )]
     ChangedMeanwhile(String),
@@ -73,6 +77,7 @@ impl NotesError {
         match self {
             NotesError::Api { status, .. } => *status == 401 || *status == 403 || *status >= 500,
             NotesError::Malformed { .. }
+            | NotesError::NeedsScope(_)
             | NotesError::ChangedMeanwhile(_)
             | NotesError::NoId(_) => false,
             _ => true,

@@ -460,27 +460,71 @@ async fn a_mailbox_on_another_server_is_followed_there() {
 }
 
 #[tokio::test]
-async fn without_a_scope_for_the_mail_file_the_calendar_still_syncs_and_the_run_says_why_contacts_do_not()
+async fn without_a_scope_for_the_mail_file_contacts_go_through_the_pim_api_and_are_never_created_there()
  {
     let domino = DominoEmulator::start().await.expect("starts");
     domino.set_data_source("mailfile-of-ann");
     let notes = WithNotes::on(domino).await;
+    let rig = &notes.rig;
+    assert_eq!(
+        rig.settings.notes.contacts_and_todos,
+        tandem::config::NotesItems::PimItems,
+        "the login found no scope"
+    );
+    let ana = notes.notes_create(json!({
+        "Form": "Person", "FirstName": "Ana", "LastName": "Lima", "Categories": ["CRM"],
+    }));
     notes.notes_entry(json!({
-        "title": "Calendar only",
+        "title": "Calendar too",
         "start": format!("{}T11:00:00", in_days(2)),
         "duration": "PT1H",
         "timeZone": "UTC",
     }));
-    notes.rig.sync().await;
-    assert_eq!(notes.rig.soql("SELECT Id FROM Event").await.len(), 1);
+    rig.sf_create("Contact", json!({"FirstName": "Sal", "LastName": "Force"}));
+    rig.sync().await;
+    assert_eq!(rig.soql("SELECT Id FROM Event").await.len(), 1);
+    let mut names = rig.last_names().await;
+    names.sort_by_key(|v| v.to_string());
+    assert_eq!(names, vec![json!("Force"), json!("Lima")]);
+    // Salesforce's contact cannot be made in Notes: prevented, said, not failed every run.
+    assert_eq!(notes.documents("Person").len(), 1);
+    let preview = rig.preview().await;
+    let prevented = preview
+        .plan
+        .items
+        .iter()
+        .find(|i| i.label.contains("Force"))
+        .and_then(|i| i.steps().find(|(side, _)| *side == Side::NOTES))
+        .map(|(_, step)| step.skipped);
+    assert_eq!(
+        prevented,
+        Some(Some(tandem::protocol::plan::Skip::Prevented)),
+        "{:#?}",
+        preview.plan
+    );
+    // An edit in Salesforce reaches Notes through the PIM API.
+    let sf = rig
+        .soql("SELECT Id FROM Contact WHERE LastName = 'Lima'")
+        .await[0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    rig.sf_update("Contact", &sf, json!({"Title": "Director"}));
+    rig.sync().await;
+    assert_eq!(item(&notes.document(&ana), "JobTitle"), "Director");
+    notes.in_step().await;
+
     // The user is told plainly what their server allows, and what to ask for.
-    let reach = tandem::notes::NotesClient::new(notes.rig.settings.notes.clone())
+    let reach = tandem::notes::NotesClient::new(rig.settings.notes.clone())
         .unwrap()
         .reach()
         .await
         .unwrap();
-    assert!(reach.calendar && !reach.documents, "{reach:?}");
+    assert!(
+        reach.calendar && reach.items && !reach.documents,
+        "{reach:?}"
+    );
     let said = tandem::app::notes_reach_text(&reach);
-    assert!(said.contains("Notes syncs calendar entries."), "{said}");
+    assert!(said.contains("cannot create them in Notes"), "{said}");
     assert!(said.contains("administrator"), "{said}");
 }

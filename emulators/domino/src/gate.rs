@@ -19,6 +19,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/auth", post(crate::auth::login))
         .merge(crate::basis_http::routes())
         .merge(crate::calendar_http::routes())
+        .merge(crate::items_http::routes())
         .fallback(unknown)
         .with_state(shared.clone());
     routes.layer(axum::middleware::from_fn_with_state(shared, gate))
@@ -27,7 +28,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// A path this emulator does not serve: 404, in the envelope of the API the path is under.
 async fn unknown(uri: axum::http::Uri) -> DominoError {
     let e = DominoError::not_found(
-        "this emulator serves auth, document, query, bulk/etag and the PIM calendar",
+        "this emulator serves auth, document, query, bulk/etag, the PIM calendar, pimitem and search",
     );
     if uri.path().starts_with("/api/pim-v1/") {
         e.pim()

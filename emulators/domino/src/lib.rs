@@ -3,7 +3,8 @@
 //! (`/api/v1/document…`, `@meta` with UNID, revision and weak ETag, schema coercion of
 //! multi-value items), change detection by DQL (`POST /api/v1/query`, offset paging) and
 //! deletions by `POST /api/v1/bulk/etag`, the PIM calendar (`/api/pim-v1/calendar/{calid}…`,
-//! JSCalendar bodies, Notes zone strings on read, implicit scheduling notices) and the faults
+//! JSCalendar bodies, Notes zone strings on read, implicit scheduling notices), the PIM item
+//! and search endpoints (`/api/pim-v1/pimitem/{unid}`, `/api/pim-v1/search`) and the faults
 //! a client meets (503 storms, held answers, a mailbox on another server, ACL denials,
 //! expired tokens), over real HTTP on 127.0.0.1. It follows HCL's OpenAPI files
 //! (openapi.basis.json 1.3.7, openapi.pim.json 1.0.2) and the notes in
@@ -20,6 +21,7 @@ mod calendar_http;
 mod dql;
 mod error;
 mod gate;
+mod items_http;
 mod jwt;
 mod mailfile;
 mod seed;

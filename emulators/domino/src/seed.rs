@@ -45,13 +45,24 @@ pub fn seed(mail: &mut MailFile, contacts: usize, entries: usize, todos: usize) 
         }))));
     }
     for i in 0..todos {
-        seeded.todos.push(mail.create(object(json!({
+        let due = format!("2026-12-{:02}", 1 + i % 28);
+        // PIM23's states: 0 completed, 1 in progress, 2 not started.
+        let state = ["0", "1", "2"][i % 3];
+        let mut todo = object(json!({
             "Form": "Task",
             "Subject": format!("To-do {i}"),
-            "DueDateTime": format!("2026-12-{:02}T17:00:00Z", 1 + i % 28),
-            "DueState": if i % 3 == 0 { "1" } else { "0" },
+            "DueDateTime": format!("{due}T17:00:00Z"),
+            "DueState": state,
             "Categories": categories(i),
-        }))));
+        }));
+        if i % 3 == 0 {
+            // Marking a to-do done in the Notes client says when.
+            todo.insert(
+                "CompletedDateTime".into(),
+                json!(format!("{due}T16:00:00Z")),
+            );
+        }
+        seeded.todos.push(mail.create(todo));
     }
     for i in 0..entries {
         let body = object(json!({

@@ -36,17 +36,19 @@ pub struct NotesConnection {
     contacts: Rules,
 }
 
-/// A document's UNID, from the basis API's `@meta` or a calendar entry's `uid`.
+/// A document's UNID: the basis API's `@meta`, a PIM item's `@unid`, a calendar entry's `uid`.
 fn unid(item: &Value) -> Option<&str> {
     item.pointer("/@meta/unid")
+        .or_else(|| item.get("@unid"))
         .or_else(|| item.get("uid"))
         .and_then(Value::as_str)
 }
 
-/// The document's version: its revision (what a conditional update names), or an entry's
-/// time of change.
+/// The document's version: its revision (what a conditional update names), a PIM item's
+/// ETag, or an entry's time of change.
 fn version(item: &Value) -> Option<String> {
     item.pointer("/@meta/revision")
+        .or_else(|| item.get("@etag"))
         .or_else(|| item.get("updated"))
         .and_then(Value::as_str)
         .map(str::to_string)
@@ -55,6 +57,7 @@ fn version(item: &Value) -> Option<String> {
 /// When the document last changed, in the server's time (with its offset).
 fn changed(item: &Value) -> Option<DateTime<Utc>> {
     item.pointer("/@meta/lastmodified")
+        .or_else(|| item.get("@lastmodified"))
         .or_else(|| item.get("updated"))
         .and_then(Value::as_str)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -81,7 +84,25 @@ impl NotesConnection {
     fn reaches(&self, kind: RecordKind) -> bool {
         match kind {
             RecordKind::Event => self.reach.calendar,
-            _ => self.reach.documents,
+            _ => self.reach.documents || self.reach.items,
+        }
+    }
+
+    /// The mail file's documents a DQL query finds: through the scope, or the PIM search.
+    async fn find(&self, dql: &str) -> Result<Vec<Value>, NotesError> {
+        if self.reach.documents {
+            self.client.query(dql).await
+        } else {
+            self.client.search(dql).await
+        }
+    }
+
+    /// A contact or to-do as Notes holds it now.
+    async fn document(&self, unid: &str) -> Result<Value, NotesError> {
+        if self.reach.documents {
+            self.client.document(unid).await
+        } else {
+            self.client.pim_item(unid).await
         }
     }
 
@@ -151,12 +172,7 @@ impl NotesConnection {
                         })
                         .cloned()
                 }
-                _ => self
-                    .client
-                    .query(&stamped(kind, &record))
-                    .await?
-                    .into_iter()
-                    .next(),
+                _ => self.find(&stamped(kind, &record)).await?.into_iter().next(),
             };
             let (written, meant) = announced(store, Side::NOTES, &record)?;
             let outcome = match found {

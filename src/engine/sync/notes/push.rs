@@ -74,6 +74,9 @@ impl NotesConnection {
         {
             sent.insert("categories".into(), categories);
         }
+        if kind != RecordKind::Event && !self.reach.documents {
+            return Err(NotesError::NeedsScope("create").into());
+        }
         let mut body = notes::to_notes(kind, &sent, None, ZONE)?;
         notes::stamp(kind, &mut body, item.record.as_str());
         let intent = outcome(
@@ -120,7 +123,7 @@ impl NotesConnection {
     async fn current(&self, kind: RecordKind, id: &str) -> Result<Value, NotesError> {
         match kind {
             RecordKind::Event => self.client.entry(id).await,
-            _ => self.client.document(id).await,
+            _ => self.document(id).await,
         }
     }
 
@@ -185,6 +188,16 @@ impl NotesConnection {
     ) -> Result<Value, NotesError> {
         match kind {
             RecordKind::Event => self.client.replace_entry(id, body).await,
+            _ if !self.reach.documents => {
+                // The PIM API answers an update with a status only: the document is as read,
+                // with the fields sent.
+                self.client.update_pim_item(id, body.clone()).await?;
+                let mut now = current.clone();
+                if let Value::Object(now) = &mut now {
+                    now.extend(body);
+                }
+                Ok(now)
+            }
             _ => {
                 let revision = version(current);
                 self.client
@@ -207,10 +220,10 @@ impl NotesConnection {
             .id_on(Side::NOTES)
             .ok_or_else(|| NotesError::NoId(item.label.clone()))?
             .to_string();
-        if item.kind == RecordKind::Event && !self.reach.documents {
-            self.client.delete_entry_quietly(&id).await?;
-        } else {
-            self.client.delete_document(&id).await?;
+        match (item.kind, self.reach.documents) {
+            (_, true) => self.client.delete_document(&id).await?,
+            (RecordKind::Event, false) => self.client.delete_entry_quietly(&id).await?,
+            (_, false) => return Err(NotesError::NeedsScope("delete").into()),
         }
         let gone = OutcomeResult::Succeeded {
             external_id: Some(id),
