@@ -2,6 +2,7 @@
 //! directory, feed it events, read what it prints.
 #![allow(dead_code)]
 
+pub mod crash;
 pub mod demo;
 pub mod notes;
 pub mod outlook;

@@ -1,0 +1,173 @@
+//! What the connector crash tests share: the Salesforce emulator and a data directory whose
+//! settings name it, the `tandem` binary run on it, an apply killed (SIGKILL) when a condition
+//! says so, and reading back what Salesforce holds.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+
+/// Bounds of every wait.
+const POLL_LIMIT: usize = 200_000;
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// A child process that is killed (SIGKILL) and reaped when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The Salesforce side of a crash test and the data directory `tandem` runs on.
+pub struct CrashRig {
+    /// The emulators run on it.
+    pub rt: tokio::runtime::Runtime,
+    pub org: EmulatorHandle,
+    dir: tempfile::TempDir,
+}
+
+impl CrashRig {
+    /// The org, and a store as a first `tandem serve` makes it, with settings that reach the
+    /// org ([`CrashRig::add_settings`] adds the connector's).
+    pub fn start() -> CrashRig {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let org = rt.block_on(async { Emulator::start(EmulatorConfig::default()).await.unwrap() });
+        drop(tandem::store::Store::open_or_create(dir.path()).unwrap());
+        std::fs::write(
+            dir.path().join("tandem.toml"),
+            format!(
+                "[salesforce]\nlogin_url = \"{0}\"\ninstance_url = \"{0}\"\nclient_id = \"{1}\"\nclient_secret = \"{2}\"\nrefresh_token = \"{3}\"\nbackoff_base_ms = 0\nbackoff_max_ms = 0\n",
+                org.base_url(),
+                org.client_id(),
+                org.client_secret(),
+                org.initial_refresh_token(),
+            ),
+        )
+        .unwrap();
+        CrashRig { rt, org, dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Adds lines (a connector's section) to the settings file.
+    pub fn add_settings(&self, lines: &str) {
+        let path = self.path().join("tandem.toml");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push('\n');
+        text.push_str(lines);
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn tandem(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tandem"));
+        cmd.env_remove("TANDEM_DATA")
+            .env("RUST_LOG", "warn")
+            .arg("--data")
+            .arg(self.path());
+        cmd
+    }
+
+    /// `tandem ARGS`, which must succeed; what it printed.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.tandem().args(args).output().expect("tandem runs");
+        assert!(
+            out.status.success(),
+            "tandem {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn preview(&self) -> Value {
+        serde_json::from_str(&self.ok(&["sync", "preview", "--json"])).expect("a JSON report")
+    }
+
+    /// Runs `sync apply` and SIGKILLs it once `due` says so; whether it was killed (without a
+    /// kill it must succeed).
+    pub fn apply(&self, mut due: impl FnMut() -> bool) -> bool {
+        let mut child = Proc(
+            self.tandem()
+                .args(["sync", "apply", "--json"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("tandem sync apply starts"),
+        );
+        let deadline = Instant::now() + WAIT_LIMIT;
+        for _ in 0..POLL_LIMIT {
+            if let Some(status) = child.0.try_wait().unwrap() {
+                return !status.success();
+            }
+            if due() {
+                child.0.kill().expect("SIGKILL");
+                let status = child.0.wait().unwrap();
+                return !status.success();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "an apply took over {WAIT_LIMIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        panic!("an apply never ended");
+    }
+
+    /// Previews and applies until a preview is idle (at most six times); whether it settled.
+    pub fn settle(&self) -> bool {
+        for _ in 0..6 {
+            if idle(&self.preview()) {
+                return true;
+            }
+            self.ok(&["sync", "apply"]);
+        }
+        false
+    }
+
+    /// LastName → Title of every live Salesforce contact (a name twice fails).
+    pub fn salesforce_contacts(&self) -> BTreeMap<String, String> {
+        let ids: Vec<String> = self.org.org().with(|org| {
+            let object = org.schema.object_index("Contact").unwrap();
+            org.records(object).map(|r| r.id.clone()).collect()
+        });
+        let mut all = BTreeMap::new();
+        for id in ids {
+            let Some(row) = self.org.org().get(&id) else {
+                continue;
+            };
+            if self.org.org().is_deleted(&id) == Some(true) {
+                continue;
+            }
+            let name = row["LastName"].as_str().unwrap().to_string();
+            let title = row["Title"].as_str().unwrap_or("").to_string();
+            assert!(
+                all.insert(name.clone(), title).is_none(),
+                "{name} is twice in Salesforce"
+            );
+        }
+        all
+    }
+}
+
+/// Whether a preview's plan has nothing left to run.
+fn idle(report: &Value) -> bool {
+    report["plan"]["items"].as_array().is_none_or(|items| {
+        items.iter().all(|i| {
+            i["steps"]
+                .as_object()
+                .is_none_or(|steps| steps.values().all(|s| !s["skipped"].is_null()))
+        })
+    })
+}
