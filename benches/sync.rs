@@ -13,7 +13,8 @@
 //! (default 10000), `TANDEM_BENCH_EVENTS` (5000), `TANDEM_BENCH_TASKS` (5000); half of each
 //! kind is created on the desktop by PUT, half in Salesforce. `TANDEM_BENCH_MINUTES` (default
 //! 60) bounds the whole run. `TANDEM_BENCH_UPDATE_CHECK=modstamp` measures updates checked by
-//! SystemModstamp queries and sent in collections instead of one conditional PATCH each.
+//! SystemModstamp queries and sent in collections instead of conditional PATCHes in Composite
+//! calls.
 //!
 //! The emulator runs on its own thread (a current-thread runtime), so its CPU time can be told
 //! apart from tandem's; the log writer is tandem's `tandem-writer` thread. CPU times come from
@@ -1007,7 +1008,7 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
             .map(|k| pages(rows_read(&report, k).max(1), PAGE))
             .sum();
         println!(
-            "    fewest the API allows: 3 query pages for the 100 changed rows + 3 getDeleted + 3 sObject Collections updates for the 100 desktop edits + 2 = 11 (the rows this pull read take {read_pages} pages; updates with update_check = \"modstamp\": 3 SystemModstamp queries + 3 collections)"
+            "    fewest the API allows: 3 query pages for the 100 changed rows + 3 getDeleted + 3 sObject Collections updates for the 100 desktop edits + 2 = 11, or with every update conditional (the default) 4 Composite calls of 25 in place of the collections = 12 (the rows this pull read take {read_pages} pages; updates with update_check = \"modstamp\": 3 SystemModstamp queries + 3 collections)"
         );
         println!(
             "    the same pull over HTTP alone (emulator, transport, JSON; no log, no mapping): {alone:.2} s for {alone_rows} rows in {alone_calls} calls; {alone_memory}"

@@ -107,7 +107,8 @@ pub const DEFAULT_CALLBACK: &str = "http://localhost:1717/callback";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UpdateCheck {
-    /// One conditional PATCH per record: the server checks and writes atomically.
+    /// A conditional PATCH per record, 25 to a Composite call: the server checks and writes
+    /// each atomically.
     #[default]
     IfUnmodifiedSince,
     /// One SystemModstamp query per 200 records, then one sObject Collections update: far fewer

@@ -698,10 +698,11 @@ fn apply_killed_at_random_points_leaves_no_duplicate_and_loses_no_change() {
         let (creates, updates, deletes) = salesforce_steps(&report);
         assert_eq!(deletes, 0, "nothing was deleted: {report}");
         // The calls an apply makes: logging in and reading the org's settings, then one per
-        // 200 creates and one per update. The kill comes after a random one but the last, or
+        // 200 creates and one per 25 updates (a Composite call). The kill comes after a random
+        // one but the last, or
         // (a third of the rounds with creates) the moment a create has reached Salesforce: its
         // answer is then not in the log yet.
-        let calls = 3 + creates.div_ceil(200) + updates;
+        let calls = 3 + creates.div_ceil(200) + updates.div_ceil(25);
         let (calls_before, contacts_before) = org.progress();
         let kill_at = if creates > 0 && rng.random_range(0..3) == 0 {
             KillAt::Created(contacts_before + 1)

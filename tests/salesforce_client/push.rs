@@ -355,6 +355,83 @@ async fn a_lost_answer_to_a_conditional_update_is_read_back_not_taken_for_a_conf
     assert_eq!(emu.org().get(&id).expect("record")["Title"], json!("CTO"));
 }
 
+/// 30 conditional updates go as two Composite calls (25 subrequests at most), each PATCH with
+/// its own If-Unmodified-Since: the one Salesforce changed since is a conflict, the others land.
+#[tokio::test]
+async fn conditional_updates_go_25_to_a_composite_call_each_with_its_own_precondition() {
+    let emu = start().await;
+    let ids = seed_contacts(&emu, 30);
+    let seen: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            emu.org().get(id).expect("record")["SystemModstamp"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    emu.advance_clock(Duration::minutes(1));
+    // Edited in Salesforce after tandem last saw it.
+    emu.org()
+        .update(
+            "Contact",
+            &ids[7],
+            json!({"Title": "Changed in Salesforce"}),
+        )
+        .expect("updated");
+    emu.advance_clock(Duration::minutes(1));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = Log::open(dir.path());
+    let client = client(&emu);
+    client
+        .query("SELECT Id FROM Contact")
+        .await
+        .expect("warm up");
+    let before = client.stats().calls;
+    let updates = ids
+        .iter()
+        .zip(&seen)
+        .enumerate()
+        .map(|(i, (id, seen))| Update {
+            record: record_id(RecordKind::Contact, i as u64),
+            object: "Contact".into(),
+            id: id.clone(),
+            fields: row(json!({"Title": "From tandem"})),
+            version: Some(seen.clone()),
+            written: vec![],
+            side_fields: None,
+        })
+        .collect();
+    let report = log.pusher(client.clone()).update(updates).await;
+    assert_eq!(
+        client.stats().calls - before,
+        3,
+        "two Composite calls, and the read-back of the one whose precondition failed (is it this write, sent before by a killed run?)"
+    );
+    for (i, item) in report.items.iter().enumerate() {
+        if i == 7 {
+            assert!(
+                matches!(item.outcome, ItemOutcome::Conflict { .. }),
+                "{item:?}"
+            );
+        } else {
+            assert!(
+                matches!(item.outcome, ItemOutcome::Updated { .. }),
+                "{item:?}"
+            );
+        }
+    }
+    assert_eq!(
+        emu.org().get(&ids[7]).expect("record")["Title"],
+        json!("Changed in Salesforce"),
+        "the Salesforce edit is not overwritten"
+    );
+    assert_eq!(
+        emu.org().get(&ids[29]).expect("record")["Title"],
+        json!("From tandem")
+    );
+}
+
 #[tokio::test]
 async fn deletes_are_idempotent() {
     let emu = start().await;

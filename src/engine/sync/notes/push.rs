@@ -67,7 +67,8 @@ impl NotesConnection {
             .map(|r| tandem_protocol::plan::project(Side::NOTES, kind, &r.fields))
             .unwrap_or_else(|| step.changes.clone());
         // A contact is made in the sync category, so that it stays in scope in Notes; the
-        // next read brings the category into the record like any Notes contact's.
+        // category is a mark of scope there, not news for the record
+        // (`Rules::keep_known_categories`).
         let mut sent = fields.clone();
         if kind == RecordKind::Contact
             && let Some(categories) = self.contacts.with_category(fields.get("categories"))
@@ -139,10 +140,7 @@ impl NotesConnection {
         written: Vec<Hlc>,
     ) -> Result<Option<String>, SyncError> {
         let kind = item.kind;
-        let id = item
-            .id_on(Side::NOTES)
-            .ok_or_else(|| NotesError::NoId(item.label.clone()))?
-            .to_string();
+        let id = notes_id(item)?;
         let had = had(store, Side::NOTES, &item.record)?;
         // New categories of a contact keep the sync category, or it would leave scope.
         let mut changes = step.changes.clone();
@@ -216,10 +214,7 @@ impl NotesConnection {
         item: &Item,
         written: Vec<Hlc>,
     ) -> Result<Option<String>, SyncError> {
-        let id = item
-            .id_on(Side::NOTES)
-            .ok_or_else(|| NotesError::NoId(item.label.clone()))?
-            .to_string();
+        let id = notes_id(item)?;
         match (item.kind, self.reach.documents) {
             (_, true) => self.client.delete_document(&id).await?,
             (RecordKind::Event, false) => self.client.delete_entry_quietly(&id).await?,
@@ -236,6 +231,13 @@ impl NotesConnection {
         .await?;
         Ok(None)
     }
+}
+
+/// The UNID of the document the step writes.
+fn notes_id(item: &Item) -> Result<String, NotesError> {
+    item.id_on(Side::NOTES)
+        .map(str::to_string)
+        .ok_or_else(|| NotesError::NoId(item.label.clone()))
 }
 
 fn result(item: &Item, op: Op, error: Option<String>) -> StepResult {

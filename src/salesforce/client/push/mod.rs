@@ -7,11 +7,11 @@
 //! locked rows); this module carries their decisions out over HTTP.
 //!
 //! Concurrent Salesforce edits. Collections take no conditional headers, so updates either go
-//! one by one as PATCH with `If-Unmodified-Since` = the SystemModstamp tandem last saw (the
-//! default: the server checks and writes atomically; 412 = conflict), or, with
-//! `update_check = "modstamp"`, as a SystemModstamp query per 200 records followed by one
-//! collection update (two calls per 200 instead of 200, but an edit in the instant between the
-//! check and the write is not seen).
+//! as PATCHes with `If-Unmodified-Since` = the SystemModstamp tandem last saw, 25 to a
+//! Composite call, each subrequest with its own header (the default: the server checks and
+//! writes each atomically; 412 = conflict), or, with `update_check = "modstamp"`, as a
+//! SystemModstamp query per 200 records followed by one collection update (two calls per 200
+//! instead of eight, but an edit in the instant between the check and the write is not seen).
 
 mod create;
 mod delete;

@@ -1,5 +1,5 @@
-//! Updates: one conditional PATCH per record (the default), or with `update_check = "modstamp"`
-//! a SystemModstamp query per 200 records and one collection update.
+//! Updates: conditional PATCHes 25 to a Composite call (the default), or with `update_check =
+//! "modstamp"` a SystemModstamp query per 200 records and one collection update.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,31 +14,32 @@ use tandem_protocol::salesforce::push::{
 
 use super::super::ClientError;
 use super::super::http::{Request, Safety};
-use super::{
-    COLLECTION_SIZE, Decided, ItemResult, Ledger, PushReport, Pusher, Update, call_failure, results,
-};
+use super::{COLLECTION_SIZE, Decided, Ledger, PushReport, Pusher, Update, call_failure, results};
 use crate::config::UpdateCheck;
+use tandem_protocol::salesforce::ApiError;
+
+/// Subrequests in one Composite call (the Composite resource takes 25 at most).
+const COMPOSITE_SIZE: usize = 25;
 
 impl<L: Ledger> Pusher<L> {
     pub async fn update(&self, updates: Vec<Update>) -> PushReport {
         let mut report = PushReport::default();
         match self.client.settings().update_check {
             UpdateCheck::IfUnmodifiedSince => {
-                for u in &updates {
+                for chunk in updates.chunks(COMPOSITE_SIZE) {
                     if report.stopped.is_some() {
-                        report.not_attempted([&u.record], Op::Update);
+                        report.not_attempted(chunk.iter().map(|u| &u.record), Op::Update);
                         continue;
                     }
-                    let (outcome, stop) = self.update_one(u).await;
-                    let item = ItemResult {
-                        record: u.record.clone(),
-                        op: Op::Update,
-                        outcome,
-                    };
-                    let logged = self
-                        .record(&[(item.clone(), u.written.clone(), u.side_fields.clone())])
-                        .await;
-                    report.items.push(item);
+                    let (outcomes, stop) = self.update_conditionally(chunk).await;
+                    let decided: Vec<Decided> =
+                        results(chunk.iter().map(|u| &u.record), Op::Update, outcomes)
+                            .into_iter()
+                            .zip(chunk)
+                            .map(|(r, u)| (r, u.written.clone(), u.side_fields.clone()))
+                            .collect();
+                    let logged = self.record(&decided).await;
+                    report.items.extend(decided.into_iter().map(|(r, _, _)| r));
                     report.stopped = stop.or(logged.err());
                 }
             }
@@ -70,61 +71,156 @@ impl<L: Ledger> Pusher<L> {
         report
     }
 
-    /// One conditional PATCH, driven by the protocol's machine. Sent as `Unsafe` so the HTTP
-    /// layer does not resend it after a lost answer: a resend would fail its own
-    /// If-Unmodified-Since. The machine reads the record back instead.
-    async fn update_one(&self, u: &Update) -> (ItemOutcome, Option<ClientError>) {
-        let what = format!("the update of {} {}", u.object, u.id);
-        let since = u
-            .version
-            .as_deref()
-            .and_then(|v| parse_salesforce_datetime(v).ok())
-            .map(|t| httpdate::fmt_http_date(t.into()));
-        let mut update = ConditionalUpdate::new(&u.id, self.client.settings().max_retries);
+    /// Up to 25 conditional PATCHes, each driven by the protocol's machine: those ready to send
+    /// go together in one Composite call, each with its own `If-Unmodified-Since` (the server
+    /// checks and writes each atomically; one API call for all). The call is `Unsafe`, so the
+    /// HTTP layer does not resend it after a lost answer: a resend would fail its own
+    /// preconditions. The machines read those records back instead.
+    async fn update_conditionally(
+        &self,
+        chunk: &[Update],
+    ) -> (Vec<ItemOutcome>, Option<ClientError>) {
+        let max_retries = self.client.settings().max_retries;
+        let mut updates: Vec<ConditionalUpdate> = chunk
+            .iter()
+            .map(|u| ConditionalUpdate::new(&u.id, max_retries))
+            .collect();
         let mut stop = None;
-        let mut failed = |e: ClientError| {
+        // A failure, and the error the run stops with when it is one.
+        let failed = |e: ClientError, stop: &mut Option<ClientError>| {
             let failure = call_failure(&e);
             if failure == CallFailure::Stop {
-                stop = Some(e);
+                *stop = Some(e);
             }
             failure
         };
         loop {
-            match update.poll() {
-                UpdateNext::Done => break,
-                UpdateNext::Pause(round) => {
-                    self.pause(round).await;
-                    update.paused();
-                }
-                UpdateNext::Send => {
-                    let mut req = Request::new(
-                        Method::PATCH,
-                        format!("/sobjects/{}/{}", u.object, u.id),
-                        Safety::Unsafe,
-                    )
-                    .named(what.clone())
-                    .json(Json::Object(u.fields.clone()));
-                    if let Some(since) = &since {
-                        req = req.header("If-Unmodified-Since", since.clone());
-                    }
-                    let sent = match self.client.send(&req).await {
-                        Ok(_) => Ok(()),
-                        Err(ClientError::Api { error, .. }) if error.status == 412 => {
-                            Err(UpdateFailure::Precondition {
-                                message: error.message,
-                            })
-                        }
-                        Err(e) => Err(UpdateFailure::Call(failed(e))),
-                    };
-                    update.sent(sent);
-                }
-                UpdateNext::ReadBack => {
-                    let read = self.read_back(u).await;
-                    update.read_back(read.map_err(&mut failed));
+            let (mut send, mut read, mut pause) = (Vec::new(), Vec::new(), None);
+            for (i, update) in updates.iter_mut().enumerate() {
+                match update.poll() {
+                    UpdateNext::Done => {}
+                    UpdateNext::Pause(round) => pause = pause.max(Some(round)),
+                    UpdateNext::Send => send.push(i),
+                    UpdateNext::ReadBack => read.push(i),
                 }
             }
+            if let Some(round) = pause {
+                // One wait for every update that failed in the round before.
+                self.pause(round).await;
+                for update in &mut updates {
+                    if matches!(update.poll(), UpdateNext::Pause(_)) {
+                        update.paused();
+                    }
+                }
+                continue;
+            }
+            if send.is_empty() && read.is_empty() {
+                break;
+            }
+            if !send.is_empty() {
+                match self.composite(chunk, &send).await {
+                    Ok(answers) => {
+                        for (i, answer) in send.iter().zip(answers) {
+                            updates[*i].sent(answer.map_err(|e| match e {
+                                Ok(precondition) => precondition,
+                                Err(e) => UpdateFailure::Call(failed(e, &mut stop)),
+                            }));
+                        }
+                    }
+                    Err(e) => {
+                        let failure = failed(e, &mut stop);
+                        for i in send {
+                            updates[i].sent(Err(UpdateFailure::Call(failure.clone())));
+                        }
+                    }
+                }
+            }
+            for i in read {
+                let holds = self.read_back(&chunk[i]).await;
+                updates[i].read_back(holds.map_err(|e| failed(e, &mut stop)));
+            }
+            if stop.is_some() {
+                // The run stops: what is not decided is not attempted.
+                break;
+            }
         }
-        (update.finish(), stop)
+        (updates.into_iter().map(|u| u.finish()).collect(), stop)
+    }
+
+    /// One Composite call carrying the PATCHes of `chunk[send]`: each one's answer (`Err(Ok)`
+    /// a failed precondition, `Err(Err)` another error), or the error of the whole call.
+    async fn composite(
+        &self,
+        chunk: &[Update],
+        send: &[usize],
+    ) -> Result<Vec<Result<(), Result<UpdateFailure, ClientError>>>, ClientError> {
+        let version = &self.client.settings().api_version;
+        let subrequests: Vec<Json> = send
+            .iter()
+            .map(|&i| {
+                let u = &chunk[i];
+                let mut sub = json!({
+                    "method": "PATCH",
+                    "url": format!("/services/data/v{version}/sobjects/{}/{}", u.object, u.id),
+                    "referenceId": format!("update{i}"),
+                    "body": Json::Object(u.fields.clone()),
+                });
+                if let Some(since) = u
+                    .version
+                    .as_deref()
+                    .and_then(|v| parse_salesforce_datetime(v).ok())
+                {
+                    sub["httpHeaders"] =
+                        json!({"If-Unmodified-Since": httpdate::fmt_http_date(since.into())});
+                }
+                sub
+            })
+            .collect();
+        let req = Request::new(Method::POST, "/composite", Safety::Unsafe)
+            .named(format!("the update of {} records", send.len()))
+            .json(json!({ "allOrNone": false, "compositeRequest": subrequests }));
+        let answer = self.client.send(&req).await?;
+        let replies = answer
+            .body
+            .get("compositeResponse")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(send
+            .iter()
+            .map(|&i| {
+                let reference = format!("update{i}");
+                let Some(reply) = replies
+                    .iter()
+                    .find(|r| r["referenceId"] == reference.as_str())
+                else {
+                    // No answer for it: it may or may not have been carried out.
+                    return Err(Err(ClientError::Transport {
+                        call: format!("the update of {} {}", chunk[i].object, chunk[i].id),
+                        message: format!("the Composite answer lacks {reference}"),
+                        ambiguous: true,
+                    }));
+                };
+                let status = reply["httpStatusCode"].as_u64().unwrap_or(500) as u16;
+                if (200..300).contains(&status) {
+                    return Ok(());
+                }
+                let body = &reply["body"];
+                let item = body.as_array().and_then(|a| a.first()).unwrap_or(body);
+                let error = ApiError::from_item(status, item)
+                    .unwrap_or_else(|| ApiError::from_body(status, body.to_string().as_bytes()));
+                if status == 412 {
+                    Err(Ok(UpdateFailure::Precondition {
+                        message: error.message,
+                    }))
+                } else {
+                    Err(Err(ClientError::Api {
+                        call: format!("the update of {} {}", chunk[i].object, chunk[i].id),
+                        error,
+                    }))
+                }
+            })
+            .collect())
     }
 
     /// Does the record hold what `u` writes?
