@@ -247,3 +247,59 @@ fn the_demo_with_notes_reviews_a_notes_column_and_applies_it() {
     );
     demo.interrupt();
 }
+
+/// Nobody else gets in: no secret of any side (the Salesforce refresh token and consumer
+/// secret, the Outlook refresh token, the Notes password, the DAV password) reaches a log line,
+/// even at the most verbose level, over a demo with every side and an apply.
+#[test]
+fn no_secret_reaches_a_log_line_of_a_demo_with_every_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let log = dir.path().join("demo.log");
+    let demo = Demo::start_logged(&data, &["--seed", "6", "--outlook", "--notes"], &log);
+    let applied = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .env("TANDEM_LOG", "trace")
+        .arg("--data")
+        .arg(&data)
+        .args(["sync", "apply"])
+        .output()
+        .unwrap();
+    assert!(applied.status.success(), "{applied:?}");
+    demo.interrupt();
+    let settings = tandem::config::Settings::load(&data).unwrap();
+    let secrets: Vec<(&str, String)> = [
+        (
+            "Salesforce refresh token",
+            settings.salesforce.refresh_token,
+        ),
+        (
+            "Salesforce consumer secret",
+            settings.salesforce.client_secret,
+        ),
+        ("Outlook refresh token", settings.outlook.refresh_token),
+        ("Notes password", settings.notes.password),
+        ("DAV password", settings.server.password),
+    ]
+    .into_iter()
+    .map(|(what, secret)| {
+        (
+            what,
+            secret.unwrap_or_else(|| panic!("the demo has a {what}")),
+        )
+    })
+    .collect();
+    let logs = std::fs::read_to_string(&log).unwrap() + &String::from_utf8_lossy(&applied.stderr);
+    assert!(
+        logs.lines().count() > 100 && logs.contains("TRACE"),
+        "the logs were written at the most verbose level"
+    );
+    for (what, secret) in secrets {
+        assert!(
+            !logs.contains(&secret),
+            "the {what} is in a log line: {}",
+            logs.lines()
+                .find(|l| l.contains(&secret))
+                .unwrap_or_default()
+        );
+    }
+}

@@ -17,7 +17,20 @@ pub struct Demo {
 
 impl Demo {
     pub fn start(data: &Path, args: &[&str]) -> Demo {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        Demo::spawn(data, args, Command::new(env!("CARGO_BIN_EXE_tandem")))
+    }
+
+    /// Started with every log line (`TANDEM_LOG=trace`) written to `log`.
+    pub fn start_logged(data: &Path, args: &[&str], log: &Path) -> Demo {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
+        command
+            .env("TANDEM_LOG", "trace")
+            .stderr(std::fs::File::create(log).expect("the log file"));
+        Demo::spawn(data, args, command)
+    }
+
+    fn spawn(data: &Path, args: &[&str], mut command: Command) -> Demo {
+        let mut child = command
             .arg("--data")
             .arg(data)
             .args(["demo", "--listen", "127.0.0.1:0"])
