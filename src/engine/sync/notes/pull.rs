@@ -4,7 +4,9 @@
 //! through the PIM API once a day (a new day brings entries into the window that did not
 //! change), and in between the entries DQL finds changed, each read through the PIM API.
 //! Deletions of every kind: the documents tandem holds that the bulk ETag endpoint no longer
-//! finds.
+//! finds. Without a scope for the mail file (the PIM API's search instead of DQL on the scope)
+//! there is no bulk ETag check: contacts and to-dos are listed whole every run, and what is no
+//! longer listed was deleted.
 
 use super::{NotesConnection, changed, seen, unid};
 use crate::engine::SyncError;
