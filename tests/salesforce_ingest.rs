@@ -208,7 +208,8 @@ async fn reading_back_tandems_own_write_is_no_change() {
         .await;
     assert!(report.stopped.is_none(), "{report:?}");
 
-    // The next pull reads the title back from Salesforce: recognised, nothing observed.
+    // The next pull reads the title back from Salesforce: recognised, nothing observed; only
+    // the new SystemModstamp is noted, for the next conditional update to name.
     emu.advance_clock(Duration::minutes(1));
     let before = log_len(&store);
     let pulled = pull_into_log(&client, &writer, &store, RecordKind::Contact, &ctx, None)
@@ -220,5 +221,19 @@ async fn reading_back_tandems_own_write_is_no_change() {
         "the read-back was taken for a change: {pulled:?}"
     );
     assert!(pulled.unchanged >= 1, "{pulled:?}");
-    assert_eq!(log_len(&store), before + 1, "only the watermark");
+    assert_eq!(
+        log_len(&store),
+        before + 2,
+        "the write's new version, and the watermark"
+    );
+    let txn = store.read().unwrap();
+    let side = read::side_state(&txn, &record, Side::SALESFORCE)
+        .unwrap()
+        .unwrap();
+    assert_eq!(side.fields.get("title"), Some(&Value::from("Chief Buyer")));
+    assert_eq!(
+        side.version.as_deref(),
+        emu.org().get(&id).unwrap()["SystemModstamp"].as_str(),
+        "the version the write got"
+    );
 }

@@ -321,6 +321,14 @@ const DEFAULTS: &[(RecordKind, &str, &str)] = &[
     (RecordKind::Task, "status", "not_started"),
 ];
 
+/// The defaults of `kind`'s fields, as a side that fills them in reports them.
+pub fn defaults(kind: RecordKind) -> impl Iterator<Item = (&'static str, Value)> {
+    DEFAULTS
+        .iter()
+        .filter(move |(k, _, _)| *k == kind)
+        .map(|(_, name, value)| (*name, Value::String((*value).to_string())))
+}
+
 fn is_default(kind: RecordKind, name: &str, value: &Value) -> bool {
     DEFAULTS
         .iter()
@@ -456,6 +464,11 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
     let want = project(side, record.kind, record.fields);
     let have = project(side, record.kind, &copy.fields);
     let mut changes = crate::record::difference(&have, &want);
+    if side.role() == Some(Role::Crm) {
+        // Salesforce gives every record an owner (the running user when tandem names none): a
+        // record that names none leaves the owner as Salesforce has it, never clears it.
+        changes.retain(|name, value| !(name == "owner" && value.is_null()));
+    }
     let mut kept_rich_body = false;
     if side.role() == Some(Role::Pim)
         && rules.keep_rich_body

@@ -1442,3 +1442,109 @@ async fn the_scheduler_runs_a_kind_when_its_interval_has_passed_on_the_clock_it_
         "the automatic run counts from the clock's now"
     );
 }
+
+/// What tandem itself created in Salesforce is no news when the next pull reads it back (the
+/// owner Salesforce gives it, the defaults it fills in and the Account's name it reports as the
+/// company were expected), yet the read tells its new SystemModstamp, which the next
+/// conditional update names. A later desktop edit sends what it changed, never the owner.
+#[tokio::test]
+async fn records_tandem_created_in_salesforce_read_back_as_no_news_with_their_version() {
+    use tandem::protocol::RecordKind;
+    let rig = Rig::start().await;
+    rig.sf_create("Account", json!({"Name": "Lima Consulting"}));
+    let card = vcard("lima", "Ana", "Lima", &["ORG:Lima Consulting"]);
+    assert!(
+        rig.put(&format!("{CONTACTS}lima.vcf"), &card)
+            .await
+            .is_success()
+    );
+    let start = Utc::now() + Duration::days(3);
+    let event = vevent("review", "Pricing review", start, &[]);
+    assert!(
+        rig.put(&format!("{CALENDAR}review.ics"), &event)
+            .await
+            .is_success()
+    );
+    let todo = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//tandem tests//EN",
+        "BEGIN:VTODO",
+        "UID:call",
+        "DTSTAMP:20261101T000000Z",
+        "SUMMARY:Call back",
+        "END:VTODO",
+        "END:VCALENDAR",
+        "",
+    ]
+    .join("\r\n");
+    assert!(
+        rig.put(&format!("{TASKS}call.ics"), &todo)
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+
+    let preview = rig.preview().await;
+    for kind in [RecordKind::Contact, RecordKind::Event, RecordKind::Task] {
+        let pulled = &preview.pulled[&Side::SALESFORCE][&kind];
+        assert_eq!(
+            (pulled.updated, pulled.unchanged),
+            (0, 1),
+            "{kind:?}: read back, and no news: {pulled:?}"
+        );
+    }
+    assert!(preview.plan.is_idle(), "{:#?}", preview.plan);
+    let row = &rig.soql("SELECT Id, SystemModstamp FROM Contact").await[0];
+    let id = row["Id"].as_str().unwrap();
+    let version = {
+        let txn = rig.store.read().unwrap();
+        let record = tandem::store::read::record_on(&txn, Side::SALESFORCE, id)
+            .unwrap()
+            .unwrap();
+        tandem::store::read::side_state(&txn, &record, Side::SALESFORCE)
+            .unwrap()
+            .unwrap()
+            .version
+    };
+    assert_eq!(
+        version.as_deref(),
+        row["SystemModstamp"].as_str(),
+        "the version read back"
+    );
+
+    let card = vcard(
+        "lima",
+        "Ana",
+        "Lima",
+        &["ORG:Lima Consulting", "TITLE:Director"],
+    );
+    assert!(
+        rig.put(&format!("{CONTACTS}lima.vcf"), &card)
+            .await
+            .is_success()
+    );
+    let preview = rig.preview().await;
+    let changes: Vec<_> = preview
+        .plan
+        .items
+        .iter()
+        .flat_map(|i| i.steps())
+        .filter(|(side, _)| *side == Side::SALESFORCE)
+        .map(|(_, step)| step.changes.clone())
+        .collect();
+    assert_eq!(
+        changes,
+        vec![[("title".to_string(), json!("Director"))].into()]
+    );
+    let applied = rig.apply().await;
+    assert_eq!(applied.record.unwrap().failures().count(), 0);
+    let preview = rig.preview().await;
+    let contacts = &preview.pulled[&Side::SALESFORCE][&RecordKind::Contact];
+    assert_eq!(
+        (contacts.updated, contacts.unchanged),
+        (0, 1),
+        "{contacts:?}"
+    );
+    assert!(preview.plan.is_idle(), "{:#?}", preview.plan);
+}

@@ -60,6 +60,9 @@ pub struct SalesforceContext {
     /// Optional fields the org has switched on (`MiddleName`, `Suffix`); others are neither
     /// queried nor sent, because Salesforce answers INVALID_FIELD for them.
     pub enabled_optional_fields: Vec<String>,
+    /// The running user as a link (`{salesforce_id, name}`): the owner Salesforce gives a
+    /// record tandem creates without naming one.
+    pub user: Option<Value>,
 }
 
 impl SalesforceContext {
@@ -71,6 +74,7 @@ impl SalesforceContext {
             default_open_status: "Not Started".into(),
             default_closed_status: "Completed".into(),
             enabled_optional_fields: Vec::new(),
+            user: None,
         }
     }
 }
@@ -426,10 +430,52 @@ pub fn read_back(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> 
     let read =
         to_salesforce(kind, fields, ctx).and_then(|out| from_salesforce(kind, &out.fields, ctx));
     let mut out = fields.clone();
-    if let Ok(read) = read {
-        out.extend(read);
+    for (name, value) in read.unwrap_or_default() {
+        // A link reads back as its id alone (the name is Salesforce's, from the row it points
+        // to): the written one, with its name, is what Salesforce will report.
+        let same_link = |was: &Value| {
+            was.get("salesforce_id").is_some()
+                && was.get("salesforce_id") == value.get("salesforce_id")
+        };
+        if out.get(&name).is_some_and(same_link) {
+            continue;
+        }
+        out.insert(name, value);
     }
     out
+}
+
+/// The record as Salesforce will report it after tandem creates it from `fields`: as
+/// [`read_back`], with what Salesforce fills in itself — the owner (the running user, when the
+/// record names none), the defaults of what was not sent (an event shows as busy, a task is
+/// normal and not started), and a linked Account's name, which it reports as the contact's
+/// company. Without them the first read after a sync took every record tandem created for
+/// changed.
+pub fn read_back_created(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> Fields {
+    let mut copy = read_back(kind, ctx, fields);
+    for (name, value) in crate::plan::defaults(kind) {
+        if salesforce_fields(kind).contains(&name) {
+            copy.entry(name.to_string()).or_insert(value);
+        }
+    }
+    if let Some(user) = &ctx.user
+        && !copy.contains_key("owner")
+        && salesforce_fields(kind).contains(&"owner")
+    {
+        copy.insert("owner".into(), user.clone());
+    }
+    let account_name = fields
+        .get("account")
+        .and_then(|a| a.get("name"))
+        .filter(|n| n.as_str().is_some_and(|n| !n.is_empty()))
+        .cloned();
+    if let (RecordKind::Contact, Some(name)) = (kind, account_name) {
+        if let Some(Value::Object(account)) = copy.get_mut("account") {
+            account.insert("name".into(), name.clone());
+        }
+        copy.insert("company".into(), name);
+    }
+    copy
 }
 
 /// What a summary says about sending a record to Salesforce: each warning of the mapping (a

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
 use tandem_protocol::event::Watermark;
 use tandem_protocol::mapping::{self, SalesforceContext, object_name};
-use tandem_protocol::{Op, Origin, RecordKind, Side};
+use tandem_protocol::{Op, Origin, Outcome, OutcomeResult, RecordKind, Side};
 
 /// What one pull did to the log.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -72,6 +72,7 @@ pub async fn pull_into_log(
     // rows: 10,000 commits, most of a first sync's time). They are appended in the order they
     // are submitted, and all are durable before the watermark is appended.
     let mut queued = Vec::new();
+    let mut versions = Vec::new();
     let mut in_flight = HashSet::new();
     for row in &result.changed {
         // A later occurrence is part of the series its first row stands for — unless the series
@@ -111,11 +112,18 @@ pub async fn pull_into_log(
         }
         // What Salesforce reported before, read again (the overlap), is no news — also for a
         // record deleted elsewhere since, which a re-read must not bring back.
-        if known
+        if let Some(known) = known
             .as_ref()
-            .is_some_and(|k| !k.copy.deleted && k.copy.fields == fields)
+            .filter(|k| !k.copy.deleted && k.copy.fields == fields)
         {
             summary.unchanged += 1;
+            // Saved since (tandem's own write, read back): its new SystemModstamp is what the
+            // next conditional update must name, or it would be taken for a Salesforce edit.
+            if let Some(modstamp) = text(row, "SystemModstamp")
+                && known.copy.version.as_deref() != Some(modstamp)
+            {
+                versions.push(writer.submit(version_seen(known, &id, modstamp)).await?);
+            }
             continue;
         }
         let changed_at_ms = text(row, "LastModifiedDate")
@@ -137,6 +145,9 @@ pub async fn pull_into_log(
         queued.push((id, op, writer.submit(draft).await?));
     }
     settle(&mut queued, &mut summary).await?;
+    for pending in versions {
+        pending.await?;
+    }
     let mut gone: BTreeSet<String> = result.deleted.iter().map(|d| d.id.clone()).collect();
     if let Some(all) = &result.all_ids {
         // A full comparison: whatever tandem has from Salesforce and Salesforce no longer has.
@@ -303,6 +314,26 @@ fn observation(
             changed_at_ms,
             snapshot,
             ..ObservationDraft::new(kind, op)
+        }),
+    }
+}
+
+/// That Salesforce holds `known`'s copy unchanged, as of `version`: a re-read of tandem's own
+/// write, which tells its SystemModstamp and nothing else.
+fn version_seen(known: &Known, id: &str, version: &str) -> Draft {
+    Draft {
+        origin: Origin::new(Side::SALESFORCE, "salesforce:pull"),
+        body: DraftBody::Outcome(Outcome {
+            record: known.record_id.clone(),
+            side: Side::SALESFORCE,
+            op: Op::Update,
+            written: known.copy.seen.clone(),
+            result: OutcomeResult::Succeeded {
+                external_id: Some(id.to_string()),
+                version: Some(version.to_string()),
+            },
+            side_fields: Some(known.copy.fields.clone()),
+            payload: None,
         }),
     }
 }

@@ -462,7 +462,7 @@ fn side_copy(store: &Store, item: &Item) -> crate::store::SideState {
 /// Salesforce's copy of a record it has just created from `fields`: the values read back, and
 /// a series' occurrences but not its cancellations, which are sent after the create.
 fn created_copy(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> Fields {
-    let mut copy = mapping::read_back(kind, ctx, fields);
+    let mut copy = mapping::read_back_created(kind, ctx, fields);
     copy.remove("exdates");
     copy
 }
@@ -500,13 +500,20 @@ async fn org_context(
     user_id: Option<&str>,
 ) -> Result<SalesforceContext, ClientError> {
     let mut zone = chrono_tz::UTC;
+    let mut running = None;
     if let Some(user) = user_id {
         let rows = client
             .query(format!(
-                "SELECT TimeZoneSidKey FROM User WHERE Id = {}",
+                "SELECT Id, Name, TimeZoneSidKey FROM User WHERE Id = {}",
                 soql_quote(user)
             ))
             .await?;
+        running = rows.first().and_then(|r| {
+            Some(json!({
+                "salesforce_id": r.get("Id")?.as_str()?,
+                "name": r.get("Name")?.as_str()?,
+            }))
+        });
         if let Some(tz) = rows
             .first()
             .and_then(|r| r.get("TimeZoneSidKey"))
@@ -518,6 +525,7 @@ async fn org_context(
         }
     }
     let mut ctx = SalesforceContext::standard(zone);
+    ctx.user = running;
     let statuses = client
         .query("SELECT MasterLabel, IsClosed, IsDefault FROM TaskStatus")
         .await?;
