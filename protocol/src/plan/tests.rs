@@ -213,6 +213,25 @@ fn a_salesforce_edit_updates_only_the_fields_that_differ_on_the_desktop() {
 }
 
 #[test]
+fn a_record_without_an_owner_never_clears_the_one_salesforce_gave_it() {
+    // Made on the desktop, created by tandem in Salesforce, which gave it its running user.
+    let mut case = Case::new(RecordKind::Contact, 9, ana());
+    let mut in_salesforce = ana();
+    in_salesforce.insert(
+        "owner".into(),
+        json!({"salesforce_id": "005A", "name": "Alex Morgan"}),
+    );
+    case.set(Side::SALESFORCE, copy("003A", 7, &in_salesforce));
+    case.set(
+        Side::DESKTOP,
+        copy("/dav/addressbooks/contacts/a.vcf", 9, &ana()),
+    );
+    case.fields.insert("title".into(), json!("CFO"));
+    let step = case.step(Side::SALESFORCE);
+    assert_eq!(step.changes, fields(json!({"title": "CFO"})));
+}
+
+#[test]
 fn sides_that_saw_the_current_state_have_nothing_to_do() {
     let mut case = Case::new(RecordKind::Contact, 7, ana());
     case.set(
