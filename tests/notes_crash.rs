@@ -111,19 +111,9 @@ fn notes_apply_killed_at_random_points_leaves_every_contact_once_and_every_edit(
                 .mail_file(|m| m.update(unid, items, false).is_some());
             expected.insert(name.clone(), title);
         }
-        for n in 0..SALESFORCE_NEW {
-            let name = format!("Salesforce {round:02}-{n}");
-            world
-                .rig
-                .org
-                .org()
-                .create(
-                    "Contact",
-                    json!({"LastName": name, "Title": "from Salesforce"}),
-                )
-                .unwrap();
-            expected.insert(name, "from Salesforce".into());
-        }
+        world
+            .rig
+            .new_in_salesforce(round, SALESFORCE_NEW, &mut expected);
         world.rig.preview();
         let killed = if round % 2 == 0 {
             // The moment Domino has made a write whose answer tandem has not read.
@@ -140,20 +130,9 @@ fn notes_apply_killed_at_random_points_leaves_every_contact_once_and_every_edit(
         kills += usize::from(killed);
         eprintln!("round {round}: killed {killed}");
     }
-    assert!(world.rig.settle(), "the runs after the kills never settle");
-    let notes = world.notes_contacts();
-    let salesforce = world.rig.salesforce_contacts();
-    for (name, title) in &expected {
-        assert_eq!(notes.get(name), Some(title), "{name} in Notes");
-        assert_eq!(salesforce.get(name), Some(title), "{name} in Salesforce");
-    }
-    assert_eq!(notes.len(), expected.len(), "nothing else in Notes");
-    assert_eq!(
-        salesforce.len(),
-        expected.len(),
-        "nothing else in Salesforce"
-    );
-    world.rig.ok(&["replay", "--verify"]);
+    world
+        .rig
+        .assert_converged("Notes", || world.notes_contacts(), &expected);
     eprintln!(
         "{kills} of {ROUNDS} applies killed, {kills_after_create} right after Domino made a write"
     );

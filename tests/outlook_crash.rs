@@ -122,19 +122,9 @@ fn outlook_apply_killed_at_random_points_leaves_every_contact_once_and_every_edi
                 expected.insert(name, title);
             }
         }
-        for n in 0..SALESFORCE_NEW {
-            let name = format!("Salesforce {round:02}-{n}");
-            world
-                .rig
-                .org
-                .org()
-                .create(
-                    "Contact",
-                    json!({"LastName": name, "Title": "from Salesforce"}),
-                )
-                .unwrap();
-            expected.insert(name, "from Salesforce".into());
-        }
+        world
+            .rig
+            .new_in_salesforce(round, SALESFORCE_NEW, &mut expected);
         world.rig.preview();
         let killed = if round % 2 == 0 {
             // The moment Graph has made a write whose answer tandem has not read.
@@ -151,20 +141,9 @@ fn outlook_apply_killed_at_random_points_leaves_every_contact_once_and_every_edi
         kills += usize::from(killed);
         eprintln!("round {round}: killed {killed}");
     }
-    assert!(world.rig.settle(), "the runs after the kills never settle");
-    let outlook = world.outlook_contacts();
-    let salesforce = world.rig.salesforce_contacts();
-    for (name, title) in &expected {
-        assert_eq!(outlook.get(name), Some(title), "{name} in Outlook");
-        assert_eq!(salesforce.get(name), Some(title), "{name} in Salesforce");
-    }
-    assert_eq!(outlook.len(), expected.len(), "nothing else in Outlook");
-    assert_eq!(
-        salesforce.len(),
-        expected.len(),
-        "nothing else in Salesforce"
-    );
-    world.rig.ok(&["replay", "--verify"]);
+    world
+        .rig
+        .assert_converged("Outlook", || world.outlook_contacts(), &expected);
     eprintln!(
         "{kills} of {ROUNDS} applies killed, {kills_after_create} right after Graph made a write"
     );

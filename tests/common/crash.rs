@@ -126,7 +126,7 @@ impl CrashRig {
     }
 
     /// Previews and applies until a preview is idle (at most six times); whether it settled.
-    pub fn settle(&self) -> bool {
+    fn settle(&self) -> bool {
         for _ in 0..6 {
             if idle(&self.preview()) {
                 return true;
@@ -134,6 +134,51 @@ impl CrashRig {
             self.ok(&["sync", "apply"]);
         }
         false
+    }
+
+    /// Salesforce's share of a round: `count` new contacts, each expected with its title.
+    pub fn new_in_salesforce(
+        &self,
+        round: usize,
+        count: usize,
+        expected: &mut BTreeMap<String, String>,
+    ) {
+        for n in 0..count {
+            let name = format!("Salesforce {round:02}-{n}");
+            self.org
+                .org()
+                .create(
+                    "Contact",
+                    serde_json::json!({"LastName": name, "Title": "from Salesforce"}),
+                )
+                .unwrap();
+            expected.insert(name, "from Salesforce".into());
+        }
+    }
+
+    /// After the kills: the runs settle, every contact is once in `side` (its contacts, read
+    /// by `held` then) and in Salesforce with its last edit, nothing else is, and the store
+    /// replays and verifies.
+    pub fn assert_converged(
+        &self,
+        side: &str,
+        held: impl FnOnce() -> BTreeMap<String, String>,
+        expected: &BTreeMap<String, String>,
+    ) {
+        assert!(self.settle(), "the runs after the kills never settle");
+        let connector = held();
+        let salesforce = self.salesforce_contacts();
+        for (name, title) in expected {
+            assert_eq!(connector.get(name), Some(title), "{name} in {side}");
+            assert_eq!(salesforce.get(name), Some(title), "{name} in Salesforce");
+        }
+        assert_eq!(connector.len(), expected.len(), "nothing else in {side}");
+        assert_eq!(
+            salesforce.len(),
+            expected.len(),
+            "nothing else in Salesforce"
+        );
+        self.ok(&["replay", "--verify"]);
     }
 
     /// LastName → Title of every live Salesforce contact (a name twice fails).

@@ -31,16 +31,8 @@ impl<L: Ledger> Pusher<L> {
                         report.not_attempted(chunk.iter().map(|u| &u.record), Op::Update);
                         continue;
                     }
-                    let (outcomes, stop) = self.update_conditionally(chunk).await;
-                    let decided: Vec<Decided> =
-                        results(chunk.iter().map(|u| &u.record), Op::Update, outcomes)
-                            .into_iter()
-                            .zip(chunk)
-                            .map(|(r, u)| (r, u.written.clone(), u.side_fields.clone()))
-                            .collect();
-                    let logged = self.record(&decided).await;
-                    report.items.extend(decided.into_iter().map(|(r, _, _)| r));
-                    report.stopped = stop.or(logged.err());
+                    let done = self.update_conditionally(chunk).await;
+                    self.settled(chunk, done, &mut report).await;
                 }
             }
             UpdateCheck::Modstamp => {
@@ -54,21 +46,30 @@ impl<L: Ledger> Pusher<L> {
                             report.not_attempted(chunk.iter().map(|u| &u.record), Op::Update);
                             continue;
                         }
-                        let (outcomes, stop) = self.update_chunk(&object, chunk).await;
-                        let decided: Vec<Decided> =
-                            results(chunk.iter().map(|u| &u.record), Op::Update, outcomes)
-                                .into_iter()
-                                .zip(chunk)
-                                .map(|(r, u)| (r, u.written.clone(), u.side_fields.clone()))
-                                .collect();
-                        let logged = self.record(&decided).await;
-                        report.items.extend(decided.into_iter().map(|(r, _, _)| r));
-                        report.stopped = stop.or(logged.err());
+                        let done = self.update_chunk(&object, chunk).await;
+                        self.settled(chunk, done, &mut report).await;
                     }
                 }
             }
         }
         report
+    }
+
+    /// Record the outcomes of a chunk of updates in the log, and in the report.
+    async fn settled(
+        &self,
+        chunk: &[Update],
+        (outcomes, stop): (Vec<ItemOutcome>, Option<ClientError>),
+        report: &mut PushReport,
+    ) {
+        let decided: Vec<Decided> = results(chunk.iter().map(|u| &u.record), Op::Update, outcomes)
+            .into_iter()
+            .zip(chunk)
+            .map(|(r, u)| (r, u.written.clone(), u.side_fields.clone()))
+            .collect();
+        let logged = self.record(&decided).await;
+        report.items.extend(decided.into_iter().map(|(r, _, _)| r));
+        report.stopped = stop.or(logged.err());
     }
 
     /// Up to 25 conditional PATCHes, each driven by the protocol's machine: those ready to send
