@@ -432,6 +432,54 @@ async fn conditional_updates_go_25_to_a_composite_call_each_with_its_own_precond
     );
 }
 
+/// A row locked by another transaction fails its subrequest alone, having done nothing: that
+/// update goes again in the next round, the others are done in the first.
+#[tokio::test]
+async fn a_locked_row_in_a_composite_call_is_sent_again_and_the_others_land_once() {
+    let emu = start().await;
+    let ids = seed_contacts(&emu, 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = Log::open(dir.path());
+    let client = client(&emu);
+    client
+        .query("SELECT Id FROM Contact")
+        .await
+        .expect("warm up");
+    emu.faults().enqueue(FaultKind::UnableToLockRow, 1);
+    let before = client.stats().calls;
+    let updates = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| Update {
+            record: record_id(RecordKind::Contact, i as u64),
+            object: "Contact".into(),
+            id: id.clone(),
+            fields: row(json!({"Title": "Locked once"})),
+            version: None,
+            written: vec![],
+            side_fields: None,
+        })
+        .collect();
+    let report = log.pusher(client.clone()).update(updates).await;
+    for item in &report.items {
+        assert!(
+            matches!(item.outcome, ItemOutcome::Updated { .. }),
+            "{item:?}"
+        );
+    }
+    assert_eq!(
+        client.stats().calls - before,
+        2,
+        "the Composite call, and one more for the locked row"
+    );
+    for id in &ids {
+        assert_eq!(
+            emu.org().get(id).expect("record")["Title"],
+            json!("Locked once")
+        );
+    }
+}
+
 #[tokio::test]
 async fn deletes_are_idempotent() {
     let emu = start().await;

@@ -268,12 +268,23 @@ pub fn handle(call: &Call, org: &mut Org) -> Reply {
     let mut results: HashMap<String, Json> = HashMap::new();
     let mut replies: Vec<Reply> = Vec::with_capacity(subs.len());
     let mut failed_at = None;
+    // A lock fault drawn for the call hits its first writing subrequest: a row it writes is
+    // locked by another transaction, so it does nothing and says so, and the others run.
+    let locked = call
+        .lock_fault
+        .then(|| subs.iter().position(|s| s.method != Method::GET))
+        .flatten();
     for (i, sub) in subs.iter().enumerate() {
         if all_or_none && failed_at.is_some() {
             replies.push(Reply::error(&halted_rolled_back()));
             continue;
         }
-        let reply = run_sub(call, org, sub, &results);
+        let reply = if Some(i) == locked {
+            let id = sub.url.rsplit('/').next().unwrap_or("");
+            Reply::error(&crate::faults::lock_row_error(&[id]))
+        } else {
+            run_sub(call, org, sub, &results)
+        };
         if reply.status >= 400 {
             failed_at.get_or_insert(i);
         } else {

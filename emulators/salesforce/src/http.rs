@@ -391,7 +391,8 @@ fn data_call(
     let reply = {
         let mut org = lock(&state.org);
         org.housekeeping(now);
-        if call.lock_fault && !matches!(rest, ["composite", "sobjects", ..]) {
+        // Collections and Composite requests answer a locked row per record or subrequest.
+        if call.lock_fault && !matches!(rest, ["composite", ..]) {
             let id = rest.get(2).copied().unwrap_or("");
             Reply::error(&lock_row_error(&[id]))
         } else {

@@ -7,5 +7,5 @@ mod error;
 pub mod push;
 mod verdict;
 
-pub use error::ApiError;
+pub use error::{ApiError, UNABLE_TO_LOCK_ROW};
 pub use verdict::{Verdict, verdict};

@@ -147,6 +147,26 @@ async fn lock_row_failures_hit_writes_only() {
     assert_eq!(r.body[0]["errors"][0]["statusCode"], "UNABLE_TO_LOCK_ROW");
     assert_eq!(r.body[1]["errors"][0]["statusCode"], "UNABLE_TO_LOCK_ROW");
     assert_eq!(sf.emu.org().count("Contact", true), 0);
+    // In a Composite request the subrequest that meets the locked row fails alone, having done
+    // nothing, and the others are saved (Composite resource: with allOrNone false, "if a
+    // subrequest fails, the other subrequests are still processed").
+    sf.emu.faults().enqueue(FaultKind::UnableToLockRow, 1);
+    let sub = |reference: &str, last: &str| {
+        json!({"method": "POST", "url": "/services/data/v60.0/sobjects/Contact",
+               "referenceId": reference, "body": {"LastName": last}})
+    };
+    let r = sf
+        .post(
+            "/composite",
+            json!({"allOrNone": false, "compositeRequest": [sub("a", "A"), sub("b", "B")]}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let answers = &r.body["compositeResponse"];
+    assert_eq!(answers[0]["httpStatusCode"], 400);
+    assert_eq!(answers[0]["body"][0]["errorCode"], "UNABLE_TO_LOCK_ROW");
+    assert_eq!(answers[1]["httpStatusCode"], 201);
+    assert_eq!(sf.emu.org().count("Contact", true), 1);
     // A 100% share via the settings.
     sf.emu.faults().update(|s| s.lock_row_rate = 1.0);
     assert_eq!(

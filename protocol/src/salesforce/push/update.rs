@@ -117,6 +117,15 @@ impl ConditionalUpdate {
                     after: After::Lost,
                 }
             }
+            // A locked row: nothing was done, so it goes again in the next round.
+            Err(UpdateFailure::Call(CallFailure::Failed { code, .. }))
+                if code == crate::salesforce::UNABLE_TO_LOCK_ROW =>
+            {
+                self.stage = Stage::Send {
+                    round: round + 1,
+                    paused: false,
+                }
+            }
             Err(UpdateFailure::Call(failure)) => {
                 if let Some(outcome) = ItemOutcome::of_call(&failure) {
                     self.decide(outcome);
@@ -266,6 +275,38 @@ mod tests {
         u.sent(Err(lost()));
         u.read_back(Ok(false));
         // No rounds left.
+        assert_eq!(u.poll(), UpdateNext::Done);
+        assert!(
+            matches!(u.finish(), ItemOutcome::Failed { code, .. } if code == "RETRIES_EXHAUSTED")
+        );
+    }
+
+    #[test]
+    fn a_locked_row_is_sent_again_in_the_next_round_not_failed() {
+        let locked = || {
+            UpdateFailure::Call(CallFailure::Failed {
+                code: crate::salesforce::UNABLE_TO_LOCK_ROW.into(),
+                message: "unable to obtain exclusive access to this record".into(),
+                retryable: true,
+                ambiguous: false,
+            })
+        };
+        let mut u = ConditionalUpdate::new("003A", 1);
+        u.sent(Err(locked()));
+        assert_eq!(
+            u.poll(),
+            UpdateNext::Pause(1),
+            "nothing was done: no read-back"
+        );
+        u.paused();
+        assert_eq!(u.poll(), UpdateNext::Send);
+        u.sent(Ok(()));
+        assert_eq!(u.finish(), ItemOutcome::Updated { id: "003A".into() });
+        // Locked every round: given up, for the next run.
+        let mut u = ConditionalUpdate::new("003A", 1);
+        u.sent(Err(locked()));
+        u.paused();
+        u.sent(Err(locked()));
         assert_eq!(u.poll(), UpdateNext::Done);
         assert!(
             matches!(u.finish(), ItemOutcome::Failed { code, .. } if code == "RETRIES_EXHAUSTED")
