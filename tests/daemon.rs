@@ -37,8 +37,9 @@ impl Daemon {
         Daemon { child }
     }
 
-    /// Stop it the way a service manager would, and wait until it has closed the store.
-    fn stop(mut self) {
+    /// Stop it the way a service manager would, and wait until it has closed the store; what
+    /// it said on standard error.
+    fn stop(mut self) -> String {
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -53,6 +54,7 @@ impl Daemon {
             exit.success(),
             "the daemon exits cleanly on SIGTERM: {exit}\n{said}"
         );
+        said
     }
 }
 
@@ -184,14 +186,37 @@ fn the_data_directory_and_the_store_are_their_owners_alone() {
     assert_eq!(mode(&data.join("tandem.redb")), 0o600, "the store");
     daemon.stop();
 
-    // Left readable by everyone (as older versions did): tightened on the next start.
+    assert_eq!(mode(&data.join("tandem.toml")), 0o600, "the settings");
+
+    // Left readable by everyone (as older versions did, or a copy with `cp`): tightened on the
+    // next start, and the user told which.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     let store = data.join("tandem.redb");
+    let settings = data.join("tandem.toml");
     std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&settings, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let logs = data.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("tandem.log"), "an old log line\n").unwrap();
+    std::fs::set_permissions(
+        logs.join("tandem.log"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let daemon = Daemon::start_in(&data);
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&store), 0o600);
-    daemon.stop();
+    assert_eq!(mode(&settings), 0o600);
+    assert_eq!(mode(&logs), 0o700);
+    assert_eq!(mode(&logs.join("tandem.log")), 0o600);
+    let said = daemon.stop();
+    for name in ["tandem.toml", "tandem.redb", "tandem.log"] {
+        assert!(
+            said.lines()
+                .any(|l| l.contains(name) && l.contains("could be read by other users")),
+            "{name}: {said}"
+        );
+    }
 }
 
 #[test]

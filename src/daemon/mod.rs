@@ -121,10 +121,20 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
         .await
         .map_err(DaemonError::Api)?;
     let addr = listener.local_addr().map_err(DaemonError::Api)?;
-    crate::store::create_private_dir(dir).map_err(|source| DaemonError::DataDir {
+    let data_dir = |source| DaemonError::DataDir {
         dir: dir.to_path_buf(),
         source,
-    })?;
+    };
+    if dir.exists() {
+        for loose in crate::store::tighten(dir).map_err(data_dir)? {
+            tracing::warn!(
+                "{} could be read by other users of this computer (mode {:o}); it is its owner's alone again",
+                loose.path.display(),
+                loose.mode
+            );
+        }
+    }
+    crate::store::create_private_dir(dir).map_err(data_dir)?;
     let (user, password) = config::ensure_server_credentials(dir)?;
     let credentials = Credentials {
         user: options.user.unwrap_or(user),

@@ -64,6 +64,49 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// A part of the data directory other local users could read (or enter), as it was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loosened {
+    pub path: std::path::PathBuf,
+    /// Its permission bits before they were tightened.
+    pub mode: u32,
+}
+
+/// Make the data directory, every directory in it and every file in them (the store, the
+/// settings with their secrets, the daemon's announcement, the logs) their owner's alone; what
+/// was looser, so the user hears of it. Symbolic links are left as they are.
+pub fn tighten(dir: &Path) -> std::io::Result<Vec<Loosened>> {
+    let mut loosened = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut dirs = vec![dir.to_path_buf()];
+        while let Some(current) = dirs.pop() {
+            let mut entries = vec![(current.clone(), std::fs::symlink_metadata(&current)?)];
+            for entry in std::fs::read_dir(&current)? {
+                let entry = entry?;
+                let meta = entry.metadata()?;
+                if meta.is_dir() {
+                    dirs.push(entry.path());
+                } else if meta.is_file() {
+                    entries.push((entry.path(), meta));
+                }
+            }
+            for (path, meta) in entries {
+                let mode = meta.permissions().mode() & 0o777;
+                let private = if meta.is_dir() { 0o700 } else { 0o600 };
+                if mode & 0o077 != 0 {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(private))?;
+                    loosened.push(Loosened { path, mode });
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(loosened)
+}
+
 /// The store file readable and writable by its owner only.
 fn make_private(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
