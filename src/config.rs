@@ -887,6 +887,7 @@ mod tests {
         let s = Settings::parse(include_str!("../tandem.toml.example")).unwrap();
         assert_eq!(s.salesforce, SalesforceSettings::default());
         assert_eq!(s.outlook, OutlookSettings::default());
+        assert_eq!(s.notes, NotesSettings::default());
         for kind in RecordKind::ALL {
             assert_eq!(
                 s.rules(kind),
@@ -914,5 +915,28 @@ mod tests {
         assert!(err.contains("query_batch_size"), "{err}");
         let secret = Settings::parse("[salesforce]\nrefresh_token = \"5Aep-secret\"\n").unwrap();
         assert!(!format!("{secret:?}").contains("5Aep-secret"));
+    }
+
+    #[test]
+    fn notes_section_is_checked_and_its_password_never_printed() {
+        let err = Settings::parse("[notes]\nurl = \"ftp://mail.example\"\n").unwrap_err();
+        assert!(
+            err.contains("[notes] url must start with https://"),
+            "{err}"
+        );
+        let err = Settings::parse("[notes]\ndata_source = \" \"\n").unwrap_err();
+        assert!(err.contains("[notes] data_source"), "{err}");
+        let err = Settings::parse("[notes]\ncontacts_and_todos = \"views\"\n").unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("`documents` or `pim_items`"),
+            "{err}"
+        );
+        let s = Settings::parse(
+            "[notes]\nurl = \"https://mail.example:8880\"\nusername = \"Ann Lee\"\npassword = \"hunter2-secret\"\n",
+        )
+        .unwrap();
+        assert!(s.notes.signed_in());
+        assert!(s.sides().contains(&Side::NOTES));
+        assert!(!format!("{s:?}").contains("hunter2-secret"));
     }
 }

@@ -528,3 +528,28 @@ async fn without_a_scope_for_the_mail_file_contacts_go_through_the_pim_api_and_a
     assert!(said.contains("cannot create them in Notes"), "{said}");
     assert!(said.contains("administrator"), "{said}");
 }
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_plainly_and_nothing_is_saved() {
+    let domino = DominoEmulator::start().await.expect("starts");
+    domino.add_user("Ann Lee", "right", "CN=Ann Lee/O=Demo");
+    let dir = tempfile::tempdir().unwrap();
+    let refused = tandem::app::notes_sign_in(
+        dir.path(),
+        &tandem::app::NotesSignInArgs {
+            url: Some(domino.base_url()),
+            username: Some("Ann Lee".into()),
+            password: Some("wrong".into()),
+            data_source: None,
+        },
+    )
+    .await
+    .err()
+    .expect("refused");
+    let said = refused.to_string();
+    assert!(said.contains("refused the user name or password"), "{said}");
+    assert!(said.contains("tandem login notes"), "{said}");
+    let saved = Settings::load(dir.path()).unwrap();
+    assert!(!saved.notes.signed_in(), "{:?}", saved.notes);
+    assert_eq!(saved.notes.password, None);
+}
