@@ -56,6 +56,19 @@ fn the_demo_says_what_waits_for_review_in_a_few_lines_serves_it_and_resumes_afte
             .contains("/app/signin/once/"),
         "it ends with the review app's address"
     );
+    // Every file it made is its owner's alone, the demo org's file included.
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(&data).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "{} is mode {mode:o}",
+            entry.path().display()
+        );
+    }
     // Applied in a terminal, through the running demo.
     let applied = tandem(&data, &["sync", "apply"]);
     assert!(

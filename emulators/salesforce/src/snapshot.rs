@@ -226,7 +226,8 @@ impl Snapshot {
     }
 
     /// Replace `path` with this snapshot: a sibling file, synced, renamed over it — a crash
-    /// leaves the old org or the new one, never half of one.
+    /// leaves the old org or the new one, never half of one. The file is its owner's alone: it
+    /// holds the org's records and its OAuth secrets.
     pub fn write(&self, path: &Path) -> Result<(), SnapshotError> {
         let fail = |source| SnapshotError::Write {
             path: path.to_path_buf(),
@@ -238,7 +239,11 @@ impl Snapshot {
         let tmp = PathBuf::from(tmp);
         let written = (|| {
             use std::io::Write;
-            let mut file = std::fs::File::create(&tmp)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&tmp)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
             std::fs::rename(&tmp, path)
