@@ -10,7 +10,7 @@ use super::error::GraphMappingError;
 use super::json::Item;
 use super::time::{parse_date, resolve, to_local, to_utc};
 use crate::codec::weekday;
-use calcard::icalendar::{ICalendar, ICalendarFrequency, ICalendarRecurrenceRule, ICalendarValue};
+use calcard::icalendar::ICalendarFrequency;
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
@@ -238,7 +238,7 @@ pub(crate) fn rule_to_graph(rule: &str, anchor: &Anchor) -> Result<Value, GraphM
         rule: rule.to_string(),
         reason: reason.to_string(),
     };
-    let parsed = parse_rule(rule).map_err(|reason| refuse(&reason))?;
+    let parsed = crate::codec::rrule(rule).map_err(|reason| refuse(&reason))?;
     let mut pattern = Map::new();
     let interval = parsed.interval.unwrap_or(1).max(1);
     pattern.insert("interval".into(), json!(interval));
@@ -460,32 +460,6 @@ fn end_date(until: &calcard::common::PartialDateTime, anchor: &Anchor) -> Option
         Some(start) if local.time() < start => local.date().pred_opt(),
         _ => Some(local.date()),
     }
-}
-
-/// Read one RRULE with calcard, as the codec reads RRULE lines.
-fn parse_rule(rule: &str) -> Result<ICalendarRecurrenceRule, String> {
-    let body = rule.trim();
-    let body = match body.get(..6) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("RRULE:") => body.get(6..).unwrap_or(""),
-        _ => body,
-    };
-    if body.contains(['\r', '\n']) {
-        return Err("only one RRULE line can be sent".into());
-    }
-    let text = format!(
-        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nRRULE:{body}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    );
-    let calendar = ICalendar::parse(&text).map_err(|_| "it is not an RRULE value".to_string())?;
-    calendar
-        .components
-        .get(1)
-        .and_then(|c| c.entries.first())
-        .and_then(|e| e.values.first())
-        .and_then(|v| match v {
-            ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
-            _ => None,
-        })
-        .ok_or_else(|| "it is not an RRULE value (FREQ=…;…)".to_string())
 }
 
 #[cfg(test)]

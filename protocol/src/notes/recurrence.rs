@@ -12,8 +12,7 @@ use super::json::Item;
 use super::time::{local_text, parse_local, to_local, to_utc};
 use calcard::common::{IanaParse, IanaString, PartialDateTime};
 use calcard::icalendar::{
-    ICalendar, ICalendarDay, ICalendarFrequency, ICalendarMonth, ICalendarRecurrenceRule,
-    ICalendarValue, ICalendarWeekday,
+    ICalendarDay, ICalendarFrequency, ICalendarMonth, ICalendarRecurrenceRule, ICalendarWeekday,
 };
 use chrono::{NaiveTime, TimeDelta};
 use chrono_tz::Tz;
@@ -166,7 +165,7 @@ pub(crate) fn rule_to_js(rule: &str, anchor: Anchor) -> Result<Value, NotesMappi
         field: "rrule".into(),
         reason: format!("`{rule}`: {reason}"),
     };
-    let parsed = parse_rule(rule).map_err(refuse)?;
+    let parsed = crate::codec::rrule(rule).map_err(refuse)?;
     if parsed.rscale.is_some() || parsed.skip.is_some() {
         return Err(refuse(
             "RSCALE and SKIP are not written to Notes; remove them from the rule".into(),
@@ -279,30 +278,4 @@ pub(crate) fn rule_to_js(rule: &str, anchor: Anchor) -> Result<Value, NotesMappi
         );
     }
     Ok(Value::Object(out))
-}
-
-/// Read one RRULE value with calcard, as the codec reads RRULE lines.
-fn parse_rule(rule: &str) -> Result<ICalendarRecurrenceRule, String> {
-    let body = rule.trim();
-    let body = match body.get(..6) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("RRULE:") => body.get(6..).unwrap_or(""),
-        _ => body,
-    };
-    if body.contains(['\r', '\n']) {
-        return Err("only one RRULE line can be sent".into());
-    }
-    let text = format!(
-        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nRRULE:{body}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    );
-    let calendar = ICalendar::parse(&text).map_err(|_| "it is not an RRULE value".to_string())?;
-    calendar
-        .components
-        .get(1)
-        .and_then(|c| c.entries.first())
-        .and_then(|e| e.values.first())
-        .and_then(|v| match v {
-            ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
-            _ => None,
-        })
-        .ok_or_else(|| "it is not an RRULE value (FREQ=…;…)".to_string())
 }

@@ -8,7 +8,7 @@ mod parse;
 mod render;
 
 pub use parse::parse_icalendar;
-pub(crate) use parse::starts_with_ignore_case;
+pub(crate) use parse::{rrule, starts_with_ignore_case};
 pub use render::render_icalendar;
 
 use super::tz::{self, Zones};

@@ -11,7 +11,7 @@ use crate::record::{
     to_fields,
 };
 use calcard::common::timezone::Tz;
-use calcard::icalendar::{ICalendar, ICalendarEntry, ICalendarValue};
+use calcard::icalendar::{ICalendar, ICalendarEntry, ICalendarRecurrenceRule, ICalendarValue};
 use chrono::TimeDelta;
 
 /// Parse ONE calendar object resource: one UID, one component type (VEVENT or VTODO), a master
@@ -202,6 +202,26 @@ fn entry(component: &str, line: &str) -> Option<ICalendarEntry> {
     );
     let cal = ICalendar::parse(&text).ok()?;
     cal.components.get(1)?.entries.first().cloned()
+}
+
+/// One RRULE value (with or without its `RRULE:` name), read as an RRULE line is: what the
+/// connector mappings (Graph, Notes) turn into their own recurrence objects.
+pub(crate) fn rrule(rule: &str) -> Result<ICalendarRecurrenceRule, String> {
+    let body = rule.trim();
+    let body = match body.get(..6) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("RRULE:") => body.get(6..).unwrap_or(""),
+        _ => body,
+    };
+    if body.contains(['\r', '\n']) {
+        return Err("only one RRULE line can be sent".into());
+    }
+    match entry("VEVENT", &format!("RRULE:{body}")) {
+        None => Err("it is not an RRULE value".into()),
+        Some(e) => match e.values.into_iter().next() {
+            Some(ICalendarValue::RecurrenceRule(r)) => Ok(*r),
+            _ => Err("it is not an RRULE value (FREQ=…;…)".into()),
+        },
+    }
 }
 
 fn text_value(component: &str, line: &str, raw: &str) -> String {
