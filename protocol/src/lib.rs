@@ -23,6 +23,7 @@ pub mod rules;
 pub mod run;
 pub mod salesforce;
 pub mod side;
+pub mod update;
 
 pub use error::Error;
 pub use event::{Decision, Event, EventBody, Observation, Op, Outcome, OutcomeResult, Payload};

@@ -187,16 +187,7 @@ pub fn to_graph(
     }
 }
 
-/// What an update of an Outlook item does.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Update {
-    /// Send this body (empty: nothing to send).
-    Send(Map<String, Value>),
-    /// The user changed, since tandem last knew the item (`had`), one of the very fields the
-    /// step writes: the step waits, the next read takes the change in and the merge decides,
-    /// instead of tandem overwriting an edit the log never saw.
-    ChangedMeanwhile,
-}
+pub use crate::update::Update;
 
 /// The update of `current` (the item as Outlook holds it now) for a step's `changes`: those
 /// changes laid over it, so what the user changed in other fields meanwhile stays.
@@ -208,11 +199,10 @@ pub fn update(
     zone: Tz,
 ) -> Result<Update, GraphMappingError> {
     let now = from_graph(kind, current, zone).unwrap_or_default();
-    if changes.keys().any(|field| now.get(field) != had.get(field)) {
-        return Ok(Update::ChangedMeanwhile);
+    match crate::update::laid_over(had, changes, &now) {
+        Some(want) => Ok(Update::Send(to_graph(kind, &want, Some(current), zone)?)),
+        None => Ok(Update::ChangedMeanwhile),
     }
-    let want = crate::record::overlay(&now, changes);
-    Ok(Update::Send(to_graph(kind, &want, Some(current), zone)?))
 }
 
 pub(crate) fn write(

@@ -167,16 +167,7 @@ pub fn to_notes(
     }
 }
 
-/// What an update of a Notes document or entry does.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Update {
-    /// Send this body (for a document, empty: nothing to send).
-    Send(Map<String, Value>),
-    /// The user changed, since tandem last knew the item (`had`), one of the very fields the
-    /// step writes: the step waits, the next read takes the change in and the merge decides,
-    /// instead of tandem overwriting an edit the log never saw.
-    ChangedMeanwhile,
-}
+pub use crate::update::Update;
 
 /// The update of `current` (the document or entry as Notes holds it now) for a step's
 /// `changes`: those changes laid over it, so what the user changed in other fields meanwhile
@@ -189,11 +180,10 @@ pub fn update(
     zone: Tz,
 ) -> Result<Update, NotesMappingError> {
     let now = from_notes(kind, current, zone)?;
-    if changes.keys().any(|field| now.get(field) != had.get(field)) {
-        return Ok(Update::ChangedMeanwhile);
+    match crate::update::laid_over(had, changes, &now) {
+        Some(want) => Ok(Update::Send(to_notes(kind, &want, Some(current), zone)?)),
+        None => Ok(Update::ChangedMeanwhile),
     }
-    let want = crate::record::overlay(&now, changes);
-    Ok(Update::Send(to_notes(kind, &want, Some(current), zone)?))
 }
 
 /// Notes answers some values in a form of its own that means what the record says. Where what
