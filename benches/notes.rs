@@ -15,12 +15,10 @@ mod connector;
 #[path = "../tests/common/notes.rs"]
 mod notes;
 
-use connector::{Rig, env_or, failures, measured, salesforce_edits};
+use connector::{Measured, Rig, env_or};
 use serde_json::{Map, Value, json};
-use tandem::engine::sync::Selection;
 use tandem::protocol::Side;
 use tandem_domino_emulator::DominoEmulator;
-use tandem_salesforce_emulator::{Emulator, EmulatorConfig};
 
 /// Documents per DQL page and UNIDs per bulk ETag check.
 const PAGE: u64 = 1000;
@@ -38,12 +36,7 @@ fn main() {
 }
 
 async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
-    let emu = Emulator::start(EmulatorConfig {
-        daily_api_limit: 10_000_000,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = connector::org().await;
     let domino = DominoEmulator::start().await.unwrap();
     domino.seed(contacts, events, tasks);
     let mail_file = &domino;
@@ -56,37 +49,18 @@ async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
         "tandem Notes benchmark: a mail file of {contacts} contacts (half in the CRM category), {events} calendar entries, {tasks} to-dos"
     );
 
+    let notes = Measured {
+        side: Side::NOTES,
+        requests: &|| domino.requests(),
+    };
     // First sync: everything in Notes in scope reaches Salesforce and the desktop.
-    let engine = rig.engine();
-    let (preview, preview_requests, preview_time) =
-        measured(|| domino.requests(), engine.preview()).await;
-    let preview = preview.unwrap();
-    let (applied, apply_requests, apply_time) = measured(
-        || domino.requests(),
-        engine.apply(&Selection::default(), &|_, _| {}),
-    )
-    .await;
-    let applied = applied.unwrap();
-    let steps = applied.record.as_ref().map_or(0, |r| r.results.len());
-    let pulled: usize = preview
-        .pulled
-        .get(&Side::NOTES)
-        .map(|kinds| kinds.values().map(|p| p.created).sum())
-        .unwrap_or(0);
     // Fewest: a login, then one DQL round per document kind (pages of 1,000; a kind whose
     // last page is full takes one more, empty) and the window's calendar listing. tandem also
     // probes what the server lets it reach (the calendar, the scope), in the preview and again
     // in the apply with its login. Nothing is written to Notes.
     let dql = |n: usize| n as u64 / PAGE + 1;
     let fewest = 1 + dql(contacts) + dql(tasks) + 1;
-    println!(
-        "first sync: {:.2} s (preview {:.2} s + apply {:.2} s); {pulled} items read from Notes, {steps} steps ({} failed); Domino requests {} (fewest {fewest})",
-        (preview_time + apply_time).as_secs_f64(),
-        preview_time.as_secs_f64(),
-        apply_time.as_secs_f64(),
-        failures(&applied),
-        preview_requests + apply_requests,
-    );
+    notes.first_sync(&rig, fewest).await;
 
     // Incremental: `changes` on each side, then one automatic run.
     let notes_items: Vec<String> = domino.mail_file(|m| {
@@ -108,16 +82,6 @@ async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
             .unwrap();
         domino.mail_file(|m| m.update(unid, items, false).is_some());
     }
-    let sf_ids = salesforce_edits(&emu, changes);
-    let desktop = rig.desktop_edits(changes, changes).await;
-    let (run, requests, time) = measured(|| domino.requests(), engine.automatic()).await;
-    let run = run.unwrap();
-    let record = run.record.as_ref().unwrap();
-    let to_notes = record
-        .results
-        .iter()
-        .filter(|r| r.side == Side::NOTES)
-        .count() as u64;
     // Fewest: a login, one DQL page per kind (the calendar's changes included), one bulk ETag
     // check per 1,000 documents of a kind tandem holds, and one write per change to Notes.
     // tandem also probes what the server lets it reach (2), and reads each document it
@@ -125,21 +89,10 @@ async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
     // field meanwhile (the API has no conditional write unless the scope requires revisions).
     let held = |n: usize| (n as u64).div_ceil(PAGE);
     let steady = 1 + 3 + held(contacts / 2) + held(tasks) + held(events);
-    let fewest = steady + to_notes;
-    println!(
-        "incremental run ({} Notes, {} Salesforce, {desktop} desktop changes): {:.2} s; {} steps ({} failed), {to_notes} to Notes; Domino requests {requests} (fewest {fewest})",
-        notes_items.len(),
-        changes.min(sf_ids.len()),
-        time.as_secs_f64(),
-        record.results.len(),
-        failures(&run),
-    );
-    let idle_engine = rig.engine();
-    let (idle, requests, time) = measured(|| domino.requests(), idle_engine.preview()).await;
-    let idle = idle.unwrap();
-    println!(
-        "idle preview: {:.2} s, {} items to do; Domino requests {requests} (fewest {steady})",
-        time.as_secs_f64(),
-        idle.plan.items.iter().filter(|i| i.runs()).count(),
-    );
+    notes
+        .incremental(&rig, &emu, (notes_items.len(), changes), |to_notes| {
+            steady + to_notes
+        })
+        .await;
+    notes.idle(&rig, steady).await;
 }

@@ -14,12 +14,10 @@ mod connector;
 #[path = "../tests/common/outlook.rs"]
 mod outlook;
 
-use connector::{Rig, env_or, failures, measured, salesforce_edits};
+use connector::{Measured, Rig, env_or};
 use serde_json::{Map, Value, json};
-use tandem::engine::sync::Selection;
 use tandem::protocol::Side;
 use tandem_graph_emulator::{GraphEmulator, Kind};
-use tandem_salesforce_emulator::{Emulator, EmulatorConfig};
 
 /// Items per delta page tandem asks for, and writes per `$batch`.
 const PAGE: u64 = 200;
@@ -38,12 +36,7 @@ fn main() {
 }
 
 async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
-    let emu = Emulator::start(EmulatorConfig {
-        daily_api_limit: 10_000_000,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = connector::org().await;
     let graph = GraphEmulator::start().await.unwrap();
     graph.seed(contacts, events, tasks).unwrap();
     let mailbox = &graph;
@@ -56,23 +49,11 @@ async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
         "tandem Outlook benchmark: a mailbox of {contacts} contacts (nine in ten categorised), {events} events (every tenth a weekly series of ten), {tasks} tasks"
     );
 
+    let outlook = Measured {
+        side: Side::OUTLOOK,
+        requests: &|| graph.requests(),
+    };
     // First sync: everything in Outlook reaches Salesforce and the desktop.
-    let engine = rig.engine();
-    let (preview, preview_requests, preview_time) =
-        measured(|| graph.requests(), engine.preview()).await;
-    let preview = preview.unwrap();
-    let (applied, apply_requests, apply_time) = measured(
-        || graph.requests(),
-        engine.apply(&Selection::default(), &|_, _| {}),
-    )
-    .await;
-    let applied = applied.unwrap();
-    let steps = applied.record.as_ref().map_or(0, |r| r.results.len());
-    let pulled: usize = preview
-        .pulled
-        .get(&Side::OUTLOOK)
-        .map(|kinds| kinds.values().map(|p| p.created).sum())
-        .unwrap_or(0);
     // Fewest: a token, the container lookups (contact folders, lists, calendar), then each
     // container's delta pages: the main contact folder, the synced folder (empty: one page),
     // the list, and the calendar view — which lists a series' master and each occurrence (the
@@ -85,14 +66,7 @@ async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
         + 1
         + (tasks as u64).div_ceil(PAGE)
         + view_items.div_ceil(PAGE);
-    println!(
-        "first sync: {:.2} s (preview {:.2} s + apply {:.2} s); {pulled} items read from Outlook, {steps} steps ({} failed); Graph requests {} (fewest {fewest})",
-        (preview_time + apply_time).as_secs_f64(),
-        preview_time.as_secs_f64(),
-        apply_time.as_secs_f64(),
-        failures(&applied),
-        preview_requests + apply_requests,
-    );
+    outlook.first_sync(&rig, fewest).await;
 
     // Incremental: `changes` on each side, then one automatic run.
     let main = graph.mailbox(|m| {
@@ -124,35 +98,13 @@ async fn bench(contacts: usize, events: usize, tasks: usize, changes: usize) {
             .mailbox(|m| m.update(id, Kind::Contact, &body, None, now))
             .unwrap();
     }
-    let sf_ids = salesforce_edits(&emu, changes);
-    let desktop = rig.desktop_edits(changes, changes).await;
-    let (run, requests, time) = measured(|| graph.requests(), engine.automatic()).await;
-    let run = run.unwrap();
-    let record = run.record.as_ref().unwrap();
-    let to_outlook = record
-        .results
-        .iter()
-        .filter(|r| r.side == Side::OUTLOOK)
-        .count() as u64;
     // Fewest: the token and lookups, one delta page per container, and the writes to Outlook
     // in batches of 20 (tandem also reads the items it changes, 20 to a batch, to keep what it
     // does not map).
-    let fewest = lookups + 4 + to_outlook.div_ceil(BATCH);
-    println!(
-        "incremental run ({} Outlook, {} Salesforce, {desktop} desktop changes): {:.2} s; {} steps ({} failed), {to_outlook} to Outlook; Graph requests {requests} (fewest {fewest})",
-        outlook_items.len(),
-        changes.min(sf_ids.len()),
-        time.as_secs_f64(),
-        record.results.len(),
-        failures(&run),
-    );
-    let idle_engine = rig.engine();
-    let (idle, requests, time) = measured(|| graph.requests(), idle_engine.preview()).await;
-    let idle = idle.unwrap();
-    println!(
-        "idle preview: {:.2} s, {} items to do; Graph requests {requests} (fewest {})",
-        time.as_secs_f64(),
-        idle.plan.items.iter().filter(|i| i.runs()).count(),
-        lookups + 4,
-    );
+    outlook
+        .incremental(&rig, &emu, (outlook_items.len(), changes), |to_outlook| {
+            lookups + 4 + to_outlook.div_ceil(BATCH)
+        })
+        .await;
+    outlook.idle(&rig, lookups + 4).await;
 }

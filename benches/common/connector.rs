@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use tandem::config::{SalesforceSettings, Settings};
 use tandem::dav;
 use tandem::dav::auth::Credentials;
-use tandem::engine::sync::{Reach, RunReport, SyncEngine};
+use tandem::engine::sync::{Reach, RunReport, Selection, SyncEngine};
+use tandem::protocol::Side;
 use tandem::salesforce::client::SalesforceClient;
 use tandem::store::{Store, Writer, system_clock};
 use tandem_salesforce_emulator::EmulatorHandle;
@@ -147,7 +148,7 @@ impl Rig {
 }
 
 /// Salesforce changes the department of its last `count` contacts; their ids.
-pub fn salesforce_edits(emu: &EmulatorHandle, count: usize) -> Vec<String> {
+fn salesforce_edits(emu: &EmulatorHandle, count: usize) -> Vec<String> {
     let ids: Vec<String> = emu.org().with(|org| {
         let object = org.schema.object_index("Contact").unwrap();
         org.records(object).map(|r| r.id.clone()).collect()
@@ -164,16 +165,112 @@ pub fn salesforce_edits(emu: &EmulatorHandle, count: usize) -> Vec<String> {
     ids
 }
 
-pub fn failures(report: &RunReport) -> usize {
+fn failures(report: &RunReport) -> usize {
     report.record.as_ref().map_or(0, |r| r.failures().count())
 }
 
 /// The requests `requests` counted while `f` ran, and its wall time.
-pub async fn measured<F: Future<Output = T>, T>(
-    requests: impl Fn() -> u64,
+async fn measured<F: Future<Output = T>, T>(
+    requests: &dyn Fn() -> u64,
     f: F,
 ) -> (T, u64, Duration) {
     let (before, started) = (requests(), Instant::now());
     let out = f.await;
     (out, requests() - before, started.elapsed())
+}
+
+/// The org a benchmark syncs with: its daily API limit out of the way.
+pub async fn org() -> EmulatorHandle {
+    tandem_salesforce_emulator::Emulator::start(tandem_salesforce_emulator::EmulatorConfig {
+        daily_api_limit: 10_000_000,
+        ..tandem_salesforce_emulator::EmulatorConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The connector side a benchmark measures, and what counts its requests.
+pub struct Measured<'a> {
+    pub side: Side,
+    pub requests: &'a dyn Fn() -> u64,
+}
+
+impl Measured<'_> {
+    fn requests_name(&self) -> &'static str {
+        let (_, many) = self.side.call_name();
+        many
+    }
+
+    /// The first sync of every side (a preview, then its apply), printed next to `fewest`.
+    pub async fn first_sync(&self, rig: &Rig, fewest: u64) {
+        let engine = rig.engine();
+        let (preview, preview_requests, preview_time) =
+            measured(self.requests, engine.preview()).await;
+        let preview = preview.unwrap();
+        let (applied, apply_requests, apply_time) = measured(
+            self.requests,
+            engine.apply(&Selection::default(), &|_, _| {}),
+        )
+        .await;
+        let applied = applied.unwrap();
+        let steps = applied.record.as_ref().map_or(0, |r| r.results.len());
+        let pulled: usize = preview
+            .pulled
+            .get(&self.side)
+            .map(|kinds| kinds.values().map(|p| p.created).sum())
+            .unwrap_or(0);
+        println!(
+            "first sync: {:.2} s (preview {:.2} s + apply {:.2} s); {pulled} items read from {}, {steps} steps ({} failed); {} {} (fewest {fewest})",
+            (preview_time + apply_time).as_secs_f64(),
+            preview_time.as_secs_f64(),
+            apply_time.as_secs_f64(),
+            self.side.title(),
+            failures(&applied),
+            self.requests_name(),
+            preview_requests + apply_requests,
+        );
+    }
+
+    /// An automatic run after `changed` changes on the connector's side, `changes` in
+    /// Salesforce and on the desktop over HTTP; printed next to `fewest`, which the writes it
+    /// sent to the connector's side decide.
+    pub async fn incremental(
+        &self,
+        rig: &Rig,
+        emu: &EmulatorHandle,
+        (changed, changes): (usize, usize),
+        fewest: impl Fn(u64) -> u64,
+    ) {
+        let salesforce = salesforce_edits(emu, changes).len().min(changes);
+        let desktop = rig.desktop_edits(changes, changes).await;
+        let (run, requests, time) = measured(self.requests, rig.engine().automatic()).await;
+        let run = run.unwrap();
+        let record = run.record.as_ref().unwrap();
+        let written = record
+            .results
+            .iter()
+            .filter(|r| r.side == self.side)
+            .count() as u64;
+        let side = self.side.title();
+        println!(
+            "incremental run ({changed} {side}, {salesforce} Salesforce, {desktop} desktop changes): {:.2} s; {} steps ({} failed), {written} to {side}; {} {requests} (fewest {})",
+            time.as_secs_f64(),
+            record.results.len(),
+            failures(&run),
+            self.requests_name(),
+            fewest(written),
+        );
+    }
+
+    /// A preview with nothing to do, printed next to `fewest`.
+    pub async fn idle(&self, rig: &Rig, fewest: u64) {
+        let (idle, requests, time) = measured(self.requests, rig.engine().preview()).await;
+        let idle = idle.unwrap();
+        println!(
+            "idle preview: {:.2} s, {} items to do; {} {requests} (fewest {fewest})",
+            time.as_secs_f64(),
+            idle.plan.items.iter().filter(|i| i.runs()).count(),
+            self.requests_name(),
+        );
+    }
 }
