@@ -9,6 +9,78 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 
+/// What a crash test kills into: the connector's emulator, its requests so far and its
+/// answers held back after the write.
+pub trait Connector {
+    fn requests(&self) -> u64;
+    fn hold_answers(&self);
+    fn release_answers(&self);
+    fn answers_waiting(&self) -> u64;
+}
+
+impl Connector for tandem_graph_emulator::GraphHandle {
+    fn requests(&self) -> u64 {
+        self.requests()
+    }
+    fn hold_answers(&self) {
+        self.hold_answers()
+    }
+    fn release_answers(&self) {
+        self.release_answers()
+    }
+    fn answers_waiting(&self) -> u64 {
+        self.answers_waiting()
+    }
+}
+
+impl Connector for tandem_domino_emulator::DominoHandle {
+    fn requests(&self) -> u64 {
+        self.requests()
+    }
+    fn hold_answers(&self) {
+        self.hold_answers()
+    }
+    fn release_answers(&self) {
+        self.release_answers()
+    }
+    fn answers_waiting(&self) -> u64 {
+        self.answers_waiting()
+    }
+}
+
+/// The applies a crash test killed, and how many of them right after a write.
+#[derive(Default)]
+pub struct Kills {
+    all: usize,
+    after_write: usize,
+}
+
+impl Kills {
+    /// At least 20 of `rounds` applies killed, 10 of them right after the connector wrote.
+    pub fn assert_enough(&self, rounds: usize, side: &str) {
+        let Kills { all, after_write } = self;
+        eprintln!(
+            "{all} of {rounds} applies killed, {after_write} right after {side} made a write"
+        );
+        assert!(*all >= 20, "only {all} of {rounds} applies were killed");
+        assert!(
+            *after_write >= 10,
+            "only {after_write} kills right after a write"
+        );
+    }
+}
+
+/// The test's random source: `CRASH_SEED`, or `default`.
+pub fn rng(default: u64) -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    let seed = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    eprintln!("seed {seed} (CRASH_SEED=N picks another)");
+    rand::rngs::StdRng::seed_from_u64(seed)
+}
+
 /// Bounds of every wait.
 const POLL_LIMIT: usize = 200_000;
 const WAIT_LIMIT: Duration = Duration::from_secs(60);
@@ -123,6 +195,31 @@ impl CrashRig {
             std::thread::sleep(Duration::from_millis(1));
         }
         panic!("an apply never ended");
+    }
+
+    /// One round's preview, then its apply killed: in even rounds the moment `connector` has
+    /// made a write whose answer tandem has not read, in odd ones after a random number of its
+    /// requests.
+    pub fn killed_round(
+        &self,
+        round: usize,
+        rng: &mut impl rand::Rng,
+        connector: &impl Connector,
+        kills: &mut Kills,
+    ) {
+        self.preview();
+        let killed = if round.is_multiple_of(2) {
+            connector.hold_answers();
+            let killed = self.apply(|| connector.answers_waiting() > 0);
+            connector.release_answers();
+            kills.after_write += usize::from(killed);
+            killed
+        } else {
+            let at = connector.requests() + rng.random_range(1..12);
+            self.apply(|| connector.requests() >= at)
+        };
+        kills.all += usize::from(killed);
+        eprintln!("round {round}: killed {killed}");
     }
 
     /// Previews and applies until a preview is idle (at most six times); whether it settled.
