@@ -187,32 +187,45 @@ fn the_demo_refuses_a_directory_that_is_not_its_own_and_another_seed_than_its_or
     assert!(err.contains("holds the demo org of seed 2, not 5"), "{err}");
 }
 
-#[test]
-fn the_demo_with_outlook_reviews_three_sides_and_applies_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("demo");
-    let demo = Demo::start(&data, &["--seed", "4", "--outlook"]);
+/// A new demo with a connector side (`--outlook`, `--notes`): the review lists that side's
+/// creates in its own column, the demo says where the emulated side is (`announced`), every
+/// step is carried out and the side is in step afterwards. The demo, and what the apply said.
+fn connector_demo(
+    data: &Path,
+    flag: &str,
+    side: &str,
+    announced: &str,
+) -> (common::demo::Demo, String) {
+    let demo = Demo::start(data, &["--seed", "4", flag]);
     // "  Contacts    Salesforce: 12 to create; desktop: …; Outlook: … to create"
     let contacts = demo.line("  Contacts");
     assert!(
-        contacts.contains("Outlook: ") && contacts.contains(" to create"),
+        contacts.contains(&format!("{side}: ")) && contacts.contains(" to create"),
         "{contacts}"
     );
-    assert!(
-        demo.printed
-            .contains("The Outlook mailbox (Graph emulator) is at"),
-        "{}",
-        demo.printed
-    );
-    let applied = tandem(&data, &["sync", "apply"]);
+    assert!(demo.printed.contains(announced), "{}", demo.printed);
+    let applied = tandem(data, &["sync", "apply"]);
     assert!(applied.starts_with("Applied "), "{applied}");
     // "Applied N of N steps …"
     let words: Vec<&str> = applied.split_whitespace().collect();
     assert_eq!(words[1], words[3], "every step carried out: {applied}");
-    let preview = tandem(&data, &["sync", "preview"]);
+    let preview = tandem(data, &["sync", "preview"]);
     assert!(
-        preview.contains("Outlook 0 create, 0 update, 0 delete"),
+        preview.contains(&format!("{side} 0 create, 0 update, 0 delete")),
         "{preview}"
+    );
+    (demo, applied)
+}
+
+#[test]
+fn the_demo_with_outlook_reviews_three_sides_and_applies_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let (demo, _) = connector_demo(
+        &data,
+        "--outlook",
+        "Outlook",
+        "The Outlook mailbox (Graph emulator) is at",
     );
     demo.interrupt();
 
@@ -235,29 +248,13 @@ fn the_demo_with_outlook_reviews_three_sides_and_applies_them() {
 fn the_demo_with_notes_reviews_a_notes_column_and_applies_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
-    let demo = Demo::start(&data, &["--seed", "4", "--notes"]);
-    // "  Contacts    Salesforce: 12 to create; desktop: …; Notes: … to create"
-    let contacts = demo.line("  Contacts");
-    assert!(
-        contacts.contains("Notes: ") && contacts.contains(" to create"),
-        "{contacts}"
+    let (demo, applied) = connector_demo(
+        &data,
+        "--notes",
+        "Notes",
+        "The Notes mail file (Domino REST API emulator) is at",
     );
-    assert!(
-        demo.printed
-            .contains("The Notes mail file (Domino REST API emulator) is at"),
-        "{}",
-        demo.printed
-    );
-    let applied = tandem(&data, &["sync", "apply"]);
-    assert!(applied.starts_with("Applied "), "{applied}");
-    let words: Vec<&str> = applied.split_whitespace().collect();
-    assert_eq!(words[1], words[3], "every step carried out: {applied}");
     assert!(applied.contains("Domino REST API requests"), "{applied}");
-    let preview = tandem(&data, &["sync", "preview"]);
-    assert!(
-        preview.contains("Notes 0 create, 0 update, 0 delete"),
-        "{preview}"
-    );
     demo.interrupt();
 }
 
