@@ -20,11 +20,31 @@ impl Backoff {
         let half = full / 2;
         half + ((full - half) as f64 * jitter.clamp(0.0, 1.0)) as u64
     }
+
+    /// The wait before try `tries + 1` of a call the server refused for now (throttled,
+    /// unavailable): as long as it asked (`Retry-After`, in seconds), or else the backoff.
+    pub fn wait_ms(self, tries: u32, retry_after_seconds: Option<u64>, jitter: f64) -> u64 {
+        match retry_after_seconds {
+            Some(seconds) => seconds.saturating_mul(1000),
+            None => self.delay_ms(tries.saturating_sub(1), jitter),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_that_names_its_wait_is_waited_for_as_long_as_it_says() {
+        let b = Backoff {
+            base_ms: 500,
+            max_ms: 30_000,
+        };
+        assert_eq!(b.wait_ms(3, Some(7), 1.0), 7_000);
+        assert_eq!(b.wait_ms(1, None, 1.0), 500, "the first retry");
+        assert_eq!(b.wait_ms(3, None, 1.0), 2_000);
+    }
 
     #[test]
     fn delays_double_up_to_the_maximum_with_jitter_in_the_upper_half() {

@@ -225,16 +225,11 @@ impl OutlookClient {
 
     /// How long to wait before try `tries + 1`: what Graph asked for, or the backoff.
     fn wait(&self, tries: u32, retry_after: Option<u64>) -> Duration {
-        match retry_after {
-            Some(seconds) => Duration::from_secs(seconds),
-            None => Duration::from_millis(
-                Backoff {
-                    base_ms: self.settings.backoff_base_ms,
-                    max_ms: self.settings.backoff_max_ms,
-                }
-                .delay_ms(tries.saturating_sub(1), rand::random::<f64>()),
-            ),
-        }
+        let backoff = Backoff {
+            base_ms: self.settings.backoff_base_ms,
+            max_ms: self.settings.backoff_max_ms,
+        };
+        Duration::from_millis(backoff.wait_ms(tries, retry_after, rand::random::<f64>()))
     }
 
     /// The synced folder (created when missing), the main folder and the task list.
