@@ -198,6 +198,14 @@ pub fn uid_of(store: &Store, side: Side, id: &str) -> Result<Option<String>, Syn
     )))
 }
 
+/// What a create on `side` sends: the record as the side holds it now (it may have changed
+/// since the plan was made), or the step's changes for a record no longer there.
+pub fn to_create(store: &Store, side: Side, item: &Item, step: &Step) -> Result<Fields, SyncError> {
+    Ok(read::record(&store.read()?, &item.record)?
+        .map(|r| tandem_protocol::plan::project(side, item.kind, &r.fields))
+        .unwrap_or_else(|| step.changes.clone()))
+}
+
 /// What tandem believes `side` holds of `record`.
 pub fn had(store: &Store, side: Side, record: &RecordId) -> Result<Fields, SyncError> {
     Ok(read::side_state(&store.read()?, record, side)?

@@ -6,9 +6,9 @@
 
 use super::{NotesConnection, ZONE, made, version};
 use crate::engine::SyncError;
-use crate::engine::sync::connector::{error_of, failed, had, outcome, record_outcome};
+use crate::engine::sync::connector::{error_of, failed, had, outcome, record_outcome, to_create};
 use crate::notes::NotesError;
-use crate::store::{Store, Writer, read};
+use crate::store::{Store, Writer};
 use serde_json::{Map, Value};
 use tandem_protocol::notes;
 use tandem_protocol::plan::{Item, Step};
@@ -63,9 +63,10 @@ impl NotesConnection {
         written: Vec<Hlc>,
     ) -> Result<Option<String>, SyncError> {
         let kind = item.kind;
-        let fields = read::record(&store.read()?, &item.record)?
-            .map(|r| tandem_protocol::plan::project(Side::NOTES, kind, &r.fields))
-            .unwrap_or_else(|| step.changes.clone());
+        if kind != RecordKind::Event && !self.reach.documents {
+            return Err(NotesError::NeedsScope("create").into());
+        }
+        let fields = to_create(store, Side::NOTES, item, step)?;
         // A contact is made in the sync category, so that it stays in scope in Notes; the
         // category is a mark of scope there, not news for the record
         // (`Rules::keep_known_categories`).
@@ -74,9 +75,6 @@ impl NotesConnection {
             && let Some(categories) = self.contacts.with_category(fields.get("categories"))
         {
             sent.insert("categories".into(), categories);
-        }
-        if kind != RecordKind::Event && !self.reach.documents {
-            return Err(NotesError::NeedsScope("create").into());
         }
         let mut body = notes::to_notes(kind, &sent, None, ZONE)?;
         notes::stamp(kind, &mut body, item.record.as_str());

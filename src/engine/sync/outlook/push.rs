@@ -4,10 +4,10 @@
 
 use super::{OutlookConnection, ZONE, created, made, result, text};
 use crate::engine::SyncError;
-use crate::engine::sync::connector::{error_of, failed, had, outcome, record_outcome};
+use crate::engine::sync::connector::{error_of, failed, had, outcome, record_outcome, to_create};
 use crate::outlook::BATCH_SIZE;
 use crate::outlook::{OutlookError, Part};
-use crate::store::{Store, Writer, read};
+use crate::store::{Store, Writer};
 use serde_json::{Map, Value};
 use tandem_protocol::graph;
 use tandem_protocol::plan::{Item, Step};
@@ -82,9 +82,7 @@ impl OutlookConnection {
         let mut bodies = Vec::new();
         let mut sent = Vec::new();
         for (item, step, written) in batch {
-            let fields = read::record(&store.read()?, &item.record)?
-                .map(|r| tandem_protocol::plan::project(Side::OUTLOOK, kind, &r.fields))
-                .unwrap_or_else(|| step.changes.clone());
+            let fields = to_create(store, Side::OUTLOOK, item, step)?;
             match graph::to_graph(kind, &fields, None, ZONE) {
                 Ok(mut body) => {
                     graph::stamp_for(kind, &mut body, item.record.as_str());
