@@ -96,10 +96,7 @@ impl NotesConnection {
                 // Notes as it answered, in the record's spelling where it means the same.
                 let mut holds = notes::from_notes(kind, &made_item, ZONE).unwrap_or_default();
                 notes::keep_equivalent(&fields, &mut holds);
-                match fields.get("categories") {
-                    Some(categories) => holds.insert("categories".into(), categories.clone()),
-                    None => holds.remove("categories"),
-                };
+                self.contacts.keep_known_categories(&fields, &mut holds);
                 made(&item.record, Op::Create, written, &made_item, holds)
             }
             // No answer: the create may have been made; the next run finds it by its stamp.
