@@ -192,10 +192,20 @@ impl NotesConnection {
         kind: RecordKind,
         pulled: &mut Pulled,
     ) -> Result<(), SyncError> {
-        let held: Vec<String> = read::ids_on(&store.read()?, Side::NOTES, kind)?
-            .into_iter()
-            .filter(|id| known(store, Side::NOTES, id).is_ok_and(|k| k.is_some_and(|k| !k.deleted)))
-            .collect();
+        // The documents tandem holds and does not know deleted, read in one transaction.
+        let held = {
+            let txn = store.read()?;
+            let mut held = Vec::new();
+            for id in read::ids_on(&txn, Side::NOTES, kind)? {
+                let Some(record) = read::record_on(&txn, Side::NOTES, &id)? else {
+                    continue;
+                };
+                if read::side_state(&txn, &record, Side::NOTES)?.is_none_or(|s| !s.deleted) {
+                    held.push(id);
+                }
+            }
+            held
+        };
         if held.is_empty() {
             return Ok(());
         }
