@@ -18,12 +18,12 @@ use tandem_protocol::backoff::Backoff;
 use tokio::sync::Semaphore;
 
 /// Documents per DQL page (`count`; the API has no next link, a shorter page is the last).
-pub const PAGE_SIZE: usize = 1000;
+const PAGE_SIZE: usize = 1000;
 /// UNIDs per bulk ETag request.
 const BULK_SIZE: usize = 1000;
 /// Requests tandem keeps in flight to one Domino server: a Domino server serves many users,
 /// and a sync must not take its HTTP threads.
-pub const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 4;
 /// Redirects of one request followed at most (a mailbox moved twice is still found).
 const REDIRECTS: usize = 3;
 /// A token is renewed this long before the end of the life the server gave it.

@@ -6,5 +6,5 @@
 mod client;
 mod error;
 
-pub use client::{NotesClient, PAGE_SIZE, Reach};
+pub use client::{NotesClient, Reach};
 pub use error::NotesError;
