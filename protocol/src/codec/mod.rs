@@ -7,7 +7,8 @@
 //! - `vcard` — one vCard (2.1, 3.0, 4.0) ⇄ `Contact` fields;
 //! - `render` — text escaping and the line splice that edits a previous body in place;
 //! - `recur` — occurrences (with bounded work), RFC 4791 §9.9 overlap rules, free-busy periods;
-//! - `tz` — TZID resolution (VTIMEZONE, IANA, Windows names).
+//! - `tz` — TZID resolution (VTIMEZONE, IANA, Windows names);
+//! - `overrides` — a series' changed occurrences among the record's `unmapped` lines.
 //!
 //! Values, parameters and time zones are decoded by `calcard`; recurrence rules are iterated by
 //! `rrule`. This module only splits lines (so untouched lines can be copied byte for byte) and
@@ -31,6 +32,7 @@ mod error;
 mod expand;
 mod filter;
 mod ical;
+pub mod overrides;
 mod recur;
 mod render;
 mod tz;

@@ -307,22 +307,7 @@ impl SeriesException {
     /// a CalDAV series' overrides (see `codec`'s module documentation). `uid` must be the UID
     /// the series is rendered with.
     pub fn override_lines(&self, uid: &str) -> Vec<String> {
-        let rid = Event {
-            start: Some(self.original_start.clone()),
-            ..Event::default()
-        };
-        let recurrence_id = event_lines(uid, &to_fields(&rid))
-            .into_iter()
-            .find(|l| l.starts_with("DTSTART"))
-            .map(|l| format!("RECURRENCE-ID{}", &l["DTSTART".len()..]));
-        let mut lines = event_lines(uid, &self.fields);
-        if let (Some(rid), Some(at)) = (
-            recurrence_id,
-            lines.iter().position(|l| l.starts_with("UID:")),
-        ) {
-            lines.insert(at + 1, rid);
-        }
-        lines
+        crate::codec::overrides::lines(uid, &self.original_start, &self.fields)
     }
 }
 
@@ -354,20 +339,5 @@ impl Series {
             serde_json::to_value(unmapped).unwrap_or(Value::Null),
         );
         fields
-    }
-}
-
-/// The VEVENT lines (unfolded) the codec renders for `fields`.
-fn event_lines(uid: &str, fields: &Fields) -> Vec<String> {
-    let bytes = render_icalendar(RecordKind::Event, uid, fields, None);
-    let text = String::from_utf8_lossy(&bytes)
-        .replace("\r\n ", "")
-        .replace("\r\n\t", "");
-    let lines: Vec<&str> = text.split("\r\n").collect();
-    let begin = lines.iter().position(|l| *l == "BEGIN:VEVENT");
-    let end = lines.iter().position(|l| *l == "END:VEVENT");
-    match (begin, end) {
-        (Some(b), Some(e)) if b < e => lines[b..=e].iter().map(|l| l.to_string()).collect(),
-        _ => Vec::new(),
     }
 }

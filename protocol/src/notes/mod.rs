@@ -278,11 +278,11 @@ fn keep_override_uid(known: &Fields, reported: &mut Fields) {
             .flatten()
             .find_map(|l| l.strip_prefix("UID:").map(str::to_string))
     };
-    let Some(was) = uid_of(&overrides::override_blocks(&lines(known))) else {
+    let Some(was) = uid_of(&crate::codec::overrides::blocks(&lines(known))) else {
         return;
     };
     let mut now = lines(reported);
-    if uid_of(&overrides::override_blocks(&now)).is_none_or(|uid| uid == was) {
+    if uid_of(&crate::codec::overrides::blocks(&now)).is_none_or(|uid| uid == was) {
         return;
     }
     let mut depth = 0usize;

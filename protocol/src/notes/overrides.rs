@@ -15,7 +15,7 @@
 use super::error::NotesMappingError;
 use super::json::Item;
 use super::time::{local_text, parse_local, to_local, to_utc};
-use crate::codec::parse_icalendar;
+use crate::codec::overrides::blocks;
 use crate::graph::{Series, SeriesException};
 use crate::record::{Event, Fields, When, from_fields};
 use chrono::{DateTime, NaiveDateTime, NaiveTime, TimeDelta, Utc};
@@ -176,7 +176,7 @@ pub(crate) fn write(
         }
     };
     let series_length = length(&event.start, &event.end);
-    for block in override_blocks(&event.unmapped) {
+    for block in blocks(&event.unmapped) {
         let Some((rid, own)) = parse_override(&block) else {
             continue;
         };
@@ -241,51 +241,13 @@ impl Master {
     }
 }
 
-/// The top-level VEVENT blocks of `unmapped` that carry a RECURRENCE-ID.
-pub(crate) fn override_blocks(unmapped: &[String]) -> Vec<Vec<String>> {
-    let mut blocks = Vec::new();
-    let mut current: Option<Vec<String>> = None;
-    let mut depth = 0usize;
-    for line in unmapped {
-        let upper = line.to_ascii_uppercase();
-        match current.as_mut() {
-            None => {
-                if upper == "BEGIN:VEVENT" {
-                    current = Some(vec![line.clone()]);
-                    depth = 1;
-                }
-            }
-            Some(block) => {
-                block.push(line.clone());
-                if upper.starts_with("BEGIN:") {
-                    depth += 1;
-                } else if upper.starts_with("END:") {
-                    depth -= 1;
-                    if depth == 0 {
-                        let done = current.take().unwrap_or_default();
-                        if done
-                            .iter()
-                            .any(|l| l.to_ascii_uppercase().starts_with("RECURRENCE-ID"))
-                        {
-                            blocks.push(done);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    blocks
-}
-
 /// An override VEVENT read by the codec: the start it replaces (midnight UTC of the day for an
 /// all-day series) and its own fields.
 fn parse_override(block: &[String]) -> Option<(DateTime<Utc>, Event)> {
-    let text = format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tandem//notes//EN\r\n{}\r\nEND:VCALENDAR\r\n",
-        block.join("\r\n")
-    );
-    let object = parse_icalendar(text.as_bytes()).ok()?;
-    let rid = object.primary.recurrence_id.as_ref()?.utc();
-    let own: Event = from_fields(&object.fields).ok()?;
-    Some((rid, own))
+    let read = crate::codec::overrides::read(block)?;
+    let rid = match read.recurrence_id {
+        When::Date(d) => d.and_time(NaiveTime::MIN).and_utc(),
+        When::Time { utc, .. } => utc,
+    };
+    Some((rid, from_fields(&read.fields).ok()?))
 }

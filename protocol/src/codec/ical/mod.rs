@@ -13,7 +13,7 @@ pub use render::render_icalendar;
 
 use super::tz::{self, Zones};
 use super::unfold::{Comp, Line};
-use crate::record::{Event, Fields, RecordKind, Task};
+use crate::record::{Event, Fields, RecordKind, Task, When};
 use calcard::common::timezone::Tz;
 use calcard::icalendar::ICalendarRecurrenceRule;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
@@ -62,6 +62,12 @@ impl CalendarObject {
     /// Whether the record is cancelled (STATUS:CANCELLED on the master).
     pub fn is_cancelled(&self) -> bool {
         self.primary.cancelled
+    }
+
+    /// The occurrence the resource's first component replaces, when it is an override (a
+    /// RECURRENCE-ID without its master).
+    pub fn recurrence_id(&self) -> Option<When> {
+        self.primary.recurrence_id.map(|rid| parse::when(rid, None))
     }
 }
 

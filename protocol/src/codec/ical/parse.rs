@@ -314,7 +314,7 @@ fn moment_from(
     }
 }
 
-fn when(moment: Moment, tzid: Option<String>) -> When {
+pub(super) fn when(moment: Moment, tzid: Option<String>) -> When {
     match moment {
         Moment::Date(d) => When::Date(d),
         Moment::Time { tz, .. } => When::Time {
