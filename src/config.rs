@@ -685,6 +685,9 @@ impl Settings {
             .rules_file(kind)
             .resolve(kind)
             .unwrap_or_else(|_| Rules::defaults(kind));
+        if kind == RecordKind::Event {
+            rules.salesforce_key_field = self.salesforce.external_id_field.clone();
+        }
         if kind != RecordKind::Event
             && self.notes.signed_in()
             && self.notes.contacts_and_todos == NotesItems::PimItems

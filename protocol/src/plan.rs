@@ -344,6 +344,20 @@ pub fn project(side: Side, kind: RecordKind, fields: &Fields) -> Fields {
         .collect()
 }
 
+/// What `side` should hold of the record: its part of the fields, and for the CRM a series'
+/// detached occurrences when the rules give their rows a key (see `mapping::detached`).
+fn wanted(side: Side, record: &RecordInput<'_>, rules: &Rules) -> Fields {
+    let mut want = project(side, record.kind, record.fields);
+    if side.role() == Some(Role::Crm)
+        && record.kind == RecordKind::Event
+        && rules.salesforce_key_field.is_some()
+        && let Some(occurrences) = mapping::detached::projection(record.fields)
+    {
+        want.insert(mapping::detached::FIELD.into(), occurrences);
+    }
+    want
+}
+
 /// Plan one record for the run's `sides`; `None` when every side is in step with it. `now`
 /// places the date window. Records are planned one by one, so a caller can stream them.
 pub fn plan_record(
@@ -379,7 +393,7 @@ pub fn plan_record(
             }
             let mut step = Step {
                 op: Op::Create,
-                changes: project(side, record.kind, record.fields),
+                changes: wanted(side, record, rules),
                 before: Fields::new(),
                 skipped: None,
                 restore: true,
@@ -430,11 +444,11 @@ pub fn plan_record(
 /// Say on the item's CRM step what Salesforce will not hold of `fields` (the record the item
 /// plans) or why it would refuse it. Done for what a person reviews, not for an apply, since
 /// it maps the record once more.
-pub fn annotate(item: &mut Item, fields: &Fields) {
+pub fn annotate(item: &mut Item, fields: &Fields, rules: &Rules) {
     let kind = item.kind;
     for (side, step) in item.steps.iter_mut() {
         if side.role() == Some(Role::Crm) && step.runs() && step.op != Op::Delete {
-            step.notes = mapping::notes(kind, fields);
+            step.notes = mapping::notes(kind, fields, rules.salesforce_key_field.as_deref());
         }
     }
 }
@@ -456,12 +470,12 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
         return present.then(|| step(Op::Delete, Fields::new()));
     }
     let Some(copy) = copy.filter(|c| c.present) else {
-        return Some(step(Op::Create, project(side, record.kind, record.fields)));
+        return Some(step(Op::Create, wanted(side, record, rules)));
     };
     if copy.seen.as_slice() == record.heads {
         return None;
     }
-    let want = project(side, record.kind, record.fields);
+    let want = wanted(side, record, rules);
     let have = project(side, record.kind, &copy.fields);
     let mut changes = crate::record::difference(&have, &want);
     if side.role() == Some(Role::Crm) {

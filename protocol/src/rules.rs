@@ -170,6 +170,9 @@ pub struct Rules {
     pub attachments_in_description: bool,
     /// Tasks: only tasks related to a Salesforce record (a contact or another record).
     pub only_related: bool,
+    /// Events: the external-id field that keys the standalone rows of a series' detached
+    /// occurrences (`[salesforce] external_id_field`); without one they stay on the desktop.
+    pub salesforce_key_field: Option<String>,
 }
 
 pub const DEFAULT_ADDRESS_BOOK: &str = "/dav/addressbooks/contacts/";
@@ -439,6 +442,7 @@ impl RulesFile {
             invitees_in_description: self.invitees_in_description.unwrap_or(false),
             attachments_in_description: self.attachments_in_description.unwrap_or(true),
             only_related: self.only_related.unwrap_or(false),
+            salesforce_key_field: None,
         })
     }
 

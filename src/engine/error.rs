@@ -22,7 +22,7 @@ pub enum SyncError {
     #[error(transparent)]
     Mapping(#[from] tandem_protocol::mapping::MappingError),
     #[error(transparent)]
-    Occurrences(#[from] crate::salesforce::client::RowsNotDeleted),
+    Occurrences(#[from] crate::salesforce::client::RowsNotWritten),
     #[error(transparent)]
     Desktop(#[from] crate::engine::sync::desktop::DesktopError),
     #[error(

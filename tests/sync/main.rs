@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod rig;
+mod series;
 mod tasks;
 
 use chrono::{Duration, Utc};

@@ -63,9 +63,21 @@ pub fn read(block: &[String]) -> Option<Override> {
     );
     let object = parse_icalendar(text.as_bytes()).ok()?;
     let recurrence_id = object.recurrence_id()?;
+    // The recurrence id is the override's key, not one of its unmapped lines: written again,
+    // the block gets it from `recurrence_id`.
+    let mut fields = object.fields;
+    if let Some(serde_json::Value::Array(lines)) = fields.get_mut("unmapped") {
+        lines.retain(|l| {
+            !l.as_str()
+                .is_some_and(|l| l.to_ascii_uppercase().starts_with("RECURRENCE-ID"))
+        });
+        if lines.is_empty() {
+            fields.remove("unmapped");
+        }
+    }
     Some(Override {
         recurrence_id,
-        fields: object.fields,
+        fields,
     })
 }
 

@@ -273,20 +273,22 @@ pub(crate) fn write(
                 When::Time { utc, .. } => utc.with_timezone(&zone).date_naive(),
             };
             let pattern = salesforce_pattern(rule, zone, first)?;
-            // Overrides (RECURRENCE-ID) are kept whole in the record's unmapped lines.
+            // Overrides (RECURRENCE-ID) are kept whole in the record's unmapped lines; with a
+            // key for their rows they are detached (see `detached`), else they stay there.
             let moved = event
                 .unmapped
                 .iter()
                 .filter(|l| l.to_ascii_uppercase().starts_with("RECURRENCE-ID"))
                 .count();
-            if moved > 0 {
+            if moved > 0 && ctx.row_key_field.is_none() {
                 out.warnings.push(Warning::NotSent {
                     object: OBJECT,
                     field: "Recurrence2PatternText".into(),
                     reason: format!(
-                        "{moved} occurrence{} moved or changed apart from the series stay{} on the desktop; Salesforce shows {} as the series has {}",
+                        "{moved} occurrence{} moved or changed apart from the series stay{} on the desktop; Salesforce shows {} as the series has {} (set [salesforce] external_id_field to an external-id field of Event, such as Tandem_Id__c, to carry {})",
                         if moved == 1 { "" } else { "s" },
                         if moved == 1 { "s" } else { "" },
+                        if moved == 1 { "it" } else { "them" },
                         if moved == 1 { "it" } else { "them" },
                         if moved == 1 { "it" } else { "them" },
                     ),

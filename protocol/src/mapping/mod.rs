@@ -11,6 +11,7 @@
 mod account;
 mod annotate;
 mod contact;
+pub mod detached;
 mod error;
 mod event;
 mod limits;
@@ -63,6 +64,10 @@ pub struct SalesforceContext {
     /// The running user as a link (`{salesforce_id, name}`): the owner Salesforce gives a
     /// record tandem creates without naming one.
     pub user: Option<Value>,
+    /// The external-id field of Event that keys the standalone rows of detached occurrences
+    /// (`[salesforce] external_id_field`, when the org has it on Event). Without one a series'
+    /// changed occurrences stay on the desktop.
+    pub row_key_field: Option<String>,
 }
 
 impl SalesforceContext {
@@ -75,6 +80,7 @@ impl SalesforceContext {
             default_closed_status: "Completed".into(),
             enabled_optional_fields: Vec::new(),
             user: None,
+            row_key_field: None,
         }
     }
 }
@@ -322,6 +328,20 @@ fn body(
     ctx: &SalesforceContext,
     mode: Mode,
 ) -> Result<Outgoing, MappingError> {
+    // Salesforce's copy of a series holds its detached occurrences, which are rows of their own
+    // and no field of the record (see `detached`).
+    let own;
+    let fields = match fields.contains_key(detached::FIELD) {
+        true => {
+            own = fields
+                .iter()
+                .filter(|(k, _)| k.as_str() != detached::FIELD)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Fields>();
+            &own
+        }
+        false => fields,
+    };
     kind.check_changes(fields)
         .map_err(|e| record_error(kind, e))?;
     let object = object_name(kind);
@@ -394,8 +414,10 @@ pub fn salesforce_fields(kind: RecordKind) -> Vec<&'static str> {
     };
     // An event's cancelled occurrences: Salesforce has no EXDATE, they are sent as deletions of
     // the occurrences' rows (see `occurrence`), and a pull keeps what was sent.
+    // Its detached occurrences are standalone rows (see `detached`).
     if kind == RecordKind::Event {
         names.push("exdates");
+        names.push(detached::FIELD);
     }
     names.sort_unstable();
     names.dedup();
@@ -480,23 +502,30 @@ pub fn read_back_created(kind: RecordKind, ctx: &SalesforceContext, fields: &Fie
 
 /// What a summary says about sending a record to Salesforce: each warning of the mapping (a
 /// value cut, a time zone replaced, something not sent), or why Salesforce would refuse it.
-/// Neither depends on the org, so a plan made without a connection says the same.
-pub fn notes(kind: RecordKind, fields: &Fields) -> Vec<String> {
-    match to_salesforce(kind, fields, &SalesforceContext::standard(chrono_tz::UTC)) {
+/// Neither depends on the org, so a plan made without a connection says the same;
+/// `row_key_field` is the external-id field settings name (see [`SalesforceContext`]).
+pub fn notes(kind: RecordKind, fields: &Fields, row_key_field: Option<&str>) -> Vec<String> {
+    let ctx = SalesforceContext {
+        row_key_field: row_key_field.map(str::to_string),
+        ..SalesforceContext::standard(chrono_tz::UTC)
+    };
+    match to_salesforce(kind, fields, &ctx) {
         Ok(out) => out.warnings.iter().map(ToString::to_string).collect(),
         Err(e) => vec![format!("Salesforce would refuse it: {e}")],
     }
 }
 
 /// What Salesforce holds but cannot report, kept from its copy (`copy`, as tandem last wrote or
-/// read it) in a row just read (`now`): a series' cancelled occurrences are rows deleted, not a
-/// field of the series.
+/// read it) in a row just read (`now`): a series' cancelled occurrences are rows deleted, and
+/// its detached occurrences rows of their own, not fields of the series.
 pub fn keep_unreported(kind: RecordKind, copy: &Fields, now: &mut Fields) {
     if kind != RecordKind::Event || !now.get("rrule").is_some_and(Value::is_string) {
         return;
     }
-    if let Some(cancelled) = copy.get("exdates") {
-        now.insert("exdates".into(), cancelled.clone());
+    for field in ["exdates", detached::FIELD] {
+        if let Some(kept) = copy.get(field) {
+            now.insert(field.into(), kept.clone());
+        }
     }
 }
 

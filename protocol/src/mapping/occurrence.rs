@@ -23,14 +23,19 @@ pub fn cancellations_to_send(had: &Fields, target: &Fields) -> Vec<When> {
     if wanted.is_empty() || target.get("rrule").is_none_or(Value::is_null) {
         return Vec::new();
     }
-    let regenerated = ["rrule", "start", "end"]
-        .iter()
-        .any(|f| had.get(*f) != target.get(*f));
-    if regenerated {
+    if regenerated(had, target) {
         return wanted;
     }
     let sent = dates(had);
     wanted.into_iter().filter(|d| !sent.contains(d)).collect()
+}
+
+/// Whether Salesforce makes a series' occurrence rows anew for its copy `had` to become
+/// `target`: a changed rule or start does.
+pub(super) fn regenerated(had: &Fields, target: &Fields) -> bool {
+    ["rrule", "start", "end"]
+        .iter()
+        .any(|f| had.get(*f) != target.get(*f))
 }
 
 /// The query for what [`series_rows_query`] needs of the row tandem links a series to.
@@ -111,11 +116,13 @@ pub fn remaining_rows_query(first: &Map<String, Value>) -> Option<String> {
     ))
 }
 
-/// The query that tells what deleted Event rows were (queryAll: they are in the recycle bin).
-pub fn deleted_rows_query(ids: &[String]) -> String {
+/// The query that tells what deleted Event rows were (queryAll: they are in the recycle bin),
+/// with the key of a detached occurrence's row in `key_field` (see `detached`).
+pub fn deleted_rows_query(ids: &[String], key_field: Option<&str>) -> String {
     let ids: Vec<String> = ids.iter().map(|id| soql_quote(id)).collect();
+    let key = key_field.map(|f| format!(", {f}")).unwrap_or_default();
     format!(
-        "SELECT Id, StartDateTime, ActivityDate, IsAllDayEvent, IsRecurrence2, Recurrence2PatternStartDate, OwnerId, Subject FROM Event WHERE IsDeleted = true AND Id IN ({})",
+        "SELECT Id, StartDateTime, ActivityDate, IsAllDayEvent, IsRecurrence2, Recurrence2PatternStartDate, OwnerId, Subject{key} FROM Event WHERE IsDeleted = true AND Id IN ({})",
         ids.join(", ")
     )
 }

@@ -33,7 +33,14 @@ pub fn pull_condition(kind: RecordKind) -> Option<&'static str> {
 
 /// The fields a pull reads for this org: what [`soql_select_for`] selects, as a list.
 pub fn select_fields(kind: RecordKind, ctx: &SalesforceContext) -> Vec<String> {
-    field_list(kind, &ctx.enabled_optional_fields)
+    let mut names = field_list(kind, &ctx.enabled_optional_fields);
+    // The key that tells a detached occurrence's row (see `detached`).
+    if let (RecordKind::Event, Some(key)) = (kind, &ctx.row_key_field)
+        && !names.iter().any(|n| n.eq_ignore_ascii_case(key))
+    {
+        names.push(key.clone());
+    }
+    names
 }
 
 fn field_list(kind: RecordKind, enabled: &[String]) -> Vec<String> {

@@ -82,7 +82,7 @@ pub fn plan_from_store(
         };
         if let Some(mut item) = plan::plan_record(&input, sides, &rules[&state.kind], now) {
             if purpose == Purpose::Review {
-                plan::annotate(&mut item, &state.fields);
+                plan::annotate(&mut item, &state.fields, &rules[&state.kind]);
             }
             plan.items.push(item);
         }

@@ -14,6 +14,7 @@
 
 mod connector;
 pub mod desktop;
+mod detached;
 pub mod inputs;
 mod ledger;
 pub mod notes;

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
 use tandem_protocol::event::Watermark;
 use tandem_protocol::mapping::{self, SalesforceContext, object_name};
+use tandem_protocol::record::When;
 use tandem_protocol::{Op, Origin, Outcome, OutcomeResult, RecordKind, Side};
 
 /// What one pull did to the log.
@@ -75,6 +76,15 @@ pub async fn pull_into_log(
     let mut versions = Vec::new();
     let mut in_flight = HashSet::new();
     for row in &result.changed {
+        // A detached occurrence's row is part of its series.
+        if let Some((series, when)) = detached_key(ctx, row) {
+            settle(&mut queued, &mut summary).await?;
+            match super::detached::take_in(store, writer, ctx, &series, &when, Some(row)).await? {
+                true => summary.updated += 1,
+                false => summary.unchanged += 1,
+            }
+            continue;
+        }
         // A later occurrence is part of the series its first row stands for — unless the series
         // is linked to it, since its first occurrence was deleted in Salesforce.
         if kind == RecordKind::Event
@@ -171,7 +181,7 @@ pub async fn pull_into_log(
             continue;
         };
         if kind == RecordKind::Event
-            && let Some(draft) = first_occurrence_deleted(client, &id, &known).await?
+            && let Some(draft) = first_occurrence_deleted(client, ctx, &id, &known).await?
         {
             queued.push((id, Op::Update, writer.submit(draft).await?));
             continue;
@@ -182,7 +192,7 @@ pub async fn pull_into_log(
     settle(&mut queued, &mut summary).await?;
     if kind == RecordKind::Event && !unlinked.is_empty() {
         summary.cancelled_occurrences =
-            cancel_occurrences(client, writer, store, &unlinked).await?;
+            cancel_occurrences(client, writer, store, ctx, &unlinked).await?;
     }
     let watermark = Draft {
         origin: Origin::new(Side::SALESFORCE, "salesforce:pull"),
@@ -212,6 +222,7 @@ fn links(store: &Store, id: &str) -> bool {
 /// next row, with the first occurrence cancelled. `None`: the row's deletion is the record's.
 async fn first_occurrence_deleted(
     client: &SalesforceClient,
+    ctx: &SalesforceContext,
     id: &str,
     known: &Known,
 ) -> Result<Option<Draft>, SyncError> {
@@ -224,7 +235,7 @@ async fn first_occurrence_deleted(
         return Ok(None);
     }
     let deleted = client
-        .query_all(mapping::deleted_rows_query(&[id.to_string()]))
+        .query_all(mapping::deleted_rows_query(&[id.to_string()], None))
         .await?;
     let Some(first) = deleted.first() else {
         return Ok(None);
@@ -235,9 +246,13 @@ async fn first_occurrence_deleted(
     let Some(next) = first_id(client.query(query).await?) else {
         return Ok(None);
     };
-    // Relinked even when the first occurrence is cancelled already.
-    let copy = mapping::with_cancelled(&known.copy.fields, first)
-        .unwrap_or_else(|| known.copy.fields.clone());
+    // Relinked even when the first occurrence is cancelled already, or detached: then tandem
+    // deleted the row, and the occurrence lives on as a row of its own.
+    let copy = match detached_there(ctx, known, first) {
+        true => None,
+        false => mapping::with_cancelled(&known.copy.fields, first),
+    }
+    .unwrap_or_else(|| known.copy.fields.clone());
     let mut draft = observation(RecordKind::Event, Op::Update, &next, Some(copy), None, None);
     if let DraftBody::Observation(o) = &mut draft.body {
         o.record = Some(known.record_id.clone());
@@ -247,17 +262,26 @@ async fn first_occurrence_deleted(
 
 /// Deleted rows tandem never linked may be later occurrences of a series it has: each is a
 /// cancellation of that occurrence (an EXDATE on the desktop), observed on the series from
-/// Salesforce. A cancellation the series has already is no news.
+/// Salesforce — unless tandem deleted the row to detach the occurrence. The row of a detached
+/// occurrence, deleted, cancels it too. A cancellation the series has already is no news.
 async fn cancel_occurrences(
     client: &SalesforceClient,
     writer: &Writer,
     store: &Store,
+    ctx: &SalesforceContext,
     deleted: &[String],
 ) -> Result<usize, SyncError> {
     let mut cancelled = 0;
     for chunk in deleted.chunks(200) {
-        let rows = client.query_all(mapping::deleted_rows_query(chunk)).await?;
+        let query = mapping::deleted_rows_query(chunk, ctx.row_key_field.as_deref());
+        let rows = client.query_all(query).await?;
         for row in &rows {
+            if let Some((series, when)) = detached_key(ctx, row) {
+                if super::detached::take_in(store, writer, ctx, &series, &when, None).await? {
+                    cancelled += 1;
+                }
+                continue;
+            }
             let Some(head_query) = mapping::head_of_deleted_query(row) else {
                 continue;
             };
@@ -267,6 +291,9 @@ async fn cancel_occurrences(
             let Some(known) = known_state(store, &head)?.filter(|k| k.copy.holds(&head)) else {
                 continue;
             };
+            if detached_there(ctx, &known, row) {
+                continue;
+            }
             let Some(copy) = mapping::with_cancelled(&known.copy.fields, row) else {
                 continue;
             };
@@ -276,6 +303,28 @@ async fn cancel_occurrences(
         }
     }
     Ok(cancelled)
+}
+
+/// The series and occurrence a row stands for, when it is a detached occurrence's row.
+fn detached_key(ctx: &SalesforceContext, row: &Row) -> Option<(tandem_protocol::RecordId, When)> {
+    let key = text(row, ctx.row_key_field.as_deref()?)?;
+    mapping::detached::parse_row_key(key)
+}
+
+/// Whether the deleted occurrence `row` of `known`'s series is one the record changed apart
+/// from the series, and tandem detaches (so tandem deleted the row itself).
+fn detached_there(ctx: &SalesforceContext, known: &Known, row: &Row) -> bool {
+    let (Some(_), Some(record)) = (&ctx.row_key_field, &known.record) else {
+        return false;
+    };
+    let Some(start) = record
+        .get("start")
+        .and_then(|s| serde_json::from_value::<When>(s.clone()).ok())
+    else {
+        return false;
+    };
+    mapping::cancellation_of(row, &start)
+        .is_some_and(|when| mapping::detached::is_detached(record, &when))
 }
 
 /// Wait for the queued observations, in order, and count them; a record the log refuses is

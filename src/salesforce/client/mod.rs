@@ -21,7 +21,7 @@ pub use http::{Request, Response, Safety, SalesforceClient, Stats};
 pub use oauth::{TokenResponse, WebLogin};
 pub use pull::{Deletion, FullReason, PullRequest, PullResult};
 pub use push::{
-    Create, Delete, ItemResult, Ledger, LedgerError, PushReport, Pusher, RowsNotDeleted, Update,
+    Create, Delete, ItemResult, Ledger, LedgerError, PushReport, Pusher, RowsNotWritten, Update,
 };
 pub use query::{Page, QueryPager};
 pub use session::{AccessToken, Session};

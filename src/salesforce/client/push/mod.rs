@@ -16,6 +16,7 @@
 mod create;
 mod delete;
 mod describe;
+mod rows;
 mod update;
 
 use std::future::Future;
@@ -26,7 +27,7 @@ use tandem_protocol::{Fields, Hlc, Op, Outcome, OutcomeResult, RecordId, Side};
 use super::http::{Request, SalesforceClient};
 use super::{ClientError, Row};
 
-pub use delete::RowsNotDeleted;
+pub use rows::RowsNotWritten;
 pub use tandem_protocol::salesforce::push::{Describe, FieldInfo};
 
 /// Records per sObject Collections call.

@@ -2,6 +2,8 @@
 //! pulling each kind under the rules' scope, and carrying out a plan's Salesforce steps through
 //! the pusher (sObject Collections, exactly-once creates, conditional updates).
 
+mod series;
+
 use super::ledger::LogLedger;
 use super::pull::{PullSummary, pull_into_log};
 use crate::engine::SyncError;
@@ -14,7 +16,8 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tandem_protocol::mapping::{
-    self, AccountCandidate, AccountMatch, Annotations, SalesforceContext, object_name, soql_quote,
+    self, AccountCandidate, AccountMatch, Annotations, SalesforceContext, detached, object_name,
+    soql_quote,
 };
 use tandem_protocol::plan::{Item, Step};
 use tandem_protocol::record::overlay;
@@ -154,12 +157,20 @@ impl Connection {
                     };
                     let side = side_copy(store, item);
                     let target = overlay(&side.fields, &step.changes);
-                    // Cancelled occurrences go first: deleting a row twice is harmless, so a
-                    // run stopped after them sends them again before recording anything.
-                    if let Err(e) = self.cancel_occurrences(&id, &side.fields, &target).await {
-                        results.push(fail(item, Op::Update, e.to_string()));
-                        continue;
-                    }
+                    let key_field = rules.salesforce_key_field.as_deref();
+                    let (id, version) = match self
+                        .series_rows(&item.record, &id, &side.fields, &target, key_field)
+                        .await
+                    {
+                        Ok(None) => (id, side.version),
+                        // The linked row was a detached occurrence's: the series goes on as
+                        // its next row, whose version tandem has not seen.
+                        Ok(Some(next)) => (next, None),
+                        Err(e) => {
+                            results.push(fail(item, Op::Update, e.to_string()));
+                            continue;
+                        }
+                    };
                     let body =
                         mapping::changes_to_salesforce(item.kind, &side.fields, &target, &self.ctx)
                             .map(|out| {
@@ -185,7 +196,7 @@ impl Connection {
                             object,
                             id,
                             fields,
-                            version: side.version,
+                            version,
                             written,
                             side_fields: Some(mapping::read_back(item.kind, &self.ctx, &target)),
                         }),
@@ -227,21 +238,25 @@ impl Connection {
                 (record, label)
             })
             .collect();
-        // A new series' cancelled occurrences exist once the series does: Salesforce's copy is
-        // recorded without them, then they are cancelled and recorded (a run stopped between the
-        // two leaves an update for the next run, which cancels them then).
+        // A new series' cancelled and detached occurrences exist once the series does:
+        // Salesforce's copy is recorded without them, then they are sent and recorded (a run
+        // stopped between the two leaves an update for the next run, which sends them then).
+        let key_field = rules(RecordKind::Event).salesforce_key_field;
         let series: Vec<(RecordId, Fields, Fields, Vec<Hlc>)> = creates
             .iter()
             .filter(|c| c.object == "Event")
             .filter_map(|c| {
                 let had = c.side_fields.clone()?;
+                let fields = read_fields(store, &c.record);
                 let mut target = had.clone();
-                target.insert(
-                    "exdates".into(),
-                    read_fields(store, &c.record).remove("exdates")?,
-                );
-                (!mapping::cancellations_to_send(&had, &target).is_empty())
-                    .then(|| (c.record.clone(), had, target, c.written.clone()))
+                if let Some(exdates) = fields.get("exdates") {
+                    target.insert("exdates".into(), exdates.clone());
+                }
+                if key_field.is_some() {
+                    let occurrences = detached::occurrences(&fields);
+                    target = detached::with_field(target, &occurrences);
+                }
+                (target != had).then(|| (c.record.clone(), had, target, c.written.clone()))
             })
             .collect();
         let report = self.pusher.push(creates, updates, deletes).await;
@@ -249,9 +264,18 @@ impl Connection {
             let Some(ItemOutcome::Created { id, .. }) = report.outcome(&record) else {
                 continue;
             };
-            let done = match self.cancel_occurrences(id, &had, &target).await {
-                Ok(()) => writer
-                    .append(self.seen(RecordKind::Event, &record, id.clone(), written, &target))
+            let done = match self
+                .series_rows(&record, id, &had, &target, key_field.as_deref())
+                .await
+            {
+                Ok(next) => writer
+                    .append(self.seen(
+                        RecordKind::Event,
+                        &record,
+                        next.unwrap_or_else(|| id.clone()),
+                        written,
+                        &target,
+                    ))
                     .await
                     .map(|_| ())
                     .map_err(SyncError::from),
@@ -284,28 +308,6 @@ impl Connection {
             });
         }
         (results, report.stopped)
-    }
-
-    /// Delete the Salesforce rows of the occurrences `target` cancels and Salesforce's copy
-    /// `had` does not (the series linked as `id`).
-    async fn cancel_occurrences(
-        &self,
-        id: &str,
-        had: &Fields,
-        target: &Fields,
-    ) -> Result<(), SyncError> {
-        let cancelled = mapping::cancellations_to_send(had, target);
-        if cancelled.is_empty() {
-            return Ok(());
-        }
-        let head = self.client.query(mapping::series_head_query(id)).await?;
-        let Some(soql) = head.first().and_then(mapping::series_rows_query) else {
-            return Ok(());
-        };
-        let rows = self.client.query(soql).await?;
-        let ids = mapping::cancelled_rows(&cancelled, &rows, &self.ctx);
-        self.pusher.delete_rows(&ids).await?;
-        Ok(())
     }
 
     /// The outcome that says Salesforce (as `id`) holds `target` as of `written`, without a write
@@ -460,10 +462,12 @@ fn side_copy(store: &Store, item: &Item) -> crate::store::SideState {
 }
 
 /// Salesforce's copy of a record it has just created from `fields`: the values read back, and
-/// a series' occurrences but not its cancellations, which are sent after the create.
+/// a series' occurrences but not its cancelled or detached ones, which are sent after the
+/// create.
 fn created_copy(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> Fields {
     let mut copy = mapping::read_back_created(kind, ctx, fields);
     copy.remove("exdates");
+    copy.remove(detached::FIELD);
     copy
 }
 
@@ -526,6 +530,13 @@ async fn org_context(
     }
     let mut ctx = SalesforceContext::standard(zone);
     ctx.user = running;
+    if let Some(field) = client.settings().external_id_field.clone() {
+        let event = client.describe("Event").await?;
+        ctx.row_key_field = event
+            .field(&field)
+            .filter(|f| f.external_id)
+            .map(|f| f.name.clone());
+    }
     let statuses = client
         .query("SELECT MasterLabel, IsClosed, IsDefault FROM TaskStatus")
         .await?;

@@ -1,0 +1,396 @@
+//! Occurrences moved or changed apart from their series. Salesforce keeps a series as one Event
+//! row per occurrence, and since API 58 an edit of a future occurrence edits the series from
+//! there on: the one faithful way to carry a single changed occurrence is to detach it — delete
+//! its row and make a standalone Event of it (what Riva documents). The standalone row carries
+//! a key in the org's external-id field — the series' record id and the recurrence id — so
+//! writing it is an upsert (exactly-once across crashes) and a pull knows which occurrence of
+//! which series the row stands for.
+//!
+//! The planner sees a series' detached occurrences as one field Salesforce holds, `occurrences`:
+//! derived from the override blocks of the record's `unmapped`, and kept in Salesforce's copy as
+//! tandem last wrote it. It is never a field of the record itself.
+
+use super::occurrence::{is_cancelled, regenerated};
+use super::soql_quote;
+use crate::codec::overrides::{self, same_occurrence};
+use crate::record::{Fields, RecordId, When};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The field Salesforce's copy of a series holds its detached occurrences in.
+pub const FIELD: &str = "occurrences";
+
+/// What a standalone row takes from the occurrence itself; the rest (links, owner) is the
+/// series'.
+const OWN: &[&str] = &[
+    "subject",
+    "location",
+    "description",
+    "start",
+    "end",
+    "reminder_minutes",
+    "private",
+    "show_as",
+];
+
+/// What of a series is no field of a standalone row.
+const SERIES_ONLY: &[&str] = &["rrule", "exdates", "unmapped", FIELD];
+
+/// One detached occurrence: the start the rule gives it and what its row holds of its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Occurrence {
+    pub recurrence_id: When,
+    pub fields: Fields,
+}
+
+/// A series' detached occurrences: as Salesforce's copy holds them, or derived from the
+/// record's overrides (those not cancelled), earliest first.
+pub fn occurrences(fields: &Fields) -> Vec<Occurrence> {
+    if let Some(held) = fields.get(FIELD) {
+        return serde_json::from_value(held.clone()).unwrap_or_default();
+    }
+    if !fields.get("rrule").is_some_and(Value::is_string) {
+        return Vec::new();
+    }
+    let exdates: Vec<When> = fields
+        .get("exdates")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let mut out: Vec<Occurrence> = overrides::of(fields)
+        .into_iter()
+        .filter(|o| !is_cancelled(&exdates, &o.recurrence_id))
+        .map(|o| Occurrence {
+            recurrence_id: o.recurrence_id,
+            fields: own(&o.fields),
+        })
+        .collect();
+    out.sort_by_key(|o| instant(&o.recurrence_id));
+    out.dedup_by(|a, b| same_occurrence(&a.recurrence_id, &b.recurrence_id));
+    out
+}
+
+/// The `occurrences` field for the planner's view of what Salesforce should hold; `None` when
+/// the record has none.
+pub fn projection(fields: &Fields) -> Option<Value> {
+    let all = occurrences(fields);
+    (!all.is_empty()).then(|| serde_json::to_value(all).unwrap_or(Value::Null))
+}
+
+/// `fields` with the occurrences it has as the field Salesforce's copy keeps (none: no field).
+pub fn with_field(mut fields: Fields, occurrences: &[Occurrence]) -> Fields {
+    fields.remove(FIELD);
+    if !occurrences.is_empty() {
+        fields.insert(
+            FIELD.into(),
+            serde_json::to_value(occurrences).unwrap_or(Value::Null),
+        );
+    }
+    fields
+}
+
+/// What a standalone row holds of an occurrence's fields.
+pub fn own(fields: &Fields) -> Fields {
+    fields
+        .iter()
+        .filter(|(k, _)| OWN.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A write to the standalone rows of a series.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowChange {
+    /// Write the row with these record fields; `detach`: the occurrence's row in the series is
+    /// to be deleted first (it is not detached yet).
+    Write {
+        recurrence_id: When,
+        fields: Fields,
+        detach: bool,
+    },
+    /// Delete the row: its occurrence is cancelled.
+    Delete { recurrence_id: When },
+}
+
+impl RowChange {
+    pub fn recurrence_id(&self) -> &When {
+        match self {
+            RowChange::Write { recurrence_id, .. } | RowChange::Delete { recurrence_id } => {
+                recurrence_id
+            }
+        }
+    }
+}
+
+/// What the standalone rows need for Salesforce's copy `had` to become `target`. An
+/// occurrence no longer changed apart goes back to the series' own values at its time (its row
+/// in the series is gone for good); one cancelled is deleted. When Salesforce makes the series'
+/// rows anew, every detached occurrence's row in it is back and is deleted again.
+pub fn row_changes(had: &Fields, target: &Fields) -> Vec<RowChange> {
+    let anew = regenerated(had, target);
+    let had_all = occurrences(had);
+    let want = occurrences(target);
+    let find = |list: &[Occurrence], rid: &When| -> Option<Occurrence> {
+        list.iter()
+            .find(|o| same_occurrence(&o.recurrence_id, rid))
+            .cloned()
+    };
+    let mut out = Vec::new();
+    for w in &want {
+        let before = find(&had_all, &w.recurrence_id);
+        if before.as_ref() == Some(w) && !anew {
+            continue;
+        }
+        out.push(RowChange::Write {
+            recurrence_id: w.recurrence_id.clone(),
+            fields: standalone(target, &w.fields),
+            detach: before.is_none() || anew,
+        });
+    }
+    let exdates: Vec<When> = target
+        .get("exdates")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    for h in had_all {
+        if find(&want, &h.recurrence_id).is_some() {
+            continue;
+        }
+        let recurrence_id = h.recurrence_id.clone();
+        if is_cancelled(&exdates, &recurrence_id) {
+            out.push(RowChange::Delete { recurrence_id });
+        } else if let Some(regular) = regular(target, &recurrence_id) {
+            out.push(RowChange::Write {
+                recurrence_id,
+                fields: standalone(target, &regular),
+                detach: false,
+            });
+        }
+    }
+    out
+}
+
+/// A standalone row's record fields: the series' links and owner, the occurrence's own values.
+pub fn standalone(series: &Fields, own_fields: &Fields) -> Fields {
+    let mut out: Fields = series
+        .iter()
+        .filter(|(k, _)| !OWN.contains(&k.as_str()) && !SERIES_ONLY.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    out.extend(own(own_fields));
+    out
+}
+
+/// The series' own values for the occurrence at `recurrence_id`: its start there, its length.
+fn regular(series: &Fields, recurrence_id: &When) -> Option<Fields> {
+    let start: When = serde_json::from_value(series.get("start")?.clone()).ok()?;
+    let end: Option<When> = series
+        .get("end")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let at = in_zone_of(&start, recurrence_id);
+    let mut fields = own(series);
+    fields.insert("start".into(), serde_json::to_value(&at).ok()?);
+    if let Some(end) = end {
+        let end = shifted(&at, instant(&end) - instant(&start));
+        fields.insert("end".into(), serde_json::to_value(end).ok()?);
+    }
+    Some(fields)
+}
+
+/// `when` written like the series' `start`: in its zone, or as a day.
+pub fn in_zone_of(start: &When, when: &When) -> When {
+    match (start, when) {
+        (When::Time { tzid, floating, .. }, When::Time { utc, .. }) => When::Time {
+            utc: *utc,
+            tzid: tzid.clone(),
+            floating: *floating,
+        },
+        _ => when.clone(),
+    }
+}
+
+/// The record's fields once Salesforce's standalone row of `recurrence_id` reads `row` (its
+/// own fields), or was deleted (`None`: the occurrence is cancelled). `uid` names the series in
+/// the override it writes. `None` when that changes nothing.
+pub fn fold(
+    record: &Fields,
+    uid: &str,
+    recurrence_id: &When,
+    row: Option<&Fields>,
+) -> Option<Fields> {
+    let start: When = serde_json::from_value(record.get("start")?.clone()).ok()?;
+    let rid = in_zone_of(&start, recurrence_id);
+    let unmapped: Vec<String> = record
+        .get("unmapped")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let known = overrides::of(record)
+        .into_iter()
+        .find(|o| same_occurrence(&o.recurrence_id, &rid));
+    let mut out = Fields::new();
+    match row {
+        Some(row) => {
+            // The override keeps what Salesforce does not hold (attendees, alarms, its own
+            // unknown lines); a new one starts from the series.
+            let mut fields = match known {
+                Some(o) => o.fields,
+                None => record
+                    .iter()
+                    .filter(|(k, _)| !SERIES_ONLY.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            };
+            // Times keep the zone the override was written in.
+            let mut row = own(row);
+            for name in ["start", "end"] {
+                let was = fields
+                    .get(name)
+                    .and_then(|v| serde_json::from_value::<When>(v.clone()).ok());
+                let now = row
+                    .get(name)
+                    .and_then(|v| serde_json::from_value::<When>(v.clone()).ok());
+                if let (Some(was), Some(now)) = (was, now) {
+                    row.insert(
+                        name.into(),
+                        serde_json::to_value(in_zone_of(&was, &now)).ok()?,
+                    );
+                }
+            }
+            if own(&fields) == row {
+                return None;
+            }
+            fields.retain(|k, _| !OWN.contains(&k.as_str()));
+            fields.extend(row);
+            let block = overrides::lines(uid, &rid, &fields);
+            let now = overrides::with_block(&unmapped, &rid, Some(block));
+            out.insert("unmapped".into(), serde_json::to_value(now).ok()?);
+        }
+        None => {
+            let mut exdates: Vec<When> = record
+                .get("exdates")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            if known.is_none() && is_cancelled(&exdates, &rid) {
+                return None;
+            }
+            if known.is_some() {
+                let now = overrides::with_block(&unmapped, &rid, None);
+                out.insert("unmapped".into(), serde_json::to_value(now).ok()?);
+            }
+            if !is_cancelled(&exdates, &rid) {
+                exdates.push(rid);
+                out.insert("exdates".into(), serde_json::to_value(exdates).ok()?);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Whether the record changed the occurrence at `when` apart from its series (then its row's
+/// deletion in Salesforce is tandem's detaching it, not a cancellation).
+pub fn is_detached(record: &Fields, when: &When) -> bool {
+    occurrences_of_record(record)
+        .iter()
+        .any(|o| same_occurrence(&o.recurrence_id, when))
+}
+
+/// Salesforce's copy `copy` once it holds what `record` now has of the occurrence at `when`:
+/// that one entry of its detached occurrences, and the occurrence's cancellation. Other entries
+/// stay as they are, since they may still wait to be sent.
+pub fn held_after(copy: &Fields, record: &Fields, when: &When) -> Fields {
+    let mut held: Vec<Occurrence> = occurrences(copy)
+        .into_iter()
+        .filter(|o| !same_occurrence(&o.recurrence_id, when))
+        .collect();
+    held.extend(
+        occurrences_of_record(record)
+            .into_iter()
+            .filter(|o| same_occurrence(&o.recurrence_id, when)),
+    );
+    held.sort_by_key(|o| instant(&o.recurrence_id));
+    let mut out = with_field(copy.clone(), &held);
+    let cancelled: Vec<When> = record
+        .get("exdates")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let mut exdates: Vec<When> = copy
+        .get("exdates")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if is_cancelled(&cancelled, when) && !is_cancelled(&exdates, when) {
+        exdates.extend(cancelled.into_iter().filter(|c| same_occurrence(c, when)));
+        out.insert(
+            "exdates".into(),
+            serde_json::to_value(exdates).unwrap_or(Value::Null),
+        );
+    }
+    out
+}
+
+/// A record's detached occurrences, derived from its overrides (never a held field).
+fn occurrences_of_record(record: &Fields) -> Vec<Occurrence> {
+    if record.contains_key(FIELD) {
+        let mut own = record.clone();
+        own.remove(FIELD);
+        return occurrences(&own);
+    }
+    occurrences(record)
+}
+
+/// The external-id key of the standalone row of a series' occurrence.
+pub fn row_key(record: &RecordId, recurrence_id: &When) -> String {
+    let rid = match recurrence_id {
+        When::Date(d) => d.format("%Y%m%d").to_string(),
+        When::Time { utc, .. } => utc.format("%Y%m%dT%H%M%SZ").to_string(),
+    };
+    format!("{record}@{rid}")
+}
+
+/// The series and occurrence a standalone row's key names; `None` for any other key (a
+/// record's own id, or none).
+pub fn parse_row_key(key: &str) -> Option<(RecordId, When)> {
+    let (record, rid) = key.split_once('@')?;
+    let record = RecordId::parse(record).ok()?;
+    let when = match rid.strip_suffix('Z') {
+        Some(time) => When::Time {
+            utc: NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%S")
+                .ok()?
+                .and_utc(),
+            tzid: None,
+            floating: false,
+        },
+        None => When::Date(NaiveDate::parse_from_str(rid, "%Y%m%d").ok()?),
+    };
+    Some((record, when))
+}
+
+/// The query for the ids of the standalone rows with these keys in `field`.
+pub fn rows_query(field: &str, keys: &[String]) -> String {
+    let keys: Vec<String> = keys.iter().map(|k| soql_quote(k)).collect();
+    format!(
+        "SELECT Id FROM Event WHERE {field} IN ({})",
+        keys.join(", ")
+    )
+}
+
+fn instant(when: &When) -> chrono::DateTime<chrono::Utc> {
+    match when {
+        When::Date(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
+        When::Time { utc, .. } => *utc,
+    }
+}
+
+/// `when` moved by `length`, in the same zone.
+fn shifted(when: &When, length: TimeDelta) -> When {
+    match when {
+        When::Date(d) => When::Date(*d + length),
+        When::Time {
+            utc,
+            tzid,
+            floating,
+        } => When::Time {
+            utc: *utc + length,
+            tzid: tzid.clone(),
+            floating: *floating,
+        },
+    }
+}
