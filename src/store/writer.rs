@@ -118,11 +118,12 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    commit_batch(&store, &projector, &mut clock, &mut next_seq, &wall, batch);
-                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let at = (&mut clock, &mut next_seq);
+                    commit_batch(&store, &projector, at, &wall, batch, &counter);
                 }
                 if let Some(group) = next {
-                    commit_batch(&store, &projector, &mut clock, &mut next_seq, &wall, group);
+                    let at = (&mut clock, &mut next_seq);
+                    commit_batch(&store, &projector, at, &wall, group, &counter);
                 }
                 // `store` is dropped here, which closes the redb file cleanly.
             })
@@ -207,13 +208,16 @@ impl std::future::Future for Pending {
     }
 }
 
+/// Append and commit one batch; `at` is the writer's clock and next position, rewound when
+/// nothing of the batch became durable; `commits` counts the commits, before anyone is
+/// answered.
 fn commit_batch(
     store: &Store,
     projector: &Projector,
-    clock: &mut HlcClock,
-    next_seq: &mut u64,
+    (clock, next_seq): (&mut HlcClock, &mut u64),
     wall: &WallClock,
     batch: Vec<Job>,
+    commits: &std::sync::atomic::AtomicU64,
 ) {
     let (clock_before, seq_before) = (clock.last(), *next_seq);
     let txn = match store.db().and_then(|db| Ok(db.begin_write()?)) {
@@ -253,6 +257,7 @@ fn commit_batch(
     }
     match txn.commit() {
         Ok(()) => {
+            commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             for (reply, result) in answers {
                 let _ = reply.send(result.map_err(WriterError::from));
             }

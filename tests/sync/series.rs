@@ -229,5 +229,76 @@ async fn without_a_key_field_a_moved_occurrence_stays_on_the_desktop_and_the_sum
     assert_eq!(in_series.len(), 5, "{in_series:?}");
     assert!(alone.is_empty());
     assert!(rig.preview().await.plan.is_idle());
-    let _ = sf_time;
+}
+
+#[tokio::test]
+async fn an_occurrence_changed_in_salesforce_becomes_the_desktops_override_and_detaches_when_edited_there()
+ {
+    let rig = keyed_rig().await;
+    // A weekly series that began two weeks ago: Salesforce keeps edits of its past occurrences
+    // as exceptions of the series.
+    let start = utc_at(-14, 10);
+    let day = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+        [chrono::Datelike::weekday(&start).num_days_from_monday() as usize];
+    let head = rig.sf_create(
+        "Event",
+        json!({"Subject": "Pipeline review", "StartDateTime": sf_time(start),
+               "EndDateTime": sf_time(start + Duration::hours(1)),
+               "IsRecurrence2": true,
+               "Recurrence2PatternText": format!("RRULE:FREQ=WEEKLY;BYDAY={day};COUNT=4"),
+               "Recurrence2PatternTimeZone": "Europe/Berlin"}),
+    );
+    rig.sync().await;
+    let members = rig.members(CALENDAR).await;
+    assert_eq!(members.len(), 1);
+    let second = start + Duration::weeks(1);
+    let row = rig
+        .soql(&format!(
+            "SELECT Id FROM Event WHERE IsRecurrence2 = true AND StartDateTime = {}",
+            second.format("%Y-%m-%dT%H:%M:%SZ")
+        ))
+        .await;
+    let row = row[0]["Id"].as_str().unwrap().to_string();
+    rig.sf_update(
+        "Event",
+        &row,
+        json!({"Subject": "Pipeline review: Q1 numbers"}),
+    );
+    assert_eq!(rig.sf_get(&row)["IsRecurrence2Exception"], true);
+
+    rig.sync().await;
+    let (_, body) = rig.get(&members[0]).await;
+    let changed = overrides(&body);
+    assert_eq!(changed.len(), 1, "{body}");
+    assert!(
+        changed[0].contains("SUMMARY:Pipeline review: Q1 numbers"),
+        "{body}"
+    );
+    assert!(
+        body.contains("SUMMARY:Pipeline review\r\n"),
+        "the series keeps its title: {body}"
+    );
+    let p = rig.preview().await.plan;
+    assert!(p.is_idle(), "nothing more to do: {p:#?}");
+    assert_eq!(rig.sf_get(&head)["Subject"], "Pipeline review");
+
+    // Edited on the desktop: the exception row gives way to a standalone row, once.
+    let edited = body.replace(
+        "SUMMARY:Pipeline review: Q1 numbers",
+        "SUMMARY:Pipeline review: Q1 numbers and forecast",
+    );
+    assert!(rig.put(&members[0], &edited).await.is_success());
+    rig.sync().await;
+    let (in_series, alone) = rows(&rig).await;
+    assert_eq!(in_series.len(), 3, "{in_series:?}");
+    assert!(!in_series.contains(&second));
+    assert_eq!(alone.len(), 1, "{alone:#?}");
+    assert_eq!(
+        alone[0]["Subject"],
+        "Pipeline review: Q1 numbers and forecast"
+    );
+    assert_eq!(start_of(&alone[0]), second);
+    let p = rig.preview().await.plan;
+    assert!(p.is_idle(), "nothing more to do: {p:#?}");
+    rig.verify_replay();
 }

@@ -42,6 +42,17 @@ const SERIES_ONLY: &[&str] = &["rrule", "exdates", "unmapped", FIELD];
 pub struct Occurrence {
     pub recurrence_id: When,
     pub fields: Fields,
+    /// Its row is still the series' own: an occurrence changed in Salesforce, which marks it
+    /// `IsRecurrence2Exception`. Changed on the desktop, it is detached like any other.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_series: bool,
+}
+
+impl Occurrence {
+    /// The same occurrence with the same values, wherever its row is.
+    fn same(&self, other: &Occurrence) -> bool {
+        same_occurrence(&self.recurrence_id, &other.recurrence_id) && self.fields == other.fields
+    }
 }
 
 /// A series' detached occurrences: as Salesforce's copy holds them, or derived from the
@@ -63,6 +74,7 @@ pub fn occurrences(fields: &Fields) -> Vec<Occurrence> {
         .map(|o| Occurrence {
             recurrence_id: o.recurrence_id,
             fields: own(&o.fields),
+            in_series: false,
         })
         .collect();
     out.sort_by_key(|o| instant(&o.recurrence_id));
@@ -138,13 +150,13 @@ pub fn row_changes(had: &Fields, target: &Fields) -> Vec<RowChange> {
     let mut out = Vec::new();
     for w in &want {
         let before = find(&had_all, &w.recurrence_id);
-        if before.as_ref() == Some(w) && !anew {
+        if before.as_ref().is_some_and(|b| b.same(w)) && !anew {
             continue;
         }
         out.push(RowChange::Write {
             recurrence_id: w.recurrence_id.clone(),
             fields: standalone(target, &w.fields),
-            detach: before.is_none() || anew,
+            detach: before.is_none_or(|b| b.in_series) || anew,
         });
     }
     let exdates: Vec<When> = target
@@ -293,10 +305,11 @@ pub fn is_detached(record: &Fields, when: &When) -> bool {
         .any(|o| same_occurrence(&o.recurrence_id, when))
 }
 
-/// Salesforce's copy `copy` once it holds what `record` now has of the occurrence at `when`:
-/// that one entry of its detached occurrences, and the occurrence's cancellation. Other entries
-/// stay as they are, since they may still wait to be sent.
-pub fn held_after(copy: &Fields, record: &Fields, when: &When) -> Fields {
+/// Salesforce's copy `copy` once it holds what `record` now has of the occurrence at `when`
+/// (`in_series`: as an exception row of the series): that one entry of its detached
+/// occurrences, and the occurrence's cancellation. Other entries stay as they are, since they
+/// may still wait to be sent.
+pub fn held_after(copy: &Fields, record: &Fields, when: &When, in_series: bool) -> Fields {
     let mut held: Vec<Occurrence> = occurrences(copy)
         .into_iter()
         .filter(|o| !same_occurrence(&o.recurrence_id, when))
@@ -304,7 +317,8 @@ pub fn held_after(copy: &Fields, record: &Fields, when: &When) -> Fields {
     held.extend(
         occurrences_of_record(record)
             .into_iter()
-            .filter(|o| same_occurrence(&o.recurrence_id, when)),
+            .filter(|o| same_occurrence(&o.recurrence_id, when))
+            .map(|o| Occurrence { in_series, ..o }),
     );
     held.sort_by_key(|o| instant(&o.recurrence_id));
     let mut out = with_field(copy.clone(), &held);
@@ -334,6 +348,25 @@ fn occurrences_of_record(record: &Fields) -> Vec<Occurrence> {
         return occurrences(&own);
     }
     occurrences(record)
+}
+
+/// Whether the series' rule (its start, rule and end; cancellations aside) makes an occurrence
+/// at `when`: an exception row moved in Salesforce no longer tells its place in the series.
+pub fn is_rule_occurrence(series: &Fields, when: &When) -> bool {
+    let pattern: Fields = series
+        .iter()
+        .filter(|(k, _)| ["start", "end", "rrule"].contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let ics =
+        crate::codec::render_icalendar(crate::record::RecordKind::Event, "series", &pattern, None);
+    let Ok(object) = crate::codec::parse_icalendar(&ics) else {
+        return false;
+    };
+    let at = instant(when);
+    crate::codec::occurrences(&object, at, at + TimeDelta::seconds(1), 2)
+        .iter()
+        .any(|o| o.start == at)
 }
 
 /// The external-id key of the standalone row of a series' occurrence.

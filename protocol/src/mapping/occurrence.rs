@@ -59,8 +59,12 @@ pub fn series_rows_query(first: &Map<String, Value>) -> Option<String> {
     if let Some(owner) = text("OwnerId") {
         soql.push_str(&format!(" AND OwnerId = {}", soql_quote(owner)));
     }
+    // An occurrence changed apart in Salesforce may have a subject of its own.
     if let Some(subject) = text("Subject") {
-        soql.push_str(&format!(" AND Subject = {}", soql_quote(subject)));
+        soql.push_str(&format!(
+            " AND (Subject = {} OR IsRecurrence2Exception = true)",
+            soql_quote(subject)
+        ));
     }
     Some(soql)
 }
@@ -142,6 +146,40 @@ pub fn head_of_deleted_query(row: &Map<String, Value>) -> Option<String> {
         "{rows} AND StartDateTime = {}",
         start.format("%Y-%m-%dT%H:%M:%SZ")
     ))
+}
+
+/// For an occurrence row Salesforce marks `IsRecurrence2Exception` (changed apart from its
+/// series in Salesforce), the query for the series' first row, the one tandem links the series
+/// to; `None` for any other row. The subject is left out: the exception may have its own.
+pub fn head_of_exception_query(row: &Map<String, Value>) -> Option<String> {
+    if row.get("IsRecurrence2Exception").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let text = |f: &str| row.get(f).and_then(Value::as_str);
+    let start = parse_salesforce_datetime(text("Recurrence2PatternStartDate")?).ok()?;
+    let start = start.format("%Y-%m-%dT%H:%M:%SZ");
+    let mut soql = format!(
+        "SELECT Id FROM Event WHERE IsRecurrence2 = true AND IsChild = false AND Recurrence2PatternStartDate = {start} AND StartDateTime = {start}"
+    );
+    if let Some(owner) = text("OwnerId") {
+        soql.push_str(&format!(" AND OwnerId = {}", soql_quote(owner)));
+    }
+    Some(soql)
+}
+
+/// An occurrence row read as a single event: its own times, not its series' (see
+/// `event::read`).
+pub fn as_single(row: &Map<String, Value>) -> Map<String, Value> {
+    let mut own = row.clone();
+    for series in [
+        "IsRecurrence2",
+        "Recurrence2PatternStartDate",
+        "Recurrence2PatternText",
+        "Recurrence2PatternTimeZone",
+    ] {
+        own.remove(series);
+    }
+    own
 }
 
 /// Whether `dates` cancel the occurrence `when` names: the same day, or the same instant however
@@ -243,7 +281,7 @@ mod tests {
                            "OwnerId": "005A", "Subject": "Rock 'n' roll"});
         let soql = series_rows_query(first.as_object().unwrap()).unwrap();
         assert!(
-            soql.ends_with("Recurrence2PatternStartDate = 2027-03-10T09:00:00Z AND OwnerId = '005A' AND Subject = 'Rock \\'n\\' roll'"),
+            soql.ends_with("Recurrence2PatternStartDate = 2027-03-10T09:00:00Z AND OwnerId = '005A' AND (Subject = 'Rock \\'n\\' roll' OR IsRecurrence2Exception = true)"),
             "{soql}"
         );
         assert_eq!(
@@ -260,7 +298,9 @@ mod tests {
         let row = row.as_object().unwrap();
         let head = head_of_deleted_query(row).unwrap();
         assert!(
-            head.ends_with("Subject = 'Sync' AND StartDateTime = 2027-03-10T09:00:00Z"),
+            head.ends_with(
+                "IsRecurrence2Exception = true) AND StartDateTime = 2027-03-10T09:00:00Z"
+            ),
             "{head}"
         );
         let start: When = serde_json::from_value(

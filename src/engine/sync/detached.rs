@@ -11,8 +11,9 @@ use tandem_protocol::mapping::{self, SalesforceContext, detached};
 use tandem_protocol::record::{When, overlay};
 use tandem_protocol::{Op, Origin, Outcome, OutcomeResult, RecordId, RecordKind, Side};
 
-/// Take in the standalone row of `series`' occurrence `when`: as Salesforce has it now
-/// (`row`), or deleted (`None`). Whether it was news.
+/// Take in the row of `series`' occurrence `when`: as Salesforce has it now (`row`, read as a
+/// single event), or deleted (`None`); `in_series`: the row is the series' own, an exception
+/// changed in Salesforce, not a standalone row. Whether it was news.
 pub async fn take_in(
     store: &Store,
     writer: &Writer,
@@ -20,6 +21,7 @@ pub async fn take_in(
     series: &RecordId,
     when: &When,
     row: Option<&Row>,
+    in_series: bool,
 ) -> Result<bool, SyncError> {
     let (state, copy) = {
         let txn = store.read()?;
@@ -54,9 +56,9 @@ pub async fn take_in(
             return Ok(false);
         }
     }
+    // The UID the desktop writes the series with.
     let uid = overrides::uid(&unmapped(&state.fields))
-        .or(state.uid.clone())
-        .unwrap_or_else(|| series.to_string());
+        .unwrap_or_else(|| tandem_protocol::dav::layout::uid_for(series, state.uid.as_deref()));
     let Some(changes) = detached::fold(&state.fields, &uid, when, now.as_ref()) else {
         return Ok(false);
     };
@@ -85,7 +87,7 @@ pub async fn take_in(
                 external_id: Some(head),
                 version: None,
             },
-            side_fields: Some(detached::held_after(&copy.fields, &record, when)),
+            side_fields: Some(detached::held_after(&copy.fields, &record, when, in_series)),
             payload: None,
         }),
     };

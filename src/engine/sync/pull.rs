@@ -75,11 +75,14 @@ pub async fn pull_into_log(
     let mut queued = Vec::new();
     let mut versions = Vec::new();
     let mut in_flight = HashSet::new();
+    let mut exceptions = Vec::new();
     for row in &result.changed {
         // A detached occurrence's row is part of its series.
         if let Some((series, when)) = detached_key(ctx, row) {
             settle(&mut queued, &mut summary).await?;
-            match super::detached::take_in(store, writer, ctx, &series, &when, Some(row)).await? {
+            match super::detached::take_in(store, writer, ctx, &series, &when, Some(row), false)
+                .await?
+            {
                 true => summary.updated += 1,
                 false => summary.unchanged += 1,
             }
@@ -92,6 +95,9 @@ pub async fn pull_into_log(
             && !text(row, "Id").is_some_and(|id| links(store, id))
         {
             summary.series_occurrences += 1;
+            if let Some(head) = mapping::head_of_exception_query(row) {
+                exceptions.push((head, row));
+            }
             continue;
         }
         let Some(id) = text(row, "Id").map(str::to_string) else {
@@ -158,6 +164,7 @@ pub async fn pull_into_log(
     for pending in versions {
         pending.await?;
     }
+    summary.updated += take_in_exceptions(client, writer, store, ctx, exceptions).await?;
     let mut gone: BTreeSet<String> = result.deleted.iter().map(|d| d.id.clone()).collect();
     if let Some(all) = &result.all_ids {
         // A full comparison: whatever tandem has from Salesforce and Salesforce no longer has.
@@ -277,7 +284,8 @@ async fn cancel_occurrences(
         let rows = client.query_all(query).await?;
         for row in &rows {
             if let Some((series, when)) = detached_key(ctx, row) {
-                if super::detached::take_in(store, writer, ctx, &series, &when, None).await? {
+                if super::detached::take_in(store, writer, ctx, &series, &when, None, false).await?
+                {
                     cancelled += 1;
                 }
                 continue;
@@ -303,6 +311,45 @@ async fn cancel_occurrences(
         }
     }
     Ok(cancelled)
+}
+
+/// Occurrences changed in Salesforce apart from their series (`IsRecurrence2Exception`, each
+/// with the query for its series' first row) become the overrides of their series. One whose
+/// place in the series is no longer known (moved off the rule's times) is left alone. How many
+/// changed a series.
+async fn take_in_exceptions(
+    client: &SalesforceClient,
+    writer: &Writer,
+    store: &Store,
+    ctx: &SalesforceContext,
+    exceptions: Vec<(String, &Row)>,
+) -> Result<usize, SyncError> {
+    let mut taken = 0;
+    for (head, row) in exceptions {
+        let Some(head) = first_id(client.query(head).await?) else {
+            continue;
+        };
+        let Some(known) = known_state(store, &head)?.filter(|k| k.copy.holds(&head)) else {
+            continue;
+        };
+        let Some(record) = &known.record else {
+            continue;
+        };
+        let Some(when) = record
+            .get("start")
+            .and_then(|s| serde_json::from_value::<When>(s.clone()).ok())
+            .and_then(|start| mapping::cancellation_of(row, &start))
+            .filter(|when| mapping::detached::is_rule_occurrence(record, when))
+        else {
+            continue;
+        };
+        let single = mapping::as_single(row);
+        let series = &known.record_id;
+        if super::detached::take_in(store, writer, ctx, series, &when, Some(&single), true).await? {
+            taken += 1;
+        }
+    }
+    Ok(taken)
 }
 
 /// The series and occurrence a row stands for, when it is a detached occurrence's row.
