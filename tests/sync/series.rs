@@ -302,3 +302,98 @@ async fn an_occurrence_changed_in_salesforce_becomes_the_desktops_override_and_d
     assert!(p.is_idle(), "nothing more to do: {p:#?}");
     rig.verify_replay();
 }
+
+/// The instants a desktop series occurs at, by expanding its body the way a client would.
+async fn desktop_starts(rig: &Rig) -> Vec<DateTime<Utc>> {
+    let mut starts = Vec::new();
+    for href in rig.members(CALENDAR).await {
+        let (_, body) = rig.get(&href).await;
+        let object = tandem::protocol::codec::parse_icalendar(body.as_bytes()).unwrap();
+        let from = Utc::now() - Duration::days(365);
+        let to = Utc::now() + Duration::days(365);
+        starts.extend(
+            tandem::protocol::codec::occurrences(&object, from, to, 1000)
+                .into_iter()
+                .map(|o| o.start),
+        );
+    }
+    starts.sort();
+    starts
+}
+
+#[tokio::test]
+async fn a_series_split_in_two_on_the_desktop_is_two_series_in_salesforce() {
+    let rig = keyed_rig().await;
+    let start = utc_at(3, 10);
+    let href = format!("{CALENDAR}split.ics");
+    assert!(
+        rig.put(&href, &series("split", start, &[]))
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    // "This and following": the first series ends after three, a new one goes on at 14:00.
+    let first = series("split", start, &[]).replace("COUNT=6", "COUNT=3");
+    let tail_start = start + Duration::weeks(3) + Duration::hours(4);
+    let tail = super::rig::vevent(
+        "split-2",
+        "Weekly call",
+        tail_start,
+        &["RRULE:FREQ=WEEKLY;COUNT=3"],
+    );
+    assert!(rig.put(&href, &first).await.is_success());
+    assert!(
+        rig.put(&format!("{CALENDAR}split-2.ics"), &tail)
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    let (in_series, alone) = rows(&rig).await;
+    let mut expected: Vec<_> = (0..3).map(|w| start + Duration::weeks(w)).collect();
+    expected.extend((0..3).map(|w| tail_start + Duration::weeks(w)));
+    assert_eq!(in_series, expected);
+    assert!(alone.is_empty(), "{alone:#?}");
+    assert_eq!(desktop_starts(&rig).await, expected);
+    let p = rig.preview().await.plan;
+    assert!(p.is_idle(), "nothing more to do: {p:#?}");
+}
+
+#[tokio::test]
+async fn a_series_retimed_from_an_occurrence_on_in_salesforce_occurs_once_on_the_desktop() {
+    let rig = keyed_rig().await;
+    let start = utc_at(3, 10);
+    let href = format!("{CALENDAR}retimed.ics");
+    assert!(
+        rig.put(&href, &series("retimed", start, &[]))
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    // In Salesforce (API 58+), moving a future occurrence moves the series from there on.
+    let fourth = start + Duration::weeks(3);
+    let row = rig
+        .soql(&format!(
+            "SELECT Id FROM Event WHERE IsRecurrence2 = true AND StartDateTime = {}",
+            fourth.format("%Y-%m-%dT%H:%M:%SZ")
+        ))
+        .await;
+    let moved = fourth + Duration::hours(4);
+    rig.sf_update(
+        "Event",
+        row[0]["Id"].as_str().unwrap(),
+        json!({"StartDateTime": sf_time(moved), "EndDateTime": sf_time(moved + Duration::hours(1))}),
+    );
+    // Salesforce lists the rows it deleted once their minute is over.
+    rig.emu.advance_clock(Duration::minutes(1));
+    rig.sync().await;
+    let (in_series, alone) = rows(&rig).await;
+    assert!(alone.is_empty(), "{alone:#?}");
+    assert_eq!(
+        desktop_starts(&rig).await,
+        in_series,
+        "the desktop shows each meeting Salesforce has, once"
+    );
+    let p = rig.preview().await.plan;
+    assert!(p.is_idle(), "nothing more to do: {p:#?}");
+    rig.verify_replay();
+}

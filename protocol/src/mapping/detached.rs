@@ -10,7 +10,7 @@
 //! derived from the override blocks of the record's `unmapped`, and kept in Salesforce's copy as
 //! tandem last wrote it. It is never a field of the record itself.
 
-use super::occurrence::{is_cancelled, regenerated};
+use super::occurrence::is_cancelled;
 use super::soql_quote;
 use crate::codec::overrides::{self, same_occurrence};
 use crate::record::{Fields, RecordId, When};
@@ -136,10 +136,9 @@ impl RowChange {
 
 /// What the standalone rows need for Salesforce's copy `had` to become `target`. An
 /// occurrence no longer changed apart goes back to the series' own values at its time (its row
-/// in the series is gone for good); one cancelled is deleted. When Salesforce makes the series'
-/// rows anew, every detached occurrence's row in it is back and is deleted again.
+/// in the series is gone for good); one cancelled is deleted. (A series Salesforce makes anew
+/// is compared from a copy without any, see `remakes_series`.)
 pub fn row_changes(had: &Fields, target: &Fields) -> Vec<RowChange> {
-    let anew = regenerated(had, target);
     let had_all = occurrences(had);
     let want = occurrences(target);
     let find = |list: &[Occurrence], rid: &When| -> Option<Occurrence> {
@@ -150,13 +149,13 @@ pub fn row_changes(had: &Fields, target: &Fields) -> Vec<RowChange> {
     let mut out = Vec::new();
     for w in &want {
         let before = find(&had_all, &w.recurrence_id);
-        if before.as_ref().is_some_and(|b| b.same(w)) && !anew {
+        if before.as_ref().is_some_and(|b| b.same(w)) {
             continue;
         }
         out.push(RowChange::Write {
             recurrence_id: w.recurrence_id.clone(),
             fields: standalone(target, &w.fields),
-            detach: before.is_none_or(|b| b.in_series) || anew,
+            detach: before.is_none_or(|b| b.in_series),
         });
     }
     let exdates: Vec<When> = target
@@ -425,5 +424,144 @@ fn shifted(when: &When, length: TimeDelta) -> When {
             tzid: tzid.clone(),
             floating: *floating,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn when(v: Value) -> When {
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// A weekly series at 09:00 UTC from 10 March 2027, with the occurrence of the 17th moved
+    /// to 14:00 and retitled.
+    fn series(moved: bool) -> Fields {
+        let mut unmapped = vec!["BEGIN:VCALENDAR".to_string(), "END:VCALENDAR".into()];
+        if moved {
+            unmapped.extend(overrides::lines(
+                "u",
+                &when(json!({"time": {"utc": "2027-03-17T09:00:00Z"}})),
+                &serde_json::from_value(json!({
+                    "subject": "Moved",
+                    "start": {"time": {"utc": "2027-03-17T14:00:00Z"}},
+                    "end": {"time": {"utc": "2027-03-17T15:00:00Z"}},
+                }))
+                .unwrap(),
+            ));
+        }
+        serde_json::from_value(json!({
+            "subject": "Weekly",
+            "rrule": "FREQ=WEEKLY;COUNT=6",
+            "start": {"time": {"utc": "2027-03-10T09:00:00Z"}},
+            "end": {"time": {"utc": "2027-03-10T10:00:00Z"}},
+            "what": {"salesforce_id": "001A", "name": "Acme"},
+            "unmapped": unmapped,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_row_key_names_the_series_and_the_occurrence() {
+        let record = RecordId::parse("evt-0123456789abcdef").unwrap();
+        for rid in [
+            when(json!({"time": {"utc": "2027-03-17T09:00:00Z", "tzid": "Europe/Berlin"}})),
+            when(json!({"date": "2027-03-17"})),
+        ] {
+            let key = row_key(&record, &rid);
+            let (back, at) = parse_row_key(&key).unwrap();
+            assert_eq!(back, record);
+            assert!(same_occurrence(&at, &rid), "{key}");
+        }
+        assert_eq!(
+            parse_row_key("evt-0123456789abcdef"),
+            None,
+            "a record's own key"
+        );
+    }
+
+    #[test]
+    fn an_override_is_detached_once_rewritten_when_changed_and_deleted_when_cancelled() {
+        let moved = series(true);
+        let had = Fields::new();
+        let changes = row_changes(&had, &moved);
+        let [
+            RowChange::Write {
+                fields,
+                detach: true,
+                ..
+            },
+        ] = changes.as_slice()
+        else {
+            panic!("{changes:?}");
+        };
+        assert_eq!(fields["subject"], "Moved");
+        assert_eq!(fields["what"]["salesforce_id"], "001A", "the series' links");
+        assert!(fields.get("rrule").is_none());
+
+        let held = with_field(Fields::new(), &occurrences(&moved));
+        assert!(row_changes(&held, &moved).is_empty(), "sent already");
+
+        let mut cancelled = series(false);
+        cancelled.insert(
+            "exdates".into(),
+            json!([{"time": {"utc": "2027-03-17T09:00:00Z"}}]),
+        );
+        assert!(matches!(
+            row_changes(&held, &cancelled).as_slice(),
+            [RowChange::Delete { .. }]
+        ));
+        // Back in line with the series: the row takes the series' values at its time.
+        let back = row_changes(&held, &series(false));
+        let [
+            RowChange::Write {
+                fields,
+                detach: false,
+                ..
+            },
+        ] = back.as_slice()
+        else {
+            panic!("{back:?}");
+        };
+        assert_eq!(fields["subject"], "Weekly");
+        assert_eq!(fields["start"]["time"]["utc"], "2027-03-17T09:00:00Z");
+        assert_eq!(fields["end"]["time"]["utc"], "2027-03-17T10:00:00Z");
+    }
+
+    #[test]
+    fn a_rows_edit_or_deletion_comes_back_as_the_override() {
+        let moved = series(true);
+        let rid = when(json!({"time": {"utc": "2027-03-17T09:00:00Z"}}));
+        let mut row = occurrences(&moved)[0].fields.clone();
+        assert_eq!(fold(&moved, "u", &rid, Some(&row)), None, "no news");
+        row.insert("subject".into(), json!("Moved (room B)"));
+        let changes = fold(&moved, "u", &rid, Some(&row)).unwrap();
+        let now = crate::record::overlay(&moved, &changes);
+        assert_eq!(occurrences(&now)[0].fields["subject"], "Moved (room B)");
+        assert_eq!(overrides::of(&now).len(), 1);
+
+        let gone = fold(&now, "u", &rid, None).unwrap();
+        let now = crate::record::overlay(&now, &gone);
+        assert!(overrides::of(&now).is_empty());
+        assert!(is_cancelled(
+            &serde_json::from_value::<Vec<When>>(now["exdates"].clone()).unwrap(),
+            &rid
+        ));
+        assert_eq!(fold(&now, "u", &rid, None), None, "cancelled already");
+    }
+
+    #[test]
+    fn only_the_rules_own_times_are_occurrences() {
+        let series = series(false);
+        assert!(is_rule_occurrence(
+            &series,
+            &when(json!({"time": {"utc": "2027-03-24T09:00:00Z"}}))
+        ));
+        assert!(!is_rule_occurrence(
+            &series,
+            &when(json!({"time": {"utc": "2027-03-24T11:00:00Z"}}))
+        ));
     }
 }

@@ -10,8 +10,8 @@ use crate::record::{Fields, When};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{Map, Value};
 
-/// The cancellations `target` has that Salesforce's copy `had` lacks. A changed rule or start
-/// makes Salesforce create the occurrences anew, so then every cancellation is sent again.
+/// The cancellations `target` has that Salesforce's copy `had` lacks. (A series Salesforce
+/// makes anew is compared from a copy without any, see `remakes_series`.)
 pub fn cancellations_to_send(had: &Fields, target: &Fields) -> Vec<When> {
     let dates = |fields: &Fields| -> Vec<When> {
         fields
@@ -23,19 +23,43 @@ pub fn cancellations_to_send(had: &Fields, target: &Fields) -> Vec<When> {
     if wanted.is_empty() || target.get("rrule").is_none_or(Value::is_null) {
         return Vec::new();
     }
-    if regenerated(had, target) {
-        return wanted;
-    }
     let sent = dates(had);
     wanted.into_iter().filter(|d| !sent.contains(d)).collect()
 }
 
-/// Whether Salesforce makes a series' occurrence rows anew for its copy `had` to become
-/// `target`: a changed rule or start does.
-pub(super) fn regenerated(had: &Fields, target: &Fields) -> bool {
-    ["rrule", "start", "end"]
-        .iter()
-        .any(|f| had.get(*f) != target.get(*f))
+/// Whether an update body for the record `target` makes Salesforce create a series' rows anew
+/// (with new ids): one that changes a series' rule or times.
+pub fn remakes_series(target: &Fields, body: &Map<String, Value>) -> bool {
+    const REMAKE: &[&str] = &[
+        "StartDateTime",
+        "EndDateTime",
+        "DurationInMinutes",
+        "ActivityDateTime",
+        "ActivityDate",
+        "IsAllDayEvent",
+        "Recurrence2PatternText",
+        "Recurrence2PatternTimeZone",
+    ];
+    target.get("rrule").is_some_and(Value::is_string)
+        && REMAKE.iter().any(|f| body.contains_key(*f))
+}
+
+/// The query for the first row of the series `fields` describes, owned by `owner`: the row at
+/// its pattern's start. `None` without a start.
+pub fn head_at_query(fields: &Fields, owner: Option<&str>) -> Option<String> {
+    let start: When = serde_json::from_value(fields.get("start")?.clone()).ok()?;
+    let at = match start {
+        When::Date(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
+        When::Time { utc, .. } => utc,
+    };
+    let at = at.format("%Y-%m-%dT%H:%M:%SZ");
+    let mut soql = format!(
+        "SELECT Id FROM Event WHERE IsRecurrence2 = true AND IsChild = false AND Recurrence2PatternStartDate = {at} AND StartDateTime = {at}"
+    );
+    if let Some(owner) = owner {
+        soql.push_str(&format!(" AND OwnerId = {}", soql_quote(owner)));
+    }
+    Some(soql)
 }
 
 /// The query for what [`series_rows_query`] needs of the row tandem links a series to.
@@ -240,7 +264,7 @@ mod tests {
     }
 
     #[test]
-    fn only_new_cancellations_are_sent_unless_the_series_is_made_anew() {
+    fn only_new_cancellations_are_sent() {
         let one = json!({"time": {"utc": "2027-03-10T09:00:00Z"}});
         let two = json!({"time": {"utc": "2027-03-17T09:00:00Z"}});
         let had = fields(json!({"rrule": "FREQ=WEEKLY", "start": 1, "exdates": [one]}));
@@ -249,10 +273,28 @@ mod tests {
             cancellations_to_send(&had, &target),
             vec![serde_json::from_value::<When>(two.clone()).unwrap()]
         );
-        let moved = fields(json!({"rrule": "FREQ=WEEKLY", "start": 2, "exdates": [one, two]}));
-        assert_eq!(cancellations_to_send(&had, &moved).len(), 2);
         let single = fields(json!({"exdates": [one]}));
         assert!(cancellations_to_send(&Fields::new(), &single).is_empty());
+    }
+
+    #[test]
+    fn a_series_is_made_anew_by_a_new_rule_or_time_not_by_a_new_title() {
+        let series = fields(json!({"rrule": "FREQ=WEEKLY"}));
+        let body = |v: Value| v.as_object().unwrap().clone();
+        assert!(remakes_series(
+            &series,
+            &body(json!({"Recurrence2PatternText": "x"}))
+        ));
+        assert!(remakes_series(
+            &series,
+            &body(json!({"StartDateTime": "x"}))
+        ));
+        assert!(!remakes_series(&series, &body(json!({"Subject": "x"}))));
+        let single = fields(json!({"subject": "One"}));
+        assert!(!remakes_series(
+            &single,
+            &body(json!({"StartDateTime": "x"}))
+        ));
     }
 
     #[test]

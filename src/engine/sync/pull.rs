@@ -74,6 +74,40 @@ pub async fn pull_into_log(
     // are submitted, and all are durable before the watermark is appended.
     let mut queued = Vec::new();
     let mut versions = Vec::new();
+    // Deletions first: a series whose rows Salesforce made anew (its rule changed) is relinked
+    // to its new first row before that row is read, which would otherwise look like a new one.
+    let mut gone: BTreeSet<String> = result.deleted.iter().map(|d| d.id.clone()).collect();
+    if let Some(all) = &result.all_ids {
+        // A full comparison: whatever tandem has from Salesforce and Salesforce no longer has.
+        gone.extend(
+            known_ids(store, kind)?
+                .into_iter()
+                .filter(|id| !all.contains(id)),
+        );
+    }
+    let mut unlinked = Vec::new();
+    for id in gone {
+        // A deletion is news only of the copy the record has now: one read again (the overlap)
+        // was taken in already, and one of a copy a restore has since made anew must not delete
+        // the restored record.
+        let known = known_state(store, &id)?;
+        if known.is_none() {
+            unlinked.push(id);
+            continue;
+        }
+        let Some(known) = known.filter(|k| k.copy.holds(&id)) else {
+            continue;
+        };
+        if kind == RecordKind::Event
+            && let Some(draft) = first_occurrence_deleted(client, ctx, &id, &known).await?
+        {
+            queued.push((id, Op::Update, writer.submit(draft).await?));
+            continue;
+        }
+        let draft = observation(kind, Op::Delete, &id, None, None, None);
+        queued.push((id, Op::Delete, writer.submit(draft).await?));
+    }
+    settle(&mut queued, &mut summary).await?;
     let mut in_flight = HashSet::new();
     let mut exceptions = Vec::new();
     for row in &result.changed {
@@ -165,37 +199,6 @@ pub async fn pull_into_log(
         pending.await?;
     }
     summary.updated += take_in_exceptions(client, writer, store, ctx, exceptions).await?;
-    let mut gone: BTreeSet<String> = result.deleted.iter().map(|d| d.id.clone()).collect();
-    if let Some(all) = &result.all_ids {
-        // A full comparison: whatever tandem has from Salesforce and Salesforce no longer has.
-        gone.extend(
-            known_ids(store, kind)?
-                .into_iter()
-                .filter(|id| !all.contains(id)),
-        );
-    }
-    let mut unlinked = Vec::new();
-    for id in gone {
-        // A deletion is news only of the copy the record has now: one read again (the overlap)
-        // was taken in already, and one of a copy a restore has since made anew must not delete
-        // the restored record.
-        let known = known_state(store, &id)?;
-        if known.is_none() {
-            unlinked.push(id);
-            continue;
-        }
-        let Some(known) = known.filter(|k| k.copy.holds(&id)) else {
-            continue;
-        };
-        if kind == RecordKind::Event
-            && let Some(draft) = first_occurrence_deleted(client, ctx, &id, &known).await?
-        {
-            queued.push((id, Op::Update, writer.submit(draft).await?));
-            continue;
-        }
-        let draft = observation(kind, Op::Delete, &id, None, None, None);
-        queued.push((id, Op::Delete, writer.submit(draft).await?));
-    }
     settle(&mut queued, &mut summary).await?;
     if kind == RecordKind::Event && !unlinked.is_empty() {
         summary.cancelled_occurrences =
@@ -250,16 +253,23 @@ async fn first_occurrence_deleted(
     let Some(query) = mapping::remaining_rows_query(first) else {
         return Ok(None);
     };
-    let Some(next) = first_id(client.query(query).await?) else {
+    let remaining = client.query(query).await?;
+    let Some(next) = remaining.first() else {
         return Ok(None);
     };
-    // Relinked even when the first occurrence is cancelled already, or detached: then tandem
-    // deleted the row, and the occurrence lives on as a row of its own.
-    let copy = match detached_there(ctx, known, first) {
+    let Some(id_next) = text(next, "Id").map(str::to_string) else {
+        return Ok(None);
+    };
+    // Relinked even when the first occurrence is cancelled already; and with nothing cancelled
+    // when it is detached (tandem deleted the row, the occurrence lives on as a row of its own)
+    // or when Salesforce made the rows anew (a new first row at the same time).
+    let anew = text(next, "StartDateTime") == text(first, "StartDateTime");
+    let copy = match anew || detached_there(ctx, known, first) {
         true => None,
         false => mapping::with_cancelled(&known.copy.fields, first),
     }
     .unwrap_or_else(|| known.copy.fields.clone());
+    let next = id_next;
     let mut draft = observation(RecordKind::Event, Op::Update, &next, Some(copy), None, None);
     if let DraftBody::Observation(o) = &mut draft.body {
         o.record = Some(known.record_id.clone());

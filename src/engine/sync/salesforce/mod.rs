@@ -132,6 +132,9 @@ impl Connection {
         let mut results = Vec::new();
         let (mut creates, mut updates, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
         let mut linking = Vec::new();
+        // Series whose rows Salesforce makes in this push: Salesforce's copy, and what it is to
+        // hold once their cancelled and detached occurrences are sent.
+        let mut series: Vec<(RecordId, Fields, Fields)> = Vec::new();
         let fail = |item: &Item, op, error: String| StepResult {
             record: item.record.clone(),
             label: item.label.clone(),
@@ -155,51 +158,18 @@ impl Connection {
                         results.push(fail(item, Op::Update, "no Salesforce id".into()));
                         continue;
                     };
-                    let side = side_copy(store, item);
-                    let target = overlay(&side.fields, &step.changes);
-                    let key_field = rules.salesforce_key_field.as_deref();
-                    let (id, version) = match self
-                        .series_rows(&item.record, &id, &side.fields, &target, key_field)
-                        .await
-                    {
-                        Ok(None) => (id, side.version),
-                        // The linked row was a detached occurrence's: the series goes on as
-                        // its next row, whose version tandem has not seen.
-                        Ok(Some(next)) => (next, None),
-                        Err(e) => {
-                            results.push(fail(item, Op::Update, e.to_string()));
-                            continue;
-                        }
-                    };
-                    let body =
-                        mapping::changes_to_salesforce(item.kind, &side.fields, &target, &self.ctx)
-                            .map(|out| {
-                                mapping::annotate_body(
-                                    item.kind,
-                                    out.fields,
-                                    &read_fields(store, &item.record),
-                                    annotations(&rules),
-                                )
-                            });
-                    match body {
+                    match self.update(store, item, step, id, written, &rules).await {
                         Err(e) => results.push(fail(item, Op::Update, e.to_string())),
-                        // Nothing Salesforce holds changes: note that it has seen this state.
-                        Ok(body) if body.is_empty() => {
-                            let seen = self.seen(item.kind, &item.record, id, written, &target);
-                            results.push(match writer.append(seen).await {
+                        Ok(UpdateStep::Seen(seen)) => {
+                            results.push(match writer.append(*seen).await {
                                 Ok(_) => done(item, Op::Update),
                                 Err(e) => fail(item, Op::Update, e.to_string()),
                             });
                         }
-                        Ok(fields) => updates.push(Update {
-                            record: item.record.clone(),
-                            object,
-                            id,
-                            fields,
-                            version,
-                            written,
-                            side_fields: Some(mapping::read_back(item.kind, &self.ctx, &target)),
-                        }),
+                        Ok(UpdateStep::Send(update, remade)) => {
+                            series.extend(remade);
+                            updates.push(*update);
+                        }
                     }
                 }
                 Op::Delete => match item.id_on(Side::SALESFORCE).map(str::to_string) {
@@ -238,42 +208,55 @@ impl Connection {
                 (record, label)
             })
             .collect();
-        // A new series' cancelled and detached occurrences exist once the series does:
-        // Salesforce's copy is recorded without them, then they are sent and recorded (a run
-        // stopped between the two leaves an update for the next run, which sends them then).
+        // A series' cancelled and detached occurrences exist once its rows do: Salesforce's
+        // copy is recorded without them, then they are sent and recorded (a run stopped between
+        // the two leaves an update for the next run, which sends them then).
         let key_field = rules(RecordKind::Event).salesforce_key_field;
-        let series: Vec<(RecordId, Fields, Fields, Vec<Hlc>)> = creates
+        for c in creates.iter().filter(|c| c.object == "Event") {
+            let Some(had) = c.side_fields.clone() else {
+                continue;
+            };
+            let fields = read_fields(store, &c.record);
+            let mut target = had.clone();
+            if let Some(exdates) = fields.get("exdates") {
+                target.insert("exdates".into(), exdates.clone());
+            }
+            if key_field.is_some() {
+                target = detached::with_field(target, &detached::occurrences(&fields));
+            }
+            if target != had {
+                series.push((c.record.clone(), had, target));
+            }
+        }
+        let written: HashMap<RecordId, Vec<Hlc>> = creates
             .iter()
-            .filter(|c| c.object == "Event")
-            .filter_map(|c| {
-                let had = c.side_fields.clone()?;
-                let fields = read_fields(store, &c.record);
-                let mut target = had.clone();
-                if let Some(exdates) = fields.get("exdates") {
-                    target.insert("exdates".into(), exdates.clone());
-                }
-                if key_field.is_some() {
-                    let occurrences = detached::occurrences(&fields);
-                    target = detached::with_field(target, &occurrences);
-                }
-                (target != had).then(|| (c.record.clone(), had, target, c.written.clone()))
-            })
+            .map(|c| (c.record.clone(), c.written.clone()))
+            .chain(
+                updates
+                    .iter()
+                    .map(|u| (u.record.clone(), u.written.clone())),
+            )
             .collect();
         let report = self.pusher.push(creates, updates, deletes).await;
-        for (record, had, target, written) in series {
-            let Some(ItemOutcome::Created { id, .. }) = report.outcome(&record) else {
+        for (record, had, target) in series {
+            let id = match report.outcome(&record) {
+                Some(ItemOutcome::Created { id, .. }) => Some(id.clone()),
+                Some(ItemOutcome::Updated { id }) => self.new_head(id, &target).await,
+                _ => None,
+            };
+            let (Some(id), Some(written)) = (id, written.get(&record)) else {
                 continue;
             };
             let done = match self
-                .series_rows(&record, id, &had, &target, key_field.as_deref())
+                .series_rows(&record, &id, &had, &target, key_field.as_deref())
                 .await
             {
                 Ok(next) => writer
                     .append(self.seen(
                         RecordKind::Event,
                         &record,
-                        next.unwrap_or_else(|| id.clone()),
-                        written,
+                        next.unwrap_or(id),
+                        written.clone(),
                         &target,
                     ))
                     .await
@@ -308,6 +291,63 @@ impl Connection {
             });
         }
         (results, report.stopped)
+    }
+
+    /// What an update step of `item` (linked as `id`) sends. A series' cancelled and detached
+    /// occurrences go first — unless the update makes Salesforce create the series' rows anew
+    /// (a changed rule or time): then they are sent once that is done, and returned with the
+    /// update as Salesforce's copy without them and what it is to hold.
+    async fn update(
+        &self,
+        store: &Store,
+        item: &Item,
+        step: &Step,
+        id: String,
+        written: Vec<Hlc>,
+        rules: &Rules,
+    ) -> Result<UpdateStep, SyncError> {
+        let side = side_copy(store, item);
+        let target = overlay(&side.fields, &step.changes);
+        let out = mapping::changes_to_salesforce(item.kind, &side.fields, &target, &self.ctx)?;
+        let full = read_fields(store, &item.record);
+        let body = mapping::annotate_body(item.kind, out.fields, &full, annotations(rules));
+        let anew = mapping::remakes_series(&target, &body);
+        let (id, version) = match anew {
+            true => (id, side.version),
+            false => {
+                let key_field = rules.salesforce_key_field.as_deref();
+                match self
+                    .series_rows(&item.record, &id, &side.fields, &target, key_field)
+                    .await?
+                {
+                    None => (id, side.version),
+                    // The linked row was a detached occurrence's: the series goes on as its
+                    // next row, whose version tandem has not seen.
+                    Some(next) => (next, None),
+                }
+            }
+        };
+        if body.is_empty() {
+            // Nothing Salesforce holds changes: note that it has seen this state.
+            let seen = self.seen(item.kind, &item.record, id, written, &target);
+            return Ok(UpdateStep::Seen(Box::new(seen)));
+        }
+        let mut copy = mapping::read_back(item.kind, &self.ctx, &target);
+        let mut remade = None;
+        if anew {
+            copy = without_series_rows(copy);
+            remade = Some((item.record.clone(), copy.clone(), target));
+        }
+        let update = Update {
+            record: item.record.clone(),
+            object: object_name(item.kind).to_string(),
+            id,
+            fields: body,
+            version,
+            written,
+            side_fields: Some(copy),
+        };
+        Ok(UpdateStep::Send(Box::new(update), remade))
     }
 
     /// The outcome that says Salesforce (as `id`) holds `target` as of `written`, without a write
@@ -435,6 +475,13 @@ impl Connection {
     }
 }
 
+/// What an update step comes to: a note that Salesforce has seen the state (nothing of its
+/// own changes), or an update to send — with the series it remakes, if it does.
+enum UpdateStep {
+    Seen(Box<Draft>),
+    Send(Box<Update>, Option<(RecordId, Fields, Fields)>),
+}
+
 fn annotations(rules: &Rules) -> Annotations {
     Annotations {
         invitees: rules.invitees_in_description,
@@ -465,7 +512,12 @@ fn side_copy(store: &Store, item: &Item) -> crate::store::SideState {
 /// a series' occurrences but not its cancelled or detached ones, which are sent after the
 /// create.
 fn created_copy(kind: RecordKind, ctx: &SalesforceContext, fields: &Fields) -> Fields {
-    let mut copy = mapping::read_back_created(kind, ctx, fields);
+    without_series_rows(mapping::read_back_created(kind, ctx, fields))
+}
+
+/// Salesforce's copy of a series whose rows it has just made: without the cancellations and
+/// detached occurrences, which are sent after.
+fn without_series_rows(mut copy: Fields) -> Fields {
     copy.remove("exdates");
     copy.remove(detached::FIELD);
     copy

@@ -10,6 +10,24 @@ use tandem_protocol::record::When;
 use tandem_protocol::{Fields, RecordId, RecordKind};
 
 impl Connection {
+    /// The first row of the series `target`, made anew by Salesforce after its rule changed
+    /// (the rows before, `old` among them, are gone): tandem links the series to it.
+    pub(super) async fn new_head(&self, old: &str, target: &Fields) -> Option<String> {
+        let soql = mapping::head_at_query(target, self.user_id.as_deref())?;
+        match self.client.query(soql).await {
+            Ok(rows) => rows
+                .iter()
+                .filter_map(|r| r.get("Id")?.as_str())
+                .find(|id| *id != old)
+                .map(str::to_string)
+                .or_else(|| Some(old.to_string())),
+            Err(e) => {
+                tracing::warn!("the series' new first row is looked for again next run: {e}");
+                None
+            }
+        }
+    }
+
     /// Bring the rows of the series `record`, linked as `id`, from Salesforce's copy `had` to
     /// `target`; `key_field` keys detached occurrences (without one they are not sent). Deletes
     /// and upserts are harmless to repeat, so they go before anything is recorded: a run stopped
