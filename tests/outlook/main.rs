@@ -607,9 +607,11 @@ impl Three {
 }
 
 #[tokio::test]
-async fn an_outlook_series_with_a_cancelled_occurrence_is_one_series_in_salesforce_and_comes_back_unchanged()
+async fn an_outlook_series_with_a_cancelled_and_a_moved_occurrence_is_one_series_in_salesforce_and_comes_back_unchanged()
  {
-    let three = Three::start().await;
+    // With the org's external-id field, a moved occurrence is detached in Salesforce.
+    let keyed = Settings::parse("[salesforce]\nexternal_id_field = \"Tandem_Id__c\"\n").unwrap();
+    let three = Three::with_settings(keyed).await;
     let rig = &three.rig;
     let (body, monday) = weekly_body("Pipeline review");
     let master = three.outlook_event(body);
@@ -655,6 +657,18 @@ async fn an_outlook_series_with_a_cancelled_occurrence_is_one_series_in_salesfor
     );
     assert_eq!(rows.len(), 5, "{days:?}");
     assert!(rows.iter().all(|r| r["Subject"] == "Pipeline review"));
+    // The moved meeting is a row of its own at its new time; the series has the other four.
+    let alone: Vec<_> = rows
+        .iter()
+        .filter(|r| r["IsRecurrence2"] == false)
+        .collect();
+    assert_eq!(alone.len(), 1, "{rows:#?}");
+    let at = chrono::DateTime::parse_from_str(
+        alone[0]["StartDateTime"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    )
+    .unwrap();
+    assert_eq!(at, fifth.start + chrono::Duration::hours(1));
     // On the desktop: one event with its rule and the cancellation.
     let calendar = rig.members("/dav/calendars/calendar/").await;
     assert_eq!(calendar.len(), 1, "{calendar:?}");
