@@ -344,18 +344,27 @@ pub fn project(side: Side, kind: RecordKind, fields: &Fields) -> Fields {
         .collect()
 }
 
-/// What `side` should hold of the record: its part of the fields, and for the CRM a series'
-/// detached occurrences when the rules give their rows a key (see `mapping::detached`).
-fn wanted(side: Side, record: &RecordInput<'_>, rules: &Rules) -> Fields {
-    let mut want = project(side, record.kind, record.fields);
-    if side.role() == Some(Role::Crm)
-        && record.kind == RecordKind::Event
-        && rules.salesforce_key_field.is_some()
-        && let Some(occurrences) = mapping::detached::projection(record.fields)
+/// What `side` holds, or should hold, of `fields` (the record's, or the side's copy): its part
+/// of them, and a series' changed occurrences where the side keeps them apart — Outlook as its
+/// series' exceptions, Salesforce as detached rows when the rules give those a key (see
+/// `mapping::detached`).
+fn held(side: Side, kind: RecordKind, fields: &Fields, rules: &Rules) -> Fields {
+    let mut held = project(side, kind, fields);
+    let apart = match side.role() {
+        Some(Role::Crm) => rules.salesforce_key_field.is_some(),
+        _ => side == Side::OUTLOOK,
+    };
+    if apart
+        && kind == RecordKind::Event
+        && let Some(occurrences) = mapping::detached::projection(fields)
     {
-        want.insert(mapping::detached::FIELD.into(), occurrences);
+        held.insert(mapping::detached::FIELD.into(), occurrences);
     }
-    want
+    held
+}
+
+fn wanted(side: Side, record: &RecordInput<'_>, rules: &Rules) -> Fields {
+    held(side, record.kind, record.fields, rules)
 }
 
 /// Plan one record for the run's `sides`; `None` when every side is in step with it. `now`
@@ -476,7 +485,7 @@ fn needed(record: &RecordInput<'_>, side: Side, rules: &Rules) -> Option<Step> {
         return None;
     }
     let want = wanted(side, record, rules);
-    let have = project(side, record.kind, &copy.fields);
+    let have = held(side, record.kind, &copy.fields, rules);
     let mut changes = crate::record::difference(&have, &want);
     if side.role() == Some(Role::Crm) {
         // Salesforce gives every record an owner (the running user when tandem names none): a

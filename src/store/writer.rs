@@ -365,7 +365,7 @@ fn complete(
         Some(bytes) => Some(decode("sides", bytes.value())?),
         None => None,
     };
-    let changes = match o.snapshot {
+    let mut changes = match o.snapshot {
         Some(snapshot) => {
             let had = side_state
                 .as_ref()
@@ -375,6 +375,9 @@ fn complete(
         }
         None => o.changes,
     };
+    // What a side's copy alone holds (a series' occurrences as that side keeps them apart) is
+    // no field of the record.
+    changes.remove(tandem_protocol::mapping::detached::FIELD);
     let base = match (o.base, &side_state) {
         (Some(base), _) => base,
         // A side reporting a whole record made its change on top of what it had.

@@ -1066,3 +1066,69 @@ async fn a_batch_with_one_failed_create_makes_the_others_and_the_next_run_makes_
     );
     three.in_step().await;
 }
+
+#[tokio::test]
+async fn an_occurrence_moved_on_the_desktop_becomes_an_exception_of_the_outlook_series() {
+    let three = Three::start().await;
+    let rig = &three.rig;
+    let (body, _) = weekly_body("Team sync");
+    let master = three.outlook_event(body);
+    let occurrences = three.occurrences(&master.id);
+    rig.sync().await;
+    let calendar = rig.members("/dav/calendars/calendar/").await;
+    assert_eq!(calendar.len(), 1);
+    let (_, ics) = rig.get(&calendar[0]).await;
+
+    // The desktop moves the second meeting by two hours and retitles it.
+    let second = &occurrences[1];
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let uid = ics
+        .replace("\r\n ", "")
+        .lines()
+        .find_map(|l| l.strip_prefix("UID:"))
+        .unwrap()
+        .to_string();
+    let moved = second.start + chrono::Duration::hours(2);
+    let block = [
+        "BEGIN:VEVENT".to_string(),
+        format!("UID:{uid}"),
+        "DTSTAMP:20261101T000000Z".into(),
+        format!("RECURRENCE-ID:{}", fmt(second.start)),
+        format!("DTSTART:{}", fmt(moved)),
+        format!("DTEND:{}", fmt(moved + chrono::Duration::hours(1))),
+        "SUMMARY:Team sync (customer joins)".into(),
+        "END:VEVENT".into(),
+    ]
+    .join("\r\n");
+    let edited = ics.replace("END:VCALENDAR", &format!("{block}\r\nEND:VCALENDAR"));
+    let status = rig.put(&calendar[0], &edited).await;
+    assert!(status.is_success(), "{status}: {edited}");
+    rig.sync().await;
+
+    let now = three.occurrences(&master.id);
+    assert_eq!(now.len(), 6, "no occurrence added or lost");
+    let exception = now
+        .iter()
+        .find(|i| i.original_start == Some(second.start))
+        .expect("the second occurrence");
+    assert_eq!(exception.kind, tandem_graph_emulator::EventType::Exception);
+    assert_eq!(exception.start, moved);
+    let subject = three
+        .graph
+        .mailbox(|m| m.series[&master.id].exceptions[&second.start].fields["subject"].clone());
+    assert_eq!(subject, "Team sync (customer joins)");
+    assert!(
+        now.iter()
+            .filter(|i| i.original_start != Some(second.start))
+            .all(|i| i.kind == tandem_graph_emulator::EventType::Occurrence),
+        "the other meetings are untouched"
+    );
+    three.in_step().await;
+    let (_, back) = rig.get(&calendar[0]).await;
+    assert!(
+        back.contains("SUMMARY:Team sync (customer joins)"),
+        "{back}"
+    );
+    assert_eq!(three.event_count(), 1);
+    rig.verify_replay();
+}

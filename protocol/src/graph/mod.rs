@@ -140,6 +140,18 @@ pub fn keep_equivalent(known: &Fields, reported: &mut Fields) {
     {
         reported.insert("rrule".into(), Value::String(was.clone()));
     }
+    // Exceptions tandem wrote, read back with what Outlook adds to an occurrence (its reminder,
+    // its show-as), are the occurrences as tandem knows them.
+    use crate::mapping::detached;
+    let held = detached::occurrences(known);
+    if !held.is_empty() && detached::reported_as_held(&held, &detached::occurrences(reported)) {
+        for field in ["unmapped", detached::FIELD] {
+            match known.get(field) {
+                Some(value) => reported.insert(field.into(), value.clone()),
+                None => reported.remove(field),
+            };
+        }
+    }
 }
 
 /// Item JSON (as Graph returns it: contact / todoTask / event) → the record's fields.
@@ -180,6 +192,8 @@ pub fn to_graph(
     current: Option<&Value>,
     zone: Tz,
 ) -> Result<Map<String, Value>, GraphMappingError> {
+    // A series' exceptions are written occurrence by occurrence, not with the series.
+    let fields = &*crate::mapping::detached::record_fields(fields);
     kind.check_changes(fields).map_err(|e| invalid(kind, e))?;
     match current {
         None => write(kind, fields, None, zone),
@@ -199,7 +213,11 @@ pub fn update(
     zone: Tz,
 ) -> Result<Update, GraphMappingError> {
     let now = from_graph(kind, current, zone).unwrap_or_default();
-    match crate::update::laid_over(had, changes, &now) {
+    let (had, changes) = (
+        crate::mapping::detached::record_fields(had),
+        crate::mapping::detached::record_fields(changes),
+    );
+    match crate::update::laid_over(&had, &changes, &now) {
         Some(want) => Ok(Update::Send(to_graph(kind, &want, Some(current), zone)?)),
         None => Ok(Update::ChangedMeanwhile),
     }

@@ -89,6 +89,19 @@ pub fn projection(fields: &Fields) -> Option<Value> {
     (!all.is_empty()).then(|| serde_json::to_value(all).unwrap_or(Value::Null))
 }
 
+/// `fields` without the occurrences a side's copy keeps: the record's own fields, for a
+/// mapping that writes them. Borrowed when there is nothing to leave out.
+pub fn record_fields(fields: &Fields) -> std::borrow::Cow<'_, Fields> {
+    match fields.contains_key(FIELD) {
+        true => {
+            let mut own = fields.clone();
+            own.remove(FIELD);
+            std::borrow::Cow::Owned(own)
+        }
+        false => std::borrow::Cow::Borrowed(fields),
+    }
+}
+
 /// `fields` with the occurrences it has as the field Salesforce's copy keeps (none: no field).
 pub fn with_field(mut fields: Fields, occurrences: &[Occurrence]) -> Fields {
     fields.remove(FIELD);
@@ -101,12 +114,27 @@ pub fn with_field(mut fields: Fields, occurrences: &[Occurrence]) -> Fields {
     fields
 }
 
-/// What a standalone row holds of an occurrence's fields.
+/// What a standalone row holds of an occurrence's fields. Times are instants: sides spell an
+/// occurrence's zone their own way (Outlook names one, a client may write UTC), and that is no
+/// change of the occurrence.
 pub fn own(fields: &Fields) -> Fields {
     fields
         .iter()
         .filter(|(k, _)| OWN.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| {
+            let instant = match serde_json::from_value::<When>(v.clone()) {
+                Ok(When::Time { utc, floating, .. }) if k == "start" || k == "end" => {
+                    serde_json::to_value(When::Time {
+                        utc,
+                        tzid: None,
+                        floating,
+                    })
+                    .ok()
+                }
+                _ => None,
+            };
+            (k.clone(), instant.unwrap_or_else(|| v.clone()))
+        })
         .collect()
 }
 
@@ -180,6 +208,18 @@ pub fn row_changes(had: &Fields, target: &Fields) -> Vec<RowChange> {
     out
 }
 
+/// Whether a side `reported` the occurrences it `held` (as tandem last wrote or read them):
+/// the same occurrences, each with every value tandem knows — a side may add its own defaults.
+pub fn reported_as_held(held: &[Occurrence], reported: &[Occurrence]) -> bool {
+    held.len() == reported.len()
+        && held.iter().all(|h| {
+            reported.iter().any(|r| {
+                same_occurrence(&h.recurrence_id, &r.recurrence_id)
+                    && h.fields.iter().all(|(k, v)| r.fields.get(k) == Some(v))
+            })
+        })
+}
+
 /// A standalone row's record fields: the series' links and owner, the occurrence's own values.
 pub fn standalone(series: &Fields, own_fields: &Fields) -> Fields {
     let mut out: Fields = series
@@ -250,24 +290,22 @@ pub fn fold(
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             };
-            // Times keep the zone the override was written in.
             let mut row = own(row);
+            if own(&fields) == row {
+                return None;
+            }
+            // Times keep the zone the override was written in.
             for name in ["start", "end"] {
-                let was = fields
-                    .get(name)
-                    .and_then(|v| serde_json::from_value::<When>(v.clone()).ok());
-                let now = row
-                    .get(name)
-                    .and_then(|v| serde_json::from_value::<When>(v.clone()).ok());
-                if let (Some(was), Some(now)) = (was, now) {
+                let zone = |f: &Fields| {
+                    f.get(name)
+                        .and_then(|v| serde_json::from_value::<When>(v.clone()).ok())
+                };
+                if let (Some(was), Some(now)) = (zone(&fields), zone(&row)) {
                     row.insert(
                         name.into(),
                         serde_json::to_value(in_zone_of(&was, &now)).ok()?,
                     );
                 }
-            }
-            if own(&fields) == row {
-                return None;
             }
             fields.retain(|k, _| !OWN.contains(&k.as_str()));
             fields.extend(row);

@@ -330,18 +330,7 @@ fn body(
 ) -> Result<Outgoing, MappingError> {
     // Salesforce's copy of a series holds its detached occurrences, which are rows of their own
     // and no field of the record (see `detached`).
-    let own;
-    let fields = match fields.contains_key(detached::FIELD) {
-        true => {
-            own = fields
-                .iter()
-                .filter(|(k, _)| k.as_str() != detached::FIELD)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Fields>();
-            &own
-        }
-        false => fields,
-    };
+    let fields = &*detached::record_fields(fields);
     kind.check_changes(fields)
         .map_err(|e| record_error(kind, e))?;
     let object = object_name(kind);

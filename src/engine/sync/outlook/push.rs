@@ -9,7 +9,9 @@ use crate::outlook::BATCH_SIZE;
 use crate::outlook::{OutlookError, Part};
 use crate::store::{Store, Writer};
 use serde_json::{Map, Value};
+use tandem_protocol::Fields;
 use tandem_protocol::graph;
+use tandem_protocol::mapping::detached::{self, RowChange};
 use tandem_protocol::plan::{Item, Step};
 use tandem_protocol::run::StepResult;
 use tandem_protocol::{Hlc, Op, OutcomeResult, RecordKind, Side};
@@ -118,6 +120,11 @@ impl OutlookConnection {
                     if let Some(exdates) = step.changes.get("exdates") {
                         self.cancel_occurrences(&made_item, exdates).await?;
                         holds.insert("exdates".into(), exdates.clone());
+                    }
+                    if let Some(changed) = step.changes.get(detached::FIELD) {
+                        self.write_exceptions(&made_item, &Fields::new(), &step.changes)
+                            .await?;
+                        holds.insert(detached::FIELD.into(), changed.clone());
                     }
                     made(&item.record, Op::Create, written, &made_item, holds)
                 }
@@ -265,6 +272,10 @@ impl OutlookConnection {
             self.cancel_occurrences(answer, exdates).await?;
         }
         let had = had(store, Side::OUTLOOK, &item.record)?;
+        if step.changes.contains_key(detached::FIELD) {
+            let target = tandem_protocol::record::overlay(&had, &step.changes);
+            self.write_exceptions(answer, &had, &target).await?;
+        }
         // What tandem believes Outlook holds: what it had, with this step's changes. A change
         // the user made meanwhile is not in it, so the next pull sees it as news.
         let side_fields = tandem_protocol::record::overlay(&had, &step.changes);
@@ -314,6 +325,64 @@ impl OutlookConnection {
         let answer = answer?;
         self.updated(store, writer, item, step, &written, &answer)
             .await
+    }
+
+    /// Outlook keeps a series' changed occurrences as its exceptions: each occurrence the
+    /// record changes apart (from Outlook's copy `had` to `target`) is written on the series'
+    /// occurrence at its original start, on that occurrence's `If-Match`. An occurrence no
+    /// longer changed apart gets the series' values back; cancelled ones are deleted by
+    /// `cancel_occurrences`.
+    async fn write_exceptions(
+        &self,
+        master: &Value,
+        had: &Fields,
+        target: &Fields,
+    ) -> Result<(), SyncError> {
+        let Some(id) = text(master, "id") else {
+            return Ok(());
+        };
+        for change in detached::row_changes(had, target) {
+            let RowChange::Write {
+                recurrence_id,
+                fields,
+                ..
+            } = change
+            else {
+                continue;
+            };
+            let rid = [serde_json::to_value(&recurrence_id).unwrap_or(Value::Null)];
+            let Some(window) = graph::exdate_window(&rid) else {
+                continue;
+            };
+            let instances = self.client.instances(id, window).await?;
+            let Some(occurrence) = instances
+                .iter()
+                .find(|o| graph::cancels(&rid, text(o, "originalStart").unwrap_or_default()))
+            else {
+                continue;
+            };
+            let now = graph::from_graph(RecordKind::Event, occurrence, ZONE)?;
+            let want = tandem_protocol::record::overlay(&now, &detached::own(&fields));
+            let body = graph::to_graph(RecordKind::Event, &want, Some(occurrence), ZONE)?;
+            if body.is_empty() {
+                continue;
+            }
+            let (Some(occurrence), Some(etag)) =
+                (text(occurrence, "id"), text(occurrence, "@odata.etag"))
+            else {
+                continue;
+            };
+            self.client
+                .update(
+                    Part::Events,
+                    &self.containers.calendar,
+                    occurrence,
+                    body,
+                    etag,
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     /// Outlook has no EXDATE: an occurrence cancelled elsewhere is deleted from the series.
