@@ -515,3 +515,49 @@ async fn deletes_are_idempotent() {
     assert_eq!(client.stats().retries, 1, "the lost answer was resent");
     assert_eq!(emu.org().count("Contact", false), 0);
 }
+
+#[tokio::test]
+async fn a_detached_occurrences_row_is_upserted_once_however_often_it_is_sent() {
+    let emu = start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = Log::open(dir.path());
+    let client = client_with(settings(&emu));
+    let pusher = log.pusher(client.clone());
+    let start = chrono::Utc::now() + Duration::days(3);
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let body = |subject: &str| {
+        row(json!({"Subject": subject, "StartDateTime": time(start),
+                   "EndDateTime": time(start + Duration::hours(1))}))
+    };
+    let key = "evt-0123456789abcdef@20270317T090000Z".to_string();
+    pusher
+        .upsert_rows("Event", "Tandem_Id__c", &[(key.clone(), body("Moved"))])
+        .await
+        .expect("written");
+    // Sent again with its answer lost (Salesforce acted, the client never heard): the client
+    // sends it once more, and the same row takes it.
+    emu.faults().enqueue(FaultKind::DropConnection, 1);
+    pusher
+        .upsert_rows(
+            "Event",
+            "Tandem_Id__c",
+            &[(key.clone(), body("Moved again"))],
+        )
+        .await
+        .expect("written");
+    let rows = client
+        .query("SELECT Id, Subject, Tandem_Id__c FROM Event")
+        .await
+        .expect("query");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["Subject"], "Moved again");
+    assert_eq!(rows[0]["Tandem_Id__c"], key.as_str());
+    // Deleting the rows twice is harmless too.
+    let id = rows[0]["Id"].as_str().unwrap().to_string();
+    pusher
+        .delete_rows(std::slice::from_ref(&id))
+        .await
+        .expect("deleted");
+    pusher.delete_rows(&[id]).await.expect("deleted again");
+    assert_eq!(emu.org().count("Event", false), 0);
+}

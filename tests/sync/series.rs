@@ -397,3 +397,61 @@ async fn a_series_retimed_from_an_occurrence_on_in_salesforce_occurs_once_on_the
     assert!(p.is_idle(), "nothing more to do: {p:#?}");
     rig.verify_replay();
 }
+
+#[tokio::test]
+async fn lost_answers_while_detaching_never_make_a_second_row() {
+    use tandem_salesforce_emulator::{FaultKind, FaultSettings};
+    let rig = keyed_rig().await;
+    let start = utc_at(3, 10);
+    let href = format!("{CALENDAR}lossy.ics");
+    assert!(
+        rig.put(&href, &series("lossy", start, &[]))
+            .await
+            .is_success()
+    );
+    rig.sync().await;
+    // Three occurrences moved at once, while answers are lost after Salesforce acted on them.
+    let moved: Vec<(i32, DateTime<Utc>, &str)> = [1, 2, 3]
+        .map(|w| {
+            (
+                w,
+                start + Duration::weeks(i64::from(w)) + Duration::hours(3),
+                "Moved",
+            )
+        })
+        .to_vec();
+    assert!(
+        rig.put(&href, &series("lossy", start, &moved))
+            .await
+            .is_success()
+    );
+    rig.emu.faults().reseed(7);
+    rig.emu.faults().set(FaultSettings {
+        drop_connection_rate: 0.3,
+        ..FaultSettings::default()
+    });
+    for _ in 0..4 {
+        // Certain losses too, whatever the dice say; a run may fail steps, never duplicate.
+        rig.emu.faults().enqueue(FaultKind::DropConnection, 1);
+        rig.preview().await;
+        rig.apply().await;
+    }
+    rig.emu.faults().clear();
+    rig.preview().await;
+    rig.apply().await;
+    let (in_series, alone) = rows(&rig).await;
+    assert_eq!(
+        in_series,
+        vec![start, start + Duration::weeks(5)],
+        "{alone:#?}"
+    );
+    let starts: Vec<DateTime<Utc>> = alone.iter().map(start_of).collect();
+    assert_eq!(
+        starts,
+        moved.iter().map(|m| m.1).collect::<Vec<_>>(),
+        "once each"
+    );
+    let p = rig.preview().await.plan;
+    assert!(p.is_idle(), "nothing more to do: {p:#?}");
+    rig.verify_replay();
+}
