@@ -580,3 +580,48 @@ fn guessing_the_password_at_the_review_app_and_the_dav_server_is_slowed_down_tog
     );
     assert!(dav.starts_with("HTTP/1.1 429"), "{dav}");
 }
+
+#[test]
+fn the_dav_server_answers_only_as_itself_on_loopback() {
+    use base64::Engine as _;
+    let s = Scratch::new();
+    let daemon = Daemon::start(&s);
+    let announced = announcement(&s);
+    let addr = announced["dav_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .trim_end_matches("/dav/")
+        .to_string();
+    let settings: toml::Value =
+        toml::from_str(&std::fs::read_to_string(s.path().join("tandem.toml")).unwrap()).unwrap();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        settings["server"]["user"].as_str().unwrap(),
+        settings["server"]["password"].as_str().unwrap()
+    ));
+    let port = addr.rsplit(':').next().unwrap();
+    let propfind = |host: &str, extra: &str| {
+        raw(
+            &addr,
+            &format!(
+                "PROPFIND /dav/calendars/ HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {basic}\r\nDepth: 1{extra}"
+            ),
+            "",
+        )
+    };
+    // A client naming the server, by address or as localhost.
+    for host in [addr.clone(), format!("localhost:{port}")] {
+        let answer = propfind(&host, "");
+        assert!(answer.starts_with("HTTP/1.1 207"), "{host}: {answer}");
+    }
+    // A DNS-rebinding page (its own name, resolved to 127.0.0.1), even with the password, and a
+    // page of another site: refused, and nothing of the calendars is in the answer.
+    let rebound = propfind(&format!("evil.example:{port}"), "");
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    assert!(rebound.contains("answers only as"), "{rebound}");
+    let foreign = propfind(&addr, "\r\nOrigin: https://evil.example");
+    assert!(foreign.starts_with("HTTP/1.1 403"), "{foreign}");
+    assert!(!foreign.contains("calendar"), "{foreign}");
+    daemon.stop();
+}

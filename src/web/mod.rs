@@ -131,6 +131,13 @@ impl Web {
     }
 }
 
+impl Web {
+    /// Whether a request names this server, as the review app's guard asks (see `guard`).
+    pub fn admits(&self, headers: &hyper::HeaderMap) -> Result<(), guard::Refusal> {
+        self.hosts.admit(headers)
+    }
+}
+
 /// Whether a request belongs to the review app rather than the DAV server: everything under
 /// `/app`, and a browser's GET of `/` (DAV clients ask `/` with PROPFIND).
 pub fn claims(method: &Method, path: &str) -> bool {
