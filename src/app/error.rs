@@ -45,6 +45,10 @@ pub enum AppError {
     UnknownRecord(String),
     #[error("{0} has no kind")]
     NoKind(RecordId),
+    #[error(
+        "`{0}` is not a side tandem syncs; an event comes from desktop, salesforce, outlook, notes or tandem"
+    )]
+    UnknownSide(String),
     #[error("there is no event #{0} in the log")]
     NoSuchEvent(u64),
     #[error("{id} did not exist yet at {at}; `tandem history {id}` shows when it was created")]

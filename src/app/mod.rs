@@ -191,7 +191,14 @@ impl App {
             Request::Restore { record, at } => Reply::Restored(self.restore(&record, &at).await?),
             Request::Log { since, limit } => Reply::Log(self.log(since.as_ref(), limit)?),
             Request::Verify => Reply::Verified(self.verify()?),
-            Request::Append { draft } => Reply::Appended(self.writer()?.append(*draft).await?),
+            Request::Append { draft } => {
+                let side = draft.origin.side;
+                use tandem_protocol::Side;
+                if side != Side::TANDEM && !Side::KNOWN.contains(&side) {
+                    return Err(AppError::UnknownSide(side.to_string()));
+                }
+                Reply::Appended(self.writer()?.append(*draft).await?)
+            }
             Request::Settings => Reply::Settings(Box::new(SettingsView::of(&self.settings))),
             Request::Halt => Reply::Halted(halt_run()),
         })
@@ -239,4 +246,15 @@ impl App {
             .map(|(seq, event)| Logged { seq, event })
             .collect())
     }
+}
+
+/// An event a producer hands in comes from a side tandem syncs, or from tandem itself: one
+/// from any other name would make records no run plans for.
+pub fn from_a_side(draft: &crate::store::Draft) -> Result<(), AppError> {
+    use tandem_protocol::Side;
+    let side = draft.origin.side;
+    if side != Side::TANDEM && !Side::KNOWN.contains(&side) {
+        return Err(AppError::UnknownSide(side.to_string()));
+    }
+    Ok(())
 }

@@ -69,7 +69,38 @@ pub enum Ignoring {
     Undo,
 }
 
+/// A body that is not a request the API answers.
+#[derive(Debug, thiserror::Error)]
+pub enum NotARequest {
+    #[error("not a request: {0}")]
+    Unreadable(#[from] serde_json::Error),
+    #[error("`{used}` takes no arguments; remove {extra}")]
+    Arguments { used: String, extra: String },
+}
+
 impl Request {
+    /// A request read from JSON. Unknown fields are refused, also next to a use that takes no
+    /// arguments (serde lets those pass for a unit variant of a tagged enum).
+    pub fn parse(body: &[u8]) -> Result<Request, NotARequest> {
+        let request: Request = serde_json::from_slice(body)?;
+        let given: serde_json::Value = serde_json::from_slice(body)?;
+        let known = serde_json::to_value(&request)?;
+        if known.as_object().is_some_and(|k| k.len() == 1)
+            && let Some(given) = given.as_object().filter(|g| g.len() > 1)
+        {
+            let extra: Vec<String> = given
+                .keys()
+                .filter(|k| *k != "use")
+                .map(|k| format!("`{k}`"))
+                .collect();
+            return Err(NotARequest::Arguments {
+                used: given["use"].as_str().unwrap_or_default().to_string(),
+                extra: extra.join(", "),
+            });
+        }
+        Ok(request)
+    }
+
     /// Whether the request appends to the log; the others can be answered from a store opened
     /// read-only.
     pub fn access(&self) -> Access {

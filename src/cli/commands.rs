@@ -297,11 +297,14 @@ pub async fn ingest(dir: &Path) -> Result<(), IngestError> {
         if line.trim().is_empty() {
             continue;
         }
-        let pending: Pending = match serde_json::from_str::<Draft>(&line) {
-            Err(e) => {
-                let message = format!("not a valid event draft: {e}");
-                tokio::spawn(async move { Line::Refused(message) })
-            }
+        let pending: Pending = match serde_json::from_str::<Draft>(&line)
+            .map_err(|e| format!("not a valid event draft: {e}"))
+            .and_then(|draft| {
+                crate::app::from_a_side(&draft)
+                    .map(|()| draft)
+                    .map_err(|e| e.to_string())
+            }) {
+            Err(message) => tokio::spawn(async move { Line::Refused(message) }),
             Ok(draft) => match &sink {
                 // The daemon's API answers one request at a time per connection.
                 Sink::Daemon(client) => {

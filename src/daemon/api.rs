@@ -134,12 +134,12 @@ async fn handle(api: &Api, expected: &str, req: hyper::Request<Incoming>) -> Res
             StatusCode::OK,
             &serde_json::json!({ "url": api.web.sign_in_link() }),
         ),
-        (Method::POST, CALL) => match serde_json::from_slice::<Request>(&body) {
+        (Method::POST, CALL) => match Request::parse(&body) {
             Ok(request) => match app.handle(request, &|_, _| {}).await {
                 Ok(reply) => json(StatusCode::OK, &reply),
                 Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
             },
-            Err(e) => error(StatusCode::BAD_REQUEST, format!("not a request: {e}")),
+            Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
         _ => error(
             StatusCode::NOT_FOUND,

@@ -303,6 +303,17 @@ pub async fn handle(state: &DavState, req: Request<Incoming>) -> Response<Body> 
         Ok(target) => target,
         Err(paths::BadPath(message)) => return respond::text(StatusCode::BAD_REQUEST, message),
     };
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    if let Err(malformed) = tandem_protocol::dav::conditional::check_syntax(
+        text(header::IF_MATCH),
+        text(header::IF_NONE_MATCH),
+    ) {
+        return respond::text(StatusCode::BAD_REQUEST, malformed);
+    }
     // The plain file area is generic WebDAV, not a calendar client: say so in the log.
     let protocol = if matches!(target, Target::File(_)) {
         "webdav"

@@ -126,6 +126,12 @@ impl Web {
             .route("/app/signin/once/{token}", get(pages::signin::once))
             .route("/app/assets/{name}", get(pages::asset))
             .merge(signed_in)
+            .fallback(|| async {
+                (
+                    StatusCode::NOT_FOUND,
+                    "There is no page here; the review app starts at /app/.",
+                )
+            })
             .layer(middleware::from_fn_with_state(self.clone(), guarded))
             .with_state(self.clone())
     }

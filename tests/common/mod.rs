@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod crash;
+pub mod daemon;
 pub mod demo;
 pub mod notes;
 pub mod outlook;

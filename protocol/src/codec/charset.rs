@@ -92,11 +92,13 @@ pub fn body_in_utf8<'a>(
     let Some(label) = charset else {
         return Ok(Cow::Borrowed(bytes));
     };
+    // A charset nobody knows is refused even for a body that reads as UTF-8: what its writer
+    // meant by its bytes is unknown.
+    let encoding = Encoding::for_label(label.as_bytes())
+        .ok_or_else(|| BodyCharsetError::Unknown(label.to_string()))?;
     if std::str::from_utf8(bytes).is_ok() || own_charsets() {
         return Ok(Cow::Borrowed(bytes));
     }
-    let encoding = Encoding::for_label(label.as_bytes())
-        .ok_or_else(|| BodyCharsetError::Unknown(label.to_string()))?;
     if encoding == UTF_8 {
         return Ok(Cow::Borrowed(bytes));
     }

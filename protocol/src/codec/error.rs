@@ -85,6 +85,18 @@ pub enum CodecError {
         expected: &'static str,
     },
 
+    #[error("VERSION:{0} is not a vCard version tandem reads; send vCard 2.1, 3.0 or 4.0")]
+    UnknownVcardVersion(String),
+
+    #[error(
+        "line {line}: a vCard {version} holds no component (BEGIN:{name}); send one card per resource"
+    )]
+    ComponentInCard {
+        line: usize,
+        version: &'static str,
+        name: String,
+    },
+
     #[error("the body could not be read as {what}: {reason}")]
     Unreadable { what: &'static str, reason: String },
 

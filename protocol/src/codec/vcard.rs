@@ -95,18 +95,25 @@ impl Parsed {
         if comp.name != "VCARD" {
             return Err(CodecError::NotVcard);
         }
-        let version = comp
-            .props
-            .iter()
-            .find_map(|&i| {
-                let p = tokenize(&lines[i].text)?;
-                (p.upper_name() == "VERSION").then(|| match p.value.trim() {
-                    "2.1" | "2.0" => VcardVersion::V2_1,
-                    "4.0" => VcardVersion::V4_0,
-                    _ => VcardVersion::V3_0,
-                })
-            })
-            .unwrap_or(VcardVersion::V3_0);
+        // A card that names no version is read as 3.0, as clients that leave it out write.
+        let named = comp.props.iter().find_map(|&i| {
+            let p = tokenize(&lines[i].text)?;
+            (p.upper_name() == "VERSION").then(|| p.value.trim().to_string())
+        });
+        let version = match named.as_deref() {
+            None | Some("3.0") => VcardVersion::V3_0,
+            Some("2.1" | "2.0") => VcardVersion::V2_1,
+            Some("4.0") => VcardVersion::V4_0,
+            Some(other) => return Err(CodecError::UnknownVcardVersion(other.to_string())),
+        };
+        // vCard 2.1 may embed a card (AGENT); 3.0 and 4.0 have no components at all.
+        if let (false, Some(child)) = (version == VcardVersion::V2_1, comp.children.first()) {
+            return Err(CodecError::ComponentInCard {
+                line: lines[child.begin].number,
+                version: version.as_str(),
+                name: child.name.clone(),
+            });
+        }
         let (contact, slots, uid_line) = map_card(&comp, &lines, version);
         let uid = uid_line.and_then(|i| {
             let p = tokenize(&lines[i].text)?;

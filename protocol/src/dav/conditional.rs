@@ -31,6 +31,37 @@ pub enum Current<'a> {
 #[error("{0}")]
 pub struct Unmet(String);
 
+/// A conditional header that is neither `*` nor a list of entity tags (`"…"` or `W/"…"`).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{header}: `{value}` is neither * nor a list of quoted entity tags (\"…\" or W/\"…\")")]
+pub struct Malformed {
+    pub header: &'static str,
+    pub value: String,
+}
+
+/// Whether `If-Match` and `If-None-Match` are written as RFC 9110 §13.1 says: `*` alone, or a
+/// comma-separated list of entity tags. A request with anything else is refused, not guessed at.
+pub fn check_syntax(if_match: Option<&str>, if_none_match: Option<&str>) -> Result<(), Malformed> {
+    let tag = |t: &str| {
+        let t = t.trim();
+        let opaque = t.strip_prefix("W/").unwrap_or(t);
+        opaque.len() >= 2
+            && opaque.starts_with('"')
+            && opaque.ends_with('"')
+            && !opaque[1..opaque.len() - 1].contains('"')
+    };
+    for (header, value) in [("If-Match", if_match), ("If-None-Match", if_none_match)] {
+        let Some(value) = value else { continue };
+        if value.trim() != "*" && !value.split(',').all(tag) {
+            return Err(Malformed {
+                header,
+                value: value.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The entity tags of a header's list; weak tags compare by their opaque part (RFC 9110 §8.8.3.2:
 /// If-None-Match uses the weak comparison, and tandem's tags are all strong).
 fn tags(value: &str) -> Vec<String> {
@@ -124,6 +155,15 @@ mod tests {
         let none_of = VersionCondition::NoneOf(vec!["\"a\"".into()]);
         assert!(none_of.check("/x", At("\"a\"")).is_err());
         assert!(none_of.check("/x", Missing).is_ok());
+    }
+
+    #[test]
+    fn only_star_or_entity_tags_are_a_condition() {
+        assert_eq!(check_syntax(Some("*"), Some("\"a\", W/\"b\"")), Ok(()));
+        for bad in ["unquoted", "\"x", "W/", "*, \"x\"", "\"a\", garbage", ""] {
+            assert!(check_syntax(None, Some(bad)).is_err(), "{bad}");
+            assert!(check_syntax(Some(bad), None).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -144,6 +144,9 @@ pub enum Target {
 #[derive(Debug, PartialEq, Eq)]
 pub struct BadPath(pub String);
 
+/// The longest name of a collection or member, in bytes.
+pub const MAX_NAME: usize = 255;
+
 /// Resolve a request path (still percent-encoded) to a target. `..` segments are refused rather
 /// than resolved: no client needs them and they are how path traversal starts.
 pub fn resolve(raw: &str) -> Result<Target, BadPath> {
@@ -157,6 +160,13 @@ pub fn resolve(raw: &str) -> Result<Target, BadPath> {
         decode_href(raw).map_err(|e| BadPath(format!("the path {raw} is not valid: {e}")))?;
     if path.contains('\0') {
         return Err(BadPath("the path contains a NUL character".into()));
+    }
+    // As a file on the client's disk, and in every server tandem is compared with.
+    if let Some(long) = path.split('/').find(|s| s.len() > MAX_NAME) {
+        return Err(BadPath(format!(
+            "a name in the path is {} bytes long; names are at most {MAX_NAME} bytes",
+            long.len()
+        )));
     }
     Ok(match path.as_str() {
         "/" | "/dav" | DAV_ROOT => Target::Root,

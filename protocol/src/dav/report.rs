@@ -237,7 +237,13 @@ fn multiget(root: &XmlElement) -> Result<Multiget, XmlError> {
         .filter(|e| is_dav(e, "href"))
         .map(|e| trim_xml(&e.text()).to_owned())
         .filter(|h| !h.is_empty())
-        .collect();
+        .collect::<Vec<_>>();
+    // RFC 4791 §9.10 / RFC 6352 §8.7: a multiget names at least one resource.
+    if hrefs.is_empty() {
+        return Err(XmlError::Invalid(
+            "a multiget names at least one DAV:href of the resources to fetch".into(),
+        ));
+    }
     Ok(Multiget {
         props: sel.request,
         calendar_data: sel.calendar_data,

@@ -56,12 +56,14 @@ pub async fn submit(
             *page.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
             return page;
         }
-        return render(&SignInPage {
+        let mut page = render(&SignInPage {
             error: Some(
                 "That is not the user and password of tandem's CalDAV/CardDAV account. They are in tandem.toml ([server] user, password); `tandem open` signs you in without them.",
             ),
             user: form.user,
         });
+        *page.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+        return page;
     }
     signed_in(&web, jar, web.sessions.open())
 }

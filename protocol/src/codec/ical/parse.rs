@@ -218,9 +218,56 @@ pub(crate) fn rrule(rule: &str) -> Result<ICalendarRecurrenceRule, String> {
     match entry("VEVENT", &format!("RRULE:{body}")) {
         None => Err("it is not an RRULE value".into()),
         Some(e) => match e.values.into_iter().next() {
-            Some(ICalendarValue::RecurrenceRule(r)) => Ok(*r),
+            Some(ICalendarValue::RecurrenceRule(r)) => match check_rule(body, &r) {
+                Ok(()) => Ok(*r),
+                Err(why) => Err(why.into()),
+            },
             _ => Err("it is not an RRULE value (FREQ=…;…)".into()),
         },
+    }
+}
+
+/// What calcard reads leniently and RFC 5545 (§3.3.10) forbids: a part it dropped for its value
+/// (a negative COUNT, an UNTIL that is no date, a day that is none), an INTERVAL of 0, or
+/// COUNT and UNTIL together. Such a rule would repeat for ever, or not as its writer meant.
+fn check_rule(text: &str, rule: &ICalendarRecurrenceRule) -> Result<(), &'static str> {
+    let part = |name: &str| {
+        text.split(';').find_map(|part| {
+            let (n, v) = part.split_once('=')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    };
+    let at_least_one = |v: &str| v.parse::<u32>().is_ok_and(|n| n >= 1);
+    if part("COUNT").is_some_and(|v| !at_least_one(v)) {
+        return Err("COUNT must be a whole number of at least 1");
+    }
+    if part("INTERVAL").is_some_and(|v| !at_least_one(v)) {
+        return Err("INTERVAL must be a whole number of at least 1");
+    }
+    if part("UNTIL").is_some_and(|v| rule.until.is_none() || !is_date_text(v)) {
+        return Err("UNTIL must be a DATE or DATE-TIME");
+    }
+    if part("COUNT").is_some() && part("UNTIL").is_some() {
+        return Err("COUNT and UNTIL cannot both end one rule");
+    }
+    if part("BYDAY").is_some() && rule.byday.is_empty() {
+        return Err("BYDAY must name days (MO, TU, WE, TH, FR, SA, SU, with an optional number)");
+    }
+    Ok(())
+}
+
+/// Whether `value` is written as RFC 5545 writes a DATE (`YYYYMMDD`) or a DATE-TIME
+/// (`YYYYMMDDTHHMMSS`, with `Z` for UTC): calcard reads `20270310T9` or a trailing `ZZ` as some
+/// time, which the writer did not say.
+fn is_date_text(value: &str) -> bool {
+    let value = value.trim();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match value.split_once(['T', 't']) {
+        None => value.len() == 8 && digits(value),
+        Some((date, time)) => {
+            let time = time.strip_suffix(['Z', 'z']).unwrap_or(time);
+            date.len() == 8 && digits(date) && time.len() == 6 && digits(time)
+        }
     }
 }
 
@@ -252,6 +299,14 @@ fn moment(
     zones: &Zones,
 ) -> Result<(Moment, Option<String>), CodecError> {
     let property = parts.upper_name();
+    if !is_date_text(parts.value) {
+        return Err(bad(
+            line,
+            &property,
+            parts.value,
+            "expected a DATE (YYYYMMDD) or DATE-TIME (YYYYMMDDTHHMMSS, Z for UTC)",
+        ));
+    }
     let e = entry(component, &line.text);
     let dt = e
         .as_ref()
@@ -432,6 +487,9 @@ fn map_component(
                         _ => None,
                     })
                     .ok_or_else(|| bad(line, "RRULE", parts.value, "expected a RECUR value"))?;
+                if let Err(why) = check_rule(parts.value, &rule) {
+                    return Err(bad(line, "RRULE", parts.value, why));
+                }
                 m.timing.rrule = Some(rule);
                 let text = parts.value.trim().to_string();
                 event.rrule = Some(text.clone());
@@ -667,6 +725,15 @@ fn date_list(
     zones: &Zones,
 ) -> Result<Vec<(Moment, Option<String>)>, CodecError> {
     let property = parts.upper_name();
+    let dates_only = !parts.value.contains('/');
+    if dates_only && !parts.value.split(',').all(is_date_text) {
+        return Err(bad(
+            line,
+            &property,
+            parts.value,
+            "expected DATE or DATE-TIME values separated by commas",
+        ));
+    }
     let e = entry(component, &line.text)
         .ok_or_else(|| bad(line, &property, parts.value, "expected dates"))?;
     let mut out = Vec::new();

@@ -1,0 +1,82 @@
+//! `tandem serve` as a test runs it: started on a scratch data directory, stopped as a service
+//! manager stops it, and spoken to over raw HTTP/1.1 as any client or page could.
+
+use super::Scratch;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+
+pub struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    pub fn start(s: &Scratch) -> Daemon {
+        Daemon::start_in(s.path())
+    }
+
+    /// `tandem serve` on the data directory `data` (made if missing).
+    pub fn start_in(data: &std::path::Path) -> Daemon {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("--data")
+            .arg(data)
+            .env_remove("TANDEM_DATA")
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tandem serve starts");
+        // It prints its address once the API is listening and announced.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("local API at http://127.0.0.1:"), "{line}");
+        Daemon { child }
+    }
+
+    /// Stop it the way a service manager would, and wait until it has closed the store; what
+    /// it said on standard error.
+    pub fn stop(mut self) -> String {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        let mut said = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut said);
+        }
+        assert!(
+            exit.success(),
+            "the daemon exits cleanly on SIGTERM: {exit}\n{said}"
+        );
+        said
+    }
+}
+
+/// A test that fails while its daemon runs must not leave it running: the daemon holds the
+/// test's standard error open, and the harness would wait for it forever.
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One HTTP/1.1 request, written as a browser (or an attacker's page) would send it: the raw
+/// response.
+pub fn raw(addr: &str, head: &str, body: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
