@@ -58,7 +58,7 @@ pub struct ServeOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
-    #[error("{}: {source}", dir.display())]
+    #[error("{}: {source}{}", dir.display(), crate::store::advice(source))]
     DataDir {
         dir: PathBuf,
         source: std::io::Error,

@@ -55,14 +55,67 @@ pub enum StoreError {
     #[error("another resource in this collection already has UID {uid}: {existing}")]
     UidConflict { uid: String, existing: String },
 
-    #[error("{path}: {source}")]
+    #[error("{}: {source}{}", path.display(), advice(source))]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
 
-    #[error("storage error: {0}")]
+    /// redb's own words (they begin "storage error").
+    #[error("{0}")]
     Storage(String),
+
+    #[error(
+        "the disk holding tandem's data directory is full: tandem could not write its store. Free some space and run the command again; everything tandem acknowledged before is stored"
+    )]
+    DiskFull,
+
+    /// redb refuses every write after one failed on the disk, until the store is opened again.
+    #[error(
+        "an earlier write to the store failed (the message before this one says why); tandem stores nothing more until it is started again"
+    )]
+    AfterFailedWrite,
+
+    #[error(
+        "{path} was not closed cleanly and is checked on a copy first, which needs {megabytes} MB free next to it; the disk is full: free that much space and run the command again (the store is untouched)"
+    )]
+    NoRoomToRecover { path: PathBuf, megabytes: u64 },
+}
+
+/// What to do about an I/O error on tandem's data directory, as the end of a sentence; empty
+/// when there is nothing more to say than the error itself.
+pub fn advice(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ReadOnlyFilesystem => {
+            "; tandem keeps its store in its data directory and must write there: mount that disk writable, or pass another --data directory"
+        }
+        PermissionDenied => {
+            "; this user may not write tandem's data directory: make it the user's own, or pass another --data directory"
+        }
+        StorageFull | QuotaExceeded => {
+            "; the disk is full: free some space and run the command again"
+        }
+        _ => "",
+    }
+}
+
+/// Whether an I/O error means the disk (or the user's quota) is full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+impl From<redb::StorageError> for StoreError {
+    fn from(e: redb::StorageError) -> StoreError {
+        match e {
+            redb::StorageError::Io(io) if is_disk_full(&io) => StoreError::DiskFull,
+            redb::StorageError::PreviousIo => StoreError::AfterFailedWrite,
+            other => StoreError::Storage(other.to_string()),
+        }
+    }
 }
 
 impl StoreError {
@@ -89,17 +142,15 @@ impl StoreError {
 }
 
 macro_rules! storage_errors {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> StoreError {
-                StoreError::Storage(e.to_string())
+    ($($t:ident),*) => {$(
+        impl From<redb::$t> for StoreError {
+            fn from(e: redb::$t) -> StoreError {
+                match e {
+                    redb::$t::Storage(storage) => storage.into(),
+                    other => StoreError::Storage(other.to_string()),
+                }
             }
         }
     )*};
 }
-storage_errors!(
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+storage_errors!(TransactionError, TableError, CommitError);

@@ -21,7 +21,7 @@ pub use defaults::ensure_default_collections;
 pub use draft::{
     DesktopWrite, Draft, DraftBody, FileDraft, FileGuard, Guard, ObservationDraft, VersionCondition,
 };
-pub use error::StoreError;
+pub use error::{StoreError, advice};
 pub use project::{IgnoreState, Projector, RecordState, SideState};
 pub use writer::{Ack, Pending, WallClock, Writer, WriterError, system_clock};
 
@@ -193,7 +193,17 @@ impl Store {
             path: backup.clone(),
             source,
         };
-        std::fs::copy(path, &backup).map_err(io)?;
+        if let Err(e) = std::fs::copy(path, &backup) {
+            let _ = std::fs::remove_file(&backup);
+            if error::is_disk_full(&e) {
+                let size = std::fs::metadata(path).map_or(0, |m| m.len());
+                return Err(StoreError::NoRoomToRecover {
+                    path: path.to_path_buf(),
+                    megabytes: size.div_ceil(1 << 20),
+                });
+            }
+            return Err(io(e));
+        }
         let failure = match contain(path, || Database::open(path)) {
             Ok(Ok(db)) => {
                 let _ = std::fs::remove_file(&backup);
