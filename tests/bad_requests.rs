@@ -5,7 +5,6 @@
 
 mod common;
 
-use base64::Engine as _;
 use common::Scratch;
 use common::daemon::Daemon;
 use std::io::{Read, Write};
@@ -692,22 +691,9 @@ fn send(addr: &str, host: &str, auth: Option<&str>, request: &Bad) -> (u16, Stri
 fn hundreds_of_bad_requests_get_a_4xx_that_says_why_and_change_nothing() {
     let s = Scratch::new();
     let daemon = Daemon::start(&s);
-    let announced: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(s.path().join("daemon.json")).unwrap()).unwrap();
-    let dav = announced["dav_url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .trim_end_matches("/dav/")
-        .to_string();
+    let announced = daemon.announcement();
+    let (dav, auth) = (daemon.dav_addr(), daemon.basic_auth());
     let api = announced["addr"].as_str().unwrap().to_string();
-    let settings: toml::Value =
-        toml::from_str(&std::fs::read_to_string(s.path().join("tandem.toml")).unwrap()).unwrap();
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        settings["server"]["user"].as_str().unwrap(),
-        settings["server"]["password"].as_str().unwrap()
-    ));
     // Something to keep: a valid event and card, stored before.
     for (path, body, kind) in [
         (

@@ -464,14 +464,8 @@ fn tandem_open_signs_the_browser_in_once() {
 #[test]
 fn guessing_the_password_at_the_review_app_and_the_dav_server_is_slowed_down_together() {
     let s = Scratch::new();
-    let _daemon = Daemon::start(&s);
-    let announced = announcement(&s);
-    let addr = announced["dav_url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .trim_end_matches("/dav/")
-        .to_string();
+    let daemon = Daemon::start(&s);
+    let addr = daemon.dav_addr();
     let origin = format!("http://{addr}");
     let guess = |n: usize| {
         raw(
@@ -507,23 +501,9 @@ fn guessing_the_password_at_the_review_app_and_the_dav_server_is_slowed_down_tog
 
 #[test]
 fn the_dav_server_answers_only_as_itself_on_loopback() {
-    use base64::Engine as _;
     let s = Scratch::new();
     let daemon = Daemon::start(&s);
-    let announced = announcement(&s);
-    let addr = announced["dav_url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .trim_end_matches("/dav/")
-        .to_string();
-    let settings: toml::Value =
-        toml::from_str(&std::fs::read_to_string(s.path().join("tandem.toml")).unwrap()).unwrap();
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        settings["server"]["user"].as_str().unwrap(),
-        settings["server"]["password"].as_str().unwrap()
-    ));
+    let (addr, basic) = (daemon.dav_addr(), daemon.basic_auth());
     let port = addr.rsplit(':').next().unwrap();
     let propfind = |host: &str, extra: &str| {
         raw(

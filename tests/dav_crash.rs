@@ -6,11 +6,11 @@
 
 mod common;
 
-use base64::Engine as _;
+use common::daemon::Daemon;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -19,61 +19,6 @@ const CLIENTS: usize = 4;
 /// Resources each client writes in a round; every third write is a new version of an earlier one.
 const WRITES: usize = 60;
 const POLL_LIMIT: usize = 1_000_000;
-
-/// `tandem serve` with its output in files, killed (SIGKILL) on drop.
-struct Server {
-    child: Child,
-    addr: String,
-    auth: String,
-}
-
-impl Server {
-    fn start(data: &std::path::Path, round: usize) -> Server {
-        let err = std::fs::File::create(data.with_extension(format!("serve-{round}.err"))).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-            .arg("--data")
-            .arg(data)
-            .env_remove("TANDEM_DATA")
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(err)
-            .spawn()
-            .expect("tandem serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains("local API at"), "{line}");
-        let announced: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(data.join("daemon.json")).unwrap()).unwrap();
-        let addr = announced["dav_url"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("http://")
-            .trim_end_matches("/dav/")
-            .to_string();
-        let settings: toml::Value =
-            toml::from_str(&std::fs::read_to_string(data.join("tandem.toml")).unwrap()).unwrap();
-        let auth = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            settings["server"]["user"].as_str().unwrap(),
-            settings["server"]["password"].as_str().unwrap()
-        ));
-        Server { child, addr, auth }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// One request; `None` when the server is gone (killed mid-request).
 fn request(addr: &str, auth: &str, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
@@ -123,12 +68,13 @@ fn a_server_killed_under_load_keeps_every_acknowledged_write_once() {
     let sent: Arc<Mutex<BTreeMap<String, Sent>>> = Arc::default();
     let mut interrupted = 0;
     for round in 0..ROUNDS {
-        let server = Server::start(&data, round);
+        let server = Daemon::start_in(&data);
+        let (addr, auth) = (server.dav_addr(), server.basic_auth());
         let acks = Arc::new(AtomicUsize::new(0));
         let kill_after = rng.random_range(5..CLIENTS * WRITES);
         let clients: Vec<_> = (0..CLIENTS)
             .map(|client| {
-                let (addr, auth) = (server.addr.clone(), server.auth.clone());
+                let (addr, auth) = (addr.clone(), auth.clone());
                 let (acks, sent) = (acks.clone(), sent.clone());
                 std::thread::spawn(move || {
                     for i in 0..WRITES {
@@ -179,10 +125,11 @@ fn a_server_killed_under_load_keeps_every_acknowledged_write_once() {
         }
 
         // After the restart: every acknowledged write, or a later one of the same resource.
-        let server = Server::start(&data, ROUNDS + round);
+        let server = Daemon::start_in(&data);
+        let (addr, auth) = (server.dav_addr(), server.basic_auth());
         let sent = sent.lock().unwrap().clone();
         for (path, s) in &sent {
-            let got = request(&server.addr, &server.auth, "GET", path, "").expect("answered");
+            let got = request(&addr, &auth, "GET", path, "").expect("answered");
             if s.acknowledged == 0 {
                 assert!(
                     got.0 == 404 || s.bodies.contains(&got.1),
@@ -200,7 +147,7 @@ fn a_server_killed_under_load_keeps_every_acknowledged_write_once() {
         }
         for collection in ["/dav/addressbooks/contacts/", "/dav/calendars/calendar/"] {
             let (status, listing) =
-                request(&server.addr, &server.auth, "PROPFIND", collection, "").expect("answered");
+                request(&addr, &auth, "PROPFIND", collection, "").expect("answered");
             assert_eq!(status, 207);
             let members = common::members_in(&listing, collection);
             let mut unique = members.clone();

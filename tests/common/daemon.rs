@@ -7,6 +7,9 @@ use std::process::{Child, Stdio};
 
 pub struct Daemon {
     child: Child,
+    data: std::path::PathBuf,
+    /// Its standard error, in a file: a pipe nobody reads would stop it once full.
+    said: tempfile::NamedTempFile,
 }
 
 impl Daemon {
@@ -16,13 +19,14 @@ impl Daemon {
 
     /// `tandem serve` on the data directory `data` (made if missing).
     pub fn start_in(data: &std::path::Path) -> Daemon {
+        let said = tempfile::NamedTempFile::new().unwrap();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
             .arg("--data")
             .arg(data)
             .env_remove("TANDEM_DATA")
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(said.reopen().unwrap())
             .spawn()
             .expect("tandem serve starts");
         // It prints its address once the API is listening and announced.
@@ -31,7 +35,45 @@ impl Daemon {
             .read_line(&mut line)
             .unwrap();
         assert!(line.contains("local API at http://127.0.0.1:"), "{line}");
-        Daemon { child }
+        Daemon {
+            child,
+            data: data.to_path_buf(),
+            said,
+        }
+    }
+
+    /// What it announced in its data directory (`daemon.json`): addresses and the API token.
+    pub fn announcement(&self) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.data.join("daemon.json")).unwrap()).unwrap()
+    }
+
+    /// `host:port` of its CalDAV/CardDAV server (and review app).
+    pub fn dav_addr(&self) -> String {
+        self.announcement()["dav_url"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("http://")
+            .trim_end_matches("/dav/")
+            .to_string()
+    }
+
+    /// The `Authorization: Basic` value of the DAV account in its settings.
+    pub fn basic_auth(&self) -> String {
+        use base64::Engine as _;
+        let settings: toml::Value =
+            toml::from_str(&std::fs::read_to_string(self.data.join("tandem.toml")).unwrap())
+                .unwrap();
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            settings["server"]["user"].as_str().unwrap(),
+            settings["server"]["password"].as_str().unwrap()
+        ))
+    }
+
+    /// Kill it (SIGKILL), as a crash would, and wait until it is gone.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     /// Stop it the way a service manager would, and wait until it has closed the store; what
@@ -43,10 +85,7 @@ impl Daemon {
             .unwrap();
         assert!(status.success());
         let exit = self.child.wait().unwrap();
-        let mut said = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = err.read_to_string(&mut said);
-        }
+        let said = std::fs::read_to_string(self.said.path()).unwrap_or_default();
         assert!(
             exit.success(),
             "the daemon exits cleanly on SIGTERM: {exit}\n{said}"

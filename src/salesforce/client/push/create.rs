@@ -108,22 +108,10 @@ impl<L: Ledger> Pusher<L> {
     ) -> (Vec<ItemOutcome>, Option<ClientError>) {
         let what = format!("the upsert of {} {object} records", chunk.len());
         let request = |pending: &[usize]| {
-            let records: Vec<Json> = pending
+            let rows = pending
                 .iter()
-                .map(|&i| {
-                    let mut rec = chunk[i].fields.clone();
-                    rec.insert("attributes".into(), json!({ "type": object }));
-                    rec.insert(field.to_string(), Json::String(chunk[i].record.to_string()));
-                    Json::Object(rec)
-                })
-                .collect();
-            Request::new(
-                Method::PATCH,
-                format!("/composite/sobjects/{object}/{field}"),
-                Safety::Idempotent,
-            )
-            .named(what.clone())
-            .json(json!({ "allOrNone": false, "records": records }))
+                .map(|&i| (chunk[i].record.to_string(), &chunk[i].fields));
+            upsert_call(&what, object, field, rows)
         };
         self.rounds(chunk.len(), request, |_, answer| settle::upsert(answer))
             .await
@@ -279,4 +267,28 @@ impl<L: Ledger> Pusher<L> {
         }
         Ok(found)
     }
+}
+
+/// One sObject Collections upsert of `rows` (key in `field`, body) of `object`.
+pub(super) fn upsert_call<'a>(
+    what: &str,
+    object: &str,
+    field: &str,
+    rows: impl Iterator<Item = (String, &'a serde_json::Map<String, Json>)>,
+) -> Request {
+    let records: Vec<Json> = rows
+        .map(|(key, body)| {
+            let mut rec = body.clone();
+            rec.insert("attributes".into(), json!({ "type": object }));
+            rec.insert(field.to_string(), Json::String(key));
+            Json::Object(rec)
+        })
+        .collect();
+    Request::new(
+        Method::PATCH,
+        format!("/composite/sobjects/{object}/{field}"),
+        Safety::Idempotent,
+    )
+    .named(what)
+    .json(json!({ "allOrNone": false, "records": records }))
 }

@@ -3,12 +3,11 @@
 //! in the org's external-id field. Both are harmless to repeat, so nothing is recorded before
 //! them and lost answers are simply resent.
 
-use reqwest::Method;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use tandem_protocol::salesforce::push::{ItemOutcome, settle};
 
 use super::super::ClientError;
-use super::super::http::{Request, Safety};
+use super::create::upsert_call;
 use super::delete::delete_call;
 use super::{COLLECTION_SIZE, Ledger, Pusher};
 
@@ -40,23 +39,8 @@ impl<L: Ledger> Pusher<L> {
         for chunk in rows.chunks(COLLECTION_SIZE) {
             let what = format!("the upsert of {} detached occurrences", chunk.len());
             let request = |pending: &[usize]| {
-                let records: Vec<Json> = pending
-                    .iter()
-                    .map(|&i| {
-                        let (key, body) = &chunk[i];
-                        let mut rec = body.clone();
-                        rec.insert("attributes".into(), json!({ "type": object }));
-                        rec.insert(field.to_string(), Json::String(key.clone()));
-                        Json::Object(rec)
-                    })
-                    .collect();
-                Request::new(
-                    Method::PATCH,
-                    format!("/composite/sobjects/{object}/{field}"),
-                    Safety::Idempotent,
-                )
-                .named(what.clone())
-                .json(json!({ "allOrNone": false, "records": records }))
+                let rows = pending.iter().map(|&i| (chunk[i].0.clone(), &chunk[i].1));
+                upsert_call(&what, object, field, rows)
             };
             let (outcomes, stop) = self
                 .rounds(chunk.len(), request, |_, answer| settle::upsert(answer))
