@@ -326,6 +326,9 @@ fn connect(dir: &Path, emulator: &EmulatorHandle) -> Result<(), DemoError> {
             ("client_id", Some(&id)),
             ("client_secret", Some(&secret)),
             ("refresh_token", Some(&token)),
+            // The demo org has tandem's external-id field, as an org set up for tandem does:
+            // creates are upserts, and a series' moved occurrences are detached (see the README).
+            ("external_id_field", Some("Tandem_Id__c")),
         ],
     )?;
     Ok(())
