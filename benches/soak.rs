@@ -1,6 +1,8 @@
 //! Soak run: `tandem serve` for `TANDEM_SOAK_MINUTES` (default 10) while 8 CalDAV/CardDAV
-//! clients write and sync against it, its automatic runs go every minute, and the Salesforce
-//! emulator fails 10% of the API requests (5% 503s, 5% locked rows). It prints the daemon's
+//! clients write and sync against it, a run goes every minute (a reviewed one through the local
+//! API, as `tandem sync apply` makes it, besides the automatic runs every 5 minutes, the shortest
+//! interval the settings allow), and the Salesforce emulator fails 10% of the API requests (5%
+//! 503s, 5% locked rows). It prints the daemon's
 //! resident memory every 30 seconds, every error the clients saw, and at the end checks that
 //! nothing the server acknowledged was lost: every contact is on the desktop and, after a last
 //! run without faults, in Salesforce once. Asserts those; prints the rest.
@@ -68,7 +70,7 @@ async fn main() {
     std::fs::write(
         data.join("tandem.toml"),
         format!(
-            "[contacts]\nautomatic = true\nevery_minutes = 1\n\n[events]\nenabled = false\n\n[tasks]\nenabled = false\n\n\
+            "[contacts]\nautomatic = true\nevery_minutes = 5\n\n[events]\nenabled = false\n\n[tasks]\nenabled = false\n\n\
              [salesforce]\nlogin_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
              refresh_token = \"{}\"\nbackoff_base_ms = 50\nbackoff_max_ms = 500\n",
             emu.base_url(),
@@ -98,6 +100,11 @@ async fn main() {
     BufReader::new(daemon.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    assert!(
+        line.contains("local API at"),
+        "tandem serve did not start: {}",
+        std::fs::read_to_string(dir.path().join("serve.err")).unwrap_or_default()
+    );
     let announced: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("daemon.json")).unwrap()).unwrap();
     let base = announced["dav_url"]
@@ -116,7 +123,7 @@ async fn main() {
         ))
     );
     println!(
-        "soak: {CLIENTS} clients for {minutes} min, automatic runs every minute, 10% Salesforce faults"
+        "soak: {CLIENTS} clients for {minutes} min, a run every minute, 10% Salesforce faults"
     );
 
     let deadline = Instant::now() + Duration::from_secs(minutes * 60);
@@ -206,11 +213,25 @@ async fn main() {
     let pid = daemon.id();
     let mut samples = Vec::new();
     let started = Instant::now();
+    let mut reviewed = 0;
+    let mut tick = 0u64;
     while Instant::now() < deadline {
         tokio::time::sleep(SAMPLE_EVERY.min(deadline - Instant::now())).await;
+        tick += 1;
+        // A reviewed run every minute, through the daemon's API as the CLI makes it.
+        if tick.is_multiple_of(2) {
+            let data = data.clone();
+            let ok = tokio::task::spawn_blocking(move || {
+                tandem(&data, &["sync", "preview"]);
+                tandem(&data, &["sync", "apply"]).status.success()
+            })
+            .await
+            .unwrap_or(false);
+            reviewed += usize::from(ok);
+        }
         if let Some(mb) = resident_mb(pid) {
             println!(
-                "  {:>5.1} min: resident {mb:>6.1} MB, {} writes acknowledged",
+                "  {:>5.1} min: resident {mb:>6.1} MB, {} writes acknowledged, {reviewed} reviewed runs applied",
                 started.elapsed().as_secs_f64() / 60.0,
                 writes.load(Ordering::Relaxed)
             );
