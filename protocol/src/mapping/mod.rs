@@ -29,7 +29,7 @@ pub use error::{MappingError, Warning};
 pub use limits::{is_salesforce_email, truncate};
 pub use occurrence::{
     as_single, cancellation_of, cancellations_to_send, cancelled_rows, deleted_rows_query,
-    head_at_query, head_of_deleted_query, head_of_exception_query, is_cancelled,
+    first_row_left, head_at_query, head_of_deleted_query, head_of_exception_query, is_cancelled,
     remaining_rows_query, remakes_series, series_head_query, series_rows_query, with_cancelled,
 };
 pub use recurrence::{normalize_rrule, salesforce_pattern, same_recurrence, same_recurrence_from};

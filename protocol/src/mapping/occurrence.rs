@@ -135,6 +135,24 @@ pub fn cancelled_rows(
         .collect()
 }
 
+/// The earliest of a series' `rows` that is not one of the `deleted`: the row the series is
+/// linked to once its first row is gone.
+pub fn first_row_left(rows: &[Map<String, Value>], deleted: &[String]) -> Option<String> {
+    let start = |row: &Map<String, Value>| {
+        row.get("StartDateTime")
+            .and_then(Value::as_str)
+            .and_then(|t| parse_salesforce_datetime(t).ok())
+    };
+    rows.iter()
+        .filter(|row| {
+            row.get("Id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| !deleted.iter().any(|d| d == id))
+        })
+        .min_by_key(|row| start(row))
+        .and_then(|row| row.get("Id")?.as_str().map(str::to_string))
+}
+
 /// The query for the rows of a series still there after its first row `first` was deleted, the
 /// earliest first.
 pub fn remaining_rows_query(first: &Map<String, Value>) -> Option<String> {

@@ -4,8 +4,8 @@
 
 use super::Connection;
 use crate::engine::SyncError;
+use tandem_protocol::mapping;
 use tandem_protocol::mapping::detached::{self, RowChange};
-use tandem_protocol::mapping::{self};
 use tandem_protocol::record::When;
 use tandem_protocol::{Fields, RecordId, RecordKind};
 
@@ -59,24 +59,11 @@ impl Connection {
         if !gone.is_empty() {
             let head = self.client.query(mapping::series_head_query(id)).await?;
             if let Some(soql) = head.first().and_then(mapping::series_rows_query) {
-                let mut rows = self.client.query(soql).await?;
+                let rows = self.client.query(soql).await?;
                 let ids = mapping::cancelled_rows(&gone, &rows, &self.ctx);
                 self.pusher.delete_rows(&ids).await?;
                 if ids.iter().any(|gone| gone == id) {
-                    let start = |r: &crate::salesforce::client::Row| {
-                        r.get("StartDateTime")
-                            .and_then(serde_json::Value::as_str)
-                            .and_then(|t| mapping::parse_salesforce_datetime(t).ok())
-                    };
-                    rows.retain(|r| {
-                        r.get("Id")
-                            .and_then(|v| v.as_str())
-                            .is_some_and(|i| !ids.iter().any(|g| g == i))
-                    });
-                    rows.sort_by_key(start);
-                    relinked = rows
-                        .first()
-                        .and_then(|r| r.get("Id")?.as_str().map(str::to_string));
+                    relinked = mapping::first_row_left(&rows, &ids);
                 }
             }
         }
