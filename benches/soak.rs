@@ -1,5 +1,5 @@
 //! Soak run: `tandem serve` for `TANDEM_SOAK_MINUTES` (default 10) while 8 CalDAV/CardDAV
-//! clients write and sync against it, a run goes every minute (a reviewed one through the local
+//! clients write 2,000 contacts over and over and list them, a run goes every minute (a reviewed one through the local
 //! API, as `tandem sync apply` makes it, besides the automatic runs every 5 minutes, the shortest
 //! interval the settings allow), and the Salesforce emulator fails 10% of the API requests (5%
 //! 503s, 5% locked rows). It prints the daemon's
@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, FaultSettings};
 
 const CLIENTS: usize = 8;
+/// Contacts each client keeps: it creates them, then writes them over and over, so the store
+/// holds a steady 2,000 records (the scale) and memory has no reason to grow.
+const OWN: usize = 250;
 const SAMPLE_EVERY: Duration = Duration::from_secs(30);
 
 fn minutes() -> u64 {
@@ -145,11 +148,8 @@ async fn main() {
             let mut n = 0usize;
             // Bounded in count as well as in time.
             while !stop.load(Ordering::Relaxed) && n < 1_000_000 {
-                // A new contact, then a new version of one made earlier, then a sync.
-                let (uid, version) = match n % 3 {
-                    1 => (format!("c{client}-{}", n - 1), 1),
-                    _ => (format!("c{client}-{n}"), 0),
-                };
+                // Its contacts in turn: made on the first pass, a new version on every later one.
+                let (uid, version) = (format!("c{client}-{}", n % OWN), n / OWN);
                 let href = format!("{base}/dav/addressbooks/contacts/{uid}.vcf");
                 let answer = http
                     .put(&href)
@@ -251,9 +251,6 @@ async fn main() {
     let json = |args: &[&str]| -> serde_json::Value {
         serde_json::from_slice(&tandem(&data, args).stdout).unwrap_or_default()
     };
-    let runs = json(&["sync", "status", "--json"])["runs"]
-        .as_array()
-        .map_or(0, Vec::len);
     // Bounded: a few reviewed runs until one has nothing left to do.
     for _ in 0..5 {
         let preview = json(&["sync", "preview", "--json"]);
@@ -269,9 +266,24 @@ async fn main() {
         tandem(&data, &["sync", "apply", "--json"]);
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
+    let listing = http
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            format!("{base}/dav/addressbooks/contacts/"),
+        )
+        .header("Authorization", &auth)
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The collection itself and one response per contact.
+    let on_desktop = listing.matches("<D:response>").count().saturating_sub(1);
     let in_salesforce = emu.org().count("Contact", false);
     println!(
-        "{} contacts acknowledged, {in_salesforce} in Salesforce after the last run; status lists {runs} runs",
+        "{} contacts acknowledged, {on_desktop} on the desktop, {in_salesforce} in Salesforce after the last run",
         acknowledged.len()
     );
     let first = samples.first().copied().unwrap_or_default();
@@ -287,6 +299,11 @@ async fn main() {
     let _ = daemon.kill();
     let _ = daemon.wait();
     assert!(errors.is_empty(), "the clients saw errors: {errors:?}");
+    assert_eq!(
+        on_desktop,
+        acknowledged.len(),
+        "every acknowledged contact on the desktop"
+    );
     assert_eq!(
         in_salesforce,
         acknowledged.len(),

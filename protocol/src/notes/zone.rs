@@ -86,7 +86,15 @@ impl NotesZone {
         for part in text.split('$') {
             let (key, value) = part.split_once('=')?;
             match key.trim().to_ascii_uppercase().as_str() {
-                "Z" => hours_west = value.trim().parse::<f64>().ok(),
+                // Offsets on Earth lie within 14 hours of UTC; anything else names no zone
+                // (and would overflow the arithmetic below).
+                "Z" => {
+                    hours_west = value
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|h| h.is_finite() && h.abs() <= 14.0)
+                }
                 "DO" => observed = value.trim() == "1",
                 "DL" => {
                     let n: Vec<i32> = value
