@@ -211,7 +211,9 @@ fn timing(item: &Item, user: Tz, fields: &mut Fields) -> Result<Option<Master>, 
     let start = tz.map_or(local.and_utc(), |tz| to_utc(local, tz));
     put(fields, "start", at(start));
     if let Some(d) = duration {
-        put(fields, "end", at(end_of(local, tz, &d)));
+        let end = end_of(local, tz, &d)
+            .ok_or_else(|| record_error("end", "the duration ends beyond the calendar"))?;
+        put(fields, "end", at(end));
     }
     Ok(Some(Master {
         all_day: false,

@@ -77,16 +77,17 @@ pub(crate) fn end_of(
     start: NaiveDateTime,
     tz: Option<Tz>,
     duration: &ICalendarDuration,
-) -> DateTime<Utc> {
+) -> Option<DateTime<Utc>> {
     let days = i64::from(duration.weeks) * 7 + i64::from(duration.days);
     let exact = i64::from(duration.hours) * 3600
         + i64::from(duration.minutes) * 60
         + i64::from(duration.seconds);
     let sign = if duration.neg { -1 } else { 1 };
-    let local = start + TimeDelta::days(sign * days);
+    // A duration that ends beyond the calendar (`PT11111111111H`) has no end: None.
+    let local = start.checked_add_signed(TimeDelta::try_days(sign * days)?)?;
     let at = match tz {
         Some(tz) => to_utc(local, tz),
         None => local.and_utc(),
     };
-    at + TimeDelta::seconds(sign * exact)
+    at.checked_add_signed(TimeDelta::try_seconds(sign * exact)?)
 }
