@@ -187,9 +187,12 @@ fn timing(item: &Item, user: Tz, fields: &mut Fields) -> Result<Option<Master>, 
         let first = local.date();
         put(fields, "start", When::Date(first));
         let days = duration
-            .map_or(1, |d| (d.as_seconds() + 86_399) / 86_400)
+            .map_or(1, |d| (d.as_seconds().saturating_add(86_399)) / 86_400)
             .max(1);
-        put(fields, "end", When::Date(first + TimeDelta::days(days)));
+        let end = TimeDelta::try_days(days)
+            .and_then(|days| first.checked_add_signed(days))
+            .ok_or_else(|| record_error("end", "the duration ends beyond the calendar"))?;
+        put(fields, "end", When::Date(end));
         return Ok(Some(Master {
             all_day: true,
             zone: None,
