@@ -10,7 +10,7 @@
 //! derived from the override blocks of the record's `unmapped`, and kept in Salesforce's copy as
 //! tandem last wrote it. It is never a field of the record itself.
 
-use super::occurrence::is_cancelled;
+use super::occurrence::{exdates, is_cancelled};
 use super::soql_quote;
 use crate::codec::overrides::{self, same_occurrence};
 use crate::record::{Fields, RecordId, When};
@@ -64,10 +64,7 @@ pub fn occurrences(fields: &Fields) -> Vec<Occurrence> {
     if !fields.get("rrule").is_some_and(Value::is_string) {
         return Vec::new();
     }
-    let exdates: Vec<When> = fields
-        .get("exdates")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
+    let exdates = exdates(fields);
     let mut out: Vec<Occurrence> = overrides::of(fields)
         .into_iter()
         .filter(|o| !is_cancelled(&exdates, &o.recurrence_id))
@@ -186,10 +183,7 @@ pub fn row_changes(had: &Fields, target: &Fields) -> Vec<RowChange> {
             detach: before.is_none_or(|b| b.in_series),
         });
     }
-    let exdates: Vec<When> = target
-        .get("exdates")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
+    let exdates = exdates(target);
     for h in had_all {
         if find(&want, &h.recurrence_id).is_some() {
             continue;
@@ -314,10 +308,7 @@ pub fn fold(
             out.insert("unmapped".into(), serde_json::to_value(now).ok()?);
         }
         None => {
-            let mut exdates: Vec<When> = record
-                .get("exdates")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default();
+            let mut exdates = exdates(record);
             if known.is_none() && is_cancelled(&exdates, &rid) {
                 return None;
             }
@@ -359,14 +350,8 @@ pub fn held_after(copy: &Fields, record: &Fields, when: &When, in_series: bool) 
     );
     held.sort_by_key(|o| instant(&o.recurrence_id));
     let mut out = with_field(copy.clone(), &held);
-    let cancelled: Vec<When> = record
-        .get("exdates")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    let mut exdates: Vec<When> = copy
-        .get("exdates")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
+    let cancelled = exdates(record);
+    let mut exdates = exdates(copy);
     if is_cancelled(&cancelled, when) && !is_cancelled(&exdates, when) {
         exdates.extend(cancelled.into_iter().filter(|c| same_occurrence(c, when)));
         out.insert(

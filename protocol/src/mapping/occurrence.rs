@@ -10,20 +10,22 @@ use crate::record::{Fields, When};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{Map, Value};
 
+/// A record's cancelled occurrences (its `exdates`).
+pub(super) fn exdates(fields: &Fields) -> Vec<When> {
+    fields
+        .get("exdates")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
 /// The cancellations `target` has that Salesforce's copy `had` lacks. (A series Salesforce
 /// makes anew is compared from a copy without any, see `remakes_series`.)
 pub fn cancellations_to_send(had: &Fields, target: &Fields) -> Vec<When> {
-    let dates = |fields: &Fields| -> Vec<When> {
-        fields
-            .get("exdates")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default()
-    };
-    let wanted = dates(target);
+    let wanted = exdates(target);
     if wanted.is_empty() || target.get("rrule").is_none_or(Value::is_null) {
         return Vec::new();
     }
-    let sent = dates(had);
+    let sent = exdates(had);
     wanted.into_iter().filter(|d| !sent.contains(d)).collect()
 }
 
@@ -239,10 +241,7 @@ pub fn is_cancelled(dates: &[When], when: &When) -> bool {
 pub fn with_cancelled(series: &Fields, deleted: &Map<String, Value>) -> Option<Fields> {
     let start: When = serde_json::from_value(series.get("start")?.clone()).ok()?;
     let when = cancellation_of(deleted, &start)?;
-    let mut dates: Vec<When> = series
-        .get("exdates")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
+    let mut dates = exdates(series);
     if is_cancelled(&dates, &when) {
         return None;
     }
