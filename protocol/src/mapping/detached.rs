@@ -333,6 +333,18 @@ pub fn is_detached(record: &Fields, when: &When) -> bool {
         .any(|o| same_occurrence(&o.recurrence_id, when))
 }
 
+/// Whether the deleted occurrence `row` of the series `record` is one the record changed apart
+/// from the series: then tandem deleted the row to detach it, and it is no cancellation.
+pub fn row_was_detached(record: &Fields, row: &serde_json::Map<String, Value>) -> bool {
+    let Some(start) = record
+        .get("start")
+        .and_then(|s| serde_json::from_value::<When>(s.clone()).ok())
+    else {
+        return false;
+    };
+    super::cancellation_of(row, &start).is_some_and(|when| is_detached(record, &when))
+}
+
 /// Salesforce's copy `copy` once it holds what `record` now has of the occurrence at `when`
 /// (`in_series`: as an exception row of the series): that one entry of its detached
 /// occurrences, and the occurrence's cancellation. Other entries stay as they are, since they

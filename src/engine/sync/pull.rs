@@ -371,17 +371,10 @@ fn detached_key(ctx: &SalesforceContext, row: &Row) -> Option<(tandem_protocol::
 /// Whether the deleted occurrence `row` of `known`'s series is one the record changed apart
 /// from the series, and tandem detaches (so tandem deleted the row itself).
 fn detached_there(ctx: &SalesforceContext, known: &Known, row: &Row) -> bool {
-    let (Some(_), Some(record)) = (&ctx.row_key_field, &known.record) else {
-        return false;
-    };
-    let Some(start) = record
-        .get("start")
-        .and_then(|s| serde_json::from_value::<When>(s.clone()).ok())
-    else {
-        return false;
-    };
-    mapping::cancellation_of(row, &start)
-        .is_some_and(|when| mapping::detached::is_detached(record, &when))
+    match (&ctx.row_key_field, &known.record) {
+        (Some(_), Some(record)) => mapping::detached::row_was_detached(record, row),
+        _ => false,
+    }
 }
 
 /// Wait for the queued observations, in order, and count them; a record the log refuses is
