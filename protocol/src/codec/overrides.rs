@@ -83,7 +83,7 @@ pub fn read(block: &[String]) -> Option<Override> {
 
 /// Every override a record's fields keep.
 pub fn of(fields: &Fields) -> Vec<Override> {
-    blocks(&unmapped_of(fields))
+    blocks(&unmapped(fields))
         .iter()
         .filter_map(|b| read(b))
         .collect()
@@ -160,7 +160,8 @@ pub fn same_occurrence(a: &When, b: &When) -> bool {
     }
 }
 
-fn unmapped_of(fields: &Fields) -> Vec<String> {
+/// A record's `unmapped` lines (none when it has none).
+pub fn unmapped(fields: &Fields) -> Vec<String> {
     fields
         .get("unmapped")
         .and_then(|u| serde_json::from_value(u.clone()).ok())

@@ -264,10 +264,7 @@ pub fn fold(
 ) -> Option<Fields> {
     let start: When = serde_json::from_value(record.get("start")?.clone()).ok()?;
     let rid = in_zone_of(&start, recurrence_id);
-    let unmapped: Vec<String> = record
-        .get("unmapped")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
+    let unmapped = overrides::unmapped(record);
     let known = overrides::of(record)
         .into_iter()
         .find(|o| same_occurrence(&o.recurrence_id, &rid));

@@ -57,7 +57,7 @@ pub async fn take_in(
         }
     }
     // The UID the desktop writes the series with.
-    let uid = overrides::uid(&unmapped(&state.fields))
+    let uid = overrides::uid(&overrides::unmapped(&state.fields))
         .unwrap_or_else(|| tandem_protocol::dav::layout::uid_for(series, state.uid.as_deref()));
     let Some(changes) = detached::fold(&state.fields, &uid, when, now.as_ref()) else {
         return Ok(false);
@@ -93,11 +93,4 @@ pub async fn take_in(
     };
     writer.append(held).await?;
     Ok(true)
-}
-
-fn unmapped(fields: &tandem_protocol::Fields) -> Vec<String> {
-    fields
-        .get("unmapped")
-        .and_then(|u| serde_json::from_value(u.clone()).ok())
-        .unwrap_or_default()
 }
