@@ -61,6 +61,25 @@ fn card(uid: &str, version: usize) -> String {
     )
 }
 
+/// The address book's members (PROPFIND, Depth 1): the status and the body.
+async fn list(
+    http: &reqwest::Client,
+    base: &str,
+    auth: &str,
+) -> Result<(u16, String), reqwest::Error> {
+    let answer = http
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").expect("a method name"),
+            format!("{base}/dav/addressbooks/contacts/"),
+        )
+        .header("Authorization", auth)
+        .header("Depth", "1")
+        .send()
+        .await?;
+    let status = answer.status().as_u16();
+    Ok((status, answer.text().await?))
+}
+
 #[tokio::main]
 async fn main() {
     let minutes = minutes();
@@ -158,53 +177,25 @@ async fn main() {
                     .body(card(&uid, version))
                     .send()
                     .await;
-                match answer.map(|r| r.status().as_u16()) {
+                let failed = match answer.map(|r| r.status().as_u16()) {
                     Ok(201 | 204) => {
                         acknowledged.lock().unwrap().insert(uid, version);
                         writes.fetch_add(1, Ordering::Relaxed);
+                        None
                     }
-                    Ok(status) => {
-                        *errors
-                            .lock()
-                            .unwrap()
-                            .entry(format!("PUT {status}"))
-                            .or_default() += 1
-                    }
-                    Err(e) => {
-                        *errors
-                            .lock()
-                            .unwrap()
-                            .entry(format!("PUT {e}"))
-                            .or_default() += 1
-                    }
-                }
-                if n % 10 == 9 {
-                    let listing = http
-                        .request(
-                            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
-                            format!("{base}/dav/addressbooks/contacts/"),
-                        )
-                        .header("Authorization", &auth)
-                        .header("Depth", "1")
-                        .send()
-                        .await;
-                    match listing.map(|r| r.status().as_u16()) {
-                        Ok(207) => {}
-                        Ok(status) => {
-                            *errors
-                                .lock()
-                                .unwrap()
-                                .entry(format!("PROPFIND {status}"))
-                                .or_default() += 1
-                        }
-                        Err(e) => {
-                            *errors
-                                .lock()
-                                .unwrap()
-                                .entry(format!("PROPFIND {e}"))
-                                .or_default() += 1
-                        }
-                    }
+                    Ok(status) => Some(format!("PUT {status}")),
+                    Err(e) => Some(format!("PUT {e}")),
+                };
+                let listed = match n % 10 == 9 {
+                    false => None,
+                    true => match list(&http, &base, &auth).await {
+                        Ok((207, _)) => None,
+                        Ok((status, _)) => Some(format!("PROPFIND {status}")),
+                        Err(e) => Some(format!("PROPFIND {e}")),
+                    },
+                };
+                for failed in [failed, listed].into_iter().flatten() {
+                    *errors.lock().unwrap().entry(failed).or_default() += 1;
                 }
                 n += 1;
             }
@@ -266,19 +257,9 @@ async fn main() {
         tandem(&data, &["sync", "apply", "--json"]);
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    let listing = http
-        .request(
-            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
-            format!("{base}/dav/addressbooks/contacts/"),
-        )
-        .header("Authorization", &auth)
-        .header("Depth", "1")
-        .send()
+    let (_, listing) = list(&http, &base, &auth)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .expect("the address book lists");
     // The collection itself and one response per contact.
     let on_desktop = listing.matches("<D:response>").count().saturating_sub(1);
     let in_salesforce = emu.org().count("Contact", false);
