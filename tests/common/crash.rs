@@ -18,35 +18,29 @@ pub trait Connector {
     fn answers_waiting(&self) -> u64;
 }
 
-impl Connector for tandem_graph_emulator::GraphHandle {
-    fn requests(&self) -> u64 {
-        self.requests()
-    }
-    fn hold_answers(&self) {
-        self.hold_answers()
-    }
-    fn release_answers(&self) {
-        self.release_answers()
-    }
-    fn answers_waiting(&self) -> u64 {
-        self.answers_waiting()
-    }
+/// Both emulators count requests and hold answers the same way, under the same names.
+macro_rules! connector {
+    ($($handle:ty),*) => {$(
+        impl Connector for $handle {
+            fn requests(&self) -> u64 {
+                self.requests()
+            }
+            fn hold_answers(&self) {
+                self.hold_answers()
+            }
+            fn release_answers(&self) {
+                self.release_answers()
+            }
+            fn answers_waiting(&self) -> u64 {
+                self.answers_waiting()
+            }
+        }
+    )*};
 }
-
-impl Connector for tandem_domino_emulator::DominoHandle {
-    fn requests(&self) -> u64 {
-        self.requests()
-    }
-    fn hold_answers(&self) {
-        self.hold_answers()
-    }
-    fn release_answers(&self) {
-        self.release_answers()
-    }
-    fn answers_waiting(&self) -> u64 {
-        self.answers_waiting()
-    }
-}
+connector!(
+    tandem_graph_emulator::GraphHandle,
+    tandem_domino_emulator::DominoHandle
+);
 
 /// The applies a crash test killed, and how many of them right after a write.
 #[derive(Default)]
