@@ -304,7 +304,9 @@ fn connect(dir: &Path, emulator: &EmulatorHandle) -> Result<(), DemoError> {
     if !path.exists() {
         config::write_private(
             &path,
-            b"# Written by `tandem demo`: the local Salesforce emulator's demo org.\n[salesforce]\n",
+            b"# Written by `tandem demo`: the local Salesforce emulator's demo org.\n[salesforce]\n\n\
+              # The demo's tokens are the emulators' and its directory a throwaway: they stay\n\
+              # here, out of the OS keychain.\n[secrets]\nstore = \"file\"\n",
         )
         .map_err(|source| ConfigError::Write {
             path: path.clone(),

@@ -135,6 +135,8 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
         }
     }
     crate::store::create_private_dir(dir).map_err(data_dir)?;
+    let secrets = config::keep_secrets(dir)?;
+    tracing::info!("passwords and tokens are kept {secrets}");
     let (user, password) = config::ensure_server_credentials(dir)?;
     let credentials = Credentials {
         user: options.user.unwrap_or(user),
@@ -200,6 +202,7 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
             addr,
             &dav_url,
             &credentials,
+            &secrets,
             options.hide_password,
             reviewed,
         );
@@ -254,16 +257,22 @@ fn greet(
     api: SocketAddr,
     dav_url: &str,
     credentials: &Credentials,
+    secrets: &config::SecretsHome,
     hide_password: bool,
     reviewed: bool,
 ) {
     let mut out = std::io::stdout().lock();
     let password = if hide_password {
-        let settings = dir.join(config::SETTINGS_FILE);
-        format!(
-            "password: [server] password in {}, and on the review app's Connect page",
-            settings.display()
-        )
+        let kept = match secrets {
+            config::SecretsHome::Keychain => "in the OS keychain (service tandem)".to_string(),
+            config::SecretsHome::File(_) => {
+                format!(
+                    "[server] password in {}",
+                    dir.join(config::SETTINGS_FILE).display()
+                )
+            }
+        };
+        format!("password: {kept}, and on the review app's Connect page")
     } else {
         format!("password {}", credentials.password)
     };

@@ -19,11 +19,17 @@ impl Daemon {
 
     /// `tandem serve` on the data directory `data` (made if missing).
     pub fn start_in(data: &std::path::Path) -> Daemon {
+        Daemon::start_with(data, &[])
+    }
+
+    /// `tandem serve` on `data`, with these variables added to its environment.
+    pub fn start_with(data: &std::path::Path, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
         let said = tempfile::NamedTempFile::new().unwrap();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
             .arg("--data")
             .arg(data)
             .env_remove("TANDEM_DATA")
+            .envs(env.iter().copied())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(said.reopen().unwrap())

@@ -339,7 +339,7 @@ fn credentials_file_is_replaced_atomically_with_mode_0600() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     }
-    let file = CredentialsFile::at(&path);
+    let file = CredentialsFile::in_dir(dir.path());
     file.set(&[
         ("refresh_token", Some("5Aep-new")),
         ("instance_url", Some("https://x.my.salesforce.com")),

@@ -1,5 +1,6 @@
 //! Where tandem's Salesforce tokens live: the `[salesforce]` section of the settings file, edited
-//! in place (the user's comments and other sections stay) and replaced atomically with mode 0600.
+//! in place (the user's comments and other sections stay) and replaced atomically with mode 0600,
+//! its secrets in the OS keychain where there is one (see `config::edit`).
 
 use std::path::{Path, PathBuf};
 
@@ -21,29 +22,17 @@ impl CredentialsFile {
         }
     }
 
-    pub fn at(path: impl Into<PathBuf>) -> CredentialsFile {
-        CredentialsFile { path: path.into() }
-    }
-
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The `[salesforce]` section as it is on disk now (defaults when the file does not exist).
+    /// The `[salesforce]` section as it is now (defaults when the file does not exist), its
+    /// secrets read from the OS keychain where they are kept there.
     pub fn load(&self) -> Result<SalesforceSettings, ClientError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => {
-                return Err(ClientError::Credentials(format!(
-                    "cannot read {}: {e}",
-                    self.path.display()
-                )));
-            }
-        };
-        Settings::parse(&text)
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        Settings::load(dir)
             .map(|s| s.salesforce)
-            .map_err(|e| ClientError::Credentials(format!("{}: {e}", self.path.display())))
+            .map_err(|e| ClientError::Credentials(e.to_string()))
     }
 
     /// Sets (`Some`) or removes (`None`) keys of `[salesforce]` (see `config::set`).

@@ -1,6 +1,9 @@
 //! The settings file (`tandem.toml` in the data directory): what the user chose, read strictly so
 //! a typo is an error that names the line instead of a setting silently ignored.
 
+mod keychain;
+
+pub use keychain::{Keychain, KeychainError, NoKeychain};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tandem_protocol::rules::{Rules, RulesFile};
@@ -32,6 +35,45 @@ pub struct Settings {
     /// stored, and the mail file's scope.
     #[serde(default)]
     pub notes: NotesSettings,
+    /// Where the passwords and tokens are kept.
+    #[serde(default)]
+    pub secrets: SecretsSettings,
+}
+
+/// The `[secrets]` section.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    #[serde(default)]
+    pub store: SecretStore,
+}
+
+/// Where the passwords and tokens are kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretStore {
+    /// The OS keychain where one is reachable, else this file.
+    #[default]
+    Keychain,
+    /// This file (mode 0600) always: for a machine whose keychain asks for a password at every
+    /// use, or a throwaway data directory.
+    File,
+}
+
+/// Where a data directory's secrets are kept, and why, for the daemon's first log line.
+#[derive(Debug)]
+pub enum SecretsHome {
+    Keychain,
+    File(String),
+}
+
+impl std::fmt::Display for SecretsHome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretsHome::Keychain => f.write_str("in the OS keychain"),
+            SecretsHome::File(why) => write!(f, "in {SETTINGS_FILE} (mode 0600): {why}"),
+        }
+    }
 }
 
 /// The CalDAV/CardDAV server: the account desktop clients log in with.
@@ -513,6 +555,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
 }
 
 /// One change to the settings file: a key of a section set to a value, or removed (`None`:
@@ -563,16 +607,95 @@ pub fn changed(text: &str, changes: &[Change]) -> Result<String, InvalidSettings
 }
 
 /// Make `changes` to the settings file at `path` (see [`changed`]). Nothing is written unless the
-/// result is valid; the file is replaced atomically, readable by the user only.
+/// result is valid; the file is replaced atomically, readable by the user only. A secret goes
+/// to the OS keychain instead (and leaves the file) where the settings keep secrets there and
+/// a keychain takes it; otherwise it stays in the file, with a warning that says why.
 pub fn edit(path: &Path, changes: &[Change]) -> Result<(), ConfigError> {
-    let text = read_text(path)?;
-    let new_text = changed(&text, changes).map_err(|message| ConfigError::Invalid {
+    let invalid = |message| ConfigError::Invalid {
         path: path.to_path_buf(),
         message,
-    })?;
+    };
+    let text = read_text(path)?;
+    let checked = changed(&text, changes).map_err(invalid)?;
+    let new_text = match keychain_of(path, &text) {
+        Some(keychain) => changed(&text, &to_keychain(&keychain, changes)).map_err(invalid)?,
+        None => checked,
+    };
     write_private(path, new_text.as_bytes()).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
+    })
+}
+
+/// The keychain the settings file at `path` (with the text `text`) keeps its secrets in, if
+/// any.
+fn keychain_of(path: &Path, text: &str) -> Option<Keychain> {
+    let settings = Settings::parse(text).ok()?;
+    (settings.secrets.store == SecretStore::Keychain)
+        .then(|| Keychain::of(path.parent()?).ok())
+        .flatten()
+}
+
+/// `changes` with each secret handed to the keychain and removed from the file instead; a
+/// secret the keychain refuses stays a change of the file (never lost), with a warning.
+fn to_keychain(keychain: &Keychain, changes: &[Change]) -> Vec<Change> {
+    changes
+        .iter()
+        .map(|change| {
+            if !keychain::is_secret(&change.section, &change.key) {
+                return change.clone();
+            }
+            let kept = match change.value.as_ref().and_then(|v| v.as_str()) {
+                Some(secret) => keychain.set(&change.section, &change.key, secret),
+                None => keychain.delete(&change.section, &change.key),
+            };
+            match kept {
+                Ok(()) => Change::new(&change.section, &change.key, None),
+                Err(e) => {
+                    tracing::warn!("{e}; kept in {SETTINGS_FILE} instead");
+                    change.clone()
+                }
+            }
+        })
+        .collect()
+}
+
+/// Move the secrets written in the settings file of `dir` (by hand, or before there was a
+/// keychain) into the OS keychain, where the settings keep them there; says where they are kept.
+pub fn keep_secrets(dir: &Path) -> Result<SecretsHome, ConfigError> {
+    let path = dir.join(SETTINGS_FILE);
+    let text = read_text(&path)?;
+    let mut settings = Settings::parse(&text).map_err(|message| ConfigError::Invalid {
+        path: path.clone(),
+        message,
+    })?;
+    if settings.secrets.store == SecretStore::File {
+        return Ok(SecretsHome::File(
+            "[secrets] store = \"file\" says so".to_string(),
+        ));
+    }
+    if let Err(why) = Keychain::of(dir) {
+        return Ok(SecretsHome::File(why.to_string()));
+    }
+    let in_file: Vec<Change> = keychain::SECRETS
+        .iter()
+        .filter_map(|&(section, key)| {
+            let secret = settings.secret_mut(section, key).take()?;
+            Some(Change::new(section, key, Some(secret.into())))
+        })
+        .collect();
+    if !in_file.is_empty() {
+        edit(&path, &in_file)?;
+    }
+    let left = Settings::parse(&read_text(&path)?).map_err(|message| ConfigError::Invalid {
+        path: path.clone(),
+        message,
+    })?;
+    Ok(match left.secrets_in_file() {
+        0 => SecretsHome::Keychain,
+        n => SecretsHome::File(format!(
+            "the OS keychain refused {n} of them (see the warnings above)"
+        )),
     })
 }
 
@@ -735,11 +858,44 @@ impl Settings {
         }
     }
 
-    /// Read the settings of a data directory; a missing file means the defaults.
+    /// Read the settings of a data directory; a missing file means the defaults. A secret the
+    /// file does not hold is read from the OS keychain, where the settings keep secrets there.
     pub fn load(dir: &Path) -> Result<Settings, ConfigError> {
         let path = dir.join(SETTINGS_FILE);
         let text = read_text(&path)?;
-        Settings::parse(&text).map_err(|message| ConfigError::Invalid { path, message })
+        let mut settings =
+            Settings::parse(&text).map_err(|message| ConfigError::Invalid { path, message })?;
+        if settings.secrets.store == SecretStore::Keychain
+            && let Ok(keychain) = Keychain::of(dir)
+        {
+            for (section, key) in keychain::SECRETS {
+                let slot = settings.secret_mut(section, key);
+                if slot.is_none() {
+                    *slot = keychain.get(section, key)?;
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    /// The value of a settings key that holds a secret (one of `keychain::SECRETS`).
+    fn secret_mut(&mut self, section: &str, key: &str) -> &mut Option<String> {
+        match (section, key) {
+            ("server", "password") => &mut self.server.password,
+            ("salesforce", "client_secret") => &mut self.salesforce.client_secret,
+            ("salesforce", "refresh_token") => &mut self.salesforce.refresh_token,
+            ("outlook", "refresh_token") => &mut self.outlook.refresh_token,
+            ("notes", "password") => &mut self.notes.password,
+            _ => unreachable!("{section}.{key} is not one of keychain::SECRETS"),
+        }
+    }
+
+    /// How many secrets the settings hold.
+    fn secrets_in_file(mut self) -> usize {
+        keychain::SECRETS
+            .iter()
+            .filter(|&&(section, key)| self.secret_mut(section, key).is_some())
+            .count()
     }
 
     /// Parse settings text; the error names the line and column (toml's message does).
@@ -887,7 +1043,7 @@ mod tests {
 
     #[test]
     fn the_settings_template_is_valid() {
-        let s = Settings::parse(include_str!("../tandem.toml.example")).unwrap();
+        let s = Settings::parse(include_str!("../../tandem.toml.example")).unwrap();
         assert_eq!(s.salesforce, SalesforceSettings::default());
         assert_eq!(s.outlook, OutlookSettings::default());
         assert_eq!(s.notes, NotesSettings::default());
