@@ -85,7 +85,7 @@ fn an_event_from_a_newer_tandem_is_refused_not_misread() {
     let s = populated();
     {
         let store = Store::open_existing(s.path(), Access::ReadWrite).unwrap();
-        let txn = store.db().unwrap().begin_write().unwrap();
+        let txn = store.begin_write().unwrap();
         let future = json!({"format": 7, "hlc": u64::MAX, "origin": {"side": "desktop", "agent": "tandem 9"}, "type": "teleport"});
         txn.open_table(tables::LOG)
             .unwrap()
@@ -122,7 +122,7 @@ fn a_store_of_a_newer_layout_is_refused() {
     let s = populated();
     {
         let store = Store::open_existing(s.path(), Access::ReadWrite).unwrap();
-        let txn = store.db().unwrap().begin_write().unwrap();
+        let txn = store.begin_write().unwrap();
         txn.open_table(tables::META)
             .unwrap()
             .insert("format", 99u64)

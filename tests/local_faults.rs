@@ -7,6 +7,9 @@
 //! `TANDEM_REQUIRE_TMPFS=1`, so there the disk tests must run; elsewhere they say why they did
 //! not and pass.
 
+mod common;
+
+use common::daemon::{Daemon, raw};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -193,4 +196,73 @@ fn serve_on_a_port_in_use_names_it_and_leaves_nothing_behind() {
         !data.exists(),
         "a serve that cannot listen makes no store: {data:?}"
     );
+}
+
+/// A PUT of contact `i` to the daemon: the status line and body.
+fn put_card(daemon: &Daemon, i: usize) -> String {
+    let card = format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:card-{i}\r\nFN:Ana Lima {i}\r\nN:Lima;Ana {i};;;\r\nTITLE:Buyer of many things {i}\r\nEND:VCARD\r\n"
+    );
+    raw(
+        &daemon.dav_addr(),
+        &format!(
+            "PUT /dav/addressbooks/contacts/card-{i}.vcf HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {}\r\nContent-Type: text/vcard",
+            daemon.dav_addr(),
+            daemon.basic_auth()
+        ),
+        &card,
+    )
+}
+
+#[test]
+fn a_running_daemon_whose_disk_filled_up_stores_again_once_there_is_room_without_a_restart() {
+    let Some(disk) = Tmpfs::mount("1m") else {
+        return;
+    };
+    let data = disk.data();
+    let daemon = Daemon::start_in(&data);
+    let mut stored = Vec::new();
+    let refusal = (0..5000)
+        .map(|i| (i, put_card(&daemon, i)))
+        .find_map(|(i, answer)| {
+            if answer.starts_with("HTTP/1.1 201") {
+                stored.push(i);
+                None
+            } else {
+                Some((i, answer))
+            }
+        });
+    let (refused, answer) = refusal.expect("the disk filled up within 5,000 cards");
+    assert!(stored.len() > 10, "some fitted: {answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 507")
+            && answer.contains("the disk holding tandem's data directory is full"),
+        "{answer}"
+    );
+    // Still full: refused again, with the same words.
+    let answer = put_card(&daemon, refused);
+    assert!(!answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    // Room again: the same daemon stores the card it refused, and everything before is there.
+    disk.remount("size=64m");
+    let answer = put_card(&daemon, refused);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let listing = raw(
+        &daemon.dav_addr(),
+        &format!(
+            "PROPFIND /dav/addressbooks/contacts/ HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {}\r\nDepth: 1",
+            daemon.dav_addr(),
+            daemon.basic_auth()
+        ),
+        "",
+    );
+    for i in stored.iter().chain([&refused]) {
+        assert!(
+            listing.contains(&format!("/card-{i}.vcf<")),
+            "card {i} is listed"
+        );
+    }
+    daemon.stop();
+    let out = tandem(&data, &["replay", "--verify"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }

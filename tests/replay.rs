@@ -92,7 +92,7 @@ fn a_tampered_projection_is_found_and_named() {
     mixed_workload(&s);
     {
         let store = Store::open_existing(s.path(), Access::ReadWrite).unwrap();
-        let txn = store.db().unwrap().begin_write().unwrap();
+        let txn = store.begin_write().unwrap();
         {
             let mut records = txn.open_table(tables::RECORDS).unwrap();
             let (key, mut value) = {

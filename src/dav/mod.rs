@@ -388,6 +388,11 @@ fn store_failure(e: &StoreError) -> Response<Body> {
         }
         StoreError::Conflict(message) => respond::text(StatusCode::CONFLICT, message),
         StoreError::Rejected(e) => respond::text(StatusCode::BAD_REQUEST, e),
+        // RFC 4918 §11.5: the server could not store the representation.
+        StoreError::DiskFull => respond::text(
+            StatusCode::INSUFFICIENT_STORAGE,
+            format!("the change was not saved: {e}"),
+        ),
         other => respond::text(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the change was not saved: {other}"),

@@ -70,9 +70,10 @@ pub enum StoreError {
     )]
     DiskFull,
 
-    /// redb refuses every write after one failed on the disk, until the store is opened again.
+    /// redb refuses every write after one failed on the disk, until the store is opened again
+    /// (which the next use of the store does).
     #[error(
-        "an earlier write to the store failed (the message before this one says why); tandem stores nothing more until it is started again"
+        "an earlier write to the store failed (the message before this one says why); tandem opens the store again and retries at the next change"
     )]
     AfterFailedWrite,
 

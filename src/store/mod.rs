@@ -33,10 +33,16 @@ pub const STORE_FILE: &str = "tandem.redb";
 pub struct Store {
     handle: Handle,
     path: PathBuf,
+    /// How many times the file was opened again (see [`Store::reopen`]): the writer resumes its
+    /// positions from the log when this moves.
+    openings: std::sync::atomic::AtomicU64,
+    /// A write failed on the disk: the file is opened again before its next use.
+    broken: std::sync::atomic::AtomicBool,
 }
 
 enum Handle {
-    ReadWrite(Database),
+    /// Empty while the writer reopens the file after a failed write (see [`Store::reopen`]).
+    ReadWrite(std::sync::RwLock<Option<Database>>),
     /// Commands that only read open the file read-only: they leave it exactly as it was.
     ReadOnly(ReadOnlyDatabase),
 }
@@ -151,8 +157,10 @@ impl Store {
             .map_err(|e| StoreError::from_database(&path, e))?;
         make_private(&path).map_err(io(&path))?;
         let store = Store {
-            handle: Handle::ReadWrite(db),
+            handle: Handle::ReadWrite(Some(db).into()),
             path,
+            openings: 0.into(),
+            broken: false.into(),
         };
         store.init_tables()?;
         Ok(store)
@@ -172,22 +180,21 @@ impl Store {
     fn open_file(path: &Path, access: Access) -> Result<Store, StoreError> {
         // Probe read-only first: that never writes, so a damaged file is refused untouched, and
         // only a file that needs crash recovery (or is healthy) is ever opened for writing.
-        let handle = match contain(path, || builder().open_read_only(path))? {
-            Ok(db) if access == Access::ReadOnly => Handle::ReadOnly(db),
-            Ok(probe) => {
-                drop(probe);
-                match contain(path, || builder().open(path))? {
-                    Ok(db) => Handle::ReadWrite(db),
-                    Err(e) => return Err(StoreError::from_database(path, e)),
+        let handle = match access {
+            Access::ReadOnly => match contain(path, || builder().open_read_only(path))? {
+                Ok(db) => Handle::ReadOnly(db),
+                Err(redb::DatabaseError::RepairAborted) => {
+                    Handle::ReadWrite(Some(Store::open_writable(path)?).into())
                 }
-            }
-            // Not closed cleanly: only a writable open can recover it.
-            Err(redb::DatabaseError::RepairAborted) => Handle::ReadWrite(Store::recover(path)?),
-            Err(e) => return Err(StoreError::from_database(path, e)),
+                Err(e) => return Err(StoreError::from_database(path, e)),
+            },
+            Access::ReadWrite => Handle::ReadWrite(Some(Store::open_writable(path)?).into()),
         };
         let store = Store {
             handle,
             path: path.to_path_buf(),
+            openings: 0.into(),
+            broken: false.into(),
         };
         store.check_format()?;
         if access == Access::ReadWrite && !store.needs_upgrade()? {
@@ -196,6 +203,60 @@ impl Store {
             store.init_tables()?;
         }
         Ok(store)
+    }
+
+    /// Open the file for writing. Probe read-only first: that never writes, so a damaged file is
+    /// refused untouched, and only a file that needs crash recovery (or is healthy) is ever
+    /// opened for writing.
+    fn open_writable(path: &Path) -> Result<Database, StoreError> {
+        match contain(path, || builder().open_read_only(path))? {
+            Ok(probe) => {
+                drop(probe);
+                contain(path, || builder().open(path))?
+                    .map_err(|e| StoreError::from_database(path, e))
+            }
+            // Not closed cleanly: only a writable open can recover it.
+            Err(redb::DatabaseError::RepairAborted) => Store::recover(path),
+            Err(e) => Err(StoreError::from_database(path, e)),
+        }
+    }
+
+    /// A write failed on the disk (it was full, or the device failed): redb refuses every read
+    /// and write after such a failure until the file is opened anew, which also repairs whatever
+    /// the failed write left. The next use of the store opens it again.
+    pub fn mark_broken(&self) {
+        self.broken.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Open the file again if a write failed on it. Until that succeeds (the disk may still be
+    /// full) the store is closed and says why; each later use tries again.
+    fn reopen_if_broken(
+        &self,
+        lock: &std::sync::RwLock<Option<Database>>,
+    ) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if !self.broken.load(SeqCst) {
+            return Ok(());
+        }
+        let mut db = lock
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Another thread may have reopened it while this one waited for the lock.
+        if !self.broken.load(SeqCst) {
+            return Ok(());
+        }
+        // The old handle must be gone first: redb locks the file against a second opening.
+        drop(db.take());
+        *db = Some(Store::open_writable(&self.path)?);
+        self.openings.fetch_add(1, SeqCst);
+        self.broken.store(false, SeqCst);
+        tracing::info!("the store was opened again after a failed write; writing resumes");
+        Ok(())
+    }
+
+    /// How many times the file was opened again since this `Store` was made.
+    pub fn openings(&self) -> u64 {
+        self.openings.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The store was not closed cleanly (tandem was killed, the machine lost power) and redb must
@@ -232,7 +293,7 @@ impl Store {
 
     /// Make sure every table exists, so readers never have to handle a missing one.
     fn init_tables(&self) -> Result<(), StoreError> {
-        let txn = self.db()?.begin_write()?;
+        let txn = self.begin_write()?;
         tables::create_all(&txn)?;
         txn.commit()?;
         Ok(())
@@ -265,22 +326,41 @@ impl Store {
         &self.path
     }
 
-    /// The writable database; a store opened read-only has none.
-    pub fn db(&self) -> Result<&Database, StoreError> {
-        match &self.handle {
-            Handle::ReadWrite(db) => Ok(db),
-            Handle::ReadOnly(_) => Err(StoreError::Storage(
-                "the store was opened read-only; this is a bug in tandem".into(),
-            )),
+    /// Work with the writable database; a store opened read-only has none, and one being
+    /// reopened has none for the moment.
+    pub fn with_db<T>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Handle::ReadWrite(lock) = &self.handle else {
+            return Err(read_only_bug());
+        };
+        self.reopen_if_broken(lock)?;
+        let db = lock.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let result = work(db.as_ref().ok_or(StoreError::AfterFailedWrite)?);
+        if matches!(
+            result,
+            Err(StoreError::AfterFailedWrite | StoreError::DiskFull)
+        ) {
+            self.mark_broken();
         }
+        result
+    }
+
+    pub fn begin_write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        self.with_db(|db| Ok(db.begin_write()?))
     }
 
     pub fn read(&self) -> Result<ReadTransaction, StoreError> {
-        Ok(match &self.handle {
-            Handle::ReadWrite(db) => db.begin_read()?,
-            Handle::ReadOnly(db) => db.begin_read()?,
-        })
+        match &self.handle {
+            Handle::ReadWrite(_) => self.with_db(|db| Ok(db.begin_read()?)),
+            Handle::ReadOnly(db) => Ok(db.begin_read()?),
+        }
     }
+}
+
+fn read_only_bug() -> StoreError {
+    StoreError::Storage("the store was opened read-only; this is a bug in tandem".into())
 }
 
 /// Run a redb open that may panic on a badly damaged file (redb asserts on some inconsistent

@@ -113,7 +113,10 @@ pub fn verify(
 /// from the log, then the layout is recorded. The log is read, never written, so an upgrade that
 /// is interrupted starts over on the next open. Returns the number of events replayed.
 pub fn upgrade(store: &Store, policies: Policies) -> Result<u64, StoreError> {
-    let db = store.db()?;
+    store.with_db(|db| upgrade_in(db, policies))
+}
+
+fn upgrade_in(db: &Database, policies: Policies) -> Result<u64, StoreError> {
     let txn = db.begin_write()?;
     let projections: Vec<_> = txn
         .list_tables()?
@@ -124,7 +127,7 @@ pub fn upgrade(store: &Store, policies: Policies) -> Result<u64, StoreError> {
     }
     create_all(&txn)?;
     txn.commit()?;
-    let events = rebuild(&store.read()?, db, policies)?;
+    let events = rebuild(&db.begin_read()?, db, policies)?;
     let txn = db.begin_write()?;
     txn.open_table(META)?.insert("format", STORE_FORMAT)?;
     txn.commit()?;

@@ -77,7 +77,7 @@ impl Writer {
         policies: Policies,
         wall: WallClock,
     ) -> Result<Writer, StoreError> {
-        store.db()?;
+        store.with_db(|_| Ok(()))?;
         if store.needs_upgrade()? {
             let events = super::replay::upgrade(&store, policies)?;
             tracing::info!(
@@ -96,6 +96,7 @@ impl Writer {
             .name("tandem-writer".into())
             .spawn(move || {
                 let mut stopping = false;
+                let mut opened = store.openings();
                 // A group that came while a batch was gathered: the next batch, alone.
                 let mut next: Option<Vec<Job>> = None;
                 while !stopping {
@@ -118,11 +119,11 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    let at = (&mut clock, &mut next_seq);
+                    let at = (&mut clock, &mut next_seq, &mut opened);
                     commit_batch(&store, &projector, at, &wall, batch, &counter);
                 }
                 if let Some(group) = next {
-                    let at = (&mut clock, &mut next_seq);
+                    let at = (&mut clock, &mut next_seq, &mut opened);
                     commit_batch(&store, &projector, at, &wall, group, &counter);
                 }
                 // `store` is dropped here, which closes the redb file cleanly.
@@ -214,16 +215,19 @@ impl std::future::Future for Pending {
 fn commit_batch(
     store: &Store,
     projector: &Projector,
-    (clock, next_seq): (&mut HlcClock, &mut u64),
+    (clock, next_seq, opened): (&mut HlcClock, &mut u64, &mut u64),
     wall: &WallClock,
     batch: Vec<Job>,
     commits: &std::sync::atomic::AtomicU64,
 ) {
-    let (clock_before, seq_before) = (clock.last(), *next_seq);
-    let txn = match store.db().and_then(|db| Ok(db.begin_write()?)) {
+    let txn = match store.begin_write().and_then(|txn| {
+        resume_after_reopening(store, clock, next_seq, opened)?;
+        Ok(txn)
+    }) {
         Ok(txn) => txn,
         Err(e) => return fail_all(batch, &e),
     };
+    let (clock_before, seq_before) = (clock.last(), *next_seq);
     let mut answers = Vec::with_capacity(batch.len());
     for job in batch {
         let hlc = clock.tick(wall());
@@ -266,19 +270,50 @@ fn commit_batch(
             // Nothing of this batch is durable: rewind so the next batch reuses the positions.
             *clock = HlcClock::resume(clock_before);
             *next_seq = seq_before;
-            let message = StoreError::from(e).to_string();
+            let error = StoreError::from(e);
+            if matches!(error, StoreError::DiskFull | StoreError::AfterFailedWrite) {
+                store.mark_broken();
+            }
             for (reply, _) in answers {
-                let _ = reply.send(Err(StoreError::Storage(message.clone()).into()));
+                let _ = reply.send(Err(again(&error).into()));
             }
         }
     }
 }
 
+/// The file was opened again after a failed write (for the writer or a reader): resume from the
+/// log as it is now, since a commit that reported failure may still have reached the disk and
+/// its positions must not be written twice.
+fn resume_after_reopening(
+    store: &Store,
+    clock: &mut HlcClock,
+    next_seq: &mut u64,
+    opened: &mut u64,
+) -> Result<(), StoreError> {
+    if store.openings() == *opened {
+        return Ok(());
+    }
+    *opened = store.openings();
+    if let Some((seq, event)) = read::last_event(&store.read()?)? {
+        *clock = HlcClock::resume(event.hlc.max(clock.last()));
+        *next_seq = seq + 1;
+    }
+    Ok(())
+}
+
 fn fail_all(batch: Vec<Job>, error: &StoreError) {
     for job in batch {
-        let _ = job
-            .reply
-            .send(Err(StoreError::Storage(error.to_string()).into()));
+        let _ = job.reply.send(Err(again(error).into()));
+    }
+}
+
+/// The same failure for another producer of the batch: a full disk stays a full disk (the DAV
+/// server answers it with 507), anything else keeps its words.
+fn again(error: &StoreError) -> StoreError {
+    match error {
+        StoreError::DiskFull => StoreError::DiskFull,
+        StoreError::AfterFailedWrite => StoreError::AfterFailedWrite,
+        other => StoreError::Storage(other.to_string()),
     }
 }
 
