@@ -170,6 +170,18 @@ impl RecordDoc {
         self.doc.save()
     }
 
+    /// The changes applied since the document was at `heads` (events), encoded as automerge
+    /// change chunks: appended to the bytes saved at `heads`, they load as the whole document.
+    /// Each change's bytes are fixed by the change itself, so the result does not depend on how
+    /// this document came to be in memory (loaded, or kept since an earlier event).
+    pub fn changes_since(&mut self, heads: &[Hlc]) -> Vec<u8> {
+        let hashes: Vec<ChangeHash> = heads
+            .iter()
+            .filter_map(|event| self.by_event.get(event).copied())
+            .collect();
+        self.doc.save_after(&hashes)
+    }
+
     pub fn record(&self) -> &RecordId {
         &self.record
     }
@@ -601,5 +613,41 @@ mod tests {
         let err = RecordDoc::load(record.clone(), &bytes).err().unwrap();
         assert!(err.to_string().contains("damaged"), "{err}");
         assert!(RecordDoc::load(record, b"garbage").is_err());
+    }
+
+    #[test]
+    fn change_chunks_appended_load_as_the_whole_document_whoever_kept_it() {
+        let record = RecordId::derive(RecordKind::Contact, Hlc::new(1, 0));
+        // One copy kept in memory across every edit, one loaded from the bytes before each.
+        let mut kept = new_doc();
+        let mut bytes = kept.changes_since(&[]);
+        let edits = [
+            (2, Side::DESKTOP, vec![Hlc::new(1, 0)], "CEO"),
+            (3, Side::SALESFORCE, vec![Hlc::new(1, 0)], "Chair"),
+            (4, Side::DESKTOP, vec![Hlc::new(2, 0), Hlc::new(3, 0)], "Founder"),
+        ];
+        for (event, side, base, title) in edits {
+            let heads = kept.heads();
+            let change = fields(&[("title", json!(title))]);
+            let mut loaded = RecordDoc::load(record.clone(), &bytes).unwrap();
+            assert_eq!(loaded.heads(), heads);
+            for doc in [&mut kept, &mut loaded] {
+                doc.apply(&edit(event, side, Op::Update, &base, &change))
+                    .unwrap();
+            }
+            let appended = kept.changes_since(&heads);
+            assert!(!appended.is_empty());
+            assert_eq!(loaded.changes_since(&heads), appended);
+            bytes.extend(appended);
+        }
+        let mut reloaded = RecordDoc::load(record, &bytes).unwrap();
+        assert_eq!(reloaded.heads(), kept.heads());
+        assert_eq!(
+            reloaded.resolve(ConflictPolicy::NewestWins).unwrap().values(),
+            kept.resolve(ConflictPolicy::NewestWins).unwrap().values()
+        );
+        // Nothing applied since: nothing to append.
+        let heads = kept.heads();
+        assert!(kept.changes_since(&heads).is_empty());
     }
 }

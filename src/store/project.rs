@@ -73,7 +73,15 @@ pub struct IgnoreState {
 
 pub struct Projector {
     policies: Policies,
+    /// The documents of records changed lately, as merged: loading a record's document from its
+    /// bytes and saving it whole cost most of an event's time. Each is used only when its heads
+    /// are those of the record's stored state, so one from a transaction that did not commit is
+    /// never trusted.
+    docs: std::cell::RefCell<lru::LruCache<RecordId, RecordDoc>>,
 }
+
+/// Record documents kept in memory by the projector (a few KB each).
+const KEPT_DOCS: std::num::NonZeroUsize = std::num::NonZeroUsize::new(1024).unwrap();
 
 fn bad(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
     StoreError::BadProjection {
@@ -92,7 +100,10 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 
 impl Projector {
     pub fn new(policies: Policies) -> Projector {
-        Projector { policies }
+        Projector {
+            policies,
+            docs: lru::LruCache::new(KEPT_DOCS).into(),
+        }
     }
 
     /// Append an event to the log and apply it to the projections, all in `txn`. On error nothing
@@ -186,13 +197,23 @@ impl Projector {
         }
         o.kind.check_changes(&o.changes)?;
         let id = o.record.as_str();
-        let mut doc = match txn.open_table(DOCS)?.get(id)? {
-            Some(bytes) => RecordDoc::load(o.record.clone(), bytes.value())?,
-            None => RecordDoc::new(o.record.clone()),
-        };
         let previous: Option<RecordState> = match txn.open_table(RECORDS)?.get(id)? {
             Some(bytes) => Some(decode("records", bytes.value())?),
             None => None,
+        };
+        let stored: Option<Vec<u8>> = txn.open_table(DOCS)?.get(id)?.map(|b| b.value().to_vec());
+        let kept = self
+            .docs
+            .borrow_mut()
+            .pop(&o.record)
+            .and_then(|mut doc| {
+                let heads = previous.as_ref()?.heads.as_slice();
+                (doc.heads() == heads).then_some(doc)
+            });
+        let mut doc = match (kept, &stored) {
+            (Some(doc), _) => doc,
+            (None, Some(bytes)) => RecordDoc::load(o.record.clone(), bytes)?,
+            (None, None) => RecordDoc::new(o.record.clone()),
         };
         doc.apply(&Edit {
             event: event.hlc,
@@ -247,8 +268,18 @@ impl Projector {
             .conflicts()
             .map(|(name, state)| (name.clone(), state.clone()))
             .collect();
+        // The stored bytes grow by the change chunks this event made (automerge loads a run of
+        // change chunks as one document): never encoded whole again.
+        let bytes = match (stored, &previous) {
+            (Some(mut bytes), Some(previous)) => {
+                bytes.extend(doc.changes_since(&previous.heads));
+                bytes
+            }
+            _ => doc.changes_since(&[]),
+        };
+        self.docs.borrow_mut().put(o.record.clone(), doc);
         Ok(RecordEffects {
-            doc: doc.save(),
+            doc: bytes,
             previous_seq: previous.as_ref().map(|p| p.seq),
             state: RecordState {
                 id: o.record.clone(),

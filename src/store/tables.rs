@@ -6,7 +6,8 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 /// Layout version of the store file, kept in `META`. A store of an older layout has its
 /// projections rebuilt from its log when it is first opened for writing (`upgrade`).
 /// 2: ignores and pending creates are kept per side.
-pub const STORE_FORMAT: u64 = 2;
+/// 3: a record's document grows by the change chunks of each event instead of being saved whole.
+pub const STORE_FORMAT: u64 = 3;
 
 /// seq → event (JSON, see `tandem_protocol::Event`).
 pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
