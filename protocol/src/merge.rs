@@ -624,7 +624,12 @@ mod tests {
         let edits = [
             (2, Side::DESKTOP, vec![Hlc::new(1, 0)], "CEO"),
             (3, Side::SALESFORCE, vec![Hlc::new(1, 0)], "Chair"),
-            (4, Side::DESKTOP, vec![Hlc::new(2, 0), Hlc::new(3, 0)], "Founder"),
+            (
+                4,
+                Side::DESKTOP,
+                vec![Hlc::new(2, 0), Hlc::new(3, 0)],
+                "Founder",
+            ),
         ];
         for (event, side, base, title) in edits {
             let heads = kept.heads();
@@ -643,7 +648,10 @@ mod tests {
         let mut reloaded = RecordDoc::load(record, &bytes).unwrap();
         assert_eq!(reloaded.heads(), kept.heads());
         assert_eq!(
-            reloaded.resolve(ConflictPolicy::NewestWins).unwrap().values(),
+            reloaded
+                .resolve(ConflictPolicy::NewestWins)
+                .unwrap()
+                .values(),
             kept.resolve(ConflictPolicy::NewestWins).unwrap().values()
         );
         // Nothing applied since: nothing to append.

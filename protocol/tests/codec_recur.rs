@@ -333,3 +333,67 @@ fn an_endless_rule_queried_far_away_stays_bounded() {
     assert_eq!(occ.len(), 2);
     assert_eq!(occ[0].recurrence_id, Some(utc("2030-06-01T10:00:00Z")));
 }
+
+/// `span` bounds every instance `overlaps` can find: the index built on it never hides an event.
+#[test]
+fn span_bounds_every_instance_and_is_open_where_the_series_is() {
+    use tandem_protocol::codec::span;
+    let event = |rule: &str, extra: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240301T090000Z\r\nDTEND:20240301T100000Z\r\n{rule}SUMMARY:Call\r\nEND:VEVENT\r\n{extra}END:VCALENDAR\r\n"
+        )
+    };
+    let of = |text: String| span(&parse_icalendar(text.as_bytes()).unwrap());
+    assert_eq!(
+        of(event("", "")),
+        (
+            Some(utc("2024-03-01T09:00:00Z")),
+            Some(utc("2024-03-01T10:00:00Z"))
+        )
+    );
+    assert_eq!(
+        of(event("RRULE:FREQ=WEEKLY;COUNT=3\r\n", "")),
+        (
+            Some(utc("2024-03-01T09:00:00Z")),
+            Some(utc("2024-03-15T10:00:00Z"))
+        )
+    );
+    assert_eq!(
+        of(event("RRULE:FREQ=DAILY;UNTIL=20240305T090000Z\r\n", "")),
+        (
+            Some(utc("2024-03-01T09:00:00Z")),
+            Some(utc("2024-03-05T10:00:00Z"))
+        )
+    );
+    assert_eq!(
+        of(event("RRULE:FREQ=WEEKLY\r\n", "")),
+        (Some(utc("2024-03-01T09:00:00Z")), None)
+    );
+    // An occurrence moved before the first and after the last widens the span.
+    let moved = "BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240308T090000Z\r\nDTSTART:20240220T090000Z\r\nDTEND:20240401T100000Z\r\nSUMMARY:Moved\r\nEND:VEVENT\r\n";
+    assert_eq!(
+        of(event("RRULE:FREQ=WEEKLY;COUNT=3\r\n", moved)),
+        (
+            Some(utc("2024-02-20T09:00:00Z")),
+            Some(utc("2024-04-01T10:00:00Z"))
+        )
+    );
+    // A task's time-range rules reach beyond its dates: no bound.
+    assert_eq!(span(&parse_icalendar(VTODO).unwrap()), (None, None));
+    // The fixtures: whatever overlaps finds lies within the span.
+    for bytes in [OUTLOOK, GOOGLE, ALLDAY] {
+        let obj = parse_icalendar(bytes).unwrap();
+        let (first, last) = span(&obj);
+        let first = first.unwrap();
+        let before = first - chrono::TimeDelta::seconds(1);
+        assert!(!overlaps(&obj, utc("1990-01-01T00:00:00Z"), before));
+        if let Some(last) = last {
+            assert!(!overlaps(
+                &obj,
+                last + chrono::TimeDelta::seconds(1),
+                utc("2199-01-01T00:00:00Z")
+            ));
+            assert!(overlaps(&obj, first, last));
+        }
+    }
+}

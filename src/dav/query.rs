@@ -17,8 +17,21 @@ fn bodies(
     txn: &ReadTransaction,
     collection: &dav::CollectionState,
 ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-    let mut out = Vec::new();
-    for (name, _) in dav::members(txn, &collection.path)? {
+    let names = dav::members(txn, &collection.path)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    bodies_of(txn, collection, names)
+}
+
+/// These members with their bytes, in the order given.
+fn bodies_of(
+    txn: &ReadTransaction,
+    collection: &dav::CollectionState,
+    names: Vec<String>,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
         if let Some(body) = dav::body(txn, &format!("{}{name}", collection.path))? {
             out.push((name, body));
         }
@@ -44,7 +57,21 @@ pub(super) fn calendar_query(
 ) -> Result<Response<Body>, StoreError> {
     let request = with_data(&q.props, q.calendar_data.is_some(), names::CALENDAR_DATA);
     let mut ms = Multistatus::new();
-    for (name, body) in bodies(txn, collection)? {
+    // A range asked of the events: only the members the span index says may meet it are read.
+    let candidates = match codec::event_range(&q.filter.comp) {
+        Some((start, end)) => bodies_of(
+            txn,
+            collection,
+            dav::members_meeting(
+                txn,
+                &collection.path,
+                start.timestamp_millis(),
+                end.timestamp_millis(),
+            )?,
+        )?,
+        None => bodies(txn, collection)?,
+    };
+    for (name, body) in candidates {
         // What cannot be parsed cannot match; it was valid when it was stored.
         let Ok(object) = codec::parse_icalendar(&body) else {
             continue;

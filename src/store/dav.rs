@@ -41,6 +41,31 @@ pub struct ItemState {
     /// The record heads whose state these bytes show.
     #[serde(default)]
     pub seen: Vec<Hlc>,
+    /// For a calendar member: where its instances lie (its row of `DAV_SPANS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
+}
+
+/// The first start and last end of a calendar member's instances, in ms since the epoch;
+/// `i64::MIN` / `i64::MAX` where there is no bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub first: i64,
+    pub last: i64,
+}
+
+impl Span {
+    /// The span of a calendar member's bytes: unbounded when they do not parse (they cannot
+    /// match a filter, but the query decides that, not the index).
+    fn of(bytes: &[u8]) -> Span {
+        let (first, last) = tandem_protocol::codec::parse_icalendar(bytes)
+            .map(|object| tandem_protocol::codec::span(&object))
+            .unwrap_or_default();
+        Span {
+            first: first.map_or(i64::MIN, |t| t.timestamp_millis()),
+            last: last.map_or(i64::MAX, |t| t.timestamp_millis()),
+        }
+    }
 }
 
 impl ItemState {
@@ -172,6 +197,18 @@ fn remove_members(txn: &WriteTransaction, collection: &str) -> Result<(), StoreE
     for uid in keys {
         uids.remove((collection, uid.as_str()))?;
     }
+    let mut spans = txn.open_table(DAV_SPANS)?;
+    let rows: Vec<(i64, String)> = spans
+        .range((collection, i64::MIN, "")..)?
+        .map_while(|row| {
+            let row = row.ok()?;
+            let (c, last, name) = row.0.value();
+            (c == collection).then(|| (last, name.to_string()))
+        })
+        .collect();
+    for (last, name) in rows {
+        spans.remove((collection, last, name.as_str()))?;
+    }
     Ok(())
 }
 
@@ -204,9 +241,10 @@ pub fn member_effects(
     let Some((collection, name)) = o.href.and_then(split_member) else {
         return Ok(None);
     };
-    if collection_in(&txn.open_table(COLLECTIONS)?, collection)?.is_none() {
+    let Some(state) = collection_in(&txn.open_table(COLLECTIONS)?, collection)? else {
         return Ok(None);
-    }
+    };
+    let calendar = state.kind == CollectionKind::Calendar;
     let previous = item_in(&txn.open_table(DAV_ITEMS)?, collection, name)?;
     let (body, next) = match (o.op, o.payload, &previous) {
         (Op::Delete, _, Some(previous)) => (
@@ -229,6 +267,7 @@ pub fn member_effects(
                 seq: 0,
                 deleted: false,
                 seen: o.seen.clone(),
+                span: calendar.then(|| Span::of(&payload.bytes)),
             },
         ),
     };
@@ -266,6 +305,14 @@ impl MemberEffects {
             None => bodies.remove(href.as_str())?,
         };
         drop(bodies);
+        let mut spans = txn.open_table(DAV_SPANS)?;
+        if let Some(old) = self.previous.as_ref().and_then(|p| p.span) {
+            spans.remove((collection, old.last, name))?;
+        }
+        if let (false, Some(span)) = (self.next.deleted, self.next.span) {
+            spans.insert((collection, span.last, name), span.first)?;
+        }
+        drop(spans);
         txn.open_table(DAV_ITEMS)?
             .insert((collection, name), encode(&self.next)?.as_slice())?;
         Ok(())
@@ -317,6 +364,31 @@ pub fn members(
         }
     }
     Ok(out)
+}
+
+/// The names of the members of a calendar whose instances may meet `[start, end)` (ms since
+/// the epoch), in name order: those whose last end is not before `start` and whose first start
+/// is before `end`, found from the span index without reading the members.
+pub fn members_meeting(
+    txn: &ReadTransaction,
+    collection: &str,
+    start: i64,
+    end: i64,
+) -> Result<Vec<String>, StoreError> {
+    let spans = txn.open_table(DAV_SPANS)?;
+    let mut names = Vec::new();
+    for row in spans.range((collection, start, "")..)? {
+        let (key, first) = row?;
+        let (c, _, name) = key.value();
+        if c != collection {
+            break;
+        }
+        if first.value() < end {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 pub fn body(txn: &ReadTransaction, href: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -202,14 +202,10 @@ impl Projector {
             None => None,
         };
         let stored: Option<Vec<u8>> = txn.open_table(DOCS)?.get(id)?.map(|b| b.value().to_vec());
-        let kept = self
-            .docs
-            .borrow_mut()
-            .pop(&o.record)
-            .and_then(|mut doc| {
-                let heads = previous.as_ref()?.heads.as_slice();
-                (doc.heads() == heads).then_some(doc)
-            });
+        let kept = self.docs.borrow_mut().pop(&o.record).and_then(|mut doc| {
+            let heads = previous.as_ref()?.heads.as_slice();
+            (doc.heads() == heads).then_some(doc)
+        });
         let mut doc = match (kept, &stored) {
             (Some(doc), _) => doc,
             (None, Some(bytes)) => RecordDoc::load(o.record.clone(), bytes)?,

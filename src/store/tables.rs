@@ -7,7 +7,8 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 /// projections rebuilt from its log when it is first opened for writing (`upgrade`).
 /// 2: ignores and pending creates are kept per side.
 /// 3: a record's document grows by the change chunks of each event instead of being saved whole.
-pub const STORE_FORMAT: u64 = 3;
+/// 4: calendar members are indexed by the span of their instances (`DAV_SPANS`).
+pub const STORE_FORMAT: u64 = 4;
 
 /// seq → event (JSON, see `tandem_protocol::Event`).
 pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
@@ -60,6 +61,11 @@ pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
 /// path → the bytes of a plain resource, as the client sent them.
 pub const FILE_BODIES: TableDefinition<&str, &[u8]> = TableDefinition::new("file_bodies");
 
+/// (collection path, last end, member name) → first start, in ms since the epoch (`i64::MAX` /
+/// `i64::MIN` where a side has no bound): every calendar member, so a time-range query reads
+/// only the members whose instances may reach into its range.
+pub const DAV_SPANS: TableDefinition<(&str, i64, &str), i64> = TableDefinition::new("dav_spans");
+
 pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     let err = |e: redb::TableError| redb::StorageError::Io(std::io::Error::other(e.to_string()));
     txn.open_table(LOG).map_err(err)?;
@@ -82,6 +88,7 @@ pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     txn.open_table(DAV_BODIES).map_err(err)?;
     txn.open_table(DAV_CHANGES).map_err(err)?;
     txn.open_table(DAV_UIDS).map_err(err)?;
+    txn.open_table(DAV_SPANS).map_err(err)?;
     txn.open_table(FILES).map_err(err)?;
     txn.open_table(FILE_BODIES).map_err(err)?;
     txn.open_table(RUNS).map_err(err)?;

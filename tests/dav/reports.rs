@@ -223,6 +223,101 @@ async fn calendar_query_by_component_and_time_range() {
     assert_eq!(tasks.responses().len(), 1, "{}", tasks.body);
 }
 
+/// A time-range query reads only the members the span index names: series (endless, counted,
+/// with an occurrence moved out of their span) and moved or deleted events are found where they
+/// are now, never where they were.
+#[tokio::test]
+async fn a_time_range_finds_series_and_moved_events_where_they_are_now() {
+    let s = Server::start().await;
+    let series = |uid: &str, start: &str, rule: &str, extra: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\nRRULE:{rule}\r\nSUMMARY:{uid}\r\nEND:VEVENT\r\n{extra}END:VCALENDAR\r\n"
+        )
+    };
+    let put = |name: &str, body: String| {
+        let s = &s;
+        let path = format!("{CALENDAR}{name}.ics");
+        async move {
+            let reply = s.put(&path, &[], &body).await;
+            assert!(reply.status.is_success(), "{}", reply.body);
+        }
+    };
+    put(
+        "weekly",
+        series("weekly", "20200106T090000Z", "FREQ=WEEKLY", ""),
+    )
+    .await;
+    put(
+        "three",
+        series("three", "20250106T090000Z", "FREQ=WEEKLY;COUNT=3", ""),
+    )
+    .await;
+    // Its second occurrence moved to December 2026.
+    let moved = "BEGIN:VEVENT\r\nUID:moved-out\r\nDTSTAMP:20261101T000000Z\r\nRECURRENCE-ID:20250113T090000Z\r\nDTSTART:20261215T090000Z\r\nDURATION:PT1H\r\nSUMMARY:moved\r\nEND:VEVENT\r\n";
+    put(
+        "moved-out",
+        series(
+            "moved-out",
+            "20250106T090000Z",
+            "FREQ=WEEKLY;COUNT=3",
+            moved,
+        ),
+    )
+    .await;
+    put("old", event("old", "Old", "20190301T090000Z")).await;
+    put("later", event("later", "Later", "20270301T090000Z")).await;
+    put("gone", event("gone", "Gone", "20261214T090000Z")).await;
+    // Moved from December to March, and deleted: neither is in December any more.
+    put(
+        "later-now",
+        event("later-now", "Later now", "20261216T090000Z"),
+    )
+    .await;
+    put(
+        "later-now",
+        event("later-now", "Later now", "20270302T090000Z"),
+    )
+    .await;
+    let gone = s
+        .send("DELETE", &format!("{CALENDAR}gone.ics"), &[], "")
+        .await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+
+    let in_range = |start: &'static str, end: &'static str| {
+        let s = &s;
+        async move {
+            let body = format!(
+                r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="{start}" end="{end}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#
+            );
+            let mut names: Vec<String> = s
+                .report(CALENDAR, "1", &body)
+                .await
+                .responses()
+                .into_iter()
+                .map(|(href, _)| href.trim_start_matches(CALENDAR).to_string())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(
+        in_range("20261214T000000Z", "20261221T000000Z").await,
+        ["moved-out.ics", "weekly.ics"]
+    );
+    assert_eq!(
+        in_range("20250101T000000Z", "20250201T000000Z").await,
+        ["moved-out.ics", "three.ics", "weekly.ics"]
+    );
+    assert_eq!(
+        in_range("20270301T000000Z", "20270303T000000Z").await,
+        ["later-now.ics", "later.ics", "weekly.ics"]
+    );
+    assert_eq!(
+        in_range("20190101T000000Z", "20191231T000000Z").await,
+        ["old.ics"]
+    );
+}
+
 #[tokio::test]
 async fn addressbook_query_matches_properties() {
     let s = Server::start().await;

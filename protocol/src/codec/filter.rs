@@ -22,6 +22,21 @@ pub fn calendar_matches(bytes: &[u8], object: &CalendarObject, filter: &CompFilt
     comp_matches(&lines, &named, object, filter)
 }
 
+/// The range every member a calendar-query matches must have an event in: the time-range of a
+/// VEVENT comp-filter right under the VCALENDAR one (each child filter must hold, so a member
+/// out of that range cannot match). `None` when the filter asks no such thing.
+pub fn event_range(filter: &CompFilter) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    if filter.name != "VCALENDAR" || filter.is_not_defined {
+        return None;
+    }
+    filter
+        .comp_filters
+        .iter()
+        .filter(|child| child.name == "VEVENT" && !child.is_not_defined)
+        .find_map(|child| child.time_range.as_ref())
+        .map(bounds)
+}
+
 /// Whether the components named by a comp-filter (all siblings of that name) satisfy it.
 fn comp_matches(
     lines: &[Line],

@@ -170,6 +170,38 @@ pub fn overlaps(obj: &CalendarObject, start: DateTime<Utc>, end: DateTime<Utc>) 
     found.iter().any(|i| i.hits(start, end)) || searched_until.is_some()
 }
 
+/// Where every instance of an event lies: its first start and its last end, each `None` where
+/// there is no bound (a rule without COUNT or UNTIL, a walk given up on, an object without a
+/// start, a task, whose time-range rules reach beyond its dates). An index of these answers
+/// "which events may meet this range" without reading every event: an event meets `[start, end)`
+/// by [`overlaps`] only if its first start is before `end` and its last end is not before
+/// `start`.
+pub fn span(obj: &CalendarObject) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let master = &obj.primary;
+    if obj.kind != crate::record::RecordKind::Event || master.start.is_none() {
+        return (None, None);
+    }
+    let endless = master.recurrence_id.is_none()
+        && master
+            .rrule
+            .as_ref()
+            .is_some_and(|rule| rule.count.is_none() && rule.until.is_none());
+    // An endless rule is walked to its first instance only (overrides come whatever their
+    // time); a finite one to its end, within the walk's bounds.
+    let until = match master.start {
+        Some(start) if endless => start.utc(),
+        _ => DateTime::<Utc>::MAX_UTC,
+    };
+    let (found, searched_until) = instances(obj, until);
+    let first = found.iter().map(|i| i.start).min();
+    let last = if endless || searched_until.is_some() {
+        None
+    } else {
+        found.iter().map(|i| i.end.max(i.start)).max()
+    };
+    (first, last)
+}
+
 /// Busy time of an event within `[start, end)`, clipped to it, for a free-busy report:
 /// transparent and cancelled instances are left out (an override decides for itself), and so are
 /// tasks and instants. A rule given up on early gives the busy time found (free-busy has no way
@@ -369,11 +401,16 @@ fn starts(master: &Timing, until: DateTime<Utc>) -> (Vec<Moment>, Option<DateTim
                     let horizon = horizon(rule, first_local);
                     let end = bound.min(horizon);
                     let mut last = first_local;
+                    // A rule with COUNT or UNTIL whose walk runs out has ended: nothing lies
+                    // beyond. (`limit` also ends a walk, after 100,000 periods without an
+                    // instance, which a finite rule with instances further on would need.)
+                    let mut ended = rule.count.is_some() || rule.until.is_some();
                     // `limit` ends a walk after 100,000 periods without an instance, which
                     // cannot hide one before the horizon (see MAX_PERIODS).
                     for (generated, dt) in (&set.limit()).into_iter().enumerate() {
                         let local = dt.naive_utc();
                         if local > end {
+                            ended = false;
                             break;
                         }
                         if generated == MAX_GENERATED {
@@ -384,7 +421,7 @@ fn starts(master: &Timing, until: DateTime<Utc>) -> (Vec<Moment>, Option<DateTim
                         out.push(at(local));
                         last = local;
                     }
-                    if searched.is_none() && horizon < bound {
+                    if searched.is_none() && horizon < bound && !ended {
                         searched = Some(at(horizon).utc());
                     }
                 }
