@@ -36,6 +36,15 @@ pub struct KeychainError {
     source: keyring::Error,
 }
 
+impl KeychainError {
+    fn new(verb: &str, section: &str, key: &str, source: keyring::Error) -> KeychainError {
+        KeychainError {
+            what: format!("to {verb} {section}.{key}"),
+            source,
+        }
+    }
+}
+
 /// No OS keychain could be reached; the message is the platform's (keyring keeps the first
 /// failure for the whole process, so only its text can be handed on).
 #[derive(Debug, thiserror::Error)]
@@ -63,18 +72,11 @@ impl Keychain {
 
     fn entry(&self, section: &str, key: &str) -> Result<keyring::Entry, KeychainError> {
         keyring::Entry::new(SERVICE, &self.account(section, key))
-            .map_err(|source| self.error("access", section, key, source))
+            .map_err(|source| KeychainError::new("access", section, key, source))
     }
 
     fn account(&self, section: &str, key: &str) -> String {
         format!("{section}.{key} {}", self.directory)
-    }
-
-    fn error(&self, verb: &str, section: &str, key: &str, source: keyring::Error) -> KeychainError {
-        KeychainError {
-            what: format!("to {verb} {section}.{key}"),
-            source,
-        }
     }
 
     /// The secret of a settings key, `None` when the keychain has none.
@@ -82,7 +84,7 @@ impl Keychain {
         match self.entry(section, key)?.get_password() {
             Ok(secret) => Ok(Some(secret)),
             Err(keyring::Error::NoEntry) => Ok(None),
-            Err(source) => Err(self.error("read", section, key, source)),
+            Err(source) => Err(KeychainError::new("read", section, key, source)),
         }
     }
 
@@ -90,14 +92,14 @@ impl Keychain {
     pub fn set(&self, section: &str, key: &str, secret: &str) -> Result<(), KeychainError> {
         self.entry(section, key)?
             .set_password(secret)
-            .map_err(|source| self.error("store", section, key, source))
+            .map_err(|source| KeychainError::new("store", section, key, source))
     }
 
     /// Forget a settings key's secret; forgetting one that is not there is no error.
     pub fn delete(&self, section: &str, key: &str) -> Result<(), KeychainError> {
         match self.entry(section, key)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(source) => Err(self.error("delete", section, key, source)),
+            Err(source) => Err(KeychainError::new("delete", section, key, source)),
         }
     }
 }

@@ -96,7 +96,8 @@ pub struct ServerSettings {
 
 /// The `[salesforce]` section. Every key is documented in `tandem.toml.example` at the top of
 /// the repository. Tokens are written by `tandem login` (and by a refresh-token rotation), never
-/// by hand; the file is kept at mode 0600 because of them.
+/// by hand; they live in the OS keychain where there is one (see [`SecretStore`]), else here,
+/// at mode 0600.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case", default)]
 pub struct SalesforceSettings {
@@ -380,7 +381,7 @@ pub struct NotesSettings {
     pub url: Option<String>,
     /// The Notes user name or internet address the REST API logs in (`POST /api/v1/auth`).
     pub username: Option<String>,
-    /// The HTTP password of that user (kept like the other secrets: this file is mode 0600).
+    /// The HTTP password of that user (kept like the other secrets, see [`SecretStore`]).
     pub password: Option<String>,
     /// The REST API scope the administrator made for the user's mail file: contacts and
     /// to-dos are read and written through it (README, "Notes").
