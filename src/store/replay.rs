@@ -86,6 +86,7 @@ pub fn verify(
         &mut differences,
     )?;
     rows += compare(&live, &rebuilt, DAV_UIDS, "dav_uids", &mut differences)?;
+    rows += compare(&live, &rebuilt, DAV_SPANS, "dav_spans", &mut differences)?;
     rows += compare(&live, &rebuilt, FILES, "files", &mut differences)?;
     rows += compare(&live, &rebuilt, RUNS, "runs", &mut differences)?;
     rows += compare(
