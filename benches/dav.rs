@@ -1,6 +1,7 @@
 //! Benchmark of the CalDAV server against Radicale and Xandikos: the same calendar of N events
 //! on each, the same requests over one keep-alive HTTP/1.1 connection on loopback, one at a
-//! time. Prints a table in milliseconds; asserts nothing.
+//! time, then 8 clients writing at once, each on its own connection. Prints a table in
+//! milliseconds, and how many times faster tandem is than each peer; asserts nothing.
 //!
 //! Run with `cargo bench --bench dav` (release build). Radicale and Xandikos come from PyPI
 //! (`pip install radicale xandikos`); the bench looks for the `radicale` and `xandikos`
@@ -245,10 +246,21 @@ async fn send(
     headers: &[(&str, &str)],
     body: String,
 ) -> Result<Answer, String> {
+    send_at(http, &server.base, method, path, headers, body).await
+}
+
+async fn send_at(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Result<Answer, String> {
     let mut request = http
         .request(
             reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?,
-            format!("{}{path}", server.base),
+            format!("{base}{path}"),
         )
         .basic_auth(USER, Some(PASSWORD))
         .body(body);
@@ -367,6 +379,8 @@ struct Row {
     n: usize,
     fill_rate: Option<f64>,
     put: Samples,
+    /// PUTs acknowledged per second with `CLIENTS` clients writing at once.
+    concurrent: Result<f64, String>,
     propfind: Samples,
     multiget: Samples,
     sync: Samples,
@@ -455,6 +469,7 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
         n,
         fill_rate: None,
         put: Err("not run".into()),
+        concurrent: Err("not run".into()),
         propfind: Err("not run".into()),
         multiget: Err("not run".into()),
         sync: Err("not run".into()),
@@ -507,6 +522,8 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
         Ok::<_, String>(samples)
     }
     .await;
+
+    row.concurrent = concurrent_writes(server, limits).await;
 
     row.propfind = async {
         let mut samples = Vec::new();
@@ -612,13 +629,110 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
     row
 }
 
+/// Clients writing at once in the concurrent measurement, each on its own connection.
+const CLIENTS: usize = 8;
+
+/// PUTs of new events acknowledged per second with `CLIENTS` clients writing at once, each on
+/// its own connection, each up to 5 × reps PUTs within the time cap; the events are removed
+/// again afterwards, untimed.
+async fn concurrent_writes(server: &Server, limits: &Limits) -> Result<f64, String> {
+    let per_client = limits.reps * 5;
+    let cap = limits.cap;
+    let started = Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..CLIENTS {
+        let (base, cal) = (server.base.clone(), server.calendar.clone());
+        clients.spawn(async move {
+            let http = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .timeout(Duration::from_secs(120))
+                .build()
+                .map_err(|e| e.to_string())?;
+            let mut written = Vec::new();
+            for j in 0..per_client {
+                if j > 0 && started.elapsed() > cap {
+                    break;
+                }
+                let i = 2_000_000 + c * 100_000 + j;
+                let path = href(&cal, i);
+                let (status, _, _) = send_at(
+                    &http,
+                    &base,
+                    "PUT",
+                    &path,
+                    &[("If-None-Match", "*"), ("Content-Type", "text/calendar")],
+                    event(i, "Concurrent"),
+                )
+                .await?;
+                if !status.is_success() {
+                    return Err(format!("a concurrent PUT answered {}", status.as_u16()));
+                }
+                written.push(path);
+            }
+            Ok::<_, String>(written)
+        });
+    }
+    let mut written = Vec::new();
+    while let Some(done) = clients.join_next().await {
+        written.extend(done.map_err(|e| e.to_string())??);
+    }
+    let rate = written.len() as f64 / started.elapsed().as_secs_f64();
+    let http = reqwest::Client::new();
+    for path in written {
+        send_at(&http, &server.base, "DELETE", &path, &[], String::new()).await?;
+    }
+    Ok(rate)
+}
+
+/// How many times faster tandem is than a peer, operation by operation, at each N: the peer's
+/// time over tandem's (and tandem's writes per second over the peer's).
+fn print_ratios(rows: &[Row]) {
+    let mut out = std::io::stdout().lock();
+    let median = |s: &Samples| match s {
+        Ok(s) if !s.is_empty() => Some(quantile(s, 0.5)),
+        _ => None,
+    };
+    let ratio = |peer: Option<f64>, ours: Option<f64>| match (peer, ours) {
+        (Some(p), Some(o)) if o > 0.0 => format!("{:.0}×", p / o),
+        _ => "–".into(),
+    };
+    let _ = writeln!(
+        out,
+        "\n| tandem vs | N | PUT | {CLIENTS} clients writing | PROPFIND d1 | multiget 100 | sync incr. | cal-query 1 week |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for ours in rows.iter().filter(|r| r.server == "tandem") {
+        for peer in rows
+            .iter()
+            .filter(|r| r.server != "tandem" && r.n == ours.n)
+        {
+            let writes = ratio(
+                ours.concurrent.as_ref().ok().copied(),
+                peer.concurrent.as_ref().ok().copied(),
+            );
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                peer.server,
+                ours.n,
+                ratio(median(&peer.put), median(&ours.put)),
+                writes,
+                ratio(median(&peer.propfind), median(&ours.propfind)),
+                ratio(median(&peer.multiget), median(&ours.multiget)),
+                ratio(median(&peer.sync), median(&ours.sync)),
+                ratio(median(&peer.query), median(&ours.query)),
+            );
+        }
+    }
+}
+
 fn print_table(rows: &[Row], notes: &[String]) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "\n| server | N | fill (events/s) | PUT p50 | PUT p95 | PROPFIND d1 | multiget 100 | sync incr. (1 change) | cal-query 1 week (hits) | GET calendar (size) |"
+        "\n| server | N | fill (events/s) | PUT p50 | PUT p95 | {CLIENTS} clients writing (PUTs/s) | PROPFIND d1 | multiget 100 | sync incr. (1 change) | cal-query 1 week (hits) | GET calendar (size) |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let fill = r
             .fill_rate
@@ -628,14 +742,19 @@ fn print_table(rows: &[Row], notes: &[String]) {
             Ok(_) => format!("{} ({})", cell(&r.feed, 0.5), r.feed_note),
             Err(_) => cell(&r.feed, 0.5),
         };
+        let concurrent = match &r.concurrent {
+            Ok(rate) => format!("{rate:.0}"),
+            Err(e) => format!("n/a ({e})"),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
             r.server,
             r.n,
             fill,
             cell(&r.put, 0.5),
             cell(&r.put, 0.95),
+            concurrent,
             cell(&r.propfind, 0.5),
             cell(&r.multiget, 0.5),
             cell(&r.sync, 0.5),
@@ -695,10 +814,12 @@ fn main() {
             }
         }
         notes.push(format!(
-            "{} timed requests per measurement at most, {} s cap each; one keep-alive connection on loopback.",
+            "{} timed requests per measurement at most, {} s cap each; one keep-alive connection on loopback ({CLIENTS} for the concurrent writes, {} PUTs each at most).",
             limits.reps,
-            limits.cap.as_secs()
+            limits.cap.as_secs(),
+            limits.reps * 5
         ));
         print_table(&rows, &notes);
+        print_ratios(&rows);
     });
 }

@@ -33,7 +33,7 @@ pub const STORE_FILE: &str = "tandem.redb";
 pub struct Store {
     handle: Handle,
     path: PathBuf,
-    /// How many times the file was opened again (see [`Store::reopen`]): the writer resumes its
+    /// How many times the file was opened again (see `reopen_if_broken`): the writer resumes its
     /// positions from the log when this moves.
     openings: std::sync::atomic::AtomicU64,
     /// A write failed on the disk: the file is opened again before its next use.
@@ -41,7 +41,7 @@ pub struct Store {
 }
 
 enum Handle {
-    /// Empty while the writer reopens the file after a failed write (see [`Store::reopen`]).
+    /// Empty while the file is opened again after a failed write (see `reopen_if_broken`).
     ReadWrite(std::sync::RwLock<Option<Database>>),
     /// Commands that only read open the file read-only: they leave it exactly as it was.
     ReadOnly(ReadOnlyDatabase),

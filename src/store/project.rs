@@ -80,7 +80,7 @@ pub struct Projector {
     docs: std::cell::RefCell<lru::LruCache<RecordId, RecordDoc>>,
 }
 
-/// Record documents kept in memory by the projector (a few KB each).
+/// How many record documents the projector keeps in memory.
 const KEPT_DOCS: std::num::NonZeroUsize = std::num::NonZeroUsize::new(1024).unwrap();
 
 fn bad(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
