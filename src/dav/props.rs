@@ -6,6 +6,7 @@ use crate::store::StoreError;
 use crate::store::dav::{self, CollectionState, ItemState};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
+use std::sync::Arc;
 use tandem_protocol::dav::layout::{self as paths, Target};
 use tandem_protocol::dav::{
     CalendarDataRequest, Multistatus, PropName, PropRequest, PropValue, Property,
@@ -24,7 +25,8 @@ pub(crate) enum Resource {
         position: u64,
     },
     Member {
-        collection: CollectionState,
+        /// Shared by every member of one answer: a listing of N members clones it once.
+        collection: Arc<CollectionState>,
         name: String,
         item: ItemState,
     },
@@ -88,7 +90,7 @@ pub(crate) fn lookup(
             dav::item(txn, collection, name)?
                 .filter(ItemState::live)
                 .map(|item| Resource::Member {
-                    collection: state,
+                    collection: Arc::new(state),
                     name: name.clone(),
                     item,
                 })
@@ -116,14 +118,17 @@ fn children(txn: &ReadTransaction, resource: &Resource) -> Result<Vec<Resource>,
             }
             out
         }
-        Resource::Collection { state, .. } => dav::members(txn, &state.path)?
-            .into_iter()
-            .map(|(name, item)| Resource::Member {
-                collection: state.clone(),
-                name,
-                item,
-            })
-            .collect(),
+        Resource::Collection { state, .. } => {
+            let collection = Arc::new(state.clone());
+            dav::members(txn, &state.path)?
+                .into_iter()
+                .map(|(name, item)| Resource::Member {
+                    collection: collection.clone(),
+                    name,
+                    item,
+                })
+                .collect()
+        }
         Resource::Principal | Resource::Member { .. } => vec![],
     })
 }

@@ -6,6 +6,7 @@ use super::respond::{self, Body};
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
+use std::sync::Arc;
 use tandem_protocol::codec::{self, BusyType};
 use tandem_protocol::dav::{
     AddressbookQuery, CalendarQuery, FreeBusyQuery, Multistatus, Precondition, PropRequest,
@@ -71,6 +72,7 @@ pub(super) fn calendar_query(
         )?,
         None => bodies(txn, collection)?,
     };
+    let shared = Arc::new(collection.clone());
     for (name, body) in candidates {
         // What cannot be parsed cannot match; it was valid when it was stored.
         let Ok(object) = codec::parse_icalendar(&body) else {
@@ -79,7 +81,7 @@ pub(super) fn calendar_query(
         if !codec::calendar_matches(&body, &object, &q.filter.comp) {
             continue;
         }
-        if let Some(resource) = member_resource(txn, collection, &name)? {
+        if let Some(resource) = member_resource(txn, &shared, &name)? {
             ms.push(describe_with(
                 txn,
                 &resource,
@@ -99,6 +101,7 @@ pub(super) fn addressbook_query(
     let request = with_data(&q.props, q.address_data.is_some(), names::ADDRESS_DATA);
     let mut ms = Multistatus::new();
     let mut matched = 0usize;
+    let shared = Arc::new(collection.clone());
     for (name, body) in bodies(txn, collection)? {
         if !codec::card_matches(&body, &q.filter) {
             continue;
@@ -111,7 +114,7 @@ pub(super) fn addressbook_query(
             );
             break;
         }
-        if let Some(resource) = member_resource(txn, collection, &name)? {
+        if let Some(resource) = member_resource(txn, &shared, &name)? {
             ms.push(describe(txn, &resource, &request)?);
             matched += 1;
         }

@@ -7,6 +7,7 @@ use super::{Call, DavState};
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
+use std::sync::Arc;
 use tandem_protocol::dav::href::decode_href;
 use tandem_protocol::dav::layout::Target;
 use tandem_protocol::dav::{
@@ -89,7 +90,7 @@ fn wanted(props: &PropRequest, data: bool, calendar: bool) -> PropRequest {
 
 pub(super) fn member_resource(
     txn: &ReadTransaction,
-    collection: &dav::CollectionState,
+    collection: &Arc<dav::CollectionState>,
     name: &str,
 ) -> Result<Option<Resource>, StoreError> {
     Ok(dav::item(txn, &collection.path, name)?
@@ -113,6 +114,7 @@ fn multiget(
         calendar,
     );
     let mut ms = Multistatus::new();
+    let shared = Arc::new(collection.clone());
     for raw in &m.hrefs {
         // One bad or foreign href is a 404 for that href, not a failed request.
         let member = match decode_href(raw)
@@ -122,7 +124,7 @@ fn multiget(
             Some(Ok(Target::Member {
                 collection: c,
                 name,
-            })) if c == collection.path => member_resource(txn, collection, &name)?,
+            })) if c == collection.path => member_resource(txn, &shared, &name)?,
             _ => None,
         };
         match member {
@@ -197,11 +199,12 @@ fn sync_collection(
         current
     };
     let mut ms = Multistatus::new();
+    let shared = Arc::new(collection.clone());
     for (_, name, item) in changes {
         let href = format!("{}{name}", collection.path);
         if item.live() {
             let resource = Resource::Member {
-                collection: collection.clone(),
+                collection: shared.clone(),
                 name,
                 item,
             };
