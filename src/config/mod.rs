@@ -619,7 +619,7 @@ pub fn edit(path: &Path, changes: &[Change]) -> Result<(), ConfigError> {
     let text = read_text(path)?;
     let checked = changed(&text, changes).map_err(invalid)?;
     let new_text = match keychain_of(path, &text) {
-        Some(keychain) => changed(&text, &to_keychain(&keychain, changes)).map_err(invalid)?,
+        Some(keychain) => changed(&text, &to_keychain(&keychain, changes)?).map_err(invalid)?,
         None => checked,
     };
     write_private(path, new_text.as_bytes()).map_err(|source| ConfigError::Write {
@@ -637,26 +637,28 @@ fn keychain_of(path: &Path, text: &str) -> Option<Keychain> {
         .flatten()
 }
 
-/// `changes` with each secret handed to the keychain and removed from the file instead; a
-/// secret the keychain refuses stays a change of the file (never lost), with a warning.
-fn to_keychain(keychain: &Keychain, changes: &[Change]) -> Vec<Change> {
+/// `changes` with each secret handed to the keychain and removed from the file instead. A
+/// secret the keychain refuses to keep stays a change of the file (never lost), with a warning;
+/// one it refuses to forget is an error, since it would still be read from there (a sign-out
+/// that leaves the token behind has not happened).
+fn to_keychain(keychain: &Keychain, changes: &[Change]) -> Result<Vec<Change>, KeychainError> {
     changes
         .iter()
         .map(|change| {
             if !keychain::is_secret(&change.section, &change.key) {
-                return change.clone();
+                return Ok(change.clone());
             }
-            let kept = match change.value.as_ref().and_then(|v| v.as_str()) {
-                Some(secret) => keychain.set(&change.section, &change.key, secret),
-                None => keychain.delete(&change.section, &change.key),
+            let Some(secret) = change.value.as_ref().and_then(|v| v.as_str()) else {
+                keychain.delete(&change.section, &change.key)?;
+                return Ok(change.clone());
             };
-            match kept {
+            Ok(match keychain.set(&change.section, &change.key, secret) {
                 Ok(()) => Change::new(&change.section, &change.key, None),
                 Err(e) => {
                     tracing::warn!("{e}; kept in {SETTINGS_FILE} instead");
                     change.clone()
                 }
-            }
+            })
         })
         .collect()
 }
