@@ -80,6 +80,9 @@ pub struct Projector {
     docs: std::cell::RefCell<lru::LruCache<RecordId, RecordDoc>>,
 }
 
+/// A record's stored document is saved whole every this many changes (appended to otherwise).
+const WHOLE_EVERY: usize = 32;
+
 /// How many record documents the projector keeps in memory.
 const KEPT_DOCS: std::num::NonZeroUsize = std::num::NonZeroUsize::new(1024).unwrap();
 
@@ -265,8 +268,11 @@ impl Projector {
             .map(|(name, state)| (name.clone(), state.clone()))
             .collect();
         // The stored bytes grow by the change chunks this event made (automerge loads a run of
-        // change chunks as one document): never encoded whole again.
+        // change chunks as one document), and are saved whole, compressed, every
+        // `WHOLE_EVERY` changes so that a long history still loads quickly. Both depend only on
+        // the events applied, so replay writes the same bytes.
         let bytes = match (stored, &previous) {
+            _ if doc.changes() % WHOLE_EVERY == 0 => doc.save(),
             (Some(mut bytes), Some(previous)) => {
                 bytes.extend(doc.changes_since(&previous.heads));
                 bytes

@@ -8,7 +8,8 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 /// 2: ignores and pending creates are kept per side.
 /// 3: a record's document grows by the change chunks of each event instead of being saved whole.
 /// 4: calendar members are indexed by the span of their instances (`DAV_SPANS`).
-pub const STORE_FORMAT: u64 = 4;
+/// 5: a record's document is saved whole every 32 changes, between them appended to.
+pub const STORE_FORMAT: u64 = 5;
 
 /// seq → event (JSON, see `tandem_protocol::Event`).
 pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
