@@ -8,21 +8,7 @@
 
 use std::path::Path;
 
-/// The settings keys that hold secrets, as (section, key).
-pub const SECRETS: [(&str, &str); 5] = [
-    ("server", "password"),
-    ("salesforce", "client_secret"),
-    ("salesforce", "refresh_token"),
-    ("outlook", "refresh_token"),
-    ("notes", "password"),
-];
-
 const SERVICE: &str = "tandem";
-
-/// Whether a settings key holds a secret.
-pub fn is_secret(section: &str, key: &str) -> bool {
-    SECRETS.contains(&(section, key))
-}
 
 /// A keychain that could not be read or written.
 #[derive(Debug, thiserror::Error)]

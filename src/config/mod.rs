@@ -60,6 +60,48 @@ pub enum SecretStore {
     File,
 }
 
+/// A settings key that holds a secret: its place in the file and in [`Settings`].
+struct Secret {
+    section: &'static str,
+    key: &'static str,
+    slot: fn(&mut Settings) -> &mut Option<String>,
+}
+
+/// The settings keys that hold secrets.
+const SECRETS: [Secret; 5] = [
+    Secret {
+        section: "server",
+        key: "password",
+        slot: |s| &mut s.server.password,
+    },
+    Secret {
+        section: "salesforce",
+        key: "client_secret",
+        slot: |s| &mut s.salesforce.client_secret,
+    },
+    Secret {
+        section: "salesforce",
+        key: "refresh_token",
+        slot: |s| &mut s.salesforce.refresh_token,
+    },
+    Secret {
+        section: "outlook",
+        key: "refresh_token",
+        slot: |s| &mut s.outlook.refresh_token,
+    },
+    Secret {
+        section: "notes",
+        key: "password",
+        slot: |s| &mut s.notes.password,
+    },
+];
+
+fn is_secret(section: &str, key: &str) -> bool {
+    SECRETS
+        .iter()
+        .any(|secret| secret.section == section && secret.key == key)
+}
+
 /// Where a data directory's secrets are kept, and why, for the daemon's first log line.
 #[derive(Debug)]
 pub enum SecretsHome {
@@ -612,55 +654,64 @@ pub fn changed(text: &str, changes: &[Change]) -> Result<String, InvalidSettings
 /// to the OS keychain instead (and leaves the file) where the settings keep secrets there and
 /// a keychain takes it; otherwise it stays in the file, with a warning that says why.
 pub fn edit(path: &Path, changes: &[Change]) -> Result<(), ConfigError> {
+    write_changes(path, changes).map(|_refused| ())
+}
+
+/// [`edit`], saying how many secrets stayed in the file because the keychain refused them.
+fn write_changes(path: &Path, changes: &[Change]) -> Result<usize, ConfigError> {
     let invalid = |message| ConfigError::Invalid {
         path: path.to_path_buf(),
         message,
     };
     let text = read_text(path)?;
     let checked = changed(&text, changes).map_err(invalid)?;
-    let new_text = match keychain_of(path, &text) {
-        Some(keychain) => changed(&text, &to_keychain(&keychain, changes)?).map_err(invalid)?,
-        None => checked,
+    let keychain = Settings::parse(&text)
+        .ok()
+        .and_then(|settings| settings.keychain(path.parent()?).ok());
+    let (new_text, refused) = match keychain {
+        Some(keychain) => {
+            let (changes, refused) = to_keychain(&keychain, changes)?;
+            (changed(&text, &changes).map_err(invalid)?, refused)
+        }
+        None => (checked, 0),
     };
     write_private(path, new_text.as_bytes()).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    Ok(refused)
 }
 
-/// The keychain the settings file at `path` (with the text `text`) keeps its secrets in, if
-/// any.
-fn keychain_of(path: &Path, text: &str) -> Option<Keychain> {
-    let settings = Settings::parse(text).ok()?;
-    (settings.secrets.store == SecretStore::Keychain)
-        .then(|| Keychain::of(path.parent()?).ok())
-        .flatten()
-}
-
-/// `changes` with each secret handed to the keychain and removed from the file instead. A
-/// secret the keychain refuses to keep stays a change of the file (never lost), with a warning;
-/// one it refuses to forget is an error, since it would still be read from there (a sign-out
-/// that leaves the token behind has not happened).
-fn to_keychain(keychain: &Keychain, changes: &[Change]) -> Result<Vec<Change>, KeychainError> {
-    changes
-        .iter()
-        .map(|change| {
-            if !keychain::is_secret(&change.section, &change.key) {
-                return Ok(change.clone());
+/// `changes` with each secret handed to the keychain and removed from the file instead, and how
+/// many the keychain refused to keep: those stay changes of the file (never lost), with a
+/// warning. One it refuses to forget is an error, since it would still be read from there (a
+/// sign-out that leaves the token behind has not happened).
+fn to_keychain(
+    keychain: &Keychain,
+    changes: &[Change],
+) -> Result<(Vec<Change>, usize), KeychainError> {
+    let mut refused = 0;
+    let mut out = Vec::with_capacity(changes.len());
+    for change in changes {
+        if !is_secret(&change.section, &change.key) {
+            out.push(change.clone());
+            continue;
+        }
+        let Some(secret) = change.value.as_ref().and_then(|v| v.as_str()) else {
+            keychain.delete(&change.section, &change.key)?;
+            out.push(change.clone());
+            continue;
+        };
+        match keychain.set(&change.section, &change.key, secret) {
+            Ok(()) => out.push(Change::new(&change.section, &change.key, None)),
+            Err(e) => {
+                tracing::warn!("{e}; kept in {SETTINGS_FILE} instead");
+                refused += 1;
+                out.push(change.clone());
             }
-            let Some(secret) = change.value.as_ref().and_then(|v| v.as_str()) else {
-                keychain.delete(&change.section, &change.key)?;
-                return Ok(change.clone());
-            };
-            Ok(match keychain.set(&change.section, &change.key, secret) {
-                Ok(()) => Change::new(&change.section, &change.key, None),
-                Err(e) => {
-                    tracing::warn!("{e}; kept in {SETTINGS_FILE} instead");
-                    change.clone()
-                }
-            })
-        })
-        .collect()
+        }
+    }
+    Ok((out, refused))
 }
 
 /// Move the secrets written in the settings file of `dir` (by hand, or before there was a
@@ -672,29 +723,22 @@ pub fn keep_secrets(dir: &Path) -> Result<SecretsHome, ConfigError> {
         path: path.clone(),
         message,
     })?;
-    if settings.secrets.store == SecretStore::File {
-        return Ok(SecretsHome::File(
-            "[secrets] store = \"file\" says so".to_string(),
-        ));
+    if let Err(home) = settings.keychain(dir) {
+        return Ok(home);
     }
-    if let Err(why) = Keychain::of(dir) {
-        return Ok(SecretsHome::File(why.to_string()));
-    }
-    let in_file: Vec<Change> = keychain::SECRETS
+    let in_file: Vec<Change> = SECRETS
         .iter()
-        .filter_map(|&(section, key)| {
-            let secret = settings.secret_mut(section, key).take()?;
-            Some(Change::new(section, key, Some(secret.into())))
+        .filter_map(|secret| {
+            let value = (secret.slot)(&mut settings).take()?;
+            Some(Change::new(secret.section, secret.key, Some(value.into())))
         })
         .collect();
-    if !in_file.is_empty() {
-        edit(&path, &in_file)?;
-    }
-    let left = Settings::parse(&read_text(&path)?).map_err(|message| ConfigError::Invalid {
-        path: path.clone(),
-        message,
-    })?;
-    Ok(match left.secrets_in_file() {
+    let refused = if in_file.is_empty() {
+        0
+    } else {
+        write_changes(&path, &in_file)?
+    };
+    Ok(match refused {
         0 => SecretsHome::Keychain,
         n => SecretsHome::File(format!(
             "the OS keychain refused {n} of them (see the warnings above)"
@@ -868,37 +912,26 @@ impl Settings {
         let text = read_text(&path)?;
         let mut settings =
             Settings::parse(&text).map_err(|message| ConfigError::Invalid { path, message })?;
-        if settings.secrets.store == SecretStore::Keychain
-            && let Ok(keychain) = Keychain::of(dir)
-        {
-            for (section, key) in keychain::SECRETS {
-                let slot = settings.secret_mut(section, key);
+        if let Ok(keychain) = settings.keychain(dir) {
+            for secret in &SECRETS {
+                let slot = (secret.slot)(&mut settings);
                 if slot.is_none() {
-                    *slot = keychain.get(section, key)?;
+                    *slot = keychain.get(secret.section, secret.key)?;
                 }
             }
         }
         Ok(settings)
     }
 
-    /// The value of a settings key that holds a secret (one of `keychain::SECRETS`).
-    fn secret_mut(&mut self, section: &str, key: &str) -> &mut Option<String> {
-        match (section, key) {
-            ("server", "password") => &mut self.server.password,
-            ("salesforce", "client_secret") => &mut self.salesforce.client_secret,
-            ("salesforce", "refresh_token") => &mut self.salesforce.refresh_token,
-            ("outlook", "refresh_token") => &mut self.outlook.refresh_token,
-            ("notes", "password") => &mut self.notes.password,
-            _ => unreachable!("{section}.{key} is not one of keychain::SECRETS"),
+    /// The keychain the secrets of the data directory `dir` are kept in; else where they are
+    /// kept instead, and why.
+    fn keychain(&self, dir: &Path) -> Result<Keychain, SecretsHome> {
+        if self.secrets.store == SecretStore::File {
+            return Err(SecretsHome::File(
+                "[secrets] store = \"file\" says so".to_string(),
+            ));
         }
-    }
-
-    /// How many secrets the settings hold.
-    fn secrets_in_file(mut self) -> usize {
-        keychain::SECRETS
-            .iter()
-            .filter(|&&(section, key)| self.secret_mut(section, key).is_some())
-            .count()
+        Keychain::of(dir).map_err(|why| SecretsHome::File(why.to_string()))
     }
 
     /// Parse settings text; the error names the line and column (toml's message does).
