@@ -402,11 +402,10 @@ fn starts(master: &Timing, until: DateTime<Utc>) -> (Vec<Moment>, Option<DateTim
                     let end = bound.min(horizon);
                     let mut last = first_local;
                     // A rule with COUNT or UNTIL whose walk runs out has ended: nothing lies
-                    // beyond. (`limit` also ends a walk, after 100,000 periods without an
-                    // instance, which a finite rule with instances further on would need.)
+                    // beyond. `limit` also ends a walk, after 100,000 periods without an
+                    // instance: that cannot hide one before the horizon (see MAX_PERIODS), and
+                    // a finite rule would need such a gap to have instances further on.
                     let mut ended = rule.count.is_some() || rule.until.is_some();
-                    // `limit` ends a walk after 100,000 periods without an instance, which
-                    // cannot hide one before the horizon (see MAX_PERIODS).
                     for (generated, dt) in (&set.limit()).into_iter().enumerate() {
                         let local = dt.naive_utc();
                         if local > end {
