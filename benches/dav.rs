@@ -629,6 +629,15 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
     row
 }
 
+/// One keep-alive connection, requests one after another: like a desktop client.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("an HTTP client")
+}
+
 /// Clients writing at once in the concurrent measurement, each on its own connection.
 const CLIENTS: usize = 8;
 
@@ -643,11 +652,7 @@ async fn concurrent_writes(server: &Server, limits: &Limits) -> Result<f64, Stri
     for c in 0..CLIENTS {
         let (base, cal) = (server.base.clone(), server.calendar.clone());
         clients.spawn(async move {
-            let http = reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .timeout(Duration::from_secs(120))
-                .build()
-                .map_err(|e| e.to_string())?;
+            let http = client();
             let mut written = Vec::new();
             for j in 0..per_client {
                 if j > 0 && started.elapsed() > cap {
@@ -677,7 +682,7 @@ async fn concurrent_writes(server: &Server, limits: &Limits) -> Result<f64, Stri
         written.extend(done.map_err(|e| e.to_string())??);
     }
     let rate = written.len() as f64 / started.elapsed().as_secs_f64();
-    let http = reqwest::Client::new();
+    let http = client();
     for path in written {
         send_at(&http, &server.base, "DELETE", &path, &[], String::new()).await?;
     }
@@ -785,12 +790,7 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     runtime.block_on(async {
-        // One keep-alive connection, requests one after another: like a desktop client.
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .timeout(Duration::from_secs(120))
-            .build()
-            .expect("an HTTP client");
+        let http = client();
         let mut rows = Vec::new();
         let mut notes = Vec::new();
         for &n in &sizes {
