@@ -187,8 +187,7 @@ fn mode(path: &Path) -> u32 {
 
 /// A PROPFIND of the address book with this user and password: its status.
 fn dav_status(daemon: &Daemon, user: &str, password: &str) -> u16 {
-    use base64::Engine as _;
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let auth = common::daemon::basic(user, password);
     let answer = common::daemon::raw(
         &daemon.dav_addr(),
         &format!(

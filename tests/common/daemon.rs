@@ -65,15 +65,13 @@ impl Daemon {
 
     /// The `Authorization: Basic` value of the DAV account in its settings.
     pub fn basic_auth(&self) -> String {
-        use base64::Engine as _;
         let settings: toml::Value =
             toml::from_str(&std::fs::read_to_string(self.data.join("tandem.toml")).unwrap())
                 .unwrap();
-        base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
+        basic(
             settings["server"]["user"].as_str().unwrap(),
-            settings["server"]["password"].as_str().unwrap()
-        ))
+            settings["server"]["password"].as_str().unwrap(),
+        )
     }
 
     /// Kill it (SIGKILL), as a crash would, and wait until it is gone.
@@ -109,6 +107,12 @@ impl Drop for Daemon {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The `Authorization: Basic` value of a user and password.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
 /// One HTTP/1.1 request, written as a browser (or an attacker's page) would send it: the raw
