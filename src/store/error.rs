@@ -120,6 +120,14 @@ impl From<redb::StorageError> for StoreError {
 }
 
 impl StoreError {
+    /// The storage itself failed (not the draft): whatever the transaction holds may be partial.
+    pub fn is_storage_failure(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Storage(_) | StoreError::DiskFull | StoreError::AfterFailedWrite
+        )
+    }
+
     pub fn from_database(path: &std::path::Path, e: redb::DatabaseError) -> StoreError {
         match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse {

@@ -50,9 +50,12 @@ pub fn system_clock() -> WallClock {
     })
 }
 
+/// Where a producer hears what became of its draft.
+type Reply = oneshot::Sender<Result<Ack, WriterError>>;
+
 struct Job {
     draft: Draft,
-    reply: oneshot::Sender<Result<Ack, WriterError>>,
+    reply: Reply,
 }
 
 enum Message {
@@ -243,17 +246,12 @@ fn commit_batch(
             Ok(_) => *next_seq += 1,
             // The storage itself failed midway: this transaction may hold part of an event,
             // so none of the batch may be committed.
-            Err(StoreError::Storage(message)) => {
-                let message = message.clone();
+            Err(error) if error.is_storage_failure() => {
                 drop(txn);
-                *clock = HlcClock::resume(clock_before);
-                *next_seq = seq_before;
-                let mut replies: Vec<_> = answers.into_iter().map(|(reply, _)| reply).collect();
-                replies.push(job.reply);
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Storage(message.clone()).into()));
-                }
-                return;
+                let replies = answers.into_iter().map(|(reply, _)| reply);
+                let replies = replies.chain([job.reply]).collect();
+                let before = (clock_before, seq_before);
+                return abandon(store, error, replies, clock, next_seq, before);
             }
             Err(_) => {}
         }
@@ -267,17 +265,38 @@ fn commit_batch(
             }
         }
         Err(e) => {
-            // Nothing of this batch is durable: rewind so the next batch reuses the positions.
-            *clock = HlcClock::resume(clock_before);
-            *next_seq = seq_before;
-            let error = StoreError::from(e);
-            if matches!(error, StoreError::DiskFull | StoreError::AfterFailedWrite) {
-                store.mark_broken();
-            }
-            for (reply, _) in answers {
-                let _ = reply.send(Err(again(&error).into()));
-            }
+            let replies = answers.into_iter().map(|(reply, _)| reply).collect();
+            let before = (clock_before, seq_before);
+            abandon(
+                store,
+                &StoreError::from(e),
+                replies,
+                clock,
+                next_seq,
+                before,
+            );
         }
+    }
+}
+
+/// Nothing of a batch became durable: rewind the clock and the positions so the next batch
+/// reuses them, have the store reopened at its next use if the disk failed, and give every
+/// producer of the batch the failure.
+fn abandon(
+    store: &Store,
+    error: &StoreError,
+    replies: Vec<Reply>,
+    clock: &mut HlcClock,
+    next_seq: &mut u64,
+    (clock_before, seq_before): (Hlc, u64),
+) {
+    *clock = HlcClock::resume(clock_before);
+    *next_seq = seq_before;
+    if matches!(error, StoreError::DiskFull | StoreError::AfterFailedWrite) {
+        store.mark_broken();
+    }
+    for reply in replies {
+        let _ = reply.send(Err(again(error).into()));
     }
 }
 
