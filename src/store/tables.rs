@@ -9,7 +9,8 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 /// 3: a record's document grows by the change chunks of each event instead of being saved whole.
 /// 4: calendar members are indexed by the span of their instances (`DAV_SPANS`).
 /// 5: a record's document is saved whole every 32 changes, between them appended to.
-pub const STORE_FORMAT: u64 = 5;
+/// 6: DAV members (`DAV_ITEMS`) are postcard, not JSON.
+pub const STORE_FORMAT: u64 = 6;
 
 /// seq → event (JSON, see `tandem_protocol::Event`).
 pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
@@ -37,7 +38,7 @@ pub const IGNORES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("
 
 /// collection path → `CollectionState` (JSON): calendars and address books of the DAV server.
 pub const COLLECTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("collections");
-/// (collection path, member name) → `ItemState` (JSON); deleted members stay as tombstones so
+/// (collection path, member name) → `ItemState` (postcard); deleted members stay as tombstones so
 /// sync-collection can report them.
 pub const DAV_ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("dav_items");
 /// member path → the bytes served to clients (the client's own bytes until another side changes
