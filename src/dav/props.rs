@@ -9,7 +9,7 @@ use redb::ReadTransaction;
 use std::sync::Arc;
 use tandem_protocol::dav::layout::{self as paths, Target};
 use tandem_protocol::dav::{
-    CalendarDataRequest, Multistatus, PropName, PropRequest, PropValue, Property,
+    CalendarDataRequest, MultistatusWriter, PropName, PropRequest, PropValue, Property,
     Response as DavResponse, XmlValue, names, ns, parse_propfind,
 };
 use tandem_protocol::event::CollectionKind;
@@ -99,7 +99,8 @@ pub(crate) fn lookup(
     })
 }
 
-/// The resources one level below.
+/// The resources one level below (a collection's members are streamed instead, see
+/// `propfind`).
 fn children(txn: &ReadTransaction, resource: &Resource) -> Result<Vec<Resource>, StoreError> {
     Ok(match resource {
         Resource::Root => vec![
@@ -118,18 +119,7 @@ fn children(txn: &ReadTransaction, resource: &Resource) -> Result<Vec<Resource>,
             }
             out
         }
-        Resource::Collection { state, .. } => {
-            let collection = Arc::new(state.clone());
-            dav::members(txn, &state.path)?
-                .into_iter()
-                .map(|(name, item)| Resource::Member {
-                    collection: collection.clone(),
-                    name,
-                    item,
-                })
-                .collect()
-        }
-        Resource::Principal | Resource::Member { .. } => vec![],
+        Resource::Collection { .. } | Resource::Principal | Resource::Member { .. } => vec![],
     })
 }
 
@@ -168,21 +158,48 @@ pub fn propfind(state: &DavState, call: &Call) -> Response<Body> {
         Ok(deep) => deep,
         Err(response) => return *response,
     };
-    let result = (|| -> Result<Option<Multistatus>, StoreError> {
+    let result = (|| -> Result<Option<Vec<u8>>, StoreError> {
         let txn = state.store.read()?;
         let Some(resource) = lookup(&txn, &call.target)? else {
             return Ok(None);
         };
-        let mut ms = Multistatus::new();
-        ms.push(describe(&txn, &resource, &request)?);
+        let mut responses = vec![describe(&txn, &resource, &request)?];
         if deep {
             for child in children(&txn, &resource)? {
-                ms.push(describe(&txn, &child, &request)?);
+                responses.push(describe(&txn, &child, &request)?);
             }
         }
-        Ok(Some(ms))
+        let mut out = MultistatusWriter::new(&responses, &asked(&request));
+        for response in &responses {
+            out.push(response);
+        }
+        // A collection's members are written one at a time as they are read: a listing
+        // never holds them all.
+        if let (true, Resource::Collection { state, .. }) = (deep, &resource) {
+            let collection = Arc::new(state.clone());
+            dav::each_member(&txn, &state.path, |name, item| {
+                let member = Resource::Member {
+                    collection: collection.clone(),
+                    name,
+                    item,
+                };
+                out.push(&describe(&txn, &member, &request)?);
+                Ok(())
+            })?;
+        }
+        Ok(Some(out.finish(None, None)))
     })();
-    respond::found(result, &call.path)
+    respond::listing(result, &call.path)
+}
+
+/// The property names a request asks for by name, whose namespaces a streamed listing declares
+/// up front (the rest are the standard ones).
+pub(crate) fn asked(request: &PropRequest) -> Vec<PropName> {
+    match request {
+        PropRequest::Prop(list) => list.clone(),
+        PropRequest::AllProp { include } => include.clone(),
+        PropRequest::PropName => vec![],
+    }
 }
 
 /// One `<response>` for a resource and a property request.

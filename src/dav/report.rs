@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tandem_protocol::dav::href::decode_href;
 use tandem_protocol::dav::layout::Target;
 use tandem_protocol::dav::{
-    Multiget, Multistatus, Precondition, PropName, PropRequest, Report, Response as DavResponse,
-    SyncCollection, names, ns, parse_report,
+    Multiget, Multistatus, MultistatusWriter, Precondition, PropName, PropRequest, Report,
+    Response as DavResponse, SyncCollection, names, ns, parse_report,
 };
 
 pub fn report(state: &DavState, call: &Call) -> Response<Body> {
@@ -181,51 +181,63 @@ fn sync_collection(
         s.calendar_data.is_some() || s.address_data.is_some(),
         calendar,
     );
-    let mut changes = dav::changes_since(txn, &collection.path, since.unwrap_or(0))?;
-    if since.is_none() {
-        // The initial sync lists what exists; there is nothing to report as removed.
-        changes.retain(|(_, _, item)| item.live());
-    }
-    let limit = s.limit.map(|l| l as usize);
-    let truncated = limit.is_some_and(|l| changes.len() > l);
-    if let Some(limit) = limit {
-        changes.truncate(limit);
-    }
-    let position = if truncated {
-        changes
-            .last()
-            .map_or(since.unwrap_or(0), |(seq, _, _)| *seq)
-    } else {
-        current
-    };
-    let mut ms = Multistatus::new();
+    let mut out = MultistatusWriter::new(&[], &props::asked(&request));
     let shared = Arc::new(collection.clone());
-    for (_, name, item) in changes {
-        let href = format!("{}{name}", collection.path);
+    let mut write = |name: String, item: dav::ItemState| -> Result<(), StoreError> {
         if item.live() {
-            let resource = Resource::Member {
+            let member = Resource::Member {
                 collection: shared.clone(),
                 name,
                 item,
             };
-            ms.push(describe_with(
+            out.push(&describe_with(
                 txn,
-                &resource,
+                &member,
                 &request,
                 s.calendar_data.as_ref(),
             )?);
         } else {
-            ms.push(DavResponse::status(href, 404));
+            out.push(&DavResponse::status(
+                format!("{}{name}", collection.path),
+                404,
+            ));
+        }
+        Ok(())
+    };
+    let limit = s.limit.map(|l| l as usize);
+    let mut position = current;
+    let mut truncated = false;
+    match (since, limit) {
+        // The initial sync lists what exists, in any order: the members are read in one pass
+        // and written as they are read (a listing never holds them all).
+        (None, None) => dav::each_member(txn, &collection.path, &mut write)?,
+        _ => {
+            let mut changes = dav::changes_since(txn, &collection.path, since.unwrap_or(0))?;
+            if since.is_none() {
+                // Nothing existed before: no removal to report.
+                changes.retain(|(_, _, item)| item.live());
+            }
+            if let Some(limit) = limit.filter(|&l| changes.len() > l) {
+                // Cut in change order, so the token resumes exactly after the last one listed.
+                changes.truncate(limit);
+                truncated = true;
+                position = changes
+                    .last()
+                    .map_or(since.unwrap_or(0), |(seq, _, _)| *seq);
+            }
+            for (_, name, item) in changes {
+                write(name, item)?;
+            }
         }
     }
     if truncated {
-        ms.push(
-            DavResponse::status(collection.path.clone(), 507)
+        out.push(
+            &DavResponse::status(collection.path.clone(), 507)
                 .with_error(Precondition::number_of_matches_within_limits()),
         );
     }
-    Ok(respond::multistatus(
-        &ms.with_sync_token(sync_token(collection, position)),
+    Ok(respond::multistatus_body(
+        out.finish(None, Some(&sync_token(collection, position))),
     ))
 }
 

@@ -67,10 +67,14 @@ pub fn text(status: StatusCode, message: impl std::fmt::Display) -> Response<Bod
 }
 
 pub fn multistatus(ms: &Multistatus) -> Response<Body> {
+    multistatus_body(ms.render())
+}
+
+pub fn multistatus_body(body: Vec<u8>) -> Response<Body> {
     bytes(
         StatusCode::MULTI_STATUS,
         "application/xml; charset=utf-8",
-        ms.render(),
+        body,
     )
 }
 
@@ -79,8 +83,16 @@ pub fn found(
     result: Result<Option<Multistatus>, impl std::fmt::Display>,
     path: &str,
 ) -> Response<Body> {
+    listing(result.map(|ms| ms.map(|ms| ms.render())), path)
+}
+
+/// The same for a multistatus body already rendered.
+pub fn listing(
+    result: Result<Option<Vec<u8>>, impl std::fmt::Display>,
+    path: &str,
+) -> Response<Body> {
     match result {
-        Ok(Some(ms)) => multistatus(&ms),
+        Ok(Some(body)) => multistatus_body(body),
         Ok(None) => text(StatusCode::NOT_FOUND, format!("there is nothing at {path}")),
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e),
     }

@@ -363,8 +363,22 @@ pub fn members(
     txn: &ReadTransaction,
     collection: &str,
 ) -> Result<Vec<(String, ItemState)>, StoreError> {
-    let table = txn.open_table(DAV_ITEMS)?;
     let mut out = Vec::new();
+    each_member(txn, collection, |name, item| {
+        out.push((name, item));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Hands each live member of a collection to `f`, by name, without collecting them: a
+/// listing of 100,000 members then holds one at a time.
+pub fn each_member(
+    txn: &ReadTransaction,
+    collection: &str,
+    mut f: impl FnMut(String, ItemState) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let table = txn.open_table(DAV_ITEMS)?;
     for row in table.range((collection, "")..)? {
         let (key, value) = row?;
         let (c, name) = key.value();
@@ -373,10 +387,10 @@ pub fn members(
         }
         let state = ItemState::from_row(value.value())?;
         if state.live() {
-            out.push((name.to_string(), state));
+            f(name.to_string(), state)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The names of the members of a calendar whose instances may meet `[start, end)` (ms since

@@ -212,55 +212,82 @@ impl Multistatus {
     /// Renders the body: UTF-8, compact, namespace prefixes declared once on the root.
     /// Byte-identical output for equal input.
     pub fn render(&self) -> Vec<u8> {
+        let mut out = MultistatusWriter::new(&self.responses, &[]);
+        for r in &self.responses {
+            out.push(r);
+        }
+        out.finish(self.description.as_deref(), self.sync_token.as_deref())
+    }
+}
+
+/// A multistatus body written response by response, so that a listing of many members never
+/// holds them all as one tree: each response can be built, written and dropped in turn.
+pub struct MultistatusWriter {
+    w: XmlOut,
+    p: Prefixes,
+    root: String,
+}
+
+impl MultistatusWriter {
+    /// Starts the body. The root declares the namespaces used by `responses` and `names` (the
+    /// property names a listing asks for), besides the five standard ones; a response that
+    /// uses another declares it on its own element, which is still correct XML.
+    pub fn new(responses: &[Response], names: &[PropName]) -> Self {
         let mut p = Prefixes::standard();
-        self.collect_namespaces(&mut p);
+        for r in responses {
+            collect_namespaces(r, &mut p);
+        }
+        for name in names {
+            p.add(&name.ns);
+        }
         let mut w = Writer::new(Vec::new());
         // Writing into a Vec cannot fail.
-        let _ = self.write(&mut w, &p);
-        w.into_inner()
+        let root = xml_writer::start_document(&mut w, &p, &MULTISTATUS).unwrap_or_default();
+        MultistatusWriter { w, p, root }
     }
 
-    fn collect_namespaces(&self, p: &mut Prefixes) {
-        for r in &self.responses {
-            if let Some(e) = &r.error {
+    pub fn push(&mut self, response: &Response) {
+        let _ = write_response(&mut self.w, &self.p, response);
+    }
+
+    /// The body, closed after an optional description and sync-token (RFC 6578).
+    pub fn finish(mut self, description: Option<&str>, sync_token: Option<&str>) -> Vec<u8> {
+        let (w, p) = (&mut self.w, &self.p);
+        if let Some(d) = description {
+            let _ = xml_writer::text_element(w, p, &RESPONSEDESCRIPTION, d);
+        }
+        if let Some(t) = sync_token {
+            let _ = xml_writer::text_element(w, p, &SYNC_TOKEN, t);
+        }
+        let _ = xml_writer::end(w, &self.root);
+        self.w.into_inner()
+    }
+}
+
+fn collect_namespaces(r: &Response, p: &mut Prefixes) {
+    if let Some(e) = &r.error {
+        p.add(&e.name.ns);
+    }
+    if let ResponseKind::PropStats(groups) = &r.kind {
+        for g in groups {
+            if let Some(e) = &g.error {
                 p.add(&e.name.ns);
             }
-            if let ResponseKind::PropStats(groups) = &r.kind {
-                for g in groups {
-                    if let Some(e) = &g.error {
-                        p.add(&e.name.ns);
-                    }
-                    for prop in &g.props {
-                        p.add(&prop.name.ns);
-                        match &prop.value {
-                            PropValue::Elements(list)
-                            | PropValue::Reports(list)
-                            | PropValue::Privileges(list) => {
-                                for n in list {
-                                    p.add(&n.ns);
-                                }
-                            }
-                            PropValue::Xml(v) => p.add_nodes(&v.nodes),
-                            _ => {}
+            for prop in &g.props {
+                p.add(&prop.name.ns);
+                match &prop.value {
+                    PropValue::Elements(list)
+                    | PropValue::Reports(list)
+                    | PropValue::Privileges(list) => {
+                        for n in list {
+                            p.add(&n.ns);
                         }
                     }
+                    PropValue::Xml(v) => p.add_nodes(&v.nodes),
+                    _ => {}
                 }
             }
         }
-    }
-
-    fn write(&self, w: &mut XmlOut, p: &Prefixes) -> io::Result<()> {
-        let root = xml_writer::start_document(w, p, &MULTISTATUS)?;
-        for r in &self.responses {
-            write_response(w, p, r)?;
-        }
-        if let Some(d) = &self.description {
-            xml_writer::text_element(w, p, &RESPONSEDESCRIPTION, d)?;
-        }
-        if let Some(t) = &self.sync_token {
-            xml_writer::text_element(w, p, &SYNC_TOKEN, t)?;
-        }
-        xml_writer::end(w, &root)
     }
 }
 
@@ -312,7 +339,12 @@ fn write_propstat(w: &mut XmlOut, p: &Prefixes, g: &PropStat) -> io::Result<()> 
                 Ok(())
             })?;
         }
-        xml_writer::text_element(w, p, &STATUS, &status_line(g.status))?;
+        // A listing has one 200 group per member: its line is not formatted each time.
+        let line = match g.status {
+            200 => std::borrow::Cow::Borrowed("HTTP/1.1 200 OK"),
+            other => status_line(other).into(),
+        };
+        xml_writer::text_element(w, p, &STATUS, &line)?;
         if let Some(e) = &g.error {
             xml_writer::element(w, p, &ERROR, |w| e.write(w, p))?;
         }

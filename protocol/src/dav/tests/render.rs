@@ -500,3 +500,32 @@ fn rendered_multistatus_hrefs_decode_to_the_original_paths() {
         .collect();
     assert_eq!(decoded, paths);
 }
+
+#[test]
+fn a_multistatus_written_response_by_response_is_the_same_document_as_the_tree() {
+    let ms = sample();
+    let mut out = MultistatusWriter::new(&ms.responses, &[]);
+    for r in &ms.responses {
+        out.push(r);
+    }
+    let streamed = out.finish(ms.description.as_deref(), ms.sync_token.as_deref());
+    assert_eq!(streamed, ms.render());
+
+    // A listing declares the namespaces of the names it was asked for before any response;
+    // a response that uses one nobody declared still reads back with its namespace.
+    let asked = PropName::new("urn:x-asked", "colour");
+    let stray = PropName::new("urn:x-stray", "flag");
+    let mut out = MultistatusWriter::new(&[], std::slice::from_ref(&asked));
+    out.push(
+        &Response::new("/calendars/anna/work/a.ics")
+            .with(404, Property::empty(asked.clone()))
+            .with(404, Property::empty(stray)),
+    );
+    let body = out.finish(None, None);
+    let text = String::from_utf8(body.clone()).unwrap();
+    assert!(text.contains("<D:multistatus xmlns:D=\"DAV:\""), "{text}");
+    assert!(text.contains("xmlns:X0=\"urn:x-asked\""), "{text}");
+    let names: Vec<_> = flatten(&body).into_iter().map(|n| n.name).collect();
+    assert!(names.contains(&"{urn:x-asked}colour".to_string()), "{names:?}");
+    assert!(names.contains(&"{urn:x-stray}flag".to_string()), "{names:?}");
+}
