@@ -9,7 +9,14 @@
 //! missing or does not start is reported as such and the others are still measured.
 //!
 //! Settings: `TANDEM_BENCH_SIZES` (default `250,2000`), `TANDEM_BENCH_REPS` (timed requests per
-//! measurement, default 20), `TANDEM_BENCH_SECONDS` (time cap per measurement, default 20).
+//! measurement, default 20), `TANDEM_BENCH_SECONDS` (time cap per measurement, default 20),
+//! `TANDEM_BENCH_PEERS` (default `radicale,xandikos`; `none` measures tandem alone, e.g. at
+//! 100,000 events, where the peers would take hours).
+//!
+//! tandem serves from its own runtime, so the bench also reads the CPU time of tandem's threads
+//! around each request (Linux): the server's CPU per operation and, for the listings, per
+//! member. A last pair of tables puts tandem's figures next to its targets, and each N's next
+//! to the smallest N's (the targets want PUT, GET, multiget and sync flat in N).
 //!
 //! tandem is filled over HTTP (its fill rate is printed). The peers are seeded on disk in their
 //! own storage layout, because their PUT cost grows with N (Radicale fills 2000 events at
@@ -82,6 +89,8 @@ struct Server {
     child: Option<Child>,
     /// The in-process tandem server, stopped when dropped.
     _tandem: Option<dav::LocalServer>,
+    /// The runtime tandem serves from (its threads are what `tandem_cpu` reads).
+    runtime: Option<tokio::runtime::Runtime>,
     _dir: tempfile::TempDir,
 }
 
@@ -91,7 +100,59 @@ impl Drop for Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
+}
+
+/// The name of tandem's server threads here; its writer thread is `tandem-writer`.
+const SERVER_THREADS: &str = "tandem-server";
+
+/// CPU time used so far by tandem's threads (the server runtime's and the writer's), from the
+/// kernel's per-thread CPU clocks; `None` where there are none to read.
+#[cfg(target_os = "linux")]
+fn tandem_cpu() -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with("tandem-") {
+            continue;
+        }
+        let Some(tid) = task
+            .file_name()
+            .to_str()
+            .and_then(|t| t.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // The thread's CPU clock as glibc's pthread_getcpuclockid names it for any thread of
+        // this process: the kernel's MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED).
+        let clock: libc::clockid_t = ((!tid) << 3) | 6;
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec we own; a thread that has exited since the
+        // listing gives an error, and is skipped.
+        if unsafe { libc::clock_gettime(clock, &mut time) } == 0 {
+            total += Duration::new(time.tv_sec as u64, time.tv_nsec as u32);
+        }
+    }
+    Some(total)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tandem_cpu() -> Option<Duration> {
+    None
+}
+
+/// This process's resident memory (tandem and the bench's client), in MB.
+fn resident_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 fn free_port() -> u16 {
@@ -114,6 +175,15 @@ fn command(var: &str, name: &str) -> Option<PathBuf> {
 }
 
 async fn start_tandem() -> Result<Server, String> {
+    // Long-lived blocking threads, so that the CPU time of one that served a request is still
+    // there to read (an exited thread's is gone).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(SERVER_THREADS)
+        .thread_keep_alive(Duration::from_secs(24 * 3600))
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let store = Arc::new(Store::open_or_create(dir.path()).map_err(|e| e.to_string())?);
     let writer = Writer::spawn(
@@ -126,8 +196,10 @@ async fn start_tandem() -> Result<Server, String> {
         user: USER.into(),
         password: PASSWORD.into(),
     };
-    let server = dav::LocalServer::start(store, writer, credentials)
+    let server = runtime
+        .spawn(dav::LocalServer::start(store, writer, credentials))
         .await
+        .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     Ok(Server {
         name: "tandem",
@@ -137,6 +209,7 @@ async fn start_tandem() -> Result<Server, String> {
         seed_dir: None,
         child: None,
         _tandem: Some(server),
+        runtime: Some(runtime),
         _dir: dir,
     })
 }
@@ -195,6 +268,7 @@ async fn start_peer(kind: Kind, http: &reqwest::Client) -> Result<Server, String
         seed_dir: Some(seed_dir),
         child: Some(child),
         _tandem: None,
+        runtime: None,
         _dir: dir,
     };
     // Up to 30 s for the interpreter to start and bind.
@@ -371,8 +445,28 @@ fn sync_body(token: &str) -> String {
     )
 }
 
-/// Timings of one measurement, or why it could not be made.
-type Samples = Result<Vec<Duration>, String>;
+/// One timed request: its wall time, and tandem's CPU time for it (tandem only).
+struct Timing {
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+/// The timings of one measurement.
+#[derive(Default)]
+struct Measure {
+    wall: Vec<Duration>,
+    cpu: Vec<Duration>,
+}
+
+impl Measure {
+    fn push(&mut self, t: Timing) {
+        self.wall.push(t.wall);
+        self.cpu.extend(t.cpu);
+    }
+}
+
+/// A measurement, or why it could not be made.
+type Samples = Result<Measure, String>;
 
 struct Row {
     server: &'static str,
@@ -381,13 +475,18 @@ struct Row {
     put: Samples,
     /// PUTs acknowledged per second with `CLIENTS` clients writing at once.
     concurrent: Result<f64, String>,
+    get: Samples,
     propfind: Samples,
+    /// sync-collection without a token: the whole collection, like PROPFIND.
+    initial: Samples,
     multiget: Samples,
     sync: Samples,
     query: Samples,
     query_hits: usize,
     feed: Samples,
     feed_note: String,
+    /// Resident memory after the measurements (tandem's rows: tandem and the bench's client).
+    resident: Option<f64>,
 }
 
 fn quantile(samples: &[Duration], q: f64) -> f64 {
@@ -398,8 +497,8 @@ fn quantile(samples: &[Duration], q: f64) -> f64 {
 
 fn cell(samples: &Samples, q: f64) -> String {
     match samples {
-        Ok(s) if !s.is_empty() => {
-            let v = quantile(s, q);
+        Ok(m) if !m.wall.is_empty() => {
+            let v = quantile(&m.wall, q);
             if v < 10.0 {
                 format!("{v:.2}")
             } else {
@@ -453,14 +552,16 @@ async fn timed(
     path: &str,
     headers: &[(&str, &str)],
     body: String,
-) -> Result<(Duration, Answer), String> {
+) -> Result<(Timing, Answer), String> {
+    let cpu_before = server.runtime.as_ref().and_then(|_| tandem_cpu());
     let start = Instant::now();
     let answer = send(http, server, method, path, headers, body).await?;
-    let elapsed = start.elapsed();
+    let wall = start.elapsed();
+    let cpu = cpu_before.and_then(|before| Some(tandem_cpu()?.saturating_sub(before)));
     if !answer.0.is_success() {
         return Err(format!("{method} answered {}", answer.0.as_u16()));
     }
-    Ok((elapsed, answer))
+    Ok((Timing { wall, cpu }, answer))
 }
 
 async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limits) -> Row {
@@ -470,13 +571,16 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
         fill_rate: None,
         put: Err("not run".into()),
         concurrent: Err("not run".into()),
+        get: Err("not run".into()),
         propfind: Err("not run".into()),
+        initial: Err("not run".into()),
         multiget: Err("not run".into()),
         sync: Err("not run".into()),
         query: Err("not run".into()),
         query_hits: 0,
         feed: Err("not run".into()),
         feed_note: String::new(),
+        resident: None,
     };
     match fill(http, server, n).await {
         Ok(rate) => row.fill_rate = rate,
@@ -503,7 +607,7 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
 
     // PUT of a new event at size N (If-None-Match: *), removed again untimed so N stays N.
     row.put = async {
-        let mut samples = Vec::new();
+        let mut samples = Measure::default();
         let mut budget = limits.budget();
         while let Some(j) = budget.next() {
             let path = href(&cal, 1_000_000 + j);
@@ -525,8 +629,31 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
 
     row.concurrent = concurrent_writes(server, limits).await;
 
+    // GET of one member, a different one each time.
+    row.get = async {
+        let mut samples = Measure::default();
+        let mut budget = limits.budget();
+        while let Some(j) = budget.next() {
+            let (d, (_, body, _)) = timed(
+                http,
+                server,
+                "GET",
+                &href(&cal, j * 7919 % n),
+                &[],
+                String::new(),
+            )
+            .await?;
+            if !body.contains("BEGIN:VEVENT") {
+                return Err("no event in the body".into());
+            }
+            samples.push(d);
+        }
+        Ok::<_, String>(samples)
+    }
+    .await;
+
     row.propfind = async {
-        let mut samples = Vec::new();
+        let mut samples = Measure::default();
         let mut budget = limits.budget();
         while budget.next().is_some() {
             let (d, (_, body, _)) = timed(
@@ -548,8 +675,25 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
     }
     .await;
 
+    // Initial sync-collection: every member, as a new client's first sync lists them.
+    row.initial = async {
+        let mut samples = Measure::default();
+        let mut budget = limits.budget();
+        while budget.next().is_some() {
+            let (d, (_, body, _)) =
+                timed(http, server, "REPORT", &cal, &depth0, sync_body("")).await?;
+            let listed = body.matches("getetag>").count() / 2;
+            if listed < n {
+                return Err(format!("listed {listed} of {n}"));
+            }
+            samples.push(d);
+        }
+        Ok::<_, String>(samples)
+    }
+    .await;
+
     row.multiget = async {
-        let mut samples = Vec::new();
+        let mut samples = Measure::default();
         let mut budget = limits.budget();
         while budget.next().is_some() {
             let (d, (_, body, _)) =
@@ -567,7 +711,7 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
     row.sync = async {
         let (_, (_, body, _)) = timed(http, server, "REPORT", &cal, &depth0, sync_body("")).await?;
         let mut token = sync_token(&body).ok_or("no sync-token in the initial sync")?;
-        let mut samples = Vec::new();
+        let mut samples = Measure::default();
         let mut budget = limits.budget();
         while let Some(j) = budget.next() {
             let k = j % n;
@@ -594,7 +738,7 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
 
     let mut hits = 0;
     row.query = async {
-        let mut samples = Vec::new();
+        let mut samples = Measure::default();
         let mut budget = limits.budget();
         while budget.next().is_some() {
             let (d, (_, body, _)) =
@@ -610,7 +754,7 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
 
     let mut note = String::new();
     row.feed = async {
-        let mut samples = Vec::new();
+        let mut samples = Measure::default();
         let mut budget = limits.budget();
         while budget.next().is_some() {
             let (d, (_, body, content_type)) =
@@ -626,6 +770,9 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
     }
     .await;
     row.feed_note = note;
+    if server.runtime.is_some() {
+        row.resident = resident_mb();
+    }
     row
 }
 
@@ -694,7 +841,7 @@ async fn concurrent_writes(server: &Server, limits: &Limits) -> Result<f64, Stri
 fn print_ratios(rows: &[Row]) {
     let mut out = std::io::stdout().lock();
     let median = |s: &Samples| match s {
-        Ok(s) if !s.is_empty() => Some(quantile(s, 0.5)),
+        Ok(m) if !m.wall.is_empty() => Some(quantile(&m.wall, 0.5)),
         _ => None,
     };
     let ratio = |peer: Option<f64>, ours: Option<f64>| match (peer, ours) {
@@ -735,9 +882,9 @@ fn print_table(rows: &[Row], notes: &[String]) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "\n| server | N | fill (events/s) | PUT p50 | PUT p95 | {CLIENTS} clients writing (PUTs/s) | PROPFIND d1 | multiget 100 | sync incr. (1 change) | cal-query 1 week (hits) | GET calendar (size) |"
+        "\n| server | N | fill (events/s) | PUT p50 | PUT p95 | {CLIENTS} clients writing (PUTs/s) | GET member | PROPFIND d1 | sync initial | multiget 100 | sync incr. (1 change) | cal-query 1 week (hits) | GET calendar (size) |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let fill = r
             .fill_rate
@@ -753,14 +900,16 @@ fn print_table(rows: &[Row], notes: &[String]) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
             r.server,
             r.n,
             fill,
             cell(&r.put, 0.5),
             cell(&r.put, 0.95),
             concurrent,
+            cell(&r.get, 0.5),
             cell(&r.propfind, 0.5),
+            cell(&r.initial, 0.5),
             cell(&r.multiget, 0.5),
             cell(&r.sync, 0.5),
             cell(&r.query, 0.5),
@@ -771,6 +920,94 @@ fn print_table(rows: &[Row], notes: &[String]) {
     let _ = writeln!(out, "\nTimes in ms, p50 unless marked.");
     for note in notes {
         let _ = writeln!(out, "- {note}");
+    }
+}
+
+/// The median of a measurement's wall times, in ms.
+fn median_ms(samples: &Samples) -> Option<f64> {
+    match samples {
+        Ok(m) if !m.wall.is_empty() => Some(quantile(&m.wall, 0.5)),
+        _ => None,
+    }
+}
+
+/// The median of tandem's CPU time per request, in µs.
+fn cpu_us(samples: &Samples) -> Option<f64> {
+    match samples {
+        Ok(m) if !m.cpu.is_empty() => Some(quantile(&m.cpu, 0.5) * 1000.0),
+        _ => None,
+    }
+}
+
+fn or_dash(v: Option<String>) -> String {
+    v.unwrap_or_else(|| "–".into())
+}
+
+/// tandem's figures next to the targets of its performance issue.
+fn print_targets(rows: &[Row]) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "\n| tandem | N | PUT p50 (target ≤ 0.6 ms) | server CPU per PUT | {CLIENTS} clients writing (≥ 3,000 PUTs/s) | PROPFIND d1: server CPU per member (≤ 1.5 µs) | sync initial: server CPU per member (≤ 1.5 µs) | cal-query 1 week (≤ 5 ms at 100,000) | resident after serving (≤ 150 MB at 100,000) |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    for r in rows.iter().filter(|r| r.server == "tandem") {
+        let per_member =
+            |s: &Samples| or_dash(cpu_us(s).map(|us| format!("{:.2} µs", us / r.n as f64)));
+        let _ = writeln!(
+            out,
+            "| | {} | {} ms | {} | {} | {} | {} | {} ms | {} |",
+            r.n,
+            cell(&r.put, 0.5),
+            or_dash(cpu_us(&r.put).map(|us| format!("{us:.0} µs"))),
+            r.concurrent
+                .as_ref()
+                .map_or_else(|e| format!("n/a ({e})"), |rate| format!("{rate:.0}")),
+            per_member(&r.propfind),
+            per_member(&r.initial),
+            cell(&r.query, 0.5),
+            or_dash(r.resident.map(|mb| format!("{mb:.0} MB"))),
+        );
+    }
+}
+
+/// Each N's p50 next to the smallest N's, for the operations that should not grow with N.
+fn print_flat(rows: &[Row]) {
+    let ours: Vec<&Row> = rows.iter().filter(|r| r.server == "tandem").collect();
+    let Some(base) = ours.iter().min_by_key(|r| r.n) else {
+        return;
+    };
+    if ours.len() < 2 {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let header: String = ours.iter().map(|r| format!(" N = {} |", r.n)).collect();
+    let _ = writeln!(
+        out,
+        "\n| flat in N (target: within 20% of N = {}) |{header}",
+        base.n
+    );
+    let _ = writeln!(out, "|---|{}", "---|".repeat(ours.len()));
+    type Pick = fn(&Row) -> &Samples;
+    let ops: [(&str, Pick); 4] = [
+        ("PUT", |r| &r.put),
+        ("GET member", |r| &r.get),
+        ("multiget 100", |r| &r.multiget),
+        ("sync incr.", |r| &r.sync),
+    ];
+    for (name, pick) in ops {
+        let first = median_ms(pick(base));
+        let cells: String = ours
+            .iter()
+            .map(|r| match (median_ms(pick(r)), first) {
+                (Some(v), Some(b)) if r.n != base.n && b > 0.0 => {
+                    format!(" {v:.2} ms ({:+.0}%) |", (v / b - 1.0) * 100.0)
+                }
+                (Some(v), _) => format!(" {v:.2} ms |"),
+                (None, _) => " – |".into(),
+            })
+            .collect();
+        let _ = writeln!(out, "| {name} |{cells}");
     }
 }
 
@@ -785,6 +1022,15 @@ fn main() {
         reps: env_or("TANDEM_BENCH_REPS", 20usize).max(1),
         cap: Duration::from_secs(env_or("TANDEM_BENCH_SECONDS", 20u64)),
     };
+    let peers: Vec<Kind> = std::env::var("TANDEM_BENCH_PEERS")
+        .unwrap_or_else(|_| "radicale,xandikos".into())
+        .split(',')
+        .filter_map(|p| match p.trim() {
+            "radicale" => Some(Kind::Radicale),
+            "xandikos" => Some(Kind::Xandikos),
+            _ => None,
+        })
+        .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -794,7 +1040,7 @@ fn main() {
         let mut rows = Vec::new();
         let mut notes = Vec::new();
         for &n in &sizes {
-            for kind in [Kind::Tandem, Kind::Radicale, Kind::Xandikos] {
+            for kind in std::iter::once(Kind::Tandem).chain(peers.iter().copied()) {
                 let server = match kind {
                     Kind::Tandem => start_tandem().await,
                     other => start_peer(other, &http).await,
@@ -821,5 +1067,7 @@ fn main() {
         ));
         print_table(&rows, &notes);
         print_ratios(&rows);
+        print_targets(&rows);
+        print_flat(&rows);
     });
 }
