@@ -485,7 +485,9 @@ struct Row {
     query_hits: usize,
     feed: Samples,
     feed_note: String,
-    /// Resident memory after the measurements (tandem's rows: tandem and the bench's client).
+    /// Resident memory after the fill and after the measurements (tandem's rows: tandem and
+    /// the bench's client).
+    resident_filled: Option<f64>,
     resident: Option<f64>,
 }
 
@@ -580,10 +582,16 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
         query_hits: 0,
         feed: Err("not run".into()),
         feed_note: String::new(),
+        resident_filled: None,
         resident: None,
     };
     match fill(http, server, n).await {
-        Ok(rate) => row.fill_rate = rate,
+        Ok(rate) => {
+            row.fill_rate = rate;
+            if server.runtime.is_some() {
+                row.resident_filled = resident_mb();
+            }
+        }
         Err(e) => {
             row.put = Err(format!("fill failed: {e}"));
             return row;
@@ -652,45 +660,16 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
     }
     .await;
 
-    row.propfind = async {
-        let mut samples = Measure::default();
-        let mut budget = limits.budget();
-        while budget.next().is_some() {
-            let (d, (_, body, _)) = timed(
-                http,
-                server,
-                "PROPFIND",
-                &cal,
-                &depth1,
-                PROPFIND_ETAGS.into(),
-            )
-            .await?;
-            let listed = body.matches("getetag>").count() / 2;
-            if listed < n {
-                return Err(format!("listed {listed} of {n}"));
-            }
-            samples.push(d);
-        }
-        Ok::<_, String>(samples)
-    }
+    row.propfind = listing(
+        http,
+        server,
+        limits,
+        n,
+        ("PROPFIND", &depth1, PROPFIND_ETAGS.into()),
+    )
     .await;
-
     // Initial sync-collection: every member, as a new client's first sync lists them.
-    row.initial = async {
-        let mut samples = Measure::default();
-        let mut budget = limits.budget();
-        while budget.next().is_some() {
-            let (d, (_, body, _)) =
-                timed(http, server, "REPORT", &cal, &depth0, sync_body("")).await?;
-            let listed = body.matches("getetag>").count() / 2;
-            if listed < n {
-                return Err(format!("listed {listed} of {n}"));
-            }
-            samples.push(d);
-        }
-        Ok::<_, String>(samples)
-    }
-    .await;
+    row.initial = listing(http, server, limits, n, ("REPORT", &depth0, sync_body(""))).await;
 
     row.multiget = async {
         let mut samples = Measure::default();
@@ -774,6 +753,35 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
         row.resident = resident_mb();
     }
     row
+}
+
+/// A request that lists the whole calendar, timed; each answer must list all `n` members.
+async fn listing(
+    http: &reqwest::Client,
+    server: &Server,
+    limits: &Limits,
+    n: usize,
+    (method, headers, body): (&str, &[(&str, &str)], String),
+) -> Samples {
+    let mut samples = Measure::default();
+    let mut budget = limits.budget();
+    while budget.next().is_some() {
+        let (d, (_, answer, _)) = timed(
+            http,
+            server,
+            method,
+            &server.calendar,
+            headers,
+            body.clone(),
+        )
+        .await?;
+        let listed = answer.matches("getetag>").count() / 2;
+        if listed < n {
+            return Err(format!("{method} listed {listed} of {n}"));
+        }
+        samples.push(d);
+    }
+    Ok(samples)
 }
 
 /// One keep-alive connection, requests one after another: like a desktop client.
@@ -948,7 +956,7 @@ fn print_targets(rows: &[Row]) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "\n| tandem | N | PUT p50 (target ≤ 0.6 ms) | server CPU per PUT | {CLIENTS} clients writing (≥ 3,000 PUTs/s) | PROPFIND d1: server CPU per member (≤ 1.5 µs) | sync initial: server CPU per member (≤ 1.5 µs) | cal-query 1 week (≤ 5 ms at 100,000) | resident after serving (≤ 150 MB at 100,000) |"
+        "\n| tandem | N | PUT p50 (target ≤ 0.6 ms) | server CPU per PUT | {CLIENTS} clients writing (≥ 3,000 PUTs/s) | PROPFIND d1: server CPU per member (≤ 1.5 µs) | sync initial: server CPU per member (≤ 1.5 µs) | cal-query 1 week (≤ 5 ms at 100,000) | resident after the fill / after serving (≤ 150 MB at 100,000) |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for r in rows.iter().filter(|r| r.server == "tandem") {
@@ -966,7 +974,11 @@ fn print_targets(rows: &[Row]) {
             per_member(&r.propfind),
             per_member(&r.initial),
             cell(&r.query, 0.5),
-            or_dash(r.resident.map(|mb| format!("{mb:.0} MB"))),
+            or_dash(
+                r.resident_filled
+                    .zip(r.resident)
+                    .map(|(filled, served)| format!("{filled:.0} / {served:.0} MB"))
+            ),
         );
     }
 }

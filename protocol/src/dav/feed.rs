@@ -28,11 +28,14 @@ fn name_of(line: &str) -> String {
 
 /// Merge calendar objects into one VCALENDAR: their components in order, each VTIMEZONE once.
 pub fn calendar(bodies: &[Vec<u8>], name: &str) -> Vec<u8> {
-    let mut timezones: Vec<(String, Vec<String>)> = Vec::new();
-    let mut components: Vec<String> = Vec::new();
+    let mut timezones: Vec<(String, String)> = Vec::new();
+    // Every component's lines go into one buffer as they are read: a feed of 100,000 events
+    // would otherwise hold a million small strings at once (and the allocator keeps the
+    // memory they took).
+    let mut components = String::new();
     for body in bodies {
         let mut depth = 0usize;
-        let mut current: Vec<String> = Vec::new();
+        let mut current = String::new();
         let mut tzid: Option<String> = None;
         for line in logical_lines(body) {
             let upper = line.to_ascii_uppercase();
@@ -46,7 +49,8 @@ pub fn calendar(bodies: &[Vec<u8>], name: &str) -> Vec<u8> {
                 if depth == 2 && name_of(&line) == "TZID" {
                     tzid = line.split_once(':').map(|(_, v)| v.to_string());
                 }
-                current.push(line.clone());
+                current.push_str(&line);
+                current.push_str("\r\n");
             }
             if upper.starts_with("END:") {
                 depth = depth.saturating_sub(1);
@@ -56,29 +60,26 @@ pub fn calendar(bodies: &[Vec<u8>], name: &str) -> Vec<u8> {
                         if !timezones.iter().any(|(known, _)| *known == id) {
                             timezones.push((id, std::mem::take(&mut current)));
                         }
-                        current.clear();
                     } else {
-                        components.append(&mut current);
+                        components.push_str(&current);
                     }
+                    current.clear();
                 }
             }
         }
     }
-    let mut out = String::from(
+    let mut out = String::with_capacity(components.len() + 256);
+    out.push_str(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tandem//tandem//EN\r\nCALSCALE:GREGORIAN\r\n",
     );
     out.push_str(&format!(
         "X-WR-CALNAME:{}\r\n",
         name.replace(['\r', '\n'], " ")
     ));
-    for line in timezones
-        .into_iter()
-        .flat_map(|(_, lines)| lines)
-        .chain(components)
-    {
-        out.push_str(&line);
-        out.push_str("\r\n");
+    for (_, lines) in &timezones {
+        out.push_str(lines);
     }
+    out.push_str(&components);
     out.push_str("END:VCALENDAR\r\n");
     out.into_bytes()
 }

@@ -526,6 +526,12 @@ fn a_multistatus_written_response_by_response_is_the_same_document_as_the_tree()
     assert!(text.contains("<D:multistatus xmlns:D=\"DAV:\""), "{text}");
     assert!(text.contains("xmlns:X0=\"urn:x-asked\""), "{text}");
     let names: Vec<_> = flatten(&body).into_iter().map(|n| n.name).collect();
-    assert!(names.contains(&"{urn:x-asked}colour".to_string()), "{names:?}");
-    assert!(names.contains(&"{urn:x-stray}flag".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"{urn:x-asked}colour".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"{urn:x-stray}flag".to_string()),
+        "{names:?}"
+    );
 }
