@@ -116,7 +116,7 @@ impl Prefixes {
     }
 }
 
-/// Writes `<` + `close` + the qualified name + `>` straight into the buffer: a listing writes
+/// Writes `<name>`, or `</name>` when `close`, straight into the buffer: a listing writes
 /// several elements per member, and building a `BytesStart` (two strings) for each was a
 /// good part of its time. Names are valid XML names already, so nothing needs escaping.
 fn raw_tag(w: &mut XmlOut, (prefix, local): (Option<&str>, &str), close: bool) {
