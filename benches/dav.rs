@@ -848,10 +848,6 @@ async fn concurrent_writes(server: &Server, limits: &Limits) -> Result<f64, Stri
 /// time over tandem's (and tandem's writes per second over the peer's).
 fn print_ratios(rows: &[Row]) {
     let mut out = std::io::stdout().lock();
-    let median = |s: &Samples| match s {
-        Ok(m) if !m.wall.is_empty() => Some(quantile(&m.wall, 0.5)),
-        _ => None,
-    };
     let ratio = |peer: Option<f64>, ours: Option<f64>| match (peer, ours) {
         (Some(p), Some(o)) if o > 0.0 => format!("{:.0}×", p / o),
         _ => "–".into(),
@@ -875,12 +871,12 @@ fn print_ratios(rows: &[Row]) {
                 "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 peer.server,
                 ours.n,
-                ratio(median(&peer.put), median(&ours.put)),
+                ratio(median_ms(&peer.put), median_ms(&ours.put)),
                 writes,
-                ratio(median(&peer.propfind), median(&ours.propfind)),
-                ratio(median(&peer.multiget), median(&ours.multiget)),
-                ratio(median(&peer.sync), median(&ours.sync)),
-                ratio(median(&peer.query), median(&ours.query)),
+                ratio(median_ms(&peer.propfind), median_ms(&ours.propfind)),
+                ratio(median_ms(&peer.multiget), median_ms(&ours.multiget)),
+                ratio(median_ms(&peer.sync), median_ms(&ours.sync)),
+                ratio(median_ms(&peer.query), median_ms(&ours.query)),
             );
         }
     }
@@ -902,10 +898,6 @@ fn print_table(rows: &[Row], notes: &[String]) {
             Ok(_) => format!("{} ({})", cell(&r.feed, 0.5), r.feed_note),
             Err(_) => cell(&r.feed, 0.5),
         };
-        let concurrent = match &r.concurrent {
-            Ok(rate) => format!("{rate:.0}"),
-            Err(e) => format!("n/a ({e})"),
-        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
@@ -914,7 +906,7 @@ fn print_table(rows: &[Row], notes: &[String]) {
             fill,
             cell(&r.put, 0.5),
             cell(&r.put, 0.95),
-            concurrent,
+            rate_cell(&r.concurrent),
             cell(&r.get, 0.5),
             cell(&r.propfind, 0.5),
             cell(&r.initial, 0.5),
@@ -947,6 +939,14 @@ fn cpu_us(samples: &Samples) -> Option<f64> {
     }
 }
 
+/// Writes per second, or why they were not measured.
+fn rate_cell(rate: &Result<f64, String>) -> String {
+    match rate {
+        Ok(rate) => format!("{rate:.0}"),
+        Err(e) => format!("n/a ({e})"),
+    }
+}
+
 fn or_dash(v: Option<String>) -> String {
     v.unwrap_or_else(|| "–".into())
 }
@@ -968,9 +968,7 @@ fn print_targets(rows: &[Row]) {
             r.n,
             cell(&r.put, 0.5),
             or_dash(cpu_us(&r.put).map(|us| format!("{us:.0} µs"))),
-            r.concurrent
-                .as_ref()
-                .map_or_else(|e| format!("n/a ({e})"), |rate| format!("{rate:.0}")),
+            rate_cell(&r.concurrent),
             per_member(&r.propfind),
             per_member(&r.initial),
             cell(&r.query, 0.5),
