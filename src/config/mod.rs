@@ -69,32 +69,26 @@ struct Secret {
 
 /// The settings keys that hold secrets.
 const SECRETS: [Secret; 5] = [
-    Secret {
-        section: "server",
-        key: "password",
-        slot: |s| &mut s.server.password,
-    },
-    Secret {
-        section: "salesforce",
-        key: "client_secret",
-        slot: |s| &mut s.salesforce.client_secret,
-    },
-    Secret {
-        section: "salesforce",
-        key: "refresh_token",
-        slot: |s| &mut s.salesforce.refresh_token,
-    },
-    Secret {
-        section: "outlook",
-        key: "refresh_token",
-        slot: |s| &mut s.outlook.refresh_token,
-    },
-    Secret {
-        section: "notes",
-        key: "password",
-        slot: |s| &mut s.notes.password,
-    },
+    Secret::new("server", "password", |s| &mut s.server.password),
+    Secret::new("salesforce", "client_secret", |s| {
+        &mut s.salesforce.client_secret
+    }),
+    Secret::new("salesforce", "refresh_token", |s| {
+        &mut s.salesforce.refresh_token
+    }),
+    Secret::new("outlook", "refresh_token", |s| &mut s.outlook.refresh_token),
+    Secret::new("notes", "password", |s| &mut s.notes.password),
 ];
+
+impl Secret {
+    const fn new(
+        section: &'static str,
+        key: &'static str,
+        slot: fn(&mut Settings) -> &mut Option<String>,
+    ) -> Secret {
+        Secret { section, key, slot }
+    }
+}
 
 fn is_secret(section: &str, key: &str) -> bool {
     SECRETS
