@@ -2,7 +2,7 @@
 //! bytes, ETags, UIDs and the per-collection change sequence behind sync tokens and getctag.
 
 use super::StoreError;
-use super::project::{decode, encode};
+use super::project::{bad, decode, encode};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -80,10 +80,7 @@ impl ItemState {
     }
 
     fn from_row(bytes: &[u8]) -> Result<ItemState, StoreError> {
-        postcard::from_bytes(bytes).map_err(|e| StoreError::BadProjection {
-            what: "dav_items".into(),
-            reason: e.to_string(),
-        })
+        postcard::from_bytes(bytes).map_err(|e| bad("dav_items", e))
     }
 }
 

@@ -86,7 +86,7 @@ const WHOLE_EVERY: usize = 32;
 /// How many record documents the projector keeps in memory.
 const KEPT_DOCS: std::num::NonZeroUsize = std::num::NonZeroUsize::new(1024).unwrap();
 
-fn bad(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
+pub(super) fn bad(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
     StoreError::BadProjection {
         what: what.into(),
         reason: e.to_string(),
