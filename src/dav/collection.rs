@@ -9,9 +9,11 @@ use crate::store::{Draft, DraftBody, ObservationDraft};
 use hyper::{Response, StatusCode, header};
 use std::collections::BTreeMap;
 use tandem_protocol::dav::conditional::not_modified;
+use tandem_protocol::dav::feed::Feed;
 use tandem_protocol::dav::layout::{self as paths, Target};
 use tandem_protocol::dav::{
-    Precondition, PropName, PropPatchOp, names, ns, parse_mkcalendar, parse_mkcol, parse_proppatch,
+    Precondition, PropName, PropPatchOp, XmlValue, names, ns, parse_mkcalendar, parse_mkcol,
+    parse_proppatch,
 };
 use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
 use tandem_protocol::{Op, Origin, RecordKind, Side};
@@ -298,13 +300,20 @@ pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
         if not_modified(call.header("if-none-match"), &etag) {
             return Ok(Some((etag, None, collection)));
         }
-        let mut bodies = Vec::new();
-        for (name, _) in dav::members(&txn, path)? {
-            if let Some(body) = dav::body(&txn, &format!("{path}{name}"))? {
-                bodies.push(body);
+        let mut feed = match collection.kind {
+            CollectionKind::Calendar => {
+                let name = collection
+                    .props
+                    .get("{DAV:}displayname")
+                    .and_then(|x| XmlValue::from_xml(x, &Default::default()).ok())
+                    .and_then(|v| v.as_text())
+                    .unwrap_or_else(|| "tandem".into());
+                Feed::calendar(&name)
             }
-        }
-        Ok::<_, crate::store::StoreError>(Some((etag, Some(bodies), collection)))
+            CollectionKind::Addressbook => Feed::addressbook(),
+        };
+        dav::each_body(&txn, path, |body| feed.add(body))?;
+        Ok::<_, crate::store::StoreError>(Some((etag, Some(feed.finish()), collection)))
     })();
     match result {
         Ok(None) => respond::text(
@@ -314,26 +323,10 @@ pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
         Ok(Some((etag, None, _))) => respond::builder(StatusCode::NOT_MODIFIED)
             .header(header::ETAG, etag)
             .finish(Default::default()),
-        Ok(Some((etag, Some(bodies), collection))) => {
-            let (content_type, body) = match collection.kind {
-                CollectionKind::Calendar => {
-                    let name = collection
-                        .props
-                        .get("{DAV:}displayname")
-                        .and_then(|x| {
-                            tandem_protocol::dav::XmlValue::from_xml(x, &Default::default()).ok()
-                        })
-                        .and_then(|v| v.as_text())
-                        .unwrap_or_else(|| "tandem".into());
-                    (
-                        "text/calendar; charset=utf-8",
-                        tandem_protocol::dav::feed::calendar(&bodies, &name),
-                    )
-                }
-                CollectionKind::Addressbook => (
-                    "text/vcard; charset=utf-8",
-                    tandem_protocol::dav::feed::addressbook(&bodies),
-                ),
+        Ok(Some((etag, Some(body), collection))) => {
+            let content_type = match collection.kind {
+                CollectionKind::Calendar => "text/calendar; charset=utf-8",
+                CollectionKind::Addressbook => "text/vcard; charset=utf-8",
             };
             let headers = respond::builder(StatusCode::OK)
                 .header(header::ETAG, etag)

@@ -415,6 +415,27 @@ pub fn members_meeting(
     Ok(names)
 }
 
+/// Hands the body of each live member of a collection to `f`, in name order, one at a time: a
+/// whole-collection export then holds no body but the one it reads.
+pub fn each_body(
+    txn: &ReadTransaction,
+    collection: &str,
+    mut f: impl FnMut(&[u8]),
+) -> Result<(), StoreError> {
+    let table = txn.open_table(DAV_BODIES)?;
+    for row in table.range(collection..)? {
+        let (href, body) = row?;
+        let Some(name) = href.value().strip_prefix(collection) else {
+            break;
+        };
+        // A deleted member has no body; a collection below this one is not a member.
+        if !name.contains('/') {
+            f(body.value());
+        }
+    }
+    Ok(())
+}
+
 pub fn body(txn: &ReadTransaction, href: &str) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(txn
         .open_table(DAV_BODIES)?

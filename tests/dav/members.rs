@@ -195,6 +195,15 @@ async fn the_whole_calendar_is_one_icalendar_feed_with_etag() {
         "a new event changes the feed's ETag"
     );
     assert_eq!(changed.body.matches("BEGIN:VEVENT").count(), 3);
+    let deleted = s.send("DELETE", &format!("{CALENDAR}b.ics"), &[], "").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let after = s.send("GET", CALENDAR, &[], "").await;
+    assert_eq!(after.body.matches("BEGIN:VEVENT").count(), 2);
+    assert!(
+        !after.body.contains("Second"),
+        "a deleted event leaves the feed: {}",
+        after.body
+    );
 
     s.put(&format!("{CONTACTS}a.vcf"), &[], &card(Some("a"), "A"))
         .await;
