@@ -155,6 +155,24 @@ fn resident_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// Resident memory once nothing has been asked for a while: the daemon hands memory freed by
+/// the last requests back to the OS a second or two after them, so it is read every 250 ms
+/// until it has not fallen for 5 s (30 s at most).
+async fn resident_once_idle() -> Option<f64> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut low = resident_mb()?;
+    let mut since = Instant::now();
+    while since.elapsed() < Duration::from_secs(5) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = resident_mb()?;
+        if now < low - 1.0 {
+            since = Instant::now();
+        }
+        low = low.min(now);
+    }
+    Some(low)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -175,6 +193,8 @@ fn command(var: &str, name: &str) -> Option<PathBuf> {
 }
 
 async fn start_tandem() -> Result<Server, String> {
+    // As the daemon does when it starts.
+    tandem::daemon::memory::keep_small();
     // Long-lived blocking threads, so that the CPU time of one that served a request is still
     // there to read (an exited thread's is gone).
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -485,10 +505,11 @@ struct Row {
     query_hits: usize,
     feed: Samples,
     feed_note: String,
-    /// Resident memory after the fill and after the measurements (tandem's rows: tandem and
-    /// the bench's client).
+    /// Resident memory after the fill, right after the measurements, and once idle after them
+    /// (tandem's rows: tandem and the bench's client).
     resident_filled: Option<f64>,
     resident: Option<f64>,
+    resident_idle: Option<f64>,
 }
 
 fn quantile(samples: &[Duration], q: f64) -> f64 {
@@ -584,6 +605,7 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
         feed_note: String::new(),
         resident_filled: None,
         resident: None,
+        resident_idle: None,
     };
     match fill(http, server, n).await {
         Ok(rate) => {
@@ -751,6 +773,7 @@ async fn bench(http: &reqwest::Client, server: &Server, n: usize, limits: &Limit
     row.feed_note = note;
     if server.runtime.is_some() {
         row.resident = resident_mb();
+        row.resident_idle = resident_once_idle().await;
     }
     row
 }
@@ -956,7 +979,7 @@ fn print_targets(rows: &[Row]) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "\n| tandem | N | PUT p50 (target ≤ 0.6 ms) | server CPU per PUT | {CLIENTS} clients writing (≥ 3,000 PUTs/s) | PROPFIND d1: server CPU per member (≤ 1.5 µs) | sync initial: server CPU per member (≤ 1.5 µs) | cal-query 1 week (≤ 5 ms at 100,000) | resident after the fill / after serving (≤ 150 MB at 100,000) |"
+        "\n| tandem | N | PUT p50 (target ≤ 0.6 ms) | server CPU per PUT | {CLIENTS} clients writing (≥ 3,000 PUTs/s) | PROPFIND d1: server CPU per member (≤ 1.5 µs) | sync initial: server CPU per member (≤ 1.5 µs) | cal-query 1 week (≤ 5 ms at 100,000) | resident after the fill / after serving / idle (≤ 150 MB at 100,000) |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for r in rows.iter().filter(|r| r.server == "tandem") {
@@ -972,11 +995,9 @@ fn print_targets(rows: &[Row]) {
             per_member(&r.propfind),
             per_member(&r.initial),
             cell(&r.query, 0.5),
-            or_dash(
-                r.resident_filled
-                    .zip(r.resident)
-                    .map(|(filled, served)| format!("{filled:.0} / {served:.0} MB"))
-            ),
+            or_dash(r.resident_filled.zip(r.resident).zip(r.resident_idle).map(
+                |((filled, served), idle)| format!("{filled:.0} / {served:.0} / {idle:.0} MB")
+            )),
         );
     }
 }

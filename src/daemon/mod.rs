@@ -8,6 +8,7 @@
 mod api;
 mod client;
 mod front;
+pub mod memory;
 mod settings;
 
 pub use client::Client;
@@ -95,6 +96,7 @@ pub enum DaemonError {
 
 /// Run the daemon until interrupted (Ctrl-C or SIGTERM).
 pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError> {
+    memory::keep_small();
     let configured = Settings::load(dir)?.server;
     let tls = match (
         options.tls_cert.or(configured.tls_cert),

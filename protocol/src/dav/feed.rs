@@ -176,7 +176,10 @@ mod tests {
         let folded = b"BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Europe/\n Berlin\nEND:VTIMEZONE\nBEGIN:VTODO\nUID:t\nEND:VTODO\nEND:VCALENDAR\n".to_vec();
         let feed = String::from_utf8(calendar(&[event("a"), folded], "W")).unwrap();
         assert_eq!(feed.matches("BEGIN:VTIMEZONE").count(), 1, "{feed}");
-        assert!(feed.contains("BEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\n"), "{feed}");
+        assert!(
+            feed.contains("BEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\n"),
+            "{feed}"
+        );
         assert!(!feed.replace("\r\n", "").contains('\n'), "{feed}");
     }
 
