@@ -8,7 +8,12 @@ use std::time::{Duration, Instant};
 fn resident_mb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
 }
 
 #[test]
@@ -21,7 +26,10 @@ fn memory_freed_after_a_burst_goes_back_to_the_system_once_idle() {
     let burst: Vec<Vec<u8>> = (0..200_000).map(|i| vec![i as u8; 1_000]).collect();
     let stays = vec![1u8; 1_000];
     let busy = resident_mb();
-    assert!(busy >= before + 150, "the burst is resident: {before} → {busy} MB");
+    assert!(
+        busy >= before + 150,
+        "the burst is resident: {before} → {busy} MB"
+    );
     drop(burst);
 
     let deadline = Instant::now() + Duration::from_secs(20);
