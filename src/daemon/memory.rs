@@ -11,66 +11,28 @@
 //! serving. The price: a listing of many members faults its buffer's pages in afresh, some 9 %
 //! more time per PROPFIND of 2,000 members. Elsewhere the system allocator is left as it is.
 
-use std::sync::Once;
-use std::time::Duration;
-
-/// How often the process's CPU time is looked at; a trim follows the first quiet interval.
-const TICK: Duration = Duration::from_secs(1);
-
-/// CPU time in a tick below which the process counts as idle (1 %).
-const IDLE: Duration = Duration::from_millis(10);
-
-/// Work since the last trim worth trimming after: less has not freed anything to speak of.
-const WORK: Duration = Duration::from_millis(50);
-
 /// Bound the allocator and start the trimmer, once per process: call it at start, before the
 /// threads that do the work.
 pub fn keep_small() {
-    static START: Once = Once::new();
-    START.call_once(|| {
-        allocator::bound();
-        let spawned = std::thread::Builder::new()
-            .name("tandem-memory".into())
-            .spawn(trim_when_idle);
-        if let Err(e) = spawned {
-            tracing::warn!("memory freed after a burst stays with tandem: no thread to trim ({e})");
-        }
-    });
-}
-
-/// Once the process has worked and then gone quiet for a tick, give the memory it freed back.
-/// Looking at CPU time instead of hooking every request covers every kind of work (DAV, runs,
-/// connectors, the review app) and costs one system call a second.
-fn trim_when_idle() {
-    let Some(mut last) = allocator::cpu_time() else {
-        return;
-    };
-    let mut worked = Duration::ZERO;
-    loop {
-        std::thread::sleep(TICK);
-        let Some(now) = allocator::cpu_time() else {
-            return;
-        };
-        let used = now.saturating_sub(last);
-        last = now;
-        if used > IDLE {
-            worked += used;
-        } else if worked >= WORK {
-            let released = allocator::trim();
-            tracing::debug!(
-                released,
-                "idle after {worked:?} of work: freed memory trimmed"
-            );
-            worked = Duration::ZERO;
-            // The trim's own CPU time is not work to trim after.
-            last = allocator::cpu_time().unwrap_or(last);
-        }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static START: std::sync::Once = std::sync::Once::new();
+        START.call_once(glibc::keep_small);
     }
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-mod allocator {
+mod glibc {
     use std::time::Duration;
+
+    /// How often the process's CPU time is looked at; a trim follows the first quiet interval.
+    const TICK: Duration = Duration::from_secs(1);
+
+    /// CPU time in a tick below which the process counts as idle (1 %).
+    const IDLE: Duration = Duration::from_millis(10);
+
+    /// Work since the last trim worth trimming after: less has not freed anything to speak of.
+    const WORK: Duration = Duration::from_millis(50);
 
     /// Two arenas: a desktop daemon rarely has more than two threads allocating at once, and
     /// each arena keeps its own free memory.
@@ -80,44 +42,56 @@ mod allocator {
     /// mapping, returned to the system when it is freed; fixed, so glibc does not raise it.
     const OWN_MAPPING: libc::c_int = 1024 * 1024;
 
-    pub fn bound() {
+    pub fn keep_small() {
         // SAFETY: mallopt only changes glibc's tunables; both values are in range.
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, ARENAS);
             libc::mallopt(libc::M_MMAP_THRESHOLD, OWN_MAPPING);
         }
+        let spawned = std::thread::Builder::new()
+            .name("tandem-memory".into())
+            .spawn(trim_when_idle);
+        if let Err(e) = spawned {
+            tracing::warn!("memory freed after a burst stays with tandem: no thread to trim ({e})");
+        }
     }
 
-    /// Return the free memory of every arena to the system; whether any was returned.
-    pub fn trim() -> bool {
-        // SAFETY: malloc_trim takes each arena's lock; it is safe from any thread.
-        unsafe { libc::malloc_trim(0) == 1 }
+    /// Once the process has worked and then gone quiet for a tick, give the memory it freed
+    /// back. Looking at CPU time instead of hooking every request covers every kind of work
+    /// (DAV, runs, connectors, the review app) and costs one system call a second.
+    fn trim_when_idle() {
+        let mut last = cpu_time();
+        let mut worked = Duration::ZERO;
+        loop {
+            std::thread::sleep(TICK);
+            let now = cpu_time();
+            let used = now.saturating_sub(last);
+            last = now;
+            if used > IDLE {
+                worked += used;
+            } else if worked >= WORK {
+                // SAFETY: malloc_trim takes each arena's lock; it is safe from any thread.
+                let released = unsafe { libc::malloc_trim(0) } == 1;
+                tracing::debug!(
+                    released,
+                    "idle after {worked:?} of work: freed memory trimmed"
+                );
+                worked = Duration::ZERO;
+                // The trim's own CPU time is not work to trim after.
+                last = cpu_time();
+            }
+        }
     }
 
-    /// The CPU time of the whole process (all threads).
-    pub fn cpu_time() -> Option<Duration> {
+    /// The CPU time of the whole process (all threads); zero if the clock cannot be read,
+    /// which then never counts as work.
+    fn cpu_time() -> Duration {
         let mut t = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
         };
         // SAFETY: `t` is a valid timespec for the call to fill.
-        let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } == 0;
-        ok.then(|| Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-mod allocator {
-    use std::time::Duration;
-
-    pub fn bound() {}
-
-    pub fn trim() -> bool {
-        false
-    }
-
-    /// No trimming elsewhere, so no reason to watch.
-    pub fn cpu_time() -> Option<Duration> {
-        None
+        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+        Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
     }
 }
