@@ -298,7 +298,7 @@ pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
         };
         let etag = format!("\"feed-{}-{position}\"", collection.created);
         if not_modified(call.header("if-none-match"), &etag) {
-            return Ok(Some((etag, None, collection)));
+            return Ok(Some((etag, None)));
         }
         let mut feed = match collection.kind {
             CollectionKind::Calendar => {
@@ -313,25 +313,21 @@ pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
             CollectionKind::Addressbook => Feed::addressbook(),
         };
         dav::each_body(&txn, path, |body| feed.add(body))?;
-        Ok::<_, crate::store::StoreError>(Some((etag, Some(feed.finish()), collection)))
+        Ok::<_, crate::store::StoreError>(Some((etag, Some(feed))))
     })();
     match result {
         Ok(None) => respond::text(
             StatusCode::NOT_FOUND,
             format!("there is no collection at {path}"),
         ),
-        Ok(Some((etag, None, _))) => respond::builder(StatusCode::NOT_MODIFIED)
+        Ok(Some((etag, None))) => respond::builder(StatusCode::NOT_MODIFIED)
             .header(header::ETAG, etag)
             .finish(Default::default()),
-        Ok(Some((etag, Some(body), collection))) => {
-            let content_type = match collection.kind {
-                CollectionKind::Calendar => "text/calendar; charset=utf-8",
-                CollectionKind::Addressbook => "text/vcard; charset=utf-8",
-            };
+        Ok(Some((etag, Some(feed)))) => {
             let headers = respond::builder(StatusCode::OK)
                 .header(header::ETAG, etag)
-                .header(header::CONTENT_TYPE, content_type);
-            respond::entity(headers, &call.method, body)
+                .header(header::CONTENT_TYPE, feed.content_type());
+            respond::entity(headers, &call.method, feed.finish())
         }
         Err(e) => respond::text(StatusCode::INTERNAL_SERVER_ERROR, e),
     }

@@ -100,6 +100,14 @@ impl Feed {
         }
     }
 
+    /// The media type of the export.
+    pub fn content_type(&self) -> &'static str {
+        match self.kind {
+            Kind::Calendar { .. } => "text/calendar; charset=utf-8",
+            Kind::Addressbook => "text/vcard; charset=utf-8",
+        }
+    }
+
     /// The export's bytes.
     pub fn finish(self) -> Vec<u8> {
         let Feed { kind, mut out } = self;
