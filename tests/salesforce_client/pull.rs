@@ -21,6 +21,7 @@ fn contacts(watermark: Option<chrono::DateTime<chrono::Utc>>) -> PullRequest {
         filter: None,
         include_archived: false,
         watermark,
+        holds_records: false,
     }
 }
 
@@ -60,11 +61,33 @@ async fn paging_4500_rows_across_2000_row_pages() {
     };
     assert_eq!((rows, pager.pages()), (4500, 5));
 
-    // A first pull reads everything and reports every id.
-    let first = client.pull(&contacts(None)).await.expect("pull");
-    assert_eq!(first.changed.len(), 4500);
-    assert_eq!(first.all_ids.as_ref().map(|s| s.len()), Some(4500));
+    // A first pull reads everything, a page at a time; with nothing held to compare, it lists
+    // no ids.
+    let calls = client.stats().run_calls;
+    let mut first = client.pull(&contacts(None)).await.expect("pull");
     assert_eq!(first.full, Some(FullReason::FirstRun));
+    assert_eq!(first.all_ids, None);
+    let mut pages = Vec::new();
+    while let Some(rows) = first.next_rows().await.expect("rows") {
+        pages.push(rows.len());
+    }
+    assert_eq!(pages, vec![2000, 2000, 500]);
+    assert_eq!(client.stats().run_calls - calls, 3);
+
+    // One that holds records from before (its watermark lost) also lists every id there is.
+    let holding = PullRequest {
+        holds_records: true,
+        ..contacts(None)
+    };
+    let calls = client.stats().run_calls;
+    let first = client.pull(&holding).await.expect("pull");
+    assert_eq!(first.all_ids.as_ref().map(|s| s.len()), Some(4500));
+    assert_eq!(first.all_rows().await.expect("rows").len(), 4500);
+    assert_eq!(
+        client.stats().run_calls - calls,
+        6,
+        "3 pages of rows, 3 of ids"
+    );
 }
 
 #[tokio::test]
@@ -98,15 +121,13 @@ async fn incremental_pull_reads_changes_and_deletes_and_takes_the_server_clock()
         .await
         .expect("incremental pull");
     assert_eq!(next.full, None);
-    let changed: HashSet<&str> = next
-        .changed
-        .iter()
-        .filter_map(|r| r["Id"].as_str())
-        .collect();
-    assert_eq!(changed, HashSet::from([ids[0].as_str(), new.as_str()]));
     let deleted: Vec<&str> = next.deleted.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(deleted, vec![ids[1].as_str()]);
     assert_eq!(next.watermark, emu.now());
+    let watermark = next.watermark;
+    let rows = next.all_rows().await.expect("rows");
+    let changed: HashSet<&str> = rows.iter().filter_map(|r| r["Id"].as_str()).collect();
+    assert_eq!(changed, HashSet::from([ids[0].as_str(), new.as_str()]));
 
     // The watermark goes into the log and comes back out.
     let dir = tempfile::tempdir().expect("tempdir");
@@ -116,13 +137,13 @@ async fn incremental_pull_reads_changes_and_deletes_and_takes_the_server_clock()
         body: DraftBody::Watermark(Watermark {
             side: Side::SALESFORCE,
             scope: watermark_scope("Contact"),
-            value: next.watermark.to_rfc3339(),
+            value: watermark.to_rfc3339(),
         }),
     };
     log.writer.append(draft).await.expect("appended");
     assert_eq!(
         stored_watermark(&log.store, &watermark_scope("Contact")).expect("read"),
-        Some(next.watermark)
+        Some(watermark)
     );
     assert_eq!(
         stored_watermark(&log.store, &watermark_scope("Event")).expect("read"),
@@ -199,11 +220,10 @@ async fn include_archived_uses_query_all_without_the_recycle_bin() {
             ..contacts(None)
         })
         .await
-        .expect("pull");
-    let got: HashSet<&str> = pulled
-        .changed
-        .iter()
-        .filter_map(|r| r["Id"].as_str())
-        .collect();
+        .expect("pull")
+        .all_rows()
+        .await
+        .expect("rows");
+    let got: HashSet<&str> = pulled.iter().filter_map(|r| r["Id"].as_str()).collect();
     assert_eq!(got, HashSet::from([ids[1].as_str(), ids[2].as_str()]));
 }

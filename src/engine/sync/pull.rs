@@ -55,35 +55,42 @@ pub async fn pull_into_log(
     let object = object_name(kind);
     let scope = watermark_scope(object);
     let watermark = stored_watermark(store, &scope)?;
-    let result = client
+    // A first pull compares every id only if there is something to compare with (a store whose
+    // watermark was lost); later pulls learn from the delete history whether they must.
+    let mut known = match watermark {
+        None => Some(known_ids(store, kind)?),
+        Some(_) => None,
+    };
+    let mut pull = client
         .pull(&PullRequest {
             object: object.to_string(),
             fields: mapping::select_fields(kind, ctx),
             filter,
             include_archived: false,
             watermark,
+            holds_records: known.as_ref().is_some_and(|ids| !ids.is_empty()),
         })
         .await?;
     let mut summary = PullSummary {
-        full: result.full.is_some(),
+        full: pull.full.is_some(),
         ..PullSummary::default()
     };
     // The observations are queued without waiting for each to be durable, so the writer
     // commits them in shared transactions: awaiting each alone cost one fsync per row (10,000
     // rows: 10,000 commits, most of a first sync's time). They are appended in the order they
-    // are submitted, and all are durable before the watermark is appended.
+    // are submitted, and each page's are durable before the next page is read (so a pull holds
+    // one page at a time) and all before the watermark is appended.
     let mut queued = Vec::new();
-    let mut versions = Vec::new();
     // Deletions first: a series whose rows Salesforce made anew (its rule changed) is relinked
     // to its new first row before that row is read, which would otherwise look like a new one.
-    let mut gone: BTreeSet<String> = result.deleted.iter().map(|d| d.id.clone()).collect();
-    if let Some(all) = &result.all_ids {
+    let mut gone: BTreeSet<String> = pull.deleted.iter().map(|d| d.id.clone()).collect();
+    if let Some(all) = &pull.all_ids {
         // A full comparison: whatever tandem has from Salesforce and Salesforce no longer has.
-        gone.extend(
-            known_ids(store, kind)?
-                .into_iter()
-                .filter(|id| !all.contains(id)),
-        );
+        let known = match known.take() {
+            Some(ids) => ids,
+            None => known_ids(store, kind)?,
+        };
+        gone.extend(known.into_iter().filter(|id| !all.contains(id)));
     }
     let mut unlinked = Vec::new();
     for id in gone {
@@ -108,13 +115,55 @@ pub async fn pull_into_log(
         queued.push((id, Op::Delete, writer.submit(draft).await?));
     }
     settle(&mut queued, &mut summary).await?;
-    let mut in_flight = HashSet::new();
     let mut exceptions = Vec::new();
-    for row in &result.changed {
+    while let Some(rows) = pull.next_rows().await? {
+        take_in_rows(
+            store,
+            writer,
+            ctx,
+            kind,
+            rows,
+            &mut exceptions,
+            &mut summary,
+        )
+        .await?;
+    }
+    summary.updated += take_in_exceptions(client, writer, store, ctx, exceptions).await?;
+    if kind == RecordKind::Event && !unlinked.is_empty() {
+        summary.cancelled_occurrences =
+            cancel_occurrences(client, writer, store, ctx, &unlinked).await?;
+    }
+    let watermark = Draft {
+        origin: Origin::new(Side::SALESFORCE, "salesforce:pull"),
+        body: DraftBody::Watermark(Watermark {
+            side: Side::SALESFORCE,
+            scope,
+            value: pull.watermark.to_rfc3339(),
+        }),
+    };
+    writer.append(watermark).await?;
+    Ok(summary)
+}
+
+/// Take one page of changed rows in, and wait until what it made is durable. Later
+/// occurrences changed apart from their series are kept in `exceptions` for the end.
+async fn take_in_rows(
+    store: &Store,
+    writer: &Writer,
+    ctx: &SalesforceContext,
+    kind: RecordKind,
+    rows: Vec<Row>,
+    exceptions: &mut Vec<(String, Row)>,
+    summary: &mut PullSummary,
+) -> Result<(), SyncError> {
+    let mut queued = Vec::new();
+    let mut versions = Vec::new();
+    let mut in_flight = HashSet::new();
+    for row in rows {
         // A detached occurrence's row is part of its series.
-        if let Some((series, when)) = detached_key(ctx, row) {
-            settle(&mut queued, &mut summary).await?;
-            match super::detached::take_in(store, writer, ctx, &series, &when, Some(row), false)
+        if let Some((series, when)) = detached_key(ctx, &row) {
+            settle(&mut queued, summary).await?;
+            match super::detached::take_in(store, writer, ctx, &series, &when, Some(&row), false)
                 .await?
             {
                 true => summary.updated += 1,
@@ -125,16 +174,16 @@ pub async fn pull_into_log(
         // A later occurrence is part of the series its first row stands for — unless the series
         // is linked to it, since its first occurrence was deleted in Salesforce.
         if kind == RecordKind::Event
-            && mapping::is_later_series_occurrence(row)
-            && !text(row, "Id").is_some_and(|id| links(store, id))
+            && mapping::is_later_series_occurrence(&row)
+            && !text(&row, "Id").is_some_and(|id| links(store, id))
         {
             summary.series_occurrences += 1;
-            if let Some(head) = mapping::head_of_exception_query(row) {
+            if let Some(head) = mapping::head_of_exception_query(&row) {
                 exceptions.push((head, row));
             }
             continue;
         }
-        let Some(id) = text(row, "Id").map(str::to_string) else {
+        let Some(id) = text(&row, "Id").map(str::to_string) else {
             summary
                 .errors
                 .push(("?".into(), "a row without an Id".into()));
@@ -142,10 +191,10 @@ pub async fn pull_into_log(
         };
         if !in_flight.insert(id.clone()) {
             // The same record twice (a page read again): compare with what the first made.
-            settle(&mut queued, &mut summary).await?;
+            settle(&mut queued, summary).await?;
             in_flight = HashSet::from([id.clone()]);
         }
-        let mut fields = match mapping::from_salesforce(kind, row, ctx) {
+        let mut fields = match mapping::from_salesforce(kind, &row, ctx) {
             Ok(fields) => fields,
             Err(e) => {
                 summary.errors.push((id, e.to_string()));
@@ -169,14 +218,14 @@ pub async fn pull_into_log(
             summary.unchanged += 1;
             // Saved since (tandem's own write, read back): its new SystemModstamp is what the
             // next conditional update must name, or it would be taken for a Salesforce edit.
-            if let Some(modstamp) = text(row, "SystemModstamp")
+            if let Some(modstamp) = text(&row, "SystemModstamp")
                 && known.copy.version.as_deref() != Some(modstamp)
             {
                 versions.push(writer.submit(version_seen(known, &id, modstamp)).await?);
             }
             continue;
         }
-        let changed_at_ms = text(row, "LastModifiedDate")
+        let changed_at_ms = text(&row, "LastModifiedDate")
             .and_then(|t| mapping::parse_salesforce_datetime(t).ok())
             .map(|t: DateTime<Utc>| t.timestamp_millis());
         let op = if record.is_some() {
@@ -190,30 +239,15 @@ pub async fn pull_into_log(
             &id,
             Some(fields),
             changed_at_ms,
-            text(row, "SystemModstamp"),
+            text(&row, "SystemModstamp"),
         );
         queued.push((id, op, writer.submit(draft).await?));
     }
-    settle(&mut queued, &mut summary).await?;
+    settle(&mut queued, summary).await?;
     for pending in versions {
         pending.await?;
     }
-    summary.updated += take_in_exceptions(client, writer, store, ctx, exceptions).await?;
-    settle(&mut queued, &mut summary).await?;
-    if kind == RecordKind::Event && !unlinked.is_empty() {
-        summary.cancelled_occurrences =
-            cancel_occurrences(client, writer, store, ctx, &unlinked).await?;
-    }
-    let watermark = Draft {
-        origin: Origin::new(Side::SALESFORCE, "salesforce:pull"),
-        body: DraftBody::Watermark(Watermark {
-            side: Side::SALESFORCE,
-            scope,
-            value: result.watermark.to_rfc3339(),
-        }),
-    };
-    writer.append(watermark).await?;
-    Ok(summary)
+    Ok(())
 }
 
 fn first_id(rows: Vec<Row>) -> Option<String> {
@@ -332,7 +366,7 @@ async fn take_in_exceptions(
     writer: &Writer,
     store: &Store,
     ctx: &SalesforceContext,
-    exceptions: Vec<(String, &Row)>,
+    exceptions: Vec<(String, Row)>,
 ) -> Result<usize, SyncError> {
     let mut taken = 0;
     for (head, row) in exceptions {
@@ -348,12 +382,12 @@ async fn take_in_exceptions(
         let Some(when) = record
             .get("start")
             .and_then(|s| serde_json::from_value::<When>(s.clone()).ok())
-            .and_then(|start| mapping::cancellation_of(row, &start))
+            .and_then(|start| mapping::cancellation_of(&row, &start))
             .filter(|when| mapping::detached::is_rule_occurrence(record, when))
         else {
             continue;
         };
-        let single = mapping::as_single(row);
+        let single = mapping::as_single(&row);
         let series = &known.record_id;
         if super::detached::take_in(store, writer, ctx, series, &when, Some(&single), true).await? {
             taken += 1;

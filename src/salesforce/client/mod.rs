@@ -19,7 +19,7 @@ pub use credentials::CredentialsFile;
 pub use halt::Halt;
 pub use http::{Request, Response, Safety, SalesforceClient, Stats};
 pub use oauth::{TokenResponse, WebLogin};
-pub use pull::{Deletion, FullReason, PullRequest, PullResult};
+pub use pull::{Deletion, FullReason, Pull, PullRequest};
 pub use push::{
     Create, Delete, ItemResult, Ledger, LedgerError, PushReport, Pusher, RowsNotWritten, Update,
 };

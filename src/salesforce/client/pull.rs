@@ -6,6 +6,9 @@
 //! server's `Date` of the first query page, never the local clock, so a change committed after
 //! that moment has a later SystemModstamp and is read next time. The caller records the changes
 //! first and the watermark last (invariant 1).
+//!
+//! The changed rows are handed over a page at a time: a first pull of 50,000 rows held them
+//! all (with the observations made of them) and took hundreds of megabytes for a moment.
 
 use std::collections::BTreeSet;
 
@@ -14,6 +17,7 @@ use serde_json::Value as Json;
 use tandem_protocol::mapping::{parse_salesforce_datetime, soql_datetime};
 
 use super::http::{Request, SalesforceClient};
+use super::query::QueryPager;
 use super::{ClientError, Row};
 
 /// Salesforce keeps deleted-record history this long (less if the recycle bin was emptied).
@@ -31,6 +35,10 @@ pub struct PullRequest {
     pub include_archived: bool,
     /// Where the last pull ended; `None` for the first pull.
     pub watermark: Option<DateTime<Utc>>,
+    /// Whether the caller holds records of this object from an earlier pull. A first pull then
+    /// lists every id Salesforce has, so that those gone since can be told; later pulls decide
+    /// that from the delete history.
+    pub holds_records: bool,
 }
 
 /// A record Salesforce reports deleted.
@@ -51,11 +59,10 @@ pub enum FullReason {
     },
 }
 
-#[derive(Clone, Debug)]
-pub struct PullResult {
+/// A pull under way: what was deleted (or every id there is) is known when it starts, and the
+/// rows created or changed since the watermark come a page at a time from [`Pull::next_rows`].
+pub struct Pull {
     pub object: String,
-    /// Rows created or changed since the watermark (with the overlap: some may be known).
-    pub changed: Vec<Row>,
     /// Deletions from the delete history (empty after a full comparison).
     pub deleted: Vec<Deletion>,
     /// Every id Salesforce has in scope, when a full comparison ran: whatever tandem knows and
@@ -64,6 +71,28 @@ pub struct PullResult {
     pub full: Option<FullReason>,
     /// The server time to store as the new watermark once the changes are in the log.
     pub watermark: DateTime<Utc>,
+    first: Option<Vec<Row>>,
+    rest: QueryPager,
+}
+
+impl Pull {
+    /// The next page of rows created or changed since the watermark (with the overlap: some may
+    /// be known), or `None` once all are read.
+    pub async fn next_rows(&mut self) -> Result<Option<Vec<Row>>, ClientError> {
+        if let Some(first) = self.first.take() {
+            return Ok(Some(first));
+        }
+        Ok(self.rest.next_page().await?.map(|page| page.records))
+    }
+
+    /// Every row still to come, at once.
+    pub async fn all_rows(mut self) -> Result<Vec<Row>, ClientError> {
+        let mut rows = Vec::new();
+        while let Some(page) = self.next_rows().await? {
+            rows.extend(page);
+        }
+        Ok(rows)
+    }
 }
 
 fn to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -80,7 +109,7 @@ fn is_field_name(s: &str) -> bool {
 
 impl SalesforceClient {
     /// Pulls one object's changes since `req.watermark`.
-    pub async fn pull(&self, req: &PullRequest) -> Result<PullResult, ClientError> {
+    pub async fn pull(&self, req: &PullRequest) -> Result<Pull, ClientError> {
         let what = format!("the pull of {}", req.object);
         if !is_field_name(&req.object) {
             return Err(ClientError::Setup(format!(
@@ -117,30 +146,40 @@ impl SalesforceClient {
             req.object,
             where_clause(&conditions)
         );
-        let mut pager = self.pager(soql, req.include_archived);
-        let mut changed = Vec::new();
-        let mut server_now = None;
-        while let Some(page) = pager.next_page().await? {
-            server_now = server_now.or(page.date);
-            changed.extend(page.records);
-        }
-        let server_now = server_now.ok_or_else(|| {
+        let mut rest = self.pager(soql, req.include_archived);
+        let first = rest.next_page().await?;
+        let watermark_of = first.as_ref().and_then(|page| page.date);
+        let server_now = watermark_of.ok_or_else(|| {
             ClientError::malformed(
                 &what,
                 "the query answer has no Date header, so there is no server time to take the watermark from",
             )
         })?;
+        let pull = |deleted, all_ids, full| Pull {
+            object: req.object.clone(),
+            deleted,
+            all_ids,
+            full,
+            watermark: server_now,
+            first: first.map(|page| page.records),
+            rest,
+        };
+        let all_ids = || async {
+            let soql = format!(
+                "SELECT Id FROM {}{}",
+                req.object,
+                where_clause(&scope_conditions)
+            );
+            let all = self.pager(soql, req.include_archived).collect().await?;
+            ids_of(&all, &what)
+        };
 
         let Some(watermark) = req.watermark else {
-            let ids = ids_of(&changed, &what)?;
-            return Ok(PullResult {
-                object: req.object.clone(),
-                changed,
-                deleted: Vec::new(),
-                all_ids: Some(ids),
-                full: Some(FullReason::FirstRun),
-                watermark: server_now,
-            });
+            let ids = match req.holds_records {
+                true => Some(all_ids().await?),
+                false => None,
+            };
+            return Ok(pull(Vec::new(), ids, Some(FullReason::FirstRun)));
         };
 
         let missed = |earliest| FullReason::DeleteWindowMissed {
@@ -149,41 +188,22 @@ impl SalesforceClient {
         };
         let window_start = server_now - Duration::days(DELETE_WINDOW_DAYS);
         let full = if watermark <= window_start + Duration::minutes(1) {
-            Some(missed(None))
+            missed(None)
         } else {
             // The overlap again, but never further back than the history reaches.
             let start = to_minute((watermark - overlap).max(window_start + Duration::minutes(2)));
             let end = to_minute(server_now).max(start + Duration::minutes(2));
             match self.deleted(&req.object, start, end).await {
                 Ok((deleted, earliest)) if earliest.is_none_or(|e| e <= to_minute(watermark)) => {
-                    return Ok(PullResult {
-                        object: req.object.clone(),
-                        changed,
-                        deleted,
-                        all_ids: None,
-                        full: None,
-                        watermark: server_now,
-                    });
+                    return Ok(pull(deleted, None, None));
                 }
-                Ok((_, earliest)) => Some(missed(earliest)),
-                Err(e) if e.api_code() == Some("INVALID_REPLICATION_DATE") => Some(missed(None)),
+                Ok((_, earliest)) => missed(earliest),
+                Err(e) if e.api_code() == Some("INVALID_REPLICATION_DATE") => missed(None),
                 Err(e) => return Err(e),
             }
         };
-        let soql = format!(
-            "SELECT Id FROM {}{}",
-            req.object,
-            where_clause(&scope_conditions)
-        );
-        let all = self.pager(soql, req.include_archived).collect().await?;
-        Ok(PullResult {
-            object: req.object.clone(),
-            changed,
-            deleted: Vec::new(),
-            all_ids: Some(ids_of(&all, &what)?),
-            full,
-            watermark: server_now,
-        })
+        let ids = all_ids().await?;
+        Ok(pull(Vec::new(), Some(ids), Some(full)))
     }
 
     /// `sobjects/X/deleted/?start&end`: the deletions and `earliestDateAvailable`.
