@@ -16,12 +16,16 @@
 //! SystemModstamp queries and sent in collections instead of conditional PATCHes in Composite
 //! calls.
 //!
-//! The emulator runs on its own thread (a current-thread runtime), so its CPU time can be told
-//! apart from tandem's; the log writer is tandem's `tandem-writer` thread. CPU times come from
-//! /proc (Linux only); elsewhere they are reported as not available.
+//! The emulator runs in a process of its own (this executable again, told so by
+//! `TANDEM_BENCH_ORG_PROCESS`), so that the process's memory and CPU time are tandem's alone;
+//! the org of 100,000 records and the result sets of its open query cursors are the
+//! emulator's. The log writer is tandem's `tandem-writer` thread. CPU times and memory come
+//! from /proc (Linux only); elsewhere they are reported as not available.
 
 use chrono::{DateTime, Duration as Days, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,7 +71,7 @@ fn pages(rows: usize, per: usize) -> u64 {
 
 // ---- /proc: CPU time and memory ------------------------------------------------------------
 
-/// CPU seconds so far: the whole process, the emulator's thread, the log writer's thread.
+/// CPU seconds so far: the whole process, the emulator's process, the log writer's thread.
 #[derive(Clone, Copy, Default)]
 struct Cpu {
     process: Option<f64>,
@@ -75,24 +79,25 @@ struct Cpu {
     writer: Option<f64>,
 }
 
-/// The /proc task directories of the threads that are measured on their own.
+/// The /proc directories of what is measured on its own: the emulator's process and the log
+/// writer's thread.
 struct Threads {
-    emulator: Option<PathBuf>,
+    emulator: PathBuf,
     writer: Option<PathBuf>,
 }
 
 impl Threads {
-    fn find() -> Threads {
+    fn find(org: &OrgProcess) -> Threads {
         Threads {
-            emulator: thread_named("sf-emulator"),
+            emulator: org.proc(),
             writer: thread_named("tandem-writer"),
         }
     }
 
     fn cpu(&self) -> Cpu {
         Cpu {
-            process: process_cpu(),
-            emulator: self.emulator.as_deref().and_then(thread_cpu),
+            process: process_cpu(Path::new("/proc/self")),
+            emulator: process_cpu(&self.emulator),
             writer: self.writer.as_deref().and_then(thread_cpu),
         }
     }
@@ -106,9 +111,10 @@ fn thread_named(name: &str) -> Option<PathBuf> {
         .find(|p| std::fs::read_to_string(p.join("comm")).is_ok_and(|comm| comm.trim() == name))
 }
 
-/// utime + stime of every thread, dead ones included, in USER_HZ (100 per second on Linux).
-fn process_cpu() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// utime + stime of every thread of a process (its /proc directory), dead ones included, in
+/// USER_HZ (100 per second on Linux).
+fn process_cpu(proc: &Path) -> Option<f64> {
+    let stat = std::fs::read_to_string(proc.join("stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
@@ -129,7 +135,11 @@ fn thread_cpu(task: &Path) -> Option<f64> {
 }
 
 fn status_kb(key: &str) -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status")
+    status_kb_of(Path::new("/proc/self"), key)
+}
+
+fn status_kb_of(proc: &Path, key: &str) -> Option<u64> {
+    std::fs::read_to_string(proc.join("status"))
         .ok()?
         .lines()
         .find_map(|l| l.strip_prefix(key))?
@@ -171,8 +181,8 @@ fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
-/// Peak and current resident memory (the emulator's org included: it is in this process), and
-/// the size of the store's file.
+/// Peak and current resident memory of tandem (the emulator is a process of its own), and the
+/// size of the store's file.
 fn memory(store: &Store) -> String {
     let file = std::fs::metadata(store.path())
         .map(|m| format!("{:.0} MB", m.len() as f64 / 1e6))
@@ -227,19 +237,19 @@ impl Span {
         let process = d(now.process, self.cpu.process);
         let emulator = d(now.emulator, self.cpu.emulator);
         let writer_cpu = d(now.writer, self.cpu.writer);
-        let rest = match (process, emulator, writer_cpu) {
-            (Some(p), Some(e), Some(w)) => Some((p - e - w).max(0.0)),
+        let rest = match (process, writer_cpu) {
+            (Some(p), Some(w)) => Some((p - w).max(0.0)),
             _ => None,
         };
         (
             wall,
             format!(
-                "wall {wall:.2} s; CPU: process {}, emulator thread {}, log writer thread {} ({} commits), the rest of tandem (engine, HTTP client, DAV server) {}; {}",
+                "wall {wall:.2} s; CPU: tandem {}, of which the log writer thread {} ({} commits) and the rest (engine, HTTP client, DAV server) {}; the emulator's process {}; {}",
                 secs(process),
-                secs(emulator),
                 secs(writer_cpu),
                 writer.commits() - self.commits,
                 secs(rest),
+                secs(emulator),
                 phase_memory(self.memory),
             ),
         )
@@ -248,51 +258,156 @@ impl Span {
 
 // ---- the rig --------------------------------------------------------------------------------
 
-/// The emulator on its own thread and runtime; dropping `stop` ends it.
-struct EmulatorThread {
-    emu: EmulatorHandle,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// Set in the emulator's process: it serves the org instead of running the bench.
+const ORG_ROLE: &str = "TANDEM_BENCH_ORG_PROCESS";
+
+/// What the bench asks of the emulator's process, a JSON line each on its stdin; each gets one
+/// JSON line back on its stdout.
+#[derive(Serialize, Deserialize)]
+enum Command {
+    /// Create the Salesforce half of the records (answer: seconds taken).
+    Seed { sizes: Sizes, now: DateTime<Utc> },
+    /// Make the 100 Salesforce edits of a round (answer: how many, or what failed).
+    Edit { round: usize },
+    /// Move the org's clock on (answer: null).
+    Advance { minutes: i64 },
+    /// API calls counted so far (answer: a number).
+    Usage,
 }
 
-impl EmulatorThread {
-    fn start(config: EmulatorConfig) -> EmulatorThread {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("sf-emulator".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("the emulator's runtime");
-                runtime.block_on(async move {
-                    let _ = tx.send(Emulator::start(config).await);
-                    let _ = stopped.await;
-                });
-            })
-            .expect("the emulator's thread");
-        let emu = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the emulator starts within a minute")
-            .expect("the emulator starts");
-        EmulatorThread {
-            emu,
-            stop: Some(stop),
-            thread: Some(thread),
+/// How tandem signs in to the emulator.
+#[derive(Serialize, Deserialize)]
+struct Login {
+    base_url: String,
+    client_id: String,
+    client_secret: String,
+    refresh_token: String,
+}
+
+/// The Salesforce emulator in a process of its own: this executable again, in the org role.
+/// Dropping it ends the process (its stdin closes).
+struct OrgProcess {
+    child: std::process::Child,
+    commands: Option<std::process::ChildStdin>,
+    answers: std::io::BufReader<std::process::ChildStdout>,
+    login: Login,
+}
+
+impl OrgProcess {
+    fn start() -> OrgProcess {
+        let mut child = std::process::Command::new(std::env::current_exe().expect("this bench"))
+            .env(ORG_ROLE, "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the emulator's process starts");
+        let commands = child.stdin.take();
+        let mut answers = std::io::BufReader::new(child.stdout.take().expect("its stdout"));
+        let login = serde_json::from_value(read_answer(&mut answers)).expect("its sign-in");
+        OrgProcess {
+            child,
+            commands,
+            answers,
+            login,
         }
+    }
+
+    fn ask(&mut self, command: &Command) -> serde_json::Value {
+        let commands = self.commands.as_mut().expect("the emulator's stdin");
+        let line = serde_json::to_string(command).expect("a command");
+        writeln!(commands, "{line}").expect("the emulator takes a command");
+        read_answer(&mut self.answers)
+    }
+
+    fn seed(&mut self, sizes: Sizes, now: DateTime<Utc>) -> f64 {
+        let answer = self.ask(&Command::Seed { sizes, now });
+        answer.as_f64().expect("seconds")
+    }
+
+    fn edit(&mut self, round: usize) -> Result<usize, String> {
+        serde_json::from_value(self.ask(&Command::Edit { round })).expect("an edit answer")
+    }
+
+    fn advance(&mut self, by: Days) {
+        self.ask(&Command::Advance {
+            minutes: by.num_minutes(),
+        });
+    }
+
+    fn usage(&mut self) -> u64 {
+        self.ask(&Command::Usage).as_u64().expect("a count")
+    }
+
+    /// Its /proc directory.
+    fn proc(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}", self.child.id()))
+    }
+
+    /// Its peak resident memory so far.
+    fn peak(&self) -> String {
+        status_kb_of(&self.proc(), "VmHWM:")
+            .map(|kb| format!("{:.0} MB", mb(kb)))
+            .unwrap_or_else(|| "n/a".into())
     }
 }
 
-impl Drop for EmulatorThread {
+fn read_answer(answers: &mut impl BufRead) -> serde_json::Value {
+    let mut line = String::new();
+    answers.read_line(&mut line).expect("the emulator answers");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("the emulator's answer {line:?}: {e}"))
+}
+
+impl Drop for OrgProcess {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        drop(self.commands.take());
+        let _ = self.child.wait();
     }
+}
+
+/// The emulator's process: start the org, say how to sign in, then carry out commands until
+/// stdin closes.
+fn serve_org() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("the emulator's runtime");
+    let emu = runtime
+        .block_on(Emulator::start(EmulatorConfig {
+            daily_api_limit: 10_000_000,
+            ..EmulatorConfig::default()
+        }))
+        .expect("the emulator starts");
+    let login = Login {
+        base_url: emu.base_url(),
+        client_id: emu.client_id(),
+        client_secret: emu.client_secret(),
+        refresh_token: emu.initial_refresh_token(),
+    };
+    println!("{}", serde_json::to_string(&login).expect("sign-in"));
+    let mut seeded = None;
+    for line in std::io::stdin().lock().lines() {
+        let line = line.expect("a command line");
+        let command: Command = serde_json::from_str(&line).expect("a command");
+        let answer = match command {
+            Command::Seed { sizes, now } => {
+                let start = Instant::now();
+                seeded = Some(seed_salesforce(&emu, sizes, now));
+                json!(start.elapsed().as_secs_f64())
+            }
+            Command::Edit { round } => match &seeded {
+                Some(seeded) => json!(edit_salesforce(&emu, seeded, round)),
+                None => json!({"Err": "nothing seeded to edit"}),
+            },
+            Command::Advance { minutes } => {
+                emu.advance_clock(Days::minutes(minutes));
+                json!(null)
+            }
+            Command::Usage => json!(emu.api_usage().0),
+        };
+        println!("{answer}");
+    }
+    drop(runtime);
 }
 
 struct Rig {
@@ -306,13 +421,13 @@ struct Rig {
 }
 
 impl Rig {
-    async fn start(emu: &EmulatorHandle) -> Rig {
+    async fn start(login: &Login) -> Rig {
         let mut settings = Settings::default();
         settings.salesforce = SalesforceSettings {
-            login_url: emu.base_url(),
-            client_id: Some(emu.client_id()),
-            client_secret: Some(emu.client_secret()),
-            refresh_token: Some(emu.initial_refresh_token()),
+            login_url: login.base_url.clone(),
+            client_id: Some(login.client_id.clone()),
+            client_secret: Some(login.client_secret.clone()),
+            refresh_token: Some(login.refresh_token.clone()),
             max_calls_per_run: 1_000_000,
             max_org_usage_percent: 100,
             max_retries: 8,
@@ -468,7 +583,7 @@ fn with_line(body: &str, prefix: &str, line: &str, end: &str) -> String {
 }
 
 /// How many of each kind live on each side before the first sync.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 struct Sizes {
     contacts: usize,
     events: usize,
@@ -705,13 +820,12 @@ async fn pull_alone(rig: &Rig) -> Result<(f64, usize, u64, String), String> {
             include_archived: false,
             watermark: stored_watermark(&rig.store, &watermark_scope(object))
                 .map_err(|e| e.to_string())?,
+            holds_records: false,
         };
-        rows += client
-            .pull(&request)
-            .await
-            .map_err(|e| e.to_string())?
-            .changed
-            .len();
+        let mut pull = client.pull(&request).await.map_err(|e| e.to_string())?;
+        while let Some(page) = pull.next_rows().await.map_err(|e| e.to_string())? {
+            rows += page.len();
+        }
     }
     Ok((
         start.elapsed().as_secs_f64(),
@@ -817,6 +931,9 @@ async fn timed<T>(
 }
 
 fn main() {
+    if std::env::var_os(ORG_ROLE).is_some() {
+        return serve_org();
+    }
     // As the daemon does when it starts: its automatic runs are what this measures.
     tandem::daemon::memory::keep_small();
     let total = Sizes {
@@ -826,25 +943,22 @@ fn main() {
     };
     let minutes = env_or("TANDEM_BENCH_MINUTES", 60u64);
     let deadline = Instant::now() + Duration::from_secs(minutes * 60);
-    let emulator = EmulatorThread::start(EmulatorConfig {
-        daily_api_limit: 10_000_000,
-        ..EmulatorConfig::default()
-    });
+    let mut org = OrgProcess::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let result = runtime.block_on(bench(&emulator.emu, total, deadline));
+    let result = runtime.block_on(bench(&mut org, total, deadline));
     if let Err(e) = result {
         println!("\nstopped: {e}");
     }
     drop(runtime);
-    drop(emulator);
+    drop(org);
 }
 
-async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<(), String> {
-    let rig = Arc::new(Rig::start(emu).await);
-    let threads = Threads::find();
+async fn bench(org: &mut OrgProcess, total: Sizes, deadline: Instant) -> Result<(), String> {
+    let rig = Arc::new(Rig::start(&org.login).await);
+    let threads = Threads::find(org);
     let (desk, sf) = (total.desktop(), total.salesforce());
     let now = Utc::now();
     println!(
@@ -857,23 +971,23 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
     );
     println!(
         "CPU times from /proc: {}",
-        match (&threads.emulator, &threads.writer, process_cpu()) {
+        match (
+            threads.cpu().emulator,
+            &threads.writer,
+            threads.cpu().process
+        ) {
             (Some(_), Some(_), Some(_)) => "available",
             _ => "not (all) available on this system",
         }
     );
 
     // ---- setup ----
-    let start = Instant::now();
-    let seeded = seed_salesforce(emu, sf, now);
+    let seeding = org.seed(sf, now);
     // The org's records were there well before the first sync: not within the pull's overlap.
-    emu.advance_clock(Days::minutes(10));
+    org.advance(Days::minutes(10));
     println!(
         "\nsetup (not part of any run):\n  Salesforce: {COMPANIES} accounts, {} contacts, {} events, {} tasks created through the org control API (no API calls) in {:.2} s; the emulator's clock then moves 10 minutes on",
-        sf.contacts,
-        sf.events,
-        sf.tasks,
-        start.elapsed().as_secs_f64()
+        sf.contacts, sf.events, sf.tasks, seeding
     );
     let span = Span::start(&threads, &rig.writer);
     let failed = timed(
@@ -902,17 +1016,18 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
         timed("the pull alone", deadline, pull_alone(&rig))
             .await?
             .map_err(|e| format!("pull alone: {e}"))?;
-    let usage = |emu: &EmulatorHandle| emu.api_usage().0;
-    let before = usage(emu);
+    let before = org.usage();
     let span = Span::start(&threads, &rig.writer);
     let preview = timed("the preview", deadline, rig.engine().preview())
         .await?
         .map_err(|e| format!("preview: {e}"))?;
     let (preview_wall, line) = span.line(&threads, &rig.writer);
     let preview_record = preview.record.clone().expect("a run has a record");
-    let preview_seen = usage(emu) - before;
+    let preview_seen = org.usage() - before;
     println!("  preview: {line}");
     println!("    pulled: {}", pulled(&preview));
+    // Its plan of every item is what a front shows and lets go of, as this does now.
+    drop(preview);
     println!("    {}", api(&preview_record, preview_seen));
     let pull_pages: u64 = RecordKind::ALL
         .into_iter()
@@ -932,7 +1047,7 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
     );
     println!("    {}", memory(&rig.store));
 
-    let before = usage(emu);
+    let before = org.usage();
     let span = Span::start(&threads, &rig.writer);
     let applied = timed(
         "the apply",
@@ -943,7 +1058,8 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
     .map_err(|e| format!("apply: {e}"))?;
     let (apply_wall, line) = span.line(&threads, &rig.writer);
     let apply_record = applied.record.clone().expect("a run has a record");
-    let apply_seen = usage(emu) - before;
+    drop(applied);
+    let apply_seen = org.usage() - before;
     println!("  apply: {line}");
     println!("    {}", outcome(&apply_record));
     println!("    {}", api(&apply_record, apply_seen));
@@ -978,14 +1094,14 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
                 "\nincremental run {round} (automatic run, steady state) after 100 other edits on each side, 30 more minutes on:"
             );
         }
-        emu.advance_clock(Days::minutes(30));
+        org.advance(Days::minutes(30));
         let desktop_edits = timed(
             "the desktop edits",
             deadline,
             edit_desktop(&rig, round, deadline),
         )
         .await??;
-        let salesforce_edits = edit_salesforce(emu, &seeded, round)?;
+        let salesforce_edits = org.edit(round)?;
         println!(
             "  edits: {desktop_edits} on the desktop (GET, change a line, PUT), {salesforce_edits} in the org (Contact Title, Event Location, Task Subject)"
         );
@@ -993,14 +1109,14 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
             timed("the pull alone", deadline, pull_alone(&rig))
                 .await?
                 .map_err(|e| format!("pull alone: {e}"))?;
-        let before = usage(emu);
+        let before = org.usage();
         let span = Span::start(&threads, &rig.writer);
         let report = timed("the automatic run", deadline, rig.engine().automatic())
             .await?
             .map_err(|e| format!("automatic run: {e}"))?;
         let (wall, line) = span.line(&threads, &rig.writer);
         let record = report.record.clone().expect("a run has a record");
-        let seen = usage(emu) - before;
+        let seen = org.usage() - before;
         println!("  run: {line}");
         println!("    pulled: {}", pulled(&report));
         println!("    {}", outcome(&record));
@@ -1022,7 +1138,11 @@ async fn bench(emu: &EmulatorHandle, total: Sizes, deadline: Instant) -> Result<
         );
         println!("  {}", memory(&rig.store));
     }
-    println!("\nload average at the end: {}", load());
+    println!(
+        "\nthe emulator's process (not tandem): peak resident {}",
+        org.peak()
+    );
+    println!("load average at the end: {}", load());
     rig.writer.close().await;
     Ok(())
 }
