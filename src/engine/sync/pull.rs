@@ -116,17 +116,21 @@ pub async fn pull_into_log(
     }
     settle(&mut queued, &mut summary).await?;
     let mut exceptions = Vec::new();
-    while let Some(rows) = pull.next_rows().await? {
-        take_in_rows(
-            store,
-            writer,
-            ctx,
-            kind,
-            rows,
-            &mut exceptions,
-            &mut summary,
-        )
-        .await?;
+    let mut in_flight = InFlight::default();
+    let intake = Intake {
+        store,
+        writer,
+        ctx,
+        kind,
+    };
+    loop {
+        // The next page is read while the writer commits what the last one made.
+        let rows = pull.next_rows().await?;
+        in_flight.settle(&mut summary).await?;
+        let Some(rows) = rows else { break };
+        intake
+            .take_in_rows(rows, &mut in_flight, &mut exceptions, &mut summary)
+            .await?;
     }
     summary.updated += take_in_exceptions(client, writer, store, ctx, exceptions).await?;
     if kind == RecordKind::Event && !unlinked.is_empty() {
@@ -145,109 +149,149 @@ pub async fn pull_into_log(
     Ok(summary)
 }
 
-/// Take one page of changed rows in, and wait until what it made is durable. Later
-/// occurrences changed apart from their series are kept in `exceptions` for the end.
-async fn take_in_rows(
-    store: &Store,
-    writer: &Writer,
-    ctx: &SalesforceContext,
+/// What a page of rows made that may not be durable yet.
+#[derive(Default)]
+struct InFlight {
+    queued: Vec<(String, Op, Pending)>,
+    /// New SystemModstamps of tandem's own writes read back.
+    versions: Vec<Pending>,
+    /// The Salesforce ids among `queued`.
+    ids: HashSet<String>,
+}
+
+impl InFlight {
+    /// Wait until all of it is durable, and count it.
+    async fn settle(&mut self, summary: &mut PullSummary) -> Result<(), SyncError> {
+        settle(&mut self.queued, summary).await?;
+        for pending in self.versions.drain(..) {
+            pending.await?;
+        }
+        self.ids.clear();
+        Ok(())
+    }
+}
+
+/// Where a pull's rows of one kind go.
+struct Intake<'a> {
+    store: &'a Store,
+    writer: &'a Writer,
+    ctx: &'a SalesforceContext,
     kind: RecordKind,
-    rows: Vec<Row>,
-    exceptions: &mut Vec<(String, Row)>,
-    summary: &mut PullSummary,
-) -> Result<(), SyncError> {
-    let mut queued = Vec::new();
-    let mut versions = Vec::new();
-    let mut in_flight = HashSet::new();
-    for row in rows {
-        // A detached occurrence's row is part of its series.
-        if let Some((series, when)) = detached_key(ctx, &row) {
-            settle(&mut queued, summary).await?;
-            match super::detached::take_in(store, writer, ctx, &series, &when, Some(&row), false)
+}
+
+impl Intake<'_> {
+    /// Take one page of changed rows in: their observations are submitted to the writer and left
+    /// in `in_flight`. Later occurrences changed apart from their series are kept in `exceptions`
+    /// for the end.
+    async fn take_in_rows(
+        &self,
+        rows: Vec<Row>,
+        in_flight: &mut InFlight,
+        exceptions: &mut Vec<(String, Row)>,
+        summary: &mut PullSummary,
+    ) -> Result<(), SyncError> {
+        let Intake {
+            store,
+            writer,
+            ctx,
+            kind,
+        } = *self;
+        for row in rows {
+            // A detached occurrence's row is part of its series.
+            if let Some((series, when)) = detached_key(ctx, &row) {
+                in_flight.settle(summary).await?;
+                match super::detached::take_in(
+                    store,
+                    writer,
+                    ctx,
+                    &series,
+                    &when,
+                    Some(&row),
+                    false,
+                )
                 .await?
-            {
-                true => summary.updated += 1,
-                false => summary.unchanged += 1,
-            }
-            continue;
-        }
-        // A later occurrence is part of the series its first row stands for — unless the series
-        // is linked to it, since its first occurrence was deleted in Salesforce.
-        if kind == RecordKind::Event
-            && mapping::is_later_series_occurrence(&row)
-            && !text(&row, "Id").is_some_and(|id| links(store, id))
-        {
-            summary.series_occurrences += 1;
-            if let Some(head) = mapping::head_of_exception_query(&row) {
-                exceptions.push((head, row));
-            }
-            continue;
-        }
-        let Some(id) = text(&row, "Id").map(str::to_string) else {
-            summary
-                .errors
-                .push(("?".into(), "a row without an Id".into()));
-            continue;
-        };
-        if !in_flight.insert(id.clone()) {
-            // The same record twice (a page read again): compare with what the first made.
-            settle(&mut queued, summary).await?;
-            in_flight = HashSet::from([id.clone()]);
-        }
-        let mut fields = match mapping::from_salesforce(kind, &row, ctx) {
-            Ok(fields) => fields,
-            Err(e) => {
-                summary.errors.push((id, e.to_string()));
+                {
+                    true => summary.updated += 1,
+                    false => summary.unchanged += 1,
+                }
                 continue;
             }
-        };
-        let known = known_state(store, &id)?;
-        let record = known.as_ref().and_then(|k| k.record.as_ref());
-        if let Some(record) = record {
-            mapping::keep_known_stamps(kind, record, &mut fields);
-        }
-        if let Some(known) = &known {
-            mapping::keep_unreported(kind, &known.copy.fields, &mut fields);
-        }
-        // What Salesforce reported before, read again (the overlap), is no news — also for a
-        // record deleted elsewhere since, which a re-read must not bring back.
-        if let Some(known) = known
-            .as_ref()
-            .filter(|k| !k.copy.deleted && k.copy.fields == fields)
-        {
-            summary.unchanged += 1;
-            // Saved since (tandem's own write, read back): its new SystemModstamp is what the
-            // next conditional update must name, or it would be taken for a Salesforce edit.
-            if let Some(modstamp) = text(&row, "SystemModstamp")
-                && known.copy.version.as_deref() != Some(modstamp)
+            // A later occurrence is part of the series its first row stands for — unless the series
+            // is linked to it, since its first occurrence was deleted in Salesforce.
+            if kind == RecordKind::Event
+                && mapping::is_later_series_occurrence(&row)
+                && !text(&row, "Id").is_some_and(|id| links(store, id))
             {
-                versions.push(writer.submit(version_seen(known, &id, modstamp)).await?);
+                summary.series_occurrences += 1;
+                if let Some(head) = mapping::head_of_exception_query(&row) {
+                    exceptions.push((head, row));
+                }
+                continue;
             }
-            continue;
+            let Some(id) = text(&row, "Id").map(str::to_string) else {
+                summary
+                    .errors
+                    .push(("?".into(), "a row without an Id".into()));
+                continue;
+            };
+            if in_flight.ids.contains(&id) {
+                // The same record twice (a page read again): compare with what the first made.
+                in_flight.settle(summary).await?;
+            }
+            in_flight.ids.insert(id.clone());
+            let mut fields = match mapping::from_salesforce(kind, &row, ctx) {
+                Ok(fields) => fields,
+                Err(e) => {
+                    summary.errors.push((id, e.to_string()));
+                    continue;
+                }
+            };
+            let known = known_state(store, &id)?;
+            let record = known.as_ref().and_then(|k| k.record.as_ref());
+            if let Some(record) = record {
+                mapping::keep_known_stamps(kind, record, &mut fields);
+            }
+            if let Some(known) = &known {
+                mapping::keep_unreported(kind, &known.copy.fields, &mut fields);
+            }
+            // What Salesforce reported before, read again (the overlap), is no news — also for a
+            // record deleted elsewhere since, which a re-read must not bring back.
+            if let Some(known) = known
+                .as_ref()
+                .filter(|k| !k.copy.deleted && k.copy.fields == fields)
+            {
+                summary.unchanged += 1;
+                // Saved since (tandem's own write, read back): its new SystemModstamp is what the
+                // next conditional update must name, or it would be taken for a Salesforce edit.
+                if let Some(modstamp) = text(&row, "SystemModstamp")
+                    && known.copy.version.as_deref() != Some(modstamp)
+                {
+                    in_flight
+                        .versions
+                        .push(writer.submit(version_seen(known, &id, modstamp)).await?);
+                }
+                continue;
+            }
+            let changed_at_ms = text(&row, "LastModifiedDate")
+                .and_then(|t| mapping::parse_salesforce_datetime(t).ok())
+                .map(|t: DateTime<Utc>| t.timestamp_millis());
+            let op = if record.is_some() {
+                Op::Update
+            } else {
+                Op::Create
+            };
+            let draft = observation(
+                kind,
+                op,
+                &id,
+                Some(fields),
+                changed_at_ms,
+                text(&row, "SystemModstamp"),
+            );
+            in_flight.queued.push((id, op, writer.submit(draft).await?));
         }
-        let changed_at_ms = text(&row, "LastModifiedDate")
-            .and_then(|t| mapping::parse_salesforce_datetime(t).ok())
-            .map(|t: DateTime<Utc>| t.timestamp_millis());
-        let op = if record.is_some() {
-            Op::Update
-        } else {
-            Op::Create
-        };
-        let draft = observation(
-            kind,
-            op,
-            &id,
-            Some(fields),
-            changed_at_ms,
-            text(&row, "SystemModstamp"),
-        );
-        queued.push((id, op, writer.submit(draft).await?));
+        Ok(())
     }
-    settle(&mut queued, summary).await?;
-    for pending in versions {
-        pending.await?;
-    }
-    Ok(())
 }
 
 fn first_id(rows: Vec<Row>) -> Option<String> {
