@@ -35,6 +35,9 @@ use tandem::store::Store;
 use tandem::store::Writer;
 use tandem::store::system_clock;
 
+#[path = "common/proc.rs"]
+mod proc;
+
 const USER: &str = "bench";
 const PASSWORD: &str = "bench";
 
@@ -149,10 +152,7 @@ fn tandem_cpu() -> Option<Duration> {
 
 /// This process's resident memory (tandem and the bench's client), in MB.
 fn resident_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    proc::resident_mb(Path::new(proc::SELF))
 }
 
 /// Resident memory once nothing has been asked for a while: the daemon hands memory freed by

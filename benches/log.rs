@@ -2,7 +2,8 @@
 //! replaying the log, and reading a record's history. Prints figures; asserts nothing.
 //!
 //! Run with `cargo bench --bench log` (release build). Sizes can be changed with
-//! `TANDEM_BENCH_EVENTS` (default 20000).
+//! `TANDEM_BENCH_EVENTS` (default 20000). Last, the figures the performance issue sets targets
+//! for, next to them; CPU time comes from /proc (Linux only).
 
 use serde_json::json;
 use std::sync::Arc;
@@ -14,6 +15,14 @@ use tandem::protocol::{Op, Origin, RecordKind, Side};
 use tandem::store::Store;
 use tandem::store::system_clock;
 use tandem::store::{Draft, DraftBody, ObservationDraft, Writer};
+
+#[path = "common/proc.rs"]
+mod proc;
+
+/// The whole process's CPU seconds so far (the writer's thread does nearly all the work).
+fn cpu() -> Option<f64> {
+    proc::process_cpu(std::path::Path::new(proc::SELF))
+}
 
 fn draft(
     side: Side,
@@ -48,14 +57,18 @@ fn draft(
     }
 }
 
-/// Append `n` creates with at most `in_flight` unacknowledged at once; returns (seconds, commits, acks).
-async fn append(
-    writer: &Writer,
-    n: usize,
-    in_flight: usize,
-    offset: usize,
-) -> (f64, u64, Vec<tandem::store::Ack>) {
+/// What one append run measured.
+struct Appended {
+    secs: f64,
+    cpu: Option<f64>,
+    commits: u64,
+    acks: Vec<tandem::store::Ack>,
+}
+
+/// Append `n` creates with at most `in_flight` unacknowledged at once.
+async fn append(writer: &Writer, n: usize, in_flight: usize, offset: usize) -> Appended {
     let commits_before = writer.commits();
+    let cpu_before = cpu();
     let start = Instant::now();
     let mut acks = Vec::with_capacity(n);
     let mut pending = std::collections::VecDeque::new();
@@ -76,11 +89,12 @@ async fn append(
     while let Some(p) = pending.pop_front() {
         acks.push(p.await.unwrap());
     }
-    (
-        start.elapsed().as_secs_f64(),
-        writer.commits() - commits_before,
+    Appended {
+        secs: start.elapsed().as_secs_f64(),
+        cpu: cpu().zip(cpu_before).map(|(now, before)| now - before),
+        commits: writer.commits() - commits_before,
         acks,
-    )
+    }
 }
 
 #[tokio::main]
@@ -105,16 +119,23 @@ async fn main() {
     println!("\nappend (create observations, durable before acknowledged):");
     let mut offset = 0;
     let mut created = Vec::new();
+    // The many-producers run's events per second and CPU µs per event.
+    let mut busiest = (0.0, None);
     for in_flight in [1usize, 16, 256, 4096] {
         let count = if in_flight == 1 { n / 10 } else { n };
-        let (secs, commits, acks) = append(&writer, count, in_flight, offset).await;
+        let run = append(&writer, count, in_flight, offset).await;
         offset += count;
+        let per_event = run.cpu.map(|cpu| cpu * 1e6 / count as f64);
         println!(
-            "  {in_flight:>5} producers in flight: {count:>6} events in {secs:6.2} s = {:>8.0} events/s, {commits:>6} fsyncs ({:.1} events per fsync)",
-            count as f64 / secs,
-            count as f64 / commits.max(1) as f64
+            "  {in_flight:>5} producers in flight: {count:>6} events in {:6.2} s = {:>8.0} events/s, {:>6} fsyncs ({:.1} events per fsync), {} CPU per event",
+            run.secs,
+            count as f64 / run.secs,
+            run.commits,
+            count as f64 / run.commits.max(1) as f64,
+            micros(per_event)
         );
-        created.extend(acks);
+        busiest = (count as f64 / run.secs, per_event);
+        created.extend(run.acks);
     }
 
     println!(
@@ -122,6 +143,7 @@ async fn main() {
     );
     let targets: Vec<_> = created.iter().take(n / 2).collect();
     let start = Instant::now();
+    let cpu_before = cpu();
     let commits_before = writer.commits();
     let mut pending = Vec::new();
     for (i, ack) in targets.iter().enumerate() {
@@ -147,11 +169,15 @@ async fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     let updates = targets.len() * 2;
+    let update_cpu = cpu()
+        .zip(cpu_before)
+        .map(|(now, before)| (now - before) * 1e6 / updates as f64);
     println!(
-        "  {updates} updates in {secs:.2} s = {:.0} updates/s ({:.1} µs each), {} fsyncs",
+        "  {updates} updates in {secs:.2} s = {:.0} updates/s ({:.1} µs each), {} fsyncs, {} CPU per update",
         updates as f64 / secs,
         secs * 1e6 / updates as f64,
-        writer.commits() - commits_before
+        writer.commits() - commits_before,
+        micros(update_cpu)
     );
     writer.close().await;
     drop(writer);
@@ -171,9 +197,9 @@ async fn main() {
     let verified = app.verify().expect("replay runs");
     let secs = start.elapsed().as_secs_f64();
     let events = offset + updates;
+    let replay_rate = events as f64 / secs;
     println!(
-        "\nreplay --verify: {events} events in {secs:.2} s = {:.0} events/s ({} rows, {} differences)",
-        events as f64 / secs,
+        "\nreplay --verify: {events} events in {secs:.2} s = {replay_rate:.0} events/s ({} rows, {} differences)",
         verified.rows,
         verified.differences.len()
     );
@@ -200,4 +226,24 @@ async fn main() {
         "blame of that record: {:.0} µs",
         start.elapsed().as_secs_f64() * 1e4
     );
+
+    println!("\nagainst the performance issue's targets:");
+    println!(
+        "  CPU per event, 4,096 producers in flight: {} (target ≤ 30 µs); per concurrent update: {}",
+        micros(busiest.1),
+        micros(update_cpu)
+    );
+    println!(
+        "  events/s with 4,096 producers in flight: {:.0} (target ≥ 20,000)",
+        busiest.0
+    );
+    println!(
+        "  replay: {replay_rate:.0} events/s (target ≥ 50,000); 1,000,000 events at this rate: {:.0} s (target ≤ 20 s)",
+        1e6 / replay_rate
+    );
+}
+
+fn micros(v: Option<f64>) -> String {
+    v.map(|us| format!("{us:.0} µs"))
+        .unwrap_or_else(|| "n/a (no /proc)".into())
 }

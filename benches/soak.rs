@@ -18,6 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, FaultSettings};
 
+#[path = "common/proc.rs"]
+mod proc;
+
 const CLIENTS: usize = 8;
 /// Contacts each client keeps: it creates them, then writes them over and over, so the store
 /// holds a steady 2,000 records (the scale) and memory has no reason to grow.
@@ -33,16 +36,7 @@ fn minutes() -> u64 {
 
 /// The resident size of a process, in MB (Linux).
 fn resident_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    proc::resident_mb(std::path::Path::new(&format!("/proc/{pid}")))
 }
 
 fn tandem(data: &std::path::Path, args: &[&str]) -> std::process::Output {

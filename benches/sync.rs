@@ -23,6 +23,7 @@
 //! from /proc (Linux only); elsewhere they are reported as not available.
 
 use chrono::{DateTime, Duration as Days, Utc};
+use proc::process_cpu;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::io::{BufRead, Write};
@@ -44,6 +45,9 @@ use tandem::store::Store;
 use tandem::store::Writer;
 use tandem::store::system_clock;
 use tandem_salesforce_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+
+#[path = "common/proc.rs"]
+mod proc;
 
 const USER: &str = "bench";
 const PASSWORD: &str = "bench";
@@ -96,7 +100,7 @@ impl Threads {
 
     fn cpu(&self) -> Cpu {
         Cpu {
-            process: process_cpu(Path::new("/proc/self")),
+            process: process_cpu(Path::new(proc::SELF)),
             emulator: process_cpu(&self.emulator),
             writer: self.writer.as_deref().and_then(thread_cpu),
         }
@@ -109,15 +113,6 @@ fn thread_named(name: &str) -> Option<PathBuf> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .find(|p| std::fs::read_to_string(p.join("comm")).is_ok_and(|comm| comm.trim() == name))
-}
-
-/// utime + stime of every thread of a process (its /proc directory), dead ones included, in
-/// USER_HZ (100 per second on Linux).
-fn process_cpu(proc: &Path) -> Option<f64> {
-    let stat = std::fs::read_to_string(proc.join("stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
 }
 
 /// Time on CPU of one thread, in nanoseconds from schedstat, else from its stat in ticks.
@@ -135,19 +130,7 @@ fn thread_cpu(task: &Path) -> Option<f64> {
 }
 
 fn status_kb(key: &str) -> Option<u64> {
-    status_kb_of(Path::new("/proc/self"), key)
-}
-
-fn status_kb_of(proc: &Path, key: &str) -> Option<u64> {
-    std::fs::read_to_string(proc.join("status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix(key))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
+    proc::status_kb(Path::new(proc::SELF), key)
 }
 
 /// The highest VmHWM seen before a reset: resetting the counter for each phase's own peak
@@ -345,7 +328,7 @@ impl OrgProcess {
 
     /// Its peak resident memory so far.
     fn peak(&self) -> String {
-        status_kb_of(&self.proc(), "VmHWM:")
+        proc::status_kb(&self.proc(), "VmHWM:")
             .map(|kb| format!("{:.0} MB", mb(kb)))
             .unwrap_or_else(|| "n/a".into())
     }
@@ -1084,6 +1067,7 @@ async fn bench(org: &mut OrgProcess, total: Sizes, deadline: Instant) -> Result<
     println!("  {}", memory(&rig.store));
 
     // ---- incremental runs ----
+    let mut steady_calls = 0;
     for round in 1..=2usize {
         if round == 1 {
             println!(
@@ -1121,6 +1105,7 @@ async fn bench(org: &mut OrgProcess, total: Sizes, deadline: Instant) -> Result<
         println!("    pulled: {}", pulled(&report));
         println!("    {}", outcome(&record));
         println!("    {}", api(&record, seen));
+        steady_calls = record.calls(Side::SALESFORCE);
         let read_pages: u64 = RecordKind::ALL
             .into_iter()
             .map(|k| pages(rows_read(&report, k).max(1), PAGE))
@@ -1141,6 +1126,22 @@ async fn bench(org: &mut OrgProcess, total: Sizes, deadline: Instant) -> Result<
     println!(
         "\nthe emulator's process (not tandem): peak resident {}",
         org.peak()
+    );
+    let records = total.contacts + total.events + total.tasks;
+    let peak = status_kb("VmHWM:").map(|kb| mb(kb.max(PEAK_KB.load(Ordering::Relaxed))));
+    println!(
+        "\nagainst the performance issue's targets (set for 100,000 records; this run has {records}):"
+    );
+    println!(
+        "  first full sync: {:.1} s (target ≤ 60 s)",
+        preview_wall + apply_wall
+    );
+    println!(
+        "  tandem's peak resident memory: {} (target ≤ 400 MB)",
+        peak.map_or("n/a".into(), |mb| format!("{mb:.0} MB"))
+    );
+    println!(
+        "  steady incremental run, 100 changes on each side: {steady_calls} API calls (target ≤ 15)"
     );
     println!("load average at the end: {}", load());
     rig.writer.close().await;
