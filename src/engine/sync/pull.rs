@@ -78,8 +78,8 @@ pub async fn pull_into_log(
     // The observations are queued without waiting for each to be durable, so the writer
     // commits them in shared transactions: awaiting each alone cost one fsync per row (10,000
     // rows: 10,000 commits, most of a first sync's time). They are appended in the order they
-    // are submitted, and each page's are durable before the next page is read (so a pull holds
-    // one page at a time) and all before the watermark is appended.
+    // are submitted; each page's are durable before the next page is taken in (so a pull holds
+    // at most two pages), and all before the watermark is appended.
     let mut queued = Vec::new();
     // Deletions first: a series whose rows Salesforce made anew (its rule changed) is relinked
     // to its new first row before that row is read, which would otherwise look like a new one.
@@ -216,8 +216,8 @@ impl Intake<'_> {
                 }
                 continue;
             }
-            // A later occurrence is part of the series its first row stands for — unless the series
-            // is linked to it, since its first occurrence was deleted in Salesforce.
+            // A later occurrence is part of the series its first row stands for — unless the
+            // series is linked to it, since its first occurrence was deleted in Salesforce.
             if kind == RecordKind::Event
                 && mapping::is_later_series_occurrence(&row)
                 && !text(&row, "Id").is_some_and(|id| links(store, id))
@@ -254,15 +254,16 @@ impl Intake<'_> {
             if let Some(known) = &known {
                 mapping::keep_unreported(kind, &known.copy.fields, &mut fields);
             }
-            // What Salesforce reported before, read again (the overlap), is no news — also for a
-            // record deleted elsewhere since, which a re-read must not bring back.
+            // What Salesforce reported before, read again (the overlap), is no news — also for
+            // a record deleted elsewhere since, which a re-read must not bring back.
             if let Some(known) = known
                 .as_ref()
                 .filter(|k| !k.copy.deleted && k.copy.fields == fields)
             {
                 summary.unchanged += 1;
-                // Saved since (tandem's own write, read back): its new SystemModstamp is what the
-                // next conditional update must name, or it would be taken for a Salesforce edit.
+                // Saved since (tandem's own write, read back): its new SystemModstamp is what
+                // the next conditional update must name, or it would be taken for a Salesforce
+                // edit.
                 if let Some(modstamp) = text(&row, "SystemModstamp")
                     && known.copy.version.as_deref() != Some(modstamp)
                 {

@@ -148,8 +148,7 @@ impl SalesforceClient {
         );
         let mut rest = self.pager(soql, req.include_archived);
         let first = rest.next_page().await?;
-        let watermark_of = first.as_ref().and_then(|page| page.date);
-        let server_now = watermark_of.ok_or_else(|| {
+        let server_now = first.as_ref().and_then(|page| page.date).ok_or_else(|| {
             ClientError::malformed(
                 &what,
                 "the query answer has no Date header, so there is no server time to take the watermark from",
