@@ -233,6 +233,9 @@ impl<T> FromIterator<(Side, T)> for PerSide<T> {
         for (side, value) in items {
             map.insert(side, value);
         }
+        // Most hold one side or two, and a plan keeps one per item (100,000 in a first sync):
+        // growing leaves room for four.
+        map.0.shrink_to_fit();
         map
     }
 }
