@@ -24,6 +24,11 @@ fn cpu() -> Option<f64> {
     proc::process_cpu(std::path::Path::new(proc::SELF))
 }
 
+/// CPU seconds since `before` (a reading of [`cpu`]).
+fn cpu_since(before: Option<f64>) -> Option<f64> {
+    Some(cpu()? - before?)
+}
+
 fn draft(
     side: Side,
     op: Op,
@@ -91,7 +96,7 @@ async fn append(writer: &Writer, n: usize, in_flight: usize, offset: usize) -> A
     }
     Appended {
         secs: start.elapsed().as_secs_f64(),
-        cpu: cpu().zip(cpu_before).map(|(now, before)| now - before),
+        cpu: cpu_since(cpu_before),
         commits: writer.commits() - commits_before,
         acks,
     }
@@ -169,9 +174,7 @@ async fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     let updates = targets.len() * 2;
-    let update_cpu = cpu()
-        .zip(cpu_before)
-        .map(|(now, before)| (now - before) * 1e6 / updates as f64);
+    let update_cpu = cpu_since(cpu_before).map(|cpu| cpu * 1e6 / updates as f64);
     println!(
         "  {updates} updates in {secs:.2} s = {:.0} updates/s ({:.1} µs each), {} fsyncs, {} CPU per update",
         updates as f64 / secs,

@@ -133,6 +133,11 @@ fn status_kb(key: &str) -> Option<u64> {
     proc::status_kb(Path::new(proc::SELF), key)
 }
 
+/// The process's peak resident size so far, in kB, phases' resets included.
+fn peak_kb() -> Option<u64> {
+    status_kb("VmHWM:").map(|kb| kb.max(PEAK_KB.load(Ordering::Relaxed)))
+}
+
 /// The highest VmHWM seen before a reset: resetting the counter for each phase's own peak
 /// would otherwise lose the process's peak.
 static PEAK_KB: AtomicU64 = AtomicU64::new(0);
@@ -170,8 +175,7 @@ fn memory(store: &Store) -> String {
     let file = std::fs::metadata(store.path())
         .map(|m| format!("{:.0} MB", m.len() as f64 / 1e6))
         .unwrap_or_else(|_| "?".into());
-    let peak = status_kb("VmHWM:").map(|kb| kb.max(PEAK_KB.load(Ordering::Relaxed)));
-    match (peak, status_kb("VmRSS:")) {
+    match (peak_kb(), status_kb("VmRSS:")) {
         (Some(peak), Some(now)) => format!(
             "memory: peak resident {:.0} MB (VmHWM) so far, now {:.0} MB; store file {file}",
             mb(peak),
@@ -952,13 +956,10 @@ async fn bench(org: &mut OrgProcess, total: Sizes, deadline: Instant) -> Result<
         rig.dir.path().display(),
         load()
     );
+    let cpu = threads.cpu();
     println!(
         "CPU times from /proc: {}",
-        match (
-            threads.cpu().emulator,
-            &threads.writer,
-            threads.cpu().process
-        ) {
+        match (cpu.emulator, &threads.writer, cpu.process) {
             (Some(_), Some(_), Some(_)) => "available",
             _ => "not (all) available on this system",
         }
@@ -1128,7 +1129,7 @@ async fn bench(org: &mut OrgProcess, total: Sizes, deadline: Instant) -> Result<
         org.peak()
     );
     let records = total.contacts + total.events + total.tasks;
-    let peak = status_kb("VmHWM:").map(|kb| mb(kb.max(PEAK_KB.load(Ordering::Relaxed))));
+    let peak = peak_kb().map(mb);
     println!(
         "\nagainst the performance issue's targets (set for 100,000 records; this run has {records}):"
     );

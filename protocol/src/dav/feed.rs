@@ -103,8 +103,8 @@ impl Feed {
     /// The media type of the export.
     pub fn content_type(&self) -> &'static str {
         match self.kind {
-            Kind::Calendar { .. } => "text/calendar; charset=utf-8",
-            Kind::Addressbook => "text/vcard; charset=utf-8",
+            Kind::Calendar { .. } => super::layout::ICALENDAR,
+            Kind::Addressbook => super::layout::VCARD,
         }
     }
 

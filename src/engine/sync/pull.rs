@@ -57,10 +57,7 @@ pub async fn pull_into_log(
     let watermark = stored_watermark(store, &scope)?;
     // A first pull compares every id only if there is something to compare with (a store whose
     // watermark was lost); later pulls learn from the delete history whether they must.
-    let mut known = match watermark {
-        None => Some(known_ids(store, kind)?),
-        Some(_) => None,
-    };
+    let holds_records = watermark.is_none() && !known_ids(store, kind)?.is_empty();
     let mut pull = client
         .pull(&PullRequest {
             object: object.to_string(),
@@ -68,7 +65,7 @@ pub async fn pull_into_log(
             filter,
             include_archived: false,
             watermark,
-            holds_records: known.as_ref().is_some_and(|ids| !ids.is_empty()),
+            holds_records,
         })
         .await?;
     let mut summary = PullSummary {
@@ -86,11 +83,11 @@ pub async fn pull_into_log(
     let mut gone: BTreeSet<String> = pull.deleted.iter().map(|d| d.id.clone()).collect();
     if let Some(all) = &pull.all_ids {
         // A full comparison: whatever tandem has from Salesforce and Salesforce no longer has.
-        let known = match known.take() {
-            Some(ids) => ids,
-            None => known_ids(store, kind)?,
-        };
-        gone.extend(known.into_iter().filter(|id| !all.contains(id)));
+        gone.extend(
+            known_ids(store, kind)?
+                .into_iter()
+                .filter(|id| !all.contains(id)),
+        );
     }
     let mut unlinked = Vec::new();
     for id in gone {

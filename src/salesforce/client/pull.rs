@@ -62,7 +62,6 @@ pub enum FullReason {
 /// A pull under way: what was deleted (or every id there is) is known when it starts, and the
 /// rows created or changed since the watermark come a page at a time from [`Pull::next_rows`].
 pub struct Pull {
-    pub object: String,
     /// Deletions from the delete history (empty after a full comparison).
     pub deleted: Vec<Deletion>,
     /// Every id Salesforce has in scope, when a full comparison ran: whatever tandem knows and
@@ -155,7 +154,6 @@ impl SalesforceClient {
             )
         })?;
         let pull = |deleted, all_ids, full| Pull {
-            object: req.object.clone(),
             deleted,
             all_ids,
             full,
