@@ -368,6 +368,44 @@ fn a_series_in_a_windows_zone_uses_the_users_zone_with_a_warning() {
     assert!(matches!(out.warnings[0], Warning::TimeZoneReplaced { .. }));
 }
 
+/// Outlook's events made in UTC reach the record as `Z` times. Their weekly day is UTC's: at
+/// 23:00 UTC on a Tuesday it is already Wednesday in Berlin, and a pattern sent in the user's
+/// zone would make Salesforce move the series to the next Tuesday.
+#[test]
+fn a_series_at_a_utc_time_repeats_in_utc_not_in_the_users_zone() {
+    let rec = fields(json!({
+        "start": {"time": {"utc": "2026-12-15T23:00:00Z"}},
+        "end": {"time": {"utc": "2026-12-15T23:30:00Z"}},
+        "rrule": "FREQ=WEEKLY;COUNT=10;BYDAY=TU;WKST=SU",
+    }));
+    let out = to_salesforce(RecordKind::Event, &rec, &ctx()).unwrap();
+    assert_eq!(out.fields["Recurrence2PatternTimeZone"], json!("GMT"));
+    assert_eq!(
+        out.fields["Recurrence2PatternText"],
+        json!("RRULE:FREQ=WEEKLY;BYDAY=TU;WKST=SU;INTERVAL=1;COUNT=10")
+    );
+    assert_eq!(
+        out.fields["StartDateTime"],
+        json!("2026-12-15T23:00:00.000+0000")
+    );
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    // A floating time is the user's wall-clock time, so it repeats in the user's zone.
+    let mut floating = rec.clone();
+    floating.insert(
+        "start".into(),
+        json!({"time": {"utc": "2026-12-15T09:00:00Z", "floating": true}}),
+    );
+    floating.insert(
+        "end".into(),
+        json!({"time": {"utc": "2026-12-15T09:30:00Z", "floating": true}}),
+    );
+    let out = to_salesforce(RecordKind::Event, &floating, &ctx()).unwrap();
+    assert_eq!(
+        out.fields["Recurrence2PatternTimeZone"],
+        json!("Europe/Berlin")
+    );
+}
+
 #[test]
 fn task_status_follows_the_orgs_closed_statuses() {
     let mut org = ctx();

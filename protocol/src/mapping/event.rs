@@ -266,6 +266,13 @@ pub(crate) fn write(
                         ctx.user_time_zone
                     }
                 },
+                // A `Z` time repeats in UTC (RFC 5545 §3.3.5): its weekday is UTC's, which
+                // the user's zone would move across midnight.
+                When::Time {
+                    tzid: None,
+                    floating: false,
+                    ..
+                } => Tz::GMT,
                 _ => ctx.user_time_zone,
             };
             let first = match start {
