@@ -466,6 +466,7 @@ impl Rig {
             outlook: None,
             wall: system_clock(),
             only: Vec::new(),
+            window: tandem::engine::sync::WINDOW,
         }
     }
 

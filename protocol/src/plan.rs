@@ -272,14 +272,7 @@ impl Plan {
     pub fn tally(&self) -> Tally {
         let mut tally = Tally::default();
         for item in &self.items {
-            tally.conflicts += item.conflicts.len();
-            for (side, step) in item.steps() {
-                if step.runs() {
-                    tally.sides.entry(side).or_default().add(step.op);
-                } else {
-                    tally.skipped += 1;
-                }
-            }
+            tally.count(item);
         }
         tally
     }
@@ -287,6 +280,20 @@ impl Plan {
     /// Whether the plan writes anything.
     pub fn is_idle(&self) -> bool {
         !self.items.iter().any(Item::runs)
+    }
+}
+
+impl Tally {
+    /// Count an item's steps and conflicts in: a run made a window at a time tallies as it goes.
+    pub fn count(&mut self, item: &Item) {
+        self.conflicts += item.conflicts.len();
+        for (side, step) in item.steps() {
+            if step.runs() {
+                self.sides.entry(side).or_default().add(step.op);
+            } else {
+                self.skipped += 1;
+            }
+        }
     }
 }
 

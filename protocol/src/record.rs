@@ -405,6 +405,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A plan is made a window of records at a time in id order, and reads by kind: the two
+    /// orders must be one.
+    #[test]
+    fn record_ids_sort_by_kind_first() {
+        let ids: Vec<RecordId> = RecordKind::ALL
+            .into_iter()
+            .rev()
+            .flat_map(|kind| [Hlc(u64::MAX), Hlc(0)].map(|at| RecordId::derive(kind, at)))
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        let kinds: Vec<_> = sorted.iter().filter_map(RecordId::kind).collect();
+        assert!(kinds.is_sorted(), "{sorted:?}");
+    }
+
     #[test]
     fn typed_records_round_trip_through_fields() {
         let event = Event {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::ops::ControlFlow;
 use tandem_protocol::{
     Candidate, Decision, Edit, Event, EventBody, Fields, Hlc, Op, Origin, OutcomeResult, RecordDoc,
     RecordId, RecordKind, Resolved, Side,
@@ -450,7 +451,7 @@ impl App {
         let exact = read::find_record(&txn, query)?;
         let needle = query.to_lowercase();
         let mut found = Vec::new();
-        read::each_record(&txn, &RecordKind::ALL, |stored| {
+        read::each_record(&txn, &RecordKind::ALL, None, |stored| {
             let state = stored.state;
             let label = tandem_protocol::plan::label(state.kind, &state.fields);
             let named = exact.as_ref() == Some(&state.id);
@@ -463,7 +464,7 @@ impl App {
                     deleted: state.deleted,
                 });
             }
-            Ok(())
+            Ok(ControlFlow::Continue(()))
         })?;
         // The exact match first.
         found.sort_by_key(|f| exact.as_ref() != Some(&f.record));

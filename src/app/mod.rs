@@ -158,6 +158,7 @@ impl App {
             outlook: None,
             wall: self.wall.clone(),
             only: Vec::new(),
+            window: crate::engine::sync::WINDOW,
         })
     }
 

@@ -30,6 +30,7 @@ impl Scheduler {
             outlook: None,
             wall: self.wall.clone(),
             only,
+            window: crate::engine::sync::WINDOW,
         }
     }
 

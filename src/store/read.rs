@@ -5,6 +5,7 @@ use super::StoreError;
 use super::project::{IgnoreState, RecordState, SideState, decode};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
+use std::ops::{Bound, ControlFlow};
 use tandem_protocol::{Event, Hlc, RecordDoc, RecordId, RecordKind, Side};
 
 pub fn store_format(txn: &ReadTransaction) -> Result<u64, StoreError> {
@@ -171,19 +172,31 @@ pub struct Stored {
     pub ignores: Vec<(Option<Side>, IgnoreState)>,
 }
 
-/// Every record of `kinds`, with its sides and ignore state, handed to `visit` one at a time in
-/// record id order: a caller that needs one record at a time (the planner) never holds them all.
+/// Every record of `kinds` after `after` (all of them: `None`), with its sides and ignore state,
+/// handed to `visit` one at a time in record id order until it says to stop: a caller that needs
+/// one record at a time (the planner) never holds them all, and one that works a window at a
+/// time goes on after the last record it was handed.
 pub fn each_record(
     txn: &ReadTransaction,
     kinds: &[RecordKind],
-    mut visit: impl FnMut(Stored) -> Result<(), StoreError>,
+    after: Option<&RecordId>,
+    mut visit: impl FnMut(Stored) -> Result<ControlFlow<()>, StoreError>,
 ) -> Result<(), StoreError> {
     let records = txn.open_table(RECORDS)?;
     let sides = txn.open_table(SIDES)?;
     let ignores = txn.open_table(IGNORES)?;
-    let mut sides = ByRecord::new(sides.iter()?);
-    let mut ignores = ByRecord::new(ignores.iter()?);
-    for row in records.iter()? {
+    let start = after.map(RecordId::as_str);
+    let (records, sides, ignores) = match start {
+        Some(id) => (
+            records.range::<&str>((Bound::Excluded(id), Bound::Unbounded))?,
+            sides.range((id, "")..)?,
+            ignores.range((id, "")..)?,
+        ),
+        None => (records.iter()?, sides.iter()?, ignores.iter()?),
+    };
+    let mut sides = ByRecord::new(sides);
+    let mut ignores = ByRecord::new(ignores);
+    for row in records {
         let (key, bytes) = row?;
         let id = key.value();
         // Ids start with their kind: the others are skipped without decoding them.
@@ -206,11 +219,14 @@ pub fn each_record(
         let ignored = ignores.rows_of(id, |side, bytes| {
             Ok((Side::parse(side), decode("ignores", bytes)?))
         })?;
-        visit(Stored {
+        let next = visit(Stored {
             state,
             sides: held,
             ignores: ignored,
         })?;
+        if next.is_break() {
+            break;
+        }
     }
     Ok(())
 }

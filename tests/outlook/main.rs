@@ -94,12 +94,15 @@ impl Three {
 
     /// One more run finds nothing to do on any side: no echo, nothing left behind.
     async fn in_step(&self) {
-        let idle = self.rig.sync().await;
+        let idle = self.rig.preview().await;
         assert!(
             idle.plan.items.iter().all(|i| !i.runs()),
             "{:#?}",
             idle.plan
         );
+        let idle = self.rig.apply().await;
+        let record = idle.record.as_ref().expect("the run is recorded");
+        assert!(record.results.is_empty(), "{:#?}", record.results);
     }
 
     fn item(&self, id: &str, kind: Kind) -> Item {

@@ -213,8 +213,9 @@ async fn an_event_edited_in_salesforce_appears_in_the_client() {
         json!({"Subject": "Pipeline review (moved)", "Location": "Room 4"}),
     );
     let report = rig.sync().await;
-    let step = report.plan.items[0].step(Side::DESKTOP).unwrap();
-    assert_eq!(step.op, Op::Update);
+    let steps: Vec<_> = report.record.unwrap().results;
+    assert_eq!(steps.len(), 1, "{steps:#?}");
+    assert_eq!((steps[0].side, steps[0].op), (Side::DESKTOP, Op::Update));
     let (_, body) = rig.get(&members[0]).await;
     assert!(body.contains("SUMMARY:Pipeline review (moved)"), "{body}");
     assert!(body.contains("LOCATION:Room 4"), "{body}");
@@ -545,6 +546,88 @@ async fn apply_does_exactly_what_the_preview_listed() {
             .len(),
         1
     );
+}
+
+/// A run plans and carries out a window of items at a time. With windows of two, seven
+/// contacts from each side and an event cross eight: every reviewed step is carried out once
+/// (none is skipped or repeated at a window's edge), a change after the preview is held back
+/// whichever window it falls in, the progress climbs to the run's total, and the record tallies
+/// the whole run.
+#[tokio::test]
+async fn a_run_in_windows_of_two_carries_out_every_reviewed_step_once() {
+    let rig = Rig::start().await;
+    for i in 0..7 {
+        let card = vcard(&format!("w{i}"), "Wim", &format!("Desk{i}"), &[]);
+        assert!(
+            rig.put(&format!("{CONTACTS}w{i}.vcf"), &card)
+                .await
+                .is_success()
+        );
+        rig.sf_create(
+            "Contact",
+            json!({"FirstName": "Sal", "LastName": format!("Force{i}")}),
+        );
+    }
+    hour_meeting(&rig, "Window review", utc_at(3, 10));
+    let preview = rig.preview().await;
+    let planned: usize = preview
+        .plan
+        .items
+        .iter()
+        .map(|i| i.steps().filter(|(_, s)| s.runs()).count())
+        .sum();
+    assert_eq!(planned, 15, "{:#?}", preview.plan);
+    // Changed after the preview, in the middle of the plan: held back.
+    let card = vcard("w3", "Wilma", "Desk3", &[]);
+    assert!(
+        rig.put(&format!("{CONTACTS}w3.vcf"), &card)
+            .await
+            .is_success()
+    );
+    let mut engine = rig.engine();
+    engine.window = 2;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let report = engine
+        .apply(&Selection::default(), &|done, total| {
+            seen.lock().unwrap().push((done, total))
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.held_back, 1);
+    let record = report.record.unwrap();
+    assert!(record.failures().next().is_none(), "{:#?}", record.results);
+    assert_eq!(record.results.len(), planned - 1, "{:#?}", record.results);
+    let mut once: Vec<_> = record.results.iter().map(|r| (&r.record, r.side)).collect();
+    once.sort();
+    once.dedup();
+    assert_eq!(once.len(), record.results.len(), "a step carried out twice");
+    assert_eq!(record.tally.side(Side::SALESFORCE).create, 6);
+    assert_eq!(record.tally.side(Side::DESKTOP).create, 8);
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.last(), Some(&(14, 14)), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+
+    let mut names: Vec<String> = rig
+        .last_names()
+        .await
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = (0..7)
+        .filter(|i| *i != 3)
+        .map(|i| format!("Desk{i}"))
+        .chain((0..7).map(|i| format!("Force{i}")))
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected, "each once in Salesforce");
+    assert_eq!(rig.members(CONTACTS).await.len(), 14);
+    assert_eq!(rig.members(CALENDAR).await.len(), 1);
+    // What was held back is all that is left.
+    let next = rig.preview().await;
+    let left: Vec<_> = next.plan.items.iter().filter(|i| i.runs()).collect();
+    assert_eq!(left.len(), 1, "{left:#?}");
+    assert_eq!(left[0].label, "Wilma Desk3");
 }
 
 #[tokio::test]

@@ -102,6 +102,7 @@ impl Rig {
             outlook: None,
             wall: system_clock(),
             only: Vec::new(),
+            window: tandem::engine::sync::WINDOW,
         }
     }
 

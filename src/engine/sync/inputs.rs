@@ -5,9 +5,10 @@ use crate::config::Settings;
 use crate::store::{IgnoreState, SideState, Store, StoreError, read};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use tandem_protocol::plan::{self, Ignore, Ignores, Plan, RecordInput, SideCopy};
 use tandem_protocol::rules::Rules;
-use tandem_protocol::{PerSide, RecordKind, Side};
+use tandem_protocol::{PerSide, RecordId, RecordKind, Side};
 
 fn copy(side: SideState) -> SideCopy {
     SideCopy {
@@ -46,50 +47,85 @@ pub fn plan_from_store(
     now: DateTime<Utc>,
     purpose: Purpose,
 ) -> Result<Plan, StoreError> {
-    let rules: HashMap<RecordKind, Rules> = RecordKind::ALL
-        .into_iter()
-        .map(|k| (k, settings.rules(k)))
-        .collect();
-    let mut plan = Plan {
+    let planner = Planner {
+        settings,
         sides: sides.to_vec(),
-        ..Plan::default()
+        kinds: kinds.to_vec(),
+        now,
+        purpose,
     };
-    read::each_record(&store.read()?, kinds, |stored| {
-        let copies: PerSide<SideCopy> = stored
-            .sides
+    Ok(planner.window(store, None, usize::MAX)?.0)
+}
+
+/// What a plan is made of, for planning a window at a time.
+pub struct Planner<'a> {
+    pub settings: &'a Settings,
+    pub sides: Vec<Side>,
+    pub kinds: Vec<RecordKind>,
+    pub now: DateTime<Utc>,
+    pub purpose: Purpose,
+}
+
+impl Planner<'_> {
+    /// The plan of the records after `after` (from the first: `None`) up to `items` items, and
+    /// the last record read when there are more to plan. Records are read in id order, which is
+    /// by kind, then oldest first: a summary reads in the order things happened, and windows
+    /// one after the other make the whole plan.
+    pub fn window(
+        &self,
+        store: &Store,
+        after: Option<&RecordId>,
+        items: usize,
+    ) -> Result<(Plan, Option<RecordId>), StoreError> {
+        let rules: HashMap<RecordKind, Rules> = RecordKind::ALL
             .into_iter()
-            .map(|(side, c)| (side, copy(c)))
+            .map(|k| (k, self.settings.rules(k)))
             .collect();
-        let mut ignores = Ignores::default();
-        for (side, decided) in stored.ignores {
-            match side {
-                Some(side) => {
-                    ignores.sides.insert(side, ignore(decided));
-                }
-                None => ignores.all = Some(ignore(decided)),
-            }
-        }
-        let state = stored.state;
-        let input = RecordInput {
-            id: &state.id,
-            kind: state.kind,
-            deleted: state.deleted,
-            heads: &state.heads,
-            fields: &state.fields,
-            conflicts: &state.conflicts,
-            copies: &copies,
-            ignores: &ignores,
+        let mut plan = Plan {
+            sides: self.sides.to_vec(),
+            ..Plan::default()
         };
-        if let Some(mut item) = plan::plan_record(&input, sides, &rules[&state.kind], now) {
-            if purpose == Purpose::Review {
-                plan::annotate(&mut item, &state.fields, &rules[&state.kind]);
+        let mut last = None;
+        read::each_record(&store.read()?, &self.kinds, after, |stored| {
+            let copies: PerSide<SideCopy> = stored
+                .sides
+                .into_iter()
+                .map(|(side, c)| (side, copy(c)))
+                .collect();
+            let mut ignores = Ignores::default();
+            for (side, decided) in stored.ignores {
+                match side {
+                    Some(side) => {
+                        ignores.sides.insert(side, ignore(decided));
+                    }
+                    None => ignores.all = Some(ignore(decided)),
+                }
             }
-            plan.items.push(item);
-        }
-        Ok(())
-    })?;
-    // Oldest records first, so a summary reads in the order things happened.
-    plan.items
-        .sort_by(|a, b| (a.kind, &a.record).cmp(&(b.kind, &b.record)));
-    Ok(plan)
+            let state = stored.state;
+            let input = RecordInput {
+                id: &state.id,
+                kind: state.kind,
+                deleted: state.deleted,
+                heads: &state.heads,
+                fields: &state.fields,
+                conflicts: &state.conflicts,
+                copies: &copies,
+                ignores: &ignores,
+            };
+            let rules = &rules[&state.kind];
+            if let Some(mut item) = plan::plan_record(&input, &self.sides, rules, self.now) {
+                if self.purpose == Purpose::Review {
+                    plan::annotate(&mut item, &state.fields, rules);
+                }
+                plan.items.push(item);
+            }
+            last = Some(state.id);
+            Ok(match plan.items.len() < items {
+                true => ControlFlow::Continue(()),
+                false => ControlFlow::Break(()),
+            })
+        })?;
+        let more = plan.items.len() >= items;
+        Ok((plan, last.filter(|_| more)))
+    }
 }

@@ -8,6 +8,10 @@
 //! manual run has been applied. Errors of one item never stop the others; an error that ends a
 //! remote side's part (offline, login, limits) leaves the other sides running.
 //!
+//! A run that carries steps out plans a window of records at a time and carries each window out
+//! before planning the next, so it never holds the whole plan: what it holds is bounded by the
+//! window, not by the number of records.
+//!
 //! Each side of a run is reached through its kind of adapter: the desktop through the DAV
 //! server's projection in the store, Salesforce through its connection. The plan itself names
 //! sides, never adapters.
@@ -23,6 +27,7 @@ mod pull;
 pub mod salesforce;
 
 use connector::Connector;
+use inputs::Planner;
 pub use ledger::LogLedger;
 pub use notes::NotesConnection;
 pub use outlook::OutlookConnection;
@@ -41,8 +46,13 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tandem_protocol::plan::{Item, Plan};
-use tandem_protocol::run::{ApiUse, RunMode, RunRecord, StepResult};
+use tandem_protocol::run::{ApiUse, RunMode, RunRecord, StepResult, Tally};
 use tandem_protocol::{Decision, Hlc, Op, Origin, RecordId, RecordKind, Side};
+
+/// How many items of the plan a run plans and carries out at a time. A window's plan is all a
+/// run holds of it: creates carry whole records, and a first sync of 100,000 records held 200 MB
+/// of plan at once. Each window's Salesforce steps still go out in full batches (200 a call).
+pub const WINDOW: usize = 2_000;
 
 /// Desktop writes queued at most before the oldest is awaited (the writer commits up to 1,024
 /// events in one transaction).
@@ -142,6 +152,9 @@ pub struct SyncEngine {
     pub wall: WallClock,
     /// Limit the run to these kinds (the automatic runs that are due); empty: every enabled kind.
     pub only: Vec<RecordKind>,
+    /// How many items a run plans and carries out at a time: `WINDOW`, or fewer where a test
+    /// makes a few records cross windows.
+    pub window: usize,
 }
 
 /// What one pull of one kind took in.
@@ -156,6 +169,8 @@ pub struct Pulled {
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
+    /// What a preview shows. A run that carries steps out leaves it empty: it plans and carries
+    /// out a window of items at a time, and its record says what each step did.
     pub plan: Plan,
     pub record: Option<RunRecord>,
     /// What each pull took in, per side and kind.
@@ -183,6 +198,56 @@ pub struct Selection {
     pub fingerprints: Vec<String>,
 }
 
+/// Which planned items a run carries out.
+enum Choice<'a> {
+    /// An automatic run: every item.
+    Everything,
+    /// A manual run: the items the last preview showed, in the state it showed them, narrowed
+    /// to the records (none: all) and the items a front showed (none: all) the user picked.
+    Reviewed {
+        reviewed: HashSet<&'a str>,
+        records: HashSet<RecordId>,
+        shown: HashSet<&'a str>,
+    },
+}
+
+impl Choice<'_> {
+    fn keeps(&self, item: &Item) -> bool {
+        match self {
+            Choice::Everything => true,
+            Choice::Reviewed {
+                reviewed,
+                records,
+                shown,
+            } => {
+                let fingerprint = item.fingerprint();
+                reviewed.contains(fingerprint.as_str())
+                    && (records.is_empty() || records.contains(&item.record))
+                    && (shown.is_empty() || shown.contains(fingerprint.as_str()))
+            }
+        }
+    }
+
+    /// Whether a preview showed the item in its state now.
+    fn reviewed(&self, item: &Item) -> bool {
+        match self {
+            Choice::Everything => true,
+            Choice::Reviewed { reviewed, .. } => reviewed.contains(item.fingerprint().as_str()),
+        }
+    }
+}
+
+/// A run under way: the sides it reaches, and what it did so far.
+struct Carrying<'a> {
+    connection: Option<Connection>,
+    connectors: Vec<Connector>,
+    reached: Reached,
+    results: Vec<StepResult>,
+    progress: Progress<'a>,
+    /// Stopped on request.
+    halted: bool,
+}
+
 /// How the remote sides went in a run: why one could not be reached, and the calls each took.
 #[derive(Default)]
 struct Reached {
@@ -202,6 +267,14 @@ impl Reached {
         if !self.unread.contains(&side) {
             self.unread.push(side);
         }
+    }
+
+    /// Why a step for `side` is not sent: why it was not reached, or `otherwise`.
+    fn why_not(&self, side: Side, otherwise: SyncError) -> String {
+        self.unreachable
+            .get(&side)
+            .cloned()
+            .unwrap_or_else(|| otherwise.to_string())
     }
 
     /// The side is not a side of this run at all (tandem is not signed in to it).
@@ -369,14 +442,20 @@ impl SyncEngine {
     }
 
     fn plan_for(&self, purpose: inputs::Purpose) -> Result<Plan, SyncError> {
-        Ok(inputs::plan_from_store(
-            &self.store,
-            &self.settings,
-            &self.sides(),
-            &self.kinds(),
-            self.now(),
+        Ok(self
+            .planner(purpose)
+            .window(&self.store, None, usize::MAX)?
+            .0)
+    }
+
+    fn planner(&self, purpose: inputs::Purpose) -> Planner<'_> {
+        Planner {
+            settings: &self.settings,
+            sides: self.sides(),
+            kinds: self.kinds(),
+            now: self.now(),
             purpose,
-        )?)
+        }
     }
 
     /// `tandem sync preview`: pull, plan, and record what was shown.
@@ -407,7 +486,13 @@ impl SyncEngine {
             .filter(|i| i.runs())
             .map(Item::fingerprint)
             .collect();
-        let record = self.run_record(RunMode::Preview, started, &report.plan, reached, reviewed);
+        let record = self.run_record(
+            RunMode::Preview,
+            started,
+            report.plan.tally(),
+            reached,
+            reviewed,
+        );
         self.record(&record).await?;
         report.record = Some(record);
         Ok(report)
@@ -422,47 +507,16 @@ impl SyncEngine {
     ) -> Result<RunReport, SyncError> {
         let _running = RUNNING.lock().await;
         let reviewed = self.last_preview()?.ok_or(SyncError::NoPreview)?;
-        // A set, not the list: every item is looked up, and scanning a list of 20,000
-        // fingerprints for each of 20,000 items took seconds (quadratic in the run's size).
-        let reviewed: HashSet<&str> = reviewed.iter().map(String::as_str).collect();
-        let mut plan = self.plan_for(inputs::Purpose::Run)?;
-        let wanted = self.resolve_selection(selection)?;
-        let shown: HashSet<&str> = selection.fingerprints.iter().map(String::as_str).collect();
-        let mut held_back = plan
-            .items
-            .iter()
-            .filter(|i| i.runs() && !reviewed.contains(i.fingerprint().as_str()))
-            .count();
-        plan.items.retain(|item| {
-            let fingerprint = item.fingerprint();
-            reviewed.contains(fingerprint.as_str())
-                && (wanted.is_empty() || wanted.contains(&item.record))
-                && (shown.is_empty() || shown.contains(fingerprint.as_str()))
-        });
-        if !shown.is_empty() {
-            // What was shown and is no longer the plan (changed since, or not reviewed) waits.
-            let found = plan
-                .items
-                .iter()
-                .filter(|i| shown.contains(i.fingerprint().as_str()));
-            held_back = shown.len() - found.count();
-        }
-        let records = plan.items.iter().map(|i| i.record.clone()).collect();
-        let started = self.now();
-        let confirm = Draft {
-            origin: Origin::new(Side::TANDEM, "cli:sync-apply"),
-            body: DraftBody::Decision(Decision::Confirm {
-                run: format!("run-{}", self.now().timestamp_millis()),
-                records,
-            }),
+        let choice = Choice::Reviewed {
+            // Sets, not lists: every item is looked up, and scanning a list of 20,000
+            // fingerprints for each of 20,000 items took seconds (quadratic in the run's size).
+            reviewed: reviewed.iter().map(String::as_str).collect(),
+            records: self.resolve_selection(selection)?.into_iter().collect(),
+            shown: selection.fingerprints.iter().map(String::as_str).collect(),
         };
-        self.writer.append(confirm).await?;
-        let running = Running::start(RunMode::Manual, started);
-        let mut report = self
-            .execute(RunMode::Manual, plan, false, progress, &running.0)
-            .await?;
-        report.held_back = held_back;
-        Ok(report)
+        let running = Running::start(RunMode::Manual, self.now());
+        self.execute(RunMode::Manual, &choice, progress, &running.0)
+            .await
     }
 
     /// A scheduled run: pull, plan, apply everything that is not ignored.
@@ -474,8 +528,7 @@ impl SyncEngine {
         let running = Running::start(RunMode::Automatic, self.now());
         self.execute(
             RunMode::Automatic,
-            Plan::default(),
-            true,
+            &Choice::Everything,
             &|_, _| {},
             &running.0,
         )
@@ -517,11 +570,12 @@ impl SyncEngine {
             .collect()
     }
 
+    /// Carry out the chosen items of the plan, a window of records at a time: plan a window,
+    /// carry out its steps on every side, go on with the next. An automatic run pulls first.
     async fn execute(
         &self,
         mode: RunMode,
-        plan: Plan,
-        pull_first: bool,
+        choice: &Choice<'_>,
         progress: &(dyn Fn(u64, u64) + Sync),
         halt: &Halt,
     ) -> Result<RunReport, SyncError> {
@@ -530,8 +584,7 @@ impl SyncEngine {
         let mut reached = Reached::default();
         let connection = self.reach_salesforce(&mut reached, halt).await;
         let connectors = self.reach_connectors(&mut reached).await;
-        let mut plan = plan;
-        if pull_first {
+        if mode == RunMode::Automatic {
             if let Some(connection) = &connection
                 && let Err(e) = self.pull(connection, &mut report).await
             {
@@ -543,30 +596,106 @@ impl SyncEngine {
                 }
             }
             report.unread = reached.unread();
-            plan = self.plan_for(inputs::Purpose::Run)?;
         }
         crate::store::ensure_default_collections(&self.store, &self.writer).await?;
-        let total: u64 = plan
-            .items
-            .iter()
-            .map(|i| i.steps().filter(|(_, s)| s.runs()).count() as u64)
-            .sum();
+        let planner = self.planner(inputs::Purpose::Run);
+        let (total, held_back) = self.count(&planner, choice)?;
+        report.held_back = held_back;
         Running::advance(0, total);
-        let mut progress = Progress {
-            done: 0,
-            total,
-            report: progress,
+        let mut run = Carrying {
+            connection,
+            connectors,
+            reached,
+            results: Vec::new(),
+            progress: Progress {
+                done: 0,
+                total,
+                report: progress,
+            },
+            halted: false,
         };
-        let mut results: Vec<StepResult> = Vec::new();
+        let mut tally = Tally::default();
+        let confirmed = format!("run-{}", self.now().timestamp_millis());
+        let mut after = None;
+        while !run.halted {
+            let (mut window, next) = planner.window(&self.store, after.as_ref(), self.window)?;
+            window.items.retain(|item| choice.keeps(item));
+            window.items.iter().for_each(|item| tally.count(item));
+            if mode == RunMode::Manual && !window.items.is_empty() {
+                let confirm = Draft {
+                    origin: Origin::new(Side::TANDEM, "cli:sync-apply"),
+                    body: DraftBody::Decision(Decision::Confirm {
+                        run: confirmed.clone(),
+                        records: window.items.iter().map(|i| i.record.clone()).collect(),
+                    }),
+                };
+                self.writer.append(confirm).await?;
+            }
+            self.carry_out(&mut run, &window, halt).await;
+            match next {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
+        Running::advance(total, total);
+        (run.progress.report)(total, total);
+        let mut reached = run.reached;
+        if let Some(connection) = &run.connection {
+            reached.used(Side::SALESFORCE, connection);
+        }
+        for connector in &run.connectors {
+            reached.used_connector(connector);
+        }
+        let mut record = self.run_record(mode, started, tally, reached, Vec::new());
+        record.results = run.results;
+        self.record(&record).await?;
+        report.halted = run.halted;
+        report.record = Some(record);
+        Ok(report)
+    }
+
+    /// The steps a run will carry out (for its progress), and the items it holds back: changed
+    /// since the preview, or not among the items a front showed.
+    fn count(&self, planner: &Planner, choice: &Choice) -> Result<(u64, usize), SyncError> {
+        let (mut steps, mut kept, mut unreviewed) = (0, 0, 0);
+        let mut after = None;
+        loop {
+            let (window, next) = planner.window(&self.store, after.as_ref(), self.window)?;
+            for item in &window.items {
+                if choice.keeps(item) {
+                    kept += 1;
+                    steps += item.steps().filter(|(_, s)| s.runs()).count() as u64;
+                } else if item.runs() && !choice.reviewed(item) {
+                    unreviewed += 1;
+                }
+            }
+            match next {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
+        let held_back = match choice {
+            // What was shown and is no longer the plan (changed since, or not reviewed) waits.
+            Choice::Reviewed { shown, .. } if !shown.is_empty() => shown.len().saturating_sub(kept),
+            _ => unreviewed,
+        };
+        Ok((steps, held_back))
+    }
+
+    /// Carry out the steps of one window of the plan on every side: the desktop's through the
+    /// log, then Salesforce's and each connector's in batches. A side that ended its part in an
+    /// earlier window (offline, limits) gets each step back as not sent, saying why.
+    async fn carry_out(&self, run: &mut Carrying<'_>, plan: &Plan, halt: &Halt) {
         let mut to_salesforce = Vec::new();
         let mut to_connectors: BTreeMap<Side, Vec<_>> = BTreeMap::new();
         // Desktop writes are queued and their outcomes awaited later (each fills in its own
         // result): awaiting each before the next cost one commit, an fsync, per record — 10,000
         // in a first sync. The writer still appends them in order, each on its own condition.
         let mut queued: VecDeque<(usize, desktop::Queued)> = VecDeque::new();
+        let results = &mut run.results;
         for item in &plan.items {
             if halt.raised() {
-                report.halted = true;
+                run.halted = true;
                 break;
             }
             let rules = self.settings.rules(item.kind);
@@ -603,15 +732,15 @@ impl SyncEngine {
                         }
                         Err(e) => {
                             results.push(result(item, side, step.op, Some(e.to_string())));
-                            progress.step();
+                            run.progress.step();
                         }
                     }
                     // A window, so progress moves and a long run does not hold every write.
                     settle(
                         &mut queued,
-                        &mut results,
+                        results,
                         DESKTOP_WRITES_IN_FLIGHT,
-                        &mut progress,
+                        &mut run.progress,
                     )
                     .await;
                 } else if side == Side::SALESFORCE {
@@ -624,8 +753,9 @@ impl SyncEngine {
                 }
             }
         }
-        settle(&mut queued, &mut results, 0, &mut progress).await;
-        match (&connection, to_salesforce.is_empty()) {
+        settle(&mut queued, results, 0, &mut run.progress).await;
+        let reached = &mut run.reached;
+        match (&run.connection, to_salesforce.is_empty()) {
             (_, true) => {}
             (Some(connection), false) if !reached.unreachable.contains_key(&Side::SALESFORCE) => {
                 let rules = |kind| self.settings.rules(kind);
@@ -634,29 +764,20 @@ impl SyncEngine {
                     .await;
                 results.extend(pushed);
                 match stopped {
-                    Some(ClientError::Halted) => report.halted = true,
+                    Some(ClientError::Halted) => run.halted = true,
                     Some(stopped) => reached.failed(Side::SALESFORCE, stopped),
                     None => {}
                 }
             }
             _ => {
-                let why = reached
-                    .unreachable
-                    .get(&Side::SALESFORCE)
-                    .cloned()
-                    .unwrap_or_else(|| SyncError::NotConnected.to_string());
+                let why = reached.why_not(Side::SALESFORCE, SyncError::NotConnected);
                 for (item, step, _) in to_salesforce {
-                    results.push(result(
-                        item,
-                        Side::SALESFORCE,
-                        step.op,
-                        Some(format!("not sent: {why}")),
-                    ));
+                    results.push(not_sent(item, Side::SALESFORCE, step.op, &why));
                 }
             }
         }
         for (side, steps) in to_connectors {
-            let connector = connectors.iter().find(|c| c.side() == side);
+            let connector = run.connectors.iter().find(|c| c.side() == side);
             match connector {
                 Some(connector) if !reached.unreachable.contains_key(&side) => {
                     let (pushed, stopped) = connector.push(&self.store, &self.writer, steps).await;
@@ -666,43 +787,20 @@ impl SyncEngine {
                     }
                 }
                 _ => {
-                    let why = reached
-                        .unreachable
-                        .get(&side)
-                        .cloned()
-                        .unwrap_or_else(|| SyncError::NoConnector(side).to_string());
+                    let why = reached.why_not(side, SyncError::NoConnector(side));
                     for (item, step, _) in steps {
-                        results.push(result(
-                            item,
-                            side,
-                            step.op,
-                            Some(format!("not sent: {why}")),
-                        ));
+                        results.push(not_sent(item, side, step.op, &why));
                     }
                 }
             }
         }
-        Running::advance(total, total);
-        (progress.report)(total, total);
-        if let Some(connection) = &connection {
-            reached.used(Side::SALESFORCE, connection);
-        }
-        for connector in &connectors {
-            reached.used_connector(connector);
-        }
-        let mut record = self.run_record(mode, started, &plan, reached, Vec::new());
-        record.results = results;
-        self.record(&record).await?;
-        report.plan = plan;
-        report.record = Some(record);
-        Ok(report)
     }
 
     fn run_record(
         &self,
         mode: RunMode,
         started: DateTime<Utc>,
-        plan: &Plan,
+        tally: Tally,
         reached: Reached,
         reviewed: Vec<String>,
     ) -> RunRecord {
@@ -711,7 +809,7 @@ impl SyncEngine {
             started_ms: started.timestamp_millis(),
             finished_ms: self.now().timestamp_millis(),
             kinds: self.kinds(),
-            tally: plan.tally(),
+            tally,
             reviewed,
             results: Vec::new(),
             unreachable: reached.unreachable,
@@ -771,6 +869,10 @@ async fn settle(
         results[at].error = write.outcome().await.err().map(|e| e.to_string());
         progress.step();
     }
+}
+
+fn not_sent(item: &Item, side: Side, op: Op, why: &str) -> StepResult {
+    result(item, side, op, Some(format!("not sent: {why}")))
 }
 
 fn result(item: &Item, side: Side, op: Op, error: Option<String>) -> StepResult {
