@@ -208,17 +208,8 @@ pub fn each_record(
             continue;
         }
         let state: RecordState = decode("records", bytes.value())?;
-        let held = sides
-            .rows_of(id, |side, bytes| match Side::parse(side) {
-                Some(side) => Ok(Some((side, decode("sides", bytes)?))),
-                None => Ok(None),
-            })?
-            .into_iter()
-            .flatten()
-            .collect();
-        let ignored = ignores.rows_of(id, |side, bytes| {
-            Ok((Side::parse(side), decode("ignores", bytes)?))
-        })?;
+        let held = sides.rows_of(id, side_row)?.into_iter().flatten().collect();
+        let ignored = ignores.rows_of(id, ignore_row)?;
         let next = visit(Stored {
             state,
             sides: held,
@@ -229,6 +220,51 @@ pub fn each_record(
         }
     }
     Ok(())
+}
+
+/// The records `ids`, with their sides and ignore state, handed to `visit` one at a time; an id
+/// the store does not hold is passed over. For a few records of many: each is looked up.
+pub fn each_of(
+    txn: &ReadTransaction,
+    ids: &[RecordId],
+    mut visit: impl FnMut(Stored) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let records = txn.open_table(RECORDS)?;
+    let sides = txn.open_table(SIDES)?;
+    let ignores = txn.open_table(IGNORES)?;
+    for id in ids {
+        let Some(bytes) = records.get(id.as_str())? else {
+            continue;
+        };
+        let state: RecordState = decode("records", bytes.value())?;
+        let held = ByRecord::new(sides.range((id.as_str(), "")..)?)
+            .rows_of(id.as_str(), side_row)?
+            .into_iter()
+            .flatten()
+            .collect();
+        let ignored =
+            ByRecord::new(ignores.range((id.as_str(), "")..)?).rows_of(id.as_str(), ignore_row)?;
+        visit(Stored {
+            state,
+            sides: held,
+            ignores: ignored,
+        })?;
+    }
+    Ok(())
+}
+
+/// A row of the sides table: what a side holds of a record (none for a side tandem no longer
+/// knows).
+fn side_row(side: &str, bytes: &[u8]) -> Result<Option<(Side, SideState)>, StoreError> {
+    match Side::parse(side) {
+        Some(side) => Ok(Some((side, decode("sides", bytes)?))),
+        None => Ok(None),
+    }
+}
+
+/// A row of the ignores table: of the whole record (no side) or of its step on one side.
+fn ignore_row(side: &str, bytes: &[u8]) -> Result<(Option<Side>, IgnoreState), StoreError> {
+    Ok((Side::parse(side), decode("ignores", bytes)?))
 }
 
 /// A table keyed (record id, name), walked once in key order alongside the records, which are

@@ -2,11 +2,12 @@
 //! side holds of it and what the user decided to leave out.
 
 use crate::config::Settings;
-use crate::store::{IgnoreState, SideState, Store, StoreError, read};
+use crate::store::read::{self, Stored};
+use crate::store::{IgnoreState, SideState, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use tandem_protocol::plan::{self, Ignore, Ignores, Plan, RecordInput, SideCopy};
+use tandem_protocol::plan::{self, Ignore, Ignores, Item, Plan, RecordInput, SideCopy};
 use tandem_protocol::rules::Rules;
 use tandem_protocol::{PerSide, RecordId, RecordKind, Side};
 
@@ -47,26 +48,40 @@ pub fn plan_from_store(
     now: DateTime<Utc>,
     purpose: Purpose,
 ) -> Result<Plan, StoreError> {
-    let planner = Planner {
-        settings,
-        sides: sides.to_vec(),
-        kinds: kinds.to_vec(),
-        now,
-        purpose,
-    };
+    let planner = Planner::new(settings, sides.to_vec(), kinds.to_vec(), now, purpose);
     Ok(planner.window(store, None, usize::MAX)?.0)
 }
 
-/// What a plan is made of, for planning a window at a time.
-pub struct Planner<'a> {
-    pub settings: &'a Settings,
-    pub sides: Vec<Side>,
-    pub kinds: Vec<RecordKind>,
-    pub now: DateTime<Utc>,
-    pub purpose: Purpose,
+/// What a plan is made of, for planning a window at a time or a few records.
+pub struct Planner {
+    rules: HashMap<RecordKind, Rules>,
+    sides: Vec<Side>,
+    kinds: Vec<RecordKind>,
+    now: DateTime<Utc>,
+    purpose: Purpose,
 }
 
-impl Planner<'_> {
+impl Planner {
+    pub fn new(
+        settings: &Settings,
+        sides: Vec<Side>,
+        kinds: Vec<RecordKind>,
+        now: DateTime<Utc>,
+        purpose: Purpose,
+    ) -> Planner {
+        let rules = RecordKind::ALL
+            .into_iter()
+            .map(|k| (k, settings.rules(k)))
+            .collect();
+        Planner {
+            rules,
+            sides,
+            kinds,
+            now,
+            purpose,
+        }
+    }
+
     /// The plan of the records after `after` (from the first: `None`) up to `items` items, and
     /// the last record read when there are more to plan. Records are read in id order, which is
     /// by kind, then oldest first: a summary reads in the order things happened, and windows
@@ -77,49 +92,11 @@ impl Planner<'_> {
         after: Option<&RecordId>,
         items: usize,
     ) -> Result<(Plan, Option<RecordId>), StoreError> {
-        let rules: HashMap<RecordKind, Rules> = RecordKind::ALL
-            .into_iter()
-            .map(|k| (k, self.settings.rules(k)))
-            .collect();
-        let mut plan = Plan {
-            sides: self.sides.to_vec(),
-            ..Plan::default()
-        };
+        let mut plan = self.empty();
         let mut last = None;
         read::each_record(&store.read()?, &self.kinds, after, |stored| {
-            let copies: PerSide<SideCopy> = stored
-                .sides
-                .into_iter()
-                .map(|(side, c)| (side, copy(c)))
-                .collect();
-            let mut ignores = Ignores::default();
-            for (side, decided) in stored.ignores {
-                match side {
-                    Some(side) => {
-                        ignores.sides.insert(side, ignore(decided));
-                    }
-                    None => ignores.all = Some(ignore(decided)),
-                }
-            }
-            let state = stored.state;
-            let input = RecordInput {
-                id: &state.id,
-                kind: state.kind,
-                deleted: state.deleted,
-                heads: &state.heads,
-                fields: &state.fields,
-                conflicts: &state.conflicts,
-                copies: &copies,
-                ignores: &ignores,
-            };
-            let rules = &rules[&state.kind];
-            if let Some(mut item) = plan::plan_record(&input, &self.sides, rules, self.now) {
-                if self.purpose == Purpose::Review {
-                    plan::annotate(&mut item, &state.fields, rules);
-                }
-                plan.items.push(item);
-            }
-            last = Some(state.id);
+            last = Some(stored.state.id.clone());
+            plan.items.extend(self.item(stored));
             Ok(match plan.items.len() < items {
                 true => ControlFlow::Continue(()),
                 false => ControlFlow::Break(()),
@@ -127,5 +104,57 @@ impl Planner<'_> {
         })?;
         let more = plan.items.len() >= items;
         Ok((plan, last.filter(|_| more)))
+    }
+
+    /// The plan of the records `ids` (in id order), as the store holds them now.
+    pub fn records(&self, store: &Store, ids: &[RecordId]) -> Result<Plan, StoreError> {
+        let mut plan = self.empty();
+        read::each_of(&store.read()?, ids, |stored| {
+            plan.items.extend(self.item(stored));
+            Ok(())
+        })?;
+        Ok(plan)
+    }
+
+    fn empty(&self) -> Plan {
+        Plan {
+            sides: self.sides.clone(),
+            ..Plan::default()
+        }
+    }
+
+    /// The item of one record, when a side is not in step with it.
+    fn item(&self, stored: Stored) -> Option<Item> {
+        let copies: PerSide<SideCopy> = stored
+            .sides
+            .into_iter()
+            .map(|(side, c)| (side, copy(c)))
+            .collect();
+        let mut ignores = Ignores::default();
+        for (side, decided) in stored.ignores {
+            match side {
+                Some(side) => {
+                    ignores.sides.insert(side, ignore(decided));
+                }
+                None => ignores.all = Some(ignore(decided)),
+            }
+        }
+        let state = stored.state;
+        let input = RecordInput {
+            id: &state.id,
+            kind: state.kind,
+            deleted: state.deleted,
+            heads: &state.heads,
+            fields: &state.fields,
+            conflicts: &state.conflicts,
+            copies: &copies,
+            ignores: &ignores,
+        };
+        let rules = &self.rules[&state.kind];
+        let mut item = plan::plan_record(&input, &self.sides, rules, self.now)?;
+        if self.purpose == Purpose::Review {
+            plan::annotate(&mut item, &state.fields, rules);
+        }
+        Some(item)
     }
 }

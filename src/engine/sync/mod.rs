@@ -49,9 +49,10 @@ use tandem_protocol::plan::{Item, Plan};
 use tandem_protocol::run::{ApiUse, RunMode, RunRecord, StepResult, Tally};
 use tandem_protocol::{Decision, Hlc, Op, Origin, RecordId, RecordKind, Side};
 
-/// How many items of the plan a run plans and carries out at a time. A window's plan is all a
-/// run holds of it: creates carry whole records, and a first sync of 100,000 records held 200 MB
-/// of plan at once. Each window's Salesforce steps still go out in full batches (200 a call).
+/// How many items of the plan a run plans and carries out at a time. Besides the ids of the
+/// records it chose, a window's items are all a run holds of the plan: creates carry whole
+/// records, and the plan of a first sync of 100,000 records took 200 MB whole. Each window's
+/// Salesforce steps still go out in full batches (200 a call).
 pub const WINDOW: usize = 2_000;
 
 /// Desktop writes queued at most before the oldest is awaited (the writer commits up to 1,024
@@ -235,6 +236,15 @@ impl Choice<'_> {
             Choice::Reviewed { reviewed, .. } => reviewed.contains(item.fingerprint().as_str()),
         }
     }
+}
+
+/// What a run carries out: see `SyncEngine::choose`.
+#[derive(Default)]
+struct Chosen {
+    records: Vec<RecordId>,
+    steps: u64,
+    tally: Tally,
+    held_back: usize,
 }
 
 /// A run under way: the sides it reaches, and what it did so far.
@@ -448,14 +458,14 @@ impl SyncEngine {
             .0)
     }
 
-    fn planner(&self, purpose: inputs::Purpose) -> Planner<'_> {
-        Planner {
-            settings: &self.settings,
-            sides: self.sides(),
-            kinds: self.kinds(),
-            now: self.now(),
+    fn planner(&self, purpose: inputs::Purpose) -> Planner {
+        Planner::new(
+            &self.settings,
+            self.sides(),
+            self.kinds(),
+            self.now(),
             purpose,
-        }
+        )
     }
 
     /// `tandem sync preview`: pull, plan, and record what was shown.
@@ -570,8 +580,9 @@ impl SyncEngine {
             .collect()
     }
 
-    /// Carry out the chosen items of the plan, a window of records at a time: plan a window,
-    /// carry out its steps on every side, go on with the next. An automatic run pulls first.
+    /// Carry out the chosen items of the plan, a window of records at a time: choose in one pass
+    /// over the plan, then plan each window of the chosen records again and carry out its steps
+    /// on every side before the next. An automatic run pulls first.
     async fn execute(
         &self,
         mode: RunMode,
@@ -599,9 +610,9 @@ impl SyncEngine {
         }
         crate::store::ensure_default_collections(&self.store, &self.writer).await?;
         let planner = self.planner(inputs::Purpose::Run);
-        let (total, held_back) = self.count(&planner, choice)?;
-        report.held_back = held_back;
-        Running::advance(0, total);
+        let chosen = self.choose(&planner, choice)?;
+        report.held_back = chosen.held_back;
+        Running::advance(0, chosen.steps);
         let mut run = Carrying {
             connection,
             connectors,
@@ -609,18 +620,20 @@ impl SyncEngine {
             results: Vec::new(),
             progress: Progress {
                 done: 0,
-                total,
+                total: chosen.steps,
                 report: progress,
             },
             halted: false,
         };
-        let mut tally = Tally::default();
         let confirmed = format!("run-{}", self.now().timestamp_millis());
-        let mut after = None;
-        while !run.halted {
-            let (mut window, next) = planner.window(&self.store, after.as_ref(), self.window)?;
+        for records in chosen.records.chunks(self.window.max(1)) {
+            if run.halted {
+                break;
+            }
+            // Planned again as the store holds them now: an earlier window's writes may have
+            // moved a record on, and then it is no longer what was chosen.
+            let mut window = planner.records(&self.store, records)?;
             window.items.retain(|item| choice.keeps(item));
-            window.items.iter().for_each(|item| tally.count(item));
             if mode == RunMode::Manual && !window.items.is_empty() {
                 let confirm = Draft {
                     origin: Origin::new(Side::TANDEM, "cli:sync-apply"),
@@ -632,11 +645,8 @@ impl SyncEngine {
                 self.writer.append(confirm).await?;
             }
             self.carry_out(&mut run, &window, halt).await;
-            match next {
-                Some(last) => after = Some(last),
-                None => break,
-            }
         }
+        let total = chosen.steps;
         Running::advance(total, total);
         (run.progress.report)(total, total);
         let mut reached = run.reached;
@@ -646,7 +656,7 @@ impl SyncEngine {
         for connector in &run.connectors {
             reached.used_connector(connector);
         }
-        let mut record = self.run_record(mode, started, tally, reached, Vec::new());
+        let mut record = self.run_record(mode, started, chosen.tally, reached, Vec::new());
         record.results = run.results;
         self.record(&record).await?;
         report.halted = run.halted;
@@ -654,18 +664,25 @@ impl SyncEngine {
         Ok(report)
     }
 
-    /// The steps a run will carry out (for its progress), and the items it holds back: changed
-    /// since the preview, or not among the items a front showed.
-    fn count(&self, planner: &Planner, choice: &Choice) -> Result<(u64, usize), SyncError> {
-        let (mut steps, mut kept, mut unreviewed) = (0, 0, 0);
+    /// What a run carries out, from one pass over the plan a window at a time: the records of
+    /// the chosen items that run (all a run keeps of the plan until it plans them again), their
+    /// steps and tally, and the items held back (changed since the preview, or not among the
+    /// items a front showed).
+    fn choose(&self, planner: &Planner, choice: &Choice) -> Result<Chosen, SyncError> {
+        let mut chosen = Chosen::default();
+        let (mut kept, mut unreviewed) = (0, 0);
         let mut after = None;
         loop {
-            let (window, next) = planner.window(&self.store, after.as_ref(), self.window)?;
-            for item in &window.items {
-                if choice.keeps(item) {
+            let (window, next) = planner.window(&self.store, after.as_ref(), self.window.max(1))?;
+            for item in window.items {
+                if choice.keeps(&item) {
                     kept += 1;
-                    steps += item.steps().filter(|(_, s)| s.runs()).count() as u64;
-                } else if item.runs() && !choice.reviewed(item) {
+                    chosen.tally.count(&item);
+                    chosen.steps += item.steps().filter(|(_, s)| s.runs()).count() as u64;
+                    if item.runs() {
+                        chosen.records.push(item.record);
+                    }
+                } else if item.runs() && !choice.reviewed(&item) {
                     unreviewed += 1;
                 }
             }
@@ -674,12 +691,12 @@ impl SyncEngine {
                 None => break,
             }
         }
-        let held_back = match choice {
+        chosen.held_back = match choice {
             // What was shown and is no longer the plan (changed since, or not reviewed) waits.
             Choice::Reviewed { shown, .. } if !shown.is_empty() => shown.len().saturating_sub(kept),
             _ => unreviewed,
         };
-        Ok((steps, held_back))
+        Ok(chosen)
     }
 
     /// Carry out the steps of one window of the plan on every side: the desktop's through the
