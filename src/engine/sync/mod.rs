@@ -8,14 +8,16 @@
 //! manual run has been applied. Errors of one item never stop the others; an error that ends a
 //! remote side's part (offline, login, limits) leaves the other sides running.
 //!
-//! A run that carries steps out plans a window of records at a time and carries each window out
-//! before planning the next, so it never holds the whole plan: what it holds is bounded by the
-//! window, not by the number of records.
+//! A run that carries steps out never holds its whole plan: it chooses what to carry out in one
+//! pass over the plan, made a window at a time, keeping only the chosen records' ids, then plans
+//! those again a window at a time and carries each window out before planning the next. What it
+//! holds is bounded by the window, not by the number of records.
 //!
 //! Each side of a run is reached through its kind of adapter: the desktop through the DAV
 //! server's projection in the store, Salesforce through its connection. The plan itself names
 //! sides, never adapters.
 
+mod choice;
 mod connector;
 pub mod desktop;
 mod detached;
@@ -26,6 +28,7 @@ pub mod outlook;
 mod pull;
 pub mod salesforce;
 
+use choice::Choice;
 use connector::Connector;
 use inputs::Planner;
 pub use ledger::LogLedger;
@@ -42,7 +45,7 @@ use crate::store::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tandem_protocol::plan::{Item, Plan};
@@ -170,8 +173,8 @@ pub struct Pulled {
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
-    /// What a preview shows. A run that carries steps out leaves it empty: it plans and carries
-    /// out a window of items at a time, and its record says what each step did.
+    /// What a preview shows. A run that carries steps out leaves it empty (it never holds its
+    /// whole plan): its record says what each step did.
     pub plan: Plan,
     pub record: Option<RunRecord>,
     /// What each pull took in, per side and kind.
@@ -197,54 +200,6 @@ pub struct Selection {
     /// items. One whose record changed since is held back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fingerprints: Vec<String>,
-}
-
-/// Which planned items a run carries out.
-enum Choice<'a> {
-    /// An automatic run: every item.
-    Everything,
-    /// A manual run: the items the last preview showed, in the state it showed them, narrowed
-    /// to the records (none: all) and the items a front showed (none: all) the user picked.
-    Reviewed {
-        reviewed: HashSet<&'a str>,
-        records: HashSet<RecordId>,
-        shown: HashSet<&'a str>,
-    },
-}
-
-impl Choice<'_> {
-    fn keeps(&self, item: &Item) -> bool {
-        match self {
-            Choice::Everything => true,
-            Choice::Reviewed {
-                reviewed,
-                records,
-                shown,
-            } => {
-                let fingerprint = item.fingerprint();
-                reviewed.contains(fingerprint.as_str())
-                    && (records.is_empty() || records.contains(&item.record))
-                    && (shown.is_empty() || shown.contains(fingerprint.as_str()))
-            }
-        }
-    }
-
-    /// Whether a preview showed the item in its state now.
-    fn reviewed(&self, item: &Item) -> bool {
-        match self {
-            Choice::Everything => true,
-            Choice::Reviewed { reviewed, .. } => reviewed.contains(item.fingerprint().as_str()),
-        }
-    }
-}
-
-/// What a run carries out: see `SyncEngine::choose`.
-#[derive(Default)]
-struct Chosen {
-    records: Vec<RecordId>,
-    steps: u64,
-    tally: Tally,
-    held_back: usize,
 }
 
 /// A run under way: the sides it reaches, and what it did so far.
@@ -610,7 +565,7 @@ impl SyncEngine {
         }
         crate::store::ensure_default_collections(&self.store, &self.writer).await?;
         let planner = self.planner(inputs::Purpose::Run);
-        let chosen = self.choose(&planner, choice)?;
+        let chosen = choice::choose(&self.store, &planner, choice, self.window)?;
         report.held_back = chosen.held_back;
         Running::advance(0, chosen.steps);
         let mut run = Carrying {
@@ -662,41 +617,6 @@ impl SyncEngine {
         report.halted = run.halted;
         report.record = Some(record);
         Ok(report)
-    }
-
-    /// What a run carries out, from one pass over the plan a window at a time: the records of
-    /// the chosen items that run (all a run keeps of the plan until it plans them again), their
-    /// steps and tally, and the items held back (changed since the preview, or not among the
-    /// items a front showed).
-    fn choose(&self, planner: &Planner, choice: &Choice) -> Result<Chosen, SyncError> {
-        let mut chosen = Chosen::default();
-        let (mut kept, mut unreviewed) = (0, 0);
-        let mut after = None;
-        loop {
-            let (window, next) = planner.window(&self.store, after.as_ref(), self.window.max(1))?;
-            for item in window.items {
-                if choice.keeps(&item) {
-                    kept += 1;
-                    chosen.tally.count(&item);
-                    chosen.steps += item.steps().filter(|(_, s)| s.runs()).count() as u64;
-                    if item.runs() {
-                        chosen.records.push(item.record);
-                    }
-                } else if item.runs() && !choice.reviewed(&item) {
-                    unreviewed += 1;
-                }
-            }
-            match next {
-                Some(last) => after = Some(last),
-                None => break,
-            }
-        }
-        chosen.held_back = match choice {
-            // What was shown and is no longer the plan (changed since, or not reviewed) waits.
-            Choice::Reviewed { shown, .. } if !shown.is_empty() => shown.len().saturating_sub(kept),
-            _ => unreviewed,
-        };
-        Ok(chosen)
     }
 
     /// Carry out the steps of one window of the plan on every side: the desktop's through the

@@ -1,0 +1,97 @@
+//! Which planned items a run carries out, chosen in one pass over the plan: an automatic run
+//! every item, a manual one what the last preview showed and the user picked.
+
+use super::inputs::Planner;
+use crate::store::{Store, StoreError};
+use std::collections::HashSet;
+use tandem_protocol::RecordId;
+use tandem_protocol::plan::Item;
+use tandem_protocol::run::Tally;
+
+/// Which planned items a run carries out.
+pub(super) enum Choice<'a> {
+    /// An automatic run: every item.
+    Everything,
+    /// A manual run: the items the last preview showed, in the state it showed them, narrowed
+    /// to the records (none: all) and the items a front showed (none: all) the user picked.
+    Reviewed {
+        reviewed: HashSet<&'a str>,
+        records: HashSet<RecordId>,
+        shown: HashSet<&'a str>,
+    },
+}
+
+impl Choice<'_> {
+    pub fn keeps(&self, item: &Item) -> bool {
+        match self {
+            Choice::Everything => true,
+            Choice::Reviewed {
+                reviewed,
+                records,
+                shown,
+            } => {
+                let fingerprint = item.fingerprint();
+                reviewed.contains(fingerprint.as_str())
+                    && (records.is_empty() || records.contains(&item.record))
+                    && (shown.is_empty() || shown.contains(fingerprint.as_str()))
+            }
+        }
+    }
+
+    /// Whether a preview showed the item in its state now.
+    fn reviewed(&self, item: &Item) -> bool {
+        match self {
+            Choice::Everything => true,
+            Choice::Reviewed { reviewed, .. } => reviewed.contains(item.fingerprint().as_str()),
+        }
+    }
+}
+
+/// What a run carries out: see `choose`.
+#[derive(Default)]
+pub(super) struct Chosen {
+    pub records: Vec<RecordId>,
+    pub steps: u64,
+    pub tally: Tally,
+    pub held_back: usize,
+}
+
+/// What a run carries out, from one pass over the plan made `size` items at a time: the records
+/// of the chosen items that run (all a run keeps of the plan until it plans them again), their
+/// steps and tally, and the items held back (changed since the preview, or not among the items
+/// a front showed).
+pub(super) fn choose(
+    store: &Store,
+    planner: &Planner,
+    choice: &Choice,
+    size: usize,
+) -> Result<Chosen, StoreError> {
+    let mut chosen = Chosen::default();
+    let (mut kept, mut unreviewed) = (0, 0);
+    let mut after = None;
+    loop {
+        let (window, next) = planner.window(store, after.as_ref(), size.max(1))?;
+        for item in window.items {
+            if choice.keeps(&item) {
+                kept += 1;
+                chosen.tally.count(&item);
+                chosen.steps += item.steps().filter(|(_, s)| s.runs()).count() as u64;
+                if item.runs() {
+                    chosen.records.push(item.record);
+                }
+            } else if item.runs() && !choice.reviewed(&item) {
+                unreviewed += 1;
+            }
+        }
+        match next {
+            Some(last) => after = Some(last),
+            None => break,
+        }
+    }
+    chosen.held_back = match choice {
+        // What was shown and is no longer the plan (changed since, or not reviewed) waits.
+        Choice::Reviewed { shown, .. } if !shown.is_empty() => shown.len().saturating_sub(kept),
+        _ => unreviewed,
+    };
+    Ok(chosen)
+}
