@@ -10,7 +10,7 @@ use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode, header};
 use tandem_protocol::codec::{self, CodecError};
 use tandem_protocol::dav::conditional::not_modified;
-use tandem_protocol::dav::layout::Target;
+use tandem_protocol::dav::layout::{self, Target};
 use tandem_protocol::dav::resource::etag;
 use tandem_protocol::dav::{Precondition, PropName, ns};
 use tandem_protocol::event::CollectionKind;
@@ -117,7 +117,7 @@ fn understand(
                 uid: object.uid,
                 fields: object.fields,
                 bytes: body.to_vec(),
-                content_type: "text/calendar; charset=utf-8",
+                content_type: layout::ICALENDAR,
             })
         }
         CollectionKind::Addressbook => {
@@ -157,7 +157,7 @@ fn understand(
                 fields: card.fields,
                 // A card whose lines name their own charsets is not one UTF-8 text.
                 content_type: if std::str::from_utf8(&bytes).is_ok() {
-                    "text/vcard; charset=utf-8"
+                    layout::VCARD
                 } else {
                     "text/vcard"
                 },

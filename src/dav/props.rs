@@ -421,9 +421,9 @@ pub(crate) fn value(
                 }
                 n if *n == names::GETCONTENTTYPE => Some(V::Text(
                     if calendar {
-                        "text/calendar; charset=utf-8"
+                        paths::ICALENDAR
                     } else {
-                        "text/vcard; charset=utf-8"
+                        paths::VCARD
                     }
                     .into(),
                 )),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tandem_protocol::codec::{self, BusyType};
 use tandem_protocol::dav::{
     AddressbookQuery, CalendarQuery, FreeBusyQuery, Multistatus, Precondition, PropRequest,
-    Response as DavResponse, names,
+    Response as DavResponse, layout, names,
 };
 
 /// Members with their bytes, in name order.
@@ -171,7 +171,7 @@ pub(super) fn free_busy(
     text.push_str("END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
     Ok(respond::bytes(
         StatusCode::OK,
-        "text/calendar; charset=utf-8",
+        layout::ICALENDAR,
         text.into_bytes(),
     ))
 }
