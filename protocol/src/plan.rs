@@ -283,20 +283,6 @@ impl Plan {
     }
 }
 
-impl Tally {
-    /// Count an item's steps and conflicts in: a run made a window at a time tallies as it goes.
-    pub fn count(&mut self, item: &Item) {
-        self.conflicts += item.conflicts.len();
-        for (side, step) in item.steps() {
-            if step.runs() {
-                self.sides.entry(side).or_default().add(step.op);
-            } else {
-                self.skipped += 1;
-            }
-        }
-    }
-}
-
 /// The fields a side holds of a record of `kind`: the CRM holds the fields the mapping writes
 /// both ways; Outlook and Notes what their mappings carry; the DAV server everything but the links
 /// to other Salesforce records.

@@ -7,6 +7,7 @@
 //! [`RunRecord`].
 
 use crate::event::Op;
+use crate::plan::Item;
 use crate::record::{RecordId, RecordKind};
 use crate::side::Side;
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,18 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Count an item's steps and conflicts in: a run made a window at a time tallies as it goes.
+    pub fn count(&mut self, item: &Item) {
+        self.conflicts += item.conflicts.len();
+        for (side, step) in item.steps() {
+            if step.runs() {
+                self.sides.entry(side).or_default().add(step.op);
+            } else {
+                self.skipped += 1;
+            }
+        }
+    }
+
     /// The counts of one side (zero when it has nothing to do).
     pub fn side(&self, side: Side) -> OpCounts {
         self.sides.get(&side).cloned().unwrap_or_default()

@@ -207,14 +207,7 @@ pub fn each_record(
         {
             continue;
         }
-        let state: RecordState = decode("records", bytes.value())?;
-        let held = sides.rows_of(id, side_row)?.into_iter().flatten().collect();
-        let ignored = ignores.rows_of(id, ignore_row)?;
-        let next = visit(Stored {
-            state,
-            sides: held,
-            ignores: ignored,
-        })?;
+        let next = visit(stored(id, bytes.value(), &mut sides, &mut ignores)?)?;
         if next.is_break() {
             break;
         }
@@ -236,35 +229,37 @@ pub fn each_of(
         let Some(bytes) = records.get(id.as_str())? else {
             continue;
         };
-        let state: RecordState = decode("records", bytes.value())?;
-        let held = ByRecord::new(sides.range((id.as_str(), "")..)?)
-            .rows_of(id.as_str(), side_row)?
-            .into_iter()
-            .flatten()
-            .collect();
-        let ignored =
-            ByRecord::new(ignores.range((id.as_str(), "")..)?).rows_of(id.as_str(), ignore_row)?;
-        visit(Stored {
-            state,
-            sides: held,
-            ignores: ignored,
-        })?;
+        let id = id.as_str();
+        visit(stored(
+            id,
+            bytes.value(),
+            &mut ByRecord::new(sides.range((id, "")..)?),
+            &mut ByRecord::new(ignores.range((id, "")..)?),
+        )?)?;
     }
     Ok(())
 }
 
-/// A row of the sides table: what a side holds of a record (none for a side tandem no longer
-/// knows).
-fn side_row(side: &str, bytes: &[u8]) -> Result<Option<(Side, SideState)>, StoreError> {
-    match Side::parse(side) {
+/// Record `id` (its row `bytes`) with what each side holds of it and the user's ignores, read
+/// from where `sides` and `ignores` stand.
+fn stored(
+    id: &str,
+    bytes: &[u8],
+    sides: &mut ByRecord,
+    ignores: &mut ByRecord,
+) -> Result<Stored, StoreError> {
+    let held = sides.rows_of(id, |side, bytes| match Side::parse(side) {
         Some(side) => Ok(Some((side, decode("sides", bytes)?))),
+        // A side tandem no longer knows.
         None => Ok(None),
-    }
-}
-
-/// A row of the ignores table: of the whole record (no side) or of its step on one side.
-fn ignore_row(side: &str, bytes: &[u8]) -> Result<(Option<Side>, IgnoreState), StoreError> {
-    Ok((Side::parse(side), decode("ignores", bytes)?))
+    })?;
+    Ok(Stored {
+        state: decode("records", bytes)?,
+        sides: held.into_iter().flatten().collect(),
+        ignores: ignores.rows_of(id, |side, bytes| {
+            Ok((Side::parse(side), decode("ignores", bytes)?))
+        })?,
+    })
 }
 
 /// A table keyed (record id, name), walked once in key order alongside the records, which are

@@ -21,28 +21,35 @@ pub(super) enum Choice<'a> {
     },
 }
 
-impl Choice<'_> {
-    pub fn keeps(&self, item: &Item) -> bool {
-        match self {
-            Choice::Everything => true,
-            Choice::Reviewed {
-                reviewed,
-                records,
-                shown,
-            } => {
-                let fingerprint = item.fingerprint();
-                reviewed.contains(fingerprint.as_str())
-                    && (records.is_empty() || records.contains(&item.record))
-                    && (shown.is_empty() || shown.contains(fingerprint.as_str()))
-            }
-        }
-    }
+/// How a choice takes an item.
+#[derive(PartialEq)]
+pub(super) enum Taken {
+    Kept,
+    /// The last preview did not show it in its state now.
+    Unreviewed,
+    /// Shown, but not among what the user picked.
+    Left,
+}
 
-    /// Whether a preview showed the item in its state now.
-    fn reviewed(&self, item: &Item) -> bool {
-        match self {
-            Choice::Everything => true,
-            Choice::Reviewed { reviewed, .. } => reviewed.contains(item.fingerprint().as_str()),
+impl Choice<'_> {
+    pub fn take(&self, item: &Item) -> Taken {
+        let Choice::Reviewed {
+            reviewed,
+            records,
+            shown,
+        } = self
+        else {
+            return Taken::Kept;
+        };
+        let fingerprint = item.fingerprint();
+        if !reviewed.contains(fingerprint.as_str()) {
+            Taken::Unreviewed
+        } else if (records.is_empty() || records.contains(&item.record))
+            && (shown.is_empty() || shown.contains(fingerprint.as_str()))
+        {
+            Taken::Kept
+        } else {
+            Taken::Left
         }
     }
 }
@@ -70,17 +77,19 @@ pub(super) fn choose(
     let (mut kept, mut unreviewed) = (0, 0);
     let mut after = None;
     loop {
-        let (window, next) = planner.window(store, after.as_ref(), size.max(1))?;
+        let (window, next) = planner.window(store, after.as_ref(), size)?;
         for item in window.items {
-            if choice.keeps(&item) {
-                kept += 1;
-                chosen.tally.count(&item);
-                chosen.steps += item.steps().filter(|(_, s)| s.runs()).count() as u64;
-                if item.runs() {
-                    chosen.records.push(item.record);
+            match choice.take(&item) {
+                Taken::Kept => {
+                    kept += 1;
+                    chosen.tally.count(&item);
+                    chosen.steps += item.steps().filter(|(_, s)| s.runs()).count() as u64;
+                    if item.runs() {
+                        chosen.records.push(item.record);
+                    }
                 }
-            } else if item.runs() && !choice.reviewed(&item) {
-                unreviewed += 1;
+                Taken::Unreviewed if item.runs() => unreviewed += 1,
+                _ => {}
             }
         }
         match next {

@@ -48,8 +48,7 @@ pub fn plan_from_store(
     now: DateTime<Utc>,
     purpose: Purpose,
 ) -> Result<Plan, StoreError> {
-    let planner = Planner::new(settings, sides.to_vec(), kinds.to_vec(), now, purpose);
-    Ok(planner.window(store, None, usize::MAX)?.0)
+    Planner::new(settings, sides.to_vec(), kinds.to_vec(), now, purpose).all(store)
 }
 
 /// What a plan is made of, for planning a window at a time or a few records.
@@ -80,6 +79,11 @@ impl Planner {
             now,
             purpose,
         }
+    }
+
+    /// The plan of every record.
+    pub fn all(&self, store: &Store) -> Result<Plan, StoreError> {
+        Ok(self.window(store, None, usize::MAX)?.0)
     }
 
     /// The plan of the records after `after` (from the first: `None`) up to `items` items, and

@@ -28,7 +28,7 @@ pub mod outlook;
 mod pull;
 pub mod salesforce;
 
-use choice::Choice;
+use choice::{Choice, Taken};
 use connector::Connector;
 use inputs::Planner;
 pub use ledger::LogLedger;
@@ -407,10 +407,7 @@ impl SyncEngine {
     }
 
     fn plan_for(&self, purpose: inputs::Purpose) -> Result<Plan, SyncError> {
-        Ok(self
-            .planner(purpose)
-            .window(&self.store, None, usize::MAX)?
-            .0)
+        Ok(self.planner(purpose).all(&self.store)?)
     }
 
     fn planner(&self, purpose: inputs::Purpose) -> Planner {
@@ -565,7 +562,8 @@ impl SyncEngine {
         }
         crate::store::ensure_default_collections(&self.store, &self.writer).await?;
         let planner = self.planner(inputs::Purpose::Run);
-        let chosen = choice::choose(&self.store, &planner, choice, self.window)?;
+        let size = self.window.max(1);
+        let chosen = choice::choose(&self.store, &planner, choice, size)?;
         report.held_back = chosen.held_back;
         Running::advance(0, chosen.steps);
         let mut run = Carrying {
@@ -581,14 +579,14 @@ impl SyncEngine {
             halted: false,
         };
         let confirmed = format!("run-{}", self.now().timestamp_millis());
-        for records in chosen.records.chunks(self.window.max(1)) {
+        for records in chosen.records.chunks(size) {
             if run.halted {
                 break;
             }
             // Planned again as the store holds them now: an earlier window's writes may have
             // moved a record on, and then it is no longer what was chosen.
             let mut window = planner.records(&self.store, records)?;
-            window.items.retain(|item| choice.keeps(item));
+            window.items.retain(|item| choice.take(item) == Taken::Kept);
             if mode == RunMode::Manual && !window.items.is_empty() {
                 let confirm = Draft {
                     origin: Origin::new(Side::TANDEM, "cli:sync-apply"),
