@@ -343,7 +343,11 @@ fn span_bounds_every_instance_and_is_open_where_the_series_is() {
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240301T090000Z\r\nDTEND:20240301T100000Z\r\n{rule}SUMMARY:Call\r\nEND:VEVENT\r\n{extra}END:VCALENDAR\r\n"
         )
     };
-    let of = |text: String| span(&parse_icalendar(text.as_bytes()).unwrap());
+    let extent = |text: String| span(&parse_icalendar(text.as_bytes()).unwrap());
+    let of = |text: String| {
+        let e = extent(text);
+        (e.first, e.last)
+    };
     assert_eq!(
         of(event("", "")),
         (
@@ -378,13 +382,19 @@ fn span_bounds_every_instance_and_is_open_where_the_series_is() {
             Some(utc("2024-04-01T10:00:00Z"))
         )
     );
+    // Only an event of one instance is lone.
+    assert!(extent(event("", "")).lone);
+    assert!(!extent(event("RRULE:FREQ=WEEKLY;COUNT=3\r\n", "")).lone);
+    assert!(!extent(event("RRULE:FREQ=WEEKLY;COUNT=3\r\n", moved)).lone);
+    assert!(!extent(event("RDATE:20240310T090000Z\r\n", "")).lone);
     // A task's time-range rules reach beyond its dates: no bound.
-    assert_eq!(span(&parse_icalendar(VTODO).unwrap()), (None, None));
+    let task = span(&parse_icalendar(VTODO).unwrap());
+    assert_eq!((task.first, task.last, task.lone), (None, None, false));
     // The fixtures: whatever overlaps finds lies within the span.
     for bytes in [OUTLOOK, GOOGLE, ALLDAY] {
         let obj = parse_icalendar(bytes).unwrap();
-        let (first, last) = span(&obj);
-        let first = first.unwrap();
+        let extent = span(&obj);
+        let (first, last) = (extent.first.unwrap(), extent.last);
         let before = first - chrono::TimeDelta::seconds(1);
         assert!(!overlaps(&obj, utc("1990-01-01T00:00:00Z"), before));
         if let Some(last) = last {
@@ -394,6 +404,51 @@ fn span_bounds_every_instance_and_is_open_where_the_series_is() {
                 utc("2199-01-01T00:00:00Z")
             ));
             assert!(overlaps(&obj, first, last));
+        }
+    }
+}
+
+/// For an event of one instance the index's two numbers decide a time-range as `overlaps` does,
+/// at every edge: a span meets a range that ends after it starts and starts before it ends; an
+/// instant one that starts at or before it and ends after it.
+#[test]
+fn a_lone_event_meets_a_range_by_its_first_start_and_last_end_as_overlaps_says() {
+    use tandem_protocol::codec::{lone_meets, span};
+    let event = |timing: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:l\r\nDTSTAMP:20240101T000000Z\r\n{timing}SUMMARY:Call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+    };
+    let hour = 3_600_000;
+    let shapes = [
+        "DTSTART:20240301T090000Z\r\nDTEND:20240301T100000Z\r\n",
+        "DTSTART:20240301T090000Z\r\n",
+        "DTSTART:20240301T090000Z\r\nDURATION:PT0S\r\n",
+        "DTSTART:20240301T090000Z\r\nDTEND:20240301T090000Z\r\n",
+        "DTSTART;VALUE=DATE:20240301\r\n",
+        "DTSTART;TZID=Europe/Berlin:20240301T090000\r\nDURATION:PT2H\r\n",
+        "DTSTART:20240301T090000\r\nDURATION:PT30M\r\n",
+    ];
+    for timing in shapes {
+        let obj = parse_icalendar(event(timing).as_bytes()).unwrap();
+        let extent = span(&obj);
+        assert!(extent.lone, "{timing}");
+        let first = extent.first.unwrap().timestamp_millis();
+        let last = extent.last.unwrap().timestamp_millis();
+        // Range edges a little before, at and after the instance's start and end.
+        let edges: Vec<i64> = [first, last]
+            .iter()
+            .flat_map(|t| [t - hour, t - 1000, *t, t + 1000, t + hour])
+            .collect();
+        for &start in &edges {
+            for &end in edges.iter().filter(|&&e| e > start) {
+                let at = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap();
+                assert_eq!(
+                    lone_meets(first, last, start, end),
+                    overlaps(&obj, at(start), at(end)),
+                    "{timing} in [{start}, {end})"
+                );
+            }
         }
     }
 }

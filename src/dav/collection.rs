@@ -8,6 +8,7 @@ use crate::store::dav;
 use crate::store::{Draft, DraftBody, ObservationDraft};
 use hyper::{Response, StatusCode, header};
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use tandem_protocol::dav::conditional::not_modified;
 use tandem_protocol::dav::feed::Feed;
 use tandem_protocol::dav::layout::{self as paths, Target};
@@ -312,7 +313,10 @@ pub fn export(state: &DavState, call: &Call, path: &str) -> Response<Body> {
             }
             CollectionKind::Addressbook => Feed::addressbook(),
         };
-        dav::each_body(&txn, path, |body| feed.add(body))?;
+        dav::each_body(&txn, path, |_, body| {
+            feed.add(body);
+            Ok(ControlFlow::Continue(()))
+        })?;
         Ok::<_, crate::store::StoreError>(Some((etag, Some(feed))))
     })();
     match result {

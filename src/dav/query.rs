@@ -1,44 +1,19 @@
 //! calendar-query, addressbook-query and free-busy-query: members filtered by their content.
 
-use super::props::{describe, describe_with};
+use super::props::{asked, describe_with};
 use super::report::member_resource;
 use super::respond::{self, Body};
+use crate::store::span::{self, Meets};
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use tandem_protocol::codec::{self, BusyType};
 use tandem_protocol::dav::{
-    AddressbookQuery, CalendarQuery, FreeBusyQuery, Multistatus, Precondition, PropRequest,
-    Response as DavResponse, layout, names,
+    AddressbookQuery, CalendarDataRequest, CalendarQuery, FreeBusyQuery, MultistatusWriter,
+    Precondition, PropRequest, Response as DavResponse, layout, names,
 };
-
-/// Members with their bytes, in name order.
-fn bodies(
-    txn: &ReadTransaction,
-    collection: &dav::CollectionState,
-) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-    let names = dav::members(txn, &collection.path)?
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    bodies_of(txn, collection, names)
-}
-
-/// These members with their bytes, in the order given.
-fn bodies_of(
-    txn: &ReadTransaction,
-    collection: &dav::CollectionState,
-    names: Vec<String>,
-) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-    let mut out = Vec::with_capacity(names.len());
-    for name in names {
-        if let Some(body) = dav::body(txn, &format!("{}{name}", collection.path))? {
-            out.push((name, body));
-        }
-    }
-    Ok(out)
-}
 
 fn with_data(props: &PropRequest, data: bool, name: tandem_protocol::dav::PropName) -> PropRequest {
     match props {
@@ -57,40 +32,35 @@ pub(super) fn calendar_query(
     q: &CalendarQuery,
 ) -> Result<Response<Body>, StoreError> {
     let request = with_data(&q.props, q.calendar_data.is_some(), names::CALENDAR_DATA);
-    let mut ms = Multistatus::new();
-    // A range asked of the events: only the members the span index says may meet it are read.
-    let candidates = match codec::event_range(&q.filter.comp) {
-        Some((start, end)) => bodies_of(
-            txn,
-            collection,
-            dav::members_meeting(
-                txn,
-                &collection.path,
-                start.timestamp_millis(),
-                end.timestamp_millis(),
-            )?,
-        )?,
-        None => bodies(txn, collection)?,
+    let mut out = Answer::new(txn, collection, &request);
+    // What cannot be parsed cannot match; it was valid when it was stored.
+    let matches = |body: &[u8]| {
+        codec::parse_icalendar(body)
+            .is_ok_and(|object| codec::calendar_matches(body, &object, &q.filter.comp))
     };
-    let shared = Arc::new(collection.clone());
-    for (name, body) in candidates {
-        // What cannot be parsed cannot match; it was valid when it was stored.
-        let Ok(object) = codec::parse_icalendar(&body) else {
-            continue;
-        };
-        if !codec::calendar_matches(&body, &object, &q.filter.comp) {
-            continue;
+    match codec::event_range(&q.filter.comp) {
+        // A range asked of the events: only the members the span index says may meet it are
+        // read, and a lone event in it is not read at all when the range is all that is asked.
+        Some(range) => {
+            let (start, end) = (range.start.timestamp_millis(), range.end.timestamp_millis());
+            for (name, meets) in span::meeting(txn, &collection.path, start, end)? {
+                let sure = range.only && meets == Meets::Surely;
+                if sure
+                    || dav::body(txn, &format!("{}{name}", collection.path))?
+                        .is_some_and(|body| matches(&body))
+                {
+                    out.member(&name, q.calendar_data.as_ref())?;
+                }
+            }
         }
-        if let Some(resource) = member_resource(txn, &shared, &name)? {
-            ms.push(describe_with(
-                txn,
-                &resource,
-                &request,
-                q.calendar_data.as_ref(),
-            )?);
-        }
+        None => dav::each_body(txn, &collection.path, |name, body| {
+            if matches(body) {
+                out.member(name, q.calendar_data.as_ref())?;
+            }
+            Ok(ControlFlow::Continue(()))
+        })?,
     }
-    Ok(respond::multistatus(&ms))
+    Ok(out.finish())
 }
 
 pub(super) fn addressbook_query(
@@ -99,27 +69,66 @@ pub(super) fn addressbook_query(
     q: &AddressbookQuery,
 ) -> Result<Response<Body>, StoreError> {
     let request = with_data(&q.props, q.address_data.is_some(), names::ADDRESS_DATA);
-    let mut ms = Multistatus::new();
+    let mut out = Answer::new(txn, collection, &request);
     let mut matched = 0usize;
-    let shared = Arc::new(collection.clone());
-    for (name, body) in bodies(txn, collection)? {
-        if !codec::card_matches(&body, &q.filter) {
-            continue;
+    dav::each_body(txn, &collection.path, |name, body| {
+        if !codec::card_matches(body, &q.filter) {
+            return Ok(ControlFlow::Continue(()));
         }
         if q.limit.is_some_and(|limit| matched >= limit as usize) {
             // RFC 6352 §8.6.1: say that the answer was truncated.
-            ms.push(
-                DavResponse::status(collection.path.clone(), 507)
+            out.writer.push(
+                &DavResponse::status(collection.path.clone(), 507)
                     .with_error(Precondition::number_of_matches_within_limits()),
             );
-            break;
+            return Ok(ControlFlow::Break(()));
         }
-        if let Some(resource) = member_resource(txn, &shared, &name)? {
-            ms.push(describe(txn, &resource, &request)?);
-            matched += 1;
+        matched += usize::from(out.member(name, None)?);
+        Ok(ControlFlow::Continue(()))
+    })?;
+    Ok(out.finish())
+}
+
+/// A query's multistatus, written member by member as they match: a query never holds every
+/// matching member's answer.
+struct Answer<'a> {
+    txn: &'a ReadTransaction,
+    collection: Arc<dav::CollectionState>,
+    request: &'a PropRequest,
+    writer: MultistatusWriter,
+}
+
+impl<'a> Answer<'a> {
+    fn new(
+        txn: &'a ReadTransaction,
+        collection: &dav::CollectionState,
+        request: &'a PropRequest,
+    ) -> Self {
+        Answer {
+            txn,
+            collection: Arc::new(collection.clone()),
+            request,
+            writer: MultistatusWriter::new(&[], &asked(request)),
         }
     }
-    Ok(respond::multistatus(&ms))
+
+    /// Describe the member `name` (if it is still there: whether it was written).
+    fn member(
+        &mut self,
+        name: &str,
+        data: Option<&CalendarDataRequest>,
+    ) -> Result<bool, StoreError> {
+        let Some(resource) = member_resource(self.txn, &self.collection, name)? else {
+            return Ok(false);
+        };
+        self.writer
+            .push(&describe_with(self.txn, &resource, self.request, data)?);
+        Ok(true)
+    }
+
+    fn finish(self) -> Response<Body> {
+        respond::multistatus_body(self.writer.finish(None, None))
+    }
 }
 
 /// RFC 4791 §7.10: busy time of every event in the range, as one VFREEBUSY.
@@ -143,11 +152,12 @@ pub(super) fn free_busy(
         ));
     };
     let mut periods = Vec::new();
-    for (_, body) in bodies(txn, collection)? {
-        if let Ok(object) = codec::parse_icalendar(&body) {
+    dav::each_body(txn, &collection.path, |_, body| {
+        if let Ok(object) = codec::parse_icalendar(body) {
             periods.extend(codec::busy_periods(&object, start, end));
         }
-    }
+        Ok(ControlFlow::Continue(()))
+    })?;
     periods.sort_by_key(|(s, e, _)| (*s, *e));
     let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
     let mut text = format!(

@@ -3,10 +3,12 @@
 
 use super::StoreError;
 use super::project::{bad, decode, encode};
+use super::span::{self, Span};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use tandem_protocol::dav::resource::{etag, split_member};
 use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
 use tandem_protocol::{Hlc, Op, Payload, RecordId};
@@ -42,28 +44,6 @@ pub struct ItemState {
     pub seen: Vec<Hlc>,
     /// For a calendar member: where its instances lie (its row of `DAV_SPANS`).
     pub span: Option<Span>,
-}
-
-/// The first start and last end of a calendar member's instances, in ms since the epoch;
-/// `i64::MIN` / `i64::MAX` where there is no bound.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Span {
-    pub first: i64,
-    pub last: i64,
-}
-
-impl Span {
-    /// The span of a calendar member's bytes: unbounded when they do not parse (they cannot
-    /// match a filter, but the query decides that, not the index).
-    fn of(bytes: &[u8]) -> Span {
-        let (first, last) = tandem_protocol::codec::parse_icalendar(bytes)
-            .map(|object| tandem_protocol::codec::span(&object))
-            .unwrap_or_default();
-        Span {
-            first: first.map_or(i64::MIN, |t| t.timestamp_millis()),
-            last: last.map_or(i64::MAX, |t| t.timestamp_millis()),
-        }
-    }
 }
 
 impl ItemState {
@@ -207,18 +187,7 @@ fn remove_members(txn: &WriteTransaction, collection: &str) -> Result<(), StoreE
     for uid in keys {
         uids.remove((collection, uid.as_str()))?;
     }
-    let mut spans = txn.open_table(DAV_SPANS)?;
-    let rows: Vec<(i64, String)> = spans
-        .range((collection, i64::MIN, "")..)?
-        .map_while(|row| {
-            let row = row.ok()?;
-            let (c, last, name) = row.0.value();
-            (c == collection).then(|| (last, name.to_string()))
-        })
-        .collect();
-    for (last, name) in rows {
-        spans.remove((collection, last, name.as_str()))?;
-    }
+    span::remove_collection(txn, collection)?;
     Ok(())
 }
 
@@ -315,14 +284,12 @@ impl MemberEffects {
             None => bodies.remove(href.as_str())?,
         };
         drop(bodies);
-        let mut spans = txn.open_table(DAV_SPANS)?;
         if let Some(old) = self.previous.as_ref().and_then(|p| p.span) {
-            spans.remove((collection, old.last, name))?;
+            span::remove(txn, collection, name, old)?;
         }
-        if let (false, Some(span)) = (self.next.deleted, self.next.span) {
-            spans.insert((collection, span.last, name), span.first)?;
+        if let (false, Some(new)) = (self.next.deleted, self.next.span) {
+            span::insert(txn, collection, name, new)?;
         }
-        drop(spans);
         txn.open_table(DAV_ITEMS)?
             .insert((collection, name), self.next.row()?.as_slice())?;
         Ok(())
@@ -390,37 +357,12 @@ pub fn each_member(
     Ok(())
 }
 
-/// The names of the members of a calendar whose instances may meet `[start, end)` (ms since
-/// the epoch), in name order: those whose last end is not before `start` and whose first start
-/// is before `end`, found from the span index without reading the members.
-pub fn members_meeting(
-    txn: &ReadTransaction,
-    collection: &str,
-    start: i64,
-    end: i64,
-) -> Result<Vec<String>, StoreError> {
-    let spans = txn.open_table(DAV_SPANS)?;
-    let mut names = Vec::new();
-    for row in spans.range((collection, start, "")..)? {
-        let (key, first) = row?;
-        let (c, _, name) = key.value();
-        if c != collection {
-            break;
-        }
-        if first.value() < end {
-            names.push(name.to_string());
-        }
-    }
-    names.sort();
-    Ok(names)
-}
-
-/// Hands the body of each live member of a collection to `f`, in name order, one at a time: a
-/// whole-collection export then holds no body but the one it reads.
+/// Hands the name and body of each live member of a collection to `f`, in name order, one at a
+/// time: a whole-collection export or query then holds no body but the one it reads.
 pub fn each_body(
     txn: &ReadTransaction,
     collection: &str,
-    mut f: impl FnMut(&[u8]),
+    mut f: impl FnMut(&str, &[u8]) -> Result<ControlFlow<()>, StoreError>,
 ) -> Result<(), StoreError> {
     let table = txn.open_table(DAV_BODIES)?;
     for row in table.range(collection..)? {
@@ -429,8 +371,8 @@ pub fn each_body(
             break;
         };
         // A deleted member has no body; a collection below this one is not a member.
-        if !name.contains('/') {
-            f(body.value());
+        if !name.contains('/') && f(name, body.value())?.is_break() {
+            break;
         }
     }
     Ok(())

@@ -14,6 +14,7 @@ pub mod files;
 pub mod project;
 pub mod read;
 pub mod replay;
+pub mod span;
 mod tables;
 pub mod writer;
 

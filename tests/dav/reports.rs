@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use reqwest::StatusCode;
+use tandem_protocol::codec;
 
 fn sync_body(token: &str, limit: Option<u32>) -> String {
     let limit = limit
@@ -316,6 +317,119 @@ async fn a_time_range_finds_series_and_moved_events_where_they_are_now() {
         in_range("20190101T000000Z", "20191231T000000Z").await,
         ["old.ics"]
     );
+}
+
+/// A range alone is answered from the span index, without reading a one-instance event; a
+/// filter that asks more reads every candidate the index names. Both give the members whose
+/// instances meet the range (RFC 4791 §9.9, computed here from each event's bytes) for ranges
+/// that start and end at, just before and just after every event's edges, for events of every
+/// length (an instant, an hour, a day, a quarter, a year: each in its own class of the index,
+/// the long ones starting long before the ranges), in UTC, floating or in a zone, and a series.
+#[tokio::test]
+async fn a_range_is_answered_from_the_index_as_the_events_own_bytes_answer_it() {
+    let s = Server::start().await;
+    let timed = [
+        ("instant", "DTSTART:20261210T090000Z"),
+        ("zero", "DTSTART:20261210T090000Z\r\nDTEND:20261210T090000Z"),
+        ("minute", "DTSTART:20261210T093000Z\r\nDURATION:PT1M"),
+        ("hour", "DTSTART:20261210T100000Z\r\nDTEND:20261210T110000Z"),
+        ("day", "DTSTART;VALUE=DATE:20261211"),
+        ("week", "DTSTART:20261205T000000Z\r\nDURATION:P7D"),
+        (
+            "quarter",
+            "DTSTART:20260915T000000Z\r\nDTEND:20261215T000000Z",
+        ),
+        ("year", "DTSTART:20260101T000000Z\r\nDTEND:20270101T000000Z"),
+        ("floating", "DTSTART:20261210T120000\r\nDURATION:PT2H"),
+        (
+            "berlin",
+            "DTSTART;TZID=Europe/Berlin:20261210T080000\r\nDURATION:PT30M",
+        ),
+        (
+            "series",
+            "DTSTART:20261103T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=5",
+        ),
+    ];
+    let mut events = Vec::new();
+    for (uid, timing) in timed {
+        let body = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Test//EN\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n{timing}\r\nSUMMARY:{uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let reply = s.put(&format!("{CALENDAR}{uid}.ics"), &[], &body).await;
+        assert!(reply.status.is_success(), "{uid}: {}", reply.body);
+        events.push((uid, codec::parse_icalendar(body.as_bytes()).unwrap()));
+    }
+    // Edges: where the events start and end, a second either side, and far away.
+    let edges = [
+        "20250101T000000Z",
+        "20260101T000000Z",
+        "20260915T000000Z",
+        "20261103T090000Z",
+        "20261201T000000Z",
+        "20261205T000000Z",
+        "20261210T070000Z",
+        "20261210T085959Z",
+        "20261210T090000Z",
+        "20261210T090001Z",
+        "20261210T093100Z",
+        "20261210T110000Z",
+        "20261210T120000Z",
+        "20261210T140000Z",
+        "20261211T000000Z",
+        "20261212T000000Z",
+        "20261215T000000Z",
+        "20261215T000001Z",
+        "20270101T000000Z",
+        "20280101T000000Z",
+    ];
+    let members = |filter: String| {
+        let s = &s;
+        async move {
+            let body = format!(
+                r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR">{filter}</C:comp-filter></C:filter></C:calendar-query>"#
+            );
+            let reply = s.report(CALENDAR, "1", &body).await;
+            assert_eq!(reply.status, StatusCode::MULTI_STATUS, "{}", reply.body);
+            let mut names: Vec<String> = reply
+                .responses()
+                .into_iter()
+                .map(|(href, _)| href.trim_start_matches(CALENDAR).to_string())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let at = |t: &str| {
+        chrono::NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%SZ")
+            .unwrap()
+            .and_utc()
+    };
+    let mut found = 0;
+    for (i, start) in edges.iter().enumerate() {
+        for end in &edges[i + 1..] {
+            let mut meeting: Vec<String> = events
+                .iter()
+                .filter(|(_, object)| codec::overlaps(object, at(start), at(end)))
+                .map(|(uid, _)| format!("{uid}.ics"))
+                .collect();
+            meeting.sort();
+            let range = format!(r#"<C:time-range start="{start}" end="{end}"/>"#);
+            let from_index = members(format!(
+                r#"<C:comp-filter name="VEVENT">{range}</C:comp-filter>"#
+            ))
+            .await;
+            // Every event has a UID: the same question, which the index alone cannot answer.
+            let from_bytes = members(format!(
+                r#"<C:comp-filter name="VEVENT">{range}<C:prop-filter name="UID"/></C:comp-filter>"#
+            ))
+            .await;
+            assert_eq!(from_index, meeting, "[{start}, {end}) from the index");
+            assert_eq!(from_bytes, meeting, "[{start}, {end}) from the bytes");
+            found += meeting.len();
+        }
+    }
+    // The ranges are not all empty or all full.
+    assert!(found > 190 && found < 190 * timed.len(), "{found}");
 }
 
 #[tokio::test]

@@ -25,16 +25,32 @@ pub fn calendar_matches(bytes: &[u8], object: &CalendarObject, filter: &CompFilt
 /// The range every member a calendar-query matches must have an event in: the time-range of a
 /// VEVENT comp-filter right under the VCALENDAR one (each child filter must hold, so a member
 /// out of that range cannot match). `None` when the filter asks no such thing.
-pub fn event_range(filter: &CompFilter) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+pub fn event_range(filter: &CompFilter) -> Option<EventRange> {
     if filter.name != "VCALENDAR" || filter.is_not_defined {
         return None;
     }
-    filter
+    let (start, end) = filter
         .comp_filters
         .iter()
         .filter(|child| child.name == "VEVENT" && !child.is_not_defined)
         .find_map(|child| child.time_range.as_ref())
-        .map(bounds)
+        .map(bounds)?;
+    // The VEVENT filter found is then the only one, and asks nothing but its range.
+    let only = filter.time_range.is_none()
+        && filter.prop_filters.is_empty()
+        && matches!(filter.comp_filters.as_slice(),
+            [child] if child.prop_filters.is_empty() && child.comp_filters.is_empty());
+    Some(EventRange { start, end, only })
+}
+
+/// The time-range a calendar-query asks of its events (see [`event_range`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventRange {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The filter asks nothing else: a calendar object resource with an event matches exactly
+    /// when the event meets the range, whatever else its bytes say.
+    pub only: bool,
 }
 
 /// Whether the components named by a comp-filter (all siblings of that name) satisfy it.

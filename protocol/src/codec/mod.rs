@@ -42,11 +42,12 @@ mod vcard;
 pub use charset::{BodyCharsetError, body_in_utf8, utf8_text};
 pub use error::{CodecError, Precondition};
 pub use expand::expand;
-pub use filter::{bounds, calendar_matches, card_matches, event_range};
+pub use filter::{EventRange, bounds, calendar_matches, card_matches, event_range};
 pub(crate) use ical::rrule;
 pub use ical::{CalendarObject, parse_icalendar, render_icalendar};
 pub(crate) use recur::weekday;
 pub use recur::{
-    BusyType, Expansion, Occurrence, busy_periods, expansion, occurrences, overlaps, span,
+    BusyType, Expansion, Extent, Occurrence, busy_periods, expansion, lone_meets, occurrences,
+    overlaps, span,
 };
 pub use vcard::{Card, VcardVersion, parse_vcard, render_vcard, with_uid};

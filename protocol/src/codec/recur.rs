@@ -170,16 +170,32 @@ pub fn overlaps(obj: &CalendarObject, start: DateTime<Utc>, end: DateTime<Utc>) 
     found.iter().any(|i| i.hits(start, end)) || searched_until.is_some()
 }
 
-/// Where every instance of an event lies: its first start and its last end, each `None` where
-/// there is no bound (a rule without COUNT or UNTIL, a walk given up on, an object without a
-/// start, a task, whose time-range rules reach beyond its dates). An index of these answers
-/// "which events may meet this range" without reading every event: an event meets `[start, end)`
-/// by [`overlaps`] only if its first start is before `end` and its last end is not before
-/// `start`.
-pub fn span(obj: &CalendarObject) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+/// Where every instance of an event lies, as an index of calendar members keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extent {
+    /// The first start; `None` where there is no bound (an object without a start, a task,
+    /// whose time-range rules reach beyond its dates).
+    pub first: Option<DateTime<Utc>>,
+    /// The last end; `None` where there is no bound (a rule without COUNT or UNTIL, a walk given
+    /// up on, a task).
+    pub last: Option<DateTime<Utc>>,
+    /// The event is one instance and nothing more (no rule, RDATE or override): `first` and
+    /// `last` are that instance, and [`lone_meets`] answers a time-range from them alone.
+    pub lone: bool,
+}
+
+/// Where every instance of an event lies. An index of these answers "which events may meet this
+/// range" without reading every event: an event meets `[start, end)` by [`overlaps`] only if its
+/// first start is before `end` and its last end is not before `start`; a lone one exactly when
+/// [`lone_meets`] says so.
+pub fn span(obj: &CalendarObject) -> Extent {
     let master = &obj.primary;
     if obj.kind != crate::record::RecordKind::Event || master.start.is_none() {
-        return (None, None);
+        return Extent {
+            first: None,
+            last: None,
+            lone: false,
+        };
     }
     let endless = master.recurrence_id.is_none()
         && master
@@ -199,7 +215,21 @@ pub fn span(obj: &CalendarObject) -> (Option<DateTime<Utc>>, Option<DateTime<Utc
     } else {
         found.iter().map(|i| i.end.max(i.start)).max()
     };
-    (first, last)
+    let recurring =
+        master.recurrence_id.is_none() && (master.rrule.is_some() || !master.rdates.is_empty());
+    Extent {
+        first,
+        last,
+        lone: !recurring && obj.overrides.is_empty() && found.len() == 1,
+    }
+}
+
+/// Whether a lone event (see [`Extent::lone`]) whose instance starts at `first` and ends at
+/// `last` meets `[start, end)`, all in ms since the epoch: the test [`overlaps`] makes (RFC 4791
+/// §9.9). An event's instance is a span when it ends after it starts, and an instant (which a
+/// range must start at or before) when it ends where it starts.
+pub fn lone_meets(first: i64, last: i64, start: i64, end: i64) -> bool {
+    end > first && (start < last || (first == last && start <= first))
 }
 
 /// Busy time of an event within `[start, end)`, clipped to it, for a free-busy report:

@@ -1,0 +1,171 @@
+//! The span index of calendar members: where each member's instances lie, kept so that a
+//! time-range finds the members that may meet it in O(classes · log n + hits), not by reading
+//! every member or every member that ends after the range starts.
+//!
+//! An index keyed by first start alone would have to look back from a range's start as far as
+//! the longest event reaches; one keyed by last end reads every member ending after the range,
+//! which is most of a calendar for a week in its first half. So members are grouped by the length
+//! of their span, in powers of two (a class), and keyed by first start within their group: in a
+//! class whose spans are shorter than 2^k ms, a member that reaches into a range starts less
+//! than 2^k ms before it. A query seeks each class present once, from that far before the range,
+//! to the range's end. Spans without a bound (an endless rule, an object that does not parse)
+//! are a class of their own, read from the beginning.
+
+use super::StoreError;
+use super::tables::DAV_SPANS;
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use tandem_protocol::codec::{self, Extent};
+
+/// The class of spans with no bound on one side.
+const BOUNDLESS: u8 = u8::MAX;
+
+/// The first start and last end of a calendar member's instances, in ms since the epoch;
+/// `i64::MIN` / `i64::MAX` where there is no bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub first: i64,
+    pub last: i64,
+    /// One instance and nothing more: `first` and `last` answer a time-range exactly
+    /// (`codec::lone_meets`), without reading the member.
+    pub lone: bool,
+}
+
+/// Whether a member of the index meets a range, as far as the index can say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Meets {
+    /// A lone event in the range: only a filter that asks more needs its bytes.
+    Surely,
+    /// Its instances reach into the range: its bytes decide.
+    Maybe,
+}
+
+impl Span {
+    /// The span of a calendar member's bytes: unbounded when they do not parse (they cannot
+    /// match a filter, but the query decides that, not the index).
+    pub fn of(bytes: &[u8]) -> Span {
+        let extent = codec::parse_icalendar(bytes)
+            .map(|object| codec::span(&object))
+            .unwrap_or(Extent {
+                first: None,
+                last: None,
+                lone: false,
+            });
+        Span {
+            first: extent.first.map_or(i64::MIN, |t| t.timestamp_millis()),
+            last: extent.last.map_or(i64::MAX, |t| t.timestamp_millis()),
+            lone: extent.lone,
+        }
+    }
+
+    /// Its class: `k` when its length is below 2^k ms.
+    fn class(&self) -> u8 {
+        match self.last.checked_sub(self.first) {
+            Some(length) if self.first != i64::MIN && self.last != i64::MAX => {
+                (u64::BITS - (length.max(0) as u64).leading_zeros()) as u8
+            }
+            _ => BOUNDLESS,
+        }
+    }
+
+    /// Where a class's query starts: members of shorter spans that start earlier end before
+    /// `start`.
+    fn reach(class: u8, start: i64) -> i64 {
+        match class {
+            BOUNDLESS => i64::MIN,
+            k if k >= 63 => i64::MIN,
+            k => start.saturating_sub(1 << k),
+        }
+    }
+}
+
+pub fn insert(
+    txn: &WriteTransaction,
+    collection: &str,
+    name: &str,
+    span: Span,
+) -> Result<(), StoreError> {
+    txn.open_table(DAV_SPANS)?.insert(
+        (collection, span.class(), span.first, name),
+        (span.last, span.lone),
+    )?;
+    Ok(())
+}
+
+pub fn remove(
+    txn: &WriteTransaction,
+    collection: &str,
+    name: &str,
+    span: Span,
+) -> Result<(), StoreError> {
+    txn.open_table(DAV_SPANS)?
+        .remove((collection, span.class(), span.first, name))?;
+    Ok(())
+}
+
+/// Forget every member of a collection.
+pub fn remove_collection(txn: &WriteTransaction, collection: &str) -> Result<(), StoreError> {
+    let mut spans = txn.open_table(DAV_SPANS)?;
+    let keys: Vec<(u8, i64, String)> = spans
+        .range((collection, 0, i64::MIN, "")..)?
+        .map_while(|row| {
+            let row = row.ok()?;
+            let (c, class, first, name) = row.0.value();
+            (c == collection).then(|| (class, first, name.to_string()))
+        })
+        .collect();
+    for (class, first, name) in keys {
+        spans.remove((collection, class, first, name.as_str()))?;
+    }
+    Ok(())
+}
+
+/// The names of the members of a calendar whose instances may meet `[start, end)` (ms since
+/// the epoch), in name order, with what the index knows of each: those whose first start is
+/// before `end` and whose last end is not before `start`, less the lone ones that miss it.
+pub fn meeting(
+    txn: &ReadTransaction,
+    collection: &str,
+    start: i64,
+    end: i64,
+) -> Result<Vec<(String, Meets)>, StoreError> {
+    let spans = txn.open_table(DAV_SPANS)?;
+    let mut found = Vec::new();
+    let mut class = 0u8;
+    loop {
+        // Read this class from its reach to `end`, and learn which class comes next.
+        let mut next = None;
+        for row in spans.range((collection, class, Span::reach(class, start), "")..)? {
+            let (key, value) = row?;
+            let (c, k, first, name) = key.value();
+            if c != collection {
+                break;
+            }
+            if k != class {
+                next = Some(k);
+                break;
+            }
+            if first >= end {
+                next = class.checked_add(1);
+                break;
+            }
+            let (last, lone) = value.value();
+            if last < start {
+                continue;
+            }
+            match lone {
+                false => found.push((name.to_string(), Meets::Maybe)),
+                true if codec::lone_meets(first, last, start, end) => {
+                    found.push((name.to_string(), Meets::Surely))
+                }
+                true => {}
+            }
+        }
+        match next {
+            Some(k) => class = k,
+            None => break,
+        }
+    }
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(found)
+}
