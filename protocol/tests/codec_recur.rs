@@ -382,14 +382,19 @@ fn span_bounds_every_instance_and_is_open_where_the_series_is() {
             Some(utc("2024-04-01T10:00:00Z"))
         )
     );
-    // Only an event of one instance is lone.
-    assert!(extent(event("", "")).lone);
-    assert!(!extent(event("RRULE:FREQ=WEEKLY;COUNT=3\r\n", "")).lone);
-    assert!(!extent(event("RRULE:FREQ=WEEKLY;COUNT=3\r\n", moved)).lone);
-    assert!(!extent(event("RDATE:20240310T090000Z\r\n", "")).lone);
+    // The instances are listed where the set is whole and short.
+    let listed = |text: String| extent(text).instances.map(|list| list.len());
+    assert_eq!(listed(event("", "")), Some(1));
+    assert_eq!(
+        listed(event("RRULE:FREQ=WEEKLY;COUNT=3\r\n", moved)),
+        Some(3)
+    );
+    assert_eq!(listed(event("RDATE:20240310T090000Z\r\n", "")), Some(2));
+    assert_eq!(listed(event("RRULE:FREQ=WEEKLY\r\n", "")), None);
+    assert_eq!(listed(event("RRULE:FREQ=DAILY;COUNT=65\r\n", "")), None);
     // A task's time-range rules reach beyond its dates: no bound.
     let task = span(&parse_icalendar(VTODO).unwrap());
-    assert_eq!((task.first, task.last, task.lone), (None, None, false));
+    assert_eq!((task.first, task.last, task.instances), (None, None, None));
     // The fixtures: whatever overlaps finds lies within the span.
     for bytes in [OUTLOOK, GOOGLE, ALLDAY] {
         let obj = parse_icalendar(bytes).unwrap();
@@ -408,43 +413,58 @@ fn span_bounds_every_instance_and_is_open_where_the_series_is() {
     }
 }
 
-/// For an event of one instance the index's two numbers decide a time-range as `overlaps` does,
-/// at every edge: a span meets a range that ends after it starts and starts before it ends; an
-/// instant one that starts at or before it and ends after it.
+/// Where an event's instances are listed, they decide a time-range as `overlaps` does, at every
+/// edge: a span meets a range that ends after it starts and starts before it ends; an instant one
+/// that starts at or before it and ends after it. Single events of every shape, and short series
+/// with an occurrence moved and one excluded.
 #[test]
-fn a_lone_event_meets_a_range_by_its_first_start_and_last_end_as_overlaps_says() {
-    use tandem_protocol::codec::{lone_meets, span};
-    let event = |timing: &str| {
+fn listed_instances_meet_a_range_as_overlaps_says() {
+    use tandem_protocol::codec::{instance_meets, span};
+    let event = |timing: &str, extra: &str| {
         format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:l\r\nDTSTAMP:20240101T000000Z\r\n{timing}SUMMARY:Call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:l\r\nDTSTAMP:20240101T000000Z\r\n{timing}SUMMARY:Call\r\nEND:VEVENT\r\n{extra}END:VCALENDAR\r\n"
         )
     };
+    let moved = "BEGIN:VEVENT\r\nUID:l\r\nDTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240308T090000Z\r\nDTSTART:20240309T150000Z\r\nDURATION:PT0S\r\nSUMMARY:Moved\r\nEND:VEVENT\r\n";
     let hour = 3_600_000;
     let shapes = [
-        "DTSTART:20240301T090000Z\r\nDTEND:20240301T100000Z\r\n",
-        "DTSTART:20240301T090000Z\r\n",
-        "DTSTART:20240301T090000Z\r\nDURATION:PT0S\r\n",
-        "DTSTART:20240301T090000Z\r\nDTEND:20240301T090000Z\r\n",
-        "DTSTART;VALUE=DATE:20240301\r\n",
-        "DTSTART;TZID=Europe/Berlin:20240301T090000\r\nDURATION:PT2H\r\n",
-        "DTSTART:20240301T090000\r\nDURATION:PT30M\r\n",
+        ("DTSTART:20240301T090000Z\r\nDTEND:20240301T100000Z\r\n", ""),
+        ("DTSTART:20240301T090000Z\r\n", ""),
+        ("DTSTART:20240301T090000Z\r\nDURATION:PT0S\r\n", ""),
+        ("DTSTART:20240301T090000Z\r\nDTEND:20240301T090000Z\r\n", ""),
+        ("DTSTART;VALUE=DATE:20240301\r\n", ""),
+        (
+            "DTSTART;TZID=Europe/Berlin:20240301T090000\r\nDURATION:PT2H\r\n",
+            "",
+        ),
+        ("DTSTART:20240301T090000\r\nDURATION:PT30M\r\n", ""),
+        (
+            "DTSTART:20240301T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nEXDATE:20240315T090000Z\r\n",
+            moved,
+        ),
+        ("DTSTART:20240301T090000Z\r\nRDATE:20240302T090000Z\r\n", ""),
     ];
-    for timing in shapes {
-        let obj = parse_icalendar(event(timing).as_bytes()).unwrap();
-        let extent = span(&obj);
-        assert!(extent.lone, "{timing}");
-        let first = extent.first.unwrap().timestamp_millis();
-        let last = extent.last.unwrap().timestamp_millis();
-        // Range edges a little before, at and after the instance's start and end.
-        let edges: Vec<i64> = [first, last]
+    for (timing, extra) in shapes {
+        let obj = parse_icalendar(event(timing, extra).as_bytes()).unwrap();
+        let listed: Vec<(i64, i64)> = span(&obj)
+            .instances
+            .unwrap_or_else(|| panic!("{timing}: instances listed"))
             .iter()
-            .flat_map(|t| [t - hour, t - 1000, *t, t + 1000, t + hour])
+            .map(|(s, e)| (s.timestamp_millis(), e.timestamp_millis()))
+            .collect();
+        // Range edges a little before, at and after every instance's start and end.
+        let edges: Vec<i64> = listed
+            .iter()
+            .flat_map(|(s, e)| [*s, *e])
+            .flat_map(|t| [t - hour, t - 1000, t, t + 1000, t + hour])
             .collect();
         for &start in &edges {
             for &end in edges.iter().filter(|&&e| e > start) {
                 let at = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap();
                 assert_eq!(
-                    lone_meets(first, last, start, end),
+                    listed
+                        .iter()
+                        .any(|&(first, last)| instance_meets(first, last, start, end)),
                     overlaps(&obj, at(start), at(end)),
                     "{timing} in [{start}, {end})"
                 );

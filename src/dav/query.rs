@@ -40,7 +40,8 @@ pub(super) fn calendar_query(
     };
     match codec::event_range(&q.filter.comp) {
         // A range asked of the events: only the members the span index says may meet it are
-        // read, and a lone event in it is not read at all when the range is all that is asked.
+        // read, and one whose listed instances meet it is not read at all when the range is
+        // all that is asked.
         Some(range) => {
             let (start, end) = (range.start.timestamp_millis(), range.end.timestamp_millis());
             for (name, meets) in span::meeting(txn, &collection.path, start, end)? {

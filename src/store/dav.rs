@@ -3,7 +3,7 @@
 
 use super::StoreError;
 use super::project::{bad, decode, encode};
-use super::span::{self, Span};
+use super::span::{self, Entry, Span};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -198,6 +198,8 @@ pub struct MemberEffects {
     previous: Option<ItemState>,
     next: ItemState,
     body: Option<Vec<u8>>,
+    /// The member's row of the span index, for a calendar member that is written.
+    entry: Option<Entry>,
 }
 
 /// A change to one DAV member: a client's observation, or a write tandem made to the desktop.
@@ -225,6 +227,7 @@ pub fn member_effects(
     };
     let calendar = state.kind == CollectionKind::Calendar;
     let previous = item_in(&txn.open_table(DAV_ITEMS)?, collection, name)?;
+    let mut entry = None;
     let (body, next) = match (o.op, o.payload, &previous) {
         (Op::Delete, _, Some(previous)) => (
             None,
@@ -235,20 +238,23 @@ pub fn member_effects(
             },
         ),
         (Op::Delete, _, None) | (_, None, _) => return Ok(None),
-        (_, Some(payload), _) => (
-            Some(payload.bytes.clone()),
-            ItemState {
-                record: o.record.clone(),
-                etag: etag(&payload.bytes),
-                content_type: payload.content_type.clone(),
-                uid: o.uid.map(str::to_string),
-                length: payload.bytes.len() as u64,
-                seq: 0,
-                deleted: false,
-                seen: o.seen.clone(),
-                span: calendar.then(|| Span::of(&payload.bytes)),
-            },
-        ),
+        (_, Some(payload), _) => {
+            entry = calendar.then(|| Entry::of(&payload.bytes));
+            (
+                Some(payload.bytes.clone()),
+                ItemState {
+                    record: o.record.clone(),
+                    etag: etag(&payload.bytes),
+                    content_type: payload.content_type.clone(),
+                    uid: o.uid.map(str::to_string),
+                    length: payload.bytes.len() as u64,
+                    seq: 0,
+                    deleted: false,
+                    seen: o.seen.clone(),
+                    span: entry.as_ref().map(|e| e.span),
+                },
+            )
+        }
     };
     Ok(Some(MemberEffects {
         collection: collection.to_string(),
@@ -256,6 +262,7 @@ pub fn member_effects(
         previous,
         next,
         body,
+        entry,
     }))
 }
 
@@ -287,8 +294,8 @@ impl MemberEffects {
         if let Some(old) = self.previous.as_ref().and_then(|p| p.span) {
             span::remove(txn, collection, name, old)?;
         }
-        if let (false, Some(new)) = (self.next.deleted, self.next.span) {
-            span::insert(txn, collection, name, new)?;
+        if let (false, Some(entry)) = (self.next.deleted, &self.entry) {
+            span::insert(txn, collection, name, entry)?;
         }
         txn.open_table(DAV_ITEMS)?
             .insert((collection, name), self.next.row()?.as_slice())?;

@@ -21,43 +21,64 @@ use tandem_protocol::codec::{self, Extent};
 const BOUNDLESS: u8 = u8::MAX;
 
 /// The first start and last end of a calendar member's instances, in ms since the epoch;
-/// `i64::MIN` / `i64::MAX` where there is no bound.
+/// `i64::MIN` / `i64::MAX` where there is no bound: where its row of the index is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub first: i64,
     pub last: i64,
-    /// One instance and nothing more: `first` and `last` answer a time-range exactly
-    /// (`codec::lone_meets`), without reading the member.
-    pub lone: bool,
+}
+
+/// A member's row of the index: its span, and its instances when they are listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub span: Span,
+    /// Every instance's start and end (ms since the epoch), when the event has few enough
+    /// (`codec::LISTED`): they answer a time-range exactly, without reading the member.
+    pub instances: Option<Vec<(i64, i64)>>,
+}
+
+/// What the index keeps of a member besides its key.
+#[derive(Serialize, Deserialize)]
+struct Row {
+    last: i64,
+    instances: Option<Vec<(i64, i64)>>,
 }
 
 /// Whether a member of the index meets a range, as far as the index can say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Meets {
-    /// A lone event in the range: only a filter that asks more needs its bytes.
+    /// One of its listed instances is in the range: only a filter that asks more needs its
+    /// bytes.
     Surely,
     /// Its instances reach into the range: its bytes decide.
     Maybe,
 }
 
-impl Span {
-    /// The span of a calendar member's bytes: unbounded when they do not parse (they cannot
+impl Entry {
+    /// The entry of a calendar member's bytes: unbounded when they do not parse (they cannot
     /// match a filter, but the query decides that, not the index).
-    pub fn of(bytes: &[u8]) -> Span {
+    pub fn of(bytes: &[u8]) -> Entry {
         let extent = codec::parse_icalendar(bytes)
             .map(|object| codec::span(&object))
             .unwrap_or(Extent {
                 first: None,
                 last: None,
-                lone: false,
+                instances: None,
             });
-        Span {
-            first: extent.first.map_or(i64::MIN, |t| t.timestamp_millis()),
-            last: extent.last.map_or(i64::MAX, |t| t.timestamp_millis()),
-            lone: extent.lone,
+        let ms = |t: chrono::DateTime<chrono::Utc>| t.timestamp_millis();
+        Entry {
+            span: Span {
+                first: extent.first.map_or(i64::MIN, ms),
+                last: extent.last.map_or(i64::MAX, ms),
+            },
+            instances: extent
+                .instances
+                .map(|list| list.into_iter().map(|(s, e)| (ms(s), ms(e))).collect()),
         }
     }
+}
 
+impl Span {
     /// Its class: `k` when its length is below 2^k ms.
     fn class(&self) -> u8 {
         match self.last.checked_sub(self.first) {
@@ -83,12 +104,16 @@ pub fn insert(
     txn: &WriteTransaction,
     collection: &str,
     name: &str,
-    span: Span,
+    entry: &Entry,
 ) -> Result<(), StoreError> {
-    txn.open_table(DAV_SPANS)?.insert(
-        (collection, span.class(), span.first, name),
-        (span.last, span.lone),
-    )?;
+    let Entry { span, instances } = entry;
+    let row = postcard::to_stdvec(&Row {
+        last: span.last,
+        instances: instances.clone(),
+    })
+    .map_err(|e| StoreError::Storage(format!("cannot encode a span: {e}")))?;
+    txn.open_table(DAV_SPANS)?
+        .insert((collection, span.class(), span.first, name), row.as_slice())?;
     Ok(())
 }
 
@@ -122,7 +147,8 @@ pub fn remove_collection(txn: &WriteTransaction, collection: &str) -> Result<(),
 
 /// The names of the members of a calendar whose instances may meet `[start, end)` (ms since
 /// the epoch), in name order, with what the index knows of each: those whose first start is
-/// before `end` and whose last end is not before `start`, less the lone ones that miss it.
+/// before `end` and whose last end is not before `start`, less those whose listed instances all
+/// miss it.
 pub fn meeting(
     txn: &ReadTransaction,
     collection: &str,
@@ -149,16 +175,20 @@ pub fn meeting(
                 next = class.checked_add(1);
                 break;
             }
-            let (last, lone) = value.value();
-            if last < start {
+            let row: Row = postcard::from_bytes(value.value())
+                .map_err(|e| StoreError::Storage(format!("cannot decode a span: {e}")))?;
+            if row.last < start {
                 continue;
             }
-            match lone {
-                false => found.push((name.to_string(), Meets::Maybe)),
-                true if codec::lone_meets(first, last, start, end) => {
-                    found.push((name.to_string(), Meets::Surely))
-                }
-                true => {}
+            let meets = match &row.instances {
+                None => Some(Meets::Maybe),
+                Some(list) => list
+                    .iter()
+                    .any(|&(s, e)| codec::instance_meets(s, e, start, end))
+                    .then_some(Meets::Surely),
+            };
+            if let Some(meets) = meets {
+                found.push((name.to_string(), meets));
             }
         }
         match next {

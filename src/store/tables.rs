@@ -10,7 +10,7 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 /// 4: calendar members are indexed by the span of their instances (`DAV_SPANS`).
 /// 5: a record's document is saved whole every 32 changes, between them appended to.
 /// 6: DAV members (`DAV_ITEMS`) are postcard, not JSON.
-/// 7: the span index is grouped by length class and says which members are one instance.
+/// 7: the span index is grouped by length class and lists the instances of short series.
 pub const STORE_FORMAT: u64 = 7;
 
 /// seq → event (JSON, see `tandem_protocol::Event`).
@@ -64,11 +64,11 @@ pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
 /// path → the bytes of a plain resource, as the client sent them.
 pub const FILE_BODIES: TableDefinition<&str, &[u8]> = TableDefinition::new("file_bodies");
 
-/// (collection path, length class, first start, member name) → (last end, lone), in ms since the
-/// epoch (`i64::MIN` / `i64::MAX` where a side has no bound): every calendar member, so a
-/// time-range query reads only the members whose instances may reach into its range (see
-/// `span.rs`).
-pub const DAV_SPANS: TableDefinition<(&str, u8, i64, &str), (i64, bool)> =
+/// (collection path, length class, first start, member name) → last end and the instances when
+/// listed (postcard), in ms since the epoch (`i64::MIN` / `i64::MAX` where a side has no bound):
+/// every calendar member, so a time-range query reads only the members whose instances may reach
+/// into its range (see `span.rs`).
+pub const DAV_SPANS: TableDefinition<(&str, u8, i64, &str), &[u8]> =
     TableDefinition::new("dav_spans");
 
 pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {

@@ -319,12 +319,13 @@ async fn a_time_range_finds_series_and_moved_events_where_they_are_now() {
     );
 }
 
-/// A range alone is answered from the span index, without reading a one-instance event; a
-/// filter that asks more reads every candidate the index names. Both give the members whose
+/// A range alone is answered from the span index, without reading an event whose instances it
+/// lists; a filter that asks more reads every candidate the index names. Both give the members whose
 /// instances meet the range (RFC 4791 §9.9, computed here from each event's bytes) for ranges
 /// that start and end at, just before and just after every event's edges, for events of every
 /// length (an instant, an hour, a day, a quarter, a year: each in its own class of the index,
-/// the long ones starting long before the ranges), in UTC, floating or in a zone, and a series.
+/// the long ones starting long before the ranges), in UTC, floating or in a zone, a short series
+/// with an occurrence moved and one excluded, and an endless one.
 #[tokio::test]
 async fn a_range_is_answered_from_the_index_as_the_events_own_bytes_answer_it() {
     let s = Server::start().await;
@@ -347,13 +348,20 @@ async fn a_range_is_answered_from_the_index_as_the_events_own_bytes_answer_it() 
         ),
         (
             "series",
-            "DTSTART:20261103T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=5",
+            "DTSTART:20261103T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=5\r\nEXDATE:20261117T090000Z",
+        ),
+        (
+            "endless",
+            "DTSTART:20261204T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY",
         ),
     ];
+    // The series' second occurrence moved into the week of the quarter's end.
+    let moved = "BEGIN:VEVENT\r\nUID:series\r\nDTSTAMP:20261101T000000Z\r\nRECURRENCE-ID:20261110T090000Z\r\nDTSTART:20261214T230000Z\r\nDURATION:PT2H\r\nSUMMARY:moved\r\nEND:VEVENT\r\n";
     let mut events = Vec::new();
     for (uid, timing) in timed {
         let body = format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Test//EN\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n{timing}\r\nSUMMARY:{uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Test//EN\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n{timing}\r\nSUMMARY:{uid}\r\nEND:VEVENT\r\n{}END:VCALENDAR\r\n",
+            if uid == "series" { moved } else { "" }
         );
         let reply = s.put(&format!("{CALENDAR}{uid}.ics"), &[], &body).await;
         assert!(reply.status.is_success(), "{uid}: {}", reply.body);
@@ -379,6 +387,7 @@ async fn a_range_is_answered_from_the_index_as_the_events_own_bytes_answer_it() 
         "20261212T000000Z",
         "20261215T000000Z",
         "20261215T000001Z",
+        "20261215T010000Z",
         "20270101T000000Z",
         "20280101T000000Z",
     ];

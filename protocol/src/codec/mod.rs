@@ -47,7 +47,7 @@ pub(crate) use ical::rrule;
 pub use ical::{CalendarObject, parse_icalendar, render_icalendar};
 pub(crate) use recur::weekday;
 pub use recur::{
-    BusyType, Expansion, Extent, Occurrence, busy_periods, expansion, lone_meets, occurrences,
-    overlaps, span,
+    BusyType, Expansion, Extent, LISTED, Occurrence, busy_periods, expansion, instance_meets,
+    occurrences, overlaps, span,
 };
 pub use vcard::{Card, VcardVersion, parse_vcard, render_vcard, with_uid};

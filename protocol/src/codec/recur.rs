@@ -171,7 +171,7 @@ pub fn overlaps(obj: &CalendarObject, start: DateTime<Utc>, end: DateTime<Utc>) 
 }
 
 /// Where every instance of an event lies, as an index of calendar members keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Extent {
     /// The first start; `None` where there is no bound (an object without a start, a task,
     /// whose time-range rules reach beyond its dates).
@@ -179,22 +179,26 @@ pub struct Extent {
     /// The last end; `None` where there is no bound (a rule without COUNT or UNTIL, a walk given
     /// up on, a task).
     pub last: Option<DateTime<Utc>>,
-    /// The event is one instance and nothing more (no rule, RDATE or override): `first` and
-    /// `last` are that instance, and [`lone_meets`] answers a time-range from them alone.
-    pub lone: bool,
+    /// Every instance's start and end, when the whole set is known and has at most
+    /// [`LISTED`] instances (a single event, a short series): a time-range is then answered
+    /// from these alone by [`instance_meets`].
+    pub instances: Option<Vec<(DateTime<Utc>, DateTime<Utc>)>>,
 }
+
+/// The most instances an [`Extent`] lists: a year of weekly meetings, not a daily one.
+pub const LISTED: usize = 64;
 
 /// Where every instance of an event lies. An index of these answers "which events may meet this
 /// range" without reading every event: an event meets `[start, end)` by [`overlaps`] only if its
-/// first start is before `end` and its last end is not before `start`; a lone one exactly when
-/// [`lone_meets`] says so.
+/// first start is before `end` and its last end is not before `start`; one whose instances are
+/// listed exactly when one of them meets it.
 pub fn span(obj: &CalendarObject) -> Extent {
     let master = &obj.primary;
     if obj.kind != crate::record::RecordKind::Event || master.start.is_none() {
         return Extent {
             first: None,
             last: None,
-            lone: false,
+            instances: None,
         };
     }
     let endless = master.recurrence_id.is_none()
@@ -210,25 +214,29 @@ pub fn span(obj: &CalendarObject) -> Extent {
     };
     let (found, searched_until) = instances(obj, until);
     let first = found.iter().map(|i| i.start).min();
-    let last = if endless || searched_until.is_some() {
-        None
-    } else {
-        found.iter().map(|i| i.end.max(i.start)).max()
-    };
-    let recurring =
-        master.recurrence_id.is_none() && (master.rrule.is_some() || !master.rdates.is_empty());
+    let whole = !endless && searched_until.is_none();
+    let last = whole
+        .then(|| found.iter().map(|i| i.end.max(i.start)).max())
+        .flatten();
+    // An event's instance ends after it starts (a span) or where it starts (an instant).
+    let instances = (whole && found.len() <= LISTED).then(|| {
+        found
+            .iter()
+            .map(|i| (i.start, i.end.max(i.start)))
+            .collect()
+    });
     Extent {
         first,
         last,
-        lone: !recurring && obj.overrides.is_empty() && found.len() == 1,
+        instances,
     }
 }
 
-/// Whether a lone event (see [`Extent::lone`]) whose instance starts at `first` and ends at
-/// `last` meets `[start, end)`, all in ms since the epoch: the test [`overlaps`] makes (RFC 4791
-/// §9.9). An event's instance is a span when it ends after it starts, and an instant (which a
-/// range must start at or before) when it ends where it starts.
-pub fn lone_meets(first: i64, last: i64, start: i64, end: i64) -> bool {
+/// Whether an event's instance from `first` to `last` meets `[start, end)`, all in ms since the
+/// epoch: the test [`overlaps`] makes (RFC 4791 §9.9). An instance is a span when it ends after
+/// it starts, and an instant (which a range must start at or before) when it ends where it
+/// starts.
+pub fn instance_meets(first: i64, last: i64, start: i64, end: i64) -> bool {
     end > first && (start < last || (first == last && start <= first))
 }
 
