@@ -230,6 +230,13 @@ async fn main() {
         start.elapsed().as_secs_f64() * 1e4
     );
 
+    let merge = merge_alone(n);
+    println!(
+        "\nthe merge alone, in memory (automerge, what every event's projection starts with): {} per create, {} per concurrent update",
+        micros(merge.0),
+        micros(merge.1)
+    );
+
     println!("\nagainst the performance issue's targets:");
     println!(
         "  CPU per event, 4,096 producers in flight: {} (target ≤ 30 µs); per concurrent update: {}",
@@ -244,6 +251,66 @@ async fn main() {
         "  replay: {replay_rate:.0} events/s (target ≥ 50,000); 1,000,000 events at this rate: {:.0} s (target ≤ 20 s)",
         1e6 / replay_rate
     );
+    println!(
+        "  of which the merge alone: {} per create, {} per concurrent update (the target's 30 µs and 20 µs per replayed event include it)",
+        micros(merge.0),
+        micros(merge.1)
+    );
+}
+
+/// CPU µs per event of the merge alone, as the projector makes it, without the store: a create
+/// (a new document, the bench's three fields, resolved, its change chunk encoded), and updates
+/// of one record from both sides on the same base (a fork, merged). No redb, no JSON of the
+/// projections: the floor automerge puts under each event.
+fn merge_alone(n: usize) -> (Option<f64>, Option<f64>) {
+    use tandem::protocol::{ConflictPolicy, Edit, Hlc, RecordDoc, RecordId};
+    let fields = |i: usize| {
+        serde_json::from_value(json!({"last_name": format!("Name {i}"), "phone": format!("+1 555 {i:04}"), "title": "Desk"}))
+            .unwrap()
+    };
+    let at = |i: usize| Hlc::new(1_800_000_000_000 + i as u64, 0);
+    let mut docs = Vec::with_capacity(n);
+    let before = cpu();
+    for i in 0..n {
+        let record = RecordId::derive(RecordKind::Contact, at(i));
+        let mut doc = RecordDoc::new(record);
+        let changes = fields(i);
+        doc.apply(&Edit {
+            event: at(i),
+            side: Side::DESKTOP,
+            op: Op::Create,
+            changed_at_ms: None,
+            base: &[],
+            changes: &changes,
+        })
+        .unwrap();
+        doc.resolve(ConflictPolicy::NewestWins).unwrap();
+        doc.changes_since(&[]);
+        docs.push(doc);
+    }
+    let create = cpu_since(before).map(|s| s * 1e6 / n as f64);
+    let before = cpu();
+    for (i, doc) in docs.iter_mut().enumerate() {
+        let heads = doc.heads();
+        for (k, side) in [Side::DESKTOP, Side::SALESFORCE].into_iter().enumerate() {
+            let changes = fields(n + i);
+            let event = at(n + 2 * i + k);
+            let had = doc.heads();
+            doc.apply(&Edit {
+                event,
+                side,
+                op: Op::Update,
+                changed_at_ms: None,
+                base: &heads,
+                changes: &changes,
+            })
+            .unwrap();
+            doc.resolve(ConflictPolicy::NewestWins).unwrap();
+            doc.changes_since(&had);
+        }
+    }
+    let update = cpu_since(before).map(|s| s * 1e6 / (2 * n) as f64);
+    (create, update)
 }
 
 fn micros(v: Option<f64>) -> String {
