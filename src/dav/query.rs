@@ -3,13 +3,13 @@
 use super::props::{asked, describe_with};
 use super::report::member_resource;
 use super::respond::{self, Body};
-use crate::store::span::{self, Meets};
+use crate::store::span;
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use tandem_protocol::codec::{self, BusyType};
+use tandem_protocol::codec::{self, BusyType, Meets};
 use tandem_protocol::dav::{
     AddressbookQuery, CalendarDataRequest, CalendarQuery, FreeBusyQuery, MultistatusWriter,
     Precondition, PropRequest, Response as DavResponse, layout, names,
@@ -32,7 +32,7 @@ pub(super) fn calendar_query(
     q: &CalendarQuery,
 ) -> Result<Response<Body>, StoreError> {
     let request = with_data(&q.props, q.calendar_data.is_some(), names::CALENDAR_DATA);
-    let mut out = Answer::new(txn, collection, &request);
+    let mut out = Answer::new(txn, collection, &request, q.calendar_data.as_ref());
     // What cannot be parsed cannot match; it was valid when it was stored.
     let matches = |body: &[u8]| {
         codec::parse_icalendar(body)
@@ -50,13 +50,13 @@ pub(super) fn calendar_query(
                     || dav::body(txn, &format!("{}{name}", collection.path))?
                         .is_some_and(|body| matches(&body))
                 {
-                    out.member(&name, q.calendar_data.as_ref())?;
+                    out.member(&name)?;
                 }
             }
         }
         None => dav::each_body(txn, &collection.path, |name, body| {
             if matches(body) {
-                out.member(name, q.calendar_data.as_ref())?;
+                out.member(name)?;
             }
             Ok(ControlFlow::Continue(()))
         })?,
@@ -70,7 +70,7 @@ pub(super) fn addressbook_query(
     q: &AddressbookQuery,
 ) -> Result<Response<Body>, StoreError> {
     let request = with_data(&q.props, q.address_data.is_some(), names::ADDRESS_DATA);
-    let mut out = Answer::new(txn, collection, &request);
+    let mut out = Answer::new(txn, collection, &request, None);
     let mut matched = 0usize;
     dav::each_body(txn, &collection.path, |name, body| {
         if !codec::card_matches(body, &q.filter) {
@@ -84,7 +84,7 @@ pub(super) fn addressbook_query(
             );
             return Ok(ControlFlow::Break(()));
         }
-        matched += usize::from(out.member(name, None)?);
+        matched += usize::from(out.member(name)?);
         Ok(ControlFlow::Continue(()))
     })?;
     Ok(out.finish())
@@ -96,6 +96,8 @@ struct Answer<'a> {
     txn: &'a ReadTransaction,
     collection: Arc<dav::CollectionState>,
     request: &'a PropRequest,
+    /// calendar-data's own request (CALDAV:expand and the like).
+    data: Option<&'a CalendarDataRequest>,
     writer: MultistatusWriter,
 }
 
@@ -104,26 +106,28 @@ impl<'a> Answer<'a> {
         txn: &'a ReadTransaction,
         collection: &dav::CollectionState,
         request: &'a PropRequest,
+        data: Option<&'a CalendarDataRequest>,
     ) -> Self {
         Answer {
             txn,
             collection: Arc::new(collection.clone()),
             request,
+            data,
             writer: MultistatusWriter::new(&[], &asked(request)),
         }
     }
 
     /// Describe the member `name` (if it is still there: whether it was written).
-    fn member(
-        &mut self,
-        name: &str,
-        data: Option<&CalendarDataRequest>,
-    ) -> Result<bool, StoreError> {
+    fn member(&mut self, name: &str) -> Result<bool, StoreError> {
         let Some(resource) = member_resource(self.txn, &self.collection, name)? else {
             return Ok(false);
         };
-        self.writer
-            .push(&describe_with(self.txn, &resource, self.request, data)?);
+        self.writer.push(&describe_with(
+            self.txn,
+            &resource,
+            self.request,
+            self.data,
+        )?);
         Ok(true)
     }
 

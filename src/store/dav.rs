@@ -3,12 +3,13 @@
 
 use super::StoreError;
 use super::project::{bad, decode, encode};
-use super::span::{self, Entry, Span};
+use super::span::{self, Span};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
+use tandem_protocol::codec::Extent;
 use tandem_protocol::dav::resource::{etag, split_member};
 use tandem_protocol::event::{CollectionChange, CollectionKind, CollectionOp};
 use tandem_protocol::{Hlc, Op, Payload, RecordId};
@@ -198,8 +199,8 @@ pub struct MemberEffects {
     previous: Option<ItemState>,
     next: ItemState,
     body: Option<Vec<u8>>,
-    /// The member's row of the span index, for a calendar member that is written.
-    entry: Option<Entry>,
+    /// Where the instances of a calendar member that is written lie: its row of the span index.
+    extent: Option<Extent>,
 }
 
 /// A change to one DAV member: a client's observation, or a write tandem made to the desktop.
@@ -227,8 +228,7 @@ pub fn member_effects(
     };
     let calendar = state.kind == CollectionKind::Calendar;
     let previous = item_in(&txn.open_table(DAV_ITEMS)?, collection, name)?;
-    let mut entry = None;
-    let (body, next) = match (o.op, o.payload, &previous) {
+    let (body, next, extent) = match (o.op, o.payload, &previous) {
         (Op::Delete, _, Some(previous)) => (
             None,
             ItemState {
@@ -236,24 +236,23 @@ pub fn member_effects(
                 seen: o.seen.clone(),
                 ..previous.clone()
             },
+            None,
         ),
         (Op::Delete, _, None) | (_, None, _) => return Ok(None),
         (_, Some(payload), _) => {
-            entry = calendar.then(|| Entry::of(&payload.bytes));
-            (
-                Some(payload.bytes.clone()),
-                ItemState {
-                    record: o.record.clone(),
-                    etag: etag(&payload.bytes),
-                    content_type: payload.content_type.clone(),
-                    uid: o.uid.map(str::to_string),
-                    length: payload.bytes.len() as u64,
-                    seq: 0,
-                    deleted: false,
-                    seen: o.seen.clone(),
-                    span: entry.as_ref().map(|e| e.span),
-                },
-            )
+            let extent = calendar.then(|| Extent::of(&payload.bytes));
+            let next = ItemState {
+                record: o.record.clone(),
+                etag: etag(&payload.bytes),
+                content_type: payload.content_type.clone(),
+                uid: o.uid.map(str::to_string),
+                length: payload.bytes.len() as u64,
+                seq: 0,
+                deleted: false,
+                seen: o.seen.clone(),
+                span: extent.as_ref().map(Span::from),
+            };
+            (Some(payload.bytes.clone()), next, extent)
         }
     };
     Ok(Some(MemberEffects {
@@ -262,7 +261,7 @@ pub fn member_effects(
         previous,
         next,
         body,
-        entry,
+        extent,
     }))
 }
 
@@ -294,8 +293,8 @@ impl MemberEffects {
         if let Some(old) = self.previous.as_ref().and_then(|p| p.span) {
             span::remove(txn, collection, name, old)?;
         }
-        if let (false, Some(entry)) = (self.next.deleted, &self.entry) {
-            span::insert(txn, collection, name, entry)?;
+        if let (false, Some(extent)) = (self.next.deleted, &self.extent) {
+            span::insert(txn, collection, name, extent)?;
         }
         txn.open_table(DAV_ITEMS)?
             .insert((collection, name), self.next.row()?.as_slice())?;

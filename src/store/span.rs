@@ -15,65 +15,24 @@ use super::StoreError;
 use super::tables::DAV_SPANS;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
-use tandem_protocol::codec::{self, Extent};
+use tandem_protocol::codec::{Extent, Meets};
 
 /// The class of spans with no bound on one side.
 const BOUNDLESS: u8 = u8::MAX;
 
-/// The first start and last end of a calendar member's instances, in ms since the epoch;
-/// `i64::MIN` / `i64::MAX` where there is no bound: where its row of the index is.
+/// The first start and last end of a calendar member's instances (see `Extent`): where its row
+/// of the index is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub first: i64,
     pub last: i64,
 }
 
-/// A member's row of the index: its span, and its instances when they are listed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub span: Span,
-    /// Every instance's start and end (ms since the epoch), when the event has few enough
-    /// (`codec::LISTED`): they answer a time-range exactly, without reading the member.
-    pub instances: Option<Vec<(i64, i64)>>,
-}
-
-/// What the index keeps of a member besides its key.
-#[derive(Serialize, Deserialize)]
-struct Row {
-    last: i64,
-    instances: Option<Vec<(i64, i64)>>,
-}
-
-/// Whether a member of the index meets a range, as far as the index can say.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Meets {
-    /// One of its listed instances is in the range: only a filter that asks more needs its
-    /// bytes.
-    Surely,
-    /// Its instances reach into the range: its bytes decide.
-    Maybe,
-}
-
-impl Entry {
-    /// The entry of a calendar member's bytes: unbounded when they do not parse (they cannot
-    /// match a filter, but the query decides that, not the index).
-    pub fn of(bytes: &[u8]) -> Entry {
-        let extent = codec::parse_icalendar(bytes)
-            .map(|object| codec::span(&object))
-            .unwrap_or(Extent {
-                first: None,
-                last: None,
-                instances: None,
-            });
-        let ms = |t: chrono::DateTime<chrono::Utc>| t.timestamp_millis();
-        Entry {
-            span: Span {
-                first: extent.first.map_or(i64::MIN, ms),
-                last: extent.last.map_or(i64::MAX, ms),
-            },
-            instances: extent
-                .instances
-                .map(|list| list.into_iter().map(|(s, e)| (ms(s), ms(e))).collect()),
+impl From<&Extent> for Span {
+    fn from(extent: &Extent) -> Span {
+        Span {
+            first: extent.first,
+            last: extent.last,
         }
     }
 }
@@ -81,37 +40,33 @@ impl Entry {
 impl Span {
     /// Its class: `k` when its length is below 2^k ms.
     fn class(&self) -> u8 {
-        match self.last.checked_sub(self.first) {
-            Some(length) if self.first != i64::MIN && self.last != i64::MAX => {
-                (u64::BITS - (length.max(0) as u64).leading_zeros()) as u8
-            }
-            _ => BOUNDLESS,
+        if self.first == i64::MIN || self.last == i64::MAX {
+            return BOUNDLESS;
         }
+        let length = self.last.saturating_sub(self.first).max(0) as u64;
+        (u64::BITS - length.leading_zeros()) as u8
     }
 
     /// Where a class's query starts: members of shorter spans that start earlier end before
-    /// `start`.
+    /// `start` (the boundless class, and any as long as time itself, is read from the beginning).
     fn reach(class: u8, start: i64) -> i64 {
         match class {
-            BOUNDLESS => i64::MIN,
             k if k >= 63 => i64::MIN,
             k => start.saturating_sub(1 << k),
         }
     }
 }
 
+/// Index a member by its extent (kept whole as the row's value).
 pub fn insert(
     txn: &WriteTransaction,
     collection: &str,
     name: &str,
-    entry: &Entry,
+    extent: &Extent,
 ) -> Result<(), StoreError> {
-    let Entry { span, instances } = entry;
-    let row = postcard::to_stdvec(&Row {
-        last: span.last,
-        instances: instances.clone(),
-    })
-    .map_err(|e| StoreError::Storage(format!("cannot encode a span: {e}")))?;
+    let row = postcard::to_stdvec(extent)
+        .map_err(|e| StoreError::Storage(format!("cannot encode a span: {e}")))?;
+    let span = Span::from(extent);
     txn.open_table(DAV_SPANS)?
         .insert((collection, span.class(), span.first, name), row.as_slice())?;
     Ok(())
@@ -146,9 +101,7 @@ pub fn remove_collection(txn: &WriteTransaction, collection: &str) -> Result<(),
 }
 
 /// The names of the members of a calendar whose instances may meet `[start, end)` (ms since
-/// the epoch), in name order, with what the index knows of each: those whose first start is
-/// before `end` and whose last end is not before `start`, less those whose listed instances all
-/// miss it.
+/// the epoch), in name order, with what the index knows of each (`Extent::meets`).
 pub fn meeting(
     txn: &ReadTransaction,
     collection: &str,
@@ -175,19 +128,9 @@ pub fn meeting(
                 next = class.checked_add(1);
                 break;
             }
-            let row: Row = postcard::from_bytes(value.value())
+            let extent: Extent = postcard::from_bytes(value.value())
                 .map_err(|e| StoreError::Storage(format!("cannot decode a span: {e}")))?;
-            if row.last < start {
-                continue;
-            }
-            let meets = match &row.instances {
-                None => Some(Meets::Maybe),
-                Some(list) => list
-                    .iter()
-                    .any(|&(s, e)| codec::instance_meets(s, e, start, end))
-                    .then_some(Meets::Surely),
-            };
-            if let Some(meets) = meets {
+            if let Some(meets) = extent.meets(start, end) {
                 found.push((name.to_string(), meets));
             }
         }

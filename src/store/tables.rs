@@ -64,10 +64,10 @@ pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
 /// path → the bytes of a plain resource, as the client sent them.
 pub const FILE_BODIES: TableDefinition<&str, &[u8]> = TableDefinition::new("file_bodies");
 
-/// (collection path, length class, first start, member name) → last end and the instances when
-/// listed (postcard), in ms since the epoch (`i64::MIN` / `i64::MAX` where a side has no bound):
-/// every calendar member, so a time-range query reads only the members whose instances may reach
-/// into its range (see `span.rs`).
+/// (collection path, length class, first start, member name) → the member's `codec::Extent`
+/// (postcard; ms since the epoch, `i64::MIN` / `i64::MAX` where a side has no bound): every
+/// calendar member, so a time-range query reads only the members whose instances may reach into
+/// its range (see `span.rs`).
 pub const DAV_SPANS: TableDefinition<(&str, u8, i64, &str), &[u8]> =
     TableDefinition::new("dav_spans");
 

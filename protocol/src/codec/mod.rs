@@ -30,6 +30,7 @@
 mod charset;
 mod error;
 mod expand;
+mod extent;
 mod filter;
 mod ical;
 pub mod overrides;
@@ -42,12 +43,10 @@ mod vcard;
 pub use charset::{BodyCharsetError, body_in_utf8, utf8_text};
 pub use error::{CodecError, Precondition};
 pub use expand::expand;
+pub use extent::{Extent, LISTED, Meets, instance_meets, span};
 pub use filter::{EventRange, bounds, calendar_matches, card_matches, event_range};
 pub(crate) use ical::rrule;
 pub use ical::{CalendarObject, parse_icalendar, render_icalendar};
 pub(crate) use recur::weekday;
-pub use recur::{
-    BusyType, Expansion, Extent, LISTED, Occurrence, busy_periods, expansion, instance_meets,
-    occurrences, overlaps, span,
-};
+pub use recur::{BusyType, Expansion, Occurrence, busy_periods, expansion, occurrences, overlaps};
 pub use vcard::{Card, VcardVersion, parse_vcard, render_vcard, with_uid};

@@ -84,9 +84,9 @@ enum Shape {
 }
 
 #[derive(Clone, Debug)]
-struct Instance<'a> {
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+pub(super) struct Instance<'a> {
+    pub(super) start: DateTime<Utc>,
+    pub(super) end: DateTime<Utc>,
     shape: Shape,
     rid: Option<DateTime<Utc>>,
     timing: &'a Timing,
@@ -170,76 +170,6 @@ pub fn overlaps(obj: &CalendarObject, start: DateTime<Utc>, end: DateTime<Utc>) 
     found.iter().any(|i| i.hits(start, end)) || searched_until.is_some()
 }
 
-/// Where every instance of an event lies, as an index of calendar members keeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Extent {
-    /// The first start; `None` where there is no bound (an object without a start, a task,
-    /// whose time-range rules reach beyond its dates).
-    pub first: Option<DateTime<Utc>>,
-    /// The last end; `None` where there is no bound (a rule without COUNT or UNTIL, a walk given
-    /// up on, a task).
-    pub last: Option<DateTime<Utc>>,
-    /// Every instance's start and end, when the whole set is known and has at most
-    /// [`LISTED`] instances (a single event, a short series): a time-range is then answered
-    /// from these alone by [`instance_meets`].
-    pub instances: Option<Vec<(DateTime<Utc>, DateTime<Utc>)>>,
-}
-
-/// The most instances an [`Extent`] lists: a year of weekly meetings, not a daily one.
-pub const LISTED: usize = 64;
-
-/// Where every instance of an event lies. An index of these answers "which events may meet this
-/// range" without reading every event: an event meets `[start, end)` by [`overlaps`] only if its
-/// first start is before `end` and its last end is not before `start`; one whose instances are
-/// listed exactly when one of them meets it.
-pub fn span(obj: &CalendarObject) -> Extent {
-    let master = &obj.primary;
-    if obj.kind != crate::record::RecordKind::Event || master.start.is_none() {
-        return Extent {
-            first: None,
-            last: None,
-            instances: None,
-        };
-    }
-    let endless = master.recurrence_id.is_none()
-        && master
-            .rrule
-            .as_ref()
-            .is_some_and(|rule| rule.count.is_none() && rule.until.is_none());
-    // An endless rule is walked to its first instance only (overrides come whatever their
-    // time); a finite one to its end, within the walk's bounds.
-    let until = match master.start {
-        Some(start) if endless => start.utc(),
-        _ => DateTime::<Utc>::MAX_UTC,
-    };
-    let (found, searched_until) = instances(obj, until);
-    let first = found.iter().map(|i| i.start).min();
-    let whole = !endless && searched_until.is_none();
-    let last = whole
-        .then(|| found.iter().map(|i| i.end.max(i.start)).max())
-        .flatten();
-    // An event's instance ends after it starts (a span) or where it starts (an instant).
-    let instances = (whole && found.len() <= LISTED).then(|| {
-        found
-            .iter()
-            .map(|i| (i.start, i.end.max(i.start)))
-            .collect()
-    });
-    Extent {
-        first,
-        last,
-        instances,
-    }
-}
-
-/// Whether an event's instance from `first` to `last` meets `[start, end)`, all in ms since the
-/// epoch: the test [`overlaps`] makes (RFC 4791 §9.9). An instance is a span when it ends after
-/// it starts, and an instant (which a range must start at or before) when it ends where it
-/// starts.
-pub fn instance_meets(first: i64, last: i64, start: i64, end: i64) -> bool {
-    end > first && (start < last || (first == last && start <= first))
-}
-
 /// Busy time of an event within `[start, end)`, clipped to it, for a free-busy report:
 /// transparent and cancelled instances are left out (an override decides for itself), and so are
 /// tasks and instants. A rule given up on early gives the busy time found (free-busy has no way
@@ -274,7 +204,7 @@ pub fn busy_periods(
 
 /// All instances that start no later than `until` (overrides always, wherever they moved to), and
 /// the time the rule was searched up to when that is short of `until`.
-fn instances(
+pub(super) fn instances(
     obj: &CalendarObject,
     until: DateTime<Utc>,
 ) -> (Vec<Instance<'_>>, Option<DateTime<Utc>>) {
