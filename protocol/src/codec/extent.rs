@@ -4,7 +4,7 @@
 //! by the same RFC 4791 §9.9 test [`overlaps`](super::overlaps) makes of the bytes.
 
 use super::ical::{CalendarObject, parse_icalendar};
-use super::recur::instances;
+use super::recur::{Instance, instances};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -88,24 +88,21 @@ pub fn span(obj: &CalendarObject) -> Extent {
     let (found, searched_until) = instances(obj, until);
     let whole = !endless && searched_until.is_none();
     // An event's instance ends after it starts (a span) or where it starts (an instant).
-    let listed: Vec<(i64, i64)> = found
-        .iter()
-        .map(|i| {
-            (
-                i.start.timestamp_millis(),
-                i.end.max(i.start).timestamp_millis(),
-            )
-        })
-        .collect();
+    let ms = |i: &Instance| {
+        (
+            i.start.timestamp_millis(),
+            i.end.max(i.start).timestamp_millis(),
+        )
+    };
     Extent {
-        first: listed.iter().map(|i| i.0).min().unwrap_or(i64::MIN),
-        last: listed
+        first: found.iter().map(|i| ms(i).0).min().unwrap_or(i64::MIN),
+        last: found
             .iter()
-            .map(|i| i.1)
+            .map(|i| ms(i).1)
             .max()
             .filter(|_| whole)
             .unwrap_or(i64::MAX),
-        instances: (whole && listed.len() <= LISTED).then_some(listed),
+        instances: (whole && found.len() <= LISTED).then(|| found.iter().map(ms).collect()),
     }
 }
 
