@@ -232,9 +232,10 @@ async fn main() {
 
     let merge = merge_alone(n);
     println!(
-        "\nthe merge alone, in memory (automerge, what every event's projection starts with): {} per create, {} per concurrent update",
-        micros(merge.0),
-        micros(merge.1)
+        "\nthe merge alone, in memory: {} per create and {} per update made on the current state (merged values, no automerge); {} per update made on an older state (the document built from the record's events)",
+        micros(merge.create),
+        micros(merge.on_current),
+        micros(merge.on_older)
     );
 
     println!("\nagainst the performance issue's targets:");
@@ -252,65 +253,96 @@ async fn main() {
         1e6 / replay_rate
     );
     println!(
-        "  of which the merge alone: {} per create, {} per concurrent update (the target's 30 µs and 20 µs per replayed event include it)",
-        micros(merge.0),
-        micros(merge.1)
+        "  of which the merge alone: {} per create, {} per update on the current state, {} per update on an older state",
+        micros(merge.create),
+        micros(merge.on_current),
+        micros(merge.on_older)
     );
 }
 
-/// CPU µs per event of the merge alone, as the projector makes it, without the store: a create
-/// (a new document, the bench's three fields, resolved, its change chunk encoded), and updates
-/// of one record from both sides on the same base (a fork, merged). No redb, no JSON of the
-/// projections: the floor automerge puts under each event.
-fn merge_alone(n: usize) -> (Option<f64>, Option<f64>) {
-    use tandem::protocol::{ConflictPolicy, Edit, Hlc, RecordDoc, RecordId};
-    let fields = |i: usize| {
+/// CPU µs per event of the merge alone, as the projector makes it, without the store or JSON:
+/// a create and an update made on the current state (by `Merged` alone), and an update made on
+/// an older state (the document built from the record's events, the edit applied, its merged
+/// values read back).
+struct MergeAlone {
+    create: Option<f64>,
+    on_current: Option<f64>,
+    on_older: Option<f64>,
+}
+
+fn merge_alone(n: usize) -> MergeAlone {
+    use tandem::protocol::{ConflictPolicy, Edit, Fields, Hlc, Merged, RecordDoc, RecordId};
+    let fields = |i: usize| -> Fields {
         serde_json::from_value(json!({"last_name": format!("Name {i}"), "phone": format!("+1 555 {i:04}"), "title": "Desk"}))
             .unwrap()
     };
     let at = |i: usize| Hlc::new(1_800_000_000_000 + i as u64, 0);
-    let mut docs = Vec::with_capacity(n);
-    let before = cpu();
-    for i in 0..n {
-        let record = RecordId::derive(RecordKind::Contact, at(i));
-        let mut doc = RecordDoc::new(record);
-        let changes = fields(i);
-        doc.apply(&Edit {
-            event: at(i),
-            side: Side::DESKTOP,
-            op: Op::Create,
+    fn edit<'a>(event: Hlc, side: Side, op: Op, base: &'a [Hlc], changes: &'a Fields) -> Edit<'a> {
+        Edit {
+            event,
+            side,
+            op,
             changed_at_ms: None,
-            base: &[],
-            changes: &changes,
-        })
-        .unwrap();
-        doc.resolve(ConflictPolicy::NewestWins).unwrap();
-        doc.changes_since(&[]);
-        docs.push(doc);
+            base,
+            changes,
+        }
+    }
+    let (creates, updates) = (
+        (0..n).map(fields).collect::<Vec<_>>(),
+        (n..2 * n).map(fields).collect::<Vec<_>>(),
+    );
+    let mut merges = Vec::with_capacity(n);
+    let before = cpu();
+    for (i, changes) in creates.iter().enumerate() {
+        let mut merged = Merged::default();
+        assert!(merged.advance(&edit(at(i), Side::DESKTOP, Op::Create, &[], changes)));
+        merged.resolve(ConflictPolicy::NewestWins);
+        merges.push(merged);
     }
     let create = cpu_since(before).map(|s| s * 1e6 / n as f64);
     let before = cpu();
-    for (i, doc) in docs.iter_mut().enumerate() {
-        let heads = doc.heads();
-        for (k, side) in [Side::DESKTOP, Side::SALESFORCE].into_iter().enumerate() {
-            let changes = fields(n + i);
-            let event = at(n + 2 * i + k);
-            let had = doc.heads();
-            doc.apply(&Edit {
-                event,
-                side,
-                op: Op::Update,
-                changed_at_ms: None,
-                base: &heads,
-                changes: &changes,
-            })
-            .unwrap();
-            doc.resolve(ConflictPolicy::NewestWins).unwrap();
-            doc.changes_since(&had);
-        }
+    for (i, merged) in merges.iter_mut().enumerate() {
+        let heads = merged.heads.clone();
+        assert!(merged.advance(&edit(
+            at(n + i),
+            Side::DESKTOP,
+            Op::Update,
+            &heads,
+            &updates[i]
+        )));
+        merged.resolve(ConflictPolicy::NewestWins);
     }
-    let update = cpu_since(before).map(|s| s * 1e6 / (2 * n) as f64);
-    (create, update)
+    let on_current = cpu_since(before).map(|s| s * 1e6 / n as f64);
+    let before = cpu();
+    for (i, changes) in updates.iter().enumerate() {
+        let mut doc = RecordDoc::new(RecordId::derive(RecordKind::Contact, at(i)));
+        let created = [at(i)];
+        doc.apply(&edit(at(i), Side::DESKTOP, Op::Create, &[], &creates[i]))
+            .unwrap();
+        doc.apply(&edit(
+            at(n + i),
+            Side::DESKTOP,
+            Op::Update,
+            &created,
+            changes,
+        ))
+        .unwrap();
+        doc.apply(&edit(
+            at(2 * n + i),
+            Side::SALESFORCE,
+            Op::Update,
+            &created,
+            changes,
+        ))
+        .unwrap();
+        doc.merged().unwrap().resolve(ConflictPolicy::NewestWins);
+    }
+    let on_older = cpu_since(before).map(|s| s * 1e6 / n as f64);
+    MergeAlone {
+        create,
+        on_current,
+        on_older,
+    }
 }
 
 fn micros(v: Option<f64>) -> String {

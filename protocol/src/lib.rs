@@ -28,7 +28,7 @@ pub mod update;
 pub use error::Error;
 pub use event::{Decision, Event, EventBody, Observation, Op, Outcome, OutcomeResult, Payload};
 pub use hlc::{Hlc, HlcClock};
-pub use merge::{Candidate, Edit, FieldState, RecordDoc, Resolved};
+pub use merge::{Candidate, Edit, FieldState, Merged, RecordDoc, Resolved};
 pub use policy::{ConflictPolicy, Policies};
 pub use record::{Fields, RecordId, RecordKind};
 pub use side::{Origin, PerSide, Role, Side};

@@ -1,4 +1,5 @@
-//! The causal field-level merge: one automerge document per record.
+//! The causal field-level merge: one automerge document per record, and the merged state it
+//! resolves to.
 //!
 //! An edit from a side is applied on top of the state that side last saw (its causal base),
 //! then merged into the record. Edits to different fields therefore both survive, and edits to
@@ -11,9 +12,15 @@
 //! Everything that goes into a change is derived from the edit itself (actor from record and
 //! side, time and message from the event), never from the machine, so replaying the log produces
 //! the same documents byte for byte.
+//!
+//! Most edits are made on the record as it is now (their base is its heads): such an edit simply
+//! replaces the values of the fields it sets. [`Merged`] keeps every field's values with their
+//! provenance and applies those edits itself, which is what automerge would do, at a small
+//! fraction of the cost; the document is built (from the record's events) only for an edit made
+//! on an older state, where the causal merge has real work to do.
 
 use crate::error::Error;
-use crate::event::Op;
+use crate::event::{Decision, Event, EventBody, Op};
 use crate::hlc::Hlc;
 use crate::policy::ConflictPolicy;
 use crate::record::{Fields, RecordId};
@@ -85,6 +92,72 @@ impl Resolved {
     }
 }
 
+/// Every value each field of a record holds, with provenance, and the record's heads: the merge
+/// as it stands, before the policy chooses. Kept for each record, so an edit made on the current
+/// state is merged without the automerge document.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Merged {
+    pub heads: Vec<Hlc>,
+    /// Field (and the deletion mark) → its concurrent values, oldest event first.
+    pub fields: BTreeMap<String, Vec<Candidate>>,
+}
+
+impl Merged {
+    /// Apply an edit made on this state (its base is the heads; or, for a new record, a create
+    /// on nothing): it replaces the values of the fields it sets, as automerge would. Returns
+    /// `false`, changing nothing, for any other edit — that one needs the document.
+    pub fn advance(&mut self, edit: &Edit<'_>) -> bool {
+        let on_current = if self.heads.is_empty() {
+            edit.op == Op::Create && edit.base.is_empty()
+        } else {
+            let mut base = edit.base.to_vec();
+            base.sort();
+            base.dedup();
+            base == self.heads
+        };
+        if !on_current || self.heads.contains(&edit.event) {
+            return false;
+        }
+        let info = ChangeInfo::of(edit);
+        for (field, value) in edit.changes {
+            self.fields
+                .insert(field.clone(), vec![info.candidate(value.clone())]);
+        }
+        let deleted = match edit.op {
+            Op::Create => Some(false),
+            Op::Delete => Some(true),
+            Op::Update => None,
+        };
+        if let Some(deleted) = deleted {
+            let mark = info.candidate(Value::Bool(deleted));
+            self.fields.insert(DELETED.to_string(), vec![mark]);
+        }
+        self.heads = vec![edit.event];
+        true
+    }
+
+    /// The record as the policy resolves it.
+    pub fn resolve(&self, policy: ConflictPolicy) -> Resolved {
+        let mut fields = BTreeMap::new();
+        let mut deleted = false;
+        for (key, candidates) in &self.fields {
+            let Some(state) = choose(candidates.clone(), policy) else {
+                continue;
+            };
+            if key == DELETED {
+                deleted = state.current.value == Value::Bool(true);
+            } else {
+                fields.insert(key.clone(), state);
+            }
+        }
+        Resolved {
+            deleted,
+            fields,
+            heads: self.heads.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct ChangeInfo {
     event: Hlc,
@@ -93,26 +166,28 @@ struct ChangeInfo {
 }
 
 impl ChangeInfo {
+    fn of(edit: &Edit<'_>) -> ChangeInfo {
+        ChangeInfo {
+            event: edit.event,
+            side: edit.side,
+            changed_at_ms: edit.changed_at_ms.unwrap_or(edit.event.wall_ms() as i64),
+        }
+    }
+
+    fn candidate(&self, value: Value) -> Candidate {
+        Candidate {
+            value,
+            event: self.event,
+            side: self.side,
+            changed_at_ms: self.changed_at_ms,
+        }
+    }
+
     fn message(&self) -> String {
         format!(
             "{MESSAGE_PREFIX} {} {} {}",
             self.event.0, self.side, self.changed_at_ms
         )
-    }
-
-    fn parse(message: &str) -> Option<ChangeInfo> {
-        let mut parts = message.split(' ');
-        if parts.next()? != MESSAGE_PREFIX {
-            return None;
-        }
-        let event = Hlc(parts.next()?.parse().ok()?);
-        let side = Side::parse(parts.next()?)?;
-        let changed_at_ms = parts.next()?.parse().ok()?;
-        Some(ChangeInfo {
-            event,
-            side,
-            changed_at_ms,
-        })
     }
 }
 
@@ -134,52 +209,6 @@ impl RecordDoc {
             by_hash: HashMap::new(),
             last_of_side: BTreeMap::new(),
         }
-    }
-
-    /// Load a document saved with [`RecordDoc::save`].
-    pub fn load(record: RecordId, bytes: &[u8]) -> Result<RecordDoc, Error> {
-        let damaged = |reason: String| Error::DamagedDocument {
-            record: record.to_string(),
-            reason,
-        };
-        let doc = AutoCommit::load(bytes).map_err(|e| damaged(e.to_string()))?;
-        let mut loaded = RecordDoc {
-            record: record.clone(),
-            doc,
-            by_event: BTreeMap::new(),
-            by_hash: HashMap::new(),
-            last_of_side: BTreeMap::new(),
-        };
-        let metas: Vec<(ChangeHash, Option<String>)> = loaded
-            .doc
-            .get_changes_meta(&[])
-            .into_iter()
-            .map(|m| (m.hash, m.message.map(|s| s.into_owned())))
-            .collect();
-        for (hash, message) in metas {
-            let info = message
-                .as_deref()
-                .and_then(ChangeInfo::parse)
-                .ok_or_else(|| damaged(format!("change {hash} has no tandem provenance")))?;
-            loaded.remember(hash, info);
-        }
-        Ok(loaded)
-    }
-
-    pub fn save(&mut self) -> Vec<u8> {
-        self.doc.save()
-    }
-
-    /// The changes applied since the document was at `heads` (events), encoded as automerge
-    /// change chunks: appended to the bytes saved at `heads`, they load as the whole document.
-    /// Each change's bytes are fixed by the change itself, so the result does not depend on how
-    /// this document came to be in memory (loaded, or kept since an earlier event).
-    pub fn changes_since(&mut self, heads: &[Hlc]) -> Vec<u8> {
-        let hashes: Vec<ChangeHash> = heads
-            .iter()
-            .filter_map(|event| self.by_event.get(event).copied())
-            .collect();
-        self.doc.save_after(&hashes)
     }
 
     pub fn record(&self) -> &RecordId {
@@ -247,11 +276,7 @@ impl RecordDoc {
         let mut current = self.doc.get_heads();
         current.sort();
 
-        let info = ChangeInfo {
-            event: edit.event,
-            side: edit.side,
-            changed_at_ms: edit.changed_at_ms.unwrap_or(edit.event.wall_ms() as i64),
-        };
+        let info = ChangeInfo::of(edit);
         let actor = actor_for(&self.record, edit.side);
         let damaged = |e: automerge::AutomergeError| Error::DamagedDocument {
             record: self.record.to_string(),
@@ -277,11 +302,38 @@ impl RecordDoc {
         Ok(true)
     }
 
-    /// The record as the policy resolves it now.
-    pub fn resolve(&mut self, policy: ConflictPolicy) -> Result<Resolved, Error> {
-        let mut fields = BTreeMap::new();
-        let mut deleted = false;
+    /// Apply a logged event if it is an edit (an observation, or a conflict resolved by
+    /// hand); `false` if it is not one or was applied before.
+    pub fn apply_event(&mut self, event: &Event) -> Result<bool, Error> {
+        let (op, base, changes, changed_at_ms) = match &event.body {
+            EventBody::Observation(o) => (
+                o.op,
+                &o.base,
+                std::borrow::Cow::Borrowed(&o.changes),
+                o.changed_at_ms,
+            ),
+            EventBody::Decision(Decision::Resolve {
+                field, value, base, ..
+            }) => {
+                let changes = [(field.clone(), value.clone())].into();
+                (Op::Update, base, std::borrow::Cow::Owned(changes), None)
+            }
+            _ => return Ok(false),
+        };
+        self.apply(&Edit {
+            event: event.hlc,
+            side: event.origin.side,
+            op,
+            changed_at_ms,
+            base,
+            changes: &changes,
+        })
+    }
+
+    /// Every field's values with provenance, and the heads: what [`Merged`] keeps.
+    pub fn merged(&mut self) -> Result<Merged, Error> {
         let heads = self.heads();
+        let mut fields = BTreeMap::new();
         let keys: Vec<String> = self.doc.keys(ROOT).collect();
         for key in keys {
             let values = self
@@ -298,27 +350,17 @@ impl RecordDoc {
                         record: self.record.to_string(),
                         reason: format!("the value of `{key}` has no known change"),
                     })?;
-                candidates.push(Candidate {
-                    value: decode(&value),
-                    event: info.event,
-                    side: info.side,
-                    changed_at_ms: info.changed_at_ms,
-                });
+                candidates.push(info.candidate(decode(&value)));
             }
-            let Some(state) = choose(candidates, policy) else {
-                continue;
-            };
-            if key == DELETED {
-                deleted = state.current.value == Value::Bool(true);
-            } else {
-                fields.insert(key, state);
-            }
+            candidates.sort_by_key(|c| c.event);
+            fields.insert(key, candidates);
         }
-        Ok(Resolved {
-            deleted,
-            fields,
-            heads,
-        })
+        Ok(Merged { heads, fields })
+    }
+
+    /// The record as the policy resolves it now.
+    pub fn resolve(&mut self, policy: ConflictPolicy) -> Result<Resolved, Error> {
+        Ok(self.merged()?.resolve(policy))
     }
 
     /// The events at the heads of the document.
@@ -566,7 +608,7 @@ mod tests {
         assert!(empty.is_empty());
 
         let mut doc = new_doc();
-        let before = doc.save();
+        let before = doc.merged().unwrap();
         let err = doc
             .apply(&edit(
                 9,
@@ -577,7 +619,7 @@ mod tests {
             ))
             .unwrap_err();
         assert!(matches!(err, Error::UnknownBase { .. }), "{err}");
-        assert_eq!(doc.save(), before);
+        assert_eq!(doc.merged().unwrap(), before);
     }
 
     #[test]
@@ -586,9 +628,9 @@ mod tests {
         let change = fields(&[("phone", json!("1"))]);
         let e = edit(2, Side::DESKTOP, Op::Update, &[], &change);
         assert!(doc.apply(&e).unwrap());
-        let once = doc.save();
+        let once = doc.merged().unwrap();
         assert!(!doc.apply(&e).unwrap());
-        assert_eq!(doc.save(), once);
+        assert_eq!(doc.merged().unwrap(), once);
     }
 
     #[test]
@@ -607,91 +649,5 @@ mod tests {
         let state = past.resolve(ConflictPolicy::NewestWins).unwrap();
         assert_eq!(state.values()["title"], json!("CTO"));
         assert!(doc.as_of(Hlc::new(0, 5)).unwrap().is_none());
-    }
-
-    #[test]
-    fn a_damaged_document_is_reported_not_a_panic() {
-        let record = RecordId::derive(RecordKind::Contact, Hlc::new(1, 0));
-        let mut doc = new_doc();
-        let mut bytes = doc.save();
-        bytes.truncate(bytes.len() / 2);
-        let err = RecordDoc::load(record.clone(), &bytes).err().unwrap();
-        assert!(err.to_string().contains("damaged"), "{err}");
-        assert!(RecordDoc::load(record, b"garbage").is_err());
-    }
-
-    #[test]
-    fn change_chunks_appended_load_as_the_whole_document_whoever_kept_it() {
-        let record = RecordId::derive(RecordKind::Contact, Hlc::new(1, 0));
-        // One copy kept in memory across every edit, one loaded from the bytes before each.
-        let mut kept = new_doc();
-        let mut bytes = kept.changes_since(&[]);
-        let edits = [
-            (2, Side::DESKTOP, vec![Hlc::new(1, 0)], "CEO"),
-            (3, Side::SALESFORCE, vec![Hlc::new(1, 0)], "Chair"),
-            (
-                4,
-                Side::DESKTOP,
-                vec![Hlc::new(2, 0), Hlc::new(3, 0)],
-                "Founder",
-            ),
-        ];
-        for (event, side, base, title) in edits {
-            let heads = kept.heads();
-            let change = fields(&[("title", json!(title))]);
-            let mut loaded = RecordDoc::load(record.clone(), &bytes).unwrap();
-            assert_eq!(loaded.heads(), heads);
-            for doc in [&mut kept, &mut loaded] {
-                doc.apply(&edit(event, side, Op::Update, &base, &change))
-                    .unwrap();
-            }
-            let appended = kept.changes_since(&heads);
-            assert!(!appended.is_empty());
-            assert_eq!(loaded.changes_since(&heads), appended);
-            bytes.extend(appended);
-        }
-        let mut reloaded = RecordDoc::load(record, &bytes).unwrap();
-        assert_eq!(reloaded.heads(), kept.heads());
-        assert_eq!(
-            reloaded
-                .resolve(ConflictPolicy::NewestWins)
-                .unwrap()
-                .values(),
-            kept.resolve(ConflictPolicy::NewestWins).unwrap().values()
-        );
-        // Nothing applied since: nothing to append.
-        let heads = kept.heads();
-        assert!(kept.changes_since(&heads).is_empty());
-    }
-
-    #[test]
-    fn a_whole_save_is_the_same_for_a_kept_and_a_loaded_document() {
-        // The projector saves a document whole every so many changes; replay must write the
-        // same bytes whether its copy was kept in memory or loaded from the stored chunks.
-        let record = RecordId::derive(RecordKind::Contact, Hlc::new(1, 0));
-        let mut kept = new_doc();
-        let mut bytes = kept.changes_since(&[]);
-        for i in 2..40u64 {
-            let heads = kept.heads();
-            // Both sides edit from the same base every third change: forks are merged too.
-            let base = if i % 3 == 0 {
-                vec![Hlc::new(1, 0)]
-            } else {
-                heads.clone()
-            };
-            let side = if i % 2 == 0 {
-                Side::SALESFORCE
-            } else {
-                Side::DESKTOP
-            };
-            let change = fields(&[("title", json!(format!("T{i}")))]);
-            let mut loaded = RecordDoc::load(record.clone(), &bytes).unwrap();
-            for doc in [&mut kept, &mut loaded] {
-                doc.apply(&edit(i, side, Op::Update, &base, &change))
-                    .unwrap();
-            }
-            bytes.extend(kept.changes_since(&heads));
-            assert_eq!(kept.save(), loaded.save(), "after change {i}");
-        }
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tandem_protocol::merge::FieldState;
 use tandem_protocol::{
-    Decision, Edit, Event, EventBody, Fields, Hlc, Observation, Op, Outcome, OutcomeResult,
+    Decision, Edit, Event, EventBody, Fields, Hlc, Merged, Observation, Op, Outcome, OutcomeResult,
     Policies, RecordDoc, RecordId, RecordKind, Side,
 };
 
@@ -73,15 +73,12 @@ pub struct IgnoreState {
 
 pub struct Projector {
     policies: Policies,
-    /// The documents of records changed lately, as merged: loading a record's document from its
-    /// bytes and saving it whole cost most of an event's time. Each is used only when its heads
-    /// are those of the record's stored state, so one from a transaction that did not commit is
-    /// never trusted.
+    /// The documents of records lately merged through one (an edit made on an older state):
+    /// building one from the record's events is the dear part of such an edit, and a record in
+    /// conflict tends to see several. Each is used only when its heads are those of the record's
+    /// stored merge, so one from a transaction that did not commit is never trusted.
     docs: std::cell::RefCell<lru::LruCache<RecordId, RecordDoc>>,
 }
-
-/// A record's stored document is saved whole every this many changes (appended to otherwise).
-const WHOLE_EVERY: usize = 32;
 
 /// How many record documents the projector keeps in memory.
 const KEPT_DOCS: std::num::NonZeroUsize = std::num::NonZeroUsize::new(1024).unwrap();
@@ -204,25 +201,40 @@ impl Projector {
             Some(bytes) => Some(decode("records", bytes.value())?),
             None => None,
         };
-        let stored: Option<Vec<u8>> = txn.open_table(DOCS)?.get(id)?.map(|b| b.value().to_vec());
-        let kept = self.docs.borrow_mut().pop(&o.record).and_then(|mut doc| {
-            let heads = previous.as_ref()?.heads.as_slice();
-            (doc.heads() == heads).then_some(doc)
-        });
-        let mut doc = match (kept, &stored) {
-            (Some(doc), _) => doc,
-            (None, Some(bytes)) => RecordDoc::load(o.record.clone(), bytes)?,
-            (None, None) => RecordDoc::new(o.record.clone()),
+        let mut merged: Merged = match txn.open_table(MERGES)?.get(id)? {
+            Some(bytes) => decode("merges", bytes.value())?,
+            None => Merged::default(),
         };
-        doc.apply(&Edit {
+        let edit = Edit {
             event: event.hlc,
             side: event.origin.side,
             op: o.op,
             changed_at_ms: o.changed_at_ms,
             base: &o.base,
             changes: &o.changes,
-        })?;
-        let resolved = doc.resolve(self.policies.of(o.kind))?;
+        };
+        if merged.advance(&edit) {
+            self.docs.borrow_mut().pop(&o.record);
+        } else {
+            // Made on an older state: the causal merge needs the document.
+            let kept = self
+                .docs
+                .borrow_mut()
+                .pop(&o.record)
+                .and_then(|mut doc| (doc.heads() == merged.heads).then_some(doc));
+            let mut doc = match kept {
+                Some(doc) => doc,
+                None => super::read::doc_from(
+                    &txn.open_table(RECORD_EVENTS)?,
+                    &txn.open_table(LOG)?,
+                    &o.record,
+                )?,
+            };
+            doc.apply(&edit)?;
+            merged = doc.merged()?;
+            self.docs.borrow_mut().put(o.record.clone(), doc);
+        }
+        let resolved = merged.resolve(self.policies.of(o.kind));
         let side_key = (id.to_string(), event.origin.side.as_str().to_string());
         let mut side: SideState = match txn
             .open_table(SIDES)?
@@ -267,21 +279,8 @@ impl Projector {
             .conflicts()
             .map(|(name, state)| (name.clone(), state.clone()))
             .collect();
-        // The stored bytes grow by the change chunks this event made (automerge loads a run of
-        // change chunks as one document), and are saved whole, compressed, every
-        // `WHOLE_EVERY` changes so that a long history still loads quickly. Both depend only on
-        // the events applied, so replay writes the same bytes.
-        let bytes = match (stored, &previous) {
-            _ if doc.changes() % WHOLE_EVERY == 0 => doc.save(),
-            (Some(mut bytes), Some(previous)) => {
-                bytes.extend(doc.changes_since(&previous.heads));
-                bytes
-            }
-            _ => doc.changes_since(&[]),
-        };
-        self.docs.borrow_mut().put(o.record.clone(), doc);
         Ok(RecordEffects {
-            doc: bytes,
+            merged,
             previous_seq: previous.as_ref().map(|p| p.seq),
             state: RecordState {
                 id: o.record.clone(),
@@ -422,7 +421,7 @@ impl Projector {
 
 /// The writes an observation causes, computed before any of them is made.
 struct RecordEffects {
-    doc: Vec<u8>,
+    merged: Merged,
     previous_seq: Option<u64>,
     state: RecordState,
     side: ((String, String), SideState),
@@ -434,8 +433,8 @@ impl RecordEffects {
     fn write(mut self, txn: &WriteTransaction, seq: u64) -> Result<(), StoreError> {
         let id = self.state.id.as_str().to_string();
         self.state.seq = seq;
-        txn.open_table(DOCS)?
-            .insert(id.as_str(), self.doc.as_slice())?;
+        txn.open_table(MERGES)?
+            .insert(id.as_str(), encode(&self.merged)?.as_slice())?;
         txn.open_table(RECORDS)?
             .insert(id.as_str(), encode(&self.state)?.as_slice())?;
         let mut changes = txn.open_table(CHANGES)?;

@@ -332,11 +332,28 @@ pub fn record_events(
     Ok(out)
 }
 
+/// The record's merge document, built from its events; `None` if the record has none.
 pub fn doc(txn: &ReadTransaction, id: &RecordId) -> Result<Option<RecordDoc>, StoreError> {
-    match txn.open_table(DOCS)?.get(id.as_str())? {
-        Some(bytes) => Ok(Some(RecordDoc::load(id.clone(), bytes.value())?)),
-        None => Ok(None),
+    let doc = doc_from(&txn.open_table(RECORD_EVENTS)?, &txn.open_table(LOG)?, id)?;
+    Ok((!doc.is_empty()).then_some(doc))
+}
+
+/// The record's merge document, built by applying its logged edits in log order: what the
+/// projector merged them into, one event at a time.
+pub(super) fn doc_from(
+    index: &impl ReadableTable<(&'static str, u64), ()>,
+    log: &impl ReadableTable<u64, &'static [u8]>,
+    id: &RecordId,
+) -> Result<RecordDoc, StoreError> {
+    let mut doc = RecordDoc::new(id.clone());
+    for row in index.range((id.as_str(), 0)..=(id.as_str(), u64::MAX))? {
+        let seq = row?.0.value().1;
+        let Some(bytes) = log.get(seq)? else { continue };
+        let event =
+            Event::decode(bytes.value()).map_err(|source| StoreError::BadEvent { seq, source })?;
+        doc.apply_event(&event)?;
     }
+    Ok(doc)
 }
 
 /// The sync runs, newest first, at most `limit`. A store from before runs were kept has none.

@@ -11,7 +11,8 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 /// 5: a record's document is saved whole every 32 changes, between them appended to.
 /// 6: DAV members (`DAV_ITEMS`) are postcard, not JSON.
 /// 7: the span index is grouped by length class and lists the instances of short series.
-pub const STORE_FORMAT: u64 = 7;
+/// 8: a record keeps its merged values (`MERGES`), not its automerge document (`docs`).
+pub const STORE_FORMAT: u64 = 8;
 
 /// seq → event (JSON, see `tandem_protocol::Event`).
 pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
@@ -20,8 +21,10 @@ pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// record id → `RecordState` (JSON): the current record, served without loading automerge.
 pub const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
-/// record id → automerge document of the record.
-pub const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");
+/// record id → `Merged` (JSON): every value of every field with its provenance, and the heads.
+/// An edit made on the current state is merged from this alone; the automerge document is built
+/// from the record's events only for one made on an older state.
+pub const MERGES: TableDefinition<&str, &[u8]> = TableDefinition::new("merges");
 /// (record id, seq) → (): the events that touched each record.
 pub const RECORD_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("record_events");
 /// event hlc → seq.
@@ -80,7 +83,7 @@ pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     }
     drop(meta);
     txn.open_table(RECORDS).map_err(err)?;
-    txn.open_table(DOCS).map_err(err)?;
+    txn.open_table(MERGES).map_err(err)?;
     txn.open_table(RECORD_EVENTS).map_err(err)?;
     txn.open_table(EVENT_SEQ).map_err(err)?;
     txn.open_table(CHANGES).map_err(err)?;
