@@ -182,6 +182,37 @@ fn log_since_and_limit() {
 }
 
 #[test]
+fn log_since_a_time_starts_at_the_first_event_stamped_then_or_later() {
+    let s = Scratch::new();
+    let mut stamps = Vec::new();
+    for i in 0..12 {
+        let acks = s.ingest(&[observe(
+            "desktop",
+            "create",
+            &format!("/dav/contacts/{i}.vcf"),
+            json!({"last_name": format!("L{i}")}),
+        )]);
+        stamps.push(tandem::protocol::Hlc(acks[0]["hlc"].as_u64().unwrap()).wall_ms() as i64);
+    }
+    for ms in stamps.iter().flat_map(|ms| [ms - 1, *ms, ms + 1]) {
+        let at = chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let text = s.ok(&["log", "--since", &at]);
+        let first = stamps.iter().position(|stamp| *stamp >= ms);
+        assert_eq!(
+            text.lines().count(),
+            first.map_or(0, |f| stamps.len() - f),
+            "since {at}: {text}"
+        );
+        if let Some(first) = first {
+            let seq = format!("#{} ", first + 1);
+            assert!(text.starts_with(&seq), "since {at}: {text}");
+        }
+    }
+}
+
+#[test]
 fn blame_credits_the_event_that_set_a_value_not_one_that_repeated_it() {
     let s = Scratch::new();
     let acks = s.ingest(&[observe(

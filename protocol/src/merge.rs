@@ -211,27 +211,13 @@ impl RecordDoc {
         }
     }
 
-    pub fn record(&self) -> &RecordId {
-        &self.record
-    }
-
     pub fn is_empty(&self) -> bool {
         self.by_event.is_empty()
-    }
-
-    /// How many changes (events) the document holds.
-    pub fn changes(&self) -> usize {
-        self.by_event.len()
     }
 
     /// Whether an event has already been applied.
     pub fn contains(&self, event: Hlc) -> bool {
         self.by_event.contains_key(&event)
-    }
-
-    /// The events applied to this record, oldest first.
-    pub fn events(&self) -> impl Iterator<Item = Hlc> + '_ {
-        self.by_event.keys().copied()
     }
 
     fn remember(&mut self, hash: ChangeHash, info: ChangeInfo) {

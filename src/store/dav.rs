@@ -276,14 +276,22 @@ impl MemberEffects {
         }
         changes.insert((collection, seq), name)?;
         drop(changes);
-        let mut uids = txn.open_table(DAV_UIDS)?;
-        if let Some(old) = self.previous.as_ref().and_then(|p| p.uid.as_deref()) {
-            uids.remove((collection, old))?;
+        // The UID a member holds: a tombstone holds none (another member may have taken it).
+        fn held(item: &ItemState) -> Option<&str> {
+            item.uid.as_deref().filter(|_| item.live())
         }
-        if let (false, Some(uid)) = (self.next.deleted, self.next.uid.as_deref()) {
-            uids.insert((collection, uid), name)?;
+        let (before, after) = (self.previous.as_ref().and_then(held), held(&self.next));
+        // A member that keeps its UID keeps its row: rewriting it would still copy its page
+        // into the commit.
+        if before != after {
+            let mut uids = txn.open_table(DAV_UIDS)?;
+            if let Some(old) = before {
+                uids.remove((collection, old))?;
+            }
+            if let Some(uid) = after {
+                uids.insert((collection, uid), name)?;
+            }
         }
-        drop(uids);
         let mut bodies = txn.open_table(DAV_BODIES)?;
         match &self.body {
             Some(body) => bodies.insert(href.as_str(), body.as_slice())?,

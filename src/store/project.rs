@@ -175,7 +175,6 @@ impl Projector {
             }
         }
         // Last, so that a check failing above has written nothing of this event.
-        txn.open_table(EVENT_SEQ)?.insert(event.hlc.0, seq)?;
         if let Some(record) = event.record() {
             txn.open_table(RECORD_EVENTS)?
                 .insert((record.as_str(), seq), ())?;
@@ -281,7 +280,6 @@ impl Projector {
             .collect();
         Ok(RecordEffects {
             merged,
-            previous_seq: previous.as_ref().map(|p| p.seq),
             state: RecordState {
                 id: o.record.clone(),
                 kind: o.kind,
@@ -422,7 +420,6 @@ impl Projector {
 /// The writes an observation causes, computed before any of them is made.
 struct RecordEffects {
     merged: Merged,
-    previous_seq: Option<u64>,
     state: RecordState,
     side: ((String, String), SideState),
     aliases: Vec<String>,
@@ -437,18 +434,19 @@ impl RecordEffects {
             .insert(id.as_str(), encode(&self.merged)?.as_slice())?;
         txn.open_table(RECORDS)?
             .insert(id.as_str(), encode(&self.state)?.as_slice())?;
-        let mut changes = txn.open_table(CHANGES)?;
-        if let Some(previous) = self.previous_seq {
-            changes.remove(previous)?;
-        }
-        changes.insert(seq, id.as_str())?;
-        drop(changes);
         let ((record, side), state) = &self.side;
         txn.open_table(SIDES)?
             .insert((record.as_str(), side.as_str()), encode(state)?.as_slice())?;
         let mut aliases = txn.open_table(ALIASES)?;
         for alias in &self.aliases {
-            aliases.insert(alias.as_str(), id.as_str())?;
+            // Most events name their record as the last one did: rewriting the same row would
+            // still copy its page into the commit.
+            let known = aliases
+                .get(alias.as_str())?
+                .is_some_and(|a| a.value() == id);
+            if !known {
+                aliases.insert(alias.as_str(), id.as_str())?;
+            }
         }
         drop(aliases);
         if let Some(member) = self.member {

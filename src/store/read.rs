@@ -59,16 +59,43 @@ pub fn event_at(txn: &ReadTransaction, seq: u64) -> Result<Option<Event>, StoreE
     }
 }
 
-pub fn seq_of(txn: &ReadTransaction, hlc: Hlc) -> Result<Option<u64>, StoreError> {
-    Ok(txn.open_table(EVENT_SEQ)?.get(hlc.0)?.map(|v| v.value()))
-}
-
 /// The first log position at or after a time. The writer stamps timestamps and positions
-/// together, so the first timestamp in range has the lowest position.
+/// together, in the same order, so the log is sorted by both and is searched by halves.
 pub fn first_seq_since(txn: &ReadTransaction, since: Hlc) -> Result<Option<u64>, StoreError> {
-    let index = txn.open_table(EVENT_SEQ)?;
-    let first = index.range(since.0..)?.next().transpose()?;
-    Ok(first.map(|(_, seq)| seq.value()))
+    let log = txn.open_table(LOG)?;
+    let (Some((first, _)), Some((last, _))) = (log.first()?, log.last()?) else {
+        return Ok(None);
+    };
+    let hlc_at = |seq: u64| -> Result<Option<Hlc>, StoreError> {
+        match log.range(seq..)?.next().transpose()? {
+            Some((at, bytes)) => Ok(Some(
+                Event::decode(bytes.value())
+                    .map_err(|source| StoreError::BadEvent {
+                        seq: at.value(),
+                        source,
+                    })?
+                    .hlc,
+            )),
+            None => Ok(None),
+        }
+    };
+    // The answer is in first..=last + 1 (past the end: nothing that late).
+    let (mut low, mut high) = (first.value(), last.value() + 1);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        match hlc_at(middle)? {
+            Some(hlc) if hlc < since => low = middle + 1,
+            _ => high = middle,
+        }
+    }
+    if low > last.value() {
+        return Ok(None);
+    }
+    Ok(log
+        .range(low..)?
+        .next()
+        .transpose()?
+        .map(|(seq, _)| seq.value()))
 }
 
 pub fn record(txn: &ReadTransaction, id: &RecordId) -> Result<Option<RecordState>, StoreError> {

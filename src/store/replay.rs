@@ -63,8 +63,6 @@ pub fn verify(
         "record_events",
         &mut differences,
     )?;
-    rows += compare(&live, &rebuilt, EVENT_SEQ, "event_seq", &mut differences)?;
-    rows += compare(&live, &rebuilt, CHANGES, "changes", &mut differences)?;
     rows += compare(&live, &rebuilt, ALIASES, "aliases", &mut differences)?;
     rows += compare(&live, &rebuilt, SIDES, "sides", &mut differences)?;
     rows += compare(&live, &rebuilt, WATERMARKS, "watermarks", &mut differences)?;

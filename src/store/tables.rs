@@ -11,7 +11,9 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 /// 5: a record's document is saved whole every 32 changes, between them appended to.
 /// 6: DAV members (`DAV_ITEMS`) are postcard, not JSON.
 /// 7: the span index is grouped by length class and lists the instances of short series.
-/// 8: a record keeps its merged values (`MERGES`), not its automerge document (`docs`).
+/// 8: a record keeps its merged values (`MERGES`), not its automerge document (`docs`); the
+///    change sequence (`changes`) and the event index (`event_seq`), which the log itself
+///    answers, are gone.
 pub const STORE_FORMAT: u64 = 8;
 
 /// seq → event (JSON, see `tandem_protocol::Event`).
@@ -27,10 +29,6 @@ pub const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records"
 pub const MERGES: TableDefinition<&str, &[u8]> = TableDefinition::new("merges");
 /// (record id, seq) → (): the events that touched each record.
 pub const RECORD_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("record_events");
-/// event hlc → seq.
-pub const EVENT_SEQ: TableDefinition<u64, u64> = TableDefinition::new("event_seq");
-/// change seq → record id: each record once, at the seq of its latest change (sync tokens).
-pub const CHANGES: TableDefinition<u64, &str> = TableDefinition::new("changes");
 /// alias → record id. Aliases: `uid:UID`, `desktop:HREF`, `salesforce:ID`.
 pub const ALIASES: TableDefinition<&str, &str> = TableDefinition::new("aliases");
 /// (record id, side) → `SideState` (JSON): what each side has of the record.
@@ -85,8 +83,6 @@ pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     txn.open_table(RECORDS).map_err(err)?;
     txn.open_table(MERGES).map_err(err)?;
     txn.open_table(RECORD_EVENTS).map_err(err)?;
-    txn.open_table(EVENT_SEQ).map_err(err)?;
-    txn.open_table(CHANGES).map_err(err)?;
     txn.open_table(ALIASES).map_err(err)?;
     txn.open_table(SIDES).map_err(err)?;
     txn.open_table(WATERMARKS).map_err(err)?;

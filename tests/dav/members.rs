@@ -103,6 +103,28 @@ async fn a_uid_lives_once_per_collection() {
         clash.body
     );
     assert_eq!(s.log_len(), before);
+    // A UID freed by a delete can be taken by another member, and stays that member's when
+    // the deleted one is made again with a UID of its own.
+    let a = format!("{CALENDAR}a.ics");
+    assert_eq!(
+        s.send("DELETE", &a, &[], "").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.put(&format!("{CALENDAR}b.ics"), &[], &body).await.status,
+        StatusCode::CREATED
+    );
+    let other = event("another-uid", "Two", "20261124T090000Z");
+    assert_eq!(s.put(&a, &[], &other).await.status, StatusCode::CREATED);
+    let third = s.put(&format!("{CALENDAR}c.ics"), &[], &body).await;
+    assert_eq!(third.status, StatusCode::FORBIDDEN, "{}", third.body);
+    assert!(
+        third
+            .body
+            .contains(&format!("<D:href>{CALENDAR}b.ics</D:href>")),
+        "names the holder: {}",
+        third.body
+    );
     // Another calendar may hold the same UID.
     s.send("MKCALENDAR", "/dav/calendars/other/", &[], "").await;
     assert_eq!(
