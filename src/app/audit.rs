@@ -317,8 +317,8 @@ impl App {
         }
         let txn = self.store.read()?;
         let id = history.record.clone();
-        let mut doc = read::doc(&txn, &id)?.ok_or_else(|| AppError::NoDocument(id.clone()))?;
-        let resolved = doc.resolve(self.settings.policy(history.kind))?;
+        let merged = read::merged(&txn, &id)?.ok_or_else(|| AppError::NoDocument(id.clone()))?;
+        let resolved = merged.resolve(self.settings.policy(history.kind));
         let mut lines = Vec::new();
         for (field, state) in &resolved.fields {
             if state.current.value.is_null() && state.losers.is_empty() {

@@ -6,7 +6,7 @@ use super::project::{IgnoreState, RecordState, SideState, decode};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
 use std::ops::{Bound, ControlFlow};
-use tandem_protocol::{Event, Hlc, RecordDoc, RecordId, RecordKind, Side};
+use tandem_protocol::{Event, Hlc, Merged, RecordDoc, RecordId, RecordKind, Side};
 
 pub fn store_format(txn: &ReadTransaction) -> Result<u64, StoreError> {
     Ok(txn
@@ -357,6 +357,14 @@ pub fn record_events(
         }
     }
     Ok(out)
+}
+
+/// Every value of every field of the record, with provenance, as merged so far.
+pub fn merged(txn: &ReadTransaction, id: &RecordId) -> Result<Option<Merged>, StoreError> {
+    match txn.open_table(MERGES)?.get(id.as_str())? {
+        Some(bytes) => Ok(Some(decode("merges", bytes.value())?)),
+        None => Ok(None),
+    }
 }
 
 /// The record's merge document, built from its events; `None` if the record has none.
