@@ -2,7 +2,7 @@
 //! merge document. Works on any transaction, read or write.
 
 use super::StoreError;
-use super::project::{IgnoreState, RecordState, SideState, decode};
+use super::project::{IgnoreState, RecordState, SideState, decode, record_merged, record_state};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
 use std::ops::{Bound, ControlFlow};
@@ -100,7 +100,7 @@ pub fn first_seq_since(txn: &ReadTransaction, since: Hlc) -> Result<Option<u64>,
 
 pub fn record(txn: &ReadTransaction, id: &RecordId) -> Result<Option<RecordState>, StoreError> {
     match txn.open_table(RECORDS)?.get(id.as_str())? {
-        Some(bytes) => Ok(Some(decode("records", bytes.value())?)),
+        Some(row) => Ok(Some(record_state(row.value())?)),
         None => Ok(None),
     }
 }
@@ -281,7 +281,7 @@ fn stored(
         None => Ok(None),
     })?;
     Ok(Stored {
-        state: decode("records", bytes)?,
+        state: record_state(bytes)?,
         sides: held.into_iter().flatten().collect(),
         ignores: ignores.rows_of(id, |side, bytes| {
             Ok((Side::parse(side), decode("ignores", bytes)?))
@@ -361,8 +361,8 @@ pub fn record_events(
 
 /// Every value of every field of the record, with provenance, as merged so far.
 pub fn merged(txn: &ReadTransaction, id: &RecordId) -> Result<Option<Merged>, StoreError> {
-    match txn.open_table(MERGES)?.get(id.as_str())? {
-        Some(bytes) => Ok(Some(decode("merges", bytes.value())?)),
+    match txn.open_table(RECORDS)?.get(id.as_str())? {
+        Some(row) => Ok(Some(record_merged(row.value())?)),
         None => Ok(None),
     }
 }

@@ -55,7 +55,6 @@ pub fn verify(
     let mut differences = Vec::new();
     let mut rows = 0;
     rows += compare(&live, &rebuilt, RECORDS, "records", &mut differences)?;
-    rows += compare(&live, &rebuilt, MERGES, "merges", &mut differences)?;
     rows += compare(
         &live,
         &rebuilt,

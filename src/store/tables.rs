@@ -11,7 +11,7 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 /// 5: a record's document is saved whole every 32 changes, between them appended to.
 /// 6: DAV members (`DAV_ITEMS`) are postcard, not JSON.
 /// 7: the span index is grouped by length class and lists the instances of short series.
-/// 8: a record keeps its merged values (`MERGES`), not its automerge document (`docs`); the
+/// 8: a record's row keeps its merged values, not its automerge document (`docs`); the
 ///    change sequence (`changes`) and the event index (`event_seq`), which the log itself
 ///    answers, are gone.
 pub const STORE_FORMAT: u64 = 8;
@@ -21,12 +21,11 @@ pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 /// Facts about the store itself (format), not derived from the log.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
-/// record id → `RecordState` (JSON): the current record, served without loading automerge.
+/// record id → the record's row (see `project::record_row`): its `RecordState` (JSON), served
+/// without any merge, then its `Merged` values (JSON): every value of every field with its
+/// provenance, and the heads. An edit made on the current state is merged from these alone; the
+/// automerge document is built from the record's events only for one made on an older state.
 pub const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
-/// record id → `Merged` (JSON): every value of every field with its provenance, and the heads.
-/// An edit made on the current state is merged from this alone; the automerge document is built
-/// from the record's events only for one made on an older state.
-pub const MERGES: TableDefinition<&str, &[u8]> = TableDefinition::new("merges");
 /// (record id, seq) → (): the events that touched each record.
 pub const RECORD_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("record_events");
 /// alias → record id. Aliases: `uid:UID`, `desktop:HREF`, `salesforce:ID`.
@@ -81,7 +80,6 @@ pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
     }
     drop(meta);
     txn.open_table(RECORDS).map_err(err)?;
-    txn.open_table(MERGES).map_err(err)?;
     txn.open_table(RECORD_EVENTS).map_err(err)?;
     txn.open_table(ALIASES).map_err(err)?;
     txn.open_table(SIDES).map_err(err)?;

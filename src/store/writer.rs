@@ -9,7 +9,7 @@
 
 use super::draft::{Draft, DraftBody, FileGuard, Guard, ObservationDraft};
 use super::project::decode;
-use super::{Projector, RecordState, SideState, Store, StoreError, dav, files, read, tables};
+use super::{Projector, SideState, Store, StoreError, dav, files, read, tables};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -437,7 +437,7 @@ fn complete(
         // A side reporting a whole record made its change on top of what it had.
         (None, Some(side_state)) if !side_state.seen.is_empty() => side_state.seen.clone(),
         (None, _) => match txn.open_table(tables::RECORDS)?.get(record.as_str())? {
-            Some(bytes) => decode::<RecordState>("records", bytes.value())?.heads,
+            Some(row) => super::project::record_state(row.value())?.heads,
             None => vec![],
         },
     };
