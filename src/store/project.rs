@@ -501,3 +501,40 @@ fn payload_uid(kind: Option<RecordKind>, payload: &tandem_protocol::Payload) -> 
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_row_gives_back_its_parts_and_a_cut_one_is_refused() {
+        let id = RecordId::derive(RecordKind::Contact, Hlc::new(1, 0));
+        let changes: Fields = [("last_name".to_string(), serde_json::json!("Ng"))].into();
+        let mut merged = Merged::default();
+        assert!(merged.advance(&Edit {
+            event: Hlc::new(1, 0),
+            side: Side::DESKTOP,
+            op: Op::Create,
+            changed_at_ms: None,
+            base: &[],
+            changes: &changes,
+        }));
+        let state = RecordState {
+            id,
+            kind: RecordKind::Contact,
+            deleted: false,
+            seq: 1,
+            heads: merged.heads.clone(),
+            fields: changes,
+            conflicts: BTreeMap::new(),
+            uid: None,
+        };
+        let row = record_row(&state, &merged).unwrap();
+        assert_eq!(record_state(&row).unwrap(), state);
+        assert_eq!(record_merged(&row).unwrap(), merged);
+        for cut in [0, 3, 20] {
+            let err = record_state(&row[..cut]).unwrap_err();
+            assert!(matches!(err, StoreError::BadProjection { .. }), "{err}");
+        }
+    }
+}
