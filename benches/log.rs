@@ -248,12 +248,6 @@ async fn main() {
         1e6 / replay_rate,
         1e6 / on_current
     );
-    println!(
-        "  of which the merge alone: {} per create, {} per update on the current state, {} per update on an older state",
-        micros(merge.create),
-        micros(merge.on_current),
-        micros(merge.on_older)
-    );
 }
 
 /// `replay --verify` of the whole log (`events` long): events per second.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
 use tandem_protocol::{
-    Candidate, Decision, Edit, Event, EventBody, Fields, Hlc, Op, Origin, OutcomeResult, RecordDoc,
+    Candidate, Decision, Event, EventBody, Fields, Hlc, Op, Origin, OutcomeResult, RecordDoc,
     RecordId, RecordKind, Resolved, Side,
 };
 
@@ -198,23 +198,6 @@ pub fn describe(event: &Event) -> String {
 }
 
 /// The merge edit an event makes, if it makes one.
-fn edit_of(event: &Event) -> Option<(Op, Vec<Hlc>, Fields, Option<i64>)> {
-    match &event.body {
-        EventBody::Observation(o) => {
-            Some((o.op, o.base.clone(), o.changes.clone(), o.changed_at_ms))
-        }
-        EventBody::Decision(Decision::Resolve {
-            field, value, base, ..
-        }) => Some((
-            Op::Update,
-            base.clone(),
-            [(field.clone(), value.clone())].into(),
-            None,
-        )),
-        _ => None,
-    }
-}
-
 fn empty_state() -> Resolved {
     Resolved {
         deleted: true,
@@ -270,15 +253,7 @@ impl App {
                 changes: vec![],
                 conflicts: vec![],
             };
-            if let Some((op, base, changes, changed_at_ms)) = edit_of(&event) {
-                doc.apply(&Edit {
-                    event: event.hlc,
-                    side: event.origin.side,
-                    op,
-                    changed_at_ms,
-                    base: &base,
-                    changes: &changes,
-                })?;
+            if doc.apply_event(&event)? {
                 let after = doc.resolve(policy)?;
                 entry.changes = diff(&before, &after);
                 for (field, state) in after.conflicts() {

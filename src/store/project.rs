@@ -102,12 +102,11 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 /// which only the projector and blame read; the state's length comes first, so a reader decodes
 /// the state alone. One row rather than two saves every edit an insert and a lookup.
 fn record_row(state: &RecordState, merged: &Merged) -> Result<Vec<u8>, StoreError> {
-    let state = encode(state)?;
-    let mut row = Vec::with_capacity(4 + 2 * state.len());
+    let (state, merged) = (encode(state)?, encode(merged)?);
+    let mut row = Vec::with_capacity(4 + state.len() + merged.len());
     row.extend((state.len() as u32).to_le_bytes());
     row.extend(state);
-    serde_json::to_writer(&mut row, merged)
-        .map_err(|e| StoreError::Storage(format!("cannot encode a row: {e}")))?;
+    row.extend(merged);
     Ok(row)
 }
 

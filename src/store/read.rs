@@ -348,11 +348,22 @@ pub fn record_events(
     txn: &ReadTransaction,
     id: &RecordId,
 ) -> Result<Vec<(u64, Event)>, StoreError> {
-    let index = txn.open_table(RECORD_EVENTS)?;
+    events_of(&txn.open_table(RECORD_EVENTS)?, &txn.open_table(LOG)?, id)
+}
+
+/// The events that touched a record, oldest first, from its event index and the log: any
+/// transaction's, read or write.
+fn events_of(
+    index: &impl ReadableTable<(&'static str, u64), ()>,
+    log: &impl ReadableTable<u64, &'static [u8]>,
+    id: &RecordId,
+) -> Result<Vec<(u64, Event)>, StoreError> {
     let mut out = Vec::new();
     for row in index.range((id.as_str(), 0)..=(id.as_str(), u64::MAX))? {
         let seq = row?.0.value().1;
-        if let Some(event) = event_at(txn, seq)? {
+        if let Some(bytes) = log.get(seq)? {
+            let event = Event::decode(bytes.value())
+                .map_err(|source| StoreError::BadEvent { seq, source })?;
             out.push((seq, event));
         }
     }
@@ -381,11 +392,7 @@ pub(super) fn doc_from(
     id: &RecordId,
 ) -> Result<RecordDoc, StoreError> {
     let mut doc = RecordDoc::new(id.clone());
-    for row in index.range((id.as_str(), 0)..=(id.as_str(), u64::MAX))? {
-        let seq = row?.0.value().1;
-        let Some(bytes) = log.get(seq)? else { continue };
-        let event =
-            Event::decode(bytes.value()).map_err(|source| StoreError::BadEvent { seq, source })?;
+    for (_, event) in events_of(index, log, id)? {
         doc.apply_event(&event)?;
     }
     Ok(doc)
