@@ -148,6 +148,11 @@ pub struct Verified {
     pub rows: u64,
     /// Empty when every projection follows from the log byte for byte.
     pub differences: Vec<Difference>,
+    /// Seconds spent rebuilding the projections from the log, and comparing them.
+    #[serde(default)]
+    pub rebuild_secs: f64,
+    #[serde(default)]
+    pub compare_secs: f64,
 }
 
 impl From<Verification> for Verified {
@@ -156,6 +161,8 @@ impl From<Verification> for Verified {
             events: v.events,
             rows: v.rows,
             differences: v.differences,
+            rebuild_secs: v.rebuilt_in.as_secs_f64(),
+            compare_secs: v.compared_in.as_secs_f64(),
         }
     }
 }

@@ -5,7 +5,7 @@ use super::StoreError;
 use super::project::{bad, decode, encode};
 use super::span::{self, Span};
 use super::tables::*;
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -69,7 +69,7 @@ fn rejected(message: String) -> StoreError {
     StoreError::Conflict(message)
 }
 
-pub fn collection_in<T: ReadableTable<&'static str, &'static [u8]>>(
+pub fn collection_in<T: ReadableTable<Text, &'static [u8]>>(
     table: &T,
     path: &str,
 ) -> Result<Option<CollectionState>, StoreError> {
@@ -79,7 +79,7 @@ pub fn collection_in<T: ReadableTable<&'static str, &'static [u8]>>(
     }
 }
 
-pub fn item_in<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
+pub fn item_in<T: ReadableTable<(Text, Text), &'static [u8]>>(
     table: &T,
     collection: &str,
     name: &str,
@@ -92,12 +92,12 @@ pub fn item_in<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
 
 /// Apply a collection change. Checks first, then writes.
 pub fn apply_collection(
-    txn: &WriteTransaction,
+    t: &mut Tables,
     seq: u64,
     change: &CollectionChange,
 ) -> Result<(), StoreError> {
-    let mut collections = txn.open_table(COLLECTIONS)?;
-    let existing = collection_in(&collections, &change.path)?;
+    let collections = &mut t.collections;
+    let existing = collection_in(collections, &change.path)?;
     match (&change.op, existing) {
         (CollectionOp::Create { .. }, Some(_)) => Err(rejected(format!(
             "a collection already exists at {}",
@@ -145,17 +145,16 @@ pub fn apply_collection(
         }
         (CollectionOp::Delete, Some(_)) => {
             collections.remove(change.path.as_str())?;
-            drop(collections);
-            remove_members(txn, &change.path)
+            remove_members(t, &change.path)
         }
     }
 }
 
 /// A deleted collection takes its index with it; its members' records were deleted by their
 /// own events before.
-fn remove_members(txn: &WriteTransaction, collection: &str) -> Result<(), StoreError> {
-    let mut items = txn.open_table(DAV_ITEMS)?;
-    let names: Vec<String> = items
+fn remove_members(t: &mut Tables, collection: &str) -> Result<(), StoreError> {
+    let names: Vec<String> = t
+        .dav_items
         .range((collection, "")..)?
         .map_while(|row| {
             let row = row.ok()?;
@@ -163,21 +162,21 @@ fn remove_members(txn: &WriteTransaction, collection: &str) -> Result<(), StoreE
             (c == collection).then(|| n.to_string())
         })
         .collect();
-    let mut bodies = txn.open_table(DAV_BODIES)?;
     for name in &names {
-        items.remove((collection, name.as_str()))?;
-        bodies.remove(format!("{collection}{name}").as_str())?;
+        t.dav_items.remove((collection, name.as_str()))?;
+        t.dav_bodies
+            .remove(format!("{collection}{name}").as_str())?;
     }
-    let mut changes = txn.open_table(DAV_CHANGES)?;
-    let seqs: Vec<u64> = changes
+    let seqs: Vec<u64> = t
+        .dav_changes
         .range((collection, 0)..=(collection, u64::MAX))?
         .filter_map(|row| row.ok().map(|r| r.0.value().1))
         .collect();
     for seq in seqs {
-        changes.remove((collection, seq))?;
+        t.dav_changes.remove((collection, seq))?;
     }
-    let mut uids = txn.open_table(DAV_UIDS)?;
-    let keys: Vec<String> = uids
+    let keys: Vec<String> = t
+        .dav_uids
         .range((collection, "")..)?
         .map_while(|row| {
             let row = row.ok()?;
@@ -186,9 +185,9 @@ fn remove_members(txn: &WriteTransaction, collection: &str) -> Result<(), StoreE
         })
         .collect();
     for uid in keys {
-        uids.remove((collection, uid.as_str()))?;
+        t.dav_uids.remove((collection, uid.as_str()))?;
     }
-    span::remove_collection(txn, collection)?;
+    span::remove_collection(&mut t.dav_spans, collection)?;
     Ok(())
 }
 
@@ -217,17 +216,17 @@ pub struct MemberChange<'a> {
 /// What a desktop change does to the DAV index: `None` when it does not concern a member of a
 /// known collection (e.g. a change reported by a script through `tandem ingest`).
 pub fn member_effects(
-    txn: &WriteTransaction,
+    t: &Tables,
     o: &MemberChange<'_>,
 ) -> Result<Option<MemberEffects>, StoreError> {
     let Some((collection, name)) = o.href.and_then(split_member) else {
         return Ok(None);
     };
-    let Some(state) = collection_in(&txn.open_table(COLLECTIONS)?, collection)? else {
+    let Some(state) = collection_in(&t.collections, collection)? else {
         return Ok(None);
     };
     let calendar = state.kind == CollectionKind::Calendar;
-    let previous = item_in(&txn.open_table(DAV_ITEMS)?, collection, name)?;
+    let previous = item_in(&t.dav_items, collection, name)?;
     let (body, next, extent) = match (o.op, o.payload, &previous) {
         (Op::Delete, _, Some(previous)) => (
             None,
@@ -266,16 +265,14 @@ pub fn member_effects(
 }
 
 impl MemberEffects {
-    pub fn write(mut self, txn: &WriteTransaction, seq: u64) -> Result<(), StoreError> {
+    pub fn write(mut self, t: &mut Tables, seq: u64) -> Result<(), StoreError> {
         let (collection, name) = (self.collection.as_str(), self.name.as_str());
         let href = format!("{collection}{name}");
         self.next.seq = seq;
-        let mut changes = txn.open_table(DAV_CHANGES)?;
         if let Some(previous) = &self.previous {
-            changes.remove((collection, previous.seq))?;
+            t.dav_changes.remove((collection, previous.seq))?;
         }
-        changes.insert((collection, seq), name)?;
-        drop(changes);
+        t.dav_changes.insert((collection, seq), name)?;
         // The UID a member holds: a tombstone holds none (another member may have taken it).
         fn held(item: &ItemState) -> Option<&str> {
             item.uid.as_deref().filter(|_| item.live())
@@ -284,27 +281,24 @@ impl MemberEffects {
         // A member that keeps its UID keeps its row: rewriting it would still copy its page
         // into the commit.
         if before != after {
-            let mut uids = txn.open_table(DAV_UIDS)?;
             if let Some(old) = before {
-                uids.remove((collection, old))?;
+                t.dav_uids.remove((collection, old))?;
             }
             if let Some(uid) = after {
-                uids.insert((collection, uid), name)?;
+                t.dav_uids.insert((collection, uid), name)?;
             }
         }
-        let mut bodies = txn.open_table(DAV_BODIES)?;
         match &self.body {
-            Some(body) => bodies.insert(href.as_str(), body.as_slice())?,
-            None => bodies.remove(href.as_str())?,
+            Some(body) => t.dav_bodies.insert(href.as_str(), body.as_slice())?,
+            None => t.dav_bodies.remove(href.as_str())?,
         };
-        drop(bodies);
         if let Some(old) = self.previous.as_ref().and_then(|p| p.span) {
-            span::remove(txn, collection, name, old)?;
+            span::remove(&mut t.dav_spans, collection, name, old)?;
         }
         if let (false, Some(extent)) = (self.next.deleted, &self.extent) {
-            span::insert(txn, collection, name, extent)?;
+            span::insert(&mut t.dav_spans, collection, name, extent)?;
         }
-        txn.open_table(DAV_ITEMS)?
+        t.dav_items
             .insert((collection, name), self.next.row()?.as_slice())?;
         Ok(())
     }

@@ -6,8 +6,8 @@
 
 use super::StoreError;
 use super::project::{decode, encode};
-use super::tables::{FILE_BODIES, FILES};
-use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
+use super::tables::{FILE_BODIES, FILES, Tables, Text};
+use redb::{ReadTransaction, ReadableTable, Table};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tandem_protocol::Hlc;
@@ -63,7 +63,7 @@ fn in_area(path: &str) -> bool {
     path == ROOT || is_below(path, ROOT)
 }
 
-fn entry_in<T: ReadableTable<&'static str, &'static [u8]>>(
+fn entry_in<T: ReadableTable<Text, &'static [u8]>>(
     table: &T,
     path: &str,
 ) -> Result<Option<FileState>, StoreError> {
@@ -77,7 +77,7 @@ fn entry_in<T: ReadableTable<&'static str, &'static [u8]>>(
 }
 
 /// Everything strictly below `path`, in path order.
-fn below_in<T: ReadableTable<&'static str, &'static [u8]>>(
+fn below_in<T: ReadableTable<Text, &'static [u8]>>(
     table: &T,
     path: &str,
 ) -> Result<Vec<(String, FileState)>, StoreError> {
@@ -99,7 +99,7 @@ fn conflict(message: String) -> StoreError {
 }
 
 /// The existing entry at `path`, or a conflict saying what is missing.
-fn existing<T: ReadableTable<&'static str, &'static [u8]>>(
+fn existing<T: ReadableTable<Text, &'static [u8]>>(
     table: &T,
     path: &str,
 ) -> Result<FileState, StoreError> {
@@ -107,7 +107,7 @@ fn existing<T: ReadableTable<&'static str, &'static [u8]>>(
 }
 
 /// A new entry at `path` needs a parent collection (RFC 4918 §9.3.1, §9.7.1: 409 otherwise).
-fn check_parent<T: ReadableTable<&'static str, &'static [u8]>>(
+fn check_parent<T: ReadableTable<Text, &'static [u8]>>(
     table: &T,
     path: &str,
 ) -> Result<(), StoreError> {
@@ -128,8 +128,8 @@ fn check_parent<T: ReadableTable<&'static str, &'static [u8]>>(
 
 /// Remove `path` and everything below it.
 fn remove_tree(
-    files: &mut Table<'_, &'static str, &'static [u8]>,
-    bodies: &mut Table<'_, &'static str, &'static [u8]>,
+    files: &mut Table<'_, Text, &'static [u8]>,
+    bodies: &mut Table<'_, Text, &'static [u8]>,
     path: &str,
 ) -> Result<(), StoreError> {
     let mut paths: Vec<String> = below_in(files, path)?.into_iter().map(|(p, _)| p).collect();
@@ -143,9 +143,8 @@ fn remove_tree(
 
 /// Apply a file change. Every check runs before the first write, so a refused change has
 /// written nothing.
-pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<(), StoreError> {
-    let mut files = txn.open_table(FILES)?;
-    let mut bodies = txn.open_table(FILE_BODIES)?;
+pub fn apply(t: &mut Tables, hlc: Hlc, change: &FileChange) -> Result<(), StoreError> {
+    let (files, bodies) = (&mut t.files, &mut t.file_bodies);
     for path in [Some(change.path()), source(change)].into_iter().flatten() {
         if !in_area(path) || path.ends_with('/') || path.contains("//") {
             return Err(conflict(format!(
@@ -155,10 +154,10 @@ pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<()
     }
     match change {
         FileChange::MakeCollection { path, props } => {
-            if entry_in(&files, path)?.is_some() {
+            if entry_in(files, path)?.is_some() {
                 return Err(conflict(format!("{path} exists already")));
             }
-            check_parent(&files, path)?;
+            check_parent(files, path)?;
             let state = FileState {
                 collection: true,
                 etag: None,
@@ -170,13 +169,13 @@ pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<()
             files.insert(path.as_str(), encode(&state)?.as_slice())?;
         }
         FileChange::Put { path, payload } => {
-            let previous = entry_in(&files, path)?;
+            let previous = entry_in(files, path)?;
             if previous.as_ref().is_some_and(|p| p.collection) {
                 return Err(conflict(format!(
                     "{path} is a collection; PUT replaces resources only"
                 )));
             }
-            check_parent(&files, path)?;
+            check_parent(files, path)?;
             let state = FileState {
                 collection: false,
                 etag: Some(etag(&payload.bytes)),
@@ -192,8 +191,8 @@ pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<()
             if path == ROOT {
                 return Err(conflict(format!("the root {ROOT}/ cannot be deleted")));
             }
-            existing(&files, path)?;
-            remove_tree(&mut files, &mut bodies, path)?;
+            existing(files, path)?;
+            remove_tree(files, bodies, path)?;
         }
         FileChange::Props { path, ops } => {
             if path == ROOT {
@@ -201,7 +200,7 @@ pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<()
                     "the root {ROOT}/ has no dead properties; set them on a collection below it"
                 )));
             }
-            let mut state = existing(&files, path)?;
+            let mut state = existing(files, path)?;
             for op in ops {
                 match op {
                     PropOp::Set { name, value } => {
@@ -215,10 +214,10 @@ pub fn apply(txn: &WriteTransaction, hlc: Hlc, change: &FileChange) -> Result<()
             files.insert(path.as_str(), encode(&state)?.as_slice())?;
         }
         FileChange::Copy { from, to, deep } => {
-            transfer(&mut files, &mut bodies, hlc, from, to, *deep, false)?;
+            transfer(files, bodies, hlc, from, to, *deep, false)?;
         }
         FileChange::Move { from, to } => {
-            transfer(&mut files, &mut bodies, hlc, from, to, true, true)?;
+            transfer(files, bodies, hlc, from, to, true, true)?;
         }
     }
     Ok(())
@@ -233,8 +232,8 @@ fn source(change: &FileChange) -> Option<&str> {
 
 /// COPY or MOVE `from` onto `to`, replacing whatever is at `to`.
 fn transfer(
-    files: &mut Table<'_, &'static str, &'static [u8]>,
-    bodies: &mut Table<'_, &'static str, &'static [u8]>,
+    files: &mut Table<'_, Text, &'static [u8]>,
+    bodies: &mut Table<'_, Text, &'static [u8]>,
     hlc: Hlc,
     from: &str,
     to: &str,

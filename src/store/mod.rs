@@ -24,6 +24,7 @@ pub use draft::{
 };
 pub use error::{StoreError, advice};
 pub use project::{IgnoreState, Projector, RecordState, SideState};
+pub use tables::Text;
 pub use writer::{Ack, Pending, WallClock, Writer, WriterError, system_clock};
 
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase};

@@ -3,7 +3,7 @@
 
 use super::StoreError;
 use super::tables::*;
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tandem_protocol::merge::FieldState;
@@ -138,29 +138,19 @@ impl Projector {
 
     /// Append an event to the log and apply it to the projections, all in `txn`. On error nothing
     /// has been written for this event: every check runs before the first insert.
-    pub fn append(
-        &self,
-        txn: &WriteTransaction,
-        seq: u64,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    pub fn append(&self, t: &mut Tables, seq: u64, event: &Event) -> Result<(), StoreError> {
         // Encoded first: a refusal must come before anything is written.
         let bytes = event.encode()?;
-        self.project(txn, seq, event)?;
-        txn.open_table(LOG)?.insert(seq, bytes.as_slice())?;
+        self.project(t, seq, event)?;
+        t.log.insert(seq, bytes.as_slice())?;
         Ok(())
     }
 
     /// Apply a logged event to the projections (replay, and the upgrade of an older store:
     /// the log itself is never written again).
-    pub fn project(
-        &self,
-        txn: &WriteTransaction,
-        seq: u64,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    pub fn project(&self, t: &mut Tables, seq: u64, event: &Event) -> Result<(), StoreError> {
         let effects = match &event.body {
-            EventBody::Observation(o) => Some(self.observe(txn, event, o)?),
+            EventBody::Observation(o) => Some(self.observe(t, event, o)?),
             EventBody::Decision(Decision::Resolve {
                 record,
                 field,
@@ -182,32 +172,31 @@ impl Projector {
                     changes: [(field.clone(), value.clone())].into(),
                     payload: None,
                 };
-                Some(self.observe(txn, event, &resolve)?)
+                Some(self.observe(t, event, &resolve)?)
             }
             _ => None,
         };
 
         if let Some(effects) = effects {
-            effects.write(txn, seq)?;
+            effects.write(t, seq)?;
         }
         match &event.body {
             EventBody::Observation(_) => {}
-            EventBody::Decision(d) => self.decide(txn, seq, d)?,
-            EventBody::Outcome(o) => self.outcome(txn, seq, o)?,
+            EventBody::Decision(d) => self.decide(t, seq, d)?,
+            EventBody::Outcome(o) => self.outcome(t, seq, o)?,
             EventBody::Watermark(w) => {
-                txn.open_table(WATERMARKS)?
+                t.watermarks
                     .insert((w.side.as_str(), w.scope.as_str()), w.value.as_str())?;
             }
-            EventBody::Collection(c) => super::dav::apply_collection(txn, seq, c)?,
-            EventBody::File(f) => super::files::apply(txn, event.hlc, f)?,
+            EventBody::Collection(c) => super::dav::apply_collection(t, seq, c)?,
+            EventBody::File(f) => super::files::apply(t, event.hlc, f)?,
             EventBody::Run(run) => {
-                txn.open_table(RUNS)?.insert(seq, encode(run)?.as_slice())?;
+                t.runs.insert(seq, encode(run)?.as_slice())?;
             }
         }
         // Last, so that a check failing above has written nothing of this event.
         if let Some(record) = event.record() {
-            txn.open_table(RECORD_EVENTS)?
-                .insert((record.as_str(), seq), ())?;
+            t.record_events.insert((record.as_str(), seq), ())?;
         }
         Ok(())
     }
@@ -215,7 +204,7 @@ impl Projector {
     /// Merge an observation into its record. Computes everything, writes nothing.
     fn observe(
         &self,
-        txn: &WriteTransaction,
+        t: &Tables,
         event: &Event,
         o: &Observation,
     ) -> Result<RecordEffects, StoreError> {
@@ -226,7 +215,7 @@ impl Projector {
         }
         o.kind.check_changes(&o.changes)?;
         let id = o.record.as_str();
-        let (previous, mut merged) = match txn.open_table(RECORDS)?.get(id)? {
+        let (previous, mut merged) = match t.records.get(id)? {
             Some(row) => (
                 Some(record_state(row.value())?),
                 record_merged(row.value())?,
@@ -252,11 +241,7 @@ impl Projector {
                 .and_then(|mut doc| (doc.heads() == merged.heads).then_some(doc));
             let mut doc = match kept {
                 Some(doc) => doc,
-                None => super::read::doc_from(
-                    &txn.open_table(RECORD_EVENTS)?,
-                    &txn.open_table(LOG)?,
-                    &o.record,
-                )?,
+                None => super::read::doc_from(&t.record_events, &t.log, &o.record)?,
             };
             doc.apply(&edit)?;
             merged = doc.merged()?;
@@ -264,10 +249,7 @@ impl Projector {
         }
         let resolved = merged.resolve(self.policies.of(o.kind));
         let side_key = (id.to_string(), event.origin.side.as_str().to_string());
-        let mut side: SideState = match txn
-            .open_table(SIDES)?
-            .get((side_key.0.as_str(), side_key.1.as_str()))?
-        {
+        let mut side: SideState = match t.sides.get((side_key.0.as_str(), side_key.1.as_str()))? {
             Some(bytes) => decode("sides", bytes.value())?,
             None => SideState::default(),
         };
@@ -283,7 +265,7 @@ impl Projector {
         // The DAV server's index is the desktop side's own projection.
         let member = if event.origin.side == Side::DESKTOP {
             super::dav::member_effects(
-                txn,
+                t,
                 &super::dav::MemberChange {
                     record: &o.record,
                     op: o.op,
@@ -325,13 +307,8 @@ impl Projector {
         })
     }
 
-    fn decide(
-        &self,
-        txn: &WriteTransaction,
-        seq: u64,
-        decision: &Decision,
-    ) -> Result<(), StoreError> {
-        let mut ignores = txn.open_table(IGNORES)?;
+    fn decide(&self, t: &mut Tables, seq: u64, decision: &Decision) -> Result<(), StoreError> {
+        let ignores = &mut t.ignores;
         // "" names every side of the record.
         let key = |record: &RecordId, side: &Option<Side>| {
             (
@@ -371,10 +348,9 @@ impl Projector {
         Ok(())
     }
 
-    fn outcome(&self, txn: &WriteTransaction, seq: u64, o: &Outcome) -> Result<(), StoreError> {
-        let mut sides = txn.open_table(SIDES)?;
+    fn outcome(&self, t: &mut Tables, seq: u64, o: &Outcome) -> Result<(), StoreError> {
         let key = (o.record.as_str(), o.side.as_str());
-        let mut state: SideState = match sides.get(key)? {
+        let mut state: SideState = match t.sides.get(key)? {
             Some(bytes) => decode("sides", bytes.value())?,
             None => SideState::default(),
         };
@@ -408,7 +384,7 @@ impl Projector {
         let member = match &o.result {
             OutcomeResult::Succeeded { external_id, .. } if o.side == Side::DESKTOP => {
                 super::dav::member_effects(
-                    txn,
+                    t,
                     &super::dav::MemberChange {
                         record: &o.record,
                         op: o.op,
@@ -425,22 +401,19 @@ impl Projector {
             }
             _ => None,
         };
-        sides.insert(key, encode(&state)?.as_slice())?;
-        drop(sides);
+        t.sides.insert(key, encode(&state)?.as_slice())?;
         if o.op == Op::Create {
-            let mut pending = txn.open_table(PENDING_CREATES)?;
             let key = (o.side.as_str(), o.record.as_str());
             match o.result {
-                OutcomeResult::Intent => pending.insert(key, ())?,
-                _ => pending.remove(key)?,
+                OutcomeResult::Intent => t.pending_creates.insert(key, ())?,
+                _ => t.pending_creates.remove(key)?,
             };
         }
         if let Some(member) = member {
-            member.write(txn, seq)?;
+            member.write(t, seq)?;
         }
         if let Some(alias) = alias {
-            txn.open_table(ALIASES)?
-                .insert(alias.as_str(), o.record.as_str())?;
+            t.aliases.insert(alias.as_str(), o.record.as_str())?;
         }
         Ok(())
     }
@@ -456,17 +429,17 @@ struct RecordEffects {
 }
 
 impl RecordEffects {
-    fn write(mut self, txn: &WriteTransaction, seq: u64) -> Result<(), StoreError> {
+    fn write(mut self, t: &mut Tables, seq: u64) -> Result<(), StoreError> {
         let id = self.state.id.as_str().to_string();
         self.state.seq = seq;
-        txn.open_table(RECORDS)?.insert(
+        t.records.insert(
             id.as_str(),
             record_row(&self.state, &self.merged)?.as_slice(),
         )?;
         let ((record, side), state) = &self.side;
-        txn.open_table(SIDES)?
+        t.sides
             .insert((record.as_str(), side.as_str()), encode(state)?.as_slice())?;
-        let mut aliases = txn.open_table(ALIASES)?;
+        let aliases = &mut t.aliases;
         for alias in &self.aliases {
             // Most events name their record as the last one did: rewriting the same row would
             // still copy its page into the commit.
@@ -477,9 +450,8 @@ impl RecordEffects {
                 aliases.insert(alias.as_str(), id.as_str())?;
             }
         }
-        drop(aliases);
         if let Some(member) = self.member {
-            member.write(txn, seq)?;
+            member.write(t, seq)?;
         }
         Ok(())
     }

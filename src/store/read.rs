@@ -292,17 +292,17 @@ fn stored(
 /// A table keyed (record id, name), walked once in key order alongside the records, which are
 /// read in id order too: one pass over each table instead of a lookup per record.
 struct ByRecord<'a> {
-    rows: redb::Range<'a, (&'static str, &'static str), &'static [u8]>,
+    rows: redb::Range<'a, (Text, Text), &'static [u8]>,
     next: Option<Row<'a>>,
 }
 
 type Row<'a> = (
-    redb::AccessGuard<'a, (&'static str, &'static str)>,
+    redb::AccessGuard<'a, (Text, Text)>,
     redb::AccessGuard<'a, &'static [u8]>,
 );
 
 impl<'a> ByRecord<'a> {
-    fn new(rows: redb::Range<'a, (&'static str, &'static str), &'static [u8]>) -> Self {
+    fn new(rows: redb::Range<'a, (Text, Text), &'static [u8]>) -> Self {
         ByRecord { rows, next: None }
     }
 
@@ -354,7 +354,7 @@ pub fn record_events(
 /// The events that touched a record, oldest first, from its event index and the log: any
 /// transaction's, read or write.
 fn events_of(
-    index: &impl ReadableTable<(&'static str, u64), ()>,
+    index: &impl ReadableTable<(Text, u64), ()>,
     log: &impl ReadableTable<u64, &'static [u8]>,
     id: &RecordId,
 ) -> Result<Vec<(u64, Event)>, StoreError> {
@@ -387,7 +387,7 @@ pub fn doc(txn: &ReadTransaction, id: &RecordId) -> Result<Option<RecordDoc>, St
 /// The record's merge document, built by applying its logged edits in log order: what the
 /// projector merged them into, one event at a time.
 pub(super) fn doc_from(
-    index: &impl ReadableTable<(&'static str, u64), ()>,
+    index: &impl ReadableTable<(Text, u64), ()>,
     log: &impl ReadableTable<u64, &'static [u8]>,
     id: &RecordId,
 ) -> Result<RecordDoc, StoreError> {

@@ -10,6 +10,7 @@ use redb::{
     Value,
 };
 use std::path::Path;
+use std::time::{Duration, Instant};
 use tandem_protocol::Policies;
 
 /// Events applied per transaction while rebuilding: large enough to amortise commits.
@@ -36,6 +37,9 @@ pub struct Verification {
     pub events: u64,
     pub rows: u64,
     pub differences: Vec<Difference>,
+    /// How long rebuilding the projections took, and comparing them.
+    pub rebuilt_in: Duration,
+    pub compared_in: Duration,
 }
 
 /// Rebuild the projections of `source` into a new store at `scratch` (a file that must not
@@ -50,7 +54,9 @@ pub fn verify(
     let txn = fresh.begin_write()?;
     create_all(&txn)?;
     txn.commit()?;
+    let start = Instant::now();
     let events = rebuild(&live, &fresh, policies, Target::Scratch)?;
+    let rebuilt_in = start.elapsed();
     let rebuilt = fresh.begin_read()?;
     let mut differences = Vec::new();
     let mut rows = 0;
@@ -104,6 +110,8 @@ pub fn verify(
         events,
         rows,
         differences,
+        rebuilt_in,
+        compared_in: start.elapsed() - rebuilt_in,
     })
 }
 
@@ -143,39 +151,70 @@ enum Target {
 }
 
 /// Feed every event of `live`'s log through the projector into `target`, whose tables exist
-/// and hold no projection yet.
+/// and hold no projection yet. The log is read and its events decoded on a second thread, a
+/// batch ahead of the projector: decoding is a sixth of an event's cost, and needs no store.
 fn rebuild(
     live: &ReadTransaction,
     target: &Database,
     policies: Policies,
     target_is: Target,
 ) -> Result<u64, StoreError> {
-    let projector = Projector::new(policies);
-    let log = live.open_table(LOG)?;
-    let mut rows = log.iter()?;
-    let mut count = 0;
-    loop {
-        let txn = target.begin_write()?;
-        let mut in_batch = 0;
-        for row in rows.by_ref() {
+    let (batches, decoded) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_log(live, target_is, &batches));
+        let projector = Projector::new(policies);
+        let mut count = 0;
+        for batch in decoded {
+            let txn = target.begin_write()?;
+            let mut tables = Tables::open(&txn)?;
+            for (seq, event, bytes) in batch? {
+                if let Some(bytes) = bytes {
+                    tables.log.insert(seq, bytes.as_slice())?;
+                }
+                projector.project(&mut tables, seq, &event)?;
+                count += 1;
+            }
+            drop(tables);
+            txn.commit()?;
+        }
+        Ok(count)
+    })
+}
+
+/// A batch of logged events: position, event, and its bytes when the target gets the log too.
+type Batch = Vec<(u64, tandem_protocol::Event, Option<Vec<u8>>)>;
+
+/// Read and decode the log in batches of `REPLAY_BATCH`, until its end, an error (sent on), or
+/// the projector stopping (the channel closed).
+fn read_log(
+    live: &ReadTransaction,
+    target_is: Target,
+    batches: &std::sync::mpsc::SyncSender<Result<Batch, StoreError>>,
+) {
+    let read = || -> Result<(), StoreError> {
+        let log = live.open_table(LOG)?;
+        let mut batch = Vec::with_capacity(REPLAY_BATCH);
+        for row in log.iter()? {
             let (seq, bytes) = row?;
-            let seq = seq.value();
-            let event = tandem_protocol::Event::decode(bytes.value())
+            let (seq, bytes) = (seq.value(), bytes.value());
+            let event = tandem_protocol::Event::decode(bytes)
                 .map_err(|source| StoreError::BadEvent { seq, source })?;
-            if target_is == Target::Scratch {
-                txn.open_table(LOG)?.insert(seq, bytes.value())?;
-            }
-            projector.project(&txn, seq, &event)?;
-            in_batch += 1;
-            if in_batch == REPLAY_BATCH {
-                break;
+            let copy = (target_is == Target::Scratch).then(|| bytes.to_vec());
+            batch.push((seq, event, copy));
+            if batch.len() == REPLAY_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(REPLAY_BATCH));
+                if batches.send(Ok(full)).is_err() {
+                    return Ok(());
+                }
             }
         }
-        txn.commit()?;
-        count += in_batch as u64;
-        if in_batch < REPLAY_BATCH {
-            return Ok(count);
+        if !batch.is_empty() {
+            let _ = batches.send(Ok(batch));
         }
+        Ok(())
+    };
+    if let Err(e) = read() {
+        let _ = batches.send(Err(e));
     }
 }
 

@@ -12,10 +12,13 @@
 //! are a class of their own, read from the beginning.
 
 use super::StoreError;
-use super::tables::DAV_SPANS;
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use super::tables::{DAV_SPANS, Text};
+use redb::{ReadTransaction, ReadableTable, Table};
 use serde::{Deserialize, Serialize};
 use tandem_protocol::codec::{Extent, Meets};
+
+/// The index, open for writing.
+type Spans<'t> = Table<'t, (Text, u8, i64, Text), &'static [u8]>;
 
 /// The class of spans with no bound on one side.
 const BOUNDLESS: u8 = u8::MAX;
@@ -59,7 +62,7 @@ impl Span {
 
 /// Index a member by its extent (kept whole as the row's value).
 pub fn insert(
-    txn: &WriteTransaction,
+    spans: &mut Spans,
     collection: &str,
     name: &str,
     extent: &Extent,
@@ -67,25 +70,22 @@ pub fn insert(
     let row = postcard::to_stdvec(extent)
         .map_err(|e| StoreError::Storage(format!("cannot encode a span: {e}")))?;
     let span = Span::from(extent);
-    txn.open_table(DAV_SPANS)?
-        .insert((collection, span.class(), span.first, name), row.as_slice())?;
+    spans.insert((collection, span.class(), span.first, name), row.as_slice())?;
     Ok(())
 }
 
 pub fn remove(
-    txn: &WriteTransaction,
+    spans: &mut Spans,
     collection: &str,
     name: &str,
     span: Span,
 ) -> Result<(), StoreError> {
-    txn.open_table(DAV_SPANS)?
-        .remove((collection, span.class(), span.first, name))?;
+    spans.remove((collection, span.class(), span.first, name))?;
     Ok(())
 }
 
 /// Forget every member of a collection.
-pub fn remove_collection(txn: &WriteTransaction, collection: &str) -> Result<(), StoreError> {
-    let mut spans = txn.open_table(DAV_SPANS)?;
+pub fn remove_collection(spans: &mut Spans, collection: &str) -> Result<(), StoreError> {
     let keys: Vec<(u8, i64, String)> = spans
         .range((collection, 0, i64::MIN, "")..)?
         .map_while(|row| {

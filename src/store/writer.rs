@@ -9,8 +9,9 @@
 
 use super::draft::{Draft, DraftBody, FileGuard, Guard, ObservationDraft};
 use super::project::decode;
-use super::{Projector, SideState, Store, StoreError, dav, files, read, tables};
-use redb::{ReadableTable, WriteTransaction};
+use super::tables::Tables;
+use super::{Projector, SideState, Store, StoreError, dav, files, read};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tandem_protocol::dav::conditional::Current;
@@ -230,12 +231,16 @@ fn commit_batch(
         Ok(txn) => txn,
         Err(e) => return fail_all(batch, &e),
     };
+    let mut tables = match Tables::open(&txn) {
+        Ok(tables) => tables,
+        Err(e) => return fail_all(batch, &e.into()),
+    };
     let (clock_before, seq_before) = (clock.last(), *next_seq);
     let mut answers = Vec::with_capacity(batch.len());
     for job in batch {
         let hlc = clock.tick(wall());
-        let result = stamp(&txn, hlc, job.draft).and_then(|event| {
-            projector.append(&txn, *next_seq, &event)?;
+        let result = stamp(&tables, hlc, job.draft).and_then(|event| {
+            projector.append(&mut tables, *next_seq, &event)?;
             Ok(Ack {
                 seq: *next_seq,
                 hlc,
@@ -247,6 +252,7 @@ fn commit_batch(
             // The storage itself failed midway: this transaction may hold part of an event,
             // so none of the batch may be committed.
             Err(error) if error.is_storage_failure() => {
+                drop(tables);
                 drop(txn);
                 let replies = answers.into_iter().map(|(reply, _)| reply);
                 let replies = replies.chain([job.reply]).collect();
@@ -257,6 +263,7 @@ fn commit_batch(
         }
         answers.push((job.reply, result));
     }
+    drop(tables);
     match txn.commit() {
         Ok(()) => {
             commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -338,10 +345,10 @@ fn again(error: &StoreError) -> StoreError {
 
 /// Turn a draft into the event the log will hold: timestamp, record id and causal base filled
 /// in, so that replaying the event never needs anything but the event.
-fn stamp(txn: &WriteTransaction, hlc: Hlc, draft: Draft) -> Result<Event, StoreError> {
+fn stamp(t: &Tables, hlc: Hlc, draft: Draft) -> Result<Event, StoreError> {
     let body = match draft.body {
         DraftBody::Observation(o) => {
-            EventBody::Observation(complete(txn, hlc, draft.origin.side, o)?)
+            EventBody::Observation(complete(t, hlc, draft.origin.side, o)?)
         }
         DraftBody::Decision(d) => EventBody::Decision(d),
         DraftBody::Outcome(o) => EventBody::Outcome(o),
@@ -354,7 +361,7 @@ fn stamp(txn: &WriteTransaction, hlc: Hlc, draft: Draft) -> Result<Event, StoreE
                 version: Some(w.condition),
                 unique_uid: false,
             };
-            check_guard(txn, &guard, &probe)?;
+            check_guard(t, &guard, &probe)?;
             EventBody::Outcome(w.outcome)
         }
         DraftBody::Watermark(w) => EventBody::Watermark(w),
@@ -362,7 +369,7 @@ fn stamp(txn: &WriteTransaction, hlc: Hlc, draft: Draft) -> Result<Event, StoreE
         DraftBody::Collection(c) => EventBody::Collection(c),
         DraftBody::File(f) => {
             for guard in &f.guards {
-                check_file_guard(txn, guard)?;
+                check_file_guard(t, guard)?;
             }
             EventBody::File(f.change)
         }
@@ -371,14 +378,13 @@ fn stamp(txn: &WriteTransaction, hlc: Hlc, draft: Draft) -> Result<Event, StoreE
 }
 
 fn complete(
-    txn: &WriteTransaction,
+    t: &Tables,
     hlc: Hlc,
     side: tandem_protocol::Side,
     o: ObservationDraft,
 ) -> Result<Observation, StoreError> {
-    let aliases = txn.open_table(tables::ALIASES)?;
     let lookup = |alias: String| -> Result<Option<RecordId>, StoreError> {
-        match aliases.get(alias.as_str())? {
+        match t.aliases.get(alias.as_str())? {
             Some(id) => Ok(RecordId::parse(id.value()).ok()),
             None => Ok(None),
         }
@@ -391,9 +397,8 @@ fn complete(
         (None, None, Some(uid)) => lookup(super::alias::uid(uid))?,
         _ => None,
     };
-    drop(aliases);
     if let Some(guard) = &o.guard {
-        check_guard(txn, guard, &o)?;
+        check_guard(t, guard, &o)?;
     }
     let record = match known {
         Some(id) => id,
@@ -412,10 +417,7 @@ fn complete(
             }));
         }
     };
-    let side_state: Option<SideState> = match txn
-        .open_table(tables::SIDES)?
-        .get((record.as_str(), side.as_str()))?
-    {
+    let side_state: Option<SideState> = match t.sides.get((record.as_str(), side.as_str()))? {
         Some(bytes) => Some(decode("sides", bytes.value())?),
         None => None,
     };
@@ -436,7 +438,7 @@ fn complete(
         (Some(base), _) => base,
         // A side reporting a whole record made its change on top of what it had.
         (None, Some(side_state)) if !side_state.seen.is_empty() => side_state.seen.clone(),
-        (None, _) => match txn.open_table(tables::RECORDS)?.get(record.as_str())? {
+        (None, _) => match t.records.get(record.as_str())? {
             Some(row) => super::project::record_state(row.value())?.heads,
             None => vec![],
         },
@@ -457,19 +459,14 @@ fn complete(
 
 /// Check a conditional request against the DAV member it targets, inside the transaction that
 /// will append it, so no other change can slip in between the check and the write.
-fn check_guard(
-    txn: &WriteTransaction,
-    guard: &Guard,
-    o: &ObservationDraft,
-) -> Result<(), StoreError> {
+fn check_guard(t: &Tables, guard: &Guard, o: &ObservationDraft) -> Result<(), StoreError> {
     let href = o.external_id.as_deref().unwrap_or_default();
     let Some((collection, name)) = split_member(href) else {
         return Err(StoreError::PreconditionFailed(format!(
             "{href} is not a collection member"
         )));
     };
-    let current = dav::item_in(&txn.open_table(tables::DAV_ITEMS)?, collection, name)?
-        .filter(|item| item.live());
+    let current = dav::item_in(&t.dav_items, collection, name)?.filter(|item| item.live());
     if let Some(condition) = &guard.version {
         let at = current
             .as_ref()
@@ -479,8 +476,8 @@ fn check_guard(
             .map_err(|unmet| StoreError::PreconditionFailed(unmet.to_string()))?;
     }
     if let (true, Some(uid)) = (guard.unique_uid, o.uid.as_deref()) {
-        let holder = txn
-            .open_table(tables::DAV_UIDS)?
+        let holder = t
+            .dav_uids
             .get((collection, uid))?
             .map(|n| n.value().to_string());
         if let Some(holder) = holder.filter(|h| h != name) {
@@ -494,12 +491,11 @@ fn check_guard(
 }
 
 /// Check a condition on a path of the file area inside the appending transaction.
-fn check_file_guard(txn: &WriteTransaction, guard: &FileGuard) -> Result<(), StoreError> {
-    let table = txn.open_table(tables::FILES)?;
+fn check_file_guard(t: &Tables, guard: &FileGuard) -> Result<(), StoreError> {
     let current = if guard.path == files::ROOT {
         None
     } else {
-        match table.get(guard.path.as_str())? {
+        match t.files.get(guard.path.as_str())? {
             Some(bytes) => Some(decode::<files::FileState>("files", bytes.value())?),
             None => None,
         }

@@ -150,8 +150,9 @@ pub fn observe_on(side: &str, op: &str, record: &str, base: &[u64], changes: Val
 /// a bug or another program would. tandem itself reaches them only through its typed reads.
 pub mod raw {
     use redb::TableDefinition;
+    use tandem::store::Text;
     pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
     pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-    pub const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
-    pub const ALIASES: TableDefinition<&str, &str> = TableDefinition::new("aliases");
+    pub const RECORDS: TableDefinition<Text, &[u8]> = TableDefinition::new("records");
+    pub const ALIASES: TableDefinition<Text, &str> = TableDefinition::new("aliases");
 }
