@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io;
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesEnd, BytesStart, Event};
 
 use super::name::{PropName, ns};
 use super::value::{XmlElement, XmlNode};
@@ -82,6 +82,16 @@ impl Prefixes {
     }
 
     fn prefix(&self, uri: &str) -> Option<&str> {
+        // A listing asks this for every element it writes, nearly always of one of the few
+        // namespaces bound first: comparing those is cheaper than hashing the URI.
+        if let Some((_, p)) = self
+            .bindings
+            .iter()
+            .take(STANDARD.len())
+            .find(|(u, _)| u == uri)
+        {
+            return Some(p);
+        }
         self.index
             .get(uri)
             .and_then(|&i| self.bindings.get(i))
@@ -201,11 +211,15 @@ pub(super) fn text(w: &mut XmlOut, text: &str) -> io::Result<()> {
     }
     // Only `<`, `>` and `&` need escaping in content; quotes stay readable (`"etag"`).
     let escaped = quick_xml::escape::partial_escape(text);
+    // Escaped text is written as it is: the writer does not indent, so an event would add
+    // nothing but its cost, paid several times per member of a listing.
+    let out = w.get_mut();
     if escaped.contains('\r') {
-        let with_cr = escaped.replace('\r', "&#13;");
-        return w.write_event(Event::Text(BytesText::from_escaped(with_cr)));
+        out.extend_from_slice(escaped.replace('\r', "&#13;").as_bytes());
+    } else {
+        out.extend_from_slice(escaped.as_bytes());
     }
-    w.write_event(Event::Text(BytesText::from_escaped(escaped)))
+    Ok(())
 }
 
 /// Writes a tree of nodes (a dead property value or a structured live value).
