@@ -1,6 +1,7 @@
 //! The tables of the store. `LOG` is the truth; every other table but `META` is a projection
 //! derived from it, and is what `replay --verify` rebuilds and compares.
 
+use super::StoreError;
 use redb::{Key, ReadableTable, Table, TableDefinition, TypeName, Value, WriteTransaction};
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -133,30 +134,14 @@ pub const FILE_BODIES: TableDefinition<Text, &[u8]> = TableDefinition::new("file
 pub const DAV_SPANS: TableDefinition<(Text, u8, i64, Text), &[u8]> =
     TableDefinition::new("dav_spans");
 
-pub fn create_all(txn: &WriteTransaction) -> Result<(), redb::StorageError> {
-    let err = |e: redb::TableError| redb::StorageError::Io(std::io::Error::other(e.to_string()));
-    txn.open_table(LOG).map_err(err)?;
-    let mut meta = txn.open_table(META).map_err(err)?;
+/// Make every table of a new (or upgraded) store, and record its layout if none is recorded.
+pub fn create_all(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let mut meta = txn.open_table(META)?;
     if meta.get("format")?.is_none() {
         meta.insert("format", STORE_FORMAT)?;
     }
     drop(meta);
-    txn.open_table(RECORDS).map_err(err)?;
-    txn.open_table(RECORD_EVENTS).map_err(err)?;
-    txn.open_table(ALIASES).map_err(err)?;
-    txn.open_table(SIDES).map_err(err)?;
-    txn.open_table(WATERMARKS).map_err(err)?;
-    txn.open_table(IGNORES).map_err(err)?;
-    txn.open_table(COLLECTIONS).map_err(err)?;
-    txn.open_table(DAV_ITEMS).map_err(err)?;
-    txn.open_table(DAV_BODIES).map_err(err)?;
-    txn.open_table(DAV_CHANGES).map_err(err)?;
-    txn.open_table(DAV_UIDS).map_err(err)?;
-    txn.open_table(DAV_SPANS).map_err(err)?;
-    txn.open_table(FILES).map_err(err)?;
-    txn.open_table(FILE_BODIES).map_err(err)?;
-    txn.open_table(RUNS).map_err(err)?;
-    txn.open_table(PENDING_CREATES).map_err(err)?;
+    Tables::open(txn)?;
     Ok(())
 }
 
