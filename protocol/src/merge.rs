@@ -281,7 +281,7 @@ impl RecordDoc {
                     record: self.record.to_string(),
                     reason: "a change just made cannot be found".into(),
                 })?;
-            self.doc.apply_changes([change]).map_err(damaged)?;
+            self.doc.apply_changes([change.clone()]).map_err(damaged)?;
             hash
         };
         self.remember(hash, info);
