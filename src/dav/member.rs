@@ -48,7 +48,7 @@ pub fn get(state: &DavState, call: &Call) -> Response<Body> {
     let headers = respond::builder(StatusCode::OK)
         .header(header::ETAG, &item.etag)
         .header(header::CONTENT_TYPE, &item.content_type)
-        .header(header::LAST_MODIFIED, props::http_date(&item));
+        .header(header::LAST_MODIFIED, props::http_date(item.modified()));
     respond::entity(headers, &call.method, body)
 }
 

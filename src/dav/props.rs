@@ -3,7 +3,7 @@
 use super::respond::{self, Body};
 use super::{Call, DavState};
 use crate::store::StoreError;
-use crate::store::dav::{self, CollectionState, ItemState};
+use crate::store::dav::{self, CollectionState, ItemState, Listed};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ pub(crate) enum Resource {
         /// Shared by every member of one answer: a listing of N members clones it once.
         collection: Arc<CollectionState>,
         name: String,
-        item: ItemState,
+        item: Listed,
     },
 }
 
@@ -92,7 +92,7 @@ pub(crate) fn lookup(
                 .map(|item| Resource::Member {
                     collection: Arc::new(state),
                     name: name.clone(),
-                    item,
+                    item: item.into(),
                 })
         }
         Target::WellKnown | Target::Elsewhere | Target::File(_) => None,
@@ -177,7 +177,7 @@ pub fn propfind(state: &DavState, call: &Call) -> Response<Body> {
         // never holds them all.
         if let (true, Resource::Collection { state, .. }) = (deep, &resource) {
             let collection = Arc::new(state.clone());
-            dav::each_member(&txn, &state.path, |name, item| {
+            dav::each_listed(&txn, &state.path, |name, item| {
                 let member = Resource::Member {
                     collection: collection.clone(),
                     name,
@@ -439,7 +439,7 @@ pub(crate) fn value(
             n if *n == names::GETETAG => Some(V::Text(item.etag.clone())),
             n if *n == names::GETCONTENTTYPE => Some(V::Text(item.content_type.clone())),
             n if *n == names::GETCONTENTLENGTH => Some(V::Text(item.length.to_string())),
-            n if *n == names::GETLASTMODIFIED => Some(V::Text(http_date(item))),
+            n if *n == names::GETLASTMODIFIED => Some(V::Text(http_date(item.modified))),
             n if *n == names::SUPPORTED_REPORT_SET => Some(V::Reports(vec![])),
             n if *n == names::CURRENT_USER_PRIVILEGE_SET => Some(privileges()),
             n if *n == names::CALENDAR_DATA || *n == names::ADDRESS_DATA => {
@@ -461,7 +461,6 @@ pub(crate) fn value(
 }
 
 /// Last-Modified of a member: the time of the newest event its bytes show.
-pub(crate) fn http_date(item: &ItemState) -> String {
-    let time = item.seen.iter().max().map(|h| h.time()).unwrap_or_default();
-    super::respond::http_date(time)
+pub(crate) fn http_date(modified: tandem_protocol::Hlc) -> String {
+    super::respond::http_date(modified.time())
 }

@@ -98,7 +98,7 @@ pub(super) fn member_resource(
         .map(|item| Resource::Member {
             collection: collection.clone(),
             name: name.to_string(),
-            item,
+            item: item.into(),
         }))
 }
 
@@ -183,8 +183,9 @@ fn sync_collection(
     );
     let mut out = MultistatusWriter::new(&[], &props::asked(&request));
     let shared = Arc::new(collection.clone());
-    let mut write = |name: String, item: dav::ItemState| -> Result<(), StoreError> {
-        if item.live() {
+    // A member listed with what it shows, or one removed (404).
+    let mut write = |name: String, item: Option<dav::Listed>| -> Result<(), StoreError> {
+        if let Some(item) = item {
             let member = Resource::Member {
                 collection: shared.clone(),
                 name,
@@ -210,7 +211,9 @@ fn sync_collection(
     match (since, limit) {
         // The initial sync lists what exists, in any order: the members are read in one pass
         // and written as they are read (a listing never holds them all).
-        (None, None) => dav::each_member(txn, &collection.path, &mut write)?,
+        (None, None) => {
+            dav::each_listed(txn, &collection.path, |name, item| write(name, Some(item)))?
+        }
         _ => {
             let mut changes = dav::changes_since(txn, &collection.path, since.unwrap_or(0))?;
             if since.is_none() {
@@ -226,7 +229,7 @@ fn sync_collection(
                     .map_or(since.unwrap_or(0), |(seq, _, _)| *seq);
             }
             for (_, name, item) in changes {
-                write(name, item)?;
+                write(name, item.live().then(|| item.into()))?;
             }
         }
     }
