@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 /// (`crate::run`), and an ignore may name one side.
 pub const EVENT_FORMAT: u16 = 2;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Read by `reading`, without buffering the whole event as `flatten` would.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
     pub format: u16,
     /// Both the event's time and its id: unique within a store.
@@ -306,25 +307,161 @@ impl Event {
     }
 
     /// Read an event from the log, refusing formats newer than this build instead of guessing.
+    /// One parse in the usual case; the format alone is read again only to explain a failure.
     pub fn decode(bytes: &[u8]) -> Result<Event, Error> {
+        let future = |found: u64| Error::FutureFormat {
+            found,
+            supported: EVENT_FORMAT,
+        };
+        let error = match serde_json::from_slice::<Event>(bytes) {
+            Ok(event) if event.format <= EVENT_FORMAT => return Ok(event),
+            Ok(event) => return Err(future(event.format.into())),
+            Err(e) => e,
+        };
         #[derive(Deserialize)]
         struct Envelope {
             format: u64,
         }
-        let envelope: Envelope =
-            serde_json::from_slice(bytes).map_err(|e| Error::MalformedEvent {
+        match serde_json::from_slice::<Envelope>(bytes) {
+            Ok(envelope) if envelope.format > u64::from(EVENT_FORMAT) => {
+                Err(future(envelope.format))
+            }
+            Ok(envelope) => Err(Error::MalformedEvent {
+                format: envelope.format,
+                reason: error.to_string(),
+            }),
+            Err(e) => Err(Error::MalformedEvent {
                 format: 0,
                 reason: e.to_string(),
-            })?;
-        if envelope.format > u64::from(EVENT_FORMAT) {
-            return Err(Error::FutureFormat {
-                found: envelope.format,
-                supported: EVENT_FORMAT,
-            });
+            }),
         }
-        serde_json::from_slice(bytes).map_err(|e| Error::MalformedEvent {
-            format: envelope.format,
-            reason: e.to_string(),
+    }
+}
+
+/// Reading an event in one pass. serde's derived reading of a flattened, internally tagged body
+/// copies the whole event into a buffer, then the body into another, before it reads a field:
+/// most of the time it took to read an event. The log writes the envelope's fields first and
+/// the body's tag before the body's own (the order `Serialize` gives), so the body can be read
+/// straight from the rest of the map once the tag is known. Any other order is read the slow way.
+mod reading {
+    use super::*;
+    use serde::de::value::MapAccessDeserializer;
+    use serde::de::{self, MapAccess, Visitor};
+    use std::borrow::Cow;
+
+    /// The derived reading, for an event whose fields come in another order.
+    #[derive(Deserialize)]
+    struct AnyOrder {
+        format: u16,
+        hlc: Hlc,
+        origin: Origin,
+        #[serde(flatten)]
+        body: EventBody,
+    }
+
+    const VARIANTS: &[&str] = &[
+        "observation",
+        "decision",
+        "outcome",
+        "watermark",
+        "collection",
+        "file",
+        "run",
+    ];
+
+    impl<'de> Deserialize<'de> for Event {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Event, D::Error> {
+            d.deserialize_map(EventVisitor)
+        }
+    }
+
+    struct EventVisitor;
+
+    impl<'de> Visitor<'de> for EventVisitor {
+        type Value = Event;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a logged event")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+            let (mut format, mut hlc, mut origin) = (None, None, None);
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "format" if format.is_none() => format = Some(map.next_value()?),
+                    "hlc" if hlc.is_none() => hlc = Some(map.next_value()?),
+                    "origin" if origin.is_none() => origin = Some(map.next_value()?),
+                    "type" => {
+                        return match (format, hlc, origin) {
+                            (Some(format), Some(hlc), Some(origin)) => {
+                                let tag: Cow<'de, str> = map.next_value()?;
+                                Ok(Event {
+                                    format,
+                                    hlc,
+                                    origin,
+                                    body: body(&tag, map)?,
+                                })
+                            }
+                            read => any_order(map, key, read),
+                        };
+                    }
+                    _ => return any_order(map, key, (format, hlc, origin)),
+                }
+            }
+            Err(de::Error::missing_field("type"))
+        }
+    }
+
+    /// The body named by `tag`, from the rest of the map.
+    fn body<'de, A: MapAccess<'de>>(tag: &str, map: A) -> Result<EventBody, A::Error> {
+        let rest = MapAccessDeserializer::new(map);
+        Ok(match tag {
+            "observation" => EventBody::Observation(Deserialize::deserialize(rest)?),
+            "decision" => EventBody::Decision(Deserialize::deserialize(rest)?),
+            "outcome" => EventBody::Outcome(Deserialize::deserialize(rest)?),
+            "watermark" => EventBody::Watermark(Deserialize::deserialize(rest)?),
+            "collection" => EventBody::Collection(Deserialize::deserialize(rest)?),
+            "file" => EventBody::File(Deserialize::deserialize(rest)?),
+            "run" => EventBody::Run(Deserialize::deserialize(rest)?),
+            other => return Err(de::Error::unknown_variant(other, VARIANTS)),
+        })
+    }
+
+    /// The rest of an event read into a JSON object with what was read before it, then read
+    /// the derived way.
+    fn any_order<'de, A: MapAccess<'de>>(
+        mut map: A,
+        key: Cow<'de, str>,
+        (format, hlc, origin): (Option<u16>, Option<Hlc>, Option<Origin>),
+    ) -> Result<Event, A::Error> {
+        let mut object = serde_json::Map::new();
+        let mut keep = |name: &str, value: Result<Value, serde_json::Error>| {
+            value
+                .map(|v| {
+                    object.insert(name.to_string(), v);
+                })
+                .map_err(de::Error::custom)
+        };
+        if let Some(format) = format {
+            keep("format", Ok(format.into()))?;
+        }
+        if let Some(hlc) = hlc {
+            keep("hlc", serde_json::to_value(hlc))?;
+        }
+        if let Some(origin) = origin {
+            keep("origin", serde_json::to_value(origin))?;
+        }
+        let value: Value = map.next_value()?;
+        object.insert(key.into_owned(), value);
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            object.insert(key, value);
+        }
+        let event = AnyOrder::deserialize(Value::Object(object)).map_err(de::Error::custom)?;
+        Ok(Event {
+            format: event.format,
+            hlc: event.hlc,
+            origin: event.origin,
+            body: event.body,
         })
     }
 }
@@ -405,6 +542,36 @@ mod tests {
             .path(),
             "/b"
         );
+    }
+
+    /// The log writes the envelope, then the body's tag, then its fields, and is read in one
+    /// pass in that order; any other order (a hand-edited or re-encoded log) reads the same.
+    #[test]
+    fn an_event_reads_the_same_whatever_the_order_of_its_fields() {
+        let decision = Event::new(
+            Hlc::new(3_000, 0),
+            Origin::new(Side::DESKTOP, "review"),
+            EventBody::Decision(Decision::IgnoreOnce {
+                record: RecordId::derive(RecordKind::Contact, Hlc::new(1_000, 1)),
+                heads: vec![Hlc::new(1_000, 0)],
+                side: Some(Side::SALESFORCE),
+            }),
+        );
+        for event in [observation(), decision] {
+            let bytes = event.encode().unwrap();
+            // A JSON value keeps its keys sorted: `type` and the envelope after the body's fields.
+            let sorted: Value = serde_json::from_slice(&bytes).unwrap();
+            let sorted = serde_json::to_vec(&sorted).unwrap();
+            assert_ne!(sorted, bytes);
+            assert_eq!(Event::decode(&bytes).unwrap(), event);
+            assert_eq!(Event::decode(&sorted).unwrap(), event);
+        }
+        let unknown =
+            br#"{"format":2,"hlc":1,"origin":{"side":"desktop","agent":"x"},"type":"nope"}"#;
+        assert!(matches!(
+            Event::decode(unknown),
+            Err(Error::MalformedEvent { format: 2, .. })
+        ));
     }
 
     #[test]
