@@ -351,6 +351,7 @@ mod reading {
 
     /// The derived reading, for an event whose fields come in another order.
     #[derive(Deserialize)]
+    #[serde(remote = "Event")]
     struct AnyOrder {
         format: u16,
         hlc: Hlc,
@@ -435,34 +436,23 @@ mod reading {
         (format, hlc, origin): (Option<u16>, Option<Hlc>, Option<Origin>),
     ) -> Result<Event, A::Error> {
         let mut object = serde_json::Map::new();
-        let mut keep = |name: &str, value: Result<Value, serde_json::Error>| {
-            value
-                .map(|v| {
-                    object.insert(name.to_string(), v);
-                })
-                .map_err(de::Error::custom)
-        };
         if let Some(format) = format {
-            keep("format", Ok(format.into()))?;
+            object.insert("format".into(), format.into());
         }
-        if let Some(hlc) = hlc {
-            keep("hlc", serde_json::to_value(hlc))?;
+        let known = [
+            ("hlc", hlc.map(serde_json::to_value)),
+            ("origin", origin.map(serde_json::to_value)),
+        ];
+        for (name, value) in known {
+            if let Some(value) = value {
+                object.insert(name.into(), value.map_err(de::Error::custom)?);
+            }
         }
-        if let Some(origin) = origin {
-            keep("origin", serde_json::to_value(origin))?;
-        }
-        let value: Value = map.next_value()?;
-        object.insert(key.into_owned(), value);
+        object.insert(key.into_owned(), map.next_value()?);
         while let Some((key, value)) = map.next_entry::<String, Value>()? {
             object.insert(key, value);
         }
-        let event = AnyOrder::deserialize(Value::Object(object)).map_err(de::Error::custom)?;
-        Ok(Event {
-            format: event.format,
-            hlc: event.hlc,
-            origin: event.origin,
-            body: event.body,
-        })
+        AnyOrder::deserialize(Value::Object(object)).map_err(de::Error::custom)
     }
 }
 

@@ -275,13 +275,14 @@ impl RecordDoc {
             let mut fork = self.doc.fork_at(&heads).map_err(damaged)?;
             fork.set_actor(actor);
             let hash = write(&mut fork, edit, &info).map_err(damaged)?;
-            let change = fork
-                .get_change_by_hash(&hash)
-                .ok_or_else(|| Error::DamagedDocument {
-                    record: self.record.to_string(),
-                    reason: "a change just made cannot be found".into(),
-                })?;
-            self.doc.apply_changes([change.clone()]).map_err(damaged)?;
+            let change =
+                fork.get_change_by_hash(&hash)
+                    .cloned()
+                    .ok_or_else(|| Error::DamagedDocument {
+                        record: self.record.to_string(),
+                        reason: "a change just made cannot be found".into(),
+                    })?;
+            self.doc.apply_changes([change]).map_err(damaged)?;
             hash
         };
         self.remember(hash, info);

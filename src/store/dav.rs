@@ -66,8 +66,12 @@ impl ItemState {
 
     /// The newest event its bytes show: its Last-Modified.
     pub fn modified(&self) -> Hlc {
-        self.seen.iter().max().copied().unwrap_or_default()
+        newest(&self.seen)
     }
+}
+
+fn newest(seen: &[Hlc]) -> Hlc {
+    seen.iter().max().copied().unwrap_or_default()
 }
 
 /// What the DAV server shows of a member, its properties, without the parts of its row only a
@@ -114,7 +118,7 @@ impl Listed {
             etag: row.etag.to_string(),
             content_type: row.content_type.to_string(),
             length: row.length,
-            modified: row.seen.into_iter().max().unwrap_or_default(),
+            modified: newest(&row.seen),
         }))
     }
 }
