@@ -303,11 +303,22 @@ impl Browser {
     async fn review_now(&self) {
         let before = self.attr("#reviewed-at", "datetime").await;
         self.submit("#review").await;
-        self.until("a new review on the page", async || {
+        let new = within(async || {
             let now = self.attr("#reviewed-at", "datetime").await;
             (now.is_some() && now != before).then_some(())
         })
         .await;
+        if new.is_none() {
+            // Which run came last says why no review waits: the failure shows the Runs page.
+            const RUNS: &str = "var x = new XMLHttpRequest(); x.open('GET', '/app/runs', false); \
+                                x.send(); var page = new DOMParser().parseFromString(x.responseText, \
+                                'text/html'); return page.querySelector('main').textContent;";
+            let runs = self.client.execute(RUNS, Vec::new()).await;
+            self.fail(&format!(
+                "a new review on the page: not within 60 s; the runs page said {runs:?}"
+            ))
+            .await
+        }
         self.run_ends().await;
     }
 

@@ -28,6 +28,11 @@ pub struct Status {
     /// The runs before it, newest first (at most ten).
     pub recent: Vec<RunRecord>,
     pub last_preview: Option<RunRecord>,
+    /// The last preview is the newest run, so an apply carries it out. Told by the log's order,
+    /// as the apply tells it, never by the runs' clock times: a clock set back between an apply
+    /// and the next review (NTP stepping a fresh machine's clock) must not hide the review.
+    #[serde(default)]
+    pub review_waiting: bool,
     pub pending: usize,
     pub conflicts: usize,
     pub ignored: usize,
@@ -122,6 +127,9 @@ impl App {
             .iter()
             .find(|(_, r)| r.mode == RunMode::Preview)
             .map(|(_, r)| r.clone());
+        let review_waiting = runs
+            .first()
+            .is_some_and(|(_, r)| r.mode == RunMode::Preview);
         let automatic = self.reviewed()?;
         let now = DateTime::from_timestamp_millis((self.wall)() as i64).unwrap_or_default();
         let plan = inputs::plan_from_store(
@@ -149,6 +157,7 @@ impl App {
             last_run,
             recent,
             last_preview,
+            review_waiting,
             automatic,
             serving: self.serving.clone(),
             settings: SettingsView::of(&self.settings),

@@ -576,7 +576,12 @@ pub fn status(status: &Status, json: bool) -> String {
         }
     }
     if let Some(preview) = &status.last_preview {
-        let _ = writeln!(out, "Last preview: {}", when(preview.finished_ms));
+        let waiting = if status.review_waiting {
+            " (waiting: `tandem sync apply` carries it out)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "Last preview: {}{waiting}", when(preview.finished_ms));
     }
     let _ = writeln!(
         out,
@@ -698,6 +703,7 @@ mod tests {
                 last_run: Some(one_step_run()),
                 recent: Vec::new(),
                 last_preview: None,
+                review_waiting: false,
                 pending: 1,
                 conflicts: 1,
                 ignored: 0,

@@ -1527,6 +1527,69 @@ async fn the_scheduler_runs_a_kind_when_its_interval_has_passed_on_the_clock_it_
     );
 }
 
+/// A review made after an apply is the one waiting, even when the machine's clock was set back
+/// in between (NTP stepping a fresh VM's clock, a laptop's clock corrected on resume): the
+/// review app shows it and the apply carries it out, both going by the log's order.
+#[tokio::test]
+async fn a_review_after_an_apply_waits_even_when_the_clock_was_set_back_between_them() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tandem::app::{App, Serving};
+    let rig = Rig::start().await;
+    let start = tandem::store::system_clock()();
+    let now = Arc::new(AtomicU64::new(start));
+    let clock = now.clone();
+    let wall: tandem::store::WallClock = Arc::new(move || clock.load(Ordering::SeqCst));
+    let engine = tandem::engine::sync::SyncEngine {
+        wall: wall.clone(),
+        ..rig.engine()
+    };
+    let app = App {
+        dir: rig.dir.path().to_path_buf(),
+        store: rig.store.clone(),
+        writer: Some(rig.writer.clone()),
+        settings: rig.settings.clone(),
+        wall,
+        serving: Serving::Local,
+    };
+    engine.preview().await.unwrap();
+    assert!(app.status().unwrap().review_waiting, "a fresh review waits");
+    engine
+        .apply(&Selection::default(), &|_, _| {})
+        .await
+        .unwrap();
+    assert!(!app.status().unwrap().review_waiting, "the apply used it");
+
+    now.store(start - 5_000, Ordering::SeqCst);
+    rig.put(
+        &format!("{CONTACTS}back.vcf"),
+        &vcard("back", "Clock", "Back", &["EMAIL:back@clock.test"]),
+    )
+    .await;
+    engine.preview().await.unwrap();
+    let status = app.status().unwrap();
+    assert!(
+        status.last_preview.unwrap().started_ms < status.last_run.unwrap().started_ms,
+        "the clock was set back: the review started 'before' the apply"
+    );
+    assert!(status.review_waiting, "the review is still the newest run");
+    let report = engine
+        .apply(&Selection::default(), &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        report.record.unwrap().results.len(),
+        1,
+        "the new contact went up"
+    );
+    assert_eq!(
+        rig.soql("SELECT Id FROM Contact WHERE Email = 'back@clock.test'")
+            .await
+            .len(),
+        1
+    );
+}
+
 /// What tandem itself created in Salesforce is no news when the next pull reads it back (the
 /// owner Salesforce gives it, the defaults it fills in and the Account's name it reports as the
 /// company were expected), yet the read tells its new SystemModstamp, which the next

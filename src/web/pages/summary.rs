@@ -126,12 +126,10 @@ pub async fn page(
     let busy = ran.busy || crate::app::in_flight().is_some();
     // The review waiting to be applied: the latest preview (whichever front made it), unless a
     // run came after it.
-    let waiting = status.last_preview.as_ref().filter(|preview| {
-        status
-            .last_run
-            .as_ref()
-            .is_none_or(|run| run.started_ms < preview.started_ms)
-    });
+    let waiting = status
+        .last_preview
+        .as_ref()
+        .filter(|_| status.review_waiting);
     let mut kinds = Vec::new();
     let (mut pending, mut changed_since) = (0, 0);
     let columns: Columns = Plan::left_and_right(&app.settings.sides());
