@@ -66,12 +66,8 @@ impl ItemState {
 
     /// The newest event its bytes show: its Last-Modified.
     pub fn modified(&self) -> Hlc {
-        newest(&self.seen)
+        self.seen.iter().max().copied().unwrap_or_default()
     }
-}
-
-fn newest(seen: &[Hlc]) -> Hlc {
-    seen.iter().max().copied().unwrap_or_default()
 }
 
 /// What the DAV server shows of a member, its properties, without the parts of its row only a
@@ -97,17 +93,46 @@ impl From<ItemState> for Listed {
 }
 
 /// The leading fields of a `DAV_ITEMS` row as written by `ItemState::row`, borrowed: postcard
-/// writes fields in order and without names, and reads a prefix without looking past it.
+/// writes fields in order and without names, and reads a prefix without looking past it. What a
+/// listing does not show is read past as bytes (postcard writes text as length and bytes), so it
+/// is not checked as UTF-8 for nothing, and the seen heads are read down to the newest without a
+/// list: per member of a listing, both were a measurable part of a PROPFIND.
 #[derive(Deserialize)]
 struct Leading<'a> {
-    _record: &'a str,
+    _record: &'a [u8],
     etag: &'a str,
     content_type: &'a str,
-    _uid: Option<&'a str>,
+    _uid: Option<&'a [u8]>,
     length: u64,
     _seq: u64,
     deleted: bool,
-    seen: Vec<Hlc>,
+    seen: Newest,
+}
+
+/// The newest of a row's seen heads: its Last-Modified.
+struct Newest(Hlc);
+
+impl<'de> Deserialize<'de> for Newest {
+    fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<Newest, D::Error> {
+        struct Heads;
+        impl<'de> serde::de::Visitor<'de> for Heads {
+            type Value = Newest;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a member's seen heads")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Newest, A::Error> {
+                let mut newest = Hlc::default();
+                while let Some(head) = seq.next_element::<Hlc>()? {
+                    newest = newest.max(head);
+                }
+                Ok(Newest(newest))
+            }
+        }
+        from.deserialize_seq(Heads)
+    }
 }
 
 impl Listed {
@@ -118,7 +143,7 @@ impl Listed {
             etag: row.etag.to_string(),
             content_type: row.content_type.to_string(),
             length: row.length,
-            modified: newest(&row.seen),
+            modified: row.seen.0,
         }))
     }
 }
