@@ -241,7 +241,6 @@ pub fn dav_headers(data: &[u8]) {
     let _ = layout::resolve(path);
     if let Ok(decoded) = href::decode_href(path) {
         let _ = href::encode_href(&decoded);
-        let _ = href::encode_path(&decoded);
         let _ = resource::split_member(&decoded);
         let _ = layout::is_calendar_path(&decoded);
     }

@@ -6,7 +6,7 @@
 
 use super::error::XmlError;
 use percent_encoding::{
-    AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode,
+    AsciiSet, CONTROLS, NON_ALPHANUMERIC, PercentEncode, percent_decode_str, utf8_percent_encode,
 };
 
 /// Encodes an href for output.
@@ -16,11 +16,29 @@ use percent_encoding::{
 /// taken to be an absolute URI (`mailto:`, `urn:uuid:`, `https://…`) that is already encoded;
 /// only characters that may never appear in a URI are escaped.
 pub fn encode_href(value: &str) -> String {
-    if value.starts_with('/') {
-        encode_path(value)
-    } else {
-        encode_uri_unsafe(value)
+    encoded(value).to_string()
+}
+
+/// Writes an href as XML character data, encoded as [`encode_href`] encodes it, without building
+/// the string first: a listing writes one per member. `&` is the one character both encodings
+/// keep literal that XML text may not hold, so it is escaped.
+pub(super) fn write_href(out: &mut Vec<u8>, value: &str) {
+    for piece in encoded(value) {
+        if piece.contains('&') {
+            out.extend_from_slice(piece.replace('&', "&amp;").as_bytes());
+        } else {
+            out.extend_from_slice(piece.as_bytes());
+        }
     }
+}
+
+fn encoded(value: &str) -> PercentEncode<'_> {
+    let set = if value.starts_with('/') {
+        PATH
+    } else {
+        NOT_IN_URI
+    };
+    utf8_percent_encode(value, set)
 }
 
 /// What a decoded path keeps literal: RFC 3986 `pchar` (unreserved, sub-delims, `:`, `@`) and
@@ -57,15 +75,6 @@ const NOT_IN_URI: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'|')
     .add(b'}');
-
-/// Percent-encodes a decoded absolute path segment by segment.
-pub fn encode_path(path: &str) -> String {
-    utf8_percent_encode(path, PATH).to_string()
-}
-
-fn encode_uri_unsafe(uri: &str) -> String {
-    utf8_percent_encode(uri, NOT_IN_URI).to_string()
-}
 
 /// Turns an href sent by a client into a decoded absolute path.
 ///

@@ -5,7 +5,6 @@ use std::io;
 use quick_xml::Writer;
 use quick_xml::events::{BytesCData, Event};
 
-use super::href::encode_href;
 use super::name::{PropName, ns};
 use super::precondition::Precondition;
 use super::value::XmlValue;
@@ -13,7 +12,6 @@ use super::xml_writer::{self, Prefixes, XmlOut};
 
 const MULTISTATUS: PropName = PropName::new_static(ns::DAV, "multistatus");
 const RESPONSE: PropName = PropName::new_static(ns::DAV, "response");
-const HREF: PropName = PropName::new_static(ns::DAV, "href");
 const PROPSTAT: PropName = PropName::new_static(ns::DAV, "propstat");
 const PROP: PropName = PropName::new_static(ns::DAV, "prop");
 const STATUS: PropName = PropName::new_static(ns::DAV, "status");
@@ -293,7 +291,7 @@ fn collect_namespaces(r: &Response, p: &mut Prefixes) {
 
 fn write_response(w: &mut XmlOut, p: &Prefixes, r: &Response) -> io::Result<()> {
     xml_writer::element(w, p, &RESPONSE, |w| {
-        xml_writer::text_element(w, p, &HREF, &encode_href(&r.href))?;
+        xml_writer::href(w, p, &r.href)?;
         match &r.kind {
             ResponseKind::Status(code) => {
                 xml_writer::text_element(w, p, &STATUS, &status_line(*code))?
@@ -363,13 +361,10 @@ fn write_property(w: &mut XmlOut, p: &Prefixes, prop: &Property) -> io::Result<(
         PropValue::Text(t) => xml_writer::text_element(w, p, name, t),
         PropValue::CData(t) if t.is_empty() => xml_writer::empty(w, p, name),
         PropValue::CData(t) => xml_writer::element(w, p, name, |w| write_cdata(w, t)),
-        PropValue::Href(h) => xml_writer::element(w, p, name, |w| {
-            xml_writer::text_element(w, p, &HREF, &encode_href(h))
-        }),
+        PropValue::Href(h) => xml_writer::element(w, p, name, |w| xml_writer::href(w, p, h)),
         PropValue::Hrefs(list) if list.is_empty() => xml_writer::empty(w, p, name),
         PropValue::Hrefs(list) => xml_writer::element(w, p, name, |w| {
-            list.iter()
-                .try_for_each(|h| xml_writer::text_element(w, p, &HREF, &encode_href(h)))
+            list.iter().try_for_each(|h| xml_writer::href(w, p, h))
         }),
         PropValue::Elements(list) if list.is_empty() => xml_writer::empty(w, p, name),
         PropValue::Elements(list) => xml_writer::element(w, p, name, |w| {

@@ -91,14 +91,13 @@ impl Precondition {
         }
         xml_writer::element(w, p, &self.name, |w| {
             for h in &self.hrefs {
-                xml_writer::text_element(w, p, &HREF, &super::href::encode_href(h))?;
+                xml_writer::href(w, p, h)?;
             }
             Ok(())
         })
     }
 }
 
-const HREF: PropName = PropName::new_static(ns::DAV, "href");
 const ERROR: PropName = PropName::new_static(ns::DAV, "error");
 
 /// Renders a complete `<D:error>` body for a 403/409/412/507 response.

@@ -203,17 +203,30 @@ pub(super) fn text_element(
     element(w, p, name, |w| self::text(w, text))
 }
 
+/// Writes `<D:href>` with `value` percent-encoded (see `href::encode_href`).
+pub(super) fn href(w: &mut XmlOut, p: &Prefixes, value: &str) -> io::Result<()> {
+    const HREF: PropName = PropName::new_static(ns::DAV, "href");
+    element(w, p, &HREF, |w| {
+        super::href::write_href(w.get_mut(), value);
+        Ok(())
+    })
+}
+
 /// Writes escaped character data. CR is written as `&#13;` because XML parsers turn a literal
 /// CRLF into LF, and iCalendar/vCard data must reach the client with its CRLF line ends intact.
 pub(super) fn text(w: &mut XmlOut, text: &str) -> io::Result<()> {
-    if text.is_empty() {
+    // Escaped text is written as it is: the writer does not indent, so an event would add
+    // nothing but its cost, paid several times per member of a listing.
+    let out = w.get_mut();
+    let bytes = text.as_bytes();
+    // Most text (ETags, content types, tokens) has nothing to escape: copied as it is.
+    if memchr::memchr3(b'<', b'>', b'&', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none()
+    {
+        out.extend_from_slice(bytes);
         return Ok(());
     }
     // Only `<`, `>` and `&` need escaping in content; quotes stay readable (`"etag"`).
     let escaped = quick_xml::escape::partial_escape(text);
-    // Escaped text is written as it is: the writer does not indent, so an event would add
-    // nothing but its cost, paid several times per member of a listing.
-    let out = w.get_mut();
     if escaped.contains('\r') {
         out.extend_from_slice(escaped.replace('\r', "&#13;").as_bytes());
     } else {
