@@ -9,6 +9,7 @@ mod collection;
 mod copymove;
 mod file_props;
 mod files;
+mod listing;
 mod member;
 mod proppatch;
 mod props;

@@ -1,5 +1,6 @@
 //! PROPFIND: the properties of every kind of resource the server has, live and dead.
 
+use super::listing::Listing;
 use super::respond::{self, Body};
 use super::{Call, DavState};
 use crate::store::StoreError;
@@ -176,15 +177,9 @@ pub fn propfind(state: &DavState, call: &Call) -> Response<Body> {
         // A collection's members are written one at a time as they are read: a listing
         // never holds them all.
         if let (true, Resource::Collection { state, .. }) = (deep, &resource) {
-            let collection = Arc::new(state.clone());
+            let listing = Listing::new(&txn, Arc::new(state.clone()), &request, None);
             dav::each_listed(&txn, &state.path, |name, item| {
-                let member = Resource::Member {
-                    collection: collection.clone(),
-                    name,
-                    item,
-                };
-                out.push(&describe(&txn, &member, &request)?);
-                Ok(())
+                listing.write(&mut out, name, item)
             })?;
         }
         Ok(Some(out.finish(None, None)))
@@ -434,15 +429,16 @@ pub(crate) fn value(
             item,
             collection,
             name: member,
-        } => match name {
-            n if *n == names::RESOURCETYPE => Some(V::Elements(vec![])),
-            n if *n == names::GETETAG => Some(V::Text(item.etag.clone())),
-            n if *n == names::GETCONTENTTYPE => Some(V::Text(item.content_type.clone())),
-            n if *n == names::GETCONTENTLENGTH => Some(V::Text(item.length.to_string())),
-            n if *n == names::GETLASTMODIFIED => Some(V::Text(http_date(item.modified))),
-            n if *n == names::SUPPORTED_REPORT_SET => Some(V::Reports(vec![])),
-            n if *n == names::CURRENT_USER_PRIVILEGE_SET => Some(privileges()),
-            n if *n == names::CALENDAR_DATA || *n == names::ADDRESS_DATA => {
+        } => match MemberProp::of(name) {
+            MemberProp::ResourceType => Some(V::Elements(vec![])),
+            MemberProp::Etag => Some(V::Text(item.etag.clone())),
+            MemberProp::ContentType => Some(V::Text(item.content_type.clone())),
+            MemberProp::Length => Some(V::Text(item.length.to_string())),
+            MemberProp::Modified => Some(V::Text(http_date(item.modified))),
+            MemberProp::Principal => Some(principal()),
+            MemberProp::Reports => Some(V::Reports(vec![])),
+            MemberProp::Privileges => Some(privileges()),
+            MemberProp::Data => {
                 let href = format!("{}{member}", collection.path);
                 dav::body(txn, &href)?.map(|bytes| {
                     let bytes = match data.and_then(|d| d.expand.as_ref()) {
@@ -455,9 +451,44 @@ pub(crate) fn value(
                     V::Text(tandem_protocol::codec::utf8_text(&bytes))
                 })
             }
-            _ => None,
+            MemberProp::Missing => None,
         },
     })
+}
+
+/// What a member has for a property name: the one place that says it, for the lookup above and
+/// for a listing that writes its members straight from what it read of them (`Listing`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum MemberProp {
+    ResourceType,
+    Etag,
+    ContentType,
+    Length,
+    Modified,
+    Principal,
+    Reports,
+    Privileges,
+    /// calendar-data, address-data: the member's body.
+    Data,
+    /// A property no member has (404).
+    Missing,
+}
+
+impl MemberProp {
+    pub(crate) fn of(name: &PropName) -> MemberProp {
+        match name {
+            n if *n == names::RESOURCETYPE => MemberProp::ResourceType,
+            n if *n == names::GETETAG => MemberProp::Etag,
+            n if *n == names::GETCONTENTTYPE => MemberProp::ContentType,
+            n if *n == names::GETCONTENTLENGTH => MemberProp::Length,
+            n if *n == names::GETLASTMODIFIED => MemberProp::Modified,
+            n if *n == names::CURRENT_USER_PRINCIPAL => MemberProp::Principal,
+            n if *n == names::SUPPORTED_REPORT_SET => MemberProp::Reports,
+            n if *n == names::CURRENT_USER_PRIVILEGE_SET => MemberProp::Privileges,
+            n if *n == names::CALENDAR_DATA || *n == names::ADDRESS_DATA => MemberProp::Data,
+            _ => MemberProp::Missing,
+        }
+    }
 }
 
 /// Last-Modified of a member: the time of the newest event its bytes show.

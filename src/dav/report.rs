@@ -1,6 +1,7 @@
 //! REPORT: multiget, sync-collection (RFC 6578), calendar-query, addressbook-query and
 //! free-busy-query, all answered from the projections.
 
+use super::listing::Listing;
 use super::props::{self, Resource, describe_with, sync_token};
 use super::respond::{self, Body};
 use super::{Call, DavState};
@@ -182,28 +183,24 @@ fn sync_collection(
         calendar,
     );
     let mut out = MultistatusWriter::new(&[], &props::asked(&request));
-    let shared = Arc::new(collection.clone());
+    let listing = Listing::new(
+        txn,
+        Arc::new(collection.clone()),
+        &request,
+        s.calendar_data.as_ref(),
+    );
     // A member listed with what it shows, or one removed (404).
-    let mut write = |name: String, item: Option<dav::Listed>| -> Result<(), StoreError> {
-        if let Some(item) = item {
-            let member = Resource::Member {
-                collection: shared.clone(),
-                name,
-                item,
-            };
-            out.push(&describe_with(
-                txn,
-                &member,
-                &request,
-                s.calendar_data.as_ref(),
-            )?);
-        } else {
-            out.push(&DavResponse::status(
-                format!("{}{name}", collection.path),
-                404,
-            ));
+    let mut write = |name: &str, item: Option<dav::Listed>| -> Result<(), StoreError> {
+        match item {
+            Some(item) => listing.write(&mut out, name, item),
+            None => {
+                out.push(&DavResponse::status(
+                    format!("{}{name}", collection.path),
+                    404,
+                ));
+                Ok(())
+            }
         }
-        Ok(())
     };
     let limit = s.limit.map(|l| l as usize);
     let mut position = current;
@@ -229,7 +226,7 @@ fn sync_collection(
                     .map_or(since.unwrap_or(0), |(seq, _, _)| *seq);
             }
             for (_, name, item) in changes {
-                write(name, item.live().then(|| item.into()))?;
+                write(&name, item.live().then(|| item.into()))?;
             }
         }
     }

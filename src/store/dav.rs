@@ -431,13 +431,13 @@ pub fn members(
 pub fn each_member(
     txn: &ReadTransaction,
     collection: &str,
-    f: impl FnMut(String, ItemState) -> Result<(), StoreError>,
+    mut f: impl FnMut(String, ItemState) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     each_row(
         txn,
         collection,
         |row| Ok(Some(ItemState::from_row(row)?).filter(ItemState::live)),
-        f,
+        |name, item| f(name.to_string(), item),
     )
 }
 
@@ -445,7 +445,7 @@ pub fn each_member(
 pub fn each_listed(
     txn: &ReadTransaction,
     collection: &str,
-    f: impl FnMut(String, Listed) -> Result<(), StoreError>,
+    f: impl FnMut(&str, Listed) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     each_row(txn, collection, Listed::from_row, f)
 }
@@ -454,7 +454,7 @@ fn each_row<T>(
     txn: &ReadTransaction,
     collection: &str,
     decode: impl Fn(&[u8]) -> Result<Option<T>, StoreError>,
-    mut f: impl FnMut(String, T) -> Result<(), StoreError>,
+    mut f: impl FnMut(&str, T) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let table = txn.open_table(DAV_ITEMS)?;
     for row in table.range((collection, "")..)? {
@@ -464,7 +464,7 @@ fn each_row<T>(
             break;
         }
         if let Some(member) = decode(value.value())? {
-            f(name.to_string(), member)?;
+            f(name, member)?;
         }
     }
     Ok(())

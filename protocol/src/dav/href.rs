@@ -6,7 +6,7 @@
 
 use super::error::XmlError;
 use percent_encoding::{
-    AsciiSet, CONTROLS, NON_ALPHANUMERIC, PercentEncode, percent_decode_str, utf8_percent_encode,
+    AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode,
 };
 
 /// Encodes an href for output.
@@ -16,14 +16,19 @@ use percent_encoding::{
 /// taken to be an absolute URI (`mailto:`, `urn:uuid:`, `https://…`) that is already encoded;
 /// only characters that may never appear in a URI are escaped.
 pub fn encode_href(value: &str) -> String {
-    encoded(value).to_string()
+    utf8_percent_encode(value, set_for(value)).to_string()
 }
 
-/// Writes an href as XML character data, encoded as [`encode_href`] encodes it, without building
-/// the string first: a listing writes one per member. `&` is the one character both encodings
-/// keep literal that XML text may not hold, so it is escaped.
-pub(super) fn write_href(out: &mut Vec<u8>, value: &str) {
-    for piece in encoded(value) {
+/// Writes an href given in pieces (a collection's path and a member's name) as XML character
+/// data, encoded as [`encode_href`] encodes the whole, without building the string first: a
+/// listing writes one per member. `&` is the one character both encodings keep literal that XML
+/// text may not hold, so it is escaped.
+pub(super) fn write_href(out: &mut Vec<u8>, pieces: [&str; 2]) {
+    let set = set_for(pieces[0]);
+    for piece in pieces
+        .iter()
+        .flat_map(|piece| utf8_percent_encode(piece, set))
+    {
         if piece.contains('&') {
             out.extend_from_slice(piece.replace('&', "&amp;").as_bytes());
         } else {
@@ -32,13 +37,13 @@ pub(super) fn write_href(out: &mut Vec<u8>, value: &str) {
     }
 }
 
-fn encoded(value: &str) -> PercentEncode<'_> {
-    let set = if value.starts_with('/') {
+/// A decoded path (it starts with `/`) is encoded as one; anything else is an absolute URI.
+fn set_for(value: &str) -> &'static AsciiSet {
+    if value.starts_with('/') {
         PATH
     } else {
         NOT_IN_URI
-    };
-    utf8_percent_encode(value, set)
+    }
 }
 
 /// What a decoded path keeps literal: RFC 3986 `pchar` (unreserved, sub-delims, `:`, `@`) and

@@ -248,6 +248,47 @@ impl MultistatusWriter {
         let _ = write_response(&mut self.w, &self.p, response);
     }
 
+    /// Writes a member of a listing whose properties are all text (or missing, `None`), in the
+    /// bytes [`push`](Self::push) writes for the same response, without building one: a
+    /// listing writes thousands. `href` is the member's decoded path in pieces (its
+    /// collection's path, its name), encoded as one.
+    pub fn push_listed(&mut self, href: [&str; 2], props: &[(&PropName, Option<&str>)]) {
+        let (w, p) = (&mut self.w, &self.p);
+        let _ = xml_writer::element(w, p, &RESPONSE, |w| {
+            xml_writer::href_of(w, p, href)?;
+            if props.is_empty() {
+                let nothing = None::<fn(&mut XmlOut) -> io::Result<()>>;
+                return propstat(w, p, 200, nothing, None, None);
+            }
+            // Groups in the order their status first appears, as `Response::add` makes them.
+            let found = |(_, value): &&(&PropName, Option<&str>)| value.is_some();
+            let first_found = props.first().is_none_or(|prop| found(&prop));
+            for wanted in [first_found, !first_found] {
+                let mut group = props.iter().filter(|prop| found(prop) == wanted).peekable();
+                if group.peek().is_none() {
+                    continue;
+                }
+                let write = |w: &mut XmlOut| {
+                    group.try_for_each(|(name, value)| match value {
+                        Some(text) if !text.is_empty() => {
+                            xml_writer::text_element(w, p, name, text)
+                        }
+                        _ => xml_writer::empty(w, p, name),
+                    })
+                };
+                propstat(
+                    w,
+                    p,
+                    if wanted { 200 } else { 404 },
+                    Some(write),
+                    None,
+                    None,
+                )?;
+            }
+            Ok(())
+        });
+    }
+
     /// The body, closed after an optional description and sync-token (RFC 6578).
     pub fn finish(mut self, description: Option<&str>, sync_token: Option<&str>) -> Vec<u8> {
         let (w, p) = (&mut self.w, &self.p);
@@ -326,27 +367,46 @@ fn write_response(w: &mut XmlOut, p: &Prefixes, r: &Response) -> io::Result<()> 
 }
 
 fn write_propstat(w: &mut XmlOut, p: &Prefixes, g: &PropStat) -> io::Result<()> {
+    let props = (!g.props.is_empty()).then_some(|w: &mut XmlOut| {
+        g.props
+            .iter()
+            .try_for_each(|prop| write_property(w, p, prop))
+    });
+    propstat(
+        w,
+        p,
+        g.status,
+        props,
+        g.error.as_ref(),
+        g.description.as_deref(),
+    )
+}
+
+/// A `<D:propstat>`: the properties `props` writes (an empty `<D:prop/>` when `None`), their
+/// status, and what went wrong with them.
+fn propstat(
+    w: &mut XmlOut,
+    p: &Prefixes,
+    status: u16,
+    props: Option<impl FnOnce(&mut XmlOut) -> io::Result<()>>,
+    error: Option<&Precondition>,
+    description: Option<&str>,
+) -> io::Result<()> {
     xml_writer::element(w, p, &PROPSTAT, |w| {
-        if g.props.is_empty() {
-            xml_writer::empty(w, p, &PROP)?;
-        } else {
-            xml_writer::element(w, p, &PROP, |w| {
-                for prop in &g.props {
-                    write_property(w, p, prop)?;
-                }
-                Ok(())
-            })?;
+        match props {
+            Some(props) => xml_writer::element(w, p, &PROP, props)?,
+            None => xml_writer::empty(w, p, &PROP)?,
         }
         // A listing has one 200 group per member: its line is not formatted each time.
-        let line = match g.status {
+        let line = match status {
             200 => std::borrow::Cow::Borrowed("HTTP/1.1 200 OK"),
             other => status_line(other).into(),
         };
         xml_writer::text_element(w, p, &STATUS, &line)?;
-        if let Some(e) = &g.error {
+        if let Some(e) = error {
             xml_writer::element(w, p, &ERROR, |w| e.write(w, p))?;
         }
-        if let Some(d) = &g.description {
+        if let Some(d) = description {
             xml_writer::text_element(w, p, &RESPONSEDESCRIPTION, d)?;
         }
         Ok(())

@@ -535,3 +535,50 @@ fn a_multistatus_written_response_by_response_is_the_same_document_as_the_tree()
         "{names:?}"
     );
 }
+
+/// A member written straight from its text (`push_listed`) is the same bytes as the response
+/// built and pushed: found and missing properties in either order, an empty value, and an href
+/// whose pieces need encoding and escaping.
+#[test]
+fn a_listed_member_is_written_as_its_built_response_would_be() {
+    let etag = PropName::new(ns::DAV, "getetag");
+    let kind = PropName::new(ns::DAV, "resourcetype");
+    let colour = PropName::new("urn:x-asked", "colour");
+    let length = PropName::new(ns::DAV, "getcontentlength");
+    let cases: [&[(&PropName, Option<&str>)]; 5] = [
+        &[(&etag, Some("\"e1\"")), (&kind, Some(""))],
+        &[
+            (&colour, None),
+            (&etag, Some("\"a<b&c\"")),
+            (&length, Some("12")),
+        ],
+        &[
+            (&etag, Some("\"e2\"")),
+            (&colour, None),
+            (&length, Some("7")),
+        ],
+        &[(&colour, None)],
+        &[],
+    ];
+    let (collection, name) = ("/calendars/anna/Work & Play/", "ev 1%.ics");
+    for props in cases {
+        let mut built = Response::new(format!("{collection}{name}"));
+        for (prop, value) in props {
+            let prop = (*prop).clone();
+            match value {
+                Some(text) => built.add(200, Property::text(prop, *text)),
+                None => built.add(404, Property::empty(prop)),
+            };
+        }
+        let mut pushed = MultistatusWriter::new(&[], std::slice::from_ref(&colour));
+        pushed.push(&built);
+        let mut listed = MultistatusWriter::new(&[], std::slice::from_ref(&colour));
+        listed.push_listed([collection, name], props);
+        let (pushed, listed) = (pushed.finish(None, None), listed.finish(None, None));
+        assert_eq!(
+            String::from_utf8(listed).unwrap(),
+            String::from_utf8(pushed).unwrap(),
+            "{props:?}"
+        );
+    }
+}
