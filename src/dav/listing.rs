@@ -8,20 +8,25 @@ use crate::store::StoreError;
 use crate::store::dav::{CollectionState, Listed};
 use redb::ReadTransaction;
 use std::sync::Arc;
-use tandem_protocol::dav::{CalendarDataRequest, MultistatusWriter, PropName, PropRequest};
+use tandem_protocol::dav::{
+    CalendarDataRequest, ListedShape, MultistatusWriter, PropName, PropRequest,
+};
 
 pub(crate) struct Listing<'a> {
     txn: &'a ReadTransaction,
     collection: Arc<CollectionState>,
     request: &'a PropRequest,
     data: Option<&'a CalendarDataRequest>,
-    /// The properties asked for, when each can be written from the row.
-    direct: Option<Vec<(PropName, MemberProp)>>,
+    /// The properties asked for and the shape of a member that has them, when each can be
+    /// written from the row.
+    direct: Option<(Vec<MemberProp>, ListedShape)>,
 }
 
 impl<'a> Listing<'a> {
+    /// A listing written into `out`, of the members of `collection`.
     pub fn new(
         txn: &'a ReadTransaction,
+        out: &MultistatusWriter,
         collection: Arc<CollectionState>,
         request: &'a PropRequest,
         data: Option<&'a CalendarDataRequest>,
@@ -30,20 +35,23 @@ impl<'a> Listing<'a> {
             PropRequest::Prop(names) if data.is_none() => names
                 .iter()
                 .map(|name| {
-                    let prop = MemberProp::of(name);
                     use MemberProp as P;
-                    matches!(
+                    let prop = MemberProp::of(name);
+                    let from_row = matches!(
                         prop,
-                        P::ResourceType
-                            | P::Etag
-                            | P::ContentType
-                            | P::Length
-                            | P::Modified
-                            | P::Missing
-                    )
-                    .then(|| (name.clone(), prop))
+                        P::ResourceType | P::Etag | P::ContentType | P::Length | P::Modified
+                    );
+                    (from_row || prop == P::Missing).then_some((name, prop, from_row))
                 })
-                .collect(),
+                .collect::<Option<Vec<_>>>()
+                .map(|props| {
+                    let found: Vec<(&PropName, bool)> = props
+                        .iter()
+                        .map(|(name, _, found)| (*name, *found))
+                        .collect();
+                    let shape = out.shape(&collection.path, &found);
+                    (props.into_iter().map(|(_, prop, _)| prop).collect(), shape)
+                }),
             _ => None,
         };
         Listing {
@@ -60,40 +68,32 @@ impl<'a> Listing<'a> {
         &self,
         out: &mut MultistatusWriter,
         name: &str,
-        item: Listed,
+        item: Listed<'_>,
     ) -> Result<(), StoreError> {
-        let Some(direct) = &self.direct else {
+        let Some((props, shape)) = &self.direct else {
             let member = Resource::Member {
                 collection: self.collection.clone(),
                 name: name.to_string(),
-                item,
+                item: item.into_owned(),
             };
             out.push(&describe_with(self.txn, &member, self.request, self.data)?);
             return Ok(());
         };
         let (mut length, mut modified) = (String::new(), String::new());
-        for (_, prop) in direct {
+        for prop in props {
             match prop {
                 MemberProp::Length => length = item.length.to_string(),
                 MemberProp::Modified => modified = http_date(item.modified),
                 _ => {}
             }
         }
-        let props: Vec<(&PropName, Option<&str>)> = direct
-            .iter()
-            .map(|(name, prop)| {
-                let text = match prop {
-                    MemberProp::ResourceType => Some(""),
-                    MemberProp::Etag => Some(item.etag.as_str()),
-                    MemberProp::ContentType => Some(item.content_type.as_str()),
-                    MemberProp::Length => Some(length.as_str()),
-                    MemberProp::Modified => Some(modified.as_str()),
-                    _ => None,
-                };
-                (name, text)
-            })
-            .collect();
-        out.push_listed([&self.collection.path, name], &props);
+        out.push_shaped(shape, name, |i| match props[i] {
+            MemberProp::Etag => &item.etag,
+            MemberProp::ContentType => &item.content_type,
+            MemberProp::Length => &length,
+            MemberProp::Modified => &modified,
+            _ => "",
+        });
         Ok(())
     }
 }

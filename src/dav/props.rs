@@ -29,7 +29,7 @@ pub(crate) enum Resource {
         /// Shared by every member of one answer: a listing of N members clones it once.
         collection: Arc<CollectionState>,
         name: String,
-        item: Listed,
+        item: Listed<'static>,
     },
 }
 
@@ -177,7 +177,7 @@ pub fn propfind(state: &DavState, call: &Call) -> Response<Body> {
         // A collection's members are written one at a time as they are read: a listing
         // never holds them all.
         if let (true, Resource::Collection { state, .. }) = (deep, &resource) {
-            let listing = Listing::new(&txn, Arc::new(state.clone()), &request, None);
+            let listing = Listing::new(&txn, &out, Arc::new(state.clone()), &request, None);
             dav::each_listed(&txn, &state.path, |name, item| {
                 listing.write(&mut out, name, item)
             })?;
@@ -431,8 +431,8 @@ pub(crate) fn value(
             name: member,
         } => match MemberProp::of(name) {
             MemberProp::ResourceType => Some(V::Elements(vec![])),
-            MemberProp::Etag => Some(V::Text(item.etag.clone())),
-            MemberProp::ContentType => Some(V::Text(item.content_type.clone())),
+            MemberProp::Etag => Some(V::Text(item.etag.to_string())),
+            MemberProp::ContentType => Some(V::Text(item.content_type.to_string())),
             MemberProp::Length => Some(V::Text(item.length.to_string())),
             MemberProp::Modified => Some(V::Text(http_date(item.modified))),
             MemberProp::Principal => Some(principal()),

@@ -185,6 +185,7 @@ fn sync_collection(
     let mut out = MultistatusWriter::new(&[], &props::asked(&request));
     let listing = Listing::new(
         txn,
+        &out,
         Arc::new(collection.clone()),
         &request,
         s.calendar_data.as_ref(),

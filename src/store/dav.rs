@@ -7,6 +7,7 @@ use super::span::{self, Span};
 use super::tables::*;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use tandem_protocol::codec::Extent;
@@ -73,20 +74,32 @@ impl ItemState {
 /// What the DAV server shows of a member, its properties, without the parts of its row only a
 /// change needs. A listing reads thousands of rows: decoding each whole (five strings, a list
 /// and its span, all dropped again) was a quarter of a PROPFIND's time.
+/// A listing's members borrow their text from the row they were read from; a member kept
+/// beyond it owns its text (`into_owned`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Listed {
-    pub etag: String,
-    pub content_type: String,
+pub struct Listed<'a> {
+    pub etag: Cow<'a, str>,
+    pub content_type: Cow<'a, str>,
     pub length: u64,
     pub modified: Hlc,
 }
 
-impl From<ItemState> for Listed {
-    fn from(item: ItemState) -> Listed {
+impl Listed<'_> {
+    pub fn into_owned(self) -> Listed<'static> {
+        Listed {
+            etag: Cow::Owned(self.etag.into_owned()),
+            content_type: Cow::Owned(self.content_type.into_owned()),
+            ..self
+        }
+    }
+}
+
+impl From<ItemState> for Listed<'static> {
+    fn from(item: ItemState) -> Listed<'static> {
         Listed {
             modified: item.modified(),
-            etag: item.etag,
-            content_type: item.content_type,
+            etag: Cow::Owned(item.etag),
+            content_type: Cow::Owned(item.content_type),
             length: item.length,
         }
     }
@@ -135,13 +148,13 @@ impl<'de> Deserialize<'de> for Newest {
     }
 }
 
-impl Listed {
+impl<'a> Listed<'a> {
     /// A live member's properties from its row; `None` for a removed one.
-    fn from_row(bytes: &[u8]) -> Result<Option<Listed>, StoreError> {
+    fn from_row(bytes: &'a [u8]) -> Result<Option<Listed<'a>>, StoreError> {
         let row: Leading = postcard::from_bytes(bytes).map_err(|e| bad("dav_items", e))?;
-        Ok((!row.deleted).then(|| Listed {
-            etag: row.etag.to_string(),
-            content_type: row.content_type.to_string(),
+        Ok((!row.deleted).then_some(Listed {
+            etag: Cow::Borrowed(row.etag),
+            content_type: Cow::Borrowed(row.content_type),
             length: row.length,
             modified: row.seen.0,
         }))
@@ -433,28 +446,31 @@ pub fn each_member(
     collection: &str,
     mut f: impl FnMut(String, ItemState) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    each_row(
-        txn,
-        collection,
-        |row| Ok(Some(ItemState::from_row(row)?).filter(ItemState::live)),
-        |name, item| f(name.to_string(), item),
-    )
+    each_row(txn, collection, |name, row| {
+        match Some(ItemState::from_row(row)?).filter(ItemState::live) {
+            Some(item) => f(name.to_string(), item),
+            None => Ok(()),
+        }
+    })
 }
 
-/// The same with what a listing shows of each member.
+/// The same with what a listing shows of each member, borrowed from its row.
 pub fn each_listed(
     txn: &ReadTransaction,
     collection: &str,
-    f: impl FnMut(&str, Listed) -> Result<(), StoreError>,
+    mut f: impl FnMut(&str, Listed<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    each_row(txn, collection, Listed::from_row, f)
+    each_row(txn, collection, |name, row| match Listed::from_row(row)? {
+        Some(item) => f(name, item),
+        None => Ok(()),
+    })
 }
 
-fn each_row<T>(
+/// Each row of a collection's members, by name.
+fn each_row(
     txn: &ReadTransaction,
     collection: &str,
-    decode: impl Fn(&[u8]) -> Result<Option<T>, StoreError>,
-    mut f: impl FnMut(&str, T) -> Result<(), StoreError>,
+    mut f: impl FnMut(&str, &[u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let table = txn.open_table(DAV_ITEMS)?;
     for row in table.range((collection, "")..)? {
@@ -463,9 +479,7 @@ fn each_row<T>(
         if c != collection {
             break;
         }
-        if let Some(member) = decode(value.value())? {
-            f(name, member)?;
-        }
+        f(name, value.value())?;
     }
     Ok(())
 }
@@ -561,7 +575,8 @@ mod tests {
             seen: vec![Hlc(5), Hlc(11), Hlc(8)],
             span: Some(Span { first: 1, last: 2 }),
         };
-        let listed = Listed::from_row(&item.row().unwrap()).unwrap();
+        let row = item.row().unwrap();
+        let listed = Listed::from_row(&row).unwrap();
         assert_eq!(listed, Some(Listed::from(item.clone())));
         assert_eq!(listed.unwrap().modified, Hlc(11));
         let removed = ItemState {

@@ -19,16 +19,17 @@ pub fn encode_href(value: &str) -> String {
     utf8_percent_encode(value, set_for(value)).to_string()
 }
 
-/// Writes an href given in pieces (a collection's path and a member's name) as XML character
-/// data, encoded as [`encode_href`] encodes the whole, without building the string first: a
-/// listing writes one per member. `&` is the one character both encodings keep literal that XML
-/// text may not hold, so it is escaped.
-pub(super) fn write_href(out: &mut Vec<u8>, pieces: [&str; 2]) {
-    let set = set_for(pieces[0]);
-    for piece in pieces
-        .iter()
-        .flat_map(|piece| utf8_percent_encode(piece, set))
-    {
+/// Writes an href as XML character data, encoded as [`encode_href`] encodes it, without building
+/// the string first: a listing writes one per member.
+pub(super) fn write_href(out: &mut Vec<u8>, value: &str) {
+    write_encoded(out, value, set_for(value));
+}
+
+/// Writes `text` percent-encoded with `set`, as XML character data: `&` is the one character
+/// both sets keep literal that XML text may not hold, so it is escaped. A piece of an href (a
+/// member's name after its collection's path) is encoded with the set of the whole.
+pub(super) fn write_encoded(out: &mut Vec<u8>, text: &str, set: &'static AsciiSet) {
+    for piece in utf8_percent_encode(text, set) {
         if piece.contains('&') {
             out.extend_from_slice(piece.replace('&', "&amp;").as_bytes());
         } else {
@@ -38,7 +39,7 @@ pub(super) fn write_href(out: &mut Vec<u8>, pieces: [&str; 2]) {
 }
 
 /// A decoded path (it starts with `/`) is encoded as one; anything else is an absolute URI.
-fn set_for(value: &str) -> &'static AsciiSet {
+pub(super) fn set_for(value: &str) -> &'static AsciiSet {
     if value.starts_with('/') {
         PATH
     } else {

@@ -38,8 +38,8 @@ pub use filter::{
 pub use limits::Limits;
 pub use mkcol::{MkCol, parse_mkcalendar, parse_mkcol};
 pub use multistatus::{
-    Multistatus, MultistatusWriter, PropStat, PropValue, Property, Response, ResponseKind,
-    status_line,
+    ListedShape, Multistatus, MultistatusWriter, PropStat, PropValue, Property, Response,
+    ResponseKind, status_line,
 };
 pub use name::{PropName, names, ns};
 pub use precondition::{Precondition, dav_error};

@@ -226,6 +226,27 @@ pub struct MultistatusWriter {
     root: String,
 }
 
+/// What every member of a listing shares, written once: the tags around its href and its
+/// properties, its collection's path, its status lines, the properties no member has. A member
+/// adds its name and its texts between them.
+pub struct ListedShape {
+    pieces: Vec<Piece>,
+}
+
+enum Piece {
+    Bytes(Vec<u8>),
+    /// The member's name, encoded as the rest of the href (its collection's path) is.
+    Name(&'static percent_encoding::AsciiSet),
+    /// The member's text for the property at `index`: between `open` and `close`, or `empty`
+    /// when the text is.
+    Text {
+        index: usize,
+        open: Vec<u8>,
+        close: Vec<u8>,
+        empty: Vec<u8>,
+    },
+}
+
 impl MultistatusWriter {
     /// Starts the body. The root declares the namespaces used by `responses` and `names` (the
     /// property names a listing asks for), besides the five standard ones; a response that
@@ -248,32 +269,67 @@ impl MultistatusWriter {
         let _ = write_response(&mut self.w, &self.p, response);
     }
 
-    /// Writes a member of a listing whose properties are all text (or missing, `None`), in the
-    /// bytes [`push`](Self::push) writes for the same response, without building one: a
-    /// listing writes thousands. `href` is the member's decoded path in pieces (its
-    /// collection's path, its name), encoded as one.
-    pub fn push_listed(&mut self, href: [&str; 2], props: &[(&PropName, Option<&str>)]) {
-        let (w, p) = (&mut self.w, &self.p);
-        let _ = xml_writer::element(w, p, &RESPONSE, |w| {
-            xml_writer::href_of(w, p, href)?;
+    /// The shape of a listing's members of `collection` (its decoded path) whose properties are
+    /// all text (`true`) or missing (`false`): made once, it writes each member as
+    /// [`push`](Self::push) writes the same response, without building one (see
+    /// [`push_shaped`](Self::push_shaped)).
+    pub fn shape(&self, collection: &str, props: &[(&PropName, bool)]) -> ListedShape {
+        let p = &self.p;
+        let pieces = std::cell::RefCell::new(Vec::new());
+        // What was written so far is one piece of bytes, and `piece` comes after it.
+        let cut = |w: &mut XmlOut, piece: Piece| {
+            let bytes = std::mem::take(w.get_mut());
+            pieces.borrow_mut().extend([Piece::Bytes(bytes), piece]);
+        };
+        let mut w = Writer::new(Vec::new());
+        // Writing into a Vec cannot fail.
+        let _ = xml_writer::element(&mut w, p, &RESPONSE, |w| {
+            xml_writer::element(w, p, &xml_writer::HREF, |w| {
+                let set = super::href::set_for(collection);
+                super::href::write_encoded(w.get_mut(), collection, set);
+                cut(w, Piece::Name(set));
+                Ok(())
+            })?;
             if props.is_empty() {
                 let nothing = None::<fn(&mut XmlOut) -> io::Result<()>>;
                 return propstat(w, p, 200, nothing, None, None);
             }
             // Groups in the order their status first appears, as `Response::add` makes them.
-            let found = |(_, value): &&(&PropName, Option<&str>)| value.is_some();
-            let first_found = props.first().is_none_or(|prop| found(&prop));
+            let first_found = props.first().is_none_or(|(_, found)| *found);
             for wanted in [first_found, !first_found] {
-                let mut group = props.iter().filter(|prop| found(prop) == wanted).peekable();
+                let mut group = props
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, found))| *found == wanted)
+                    .peekable();
                 if group.peek().is_none() {
                     continue;
                 }
                 let write = |w: &mut XmlOut| {
-                    group.try_for_each(|(name, value)| match value {
-                        Some(text) if !text.is_empty() => {
-                            xml_writer::text_element(w, p, name, text)
+                    group.try_for_each(|(index, (name, found))| {
+                        if !found {
+                            return xml_writer::empty(w, p, name);
                         }
-                        _ => xml_writer::empty(w, p, name),
+                        let mut open = Writer::new(Vec::new());
+                        let mut at = 0;
+                        xml_writer::element(&mut open, p, name, |w| {
+                            at = w.get_ref().len();
+                            Ok(())
+                        })?;
+                        let close = open.get_mut().split_off(at);
+                        let mut empty = Writer::new(Vec::new());
+                        xml_writer::empty(&mut empty, p, name)?;
+                        let (open, empty) = (open.into_inner(), empty.into_inner());
+                        cut(
+                            w,
+                            Piece::Text {
+                                index,
+                                open,
+                                close,
+                                empty,
+                            },
+                        );
+                        Ok(())
                     })
                 };
                 propstat(
@@ -287,6 +343,39 @@ impl MultistatusWriter {
             }
             Ok(())
         });
+        let mut pieces = pieces.into_inner();
+        pieces.push(Piece::Bytes(w.into_inner()));
+        pieces.retain(|piece| !matches!(piece, Piece::Bytes(bytes) if bytes.is_empty()));
+        ListedShape { pieces }
+    }
+
+    /// Writes the member `name` of a listing in `shape`: `text(i)` is its text for the `i`th
+    /// property the shape was made for (an empty one is written as an empty element).
+    pub fn push_shaped<'t>(
+        &mut self,
+        shape: &ListedShape,
+        name: &str,
+        text: impl Fn(usize) -> &'t str,
+    ) {
+        for piece in &shape.pieces {
+            match piece {
+                Piece::Bytes(bytes) => self.w.get_mut().extend_from_slice(bytes),
+                Piece::Name(set) => super::href::write_encoded(self.w.get_mut(), name, set),
+                Piece::Text {
+                    index,
+                    open,
+                    close,
+                    empty,
+                } => match text(*index) {
+                    "" => self.w.get_mut().extend_from_slice(empty),
+                    value => {
+                        self.w.get_mut().extend_from_slice(open);
+                        let _ = xml_writer::text(&mut self.w, value);
+                        self.w.get_mut().extend_from_slice(close);
+                    }
+                },
+            }
+        }
     }
 
     /// The body, closed after an optional description and sync-token (RFC 6578).

@@ -203,16 +203,12 @@ pub(super) fn text_element(
     element(w, p, name, |w| self::text(w, text))
 }
 
+pub(super) const HREF: PropName = PropName::new_static(ns::DAV, "href");
+
 /// Writes `<D:href>` with `value` percent-encoded (see `href::encode_href`).
 pub(super) fn href(w: &mut XmlOut, p: &Prefixes, value: &str) -> io::Result<()> {
-    href_of(w, p, [value, ""])
-}
-
-/// Writes `<D:href>` for a value given in pieces, encoded as the whole would be.
-pub(super) fn href_of(w: &mut XmlOut, p: &Prefixes, pieces: [&str; 2]) -> io::Result<()> {
-    const HREF: PropName = PropName::new_static(ns::DAV, "href");
     element(w, p, &HREF, |w| {
-        super::href::write_href(w.get_mut(), pieces);
+        super::href::write_href(w.get_mut(), value);
         Ok(())
     })
 }

@@ -536,7 +536,7 @@ fn a_multistatus_written_response_by_response_is_the_same_document_as_the_tree()
     );
 }
 
-/// A member written straight from its text (`push_listed`) is the same bytes as the response
+/// A member written in its listing's shape (`push_shaped`) is the same bytes as the response
 /// built and pushed: found and missing properties in either order, an empty value, and an href
 /// whose pieces need encoding and escaping.
 #[test]
@@ -573,7 +573,9 @@ fn a_listed_member_is_written_as_its_built_response_would_be() {
         let mut pushed = MultistatusWriter::new(&[], std::slice::from_ref(&colour));
         pushed.push(&built);
         let mut listed = MultistatusWriter::new(&[], std::slice::from_ref(&colour));
-        listed.push_listed([collection, name], props);
+        let found: Vec<(&PropName, bool)> = props.iter().map(|(n, v)| (*n, v.is_some())).collect();
+        let shape = listed.shape(collection, &found);
+        listed.push_shaped(&shape, name, |i| props[i].1.unwrap());
         let (pushed, listed) = (pushed.finish(None, None), listed.finish(None, None));
         assert_eq!(
             String::from_utf8(listed).unwrap(),
