@@ -877,9 +877,9 @@ fn print_ratios(rows: &[Row]) {
     };
     let _ = writeln!(
         out,
-        "\n| tandem vs | N | PUT | {CLIENTS} clients writing | PROPFIND d1 | multiget 100 | sync incr. | cal-query 1 week |"
+        "\n| tandem vs | N | PUT | {CLIENTS} clients writing | PROPFIND d1 | sync initial | multiget 100 | sync incr. | cal-query 1 week |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for ours in rows.iter().filter(|r| r.server == "tandem") {
         for peer in rows
             .iter()
@@ -891,12 +891,13 @@ fn print_ratios(rows: &[Row]) {
             );
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 peer.server,
                 ours.n,
                 ratio(median_ms(&peer.put), median_ms(&ours.put)),
                 writes,
                 ratio(median_ms(&peer.propfind), median_ms(&ours.propfind)),
+                ratio(median_ms(&peer.initial), median_ms(&ours.initial)),
                 ratio(median_ms(&peer.multiget), median_ms(&ours.multiget)),
                 ratio(median_ms(&peer.sync), median_ms(&ours.sync)),
                 ratio(median_ms(&peer.query), median_ms(&ours.query)),

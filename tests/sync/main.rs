@@ -1473,21 +1473,35 @@ async fn automatic_runs_wait_for_a_reviewed_manual_run_then_carry_out_everything
     );
 }
 
+/// A wall clock the test moves: its start (now), the hand that sets it, and the clock.
+fn movable_clock() -> (
+    u64,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+    tandem::store::WallClock,
+) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let start = tandem::store::system_clock()();
+    let now = std::sync::Arc::new(AtomicU64::new(start));
+    let clock = now.clone();
+    (
+        start,
+        now,
+        std::sync::Arc::new(move || clock.load(Ordering::SeqCst)),
+    )
+}
+
 #[tokio::test]
 async fn the_scheduler_runs_a_kind_when_its_interval_has_passed_on_the_clock_it_is_given() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::Ordering;
     use tandem::engine::scheduler::Scheduler;
     let rig = Rig::start().await;
-    let start = tandem::store::system_clock()();
-    let now = Arc::new(AtomicU64::new(start));
-    let clock = now.clone();
+    let (start, now, wall) = movable_clock();
     let scheduler = Scheduler {
         store: rig.store.clone(),
         writer: rig.writer.clone(),
         settings: rig.settings.clone(),
         dir: rig.dir.path().to_path_buf(),
-        wall: Arc::new(move || clock.load(Ordering::SeqCst)),
+        wall,
     };
     assert!(
         scheduler.due().unwrap().is_empty(),
@@ -1532,14 +1546,10 @@ async fn the_scheduler_runs_a_kind_when_its_interval_has_passed_on_the_clock_it_
 /// review app shows it and the apply carries it out, both going by the log's order.
 #[tokio::test]
 async fn a_review_after_an_apply_waits_even_when_the_clock_was_set_back_between_them() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::Ordering;
     use tandem::app::{App, Serving};
     let rig = Rig::start().await;
-    let start = tandem::store::system_clock()();
-    let now = Arc::new(AtomicU64::new(start));
-    let clock = now.clone();
-    let wall: tandem::store::WallClock = Arc::new(move || clock.load(Ordering::SeqCst));
+    let (start, now, wall) = movable_clock();
     let engine = tandem::engine::sync::SyncEngine {
         wall: wall.clone(),
         ..rig.engine()
