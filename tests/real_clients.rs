@@ -1,6 +1,7 @@
 //! Real third-party clients against a running `tandem serve`: caldav-server-tester (the most
 //! thorough black-box CalDAV checker), vdirsyncer (a two-way sync client), the Python caldav
-//! library and litmus (the WebDAV test suite, against the plain file area). They are installed by `.ci/run`; `cargo test` alone skips these tests (they are
+//! library, tsdav (the JavaScript client of web and Electron apps) and litmus (the WebDAV test
+//! suite, against the plain file area). They are installed by `.ci/run`; `cargo test` alone skips these tests (they are
 //! `#[ignore]`d), `.ci/run` runs them.
 
 use std::io::{BufRead, BufReader};
@@ -132,6 +133,28 @@ fn the_python_caldav_library_round_trips_events_and_tasks() {
     );
     assert!(ok, "{text}");
     assert!(text.contains("caldav library: ok"), "{text}");
+}
+
+#[test]
+#[ignore = "needs node and tsdav: run .ci/run"]
+fn tsdav_discovers_the_collections_and_round_trips_an_event_a_task_and_a_contact() {
+    let modules = std::env::var("TANDEM_TSDAV")
+        .expect("TANDEM_TSDAV names the node_modules that hold tsdav (.ci/run installs it)");
+    let daemon = Daemon::start();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/tsdav_roundtrip.cjs");
+    let out = Command::new("node")
+        .arg(script)
+        .args([&daemon.url, USER, PASSWORD])
+        .env("NODE_PATH", modules)
+        .output()
+        .expect("node runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("tsdav: ok"), "{text}");
 }
 
 fn write(path: &Path, text: &str) {
