@@ -1,7 +1,7 @@
 //! calendar-query, addressbook-query and free-busy-query: members filtered by their content.
 
-use super::props::{asked, describe_with};
-use super::report::member_resource;
+use super::listing::Listing;
+use super::props::asked;
 use super::respond::{self, Body};
 use crate::store::span;
 use crate::store::{StoreError, dav};
@@ -94,40 +94,35 @@ pub(super) fn addressbook_query(
 /// matching member's answer.
 struct Answer<'a> {
     txn: &'a ReadTransaction,
-    collection: Arc<dav::CollectionState>,
-    request: &'a PropRequest,
-    /// calendar-data's own request (CALDAV:expand and the like).
-    data: Option<&'a CalendarDataRequest>,
+    collection: &'a str,
+    listing: Listing<'a>,
     writer: MultistatusWriter,
 }
 
 impl<'a> Answer<'a> {
     fn new(
         txn: &'a ReadTransaction,
-        collection: &dav::CollectionState,
+        collection: &'a dav::CollectionState,
         request: &'a PropRequest,
         data: Option<&'a CalendarDataRequest>,
     ) -> Self {
+        let writer = MultistatusWriter::new(&[], &asked(request));
+        let listing = Listing::new(txn, &writer, Arc::new(collection.clone()), request, data);
         Answer {
             txn,
-            collection: Arc::new(collection.clone()),
-            request,
-            data,
-            writer: MultistatusWriter::new(&[], &asked(request)),
+            collection: &collection.path,
+            listing,
+            writer,
         }
     }
 
     /// Describe the member `name` (if it is still there: whether it was written).
     fn member(&mut self, name: &str) -> Result<bool, StoreError> {
-        let Some(resource) = member_resource(self.txn, &self.collection, name)? else {
+        let Some(item) = dav::item(self.txn, self.collection, name)?.filter(dav::ItemState::live)
+        else {
             return Ok(false);
         };
-        self.writer.push(&describe_with(
-            self.txn,
-            &resource,
-            self.request,
-            self.data,
-        )?);
+        self.listing.write(&mut self.writer, name, item.into())?;
         Ok(true)
     }
 
