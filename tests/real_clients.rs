@@ -1,8 +1,8 @@
 //! Real third-party clients against a running `tandem serve`: caldav-server-tester (the most
 //! thorough black-box CalDAV checker), vdirsyncer (a two-way sync client), the Python caldav
 //! library, tsdav (the JavaScript client of web and Electron apps) and litmus (the WebDAV test
-//! suite, against the plain file area). They are installed by `.ci/run`; `cargo test` alone skips these tests (they are
-//! `#[ignore]`d), `.ci/run` runs them.
+//! suite, against the plain file area). They are installed by `.ci/run`; `cargo test` alone
+//! skips these tests (they are `#[ignore]`d), `.ci/run` runs them.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -60,10 +60,15 @@ impl Drop for Daemon {
 }
 
 fn run(program: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is not installed ({e}); .ci/run installs it"));
+    output(Command::new(program).args(args))
+}
+
+/// Run `command`: whether it succeeded, and what it printed (standard output, then error).
+fn output(command: &mut Command) -> (bool, String) {
+    let out = command.output().unwrap_or_else(|e| {
+        let program = command.get_program().to_string_lossy();
+        panic!("{program} is not installed ({e}); .ci/run installs it")
+    });
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -142,18 +147,13 @@ fn tsdav_discovers_the_collections_and_round_trips_an_event_a_task_and_a_contact
         .expect("TANDEM_TSDAV names the node_modules that hold tsdav (.ci/run installs it)");
     let daemon = Daemon::start();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/tsdav_roundtrip.cjs");
-    let out = Command::new("node")
-        .arg(script)
-        .args([&daemon.url, USER, PASSWORD])
-        .env("NODE_PATH", modules)
-        .output()
-        .expect("node runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (ok, text) = output(
+        Command::new("node")
+            .arg(script)
+            .args([&daemon.url, USER, PASSWORD])
+            .env("NODE_PATH", modules),
     );
-    assert!(out.status.success(), "{text}");
+    assert!(ok, "{text}");
     assert!(text.contains("tsdav: ok"), "{text}");
 }
 
@@ -337,16 +337,11 @@ fn litmus_passes_basic_copymove_and_props_in_the_file_area() {
     let work = tempfile::tempdir().unwrap();
     let suites: Vec<&str> = LITMUS_SUITES.iter().map(|(s, _)| *s).collect();
     // litmus writes debug.log and child.log into its working directory.
-    let out = Command::new("litmus")
-        .current_dir(work.path())
-        .env("TESTS", suites.join(" "))
-        .args([&url, USER, PASSWORD])
-        .output()
-        .expect("litmus is installed by .ci/run");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (_, text) = output(
+        Command::new("litmus")
+            .current_dir(work.path())
+            .env("TESTS", suites.join(" "))
+            .args([&url, USER, PASSWORD]),
     );
     let excused: Vec<&str> = LITMUS_SUITES
         .iter()
