@@ -1,11 +1,12 @@
-//! How a listing (PROPFIND Depth 1, an initial sync-collection) writes each member: straight from
-//! what was read of its row when every property asked for is text the row holds, or one no
-//! member has; through the general property lookup otherwise. A listing writes thousands of
-//! members, and building each one's response (a dozen small allocations) was a fifth of it.
+//! How a listing (PROPFIND Depth 1, sync-collection, a query's matches) writes each member:
+//! straight from what was read of its row when every property asked for is text the row holds,
+//! or one no member has; through the general property lookup otherwise. A listing writes
+//! thousands of members, and building each one's response (a dozen small allocations) was a
+//! fifth of it.
 
 use super::props::{MemberProp, Resource, describe_with, http_date};
 use crate::store::StoreError;
-use crate::store::dav::{CollectionState, Listed};
+use crate::store::dav::{self, CollectionState, Listed};
 use redb::ReadTransaction;
 use std::sync::Arc;
 use tandem_protocol::dav::{
@@ -34,23 +35,16 @@ impl<'a> Listing<'a> {
         let direct = match request {
             PropRequest::Prop(names) if data.is_none() => names
                 .iter()
-                .map(|name| {
-                    use MemberProp as P;
-                    let prop = MemberProp::of(name);
-                    let from_row = matches!(
-                        prop,
-                        P::ResourceType | P::Etag | P::ContentType | P::Length | P::Modified
-                    );
-                    (from_row || prop == P::Missing).then_some((name, prop, from_row))
-                })
+                .map(|name| Some(MemberProp::of(name)).filter(|prop| prop.listed()))
                 .collect::<Option<Vec<_>>>()
                 .map(|props| {
-                    let found: Vec<(&PropName, bool)> = props
+                    let found: Vec<(&PropName, bool)> = names
                         .iter()
-                        .map(|(name, _, found)| (*name, *found))
+                        .zip(&props)
+                        .map(|(name, prop)| (name, *prop != MemberProp::Missing))
                         .collect();
                     let shape = out.shape(&collection.path, &found);
-                    (props.into_iter().map(|(_, prop, _)| prop).collect(), shape)
+                    (props, shape)
                 }),
             _ => None,
         };
@@ -61,6 +55,21 @@ impl<'a> Listing<'a> {
             data,
             direct,
         }
+    }
+
+    /// Write the member `name` of the collection as the store has it, if it is still there:
+    /// whether it was written.
+    pub fn write_member(
+        &self,
+        out: &mut MultistatusWriter,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let item = dav::item(self.txn, &self.collection.path, name)?.filter(dav::ItemState::live);
+        let Some(item) = item else {
+            return Ok(false);
+        };
+        self.write(out, name, item.into())?;
+        Ok(true)
     }
 
     /// Write the member `name` of the collection, as `item` shows it.
@@ -79,13 +88,15 @@ impl<'a> Listing<'a> {
             out.push(&describe_with(self.txn, &member, self.request, self.data)?);
             return Ok(());
         };
-        let (mut length, mut modified) = (String::new(), String::new());
-        for prop in props {
-            match prop {
-                MemberProp::Length => length = item.length.to_string(),
-                MemberProp::Modified => modified = http_date(item.modified),
-                _ => {}
-            }
+        // Text made for the member only when asked for.
+        let asked = |prop| props.contains(&prop);
+        let mut length = String::new();
+        let mut modified = String::new();
+        if asked(MemberProp::Length) {
+            length = item.length.to_string();
+        }
+        if asked(MemberProp::Modified) {
+            modified = http_date(item.modified);
         }
         out.push_shaped(shape, name, |i| match props[i] {
             MemberProp::Etag => &item.etag,

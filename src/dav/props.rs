@@ -475,6 +475,16 @@ pub(crate) enum MemberProp {
 }
 
 impl MemberProp {
+    /// Whether a listing writes it from what it read of a member's row (a property no member
+    /// has included): the rest take the general lookup.
+    pub(crate) fn listed(self) -> bool {
+        use MemberProp as P;
+        matches!(
+            self,
+            P::ResourceType | P::Etag | P::ContentType | P::Length | P::Modified | P::Missing
+        )
+    }
+
     pub(crate) fn of(name: &PropName) -> MemberProp {
         match name {
             n if *n == names::RESOURCETYPE => MemberProp::ResourceType,

@@ -93,8 +93,6 @@ pub(super) fn addressbook_query(
 /// A query's multistatus, written member by member as they match: a query never holds every
 /// matching member's answer.
 struct Answer<'a> {
-    txn: &'a ReadTransaction,
-    collection: &'a str,
     listing: Listing<'a>,
     writer: MultistatusWriter,
 }
@@ -102,28 +100,18 @@ struct Answer<'a> {
 impl<'a> Answer<'a> {
     fn new(
         txn: &'a ReadTransaction,
-        collection: &'a dav::CollectionState,
+        collection: &dav::CollectionState,
         request: &'a PropRequest,
         data: Option<&'a CalendarDataRequest>,
     ) -> Self {
         let writer = MultistatusWriter::new(&[], &asked(request));
         let listing = Listing::new(txn, &writer, Arc::new(collection.clone()), request, data);
-        Answer {
-            txn,
-            collection: &collection.path,
-            listing,
-            writer,
-        }
+        Answer { listing, writer }
     }
 
     /// Describe the member `name` (if it is still there: whether it was written).
     fn member(&mut self, name: &str) -> Result<bool, StoreError> {
-        let Some(item) = dav::item(self.txn, self.collection, name)?.filter(dav::ItemState::live)
-        else {
-            return Ok(false);
-        };
-        self.listing.write(&mut self.writer, name, item.into())?;
-        Ok(true)
+        self.listing.write_member(&mut self.writer, name)
     }
 
     fn finish(self) -> Response<Body> {

@@ -89,7 +89,7 @@ fn wanted(props: &PropRequest, data: bool, calendar: bool) -> PropRequest {
     }
 }
 
-pub(super) fn member_resource(
+fn member_resource(
     txn: &ReadTransaction,
     collection: &Arc<dav::CollectionState>,
     name: &str,

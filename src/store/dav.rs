@@ -74,6 +74,7 @@ impl ItemState {
 /// What the DAV server shows of a member, its properties, without the parts of its row only a
 /// change needs. A listing reads thousands of rows: decoding each whole (five strings, a list
 /// and its span, all dropped again) was a quarter of a PROPFIND's time.
+///
 /// A listing's members borrow their text from the row they were read from; a member kept
 /// beyond it owns its text (`into_owned`).
 #[derive(Clone, Debug, PartialEq)]

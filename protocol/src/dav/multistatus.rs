@@ -247,6 +247,27 @@ enum Piece {
     },
 }
 
+impl Piece {
+    /// The text of the property `name`, the `index`th a shape was made for.
+    fn text(p: &Prefixes, index: usize, name: &PropName) -> io::Result<Piece> {
+        let mut open = Writer::new(Vec::new());
+        let mut at = 0;
+        xml_writer::element(&mut open, p, name, |w| {
+            at = w.get_ref().len();
+            Ok(())
+        })?;
+        let close = open.get_mut().split_off(at);
+        let mut empty = Writer::new(Vec::new());
+        xml_writer::empty(&mut empty, p, name)?;
+        Ok(Piece::Text {
+            index,
+            open: open.into_inner(),
+            close,
+            empty: empty.into_inner(),
+        })
+    }
+}
+
 impl MultistatusWriter {
     /// Starts the body. The root declares the namespaces used by `responses` and `names` (the
     /// property names a listing asks for), besides the five standard ones; a response that
@@ -310,25 +331,7 @@ impl MultistatusWriter {
                         if !found {
                             return xml_writer::empty(w, p, name);
                         }
-                        let mut open = Writer::new(Vec::new());
-                        let mut at = 0;
-                        xml_writer::element(&mut open, p, name, |w| {
-                            at = w.get_ref().len();
-                            Ok(())
-                        })?;
-                        let close = open.get_mut().split_off(at);
-                        let mut empty = Writer::new(Vec::new());
-                        xml_writer::empty(&mut empty, p, name)?;
-                        let (open, empty) = (open.into_inner(), empty.into_inner());
-                        cut(
-                            w,
-                            Piece::Text {
-                                index,
-                                open,
-                                close,
-                                empty,
-                            },
-                        );
+                        cut(w, Piece::text(p, index, name)?);
                         Ok(())
                     })
                 };
