@@ -128,10 +128,12 @@ fn a_full_disk_is_said_plainly_and_loses_nothing_tandem_acknowledged() {
         said.contains("not closed cleanly") && said.contains("MB free"),
         "{said}"
     );
+    // The store is its file and the file's journal.
     assert!(
-        std::fs::read_dir(&data)
-            .unwrap()
-            .all(|e| e.unwrap().file_name() == "tandem.redb"),
+        std::fs::read_dir(&data).unwrap().all(|e| {
+            let name = e.unwrap().file_name();
+            name == "tandem.redb" || name == "tandem.redb-journal"
+        }),
         "no half-made copy is left behind"
     );
 

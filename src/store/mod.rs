@@ -1,5 +1,6 @@
 //! The store: one redb file holding the append-only log and the projections rebuilt from it, and
-//! the single writer that appends to it.
+//! the single writer that appends to it. redb writes the file through its journal (`journal`),
+//! which makes a commit durable with one sequential write.
 //!
 //! The log is the truth. Every other table is a projection that `project` derives from the log,
 //! in the same transaction as the append, so a reader never sees an event without its effects
@@ -11,6 +12,7 @@ mod defaults;
 pub mod draft;
 mod error;
 pub mod files;
+mod journal;
 pub mod project;
 pub mod read;
 pub mod replay;
@@ -154,9 +156,7 @@ impl Store {
             make_private(&path).map_err(io(&path))?;
             return Store::open_file(&path, Access::ReadWrite);
         }
-        let db = builder()
-            .create(&path)
-            .map_err(|e| StoreError::from_database(&path, e))?;
+        let db = open_journaled(&path, true)?;
         make_private(&path).map_err(io(&path))?;
         let store = Store {
             handle: Handle::ReadWrite(Some(db).into()),
@@ -180,6 +180,9 @@ impl Store {
     }
 
     fn open_file(path: &Path, access: Access) -> Result<Store, StoreError> {
+        // What a crashed session left in the journal goes back into the file before redb reads
+        // it, read-only or not: without it the file may hold only part of its last commits.
+        settle(path)?;
         // Probe read-only first: that never writes, so a damaged file is refused untouched, and
         // only a file that needs crash recovery (or is healthy) is ever opened for writing.
         let handle = match access {
@@ -211,11 +214,11 @@ impl Store {
     /// refused untouched, and only a file that needs crash recovery (or is healthy) is ever
     /// opened for writing.
     fn open_writable(path: &Path) -> Result<Database, StoreError> {
+        settle(path)?;
         match contain(path, || builder().open_read_only(path))? {
             Ok(probe) => {
                 drop(probe);
-                contain(path, || builder().open(path))?
-                    .map_err(|e| StoreError::from_database(path, e))
+                contain(path, || open_journaled(path, false))?
             }
             // Not closed cleanly: only a writable open can recover it.
             Err(redb::DatabaseError::RepairAborted) => Store::recover(path),
@@ -281,12 +284,11 @@ impl Store {
             }
             return Err(io(e));
         }
-        let failure = match contain(path, || builder().open(path)) {
-            Ok(Ok(db)) => {
+        let failure = match contain(path, || open_journaled(path, false)).and_then(|db| db) {
+            Ok(db) => {
                 let _ = std::fs::remove_file(&backup);
                 return Ok(db);
             }
-            Ok(Err(e)) => StoreError::from_database(path, e),
             Err(e) => e,
         };
         std::fs::rename(&backup, path).map_err(io)?;
@@ -358,6 +360,31 @@ impl Store {
             Handle::ReadWrite(_) => self.with_db(|db| Ok(db.begin_read()?)),
             Handle::ReadOnly(db) => Ok(db.begin_read()?),
         }
+    }
+}
+
+/// Open the store file for writing, through its journal (see `journal`).
+fn open_journaled(path: &Path, create: bool) -> Result<Database, StoreError> {
+    let backend = journal::Journaled::open(path, create).map_err(|e| journal_error(path, e))?;
+    builder()
+        .create_with_backend(backend)
+        .map_err(|e| StoreError::from_database(path, e))
+}
+
+/// Write back what a crashed session left in the store's journal (see `journal::settle`).
+fn settle(path: &Path) -> Result<(), StoreError> {
+    journal::settle(path).map_err(|e| journal_error(path, e))
+}
+
+fn journal_error(path: &Path, source: std::io::Error) -> StoreError {
+    if source.kind() == std::io::ErrorKind::WouldBlock {
+        return StoreError::InUse {
+            path: path.to_path_buf(),
+        };
+    }
+    StoreError::Io {
+        path: journal::path_of(path),
+        source,
     }
 }
 

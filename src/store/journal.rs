@@ -1,0 +1,603 @@
+//! The store file's journal: a durable commit costs one sequential write to the journal instead
+//! of a flush of the pages redb scattered over the store file.
+//!
+//! redb makes a commit durable by writing its pages in place and syncing the file. A tandem
+//! commit touches a dozen B-trees, about 25 pages spread over the file, and a disk flushes
+//! scattered pages one request each: on the development VM 32 scattered pages take 0.78 ms to
+//! sync, the same bytes written in one piece 0.13 ms. So redb writes through `Journaled`:
+//!
+//! - every write goes to the store file at once, as before (readers, and redb itself, read it
+//!   back from there), and is also kept;
+//! - when redb asks for a sync, what was kept since the last one is appended to the journal as
+//!   one checksummed record, and only the journal is synced;
+//! - at a checkpoint the store file itself is synced and the journal emptied: when the journal
+//!   is full, when a transaction wrote more than it holds, and when the store is closed.
+//!
+//! After a crash the store file holds its last checkpoint plus some of the writes made since;
+//! `settle` writes every complete record back over it, in order, and syncs it. That leaves the
+//! file as redb's own protocol would have left it — everything up to the last sync, plus part
+//! of what came after — which redb's recovery is built for. The journal is opened with an
+//! exclusive lock for as long as the store is, so a second process can neither settle nor write
+//! under a running one.
+//!
+//! Layout: a header block (magic, epoch, CRC) and then records, each `magic, crc, epoch, seq,
+//! length, body`, the body a list of writes and length changes. Emptying the journal writes a
+//! header with the next epoch, so records of an earlier epoch left further on are never
+//! replayed; a record counts only with the header's epoch, the next sequence number and a
+//! matching CRC, so a torn last record ends the journal where it tore.
+
+use redb::StorageBackend;
+use redb::backends::FileBackend;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The journal beside a store file.
+pub fn path_of(store: &Path) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push("-journal");
+    PathBuf::from(name)
+}
+
+/// How large the journal grows before a checkpoint empties it. A commit writes about 100 KB of
+/// pages, so one checkpoint (one sync of the store file) serves about 160 commits; a transaction
+/// that writes more than this (a rebuild, a first sync) is made durable by syncing the store
+/// file directly. It is also the most a transaction keeps in memory.
+const CAPACITY: u64 = 16 << 20;
+
+const HEADER_MAGIC: &[u8; 8] = b"TNDMJRN1";
+const RECORD_MAGIC: &[u8; 4] = b"TJR1";
+/// Where the records start: the header has a block to itself.
+const RECORDS: u64 = 4096;
+/// magic, crc, epoch, seq, body length.
+const RECORD_HEAD: usize = 4 + 4 + 8 + 8 + 8;
+const HEADER_LEN: usize = 8 + 8 + 4;
+
+const WRITE: u8 = 0;
+const SET_LEN: u8 = 1;
+
+/// The storage redb writes the store file through.
+#[derive(Debug)]
+pub struct Journaled {
+    store: FileBackend,
+    /// Locked exclusively: dropping it (when redb drops this) lets the next handle in.
+    journal: FileBackend,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    epoch: u64,
+    /// The sequence number of the next record.
+    seq: u64,
+    /// Where the next record goes.
+    end: u64,
+    /// The writes since the last sync, encoded as a record's body.
+    kept: Vec<u8>,
+    /// More was written since the last sync than the journal holds: the next sync is a
+    /// checkpoint.
+    overflowed: bool,
+}
+
+impl Journaled {
+    /// Open the store file at `path` for redb, with its journal; whatever a crashed session left
+    /// in the journal is written back first. With `create`, the file is new, and a journal left
+    /// beside it belonged to a store that is gone: it is emptied unread. Fails with `WouldBlock`
+    /// while another handle has the store open.
+    pub fn open(path: &Path, create: bool) -> io::Result<Journaled> {
+        let journal = open_journal(path)?;
+        let epoch = if create {
+            let epoch = read_header(&journal)?.wrapping_add(1);
+            write_header(&journal, epoch)?;
+            epoch
+        } else {
+            settle_locked(path, &journal)?
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .truncate(false)
+            .open(path)?;
+        let store = FileBackend::new(file).map_err(io::Error::other)?;
+        Ok(Journaled {
+            store,
+            journal,
+            state: Mutex::new(State {
+                epoch,
+                seq: 0,
+                end: RECORDS,
+                kept: Vec::new(),
+                overflowed: false,
+            }),
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn keep(&self, state: &mut State, op: u8, offset: u64, data: &[u8]) {
+        if state.overflowed {
+            return;
+        }
+        if (state.kept.len() + data.len()) as u64 + 32 > CAPACITY - RECORDS {
+            state.overflowed = true;
+            state.kept = Vec::new();
+            return;
+        }
+        state.kept.push(op);
+        state.kept.extend_from_slice(&offset.to_le_bytes());
+        if op == WRITE {
+            state
+                .kept
+                .extend_from_slice(&(data.len() as u64).to_le_bytes());
+            state.kept.extend_from_slice(data);
+        }
+    }
+
+    /// Sync the store file and empty the journal: everything written so far is in the store
+    /// file for good, so no record is needed any more.
+    fn checkpoint(&self, state: &mut State) -> io::Result<()> {
+        self.store.sync_data()?;
+        state.epoch = state.epoch.wrapping_add(1);
+        write_header(&self.journal, state.epoch)?;
+        state.seq = 0;
+        state.end = RECORDS;
+        state.overflowed = false;
+        forget(&mut state.kept);
+        Ok(())
+    }
+}
+
+/// Drop what was kept, and the memory of a large transaction with it.
+fn forget(kept: &mut Vec<u8>) {
+    if kept.capacity() > 1 << 20 {
+        *kept = Vec::new();
+    } else {
+        kept.clear();
+    }
+}
+
+impl StorageBackend for Journaled {
+    fn len(&self) -> io::Result<u64> {
+        self.store.len()
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        self.store.read(offset, out)
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        let mut state = self.state();
+        self.store.set_len(len)?;
+        self.keep(&mut state, SET_LEN, len, &[]);
+        Ok(())
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        // Under the lock, so the records keep the order the writes reached the file in.
+        let mut state = self.state();
+        self.store.write(offset, data)?;
+        self.keep(&mut state, WRITE, offset, data);
+        Ok(())
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        let mut state = self.state();
+        if state.kept.is_empty() && !state.overflowed {
+            return Ok(());
+        }
+        let length = (RECORD_HEAD + state.kept.len()) as u64;
+        if state.overflowed || state.end + length > CAPACITY {
+            return self.checkpoint(&mut state);
+        }
+        let record = encode_record(state.epoch, state.seq, &state.kept);
+        match self.journal.write(state.end, &record) {
+            Ok(()) => {}
+            // No room for the journal to grow: the store file is synced instead.
+            Err(e) if super::error::is_disk_full(&e) => return self.checkpoint(&mut state),
+            Err(e) => return Err(e),
+        }
+        self.journal.sync_data()?;
+        state.end += length;
+        state.seq += 1;
+        forget(&mut state.kept);
+        Ok(())
+    }
+
+    fn close(&self) -> io::Result<()> {
+        let checkpoint = {
+            let mut state = self.state();
+            self.checkpoint(&mut state)
+        };
+        // A journal that was not emptied is written back at the next open.
+        let closed = self.store.close();
+        checkpoint.and(closed)
+    }
+
+    fn try_lock_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.store.try_lock_range(start, end)
+    }
+
+    fn try_lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.store.try_lock_shared_range(start, end)
+    }
+
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.store.lock_range(start, end)
+    }
+
+    fn lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<(), redb::BackendError> {
+        self.store.lock_shared_range(start, end)
+    }
+
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.store.unlock_range(start, end)
+    }
+
+    fn query_lock_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.store.query_lock_range(start, end)
+    }
+}
+
+/// Write back into the store file at `path` whatever a session that ended without closing it
+/// left in the journal, and sync it, so the file holds every commit that was acknowledged. An
+/// empty or missing journal (the store was closed) leaves both files untouched, so a read-only
+/// command on a closed store writes nothing. Fails with `WouldBlock` while another handle has
+/// the store open.
+pub fn settle(path: &Path) -> io::Result<()> {
+    let Ok(probe) = File::open(path_of(path)) else {
+        return Ok(());
+    };
+    lock(&probe)?;
+    let probe = FileBackend::new(probe).map_err(io::Error::other)?;
+    let pending = read_record(&probe, RECORDS, read_epoch(&probe)?.unwrap_or(0), 0)?.is_some();
+    // The lock goes with the handle; the writable one takes it again.
+    drop(probe);
+    if pending {
+        settle_locked(path, &open_journal(path)?)?;
+    }
+    Ok(())
+}
+
+fn lock(file: &File) -> io::Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(io::ErrorKind::WouldBlock.into()),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Open the journal (creating it, durably, if it is missing), locked for this handle alone.
+fn open_journal(store: &Path) -> io::Result<FileBackend> {
+    let path = path_of(store);
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let journal = options.open(&path)?;
+    lock(&journal)?;
+    let journal = FileBackend::new(journal).map_err(io::Error::other)?;
+    if journal.len()? < RECORDS {
+        // New: its first header, and its name in the directory, must outlive a crash before
+        // any record relies on them.
+        write_header(&journal, 1)?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir)?;
+        }
+    }
+    Ok(journal)
+}
+
+/// Replay the records of `journal` into the store file and empty the journal; the epoch the
+/// journal goes on with.
+fn settle_locked(store: &Path, journal: &FileBackend) -> io::Result<u64> {
+    let epoch = read_header(journal)?;
+    let mut file: Option<FileBackend> = None;
+    let mut at = RECORDS;
+    let mut seq = 0;
+    while let Some(body) = read_record(journal, at, epoch, seq)? {
+        let file = match &mut file {
+            Some(file) => file,
+            None => {
+                let opened = OpenOptions::new().read(true).write(true).open(store)?;
+                file.insert(FileBackend::new(opened).map_err(io::Error::other)?)
+            }
+        };
+        apply(file, &body)?;
+        at += (RECORD_HEAD + body.len()) as u64;
+        seq += 1;
+    }
+    let Some(file) = file else {
+        return Ok(epoch);
+    };
+    file.sync_data()?;
+    tracing::info!(
+        records = seq,
+        "the store's journal was written back after an unclean stop"
+    );
+    let next = epoch.wrapping_add(1);
+    write_header(journal, next)?;
+    Ok(next)
+}
+
+/// Carry out a record's writes and length changes on the store file.
+fn apply(file: &FileBackend, body: &[u8]) -> io::Result<()> {
+    let damaged = || io::Error::new(io::ErrorKind::InvalidData, "a journal record is malformed");
+    let mut rest = body;
+    while let Some((&op, after)) = rest.split_first() {
+        let (offset, after) = take_u64(after).ok_or_else(damaged)?;
+        rest = after;
+        match op {
+            WRITE => {
+                let (len, after) = take_u64(rest).ok_or_else(damaged)?;
+                let len = usize::try_from(len).map_err(|_| damaged())?;
+                let data = after.get(..len).ok_or_else(damaged)?;
+                file.write(offset, data)?;
+                rest = &after[len..];
+            }
+            SET_LEN => file.set_len(offset)?,
+            _ => return Err(damaged()),
+        }
+    }
+    Ok(())
+}
+
+fn take_u64(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let (head, rest) = bytes.split_first_chunk::<8>()?;
+    Some((u64::from_le_bytes(*head), rest))
+}
+
+fn encode_record(epoch: u64, seq: u64, body: &[u8]) -> Vec<u8> {
+    let mut record = Vec::with_capacity(RECORD_HEAD + body.len());
+    record.extend_from_slice(RECORD_MAGIC);
+    record.extend_from_slice(&[0; 4]);
+    record.extend_from_slice(&epoch.to_le_bytes());
+    record.extend_from_slice(&seq.to_le_bytes());
+    record.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    record.extend_from_slice(body);
+    let crc = crc32fast::hash(&record[8..]);
+    record[4..8].copy_from_slice(&crc.to_le_bytes());
+    record
+}
+
+/// The body of the record at `at`, if one of this epoch with this sequence number is there
+/// whole.
+fn read_record(
+    journal: &FileBackend,
+    at: u64,
+    epoch: u64,
+    seq: u64,
+) -> io::Result<Option<Vec<u8>>> {
+    let mut head = [0u8; RECORD_HEAD];
+    if !read_fully(journal, &mut head, at)? || &head[..4] != RECORD_MAGIC {
+        return Ok(None);
+    }
+    let word = |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().expect("eight bytes"));
+    let len = word(24);
+    if word(8) != epoch || word(16) != seq || len > CAPACITY {
+        return Ok(None);
+    }
+    let mut body = vec![0u8; len as usize];
+    if !read_fully(journal, &mut body, at + RECORD_HEAD as u64)? {
+        return Ok(None);
+    }
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head[8..]);
+    crc.update(&body);
+    let stored = u32::from_le_bytes(head[4..8].try_into().expect("four bytes"));
+    Ok((crc.finalize() == stored).then_some(body))
+}
+
+/// Fill `out` from `at`; false where the file ends first.
+fn read_fully(file: &FileBackend, out: &mut [u8], at: u64) -> io::Result<bool> {
+    match file.read(at, out) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_header(journal: &FileBackend, epoch: u64) -> io::Result<()> {
+    let mut header = [0u8; HEADER_LEN];
+    header[..8].copy_from_slice(HEADER_MAGIC);
+    header[8..16].copy_from_slice(&epoch.to_le_bytes());
+    let crc = crc32fast::hash(&header[..16]);
+    header[16..].copy_from_slice(&crc.to_le_bytes());
+    journal.write(0, &header)?;
+    if journal.len()? < RECORDS {
+        journal.set_len(RECORDS)?;
+    }
+    journal.sync_data()
+}
+
+/// The epoch of the journal's records. A header that does not read whole is one whose
+/// rewriting a crash cut short, which happens only after the store file was synced: nothing in
+/// the journal is needed, and a new epoch from the clock keeps the old records out.
+fn read_header(journal: &FileBackend) -> io::Result<u64> {
+    if let Some(epoch) = read_epoch(journal)? {
+        return Ok(epoch);
+    }
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    write_header(journal, epoch)?;
+    Ok(epoch)
+}
+
+/// The header's epoch, if the header reads whole.
+fn read_epoch(journal: &FileBackend) -> io::Result<Option<u64>> {
+    let mut header = [0u8; HEADER_LEN];
+    if !read_fully(journal, &mut header, 0)? || &header[..8] != HEADER_MAGIC {
+        return Ok(None);
+    }
+    let crc = u32::from_le_bytes(header[16..].try_into().expect("four bytes"));
+    let epoch = u64::from_le_bytes(header[8..16].try_into().expect("eight bytes"));
+    Ok((crc32fast::hash(&header[..16]) == crc).then_some(epoch))
+}
+
+/// Make a new file's name in `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+    const ROWS: TableDefinition<u64, &[u8]> = TableDefinition::new("rows");
+    const PAGE: usize = 4096;
+
+    fn open(path: &Path, create: bool) -> Database {
+        let backend = Journaled::open(path, create).expect("the store and its journal open");
+        Database::builder()
+            .create_with_backend(backend)
+            .expect("redb opens it")
+    }
+
+    /// One durable commit per row; a row is big enough that each commit writes several pages.
+    fn commit(db: &Database, rows: std::ops::Range<u64>) {
+        for row in rows {
+            let txn = db.begin_write().unwrap();
+            txn.open_table(ROWS)
+                .unwrap()
+                .insert(row, vec![row as u8; 3000].as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+    }
+
+    fn rows(path: &Path) -> Vec<u64> {
+        settle(path).expect("settled");
+        let db = open(path, false);
+        let txn = db.begin_read().unwrap();
+        let table = txn.open_table(ROWS).unwrap();
+        table
+            .iter()
+            .unwrap()
+            .map(|row| {
+                let (key, value) = row.unwrap();
+                let whole = value.value().iter().all(|&b| b == key.value() as u8);
+                assert!(whole, "row {} reads back as written", key.value());
+                key.value()
+            })
+            .collect()
+    }
+
+    /// A copy of the store as a power cut could leave it: `store` as the disk holds it, and
+    /// the journal as synced (possibly cut short by `torn` bytes).
+    fn crashed(dir: &Path, name: &str, store: &[u8], journal: &[u8], torn: usize) -> PathBuf {
+        let crash = dir.join(name);
+        std::fs::create_dir(&crash).unwrap();
+        let path = crash.join("store.redb");
+        std::fs::write(&path, store).unwrap();
+        std::fs::write(path_of(&path), &journal[..journal.len() - torn]).unwrap();
+        path
+    }
+
+    #[test]
+    fn every_synced_commit_survives_a_power_cut_that_kept_any_of_the_store_files_later_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        // Closed after its first commit: the store file is synced and the journal empty.
+        let db = open(&path, true);
+        commit(&db, 0..1);
+        drop(db);
+        let synced = std::fs::read(&path).unwrap();
+        assert_eq!(rows(&path), [0]);
+
+        // Forty more durable commits, none of which syncs the store file itself.
+        let db = open(&path, false);
+        commit(&db, 1..41);
+        let written = std::fs::read(&path).unwrap();
+        let journal = std::fs::read(path_of(&path)).unwrap();
+        let every_other_page: Vec<u8> = (0..written.len())
+            .map(|i| match (i / PAGE) % 2 {
+                0 => written[i],
+                _ => synced.get(i).copied().unwrap_or(0),
+            })
+            .collect();
+
+        for (name, store) in [
+            ("none reached the disk", &synced),
+            ("half did", &every_other_page),
+        ] {
+            let crash = crashed(dir.path(), name, store, &journal, 0);
+            assert_eq!(rows(&crash), (0..41).collect::<Vec<_>>(), "{name}");
+        }
+        // The record being written when the power went: that commit was never acknowledged.
+        let torn = crashed(dir.path(), "torn", &synced, &journal, 10);
+        assert_eq!(rows(&torn), (0..40).collect::<Vec<_>>());
+
+        // What the journal is for: without it the store file alone has lost them.
+        let lost = crashed(dir.path(), "no journal", &synced, &journal, 0);
+        std::fs::remove_file(path_of(&lost)).unwrap();
+        assert_eq!(rows(&lost), [0]);
+        drop(db);
+    }
+
+    #[test]
+    fn a_store_in_use_is_neither_settled_nor_opened_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let db = open(&path, true);
+        commit(&db, 0..3);
+        let in_use = |e: io::Error| e.kind() == io::ErrorKind::WouldBlock;
+        assert!(settle(&path).is_err_and(in_use));
+        assert!(Journaled::open(&path, false).is_err_and(in_use));
+        drop(db);
+        // Closed: the journal is empty, and settling writes nothing.
+        let closed = std::fs::read(&path).unwrap();
+        settle(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), closed);
+        assert_eq!(rows(&path), [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_transaction_larger_than_the_journal_is_made_durable_in_the_store_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let db = open(&path, true);
+        let txn = db.begin_write().unwrap();
+        {
+            let mut table = txn.open_table(ROWS).unwrap();
+            for row in 0..(CAPACITY >> 20) + 2 {
+                table
+                    .insert(row, vec![row as u8; 1 << 20].as_slice())
+                    .unwrap();
+            }
+        }
+        txn.commit().unwrap();
+        // Synced in place, so the journal holds nothing to replay: the store file alone has it.
+        let journal = FileBackend::new(File::open(path_of(&path)).unwrap()).unwrap();
+        let epoch = read_epoch(&journal).unwrap().unwrap();
+        assert!(read_record(&journal, RECORDS, epoch, 0).unwrap().is_none());
+        commit(&db, 100..101);
+        drop(db);
+        assert_eq!(rows(&path).len() as u64, (CAPACITY >> 20) + 3);
+    }
+}
