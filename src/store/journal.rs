@@ -57,6 +57,8 @@ const HEADER_LEN: usize = 8 + 8 + 4;
 
 const WRITE: u8 = 0;
 const SET_LEN: u8 = 1;
+/// An operation's kind, offset and (for a write) length.
+const OP_HEAD: usize = 1 + 8 + 8;
 
 /// The storage redb writes the store file through.
 #[derive(Debug)]
@@ -74,11 +76,36 @@ struct State {
     seq: u64,
     /// Where the next record goes.
     end: u64,
-    /// The writes since the last sync, encoded as a record's body.
-    kept: Vec<u8>,
+    /// The record the writes since the last sync make: room for its head (filled in when it is
+    /// written), then its body. Empty when nothing was written since.
+    record: Vec<u8>,
     /// More was written since the last sync than the journal holds: the next sync is a
     /// checkpoint.
     overflowed: bool,
+}
+
+impl State {
+    /// Add a write (or, with `SET_LEN`, a length change to `offset`) to the next record.
+    fn keep(&mut self, op: u8, offset: u64, data: &[u8]) {
+        if self.overflowed {
+            return;
+        }
+        if (self.record.len() + RECORD_HEAD + OP_HEAD + data.len()) as u64 > CAPACITY - RECORDS {
+            self.overflowed = true;
+            self.record = Vec::new();
+            return;
+        }
+        if self.record.is_empty() {
+            self.record.resize(RECORD_HEAD, 0);
+        }
+        self.record.push(op);
+        self.record.extend_from_slice(&offset.to_le_bytes());
+        if op == WRITE {
+            self.record
+                .extend_from_slice(&(data.len() as u64).to_le_bytes());
+            self.record.extend_from_slice(data);
+        }
+    }
 }
 
 impl Journaled {
@@ -109,7 +136,7 @@ impl Journaled {
                 epoch,
                 seq: 0,
                 end: RECORDS,
-                kept: Vec::new(),
+                record: Vec::new(),
                 overflowed: false,
             }),
         })
@@ -117,25 +144,6 @@ impl Journaled {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn keep(&self, state: &mut State, op: u8, offset: u64, data: &[u8]) {
-        if state.overflowed {
-            return;
-        }
-        if (state.kept.len() + data.len()) as u64 + 32 > CAPACITY - RECORDS {
-            state.overflowed = true;
-            state.kept = Vec::new();
-            return;
-        }
-        state.kept.push(op);
-        state.kept.extend_from_slice(&offset.to_le_bytes());
-        if op == WRITE {
-            state
-                .kept
-                .extend_from_slice(&(data.len() as u64).to_le_bytes());
-            state.kept.extend_from_slice(data);
-        }
     }
 
     /// Sync the store file and empty the journal: everything written so far is in the store
@@ -147,17 +155,17 @@ impl Journaled {
         state.seq = 0;
         state.end = RECORDS;
         state.overflowed = false;
-        forget(&mut state.kept);
+        forget(&mut state.record);
         Ok(())
     }
 }
 
-/// Drop what was kept, and the memory of a large transaction with it.
-fn forget(kept: &mut Vec<u8>) {
-    if kept.capacity() > 1 << 20 {
-        *kept = Vec::new();
+/// Drop a record that is no longer needed, and the memory of a large transaction with it.
+fn forget(record: &mut Vec<u8>) {
+    if record.capacity() > 1 << 20 {
+        *record = Vec::new();
     } else {
-        kept.clear();
+        record.clear();
     }
 }
 
@@ -173,7 +181,7 @@ impl StorageBackend for Journaled {
     fn set_len(&self, len: u64) -> io::Result<()> {
         let mut state = self.state();
         self.store.set_len(len)?;
-        self.keep(&mut state, SET_LEN, len, &[]);
+        state.keep(SET_LEN, len, &[]);
         Ok(())
     }
 
@@ -181,21 +189,22 @@ impl StorageBackend for Journaled {
         // Under the lock, so the records keep the order the writes reached the file in.
         let mut state = self.state();
         self.store.write(offset, data)?;
-        self.keep(&mut state, WRITE, offset, data);
+        state.keep(WRITE, offset, data);
         Ok(())
     }
 
     fn sync_data(&self) -> io::Result<()> {
         let mut state = self.state();
-        if state.kept.is_empty() && !state.overflowed {
+        if state.record.is_empty() && !state.overflowed {
             return Ok(());
         }
-        let length = (RECORD_HEAD + state.kept.len()) as u64;
+        let length = state.record.len() as u64;
         if state.overflowed || state.end + length > CAPACITY {
             return self.checkpoint(&mut state);
         }
-        let record = encode_record(state.epoch, state.seq, &state.kept);
-        match self.journal.write(state.end, &record) {
+        let (epoch, seq) = (state.epoch, state.seq);
+        seal(&mut state.record, epoch, seq);
+        match self.journal.write(state.end, &state.record) {
             Ok(()) => {}
             // No room for the journal to grow: the store file is synced instead.
             Err(e) if super::error::is_disk_full(&e) => return self.checkpoint(&mut state),
@@ -204,7 +213,7 @@ impl StorageBackend for Journaled {
         self.journal.sync_data()?;
         state.end += length;
         state.seq += 1;
-        forget(&mut state.kept);
+        forget(&mut state.record);
         Ok(())
     }
 
@@ -367,17 +376,15 @@ fn take_u64(bytes: &[u8]) -> Option<(u64, &[u8])> {
     Some((u64::from_le_bytes(*head), rest))
 }
 
-fn encode_record(epoch: u64, seq: u64, body: &[u8]) -> Vec<u8> {
-    let mut record = Vec::with_capacity(RECORD_HEAD + body.len());
-    record.extend_from_slice(RECORD_MAGIC);
-    record.extend_from_slice(&[0; 4]);
-    record.extend_from_slice(&epoch.to_le_bytes());
-    record.extend_from_slice(&seq.to_le_bytes());
-    record.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    record.extend_from_slice(body);
+/// Fill in the head of a record whose body follows it.
+fn seal(record: &mut [u8], epoch: u64, seq: u64) {
+    let body = (record.len() - RECORD_HEAD) as u64;
+    record[..4].copy_from_slice(RECORD_MAGIC);
+    record[8..16].copy_from_slice(&epoch.to_le_bytes());
+    record[16..24].copy_from_slice(&seq.to_le_bytes());
+    record[24..32].copy_from_slice(&body.to_le_bytes());
     let crc = crc32fast::hash(&record[8..]);
     record[4..8].copy_from_slice(&crc.to_le_bytes());
-    record
 }
 
 /// The body of the record at `at`, if one of this epoch with this sequence number is there
