@@ -6,7 +6,7 @@
 
 use super::props::{MemberProp, Resource, describe_with, http_date};
 use crate::store::StoreError;
-use crate::store::dav::{self, CollectionState, Listed};
+use crate::store::dav::{CollectionState, Listed, MemberRows};
 use redb::ReadTransaction;
 use std::sync::Arc;
 use tandem_protocol::dav::{
@@ -21,6 +21,8 @@ pub(crate) struct Listing<'a> {
     /// The properties asked for and the shape of a member that has them, when each can be
     /// written from the row.
     direct: Option<(Vec<MemberProp>, ListedShape)>,
+    /// Opened at the first member looked up by name.
+    rows: std::cell::OnceCell<MemberRows>,
 }
 
 impl<'a> Listing<'a> {
@@ -54,6 +56,7 @@ impl<'a> Listing<'a> {
             request,
             data,
             direct,
+            rows: std::cell::OnceCell::new(),
         }
     }
 
@@ -64,12 +67,14 @@ impl<'a> Listing<'a> {
         out: &mut MultistatusWriter,
         name: &str,
     ) -> Result<bool, StoreError> {
-        let item = dav::item(self.txn, &self.collection.path, name)?.filter(dav::ItemState::live);
-        let Some(item) = item else {
-            return Ok(false);
-        };
-        self.write(out, name, item.into())?;
-        Ok(true)
+        if self.rows.get().is_none() {
+            let _ = self.rows.set(MemberRows::open(self.txn)?);
+        }
+        let rows = self.rows.get().expect("opened above");
+        let written = rows.with_listed(&self.collection.path, name, |item| {
+            self.write(out, name, item)
+        })?;
+        Ok(written.is_some())
     }
 
     /// Write the member `name` of the collection, as `item` shows it.

@@ -3,6 +3,7 @@
 use super::listing::Listing;
 use super::props::asked;
 use super::respond::{self, Body};
+use crate::store::dav::Listed;
 use crate::store::span;
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
@@ -44,13 +45,13 @@ pub(super) fn calendar_query(
         // all that is asked.
         Some(range) => {
             let (start, end) = (range.start.timestamp_millis(), range.end.timestamp_millis());
-            for (name, meets) in span::meeting(txn, &collection.path, start, end)? {
-                let sure = range.only && meets == Meets::Surely;
+            for found in span::meeting(txn, &collection.path, start, end)? {
+                let sure = range.only && found.meets == Meets::Surely;
                 if sure
-                    || dav::body(txn, &format!("{}{name}", collection.path))?
+                    || dav::body(txn, &format!("{}{}", collection.path, found.name))?
                         .is_some_and(|body| matches(&body))
                 {
-                    out.member(&name)?;
+                    out.listed(&found.name, found.listed)?;
                 }
             }
         }
@@ -112,6 +113,11 @@ impl<'a> Answer<'a> {
     /// Describe the member `name` (if it is still there: whether it was written).
     fn member(&mut self, name: &str) -> Result<bool, StoreError> {
         self.listing.write_member(&mut self.writer, name)
+    }
+
+    /// Describe the member `name`, as the span index has it.
+    fn listed(&mut self, name: &str, item: Listed<'_>) -> Result<(), StoreError> {
+        self.listing.write(&mut self.writer, name, item)
     }
 
     fn finish(self) -> Response<Body> {

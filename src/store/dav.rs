@@ -69,6 +69,16 @@ impl ItemState {
     pub fn modified(&self) -> Hlc {
         self.seen.iter().max().copied().unwrap_or_default()
     }
+
+    /// What a listing shows of it.
+    fn listed(&self) -> Listed<'_> {
+        Listed {
+            etag: Cow::Borrowed(&self.etag),
+            content_type: Cow::Borrowed(&self.content_type),
+            length: self.length,
+            modified: self.modified(),
+        }
+    }
 }
 
 /// What the DAV server shows of a member, its properties, without the parts of its row only a
@@ -97,12 +107,7 @@ impl Listed<'_> {
 
 impl From<ItemState> for Listed<'static> {
     fn from(item: ItemState) -> Listed<'static> {
-        Listed {
-            modified: item.modified(),
-            etag: Cow::Owned(item.etag),
-            content_type: Cow::Owned(item.content_type),
-            length: item.length,
-        }
+        item.listed().into_owned()
     }
 }
 
@@ -393,7 +398,13 @@ impl MemberEffects {
             span::remove(&mut t.dav_spans, collection, name, old)?;
         }
         if let (false, Some(extent)) = (self.next.deleted, &self.extent) {
-            span::insert(&mut t.dav_spans, collection, name, extent)?;
+            span::insert(
+                &mut t.dav_spans,
+                collection,
+                name,
+                extent,
+                &self.next.listed(),
+            )?;
         }
         t.dav_items
             .insert((collection, name), self.next.row()?.as_slice())?;
@@ -417,6 +428,29 @@ pub fn collections(txn: &ReadTransaction) -> Result<Vec<CollectionState>, StoreE
         out.push(decode("collections", row?.1.value())?);
     }
     Ok(out)
+}
+
+/// The members' rows, open for a reader that looks members up one by one (a query's matches,
+/// a multiget): the table is opened once, and each row read as a listing writes it.
+pub struct MemberRows(redb::ReadOnlyTable<(Text, Text), &'static [u8]>);
+
+impl MemberRows {
+    pub fn open(txn: &ReadTransaction) -> Result<MemberRows, StoreError> {
+        Ok(MemberRows(txn.open_table(DAV_ITEMS)?))
+    }
+
+    /// Hand `write` the live member `name` of `collection`, if there is one; what it gave back.
+    pub fn with_listed<T>(
+        &self,
+        collection: &str,
+        name: &str,
+        write: impl FnOnce(Listed<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(row) = self.0.get((collection, name))? else {
+            return Ok(None);
+        };
+        Listed::from_row(row.value())?.map(write).transpose()
+    }
 }
 
 pub fn item(

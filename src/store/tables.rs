@@ -18,7 +18,8 @@ use std::cmp::Ordering;
 ///    change sequence (`changes`) and the event index (`event_seq`), which the log itself
 ///    answers, are gone.
 /// 9: text keys are [`Text`], compared as bytes (the same bytes, in the same order).
-pub const STORE_FORMAT: u64 = 9;
+/// 10: a row of the span index carries what a listing shows of its member.
+pub const STORE_FORMAT: u64 = 10;
 
 /// Text in a key, compared as its bytes. redb's `&str` checks both sides' UTF-8 at every
 /// comparison, which took a tenth of a replay; UTF-8 orders as its bytes, so the order is the

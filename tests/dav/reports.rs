@@ -208,6 +208,27 @@ async fn calendar_query_by_component_and_time_range() {
         .await;
     let hrefs: Vec<String> = nov.responses().into_iter().map(|(h, _)| h).collect();
     assert_eq!(hrefs, [format!("{CALENDAR}nov.ics")]);
+    // Changed: the query shows the ETag the change was answered with, not the one before.
+    let changed = s
+        .put(
+            &format!("{CALENDAR}nov.ics"),
+            &[],
+            &event("nov", "November, moved", "20261124T090000Z"),
+        )
+        .await
+        .etag();
+    let nov = s
+        .report(
+            CALENDAR,
+            "1",
+            &query("20261101T000000Z", "20261201T000000Z"),
+        )
+        .await;
+    assert!(
+        nov.responses().len() == 1 && nov.body.contains(&format!("<D:getetag>{changed}<")),
+        "{changed}: {}",
+        nov.body
+    );
     let both = s
         .report(
             CALENDAR,
