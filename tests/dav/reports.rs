@@ -199,13 +199,8 @@ async fn calendar_query_by_component_and_time_range() {
             r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="{start}" end="{end}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#
         )
     };
-    let nov = s
-        .report(
-            CALENDAR,
-            "1",
-            &query("20261101T000000Z", "20261201T000000Z"),
-        )
-        .await;
+    let november = query("20261101T000000Z", "20261201T000000Z");
+    let nov = s.report(CALENDAR, "1", &november).await;
     let hrefs: Vec<String> = nov.responses().into_iter().map(|(h, _)| h).collect();
     assert_eq!(hrefs, [format!("{CALENDAR}nov.ics")]);
     // Changed: the query shows the ETag the change was answered with, not the one before.
@@ -217,13 +212,7 @@ async fn calendar_query_by_component_and_time_range() {
         )
         .await
         .etag();
-    let nov = s
-        .report(
-            CALENDAR,
-            "1",
-            &query("20261101T000000Z", "20261201T000000Z"),
-        )
-        .await;
+    let nov = s.report(CALENDAR, "1", &november).await;
     assert!(
         nov.responses().len() == 1 && nov.body.contains(&format!("<D:getetag>{changed}<")),
         "{changed}: {}",
