@@ -8,7 +8,7 @@ use super::{Call, DavState};
 use crate::store::{Draft, DraftBody, Guard, ObservationDraft, VersionCondition, WriterError};
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode, header};
-use tandem_protocol::codec::{self, CodecError};
+use tandem_protocol::codec::{self, CodecError, Extent};
 use tandem_protocol::dav::conditional::not_modified;
 use tandem_protocol::dav::layout::{self, Target};
 use tandem_protocol::dav::resource::etag;
@@ -68,6 +68,9 @@ struct Upload {
     /// The bytes to store: the client's, unless the server had to add a UID.
     bytes: Vec<u8>,
     content_type: &'static str,
+    /// Where an event's instances lie, from the parse that checked it: the writer needs it for
+    /// the span index and need not parse the bytes again.
+    extent: Option<Extent>,
 }
 
 /// The body in UTF-8, read in the charset its `Content-Type` names (`codec::body_in_utf8`
@@ -113,6 +116,7 @@ fn understand(
                 ));
             }
             Ok(Upload {
+                extent: Some(codec::span(&object)),
                 kind: object.kind,
                 uid: object.uid,
                 fields: object.fields,
@@ -162,6 +166,7 @@ fn understand(
                     "text/vcard"
                 },
                 bytes,
+                extent: None,
             })
         }
     }
@@ -211,6 +216,7 @@ pub async fn put(state: &DavState, call: &Call) -> Response<Body> {
                 content_type: upload.content_type.to_string(),
                 bytes: upload.bytes,
             }),
+            extent: upload.extent,
             guard: Some(Guard {
                 version: condition(call),
                 unique_uid: true,

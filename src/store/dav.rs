@@ -313,6 +313,8 @@ pub struct MemberChange<'a> {
     pub payload: Option<&'a Payload>,
     /// The record heads the new bytes show.
     pub seen: Vec<Hlc>,
+    /// The payload's extent, when it was computed already (see `ObservationDraft::extent`).
+    pub extent: Option<&'a Extent>,
 }
 
 /// What a desktop change does to the DAV index: `None` when it does not concern a member of a
@@ -341,7 +343,11 @@ pub fn member_effects(
         ),
         (Op::Delete, _, None) | (_, None, _) => return Ok(None),
         (_, Some(payload), _) => {
-            let extent = calendar.then(|| Extent::of(&payload.bytes));
+            let extent = calendar.then(|| {
+                o.extent
+                    .cloned()
+                    .unwrap_or_else(|| Extent::of(&payload.bytes))
+            });
             let next = ItemState {
                 record: o.record.clone(),
                 etag: etag(&payload.bytes),

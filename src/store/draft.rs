@@ -2,6 +2,7 @@
 //! an event before it has a timestamp, and an observation that may not know its record id yet.
 
 use serde::{Deserialize, Serialize};
+use tandem_protocol::codec::Extent;
 pub use tandem_protocol::dav::conditional::VersionCondition;
 use tandem_protocol::{Decision, Fields, Hlc, Op, Origin, Outcome, Payload, RecordId, RecordKind};
 
@@ -89,6 +90,11 @@ pub struct ObservationDraft {
     /// Conditions checked atomically with the append (HTTP conditional requests).
     #[serde(default)]
     pub guard: Option<Guard>,
+    /// Where the payload's instances lie, when the producer parsed the payload already (the DAV
+    /// server does, to check it): the writer does not parse it again for the span index. Never
+    /// logged: a replay computes it from the bytes, which give the same extent.
+    #[serde(skip)]
+    pub extent: Option<Extent>,
 }
 
 impl ObservationDraft {
@@ -108,6 +114,7 @@ impl ObservationDraft {
             snapshot: None,
             payload: None,
             guard: None,
+            extent: None,
         }
     }
 }

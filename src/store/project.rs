@@ -6,6 +6,7 @@ use super::tables::*;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use tandem_protocol::codec::Extent;
 use tandem_protocol::merge::FieldState;
 use tandem_protocol::{
     Decision, Edit, Event, EventBody, Fields, Hlc, Merged, Observation, Op, Outcome, OutcomeResult,
@@ -137,11 +138,18 @@ impl Projector {
     }
 
     /// Append an event to the log and apply it to the projections, all in `txn`. On error nothing
-    /// has been written for this event: every check runs before the first insert.
-    pub fn append(&self, t: &mut Tables, seq: u64, event: &Event) -> Result<(), StoreError> {
+    /// has been written for this event: every check runs before the first insert. `parsed` is
+    /// the extent of an observation's payload when its producer computed it already.
+    pub fn append(
+        &self,
+        t: &mut Tables,
+        seq: u64,
+        event: &Event,
+        parsed: Option<&Extent>,
+    ) -> Result<(), StoreError> {
         // Encoded first: a refusal must come before anything is written.
         let bytes = event.encode()?;
-        self.project(t, seq, event)?;
+        self.apply(t, seq, event, parsed)?;
         t.log.insert(seq, bytes.as_slice())?;
         Ok(())
     }
@@ -149,8 +157,18 @@ impl Projector {
     /// Apply a logged event to the projections (replay, and the upgrade of an older store:
     /// the log itself is never written again).
     pub fn project(&self, t: &mut Tables, seq: u64, event: &Event) -> Result<(), StoreError> {
+        self.apply(t, seq, event, None)
+    }
+
+    fn apply(
+        &self,
+        t: &mut Tables,
+        seq: u64,
+        event: &Event,
+        parsed: Option<&Extent>,
+    ) -> Result<(), StoreError> {
         let effects = match &event.body {
-            EventBody::Observation(o) => Some(self.observe(t, event, o)?),
+            EventBody::Observation(o) => Some(self.observe(t, event, o, parsed)?),
             EventBody::Decision(Decision::Resolve {
                 record,
                 field,
@@ -172,7 +190,7 @@ impl Projector {
                     changes: [(field.clone(), value.clone())].into(),
                     payload: None,
                 };
-                Some(self.observe(t, event, &resolve)?)
+                Some(self.observe(t, event, &resolve, None)?)
             }
             _ => None,
         };
@@ -207,6 +225,7 @@ impl Projector {
         t: &Tables,
         event: &Event,
         o: &Observation,
+        parsed: Option<&Extent>,
     ) -> Result<RecordEffects, StoreError> {
         if o.record.kind() != Some(o.kind) {
             return Err(StoreError::Rejected(tandem_protocol::Error::BadRecordId(
@@ -273,6 +292,7 @@ impl Projector {
                     uid: o.uid.as_deref(),
                     payload: o.payload.as_ref(),
                     seen: vec![event.hlc],
+                    extent: parsed,
                 },
             )?
         } else {
@@ -396,6 +416,7 @@ impl Projector {
                             .as_deref(),
                         payload: o.payload.as_ref(),
                         seen: o.written.clone(),
+                        extent: None,
                     },
                 )?
             }

@@ -239,8 +239,13 @@ fn commit_batch(
     let mut answers = Vec::with_capacity(batch.len());
     for job in batch {
         let hlc = clock.tick(wall());
-        let result = stamp(&tables, hlc, job.draft).and_then(|event| {
-            projector.append(&mut tables, *next_seq, &event)?;
+        let mut draft = job.draft;
+        let parsed = match &mut draft.body {
+            DraftBody::Observation(o) => o.extent.take(),
+            _ => None,
+        };
+        let result = stamp(&tables, hlc, draft).and_then(|event| {
+            projector.append(&mut tables, *next_seq, &event, parsed.as_ref())?;
             Ok(Ack {
                 seq: *next_seq,
                 hlc,

@@ -170,3 +170,19 @@ pub fn card(uid: Option<&str>, name: &str) -> String {
 pub const CALENDAR: &str = "/dav/calendars/calendar/";
 pub const TASKS: &str = "/dav/calendars/tasks/";
 pub const CONTACTS: &str = "/dav/addressbooks/contacts/";
+
+/// The projections still follow from the log alone.
+pub fn assert_replays(s: &Server) {
+    let scratch = tempfile::tempdir().unwrap();
+    let verification = tandem::store::replay::verify(
+        &s.store,
+        tandem::config::Settings::default().policies(),
+        &scratch.path().join("replay.redb"),
+    )
+    .unwrap();
+    assert!(
+        verification.differences.is_empty(),
+        "{:?}",
+        verification.differences
+    );
+}

@@ -8,22 +8,6 @@ use reqwest::StatusCode;
 type Header<'a> = (&'a str, &'a str);
 type Headers<'a> = &'a [Header<'a>];
 
-/// The projections still follow from the log alone.
-fn assert_replays(s: &Server) {
-    let scratch = tempfile::tempdir().unwrap();
-    let verification = tandem::store::replay::verify(
-        &s.store,
-        tandem::config::Settings::default().policies(),
-        &scratch.path().join("replay.redb"),
-    )
-    .unwrap();
-    assert!(
-        verification.differences.is_empty(),
-        "{:?}",
-        verification.differences
-    );
-}
-
 async fn mkcol(s: &Server, path: &str) {
     let r = s.send("MKCOL", path, &[], "").await;
     assert_eq!(r.status, StatusCode::CREATED, "MKCOL {path}: {}", r.body);
