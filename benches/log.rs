@@ -58,6 +58,7 @@ fn draft(
             payload: None,
             snapshot: None,
             guard: None,
+            extent: None,
         }),
     }
 }
