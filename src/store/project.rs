@@ -149,18 +149,14 @@ impl Projector {
     ) -> Result<(), StoreError> {
         // Encoded first: a refusal must come before anything is written.
         let bytes = event.encode()?;
-        self.apply(t, seq, event, parsed)?;
+        self.project(t, seq, event, parsed)?;
         t.log.insert(seq, bytes.as_slice())?;
         Ok(())
     }
 
-    /// Apply a logged event to the projections (replay, and the upgrade of an older store:
-    /// the log itself is never written again).
-    pub fn project(&self, t: &mut Tables, seq: u64, event: &Event) -> Result<(), StoreError> {
-        self.apply(t, seq, event, None)
-    }
-
-    fn apply(
+    /// Apply an event to the projections; alone for a logged one (replay, and the upgrade of an
+    /// older store: the log itself is never written again), which passes no `parsed`.
+    pub fn project(
         &self,
         t: &mut Tables,
         seq: u64,

@@ -171,7 +171,7 @@ fn rebuild(
                 if let Some(bytes) = bytes {
                     tables.log.insert(seq, bytes.as_slice())?;
                 }
-                projector.project(&mut tables, seq, &event)?;
+                projector.project(&mut tables, seq, &event, None)?;
                 count += 1;
             }
             drop(tables);
