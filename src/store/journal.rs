@@ -41,11 +41,20 @@ pub fn path_of(store: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// How large the journal grows before a checkpoint empties it. A commit writes about 100 KB of
-/// pages, so one checkpoint (one sync of the store file) serves about 160 commits; a transaction
-/// that writes more than this (a rebuild, a first sync) is made durable by syncing the store
-/// file directly. It is also the most a transaction keeps in memory.
+/// The most the journal grows to before a checkpoint empties it. A commit writes about 100 KB of
+/// pages, so one checkpoint (one sync of the store file) serves up to about 160 commits; a
+/// transaction that writes more than this (a rebuild, a first sync) is made durable by syncing
+/// the store file directly. It is also the most a transaction keeps in memory.
 const CAPACITY: u64 = 16 << 20;
+/// The least the journal may grow to: a small store's journal is still worth a few commits.
+const FLOOR: u64 = 1 << 20;
+
+/// How far the journal may grow beside a store file of `store` bytes: a quarter of it, so the
+/// journal never takes much of the disk beside the store (a disk that had room for the store
+/// alone filled up when the journal took 16 MB beside a 3 MB store), within `FLOOR..CAPACITY`.
+fn limit(store: u64) -> u64 {
+    (store / 4).clamp(FLOOR, CAPACITY)
+}
 
 const HEADER_MAGIC: &[u8; 8] = b"TNDMJRN1";
 const RECORD_MAGIC: &[u8; 4] = b"TJR1";
@@ -199,15 +208,19 @@ impl StorageBackend for Journaled {
             return Ok(());
         }
         let length = state.record.len() as u64;
-        if state.overflowed || state.end + length > CAPACITY {
+        if state.overflowed || state.end + length > limit(self.store.len()?) {
             return self.checkpoint(&mut state);
         }
         let (epoch, seq) = (state.epoch, state.seq);
         seal(&mut state.record, epoch, seq);
         match self.journal.write(state.end, &state.record) {
             Ok(()) => {}
-            // No room for the journal to grow: the store file is synced instead.
-            Err(e) if super::error::is_disk_full(&e) => return self.checkpoint(&mut state),
+            // No room for the journal to grow: the store file is synced instead, and the disk
+            // gets back what the journal held.
+            Err(e) if super::error::is_disk_full(&e) => {
+                self.checkpoint(&mut state)?;
+                return self.journal.set_len(RECORDS);
+            }
             Err(e) => return Err(e),
         }
         self.journal.sync_data()?;
@@ -582,6 +595,22 @@ mod tests {
         settle(&path).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), closed);
         assert_eq!(rows(&path), [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_small_stores_journal_stays_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let db = open(&path, true);
+        commit(&db, 0..300);
+        let store = std::fs::metadata(&path).unwrap().len();
+        let journal = std::fs::metadata(path_of(&path)).unwrap().len();
+        assert!(
+            journal <= 2 * FLOOR,
+            "a journal of {journal} bytes beside a store of {store}"
+        );
+        drop(db);
+        assert_eq!(rows(&path).len(), 300);
     }
 
     #[test]
