@@ -180,19 +180,20 @@ impl Store {
     }
 
     fn open_file(path: &Path, access: Access) -> Result<Store, StoreError> {
-        // What a crashed session left in the journal goes back into the file before redb reads
-        // it, read-only or not: without it the file may hold only part of its last commits.
-        settle(path)?;
         // Probe read-only first: that never writes, so a damaged file is refused untouched, and
         // only a file that needs crash recovery (or is healthy) is ever opened for writing.
         let handle = match access {
-            Access::ReadOnly => match contain(path, || builder().open_read_only(path))? {
-                Ok(db) => Handle::ReadOnly(db),
-                Err(redb::DatabaseError::RepairAborted) => {
-                    Handle::ReadWrite(Some(Store::open_writable(path)?).into())
+            Access::ReadOnly => {
+                // As in `open_writable`, the journal goes back into the file before redb reads it.
+                settle(path)?;
+                match contain(path, || builder().open_read_only(path))? {
+                    Ok(db) => Handle::ReadOnly(db),
+                    Err(redb::DatabaseError::RepairAborted) => {
+                        Handle::ReadWrite(Some(Store::open_writable(path)?).into())
+                    }
+                    Err(e) => return Err(StoreError::from_database(path, e)),
                 }
-                Err(e) => return Err(StoreError::from_database(path, e)),
-            },
+            }
             Access::ReadWrite => Handle::ReadWrite(Some(Store::open_writable(path)?).into()),
         };
         let store = Store {
@@ -214,6 +215,8 @@ impl Store {
     /// refused untouched, and only a file that needs crash recovery (or is healthy) is ever
     /// opened for writing.
     fn open_writable(path: &Path) -> Result<Database, StoreError> {
+        // What a crashed session left in the journal goes back into the file before redb reads
+        // it: without it the file may hold only part of its last commits.
         settle(path)?;
         match contain(path, || builder().open_read_only(path))? {
             Ok(probe) => {
