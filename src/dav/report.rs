@@ -5,6 +5,7 @@ use super::listing::Listing;
 use super::props::{self, Resource, describe_with, sync_token};
 use super::respond::{self, Body};
 use super::{Call, DavState};
+use crate::store::dav::MemberRows;
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
@@ -90,17 +91,17 @@ fn wanted(props: &PropRequest, data: bool, calendar: bool) -> PropRequest {
 }
 
 fn member_resource(
-    txn: &ReadTransaction,
+    rows: &MemberRows,
     collection: &Arc<dav::CollectionState>,
     name: &str,
 ) -> Result<Option<Resource>, StoreError> {
-    Ok(dav::item(txn, &collection.path, name)?
-        .filter(dav::ItemState::live)
-        .map(|item| Resource::Member {
+    rows.with_listed(&collection.path, name, |item| {
+        Ok(Resource::Member {
             collection: collection.clone(),
             name: name.to_string(),
-            item: item.into(),
-        }))
+            item: item.into_owned(),
+        })
+    })
 }
 
 fn multiget(
@@ -116,6 +117,7 @@ fn multiget(
     );
     let mut ms = Multistatus::new();
     let shared = Arc::new(collection.clone());
+    let rows = MemberRows::open(txn)?;
     for raw in &m.hrefs {
         // One bad or foreign href is a 404 for that href, not a failed request.
         let member = match decode_href(raw)
@@ -125,7 +127,7 @@ fn multiget(
             Some(Ok(Target::Member {
                 collection: c,
                 name,
-            })) if c == collection.path => member_resource(txn, &shared, &name)?,
+            })) if c == collection.path => member_resource(&rows, &shared, &name)?,
             _ => None,
         };
         match member {

@@ -436,9 +436,9 @@ pub fn collections(txn: &ReadTransaction) -> Result<Vec<CollectionState>, StoreE
     Ok(out)
 }
 
-/// The members' rows, open for a reader that looks members up one by one (the matches of a
-/// query the span index does not answer): the table is opened once, and each row read as a
-/// listing writes it.
+/// The members' rows, open for a reader that looks members up one by one (a multiget, the
+/// matches of a query the span index does not answer): the table is opened once, and each row
+/// read as a listing writes it.
 pub struct MemberRows(redb::ReadOnlyTable<(Text, Text), &'static [u8]>);
 
 impl MemberRows {
