@@ -266,7 +266,12 @@ fn no_secret_reaches_a_log_line_of_a_demo_with_every_side() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let log = dir.path().join("demo.log");
-    let demo = Demo::start_logged(&data, &["--seed", "6", "--outlook", "--notes"], &log);
+    let demo = Demo::start_logged(
+        &data,
+        &["--seed", "6", "--outlook", "--notes"],
+        &log,
+        "trace",
+    );
     let applied = Command::new(env!("CARGO_BIN_EXE_tandem"))
         .env("TANDEM_LOG", "trace")
         .arg("--data")

@@ -17,9 +17,12 @@ mod common;
 use common::demo::{Demo, Org};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The demo's log: tandem's own lines, down to each request the page made.
+const LOG: &str = "tandem=debug";
 
 /// A bounded wait for a condition, polled (never a fixed sleep); `None` after 60 s.
 async fn within<T>(mut probe: impl AsyncFnMut() -> Option<T>) -> Option<T> {
@@ -131,10 +134,12 @@ struct Browser {
     driver: Child,
     client: Client,
     shots: PathBuf,
+    /// The demo's log: a failure shows its end (what the page asked for, what the runs did).
+    log: PathBuf,
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    async fn start(log: &Path) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .unwrap()
@@ -174,6 +179,7 @@ impl Browser {
             driver,
             client,
             shots,
+            log: log.to_path_buf(),
         }
     }
 
@@ -203,7 +209,10 @@ impl Browser {
             Err(e) => format!("(no page: {e})"),
         };
         let url = self.client.current_url().await.map(|u| u.to_string());
-        panic!("{what}; {url:?} showed:\n{shown}");
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let end = lines[lines.len().saturating_sub(60)..].join("\n");
+        panic!("{what}; {url:?} showed:\n{shown}\n\nthe end of the demo's log:\n{end}");
     }
 
     /// Click what `css` finds, once the page has it (found again if a reload replaced it).
@@ -275,23 +284,36 @@ impl Browser {
         element.attr(name).await.ok()?
     }
 
-    /// "Review now", and wait until the page shows the new review.
     /// Click a button that submits a form, and wait until the browser has left the page for
-    /// the answer. A click the browser drops (it happens now and then to a headless Chromium
-    /// right after a page load) is made again; a server that never answers fails here.
+    /// the answer to that form. A click the browser drops (it happens now and then to a headless
+    /// Chromium right after a page load) is made again, and so is one the page left for another
+    /// reason (a page following a run reloads itself when the run ends); a button is clicked
+    /// only once it can be pressed. A server that never answers fails here.
     async fn submit(&self, css: &str) {
-        const MARK: &str = "document.documentElement.dataset.before = '1'; return true;";
-        const LEFT: &str = "return document.documentElement.dataset.before !== '1';";
+        // The mark is on the document (gone once the browser has left it); the submission is
+        // remembered by the tab, across the navigation it starts.
+        const MARK: &str = "document.documentElement.dataset.before = '1'; \
+                            sessionStorage.removeItem('submitted'); \
+                            document.addEventListener('submit', \
+                              () => sessionStorage.setItem('submitted', '1')); return true;";
+        const LEFT: &str = "if (document.documentElement.dataset.before === '1') return 'here'; \
+                            return sessionStorage.getItem('submitted') === '1' \
+                              ? 'submitted' : 'reloaded';";
         for _ in 0..3 {
+            self.until(&format!("{css} can be pressed"), async || {
+                let button = self.client.find(Locator::Css(css)).await.ok()?;
+                button.attr("disabled").await.ok()?.is_none().then_some(())
+            })
+            .await;
             self.client.execute(MARK, Vec::new()).await.unwrap();
             self.click(css).await;
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                let left = self.client.execute(LEFT, Vec::new()).await;
-                if left.is_ok_and(|v| v == Value::Bool(true)) {
-                    return;
+                match self.client.execute(LEFT, Vec::new()).await {
+                    Ok(Value::String(s)) if s == "submitted" => return,
+                    Ok(Value::String(s)) if s == "reloaded" => break,
+                    _ => tokio::time::sleep(Duration::from_millis(50)).await,
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
         self.fail(&format!(
@@ -300,6 +322,7 @@ impl Browser {
         .await
     }
 
+    /// "Review now", and wait until the page shows the new review.
     async fn review_now(&self) {
         let before = self.attr("#reviewed-at", "datetime").await;
         self.submit("#review").await;
@@ -325,11 +348,6 @@ impl Browser {
     /// Click an apply button once it can be pressed, and wait until the page says what the
     /// apply did.
     async fn apply(&self, css: &str) -> String {
-        self.until(&format!("{css} can be pressed"), async || {
-            let button = self.client.find(Locator::Css(css)).await.ok()?;
-            button.attr("disabled").await.ok()?.is_none().then_some(())
-        })
-        .await;
         self.submit(css).await;
         self.run_ends().await;
         self.expect("#applied", "of").await
@@ -403,7 +421,8 @@ async fn row_box(browser: &Browser, who: &str) -> fantoccini::elements::Element 
 #[ignore = "needs chromium and chromedriver: run .ci/run"]
 async fn the_review_app_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = Demo::start(&dir.path().join("demo"), &["--seed", "3"]);
+    let log = dir.path().join("demo.log");
+    let demo = Demo::start_logged(&dir.path().join("demo"), &["--seed", "3"], &log, LOG);
     let (dav_url, user, password) = demo.dav();
     let dav = Dav {
         base: dav_url,
@@ -420,7 +439,7 @@ async fn the_review_app_in_a_real_browser() {
         .await;
     }
     let org = Org::of(&demo).await;
-    let browser = Browser::start().await;
+    let browser = Browser::start(&log).await;
     let base = demo.base();
 
     // The link signs in once and lands on the setup path: nothing was applied yet.
@@ -732,8 +751,14 @@ async fn the_review_app_in_a_real_browser() {
 #[ignore = "needs chromium and chromedriver: run .ci/run"]
 async fn the_review_app_shows_outlook_as_a_column_of_its_own() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = Demo::start(&dir.path().join("demo"), &["--seed", "5", "--outlook"]);
-    let browser = Browser::start().await;
+    let log = dir.path().join("demo.log");
+    let demo = Demo::start_logged(
+        &dir.path().join("demo"),
+        &["--seed", "5", "--outlook"],
+        &log,
+        LOG,
+    );
+    let browser = Browser::start(&log).await;
     let base = demo.base();
     browser.client.goto(&demo.link()).await.unwrap();
     browser

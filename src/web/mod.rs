@@ -159,7 +159,11 @@ async fn guarded(State(web): State<Arc<Web>>, request: Request, next: Next) -> R
         tracing::warn!("review app: {refusal}");
         return (StatusCode::FORBIDDEN, refusal.to_string()).into_response();
     }
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let mut response = next.run(request).await;
+    // What the page asked and what it was told: with `TANDEM_LOG=tandem=debug`, a log shows
+    // the clicks a person made (the body, and so any credential, is never logged).
+    tracing::debug!(%method, path, status = response.status().as_u16(), "review app");
     let headers = response.headers_mut();
     // The pages are never framed by another site, nor sniffed into something else.
     headers.insert("x-frame-options", "DENY".parse().expect("a header value"));

@@ -49,6 +49,7 @@ impl Review {
             }
         });
         if !started {
+            tracing::info!("a run was asked for in the review app while one was under way");
             return false;
         }
         let review = self.clone();
@@ -63,8 +64,14 @@ impl Review {
                     },
                 ),
             };
+            let what = if preview { "review" } else { "apply" };
+            tracing::info!("{what} from the review app started");
             // A new review replaces what the last apply said.
             let outcome = app.handle(request, &|_, _| {}).await;
+            match &outcome {
+                Err(e) => tracing::warn!("{what} from the review app failed: {e}"),
+                Ok(_) => tracing::info!("{what} from the review app finished"),
+            }
             review.update(|state| {
                 state.busy = false;
                 match outcome {

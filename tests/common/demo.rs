@@ -20,11 +20,11 @@ impl Demo {
         Demo::spawn(data, args, Command::new(env!("CARGO_BIN_EXE_tandem")))
     }
 
-    /// Started with every log line (`TANDEM_LOG=trace`) written to `log`.
-    pub fn start_logged(data: &Path, args: &[&str], log: &Path) -> Demo {
+    /// Started with the log lines `filter` lets through (`TANDEM_LOG`) written to `log`.
+    pub fn start_logged(data: &Path, args: &[&str], log: &Path, filter: &str) -> Demo {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
         command
-            .env("TANDEM_LOG", "trace")
+            .env("TANDEM_LOG", filter)
             .stderr(std::fs::File::create(log).expect("the log file"));
         Demo::spawn(data, args, command)
     }
