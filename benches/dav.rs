@@ -980,21 +980,22 @@ fn print_targets(rows: &[Row]) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "\n| tandem | N | PUT p50 (target ≤ 0.6 ms) | server CPU per PUT | {CLIENTS} clients writing (≥ 3,000 PUTs/s) | PROPFIND d1: server CPU per member (≤ 1.5 µs) | sync initial: server CPU per member (≤ 1.5 µs) | cal-query 1 week (≤ 5 ms at 100,000) | resident after the fill / after serving / idle (≤ 150 MB at 100,000) |"
+        "\n| tandem | N | PUT p50 (target ≤ 0.6 ms) | server CPU per PUT | {CLIENTS} clients writing (≥ 3,000 PUTs/s) | PROPFIND d1: server CPU per member (≤ 1.5 µs) | sync initial: server CPU per member (≤ 1.5 µs) | multiget 100: server CPU | cal-query 1 week (≤ 5 ms at 100,000) | resident after the fill / after serving / idle (≤ 150 MB at 100,000) |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     for r in rows.iter().filter(|r| r.server == "tandem") {
         let per_member =
             |s: &Samples| or_dash(cpu_us(s).map(|us| format!("{:.2} µs", us / r.n as f64)));
         let _ = writeln!(
             out,
-            "| | {} | {} ms | {} | {} | {} | {} | {} ms | {} |",
+            "| | {} | {} ms | {} | {} | {} | {} | {} | {} ms | {} |",
             r.n,
             cell(&r.put, 0.5),
             or_dash(cpu_us(&r.put).map(|us| format!("{us:.0} µs"))),
             rate_cell(&r.concurrent),
             per_member(&r.propfind),
             per_member(&r.initial),
+            or_dash(cpu_us(&r.multiget).map(|us| format!("{us:.0} µs"))),
             cell(&r.query, 0.5),
             or_dash(r.resident_filled.zip(r.resident).zip(r.resident_idle).map(
                 |((filled, served), idle)| format!("{filled:.0} / {served:.0} / {idle:.0} MB")

@@ -1,12 +1,12 @@
-//! How a listing (PROPFIND Depth 1, sync-collection, a query's matches) writes each member:
-//! straight from what was read of its row when every property asked for is text the row holds,
-//! or one no member has; through the general property lookup otherwise. A listing writes
-//! thousands of members, and building each one's response (a dozen small allocations) was a
-//! fifth of it.
+//! How a listing (PROPFIND Depth 1, sync-collection, a multiget, a query's matches) writes
+//! each member: straight from what was read of its row (and its body, for calendar-data or
+//! address-data) when every property asked for is text the store holds, or one no member has;
+//! through the general property lookup otherwise. A listing writes thousands of members, and
+//! building each one's response (a dozen small allocations) was a fifth of it.
 
 use super::props::{MemberProp, Resource, describe_with, http_date};
 use crate::store::StoreError;
-use crate::store::dav::{CollectionState, Listed, MemberRows};
+use crate::store::dav::{Bodies, CollectionState, Listed, MemberRows};
 use redb::ReadTransaction;
 use std::sync::Arc;
 use tandem_protocol::dav::{
@@ -23,6 +23,8 @@ pub(crate) struct Listing<'a> {
     direct: Option<(Vec<MemberProp>, ListedShape)>,
     /// Opened at the first member looked up by name.
     rows: std::cell::OnceCell<MemberRows>,
+    /// Opened at the first body written.
+    bodies: std::cell::OnceCell<Bodies>,
 }
 
 impl<'a> Listing<'a> {
@@ -35,7 +37,8 @@ impl<'a> Listing<'a> {
         data: Option<&'a CalendarDataRequest>,
     ) -> Listing<'a> {
         let direct = match request {
-            PropRequest::Prop(names) if data.is_none() => names
+            // A body is written as stored, unless the request expands its recurrences.
+            PropRequest::Prop(names) if data.is_none_or(|d| d.expand.is_none()) => names
                 .iter()
                 .map(|name| Some(MemberProp::of(name)).filter(|prop| prop.listed()))
                 .collect::<Option<Vec<_>>>()
@@ -57,6 +60,7 @@ impl<'a> Listing<'a> {
             data,
             direct,
             rows: std::cell::OnceCell::new(),
+            bodies: std::cell::OnceCell::new(),
         }
     }
 
@@ -85,13 +89,7 @@ impl<'a> Listing<'a> {
         item: Listed<'_>,
     ) -> Result<(), StoreError> {
         let Some((props, shape)) = &self.direct else {
-            let member = Resource::Member {
-                collection: self.collection.clone(),
-                name: name.to_string(),
-                item: item.into_owned(),
-            };
-            out.push(&describe_with(self.txn, &member, self.request, self.data)?);
-            return Ok(());
+            return self.describe(out, name, item);
         };
         // Text made for the member only when asked for.
         let asked = |prop| props.contains(&prop);
@@ -103,13 +101,49 @@ impl<'a> Listing<'a> {
         if asked(MemberProp::Modified) {
             modified = http_date(item.modified);
         }
-        out.push_shaped(shape, name, |i| match props[i] {
-            MemberProp::Etag => &item.etag,
-            MemberProp::ContentType => &item.content_type,
-            MemberProp::Length => &length,
-            MemberProp::Modified => &modified,
-            _ => "",
-        });
+        let push = |out: &mut MultistatusWriter, body: &str| {
+            out.push_shaped(shape, name, |i| match props[i] {
+                MemberProp::Etag => &item.etag,
+                MemberProp::ContentType => &item.content_type,
+                MemberProp::Length => &length,
+                MemberProp::Modified => &modified,
+                MemberProp::Data => body,
+                _ => "",
+            })
+        };
+        if !asked(MemberProp::Data) {
+            push(out, "");
+            return Ok(());
+        }
+        if self.bodies.get().is_none() {
+            let _ = self.bodies.set(Bodies::open(self.txn)?);
+        }
+        let href = format!("{}{name}", self.collection.path);
+        let bodies = self.bodies.get().expect("opened above");
+        let written = bodies.with_body(&href, |body| match std::str::from_utf8(body) {
+            Ok(text) => push(out, text),
+            Err(_) => push(out, &tandem_protocol::codec::utf8_text(body)),
+        })?;
+        match written {
+            Some(()) => Ok(()),
+            // No body: the general lookup says so (404 for the data).
+            None => self.describe(out, name, item),
+        }
+    }
+
+    /// Write the member through the general property lookup.
+    fn describe(
+        &self,
+        out: &mut MultistatusWriter,
+        name: &str,
+        item: Listed<'_>,
+    ) -> Result<(), StoreError> {
+        let member = Resource::Member {
+            collection: self.collection.clone(),
+            name: name.to_string(),
+            item: item.into_owned(),
+        };
+        out.push(&describe_with(self.txn, &member, self.request, self.data)?);
         Ok(())
     }
 }

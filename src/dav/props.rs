@@ -475,13 +475,19 @@ pub(crate) enum MemberProp {
 }
 
 impl MemberProp {
-    /// Whether a listing writes it from what it read of a member's row (a property no member
-    /// has included): the rest take the general lookup.
+    /// Whether a listing writes it from what it read of a member's row and body (a property
+    /// no member has included): the rest take the general lookup.
     pub(crate) fn listed(self) -> bool {
         use MemberProp as P;
         matches!(
             self,
-            P::ResourceType | P::Etag | P::ContentType | P::Length | P::Modified | P::Missing
+            P::ResourceType
+                | P::Etag
+                | P::ContentType
+                | P::Length
+                | P::Modified
+                | P::Data
+                | P::Missing
         )
     }
 

@@ -2,15 +2,13 @@
 //! free-busy-query, all answered from the projections.
 
 use super::listing::Listing;
-use super::props::{self, Resource, describe_with, sync_token};
+use super::props::{self, Resource, sync_token};
 use super::respond::{self, Body};
 use super::{Call, DavState};
-use crate::store::dav::MemberRows;
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
 use std::sync::Arc;
-use tandem_protocol::dav::href::decode_href;
 use tandem_protocol::dav::layout::Target;
 use tandem_protocol::dav::{
     Multiget, Multistatus, MultistatusWriter, Precondition, PropName, PropRequest, Report,
@@ -90,20 +88,6 @@ fn wanted(props: &PropRequest, data: bool, calendar: bool) -> PropRequest {
     }
 }
 
-fn member_resource(
-    rows: &MemberRows,
-    collection: &Arc<dav::CollectionState>,
-    name: &str,
-) -> Result<Option<Resource>, StoreError> {
-    rows.with_listed(&collection.path, name, |item| {
-        Ok(Resource::Member {
-            collection: collection.clone(),
-            name: name.to_string(),
-            item: item.into_owned(),
-        })
-    })
-}
-
 fn multiget(
     txn: &ReadTransaction,
     collection: &dav::CollectionState,
@@ -115,32 +99,29 @@ fn multiget(
         m.calendar_data.is_some() || m.address_data.is_some(),
         calendar,
     );
-    let mut ms = Multistatus::new();
-    let shared = Arc::new(collection.clone());
-    let rows = MemberRows::open(txn)?;
+    let mut out = MultistatusWriter::new(&[], &props::asked(&request));
+    let listing = Listing::new(
+        txn,
+        &out,
+        Arc::new(collection.clone()),
+        &request,
+        m.calendar_data.as_ref(),
+    );
     for raw in &m.hrefs {
         // One bad or foreign href is a 404 for that href, not a failed request.
-        let member = match decode_href(raw)
-            .ok()
-            .map(|p| tandem_protocol::dav::layout::resolve(&p))
-        {
-            Some(Ok(Target::Member {
+        // Resolved as sent: resolving decodes it (decoding it twice made `%2541` name `A`).
+        let written = match tandem_protocol::dav::layout::resolve(raw) {
+            Ok(Target::Member {
                 collection: c,
                 name,
-            })) if c == collection.path => member_resource(&rows, &shared, &name)?,
-            _ => None,
+            }) if c == collection.path => listing.write_member(&mut out, &name)?,
+            _ => false,
         };
-        match member {
-            Some(resource) => ms.push(describe_with(
-                txn,
-                &resource,
-                &request,
-                m.calendar_data.as_ref(),
-            )?),
-            None => ms.push(DavResponse::status(raw.clone(), 404)),
-        };
+        if !written {
+            out.push(&DavResponse::status(raw.clone(), 404));
+        }
     }
-    Ok(respond::multistatus(&ms))
+    Ok(respond::multistatus_body(out.finish(None, None)))
 }
 
 /// Parse a sync token of this collection: `urn:tandem:sync:<created>-<position>`.

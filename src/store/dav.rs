@@ -460,6 +460,25 @@ impl MemberRows {
     }
 }
 
+/// The members' bodies, open for a listing that writes them (calendar-data, address-data)
+/// one member at a time: the table is opened once, and each body handed over as stored.
+pub struct Bodies(redb::ReadOnlyTable<Text, &'static [u8]>);
+
+impl Bodies {
+    pub fn open(txn: &ReadTransaction) -> Result<Bodies, StoreError> {
+        Ok(Bodies(txn.open_table(DAV_BODIES)?))
+    }
+
+    /// Hand `write` the body at `href`, if there is one; what it gave back.
+    pub fn with_body<T>(
+        &self,
+        href: &str,
+        write: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.0.get(href)?.map(|body| write(body.value())))
+    }
+}
+
 pub fn item(
     txn: &ReadTransaction,
     collection: &str,

@@ -162,6 +162,40 @@ async fn multiget_returns_the_data_and_404_for_unknown_hrefs() {
     assert!(responses[1].1.contains("404") && responses[2].1.contains("404"));
 }
 
+/// A member is found by its href as a client sends it: percent-encoded once (a `%` in the
+/// name is `%25`, and never decoded twice), or as an absolute URL.
+#[tokio::test]
+async fn multiget_finds_a_member_by_its_href_as_sent() {
+    let s = Server::start().await;
+    // The member `%41 off.ics`; decoded twice, its href would name `A off.ics`.
+    let encoded = format!("{CALENDAR}%2541%20off.ics");
+    for (href, uid, summary) in [
+        (encoded.clone(), "sale", "Sale"),
+        (format!("{CALENDAR}A%20off.ics"), "other", "Other"),
+    ] {
+        let put = s
+            .put(&href, &[], &event(uid, summary, "20261123T090000Z"))
+            .await;
+        assert_eq!(put.status, StatusCode::CREATED, "{}", put.body);
+    }
+    let r = s
+        .report(
+            CALENDAR,
+            "1",
+            &format!(
+                r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><D:href>{encoded}</D:href><D:href>{}</D:href></C:calendar-multiget>"#,
+                s.url(&encoded)
+            ),
+        )
+        .await;
+    let responses = r.responses();
+    assert_eq!(responses.len(), 2, "{}", r.body);
+    for (href, body) in &responses {
+        assert_eq!(href, &encoded);
+        assert!(body.contains("SUMMARY:Sale"), "{body}");
+    }
+}
+
 /// The names of the calendar's members a calendar-query with this filter (inside the VCALENDAR
 /// comp-filter) answers with, sorted.
 async fn queried(s: &Server, filter: String) -> Vec<String> {

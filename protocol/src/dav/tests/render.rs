@@ -537,15 +537,18 @@ fn a_multistatus_written_response_by_response_is_the_same_document_as_the_tree()
 }
 
 /// A member written in its listing's shape (`push_shaped`) is the same bytes as the response
-/// built and pushed: found and missing properties in either order, an empty value, and an href
-/// whose pieces need encoding and escaping.
+/// built and pushed: found and missing properties in either order, an empty value, a body (its
+/// line ends and markup), and an href whose pieces need encoding and escaping.
 #[test]
 fn a_listed_member_is_written_as_its_built_response_would_be() {
     let etag = PropName::new(ns::DAV, "getetag");
     let kind = PropName::new(ns::DAV, "resourcetype");
     let colour = PropName::new("urn:x-asked", "colour");
     let length = PropName::new(ns::DAV, "getcontentlength");
-    let cases: [&[(&PropName, Option<&str>)]; 5] = [
+    let data = PropName::new(ns::CALDAV, "calendar-data");
+    let body = "BEGIN:VCALENDAR\r\nSUMMARY:Tom & Jerry <3\r\nEND:VCALENDAR\r\n";
+    let cases: [&[(&PropName, Option<&str>)]; 6] = [
+        &[(&etag, Some("\"e3\"")), (&data, Some(body))],
         &[(&etag, Some("\"e1\"")), (&kind, Some(""))],
         &[
             (&colour, None),
