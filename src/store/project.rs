@@ -79,6 +79,9 @@ pub struct Projector {
     /// conflict tends to see several. Each is used only when its heads are those of the record's
     /// stored merge, so one from a transaction that did not commit is never trusted.
     docs: std::cell::RefCell<lru::LruCache<RecordId, RecordDoc>>,
+    /// The log a replay reads a record's earlier events from (the live store's, so a replay
+    /// need not copy the log into what it rebuilds); `None`: the log of the transaction itself.
+    log: Option<redb::ReadOnlyTable<u64, &'static [u8]>>,
 }
 
 /// How many record documents the projector keeps in memory.
@@ -134,6 +137,18 @@ impl Projector {
         Projector {
             policies,
             docs: lru::LruCache::new(KEPT_DOCS).into(),
+            log: None,
+        }
+    }
+
+    /// A projector for a replay of `log`: the events it projects are logged there already.
+    pub fn replaying(
+        policies: Policies,
+        log: redb::ReadOnlyTable<u64, &'static [u8]>,
+    ) -> Projector {
+        Projector {
+            log: Some(log),
+            ..Projector::new(policies)
         }
     }
 
@@ -256,7 +271,10 @@ impl Projector {
                 .and_then(|mut doc| (doc.heads() == merged.heads).then_some(doc));
             let mut doc = match kept {
                 Some(doc) => doc,
-                None => super::read::doc_from(&t.record_events, &t.log, &o.record)?,
+                None => match &self.log {
+                    Some(log) => super::read::doc_from(&t.record_events, log, &o.record)?,
+                    None => super::read::doc_from(&t.record_events, &t.log, &o.record)?,
+                },
             };
             doc.apply(&edit)?;
             merged = doc.merged()?;

@@ -55,7 +55,7 @@ pub fn verify(
     create_all(&txn)?;
     txn.commit()?;
     let start = Instant::now();
-    let events = rebuild(&live, &fresh, policies, Target::Scratch)?;
+    let events = rebuild(&live, &fresh, policies)?;
     let rebuilt_in = start.elapsed();
     let rebuilt = fresh.begin_read()?;
     let mut differences = Vec::new();
@@ -133,44 +133,32 @@ fn upgrade_in(db: &Database, policies: Policies) -> Result<u64, StoreError> {
     }
     create_all(&txn)?;
     txn.commit()?;
-    let events = rebuild(&db.begin_read()?, db, policies, Target::Itself)?;
+    let events = rebuild(&db.begin_read()?, db, policies)?;
     let txn = db.begin_write()?;
     txn.open_table(META)?.insert("format", STORE_FORMAT)?;
     txn.commit()?;
     Ok(events)
 }
 
-/// What a rebuild writes into.
-#[derive(Clone, Copy, PartialEq)]
-enum Target {
-    /// A fresh store: it gets the log too, since the projector reads a record's earlier events
-    /// from it to merge an edit made on an older state.
-    Scratch,
-    /// The store itself, which has the log already.
-    Itself,
-}
-
 /// Feed every event of `live`'s log through the projector into `target`, whose tables exist
-/// and hold no projection yet. The log is read and its events decoded on a second thread, a
-/// batch ahead of the projector: decoding is a sixth of an event's cost, and needs no store.
+/// and hold no projection yet. The projector reads a record's earlier events (to merge an edit
+/// made on an older state) from `live`, so `target` gets no copy of the log. The log is read
+/// and its events decoded on a second thread, a batch ahead of the projector: decoding is a
+/// sixth of an event's cost, and needs no store.
 fn rebuild(
     live: &ReadTransaction,
     target: &Database,
     policies: Policies,
-    target_is: Target,
 ) -> Result<u64, StoreError> {
     let (batches, decoded) = std::sync::mpsc::sync_channel(1);
     std::thread::scope(|scope| {
-        scope.spawn(move || read_log(live, target_is, &batches));
-        let projector = Projector::new(policies);
+        scope.spawn(move || read_log(live, &batches));
+        let projector = Projector::replaying(policies, live.open_table(LOG)?);
         let mut count = 0;
         for batch in decoded {
             let txn = target.begin_write()?;
             let mut tables = Tables::open(&txn)?;
-            for (seq, event, bytes) in batch? {
-                if let Some(bytes) = bytes {
-                    tables.log.insert(seq, bytes.as_slice())?;
-                }
+            for (seq, event) in batch? {
                 projector.project(&mut tables, seq, &event, None)?;
                 count += 1;
             }
@@ -181,14 +169,13 @@ fn rebuild(
     })
 }
 
-/// A batch of logged events: position, event, and its bytes when the target gets the log too.
-type Batch = Vec<(u64, tandem_protocol::Event, Option<Vec<u8>>)>;
+/// A batch of logged events, with their positions.
+type Batch = Vec<(u64, tandem_protocol::Event)>;
 
 /// Read and decode the log in batches of `REPLAY_BATCH`, until its end, an error (sent on), or
 /// the projector stopping (the channel closed).
 fn read_log(
     live: &ReadTransaction,
-    target_is: Target,
     batches: &std::sync::mpsc::SyncSender<Result<Batch, StoreError>>,
 ) {
     let read = || -> Result<(), StoreError> {
@@ -196,11 +183,10 @@ fn read_log(
         let mut batch = Vec::with_capacity(REPLAY_BATCH);
         for row in log.iter()? {
             let (seq, bytes) = row?;
-            let (seq, bytes) = (seq.value(), bytes.value());
-            let event = tandem_protocol::Event::decode(bytes)
+            let seq = seq.value();
+            let event = tandem_protocol::Event::decode(bytes.value())
                 .map_err(|source| StoreError::BadEvent { seq, source })?;
-            let copy = (target_is == Target::Scratch).then(|| bytes.to_vec());
-            batch.push((seq, event, copy));
+            batch.push((seq, event));
             if batch.len() == REPLAY_BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(REPLAY_BATCH));
                 if batches.send(Ok(full)).is_err() {
