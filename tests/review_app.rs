@@ -451,6 +451,12 @@ async fn the_review_app_in_a_real_browser() {
         browser.page().await.contains("used already"),
         "a link signs in once"
     );
+    let token = demo.link().rsplit('/').next().unwrap().to_string();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("/app/signin/once/") && !logged.contains(&token),
+        "the link's visits are logged, its token is not"
+    );
 
     // The demo's review is waiting; the five new contacts came after it.
     browser

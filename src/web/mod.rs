@@ -159,10 +159,15 @@ async fn guarded(State(web): State<Arc<Web>>, request: Request, next: Next) -> R
         tracing::warn!("review app: {refusal}");
         return (StatusCode::FORBIDDEN, refusal.to_string()).into_response();
     }
-    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let method = request.method().clone();
+    // A one-time sign-in link's token is a credential until used: it is not logged.
+    let path = match request.uri().path() {
+        p if p.starts_with("/app/signin/once/") => "/app/signin/once/…".to_string(),
+        p => p.to_string(),
+    };
     let mut response = next.run(request).await;
     // What the page asked and what it was told: with `TANDEM_LOG=tandem=debug`, a log shows
-    // the clicks a person made (the body, and so any credential, is never logged).
+    // the clicks a person made (a body or a query, and so a form's contents, is never logged).
     tracing::debug!(%method, path, status = response.status().as_u16(), "review app");
     let headers = response.headers_mut();
     // The pages are never framed by another site, nor sniffed into something else.
