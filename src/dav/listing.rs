@@ -4,9 +4,11 @@
 //! through the general property lookup otherwise. A listing writes thousands of members, and
 //! building each one's response (a dozen small allocations) was a fifth of it.
 
-use super::props::{MemberProp, Resource, describe_with, http_date};
+use super::props::{MemberProp, Resource, asked, describe_with, http_date};
+use super::respond::{Body, multistatus_body};
 use crate::store::StoreError;
 use crate::store::dav::{Bodies, CollectionState, Listed, MemberRows};
+use hyper::Response;
 use redb::ReadTransaction;
 use std::sync::Arc;
 use tandem_protocol::dav::{
@@ -145,5 +147,40 @@ impl<'a> Listing<'a> {
         };
         out.push(&describe_with(self.txn, &member, self.request, self.data)?);
         Ok(())
+    }
+}
+
+/// A report's multistatus, written member by member as they are found: a query or a sync never
+/// holds every member's answer.
+pub(crate) struct Answer<'a> {
+    listing: Listing<'a>,
+    pub writer: MultistatusWriter,
+}
+
+impl<'a> Answer<'a> {
+    pub fn new(
+        txn: &'a ReadTransaction,
+        collection: &CollectionState,
+        request: &'a PropRequest,
+        data: Option<&'a CalendarDataRequest>,
+    ) -> Self {
+        let writer = MultistatusWriter::new(&[], &asked(request));
+        let listing = Listing::new(txn, &writer, Arc::new(collection.clone()), request, data);
+        Answer { listing, writer }
+    }
+
+    /// Describe the member `name` (if it is still there: whether it was written).
+    pub fn member(&mut self, name: &str) -> Result<bool, StoreError> {
+        self.listing.write_member(&mut self.writer, name)
+    }
+
+    /// Describe the member `name`, as `item` shows it.
+    pub fn listed(&mut self, name: &str, item: Listed<'_>) -> Result<(), StoreError> {
+        self.listing.write(&mut self.writer, name, item)
+    }
+
+    /// The answer, closed with `sync_token` when it has one (RFC 6578).
+    pub fn finish(self, sync_token: Option<&str>) -> Response<Body> {
+        multistatus_body(self.writer.finish(None, sync_token))
     }
 }

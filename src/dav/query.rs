@@ -1,19 +1,16 @@
 //! calendar-query, addressbook-query and free-busy-query: members filtered by their content.
 
-use super::listing::Listing;
-use super::props::asked;
+use super::listing::Answer;
 use super::respond::{self, Body};
-use crate::store::dav::Listed;
 use crate::store::span;
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 use tandem_protocol::codec::{self, BusyType, Meets};
 use tandem_protocol::dav::{
-    AddressbookQuery, CalendarDataRequest, CalendarQuery, FreeBusyQuery, MultistatusWriter,
-    Precondition, PropRequest, Response as DavResponse, layout, names,
+    AddressbookQuery, CalendarQuery, FreeBusyQuery, Precondition, PropRequest,
+    Response as DavResponse, layout, names,
 };
 
 fn with_data(props: &PropRequest, data: bool, name: tandem_protocol::dav::PropName) -> PropRequest {
@@ -62,7 +59,7 @@ pub(super) fn calendar_query(
             Ok(ControlFlow::Continue(()))
         })?,
     }
-    Ok(out.finish())
+    Ok(out.finish(None))
 }
 
 pub(super) fn addressbook_query(
@@ -88,41 +85,7 @@ pub(super) fn addressbook_query(
         matched += usize::from(out.member(name)?);
         Ok(ControlFlow::Continue(()))
     })?;
-    Ok(out.finish())
-}
-
-/// A query's multistatus, written member by member as they match: a query never holds every
-/// matching member's answer.
-struct Answer<'a> {
-    listing: Listing<'a>,
-    writer: MultistatusWriter,
-}
-
-impl<'a> Answer<'a> {
-    fn new(
-        txn: &'a ReadTransaction,
-        collection: &dav::CollectionState,
-        request: &'a PropRequest,
-        data: Option<&'a CalendarDataRequest>,
-    ) -> Self {
-        let writer = MultistatusWriter::new(&[], &asked(request));
-        let listing = Listing::new(txn, &writer, Arc::new(collection.clone()), request, data);
-        Answer { listing, writer }
-    }
-
-    /// Describe the member `name` (if it is still there: whether it was written).
-    fn member(&mut self, name: &str) -> Result<bool, StoreError> {
-        self.listing.write_member(&mut self.writer, name)
-    }
-
-    /// Describe the member `name`, as the span index has it.
-    fn listed(&mut self, name: &str, item: Listed<'_>) -> Result<(), StoreError> {
-        self.listing.write(&mut self.writer, name, item)
-    }
-
-    fn finish(self) -> Response<Body> {
-        respond::multistatus_body(self.writer.finish(None, None))
-    }
+    Ok(out.finish(None))
 }
 
 /// RFC 4791 §7.10: busy time of every event in the range, as one VFREEBUSY.

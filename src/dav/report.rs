@@ -1,18 +1,17 @@
 //! REPORT: multiget, sync-collection (RFC 6578), calendar-query, addressbook-query and
 //! free-busy-query, all answered from the projections.
 
-use super::listing::Listing;
+use super::listing::Answer;
 use super::props::{self, Resource, sync_token};
 use super::respond::{self, Body};
 use super::{Call, DavState};
 use crate::store::{StoreError, dav};
 use hyper::{Response, StatusCode};
 use redb::ReadTransaction;
-use std::sync::Arc;
 use tandem_protocol::dav::layout::Target;
 use tandem_protocol::dav::{
-    Multiget, Multistatus, MultistatusWriter, Precondition, PropName, PropRequest, Report,
-    Response as DavResponse, SyncCollection, names, ns, parse_report,
+    Multiget, Multistatus, Precondition, PropName, PropRequest, Report, Response as DavResponse,
+    SyncCollection, names, ns, parse_report,
 };
 
 pub fn report(state: &DavState, call: &Call) -> Response<Body> {
@@ -68,12 +67,12 @@ fn unsupported(name: &PropName) -> Response<Body> {
     )
 }
 
-/// The property request of a report, with calendar-data/address-data asked for by their own
-/// elements.
-fn wanted(props: &PropRequest, data: bool, calendar: bool) -> PropRequest {
+/// The property request of a report on `collection`, with calendar-data/address-data asked
+/// for by their own elements.
+fn wanted(collection: &dav::CollectionState, props: &PropRequest, data: bool) -> PropRequest {
     match props {
         PropRequest::Prop(list) if data => {
-            let data = if calendar {
+            let data = if collection.kind == tandem_protocol::event::CollectionKind::Calendar {
                 names::CALENDAR_DATA
             } else {
                 names::ADDRESS_DATA
@@ -93,20 +92,9 @@ fn multiget(
     collection: &dav::CollectionState,
     m: &Multiget,
 ) -> Result<Response<Body>, StoreError> {
-    let calendar = collection.kind == tandem_protocol::event::CollectionKind::Calendar;
-    let request = wanted(
-        &m.props,
-        m.calendar_data.is_some() || m.address_data.is_some(),
-        calendar,
-    );
-    let mut out = MultistatusWriter::new(&[], &props::asked(&request));
-    let listing = Listing::new(
-        txn,
-        &out,
-        Arc::new(collection.clone()),
-        &request,
-        m.calendar_data.as_ref(),
-    );
+    let data = m.calendar_data.is_some() || m.address_data.is_some();
+    let request = wanted(collection, &m.props, data);
+    let mut out = Answer::new(txn, collection, &request, m.calendar_data.as_ref());
     for raw in &m.hrefs {
         // One bad or foreign href is a 404 for that href, not a failed request.
         // Resolved as sent: resolving decodes it (decoding it twice made `%2541` name `A`).
@@ -114,14 +102,14 @@ fn multiget(
             Ok(Target::Member {
                 collection: c,
                 name,
-            }) if c == collection.path => listing.write_member(&mut out, &name)?,
+            }) if c == collection.path => out.member(&name)?,
             _ => false,
         };
         if !written {
-            out.push(&DavResponse::status(raw.clone(), 404));
+            out.writer.push(&DavResponse::status(raw.clone(), 404));
         }
     }
-    Ok(respond::multistatus_body(out.finish(None, None)))
+    Ok(out.finish(None))
 }
 
 /// Parse a sync token of this collection: `urn:tandem:sync:<created>-<position>`.
@@ -159,26 +147,15 @@ fn sync_collection(
             }
         },
     };
-    let calendar = collection.kind == tandem_protocol::event::CollectionKind::Calendar;
-    let request = wanted(
-        &s.props,
-        s.calendar_data.is_some() || s.address_data.is_some(),
-        calendar,
-    );
-    let mut out = MultistatusWriter::new(&[], &props::asked(&request));
-    let listing = Listing::new(
-        txn,
-        &out,
-        Arc::new(collection.clone()),
-        &request,
-        s.calendar_data.as_ref(),
-    );
+    let data = s.calendar_data.is_some() || s.address_data.is_some();
+    let request = wanted(collection, &s.props, data);
+    let mut out = Answer::new(txn, collection, &request, s.calendar_data.as_ref());
     // A member listed with what it shows, or one removed (404).
     let mut write = |name: &str, item: Option<dav::Listed>| -> Result<(), StoreError> {
         match item {
-            Some(item) => listing.write(&mut out, name, item),
+            Some(item) => out.listed(name, item),
             None => {
-                out.push(&DavResponse::status(
+                out.writer.push(&DavResponse::status(
                     format!("{}{name}", collection.path),
                     404,
                 ));
@@ -215,14 +192,12 @@ fn sync_collection(
         }
     }
     if truncated {
-        out.push(
+        out.writer.push(
             &DavResponse::status(collection.path.clone(), 507)
                 .with_error(Precondition::number_of_matches_within_limits()),
         );
     }
-    Ok(respond::multistatus_body(
-        out.finish(None, Some(&sync_token(collection, position))),
-    ))
+    Ok(out.finish(Some(&sync_token(collection, position))))
 }
 
 /// RFC 3744 §9.4 on a one-user server: the principal is found by its display name or the user
