@@ -10,9 +10,11 @@ use crate::store::StoreError;
 use crate::store::dav::{Bodies, CollectionState, Listed, MemberRows};
 use hyper::Response;
 use redb::ReadTransaction;
+use std::cell::OnceCell;
 use std::sync::Arc;
 use tandem_protocol::dav::{
     CalendarDataRequest, ListedShape, MultistatusWriter, PropName, PropRequest,
+    Response as DavResponse,
 };
 
 pub(crate) struct Listing<'a> {
@@ -24,9 +26,9 @@ pub(crate) struct Listing<'a> {
     /// written from the row.
     direct: Option<(Vec<MemberProp>, ListedShape)>,
     /// Opened at the first member looked up by name.
-    rows: std::cell::OnceCell<MemberRows>,
+    rows: OnceCell<MemberRows>,
     /// Opened at the first body written.
-    bodies: std::cell::OnceCell<Bodies>,
+    bodies: OnceCell<Bodies>,
 }
 
 impl<'a> Listing<'a> {
@@ -61,8 +63,8 @@ impl<'a> Listing<'a> {
             request,
             data,
             direct,
-            rows: std::cell::OnceCell::new(),
-            bodies: std::cell::OnceCell::new(),
+            rows: OnceCell::new(),
+            bodies: OnceCell::new(),
         }
     }
 
@@ -73,10 +75,7 @@ impl<'a> Listing<'a> {
         out: &mut MultistatusWriter,
         name: &str,
     ) -> Result<bool, StoreError> {
-        if self.rows.get().is_none() {
-            let _ = self.rows.set(MemberRows::open(self.txn)?);
-        }
-        let rows = self.rows.get().expect("opened above");
+        let rows = opened(&self.rows, || MemberRows::open(self.txn))?;
         let written = rows.with_listed(&self.collection.path, name, |item| {
             self.write(out, name, item)
         })?;
@@ -117,11 +116,8 @@ impl<'a> Listing<'a> {
             push(out, "");
             return Ok(());
         }
-        if self.bodies.get().is_none() {
-            let _ = self.bodies.set(Bodies::open(self.txn)?);
-        }
         let href = format!("{}{name}", self.collection.path);
-        let bodies = self.bodies.get().expect("opened above");
+        let bodies = opened(&self.bodies, || Bodies::open(self.txn))?;
         let written = bodies.with_body(&href, |body| match std::str::from_utf8(body) {
             Ok(text) => push(out, text),
             Err(_) => push(out, &tandem_protocol::codec::utf8_text(body)),
@@ -150,11 +146,22 @@ impl<'a> Listing<'a> {
     }
 }
 
+/// What `cell` holds, opened into it the first time.
+fn opened<T>(
+    cell: &OnceCell<T>,
+    open: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<&T, StoreError> {
+    if cell.get().is_none() {
+        let _ = cell.set(open()?);
+    }
+    Ok(cell.get().expect("set above"))
+}
+
 /// A report's multistatus, written member by member as they are found: a query or a sync never
 /// holds every member's answer.
 pub(crate) struct Answer<'a> {
     listing: Listing<'a>,
-    pub writer: MultistatusWriter,
+    writer: MultistatusWriter,
 }
 
 impl<'a> Answer<'a> {
@@ -177,6 +184,11 @@ impl<'a> Answer<'a> {
     /// Describe the member `name`, as `item` shows it.
     pub fn listed(&mut self, name: &str, item: Listed<'_>) -> Result<(), StoreError> {
         self.listing.write(&mut self.writer, name, item)
+    }
+
+    /// Add a response that is not a member's (a 404, a 507).
+    pub fn push(&mut self, response: &DavResponse) {
+        self.writer.push(response);
     }
 
     /// The answer, closed with `sync_token` when it has one (RFC 6578).

@@ -76,7 +76,7 @@ pub(super) fn addressbook_query(
         }
         if q.limit.is_some_and(|limit| matched >= limit as usize) {
             // RFC 6352 §8.6.1: say that the answer was truncated.
-            out.writer.push(
+            out.push(
                 &DavResponse::status(collection.path.clone(), 507)
                     .with_error(Precondition::number_of_matches_within_limits()),
             );

@@ -106,7 +106,7 @@ fn multiget(
             _ => false,
         };
         if !written {
-            out.writer.push(&DavResponse::status(raw.clone(), 404));
+            out.push(&DavResponse::status(raw.clone(), 404));
         }
     }
     Ok(out.finish(None))
@@ -155,7 +155,7 @@ fn sync_collection(
         match item {
             Some(item) => out.listed(name, item),
             None => {
-                out.writer.push(&DavResponse::status(
+                out.push(&DavResponse::status(
                     format!("{}{name}", collection.path),
                     404,
                 ));
@@ -192,7 +192,7 @@ fn sync_collection(
         }
     }
     if truncated {
-        out.writer.push(
+        out.push(
             &DavResponse::status(collection.path.clone(), 507)
                 .with_error(Precondition::number_of_matches_within_limits()),
         );

@@ -511,6 +511,15 @@ mod tests {
         }
     }
 
+    /// A new store in a directory of its own, after one durable commit per row of `rows`.
+    fn created(rows: std::ops::Range<u64>) -> (tempfile::TempDir, PathBuf, Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let db = open(&path, true);
+        commit(&db, rows);
+        (dir, path, db)
+    }
+
     fn rows(path: &Path) -> Vec<u64> {
         settle(path).expect("settled");
         let db = open(path, false);
@@ -541,11 +550,8 @@ mod tests {
 
     #[test]
     fn every_synced_commit_survives_a_power_cut_that_kept_any_of_the_store_files_later_pages() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.redb");
         // Closed after its first commit: the store file is synced and the journal empty.
-        let db = open(&path, true);
-        commit(&db, 0..1);
+        let (dir, path, db) = created(0..1);
         drop(db);
         let synced = std::fs::read(&path).unwrap();
         assert_eq!(rows(&path), [0]);
@@ -582,10 +588,7 @@ mod tests {
 
     #[test]
     fn a_store_in_use_is_neither_settled_nor_opened_twice() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.redb");
-        let db = open(&path, true);
-        commit(&db, 0..3);
+        let (_dir, path, db) = created(0..3);
         let in_use = |e: io::Error| e.kind() == io::ErrorKind::WouldBlock;
         assert!(settle(&path).is_err_and(in_use));
         assert!(Journaled::open(&path, false).is_err_and(in_use));
@@ -599,10 +602,7 @@ mod tests {
 
     #[test]
     fn a_small_stores_journal_stays_small() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.redb");
-        let db = open(&path, true);
-        commit(&db, 0..300);
+        let (_dir, path, db) = created(0..300);
         let store = std::fs::metadata(&path).unwrap().len();
         let journal = std::fs::metadata(path_of(&path)).unwrap().len();
         assert!(
@@ -615,9 +615,7 @@ mod tests {
 
     #[test]
     fn a_transaction_larger_than_the_journal_is_made_durable_in_the_store_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.redb");
-        let db = open(&path, true);
+        let (_dir, path, db) = created(0..0);
         let txn = db.begin_write().unwrap();
         {
             let mut table = txn.open_table(ROWS).unwrap();
