@@ -194,7 +194,7 @@ async fn main() {
         writer.commits() - commits_before,
         micros(update_cpu)
     );
-    writer.close().await;
+    writer.close().await.expect("the store closes");
     drop(writer);
     let size = std::fs::metadata(store.path())
         .map(|m| m.len())

@@ -1146,6 +1146,6 @@ async fn bench(org: &mut OrgProcess, total: Sizes, deadline: Instant) -> Result<
         "  steady incremental run, 100 changes on each side: {steady_calls} API calls (target ≤ 15)"
     );
     println!("load average at the end: {}", load());
-    rig.writer.close().await;
+    rig.writer.close().await.expect("the store closes");
     Ok(())
 }

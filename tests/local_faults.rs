@@ -132,7 +132,8 @@ fn a_full_disk_is_said_plainly_and_loses_nothing_tandem_acknowledged() {
     assert!(
         std::fs::read_dir(&data).unwrap().all(|e| {
             let name = e.unwrap().file_name();
-            name == "tandem.redb" || name == "tandem.redb-journal"
+            ["tandem.redb", "tandem.redb-journal", "tandem.redb-tail"]
+                .contains(&name.to_str().unwrap())
         }),
         "no half-made copy is left behind"
     );

@@ -37,7 +37,10 @@ pub use sync::{Ignored, Status};
 
 use crate::config::Settings;
 use crate::engine::sync::{Reach, Selection, SyncEngine};
-use crate::store::{Access, Store, WallClock, Writer, read, replay, system_clock};
+use crate::store::tail::Tail;
+use crate::store::{
+    Access, Projector, Store, WallClock, Writer, read, replay, system_clock, writer,
+};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -95,10 +98,11 @@ impl App {
     pub fn open(dir: &Path, access: Access) -> Result<App, AppError> {
         let settings = Settings::load(dir)?;
         let mut store = Store::open_existing(dir, access)?;
-        if store.needs_upgrade()? && access == Access::ReadOnly {
+        let behind = || Ok::<_, AppError>(store.needs_upgrade()? || Tail::pending(&store)?);
+        if access == Access::ReadOnly && behind()? {
             drop(store);
-            let writable = Arc::new(Store::open_existing(dir, Access::ReadWrite)?);
-            replay::upgrade(&writable, settings.policies())?;
+            let writable = Store::open_existing(dir, Access::ReadWrite)?;
+            writer::prepare(&writable, &Projector::new(settings.policies()))?;
             drop(writable);
             store = Store::open_existing(dir, access)?;
         }
@@ -137,10 +141,11 @@ impl App {
     }
 
     /// Finish appending and close the store cleanly.
-    pub async fn close(self) {
+    pub async fn close(self) -> Result<(), AppError> {
         if let Some(writer) = self.writer {
-            writer.close().await;
+            writer.close().await?;
         }
+        Ok(())
     }
 
     fn writer(&self) -> Result<&Writer, AppError> {

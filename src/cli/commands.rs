@@ -220,8 +220,10 @@ async fn local(dir: &Path, request: Request, progress: bool) -> Result<Reply, Ap
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    app.close().await;
-    reply
+    let closed = app.close().await;
+    let reply = reply?;
+    closed?;
+    Ok(reply)
 }
 
 fn verified(v: &crate::app::Verified) -> Output {
@@ -341,7 +343,7 @@ pub async fn ingest(dir: &Path) -> Result<(), IngestError> {
     drop(queue);
     let failures = printer.await.unwrap_or(usize::MAX);
     if let Sink::Local(app) = sink {
-        app.close().await;
+        app.close().await?;
     }
     if failures > 0 {
         return Err(IngestError::Refused(failures));

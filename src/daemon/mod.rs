@@ -247,7 +247,7 @@ pub async fn serve(dir: &Path, options: ServeOptions) -> Result<(), DaemonError>
     stop_dav.notify_one();
     let _ = dav_task.await;
     let _ = std::fs::remove_file(announcement);
-    writer.close().await;
+    writer.close().await?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@
 //! replayed; a record counts only with the header's epoch, the next sequence number and a
 //! matching CRC, so a torn last record ends the journal where it tore.
 
+use super::framing::{Framing, RECORD_HEAD, RECORDS};
 use redb::StorageBackend;
 use redb::backends::FileBackend;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -56,13 +57,11 @@ fn limit(store: u64) -> u64 {
     (store / 4).clamp(FLOOR, CAPACITY)
 }
 
-const HEADER_MAGIC: &[u8; 8] = b"TNDMJRN1";
-const RECORD_MAGIC: &[u8; 4] = b"TJR1";
-/// Where the records start: the header has a block to itself.
-const RECORDS: u64 = 4096;
-/// magic, crc, epoch, seq, body length.
-const RECORD_HEAD: usize = 4 + 4 + 8 + 8 + 8;
-const HEADER_LEN: usize = 8 + 8 + 4;
+const FRAMING: Framing = Framing {
+    header: b"TNDMJRN1",
+    record: b"TJR1",
+    capacity: CAPACITY,
+};
 
 const WRITE: u8 = 0;
 const SET_LEN: u8 = 1;
@@ -125,8 +124,8 @@ impl Journaled {
     pub fn open(path: &Path, create: bool) -> io::Result<Journaled> {
         let journal = open_journal(path)?;
         let epoch = if create {
-            let epoch = read_header(&journal)?.wrapping_add(1);
-            write_header(&journal, epoch)?;
+            let epoch = FRAMING.read_header(&journal)?.wrapping_add(1);
+            FRAMING.write_header(&journal, epoch)?;
             epoch
         } else {
             settle_locked(path, &journal)?
@@ -160,7 +159,7 @@ impl Journaled {
     fn checkpoint(&self, state: &mut State) -> io::Result<()> {
         self.store.sync_data()?;
         state.epoch = state.epoch.wrapping_add(1);
-        write_header(&self.journal, state.epoch)?;
+        FRAMING.write_header(&self.journal, state.epoch)?;
         state.seq = 0;
         state.end = RECORDS;
         state.overflowed = false;
@@ -212,7 +211,7 @@ impl StorageBackend for Journaled {
             return self.checkpoint(&mut state);
         }
         let (epoch, seq) = (state.epoch, state.seq);
-        seal(&mut state.record, epoch, seq);
+        FRAMING.seal(&mut state.record, epoch, seq);
         match self.journal.write(state.end, &state.record) {
             Ok(()) => {}
             // No room for the journal to grow: the store file is synced instead, and the disk
@@ -292,7 +291,9 @@ pub fn settle(path: &Path) -> io::Result<()> {
     };
     lock(&probe)?;
     let probe = FileBackend::new(probe).map_err(io::Error::other)?;
-    let pending = read_record(&probe, RECORDS, read_epoch(&probe)?.unwrap_or(0), 0)?.is_some();
+    let pending = FRAMING
+        .read_record(&probe, RECORDS, FRAMING.read_epoch(&probe)?.unwrap_or(0), 0)?
+        .is_some();
     // The lock goes with the handle; the writable one takes it again.
     drop(probe);
     if pending {
@@ -311,33 +312,17 @@ fn lock(file: &File) -> io::Result<()> {
 
 /// Open the journal (creating it, durably, if it is missing), locked for this handle alone.
 fn open_journal(store: &Path) -> io::Result<FileBackend> {
-    let path = path_of(store);
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let journal = options.open(&path)?;
-    lock(&journal)?;
-    let journal = FileBackend::new(journal).map_err(io::Error::other)?;
-    if journal.len()? < RECORDS {
-        // New: its first header, and its name in the directory, must outlive a crash before
-        // any record relies on them.
-        write_header(&journal, 1)?;
-        if let Some(dir) = path.parent() {
-            sync_dir(dir)?;
-        }
-    }
-    Ok(journal)
+    FRAMING.open(&path_of(store), lock)
 }
 
 /// Replay the records of `journal` into the store file and empty the journal; the epoch the
 /// journal goes on with.
 fn settle_locked(store: &Path, journal: &FileBackend) -> io::Result<u64> {
-    let epoch = read_header(journal)?;
+    let epoch = FRAMING.read_header(journal)?;
     let mut file: Option<FileBackend> = None;
     let mut at = RECORDS;
     let mut seq = 0;
-    while let Some(body) = read_record(journal, at, epoch, seq)? {
+    while let Some(body) = FRAMING.read_record(journal, at, epoch, seq)? {
         let file = match &mut file {
             Some(file) => file,
             None => {
@@ -358,7 +343,7 @@ fn settle_locked(store: &Path, journal: &FileBackend) -> io::Result<u64> {
         "the store's journal was written back after an unclean stop"
     );
     let next = epoch.wrapping_add(1);
-    write_header(journal, next)?;
+    FRAMING.write_header(journal, next)?;
     Ok(next)
 }
 
@@ -387,101 +372,6 @@ fn apply(file: &FileBackend, body: &[u8]) -> io::Result<()> {
 fn take_u64(bytes: &[u8]) -> Option<(u64, &[u8])> {
     let (head, rest) = bytes.split_first_chunk::<8>()?;
     Some((u64::from_le_bytes(*head), rest))
-}
-
-/// Fill in the head of a record whose body follows it.
-fn seal(record: &mut [u8], epoch: u64, seq: u64) {
-    let body = (record.len() - RECORD_HEAD) as u64;
-    record[..4].copy_from_slice(RECORD_MAGIC);
-    record[8..16].copy_from_slice(&epoch.to_le_bytes());
-    record[16..24].copy_from_slice(&seq.to_le_bytes());
-    record[24..32].copy_from_slice(&body.to_le_bytes());
-    let crc = crc32fast::hash(&record[8..]);
-    record[4..8].copy_from_slice(&crc.to_le_bytes());
-}
-
-/// The body of the record at `at`, if one of this epoch with this sequence number is there
-/// whole.
-fn read_record(
-    journal: &FileBackend,
-    at: u64,
-    epoch: u64,
-    seq: u64,
-) -> io::Result<Option<Vec<u8>>> {
-    let mut head = [0u8; RECORD_HEAD];
-    if !read_fully(journal, &mut head, at)? || &head[..4] != RECORD_MAGIC {
-        return Ok(None);
-    }
-    let word = |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().expect("eight bytes"));
-    let len = word(24);
-    if word(8) != epoch || word(16) != seq || len > CAPACITY {
-        return Ok(None);
-    }
-    let mut body = vec![0u8; len as usize];
-    if !read_fully(journal, &mut body, at + RECORD_HEAD as u64)? {
-        return Ok(None);
-    }
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&head[8..]);
-    crc.update(&body);
-    let stored = u32::from_le_bytes(head[4..8].try_into().expect("four bytes"));
-    Ok((crc.finalize() == stored).then_some(body))
-}
-
-/// Fill `out` from `at`; false where the file ends first.
-fn read_fully(file: &FileBackend, out: &mut [u8], at: u64) -> io::Result<bool> {
-    match file.read(at, out) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-fn write_header(journal: &FileBackend, epoch: u64) -> io::Result<()> {
-    let mut header = [0u8; HEADER_LEN];
-    header[..8].copy_from_slice(HEADER_MAGIC);
-    header[8..16].copy_from_slice(&epoch.to_le_bytes());
-    let crc = crc32fast::hash(&header[..16]);
-    header[16..].copy_from_slice(&crc.to_le_bytes());
-    journal.write(0, &header)?;
-    if journal.len()? < RECORDS {
-        journal.set_len(RECORDS)?;
-    }
-    journal.sync_data()
-}
-
-/// The epoch of the journal's records. A header that does not read whole is one whose
-/// rewriting a crash cut short, which happens only after the store file was synced: nothing in
-/// the journal is needed, and a new epoch from the clock keeps the old records out.
-fn read_header(journal: &FileBackend) -> io::Result<u64> {
-    if let Some(epoch) = read_epoch(journal)? {
-        return Ok(epoch);
-    }
-    let epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
-    write_header(journal, epoch)?;
-    Ok(epoch)
-}
-
-/// The header's epoch, if the header reads whole.
-fn read_epoch(journal: &FileBackend) -> io::Result<Option<u64>> {
-    let mut header = [0u8; HEADER_LEN];
-    if !read_fully(journal, &mut header, 0)? || &header[..8] != HEADER_MAGIC {
-        return Ok(None);
-    }
-    let crc = u32::from_le_bytes(header[16..].try_into().expect("four bytes"));
-    let epoch = u64::from_le_bytes(header[8..16].try_into().expect("eight bytes"));
-    Ok((crc32fast::hash(&header[..16]) == crc).then_some(epoch))
-}
-
-/// Make a new file's name in `dir` durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -628,8 +518,13 @@ mod tests {
         txn.commit().unwrap();
         // Synced in place, so the journal holds nothing to replay: the store file alone has it.
         let journal = FileBackend::new(File::open(path_of(&path)).unwrap()).unwrap();
-        let epoch = read_epoch(&journal).unwrap().unwrap();
-        assert!(read_record(&journal, RECORDS, epoch, 0).unwrap().is_none());
+        let epoch = FRAMING.read_epoch(&journal).unwrap().unwrap();
+        assert!(
+            FRAMING
+                .read_record(&journal, RECORDS, epoch, 0)
+                .unwrap()
+                .is_none()
+        );
         commit(&db, 100..101);
         drop(db);
         assert_eq!(rows(&path).len() as u64, (CAPACITY >> 20) + 3);

@@ -12,12 +12,14 @@ mod defaults;
 pub mod draft;
 mod error;
 pub mod files;
+mod framing;
 mod journal;
 pub mod project;
 pub mod read;
 pub mod replay;
 pub mod span;
 mod tables;
+pub mod tail;
 pub mod writer;
 
 pub use defaults::ensure_default_collections;
@@ -42,6 +44,9 @@ pub struct Store {
     openings: std::sync::atomic::AtomicU64,
     /// A write failed on the disk: the file is opened again before its next use.
     broken: std::sync::atomic::AtomicBool,
+    /// The conflict policies the writer projects under: a file opened again takes in the log's
+    /// tail under them before anyone reads it (`tail::take_in`).
+    policies: std::sync::OnceLock<tandem_protocol::Policies>,
 }
 
 enum Handle {
@@ -163,6 +168,7 @@ impl Store {
             path,
             openings: 0.into(),
             broken: false.into(),
+            policies: std::sync::OnceLock::new(),
         };
         store.init_tables()?;
         Ok(store)
@@ -201,6 +207,7 @@ impl Store {
             path: path.to_path_buf(),
             openings: 0.into(),
             broken: false.into(),
+            policies: std::sync::OnceLock::new(),
         };
         store.check_format()?;
         if access == Access::ReadWrite && !store.needs_upgrade()? {
@@ -255,11 +262,22 @@ impl Store {
         }
         // The old handle must be gone first: redb locks the file against a second opening.
         drop(db.take());
-        *db = Some(Store::open_writable(&self.path)?);
+        let reopened = Store::open_writable(&self.path)?;
+        // It holds its last checkpoint: what was committed since is in the tail.
+        if let Some(policies) = self.policies.get() {
+            let projector = Projector::new(*policies);
+            tail::take_in(&reopened, &self.path, &projector, true)?;
+        }
+        *db = Some(reopened);
         self.openings.fetch_add(1, SeqCst);
         self.broken.store(false, SeqCst);
         tracing::info!("the store was opened again after a failed write; writing resumes");
         Ok(())
+    }
+
+    /// Say the conflict policies the writer projects under (see `policies`).
+    pub fn project_under(&self, policies: tandem_protocol::Policies) {
+        let _ = self.policies.set(policies);
     }
 
     /// How many times the file was opened again since this `Store` was made.

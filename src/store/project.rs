@@ -141,6 +141,10 @@ impl Projector {
         }
     }
 
+    pub fn policies(&self) -> Policies {
+        self.policies
+    }
+
     /// A projector for a replay of `log`: the events it projects are logged there already.
     pub fn replaying(
         policies: Policies,
@@ -154,19 +158,20 @@ impl Projector {
 
     /// Append an event to the log and apply it to the projections, all in `txn`. On error nothing
     /// has been written for this event: every check runs before the first insert. `parsed` is
-    /// the extent of an observation's payload when its producer computed it already.
+    /// the extent of an observation's payload when its producer computed it already. Returns
+    /// the event as logged.
     pub fn append(
         &self,
         t: &mut Tables,
         seq: u64,
         event: &Event,
         parsed: Option<&Extent>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<u8>, StoreError> {
         // Encoded first: a refusal must come before anything is written.
         let bytes = event.encode()?;
         self.project(t, seq, event, parsed)?;
         t.log.insert(seq, bytes.as_slice())?;
-        Ok(())
+        Ok(bytes)
     }
 
     /// Apply an event to the projections; alone for a logged one (replay, and the upgrade of an

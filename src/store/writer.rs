@@ -2,14 +2,16 @@
 //!
 //! Producers send drafts over a channel and wait for an acknowledgement. The writer takes every
 //! draft that is waiting, stamps each with the store's hybrid logical clock, checks and projects
-//! it, and commits them all in one durable transaction — one fsync shared by every producer in
-//! the batch. An acknowledgement is sent only after that commit returns, so nothing is
-//! acknowledged before it is durable. A draft that fails its checks is refused on its own; the
-//! others in the batch are unaffected.
+//! it, and commits them all in one transaction made durable by one record in the log's tail
+//! (`tail`) — one fsync shared by every producer in the batch. An acknowledgement is sent only
+//! after that, so nothing is acknowledged before it is durable. A draft that fails its checks is
+//! refused on its own; the others in the batch are unaffected. When no draft came for a while,
+//! and when the tail is full, a checkpoint makes everything durable in the store file itself.
 
 use super::draft::{Draft, DraftBody, FileGuard, Guard, ObservationDraft};
 use super::project::decode;
 use super::tables::Tables;
+use super::tail::{self, Tail};
 use super::{Projector, SideState, Store, StoreError, dav, files, read};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
@@ -21,6 +23,9 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Drafts committed together at most; bounds the latency of the first one in a burst.
 const MAX_BATCH: usize = 1_024;
+
+/// How long the writer waits without a draft before it checkpoints what the tail holds.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The answer to a producer: where its event now is in the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,11 +72,14 @@ enum Message {
     Stop,
 }
 
+/// The writer's thread, which ends with its last checkpoint.
+type Thread = std::thread::JoinHandle<Result<(), StoreError>>;
+
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Message>,
     commits: Arc<std::sync::atomic::AtomicU64>,
-    thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
+    thread: Arc<std::sync::Mutex<Option<Thread>>>,
 }
 
 impl Writer {
@@ -81,21 +89,19 @@ impl Writer {
         policies: Policies,
         wall: WallClock,
     ) -> Result<Writer, StoreError> {
-        store.with_db(|_| Ok(()))?;
-        if store.needs_upgrade()? {
-            let events = super::replay::upgrade(&store, policies)?;
-            tracing::info!(
-                events,
-                "the store's projections were rebuilt for this version"
-            );
-        }
+        let projector = Projector::new(policies);
+        let mut tail = prepare(&store, &projector)?;
         let last = read::last_event(&store.read()?)?;
         let mut clock = HlcClock::resume(last.as_ref().map_or(Hlc::ZERO, |(_, e)| e.hlc));
         let mut next_seq = last.map_or(1, |(seq, _)| seq + 1);
         let (jobs, mut inbox) = mpsc::channel::<Message>(MAX_BATCH * 4);
-        let projector = Projector::new(policies);
         let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = commits.clone();
+        // The writer's own clock for waiting at most `IDLE` for the next draft.
+        let waiting = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| StoreError::Storage(format!("cannot start the writer's timer: {e}")))?;
         let thread = std::thread::Builder::new()
             .name("tandem-writer".into())
             .spawn(move || {
@@ -104,13 +110,25 @@ impl Writer {
                 // A group that came while a batch was gathered: the next batch, alone.
                 let mut next: Option<Vec<Job>> = None;
                 while !stopping {
-                    let mut batch = match next.take() {
-                        Some(group) => group,
-                        None => match inbox.blocking_recv() {
-                            Some(Message::Append(first)) => vec![*first],
-                            Some(Message::Together(group)) => group,
-                            Some(Message::Stop) | None => break,
+                    let message = match next.take() {
+                        Some(group) => Some(Message::Together(group)),
+                        None if tail.held() == 0 => waiting.block_on(inbox.recv()),
+                        None => match waiting
+                            .block_on(async { tokio::time::timeout(IDLE, inbox.recv()).await })
+                        {
+                            Ok(message) => message,
+                            Err(_) => {
+                                if let Err(e) = checkpoint(&store, &mut tail) {
+                                    tracing::warn!(error = %e, "a checkpoint of the store failed; it is tried again later");
+                                }
+                                continue;
+                            }
                         },
+                    };
+                    let mut batch = match message {
+                        Some(Message::Append(first)) => vec![*first],
+                        Some(Message::Together(group)) => group,
+                        Some(Message::Stop) | None => break,
                     };
                     while batch.len() < MAX_BATCH && next.is_none() {
                         match inbox.try_recv() {
@@ -124,13 +142,14 @@ impl Writer {
                         }
                     }
                     let at = (&mut clock, &mut next_seq, &mut opened);
-                    commit_batch(&store, &projector, at, &wall, batch, &counter);
+                    commit_batch(&store, &projector, &mut tail, at, &wall, batch, &counter);
                 }
                 if let Some(group) = next {
                     let at = (&mut clock, &mut next_seq, &mut opened);
-                    commit_batch(&store, &projector, at, &wall, group, &counter);
+                    commit_batch(&store, &projector, &mut tail, at, &wall, group, &counter);
                 }
                 // `store` is dropped here, which closes the redb file cleanly.
+                checkpoint(&store, &mut tail)
             })
             .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
@@ -140,19 +159,26 @@ impl Writer {
         })
     }
 
-    /// How many transactions (each one fsync) the writer has committed so far.
+    /// How many transactions (each one fsync) the writer has committed so far, checkpoints
+    /// aside.
     pub fn commits(&self) -> u64 {
         self.commits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Append what is queued, close the store and wait for the writer thread to end. Without
     /// this, a process that exits leaves the file marked as not closed cleanly and the next
-    /// open has to recover it.
-    pub async fn close(&self) {
+    /// open has to recover it. Fails when the last checkpoint did: what was acknowledged is in
+    /// the log's tail, and the next opening of the store needs room to take it in.
+    pub async fn close(&self) -> Result<(), WriterError> {
         let _ = self.jobs.send(Message::Stop).await;
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
-        if let Some(thread) = thread {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        let Some(thread) = thread else {
+            return Ok(());
+        };
+        match tokio::task::spawn_blocking(move || thread.join()).await {
+            Ok(Ok(closed)) => Ok(closed?),
+            // The thread panicked: `Stopped` was said to every producer already.
+            _ => Err(WriterError::Stopped),
         }
     }
 
@@ -213,23 +239,75 @@ impl std::future::Future for Pending {
     }
 }
 
+/// Bring a store opened for writing up to date before anything is read from it or appended to
+/// it: the events of the log's tail recovered, the projections of an older layout rebuilt.
+/// Returns the tail, empty.
+pub fn prepare(store: &Store, projector: &Projector) -> Result<Tail, StoreError> {
+    store.with_db(|_| Ok(()))?;
+    store.project_under(projector.policies());
+    let upgrade = store.needs_upgrade()?;
+    // An older layout's projections are rebuilt from the log next: the tail goes into the log
+    // alone.
+    let tail = recovered(store, projector, !upgrade)?;
+    if upgrade {
+        let events = super::replay::upgrade(store, projector.policies())?;
+        tracing::info!(
+            events,
+            "the store's projections were rebuilt for this version"
+        );
+    }
+    Ok(tail)
+}
+
+/// Open the tail beside the store and bring the store up to its end (see `tail::take_in`).
+fn recovered(store: &Store, projector: &Projector, project: bool) -> Result<Tail, StoreError> {
+    let path = store.path();
+    let (tail, _) = store.with_db(|db| tail::take_in(db, path, projector, project))?;
+    Ok(tail)
+}
+
+/// Make everything committed so far durable in the store file, and empty the tail. A failure
+/// leaves the tail as it was, to be checkpointed again later or recovered after a crash.
+fn checkpoint(store: &Store, tail: &mut Tail) -> Result<(), StoreError> {
+    if tail.held() == 0 {
+        return Ok(());
+    }
+    let durable = store
+        .begin_write()
+        .and_then(|txn| Ok(txn.commit()?))
+        .and_then(|()| tail.clear().map_err(|e| tail_error(store, e)));
+    if let Err(StoreError::DiskFull | StoreError::AfterFailedWrite) = &durable {
+        store.mark_broken();
+    }
+    durable
+}
+
+fn tail_error(store: &Store, source: std::io::Error) -> StoreError {
+    tail::error(store.path(), source)
+}
+
 /// Append and commit one batch; `at` is the writer's clock and next position, rewound when
 /// nothing of the batch became durable; `commits` counts the commits, before anyone is
 /// answered.
 fn commit_batch(
     store: &Store,
     projector: &Projector,
+    tail: &mut Tail,
     (clock, next_seq, opened): (&mut HlcClock, &mut u64, &mut u64),
     wall: &WallClock,
     batch: Vec<Job>,
     commits: &std::sync::atomic::AtomicU64,
 ) {
-    let txn = match store.begin_write().and_then(|txn| {
-        resume_after_reopening(store, clock, next_seq, opened)?;
-        Ok(txn)
-    }) {
-        Ok(txn) => txn,
-        Err(e) => return fail_all(batch, &e),
+    let mut txn = loop {
+        if let Err(e) = resume_after_reopening(store, projector, tail, clock, next_seq, opened) {
+            return fail_all(batch, &e);
+        }
+        match store.begin_write() {
+            // Opened again meanwhile: the tail goes back into it first.
+            Ok(_) if store.openings() != *opened => continue,
+            Ok(txn) => break txn,
+            Err(e) => return fail_all(batch, &e),
+        }
     };
     let mut tables = match Tables::open(&txn) {
         Ok(tables) => tables,
@@ -237,6 +315,7 @@ fn commit_batch(
     };
     let (clock_before, seq_before) = (clock.last(), *next_seq);
     let mut answers = Vec::with_capacity(batch.len());
+    let mut logged = Vec::with_capacity(batch.len());
     for job in batch {
         let hlc = clock.tick(wall());
         let mut draft = job.draft;
@@ -245,7 +324,8 @@ fn commit_batch(
             _ => None,
         };
         let result = stamp(&tables, hlc, draft).and_then(|event| {
-            projector.append(&mut tables, *next_seq, &event, parsed.as_ref())?;
+            let bytes = projector.append(&mut tables, *next_seq, &event, parsed.as_ref())?;
+            logged.push((*next_seq, bytes));
             Ok(Ack {
                 seq: *next_seq,
                 hlc,
@@ -269,16 +349,54 @@ fn commit_batch(
         answers.push((job.reply, result));
     }
     drop(tables);
+    let before = (clock_before, seq_before);
+    let size: usize = logged
+        .iter()
+        .map(|(_, bytes)| tail::EVENT_HEAD + bytes.len())
+        .sum();
+    // A batch too large for the tail is made durable by a checkpoint of its own.
+    let checkpoint = !tail.fits(size as u64);
+    let mut appended = false;
+    if !checkpoint {
+        if !logged.is_empty() {
+            let events = logged.iter().map(|(seq, bytes)| (*seq, bytes.as_slice()));
+            if let Err(e) = tail.append(events) {
+                drop(txn);
+                let replies = answers.into_iter().map(|(reply, _)| reply).collect();
+                return abandon(
+                    store,
+                    &tail_error(store, e),
+                    replies,
+                    clock,
+                    next_seq,
+                    before,
+                );
+            }
+            appended = true;
+        }
+        if let Err(e) = txn.set_durability(redb::Durability::None) {
+            // Only a persistent savepoint refuses it, and the writer makes none.
+            tracing::warn!(error = %e, "a commit is made durable in the store file instead");
+        }
+    }
     match txn.commit() {
         Ok(()) => {
             commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if checkpoint && let Err(e) = tail.clear() {
+                // Its events are in the store file for good; it is emptied at the next one.
+                tracing::warn!(error = %e, "the log's tail could not be emptied");
+            }
             for (reply, result) in answers {
                 let _ = reply.send(result.map_err(WriterError::from));
             }
         }
         Err(e) => {
+            if appended {
+                // The batch is durable in the tail but not in redb: the store is opened again
+                // and the tail recovered into it before anything else is appended.
+                store.mark_broken();
+            }
             let replies = answers.into_iter().map(|(reply, _)| reply).collect();
-            let before = (clock_before, seq_before);
             abandon(
                 store,
                 &StoreError::from(e),
@@ -312,18 +430,23 @@ fn abandon(
     }
 }
 
-/// The file was opened again after a failed write (for the writer or a reader): resume from the
-/// log as it is now, since a commit that reported failure may still have reached the disk and
-/// its positions must not be written twice.
+/// The file was opened again after a failed write (for the writer or a reader): it holds its
+/// last checkpoint, so the tail goes back into it; then resume from the log as it is now, since
+/// a commit that reported failure may still have reached the disk and its positions must not be
+/// written twice.
 fn resume_after_reopening(
     store: &Store,
+    projector: &Projector,
+    tail: &mut Tail,
     clock: &mut HlcClock,
     next_seq: &mut u64,
     opened: &mut u64,
 ) -> Result<(), StoreError> {
+    store.with_db(|_| Ok(()))?;
     if store.openings() == *opened {
         return Ok(());
     }
+    *tail = recovered(store, projector, true)?;
     *opened = store.openings();
     if let Some((seq, event)) = read::last_event(&store.read()?)? {
         *clock = HlcClock::resume(event.hlc.max(clock.last()));

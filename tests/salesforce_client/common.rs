@@ -115,7 +115,7 @@ impl Log {
 
     /// Closes the store the way a stopped process leaves it.
     pub async fn close(self) {
-        self.writer.close().await;
+        self.writer.close().await.expect("the store closes");
         drop(self.store);
     }
 }

@@ -1,0 +1,286 @@
+//! The log's tail: the events committed since the last checkpoint, durable in a file of their
+//! own while redb holds them in memory only.
+//!
+//! A durable redb commit writes every page the commit changed and syncs them: for a DAV PUT
+//! about 28 pages (115 KB) over a dozen B-trees, for an event of 1–2 KB. So the writer commits
+//! a batch to redb without syncing (`Durability::None`; readers see it at once) and makes it
+//! durable by appending the batch's events to the tail as one checksummed record, then syncing
+//! the tail alone. Now and then (a checkpoint) one durable redb commit makes everything so far
+//! durable in the store file, and the tail is emptied.
+//!
+//! After a crash the store file holds its last checkpoint, and the tail the batches committed
+//! since; the tail's events the log lacks are projected, in order, as a replay would
+//! (`take_in`), before anything is read or appended: by the writer when it starts, and by the
+//! store itself when it opens its file again after a failed write. A record is one batch, so a batch comes back whole
+//! or not at all, as `Writer::append_together` promises.
+//!
+//! A batch whose redb commit fails after its record was synced is in the log for good: the
+//! store is opened again and takes it in from the tail, as after a crash between a commit and
+//! its acknowledgement.
+
+use super::framing::{Framing, RECORD_HEAD, RECORDS};
+use super::project::Projector;
+use super::tables::Tables;
+use super::{Store, StoreError};
+use redb::backends::FileBackend;
+use redb::{Database, ReadableTable, StorageBackend};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The most the tail holds before a checkpoint; a batch larger than this is made durable by a
+/// checkpoint of its own. Its events (a few thousand) are projected again in a fraction of a
+/// second after a crash.
+pub const LIMIT: u64 = 4 << 20;
+
+const FRAMING: Framing = Framing {
+    header: b"TNDMTAL1",
+    record: b"TTL1",
+    capacity: LIMIT,
+};
+
+/// seq, length.
+pub const EVENT_HEAD: usize = 8 + 4;
+
+/// The tail beside a store file.
+pub fn path_of(store: &Path) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push("-tail");
+    PathBuf::from(name)
+}
+
+/// An event as the log holds it: its position and its bytes.
+pub type Logged = (u64, Vec<u8>);
+
+pub struct Tail {
+    file: FileBackend,
+    epoch: u64,
+    /// The sequence number of the next record.
+    seq: u64,
+    /// Where the next record goes.
+    end: u64,
+    /// The next record, built here so its memory is reused.
+    record: Vec<u8>,
+}
+
+impl Tail {
+    /// Open the tail beside the store file `store` (making it if it is missing), with the events
+    /// its records hold, oldest first.
+    pub fn open(store: &Path) -> io::Result<(Tail, Vec<Logged>)> {
+        let file = FRAMING.open(&path_of(store), |_| Ok(()))?;
+        let epoch = FRAMING.read_header(&file)?;
+        let (mut end, mut seq, mut events) = (RECORDS, 0, Vec::new());
+        while let Some(body) = FRAMING.read_record(&file, end, epoch, seq)? {
+            events.extend(parse(&body)?);
+            end += (RECORD_HEAD + body.len()) as u64;
+            seq += 1;
+        }
+        let tail = Tail {
+            file,
+            epoch,
+            seq,
+            end,
+            record: Vec::new(),
+        };
+        Ok((tail, events))
+    }
+
+    /// Whether the tail beside `store` may hold events the store file lacks: a command that
+    /// only reads has the writer recover them first.
+    pub fn pending(store: &Store) -> Result<bool, StoreError> {
+        let path = path_of(store.path());
+        let Ok(file) = std::fs::File::open(&path) else {
+            return Ok(false);
+        };
+        let first = FileBackend::new(file)
+            .map_err(io::Error::other)
+            .and_then(|file| {
+                let epoch = FRAMING.read_epoch(&file)?.unwrap_or(0);
+                FRAMING.read_record(&file, RECORDS, epoch, 0)
+            });
+        match first {
+            Ok(record) => Ok(record.is_some()),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// Bytes held since the last checkpoint.
+    pub fn held(&self) -> u64 {
+        self.end - RECORDS
+    }
+
+    /// Whether a batch of `bytes` of events still fits.
+    pub fn fits(&self, bytes: u64) -> bool {
+        self.held() + RECORD_HEAD as u64 + bytes <= LIMIT
+    }
+
+    /// Append one batch's events as one record and sync it: when this returns they are durable.
+    /// On failure nothing counts as appended, and the next record is written over this one.
+    pub fn append<'e>(
+        &mut self,
+        events: impl IntoIterator<Item = (u64, &'e [u8])>,
+    ) -> io::Result<()> {
+        self.record.clear();
+        self.record.resize(RECORD_HEAD, 0);
+        for (seq, bytes) in events {
+            self.record.extend_from_slice(&seq.to_le_bytes());
+            self.record
+                .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            self.record.extend_from_slice(bytes);
+        }
+        FRAMING.seal(&mut self.record, self.epoch, self.seq);
+        self.file.write(self.end, &self.record)?;
+        self.file.sync_data()?;
+        self.end += self.record.len() as u64;
+        self.seq += 1;
+        if self.record.capacity() > 1 << 20 {
+            self.record = Vec::new();
+        }
+        Ok(())
+    }
+
+    /// Empty the tail, once a checkpoint made everything in it durable in the store file. The
+    /// file keeps its length: the next records are written into blocks it has already.
+    pub fn clear(&mut self) -> io::Result<()> {
+        if self.seq == 0 {
+            return Ok(());
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        FRAMING.write_header(&self.file, self.epoch)?;
+        self.seq = 0;
+        self.end = RECORDS;
+        Ok(())
+    }
+}
+
+/// The events of a record's body.
+fn parse(body: &[u8]) -> io::Result<Vec<Logged>> {
+    let damaged = || io::Error::new(io::ErrorKind::InvalidData, "a tail record is malformed");
+    let mut events = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let (seq, after) = rest.split_first_chunk::<8>().ok_or_else(damaged)?;
+        let (len, after) = after.split_first_chunk::<4>().ok_or_else(damaged)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let bytes = after.get(..len).ok_or_else(damaged)?;
+        events.push((u64::from_le_bytes(*seq), bytes.to_vec()));
+        rest = &after[len..];
+    }
+    Ok(events)
+}
+
+/// Open the tail beside the store file `path` and bring `db` up to its end (see `recover`),
+/// emptying it once that is durable in the store file. Returns the tail, empty, and how many
+/// events the store lacked.
+pub fn take_in(
+    db: &Database,
+    path: &Path,
+    projector: &Projector,
+    project: bool,
+) -> Result<(Tail, usize), StoreError> {
+    let (mut tail, logged) = Tail::open(path).map_err(|e| error(path, e))?;
+    if logged.is_empty() {
+        return Ok((tail, 0));
+    }
+    let missing = recover(db, path, projector, logged, project)?;
+    tail.clear().map_err(|e| error(path, e))?;
+    Ok((tail, missing))
+}
+
+/// Append and project, in one durable commit, the events of `events` the log lacks, exactly as
+/// they were logged. With `project` false (a store of an older layout, whose projections the
+/// upgrade rebuilds from the log next) they are appended to the log alone.
+fn recover(
+    db: &Database,
+    path: &Path,
+    projector: &Projector,
+    events: Vec<Logged>,
+    project: bool,
+) -> Result<usize, StoreError> {
+    let damaged = |reason: String| StoreError::Damaged {
+        path: path_of(path),
+        reason,
+    };
+    let txn = db.begin_write()?;
+    let mut tables = Tables::open(&txn)?;
+    let mut next = tables.log.last()?.map_or(1, |(seq, _)| seq.value() + 1);
+    let mut missing = 0;
+    for (seq, bytes) in events {
+        if seq < next {
+            // Made durable by a checkpoint whose emptying of the tail a crash cut short.
+            continue;
+        }
+        if seq > next {
+            return Err(damaged(format!(
+                "the tail goes on at event {seq}, but the log ends before event {next}"
+            )));
+        }
+        if project {
+            let event = tandem_protocol::Event::decode(&bytes)
+                .map_err(|e| damaged(format!("event {seq} in the tail does not read: {e}")))?;
+            projector.project(&mut tables, seq, &event, None)?;
+        }
+        tables.log.insert(seq, bytes.as_slice())?;
+        next += 1;
+        missing += 1;
+    }
+    drop(tables);
+    txn.commit()?;
+    if missing > 0 {
+        tracing::info!(
+            events = missing,
+            "the events of the log's tail were taken into the store after an unclean stop"
+        );
+    }
+    Ok(missing)
+}
+
+/// A failure of the tail's file, said as the store's: a full disk as a full disk.
+pub fn error(store: &Path, source: io::Error) -> StoreError {
+    if super::error::is_disk_full(&source) {
+        return StoreError::DiskFull;
+    }
+    StoreError::Io {
+        path: path_of(store),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_keeps_its_records_in_order_until_cleared_and_a_torn_one_ends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store.redb");
+        let (mut tail, events) = Tail::open(&store).unwrap();
+        assert!(events.is_empty());
+
+        tail.append([(1, &b"one"[..]), (2, &b"two"[..])]).unwrap();
+        tail.append([(3, &b"three"[..])]).unwrap();
+        drop(tail);
+
+        let logged = |n: u64, s: &str| (n, s.as_bytes().to_vec());
+        let (mut tail, events) = Tail::open(&store).unwrap();
+        assert_eq!(
+            events,
+            [logged(1, "one"), logged(2, "two"), logged(3, "three")]
+        );
+        // Opened again, it goes on after its last record.
+        tail.append([(4, &b"four"[..])]).unwrap();
+        drop(tail);
+
+        // The last record torn by a power cut: the batch is gone whole, the others are kept.
+        let path = path_of(&store);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 2]).unwrap();
+        let (mut tail, events) = Tail::open(&store).unwrap();
+        assert_eq!(events.len(), 3);
+
+        // Cleared, its old records are never read again, though their bytes are still there.
+        tail.clear().unwrap();
+        tail.append([(9, &b"nine"[..])]).unwrap();
+        drop(tail);
+        assert_eq!(Tail::open(&store).unwrap().1, [logged(9, "nine")]);
+    }
+}
