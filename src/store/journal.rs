@@ -1,5 +1,6 @@
-//! The store file's journal: a durable commit costs one sequential write to the journal instead
-//! of a flush of the pages redb scattered over the store file.
+//! The store file's journal: a durable commit (a checkpoint of the log's tail, see `tail`) costs
+//! one sequential write to the journal instead of a flush of the pages redb scattered over the
+//! store file.
 //!
 //! redb makes a commit durable by writing its pages in place and syncing the file. A tandem
 //! commit touches a dozen B-trees, about 25 pages spread over the file, and a disk flushes
@@ -20,11 +21,7 @@
 //! exclusive lock for as long as the store is, so a second process can neither settle nor write
 //! under a running one.
 //!
-//! Layout: a header block (magic, epoch, CRC) and then records, each `magic, crc, epoch, seq,
-//! length, body`, the body a list of writes and length changes. Emptying the journal writes a
-//! header with the next epoch, so records of an earlier epoch left further on are never
-//! replayed; a record counts only with the header's epoch, the next sequence number and a
-//! matching CRC, so a torn last record ends the journal where it tore.
+//! Layout (`framing`): a header block, then records, each one sync's writes and length changes.
 
 use super::framing::{Framing, RECORD_HEAD, RECORDS};
 use redb::StorageBackend;

@@ -28,9 +28,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The most the tail holds before a checkpoint; a batch larger than this is made durable by a
-/// checkpoint of its own. Its events (a few thousand) are projected again in a fraction of a
-/// second after a crash.
-pub const LIMIT: u64 = 4 << 20;
+/// checkpoint of its own. Its events (some 700 DAV PUTs) are projected again in a fraction of
+/// a second after a crash, and what redb keeps in memory until the checkpoint (the pages those
+/// commits changed) stays within its cache.
+pub const LIMIT: u64 = 1 << 20;
 
 const FRAMING: Framing = Framing {
     header: b"TNDMTAL1",
