@@ -24,8 +24,10 @@ use tokio::sync::{mpsc, oneshot};
 /// Drafts committed together at most; bounds the latency of the first one in a burst.
 const MAX_BATCH: usize = 1_024;
 
-/// How long the writer waits without a draft before it checkpoints what the tail holds.
-const IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long the writer waits without a draft before it checkpoints what the tail holds: a
+/// burst of writes is made durable in the store file soon after it ends, in time nobody waits
+/// on, and readers get redb's whole cache back.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The answer to a producer: where its event now is in the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -355,7 +357,7 @@ fn commit_batch(
         .map(|(_, bytes)| tail::EVENT_HEAD + bytes.len())
         .sum();
     // A batch too large for the tail is made durable by a checkpoint of its own.
-    let checkpoint = !tail.fits(size as u64);
+    let checkpoint = !tail.fits(logged.len(), size as u64);
     let mut appended = false;
     if !checkpoint {
         if !logged.is_empty() {
