@@ -150,7 +150,8 @@ impl Writer {
                     let at = (&mut clock, &mut next_seq, &mut opened);
                     commit_batch(&store, &projector, &mut tail, at, &wall, group, &counter);
                 }
-                // `store` is dropped here, which closes the redb file cleanly.
+                // The last checkpoint; `store` is dropped after it, which closes the redb file
+                // cleanly.
                 checkpoint(&store, &mut tail)
             })
             .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?;
@@ -356,7 +357,8 @@ fn commit_batch(
         .iter()
         .map(|(_, bytes)| tail::EVENT_HEAD + bytes.len())
         .sum();
-    // A batch too large for the tail is made durable by a checkpoint of its own.
+    // A batch the tail has no room for is made durable, with everything before it, by a
+    // durable commit: a checkpoint.
     let checkpoint = !tail.fits(logged.len(), size as u64);
     let mut appended = false;
     if !checkpoint {
