@@ -10,9 +10,10 @@
 //!
 //! After a crash the store file holds its last checkpoint, and the tail the batches committed
 //! since; the tail's events the log lacks are projected, in order, as a replay would
-//! (`take_in`), before anything is read or appended: by the writer when it starts, and by the
-//! store itself when it opens its file again after a failed write. A record is one batch, so a batch comes back whole
-//! or not at all, as `Writer::append_together` promises.
+//! (`take_in`), before anything is read or appended: when the writer starts, before a command
+//! that only reads opens the store (`writer::prepare`), and by the store itself when it opens
+//! its file again after a failed write. A record is one batch, so a batch comes back whole or not at all, as
+//! `Writer::append_together` promises.
 //!
 //! A batch whose redb commit fails after its record was synced is in the log for good: the
 //! store is opened again and takes it in from the tail, as after a crash between a commit and
@@ -89,7 +90,7 @@ impl Tail {
             seq,
             end,
             record: Vec::new(),
-            events: 0,
+            events: events.len(),
         };
         Ok((tail, events))
     }
@@ -145,9 +146,6 @@ impl Tail {
         self.end += self.record.len() as u64;
         self.seq += 1;
         self.events += count;
-        if self.record.capacity() > 1 << 20 {
-            self.record = Vec::new();
-        }
         Ok(())
     }
 
