@@ -98,8 +98,7 @@ impl App {
     pub fn open(dir: &Path, access: Access) -> Result<App, AppError> {
         let settings = Settings::load(dir)?;
         let mut store = Store::open_existing(dir, access)?;
-        let behind = || Ok::<_, AppError>(store.needs_upgrade()? || Tail::pending(&store)?);
-        if access == Access::ReadOnly && behind()? {
+        if access == Access::ReadOnly && (store.needs_upgrade()? || Tail::pending(&store)?) {
             drop(store);
             let writable = Store::open_existing(dir, Access::ReadWrite)?;
             writer::prepare(&writable, &Projector::new(settings.policies()))?;

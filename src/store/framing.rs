@@ -62,9 +62,33 @@ impl Framing {
         record[4..8].copy_from_slice(&crc.to_le_bytes());
     }
 
+    /// Whether `file` holds a record of its header's epoch: something a session that ended
+    /// without emptying it left behind.
+    pub fn holds_records(&self, file: &FileBackend) -> io::Result<bool> {
+        let epoch = self.read_epoch(file)?.unwrap_or(0);
+        Ok(self.read_record(file, RECORDS, epoch, 0)?.is_some())
+    }
+
+    /// Hand the body of each record of `epoch` to `each`, oldest first, until one is missing,
+    /// torn or of another epoch. Returns how many there were and where the next one goes.
+    pub fn each_record(
+        &self,
+        file: &FileBackend,
+        epoch: u64,
+        mut each: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<(u64, u64)> {
+        let (mut at, mut seq) = (RECORDS, 0);
+        while let Some(body) = self.read_record(file, at, epoch, seq)? {
+            each(&body)?;
+            at += (RECORD_HEAD + body.len()) as u64;
+            seq += 1;
+        }
+        Ok((seq, at))
+    }
+
     /// The body of the record at `at`, if one of this epoch with this sequence number is there
     /// whole.
-    pub fn read_record(
+    fn read_record(
         &self,
         file: &FileBackend,
         at: u64,

@@ -288,9 +288,7 @@ pub fn settle(path: &Path) -> io::Result<()> {
     };
     lock(&probe)?;
     let probe = FileBackend::new(probe).map_err(io::Error::other)?;
-    let pending = FRAMING
-        .read_record(&probe, RECORDS, FRAMING.read_epoch(&probe)?.unwrap_or(0), 0)?
-        .is_some();
+    let pending = FRAMING.holds_records(&probe)?;
     // The lock goes with the handle; the writable one takes it again.
     drop(probe);
     if pending {
@@ -317,9 +315,7 @@ fn open_journal(store: &Path) -> io::Result<FileBackend> {
 fn settle_locked(store: &Path, journal: &FileBackend) -> io::Result<u64> {
     let epoch = FRAMING.read_header(journal)?;
     let mut file: Option<FileBackend> = None;
-    let mut at = RECORDS;
-    let mut seq = 0;
-    while let Some(body) = FRAMING.read_record(journal, at, epoch, seq)? {
+    let (records, _) = FRAMING.each_record(journal, epoch, |body| {
         let file = match &mut file {
             Some(file) => file,
             None => {
@@ -327,16 +323,14 @@ fn settle_locked(store: &Path, journal: &FileBackend) -> io::Result<u64> {
                 file.insert(FileBackend::new(opened).map_err(io::Error::other)?)
             }
         };
-        apply(file, &body)?;
-        at += (RECORD_HEAD + body.len()) as u64;
-        seq += 1;
-    }
+        apply(file, body)
+    })?;
     let Some(file) = file else {
         return Ok(epoch);
     };
     file.sync_data()?;
     tracing::info!(
-        records = seq,
+        records,
         "the store's journal was written back after an unclean stop"
     );
     let next = epoch.wrapping_add(1);
@@ -515,13 +509,8 @@ mod tests {
         txn.commit().unwrap();
         // Synced in place, so the journal holds nothing to replay: the store file alone has it.
         let journal = FileBackend::new(File::open(path_of(&path)).unwrap()).unwrap();
-        let epoch = FRAMING.read_epoch(&journal).unwrap().unwrap();
-        assert!(
-            FRAMING
-                .read_record(&journal, RECORDS, epoch, 0)
-                .unwrap()
-                .is_none()
-        );
+        assert!(FRAMING.read_epoch(&journal).unwrap().is_some());
+        assert!(!FRAMING.holds_records(&journal).unwrap());
         commit(&db, 100..101);
         drop(db);
         assert_eq!(rows(&path).len() as u64, (CAPACITY >> 20) + 3);

@@ -47,7 +47,7 @@ const FRAMING: Framing = Framing {
 };
 
 /// seq, length.
-pub const EVENT_HEAD: usize = 8 + 4;
+const EVENT_HEAD: usize = 8 + 4;
 
 /// The tail beside a store file.
 pub fn path_of(store: &Path) -> PathBuf {
@@ -78,12 +78,11 @@ impl Tail {
     pub fn open(store: &Path) -> io::Result<(Tail, Vec<Logged>)> {
         let file = FRAMING.open(&path_of(store), |_| Ok(()))?;
         let epoch = FRAMING.read_header(&file)?;
-        let (mut end, mut seq, mut events) = (RECORDS, 0, Vec::new());
-        while let Some(body) = FRAMING.read_record(&file, end, epoch, seq)? {
-            events.extend(parse(&body)?);
-            end += (RECORD_HEAD + body.len()) as u64;
-            seq += 1;
-        }
+        let mut events = Vec::new();
+        let (seq, end) = FRAMING.each_record(&file, epoch, |body| {
+            events.extend(parse(body)?);
+            Ok(())
+        })?;
         let tail = Tail {
             file,
             epoch,
@@ -102,16 +101,10 @@ impl Tail {
         let Ok(file) = std::fs::File::open(&path) else {
             return Ok(false);
         };
-        let first = FileBackend::new(file)
+        FileBackend::new(file)
             .map_err(io::Error::other)
-            .and_then(|file| {
-                let epoch = FRAMING.read_epoch(&file)?.unwrap_or(0);
-                FRAMING.read_record(&file, RECORDS, epoch, 0)
-            });
-        match first {
-            Ok(record) => Ok(record.is_some()),
-            Err(source) => Err(StoreError::Io { path, source }),
-        }
+            .and_then(|file| FRAMING.holds_records(&file))
+            .map_err(|source| StoreError::Io { path, source })
     }
 
     /// Bytes held since the last checkpoint.
@@ -119,9 +112,11 @@ impl Tail {
         self.end - RECORDS
     }
 
-    /// Whether a batch of `events` events, `bytes` in all, still fits.
-    pub fn fits(&self, events: usize, bytes: u64) -> bool {
-        self.held() + RECORD_HEAD as u64 + bytes <= LIMIT && self.events + events <= MAX_EVENTS
+    /// Whether `batch` still fits.
+    pub fn fits(&self, batch: &[Logged]) -> bool {
+        let bytes: usize = batch.iter().map(|(_, e)| EVENT_HEAD + e.len()).sum();
+        self.held() + (RECORD_HEAD + bytes) as u64 <= LIMIT
+            && self.events + batch.len() <= MAX_EVENTS
     }
 
     /// Append one batch's events as one record and sync it: when this returns they are durable.
@@ -181,21 +176,19 @@ fn parse(body: &[u8]) -> io::Result<Vec<Logged>> {
 }
 
 /// Open the tail beside the store file `path` and bring `db` up to its end (see `recover`),
-/// emptying it once that is durable in the store file. Returns the tail, empty, and how many
-/// events the store lacked.
+/// emptying it once that is durable in the store file. Returns the tail, empty.
 pub fn take_in(
     db: &Database,
     path: &Path,
     projector: &Projector,
     project: bool,
-) -> Result<(Tail, usize), StoreError> {
+) -> Result<Tail, StoreError> {
     let (mut tail, logged) = Tail::open(path).map_err(|e| error(path, e))?;
-    if logged.is_empty() {
-        return Ok((tail, 0));
+    if !logged.is_empty() {
+        recover(db, path, projector, logged, project)?;
+        tail.clear().map_err(|e| error(path, e))?;
     }
-    let missing = recover(db, path, projector, logged, project)?;
-    tail.clear().map_err(|e| error(path, e))?;
-    Ok((tail, missing))
+    Ok(tail)
 }
 
 /// Append and project, in one durable commit, the events of `events` the log lacks, exactly as
@@ -207,7 +200,7 @@ fn recover(
     projector: &Projector,
     events: Vec<Logged>,
     project: bool,
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
     let damaged = |reason: String| StoreError::Damaged {
         path: path_of(path),
         reason,
@@ -243,7 +236,7 @@ fn recover(
             "the events of the log's tail were taken into the store after an unclean stop"
         );
     }
-    Ok(missing)
+    Ok(())
 }
 
 /// A failure of the tail's file, said as the store's: a full disk as a full disk.
@@ -289,7 +282,7 @@ mod tests {
     fn logged(dir: &Path, from: u64) -> Vec<Logged> {
         let store = Store::open_existing(dir, Access::ReadOnly).unwrap();
         let txn = store.read().unwrap();
-        let log = txn.open_table(super::super::tables::LOG).unwrap();
+        let log = txn.open_table(crate::store::tables::LOG).unwrap();
         log.range(from..)
             .unwrap()
             .map(|row| {
@@ -310,7 +303,7 @@ mod tests {
         .await;
         // A power cut after a checkpoint: the store file as it was synced then.
         std::fs::create_dir(&cut).unwrap();
-        let file = |dir: &Path| dir.join(super::super::STORE_FILE);
+        let file = |dir: &Path| dir.join(crate::store::STORE_FILE);
         std::fs::copy(file(&live), file(&cut)).unwrap();
         let checkpointed = logged(&live, 0).len() as u64;
 

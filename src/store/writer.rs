@@ -265,8 +265,7 @@ pub fn prepare(store: &Store, projector: &Projector) -> Result<Tail, StoreError>
 /// Open the tail beside the store and bring the store up to its end (see `tail::take_in`).
 fn recovered(store: &Store, projector: &Projector, project: bool) -> Result<Tail, StoreError> {
     let path = store.path();
-    let (tail, _) = store.with_db(|db| tail::take_in(db, path, projector, project))?;
-    Ok(tail)
+    store.with_db(|db| tail::take_in(db, path, projector, project))
 }
 
 /// Make everything committed so far durable in the store file, and empty the tail. A failure
@@ -353,13 +352,9 @@ fn commit_batch(
     }
     drop(tables);
     let before = (clock_before, seq_before);
-    let size: usize = logged
-        .iter()
-        .map(|(_, bytes)| tail::EVENT_HEAD + bytes.len())
-        .sum();
     // A batch the tail has no room for is made durable, with everything before it, by a
     // durable commit: a checkpoint.
-    let checkpoint = !tail.fits(logged.len(), size as u64);
+    let checkpoint = !tail.fits(&logged);
     let mut appended = false;
     if !checkpoint {
         if !logged.is_empty() {
